@@ -1,0 +1,44 @@
+# Zbor: `make run` serves the demo site, `make test` runs the suite. Nothing else is needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE ?= config.settings.dev
+
+.PHONY: run test install messages compilemessages makemessages demo clean check
+
+$(BIN)/zbor: pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Zbor needs Python 3.11 or newer (found $$($(PYTHON) --version))."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+install: $(BIN)/zbor
+
+# Compiles locale/*/LC_MESSAGES/django.po with Babel, so GNU gettext is not needed to run Zbor.
+compilemessages: install
+	@$(BIN)/zbor compiletranslations
+
+# Extracting strings needs GNU gettext (apt-get install gettext); only translators need this.
+makemessages: install
+	$(BIN)/zbor makemessages --all --no-location --no-obsolete --ignore='.venv/*' --ignore='build/*'
+
+run: compilemessages
+	$(BIN)/zbor migrate --no-input
+	$(BIN)/zbor load_demo
+	@echo ""
+	@echo "  Zbor is running at http://127.0.0.1:$(PORT)/"
+	@echo "  Staff sign-in (demo only): http://127.0.0.1:$(PORT)/$$($(BIN)/python -c 'import os;print(os.environ.get("ZBOR_ADMIN_PATH","backoffice").strip("/"))')/  user: demo  password: zbor-demo-only"
+	@echo ""
+	$(BIN)/zbor runserver 127.0.0.1:$(PORT)
+
+test: compilemessages
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+check: install
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/zbor check
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/zbor makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) staticfiles *.egg-info

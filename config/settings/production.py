@@ -1,0 +1,29 @@
+"""Production: HTTPS only, and no start without a real SECRET_KEY."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F401,F403
+from .base import env_bool, env_str
+
+DEBUG = False
+SECRET_KEY = env_str("SECRET_KEY")
+_KNOWN_BAD = {"", "change-me", "changeme", "secret", "dev-insecure-zbor-secret-key-do-not-use-in-production"}
+if SECRET_KEY in _KNOWN_BAD or SECRET_KEY.startswith("django-insecure") or len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is missing or a default. Set SECRET_KEY to at least 50 random characters, "
+        "for example: python -c 'import secrets; print(secrets.token_urlsafe(64))'"
+    )
+
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = 63072000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+CSRF_COOKIE_HTTPONLY = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+ZBOR_DEMO = False

@@ -1,0 +1,16 @@
+"""Settings for pytest: the base settings (so DATABASE_URL / REDIS_URL pick the backends, which is
+how .ci/run runs the same suite on PostgreSQL and Redis) with fast hashing and temporary media."""
+
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F401,F403
+
+DEBUG = False
+SECRET_KEY = "test-only-secret-key-not-for-any-deployment-0123456789abcdef"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="zbor-test-media-"))
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+ZBOR_DEMO = True
+ZBOR_FOUNDATION_NAME = "Zbor Foundation"
+ZBOR_PUBLIC_URL = ""

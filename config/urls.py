@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve
+
+from zbor.site import views as site_views
+
+admin.site.site_header = settings.ZBOR_FOUNDATION_NAME
+admin.site.site_title = settings.ZBOR_FOUNDATION_NAME
+
+urlpatterns = [
+    path(settings.ZBOR_ADMIN_PATH, admin.site.urls),
+    path("robots.txt", site_views.robots_txt, name="robots"),
+]
+urlpatterns += i18n_patterns(path("", include("zbor.site.urls")), prefix_default_language=True)
+
+if settings.DEBUG:
+    # Development only: in production the front server serves uploaded media.
+    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]

@@ -1,0 +1,1 @@
+"""Zbor: fundraising for foundations that help people at risk."""

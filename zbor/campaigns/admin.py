@@ -1,0 +1,171 @@
+"""The editors' screens: campaigns with their needs and updates, beneficiaries, notes."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils import translation
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from parler.admin import TranslatableAdmin, TranslatableStackedInline, TranslatableTabularInline
+
+from zbor.money import Money, format_money
+
+from . import services
+from .exceptions import CampaignError
+from .forms import CampaignAdminForm, NeedForm, NeedFormSet, UpdateAdminForm
+from .models import Beneficiary, Campaign, Need, Note, Update
+from .selectors import goal_subquery
+
+
+class NeedInline(TranslatableTabularInline):
+    model = Need
+    form = NeedForm
+    formset = NeedFormSet
+    extra = 0
+    min_num = 0
+    fields = ["position", "description", "amount"]
+    verbose_name_plural = _("needs (the goal is their sum)")
+
+
+class UpdateInline(TranslatableStackedInline):
+    model = Update
+    form = UpdateAdminForm
+    extra = 0
+    fields = ["published_on", "title", "body"]
+
+
+def _run(modeladmin, request, queryset, action, done_message):
+    done = 0
+    for campaign in queryset.order_by("pk"):
+        try:
+            action(campaign, by=request.user)
+        except CampaignError as exc:
+            modeladmin.message_user(request, f"{campaign.slug}: {exc}", level=messages.ERROR)
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(request, done_message % {"count": done}, level=messages.SUCCESS)
+
+
+@admin.action(description=_("Send to review"))
+def send_to_review(modeladmin, request, queryset):
+    _run(modeladmin, request, queryset, services.submit_for_review, _("%(count)s campaign(s) sent to review."))
+
+
+@admin.action(description=_("Publish"))
+def publish(modeladmin, request, queryset):
+    _run(modeladmin, request, queryset, services.publish_campaign, _("%(count)s campaign(s) published."))
+
+
+@admin.action(description=_("Mark as funded"))
+def mark_funded(modeladmin, request, queryset):
+    _run(modeladmin, request, queryset, services.mark_funded, _("%(count)s campaign(s) marked as funded."))
+
+
+@admin.action(description=_("Close"))
+def close(modeladmin, request, queryset):
+    _run(modeladmin, request, queryset, services.close_campaign, _("%(count)s campaign(s) closed."))
+
+
+@admin.action(description=_("Return to draft"))
+def return_to_draft(modeladmin, request, queryset):
+    _run(modeladmin, request, queryset, services.return_to_draft, _("%(count)s campaign(s) returned to draft."))
+
+
+@admin.register(Campaign)
+class CampaignAdmin(TranslatableAdmin):
+    form = CampaignAdminForm
+    inlines = [NeedInline, UpdateInline]
+    list_display = ["title_column", "slug", "display_name", "category", "status", "goal_column", "published_at"]
+    list_filter = ["status", "category", "currency"]
+    search_fields = ["slug", "translations__title"]
+    actions = [send_to_review, publish, mark_funded, close, return_to_draft]
+    readonly_fields = ["status", "published_at", "closed_at", "preview_links", "publication_checklist"]
+    autocomplete_fields = ["beneficiary"]
+    fieldsets = [
+        (None, {"fields": ["title", "summary", "slug", "beneficiary", "category", "location"]}),
+        (_("Story"), {"fields": ["original_language", "story"]}),
+        (_("Money"), {"fields": ["currency"]}),
+        (_("Cover image"), {"fields": ["cover", "cover_alt"], "classes": ["collapse"]}),
+        (_("Publication"), {"fields": ["status", "published_at", "closed_at", "publication_checklist", "preview_links"]}),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("beneficiary")
+            .prefetch_related("translations", "beneficiary__translations")
+            .annotate(goal_total=goal_subquery())
+        )
+
+    @admin.display(description=_("title"))
+    def title_column(self, obj):
+        return str(obj)
+
+    @admin.display(description=_("display name"))
+    def display_name(self, obj):
+        return obj.beneficiary.safe_translation_getter("display_name", any_language=True)
+
+    @admin.display(description=_("goal"), ordering="goal_total")
+    def goal_column(self, obj):
+        return format_money(Money(obj.goal_total, obj.currency), get_language() or "en")
+
+    @admin.display(description=_("preview"))
+    def preview_links(self, obj):
+        if not obj.pk:
+            return _("Save the campaign first.")
+        links = []
+        for code, name in settings.LANGUAGES:
+            with translation.override(code):
+                links.append((reverse("site:campaign_preview", kwargs={"pk": obj.pk}), name))
+        return format_html_join(" · ", '<a href="{}" target="_blank" rel="noopener">{}</a>', links)
+
+    @admin.display(description=_("ready to publish?"))
+    def publication_checklist(self, obj):
+        if not obj.pk:
+            return "-"
+        problems = services.publication_problems(obj)
+        if not problems:
+            return _("Yes: title, story, needs and note references are in order.")
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((p,) for p in problems)))
+
+
+@admin.register(Beneficiary)
+class BeneficiaryAdmin(TranslatableAdmin):
+    list_display = ["reference", "display_name_column", "name_is_pseudonym", "created_at"]
+    list_filter = ["name_is_pseudonym"]
+    search_fields = ["reference", "translations__display_name"]
+    fields = ["reference", "display_name", "name_is_pseudonym"]
+
+    @admin.display(description=_("display name"))
+    def display_name_column(self, obj):
+        return obj.safe_translation_getter("display_name", any_language=True)
+
+
+@admin.register(Note)
+class NoteAdmin(TranslatableAdmin):
+    list_display = ["key", "term_column", "usage"]
+    search_fields = ["key", "translations__term", "translations__text"]
+    fields = ["key", "term", "text"]
+
+    @admin.display(description=_("term"))
+    def term_column(self, obj):
+        return obj.safe_translation_getter("term", any_language=True)
+
+    @admin.display(description=_("how to place it"))
+    def usage(self, obj):
+        return format_html("<code>[[note:{}]]</code>", obj.key)
+
+
+@admin.register(Update)
+class UpdateAdmin(TranslatableAdmin):
+    form = UpdateAdminForm
+    list_display = ["__str__", "campaign", "published_on"]
+    list_filter = ["published_on"]
+    search_fields = ["translations__title", "campaign__slug"]
+    autocomplete_fields = ["campaign"]
+    fields = ["campaign", "published_on", "title", "body"]

@@ -1,0 +1,70 @@
+"""Admin forms: amounts in major units, and stories whose note references must exist."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from parler.forms import TranslatableBaseInlineFormSet, TranslatableModelForm
+
+from zbor.forms import AmountField
+
+from . import markdown
+from .images import clean_image
+from .models import MAX_NEED_MINOR, Campaign, Need, Update
+from .selectors import existing_note_keys
+
+
+def validate_note_references(text: str) -> None:
+    errors = markdown.note_reference_errors(text, existing_note_keys(set(markdown.note_keys(text))))
+    if errors:
+        raise ValidationError(errors, code="note")
+
+
+class CampaignAdminForm(TranslatableModelForm):
+    class Meta:
+        model = Campaign
+        fields = "__all__"
+
+    def clean_story(self):
+        story = self.cleaned_data.get("story", "")
+        validate_note_references(story)
+        return story
+
+    def clean_cover(self):
+        cover = self.cleaned_data.get("cover")
+        # A new upload has a content type; an unchanged cover is the stored file.
+        if cover and hasattr(cover, "content_type"):
+            return clean_image(cover)
+        return cover
+
+
+class NeedForm(TranslatableModelForm):
+    amount = AmountField(max_minor=MAX_NEED_MINOR, help_text="")
+
+    class Meta:
+        model = Need
+        fields = ["position", "amount"]
+
+    def __init__(self, *args, currency: str = "EUR", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].currency = currency
+        self.fields["amount"].help_text = currency
+
+
+class NeedFormSet(TranslatableBaseInlineFormSet):
+    def get_form_kwargs(self, index):
+        kwargs = super().get_form_kwargs(index)
+        # The parent form has run already, so the campaign carries the currency just typed.
+        kwargs["currency"] = self.instance.currency or "EUR"
+        return kwargs
+
+
+class UpdateAdminForm(TranslatableModelForm):
+    class Meta:
+        model = Update
+        fields = "__all__"
+
+    def clean_body(self):
+        body = self.cleaned_data.get("body", "")
+        validate_note_references(body)
+        return body

@@ -1,0 +1,244 @@
+"""Campaigns and what they publish: the beneficiary's public face, needs, story, notes, updates.
+
+This app knows nothing of money movements: what a campaign has collected is read from the
+donations selectors (and, from the ledger issue on, from the ledger).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from parler.models import TranslatableModel, TranslatedFields
+
+from zbor.money import DEFAULT_CURRENCY
+
+from .validators import validate_currency
+
+# The largest single need: a billion in major units. Keeps every sum far inside a 64-bit integer.
+MAX_NEED_MINOR = 100_000_000_000
+
+
+class Category(models.TextChoices):
+    POLITICAL_PRISONER = "political_prisoner", _("Political prisoner")
+    FAMILY = "family", _("Family")
+    RELOCATION = "relocation", _("Relocation")
+    MEDICAL = "medical", _("Medical")
+    LEGAL_AID = "legal_aid", _("Legal aid")
+    OTHER = "other", _("Other")
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    PUBLISHED = "published", _("Published")
+    FUNDED = "funded", _("Funded")
+    CLOSED = "closed", _("Closed")
+
+
+PUBLIC_STATUSES = (Status.PUBLISHED, Status.FUNDED, Status.CLOSED)
+
+NOTE_KEY_HELP = _("Lowercase letters, digits and hyphens, e.g. shizo. Used in stories as [[note:shizo]].")
+
+
+class Beneficiary(TranslatableModel):
+    """The person a campaign helps, as the back office knows them.
+
+    Nothing here but the translated display name ever reaches a public page. The real identity,
+    contacts and documents live in the encrypted back office (see docs/threat-model.md), never
+    in plain columns of this table.
+    """
+
+    reference = models.CharField(
+        _("internal reference"),
+        max_length=40,
+        unique=True,
+        help_text=_("A code staff use for this person, e.g. B-0042. Never shown publicly. Never the real name."),
+    )
+    name_is_pseudonym = models.BooleanField(
+        _("name changed for safety"),
+        default=False,
+        help_text=_(
+            "Tick when the display name is a pseudonym: the public page then says the name was "
+            "changed for safety and that the foundation holds the documents."
+        ),
+    )
+    translations = TranslatedFields(
+        display_name=models.CharField(
+            _("display name"),
+            max_length=120,
+            help_text=_("The name the public sees, chosen with the person: a real name or a pseudonym."),
+        ),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("beneficiary")
+        verbose_name_plural = _("beneficiaries")
+        ordering = ["reference"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+def cover_upload_to(instance: Campaign, filename: str) -> str:
+    # A random name: the uploaded file name can carry a real name or a place.
+    return f"covers/{uuid.uuid4().hex}.jpg"
+
+
+class Campaign(TranslatableModel):
+    slug = models.SlugField(
+        _("web address"),
+        max_length=80,
+        unique=True,
+        help_text=_("The last part of the page address: lowercase words with hyphens. Avoid real names."),
+    )
+    beneficiary = models.ForeignKey(
+        Beneficiary, on_delete=models.PROTECT, related_name="campaigns", verbose_name=_("beneficiary")
+    )
+    category = models.CharField(_("category"), max_length=32, choices=Category.choices)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT, editable=False)
+    currency = models.CharField(
+        _("currency"),
+        max_length=3,
+        default=DEFAULT_CURRENCY,
+        validators=[validate_currency],
+        help_text=_("ISO 4217 code, e.g. EUR, PLN, USD. Every need and donation of the campaign is in it."),
+    )
+    original_language = models.CharField(
+        _("original language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The language the story was written in. Other languages are translations of it."),
+    )
+    cover = models.ImageField(
+        _("cover image"),
+        upload_to=cover_upload_to,
+        blank=True,
+        help_text=_(
+            "Optional. All metadata (location, camera, date) is removed on upload. Make sure the "
+            "picture itself shows no face, place or document that identifies anyone."
+        ),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+
+    translations = TranslatedFields(
+        title=models.CharField(_("title"), max_length=200),
+        summary=models.CharField(
+            _("summary"),
+            max_length=300,
+            help_text=_("One or two sentences for campaign cards, search engines and link previews."),
+        ),
+        location=models.CharField(
+            _("location"),
+            max_length=100,
+            blank=True,
+            help_text=_("Optional and coarse: a country or a large region. Never a town, address or prison."),
+        ),
+        story=models.TextField(
+            _("story"),
+            blank=True,
+            help_text=_(
+                "Markdown: a blank line between paragraphs, **bold**, *italic*, [link](https://…), "
+                "## for a heading, - for a list. Raw HTML is shown as text. To place a foundation "
+                "note, put [[note:key]] alone on its own line, e.g. [[note:shizo]]; the key must "
+                "be an existing note."
+            ),
+        ),
+        cover_alt=models.CharField(
+            _("cover image description"),
+            max_length=200,
+            blank=True,
+            help_text=_("What the cover image shows, for people who cannot see it."),
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-published_at", "-created_at"]
+        indexes = [models.Index(fields=["status", "-published_at"], name="campaign_status_published")]
+
+    def __str__(self) -> str:
+        return self.safe_translation_getter("title", any_language=True) or self.slug
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in PUBLIC_STATUSES
+
+
+class Need(TranslatableModel):
+    """One budget line. The campaign's goal is the sum of its needs."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="needs")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    amount = models.BigIntegerField(
+        _("amount"),
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_NEED_MINOR)],
+        help_text=_("In minor units of the campaign's currency (cents for EUR)."),
+    )
+    translations = TranslatedFields(
+        description=models.CharField(_("what it is for"), max_length=500),
+    )
+
+    class Meta:
+        verbose_name = _("need")
+        verbose_name_plural = _("needs")
+        ordering = ["campaign", "position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="need_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.safe_translation_getter("description", any_language=True) or f"#{self.pk}"
+
+
+class Note(TranslatableModel):
+    """The foundation's explanation of a term or a fact, placed inline in stories and updates."""
+
+    key = models.SlugField(
+        _("key"),
+        max_length=60,
+        unique=True,
+        validators=[RegexValidator(r"^[a-z0-9][a-z0-9-]*$", NOTE_KEY_HELP)],
+        help_text=NOTE_KEY_HELP,
+    )
+    translations = TranslatedFields(
+        term=models.CharField(_("term"), max_length=120, help_text=_("What the note explains, e.g. SHIZO.")),
+        text=models.TextField(_("text"), help_text=_("The explanation, in markdown.")),
+    )
+
+    class Meta:
+        verbose_name = _("foundation note")
+        verbose_name_plural = _("foundation notes")
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Update(TranslatableModel):
+    """A dated post on a campaign: news from the beneficiary or the foundation."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="updates")
+    published_on = models.DateField(_("date"), default=timezone.localdate)
+    translations = TranslatedFields(
+        title=models.CharField(_("title"), max_length=200),
+        body=models.TextField(_("text"), help_text=_("Markdown, with [[note:key]] lines like the story.")),
+    )
+
+    class Meta:
+        verbose_name = _("update")
+        verbose_name_plural = _("updates")
+        ordering = ["-published_on", "-id"]
+
+    def __str__(self) -> str:
+        return self.safe_translation_getter("title", any_language=True) or f"#{self.pk}"

@@ -1,0 +1,56 @@
+"""Reads of campaigns, shaped so that a page costs a fixed number of queries."""
+
+from __future__ import annotations
+
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+
+from .models import PUBLIC_STATUSES, Campaign, Need, Note, Update
+
+
+def _with_card_content(queryset: QuerySet[Campaign]) -> QuerySet[Campaign]:
+    return queryset.select_related("beneficiary").prefetch_related("translations", "beneficiary__translations")
+
+
+def public_campaigns() -> QuerySet[Campaign]:
+    """Campaigns the public may see, with what a card shows prefetched and the goal annotated."""
+    return _with_card_content(Campaign.objects.filter(status__in=PUBLIC_STATUSES)).annotate(goal_total=goal_subquery())
+
+
+def _with_page_content(queryset: QuerySet[Campaign]) -> QuerySet[Campaign]:
+    return _with_card_content(queryset).prefetch_related(
+        Prefetch("needs", queryset=Need.objects.order_by("position", "id").prefetch_related("translations")),
+        Prefetch("updates", queryset=Update.objects.order_by("-published_on", "-id").prefetch_related("translations")),
+    )
+
+
+def public_campaign(slug: str) -> Campaign | None:
+    """One public campaign with everything its page shows, or None (a draft is None too)."""
+    return _with_page_content(Campaign.objects.filter(status__in=PUBLIC_STATUSES, slug=slug)).first()
+
+
+def campaign_for_preview(pk: int) -> Campaign | None:
+    """Any campaign, whatever its status, for the staff preview."""
+    return _with_page_content(Campaign.objects.filter(pk=pk)).first()
+
+
+def notes_by_key(keys: set[str]) -> dict[str, Note]:
+    if not keys:
+        return {}
+    return {n.key: n for n in Note.objects.filter(key__in=keys).prefetch_related("translations")}
+
+
+def existing_note_keys(keys: set[str]) -> set[str]:
+    return set(Note.objects.filter(key__in=keys).values_list("key", flat=True)) if keys else set()
+
+
+def goal_subquery():
+    """An expression for a Campaign queryset: the goal in minor units, the sum of its needs."""
+    total = (
+        Need.objects.filter(campaign=OuterRef("pk"))
+        .order_by()
+        .values("campaign")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total), 0)

@@ -1,0 +1,135 @@
+"""Money: an integer amount in minor units and an ISO 4217 code.
+
+Amounts never pass through floats. ``Decimal`` appears only at the edge, to hand a value to Babel
+for display and to parse what a person typed; storage is always the integer.
+
+>>> eur = Money(200000, "EUR")
+>>> format_money(eur, "en")
+'€2,000'
+>>> format_money(Money(1250, "EUR"), "ru")
+'12,50\\xa0€'
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+from babel import Locale
+from babel.numbers import format_currency, get_currency_precision, list_currencies
+from django.utils.translation import gettext as _
+
+DEFAULT_CURRENCY = "EUR"
+
+
+class CurrencyMismatch(ValueError):
+    """Two amounts in different currencies were combined."""
+
+
+class InvalidAmount(ValueError):
+    """A typed amount is not a valid positive amount of the currency (the message says why)."""
+
+
+@lru_cache(maxsize=None)
+def known_currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+def is_currency(code: str) -> bool:
+    return code in known_currencies()
+
+
+@lru_cache(maxsize=None)
+def minor_digits(currency: str) -> int:
+    """Digits after the decimal point for a currency: 2 for EUR, 0 for JPY, 3 for KWD."""
+    return get_currency_precision(currency)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: int
+    currency: str = DEFAULT_CURRENCY
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, int) or isinstance(self.amount, bool):
+            raise TypeError(f"Money amount must be an int of minor units, not {type(self.amount).__name__}")
+        if not is_currency(self.currency):
+            raise ValueError(f"Unknown currency code {self.currency!r}")
+
+    @classmethod
+    def zero(cls, currency: str = DEFAULT_CURRENCY) -> Money:
+        return cls(0, currency)
+
+    def _same(self, other: Money) -> None:
+        if self.currency != other.currency:
+            raise CurrencyMismatch(f"{self.currency} and {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount <= other.amount
+
+    def as_decimal(self) -> Decimal:
+        """The value in major units, for display only."""
+        return Decimal(self.amount).scaleb(-minor_digits(self.currency))
+
+    def __str__(self) -> str:
+        return format_money(self, "en")
+
+
+@lru_cache(maxsize=64)
+def _whole_pattern(locale: str):
+    """The locale's currency pattern without fraction digits, for whole amounts ("€2,000")."""
+    pattern = copy.copy(Locale.parse(locale).currency_formats["standard"])
+    pattern.frac_prec = (0, 0)
+    return pattern
+
+
+def format_money(money: Money, locale: str) -> str:
+    """Format per CLDR for the locale; whole amounts drop the zero cents ("€2,000", "2 000 €")."""
+    digits = minor_digits(money.currency)
+    value = money.as_decimal()
+    if money.amount % (10**digits) == 0:
+        return _whole_pattern(locale).apply(value, Locale.parse(locale), currency=money.currency, currency_digits=False)
+    return format_currency(value, money.currency, locale=locale)
+
+
+def parse_amount(text: str, currency: str) -> int:
+    """Parse a typed major-unit amount ("12", "12.50", "12,50") into minor units.
+
+    Raises InvalidAmount for anything that is not a positive amount with at most the
+    currency's number of decimals.
+    """
+    cleaned = text.strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    if not cleaned:
+        raise InvalidAmount(_("Enter an amount."))
+    if cleaned.count(".") > 1:
+        raise InvalidAmount(_("Enter a number, like 25 or 25.50."))
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise InvalidAmount(_("Enter a number, like 25 or 25.50.")) from None
+    if not value.is_finite():
+        raise InvalidAmount(_("Enter a number, like 25 or 25.50."))
+    digits = minor_digits(currency)
+    minor = value.scaleb(digits)
+    if minor != minor.to_integral_value():
+        raise InvalidAmount(
+            _("%(currency)s amounts have at most %(digits)s decimal places.") % {"currency": currency, "digits": digits}
+        )
+    if minor <= 0:
+        raise InvalidAmount(_("Enter an amount greater than zero."))
+    return int(minor)

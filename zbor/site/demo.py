@@ -1,0 +1,234 @@
+"""Demo content for `make run`: campaigns across categories and states, written for Zbor.
+
+The main campaign follows the structure and figures of a real foundation's page (a former
+political prisoner reuniting with his family; €2,000 in three needs, €683 collected), told
+in new words under a pseudonym. Amounts are minor units.
+"""
+
+SHIZO_NOTE = {
+    "key": "shizo",
+    "translations": {
+        "en": (
+            "SHIZO",
+            "SHIZO is a punitive isolation cell. A prisoner sent there loses parcels, visits, "
+            "letters and walks, sleeps on a plank that is folded to the wall in the daytime, and is "
+            "often kept in the cold. Political prisoners are sent there again and again.",
+        ),
+        "ru": (
+            "ШИЗО",
+            "ШИЗО — штрафной изолятор. Заключённого там лишают передач, свиданий, писем и прогулок, "
+            "днём нары пристёгивают к стене, в камере часто холодно. Политических заключённых "
+            "отправляют туда снова и снова.",
+        ),
+        "be": (
+            "ШІЗА",
+            "ШІЗА — штрафны ізалятар. Зняволенага там пазбаўляюць перадач, спатканняў, лістоў і "
+            "шпацыраў, удзень нары прышпільваюць да сцяны, у камеры часта холадна. Палітвязняў "
+            "адпраўляюць туды зноў і зноў.",
+        ),
+        "pl": (
+            "SZIZO",
+            "SZIZO to karna izolatka. Więzień traci tam paczki, widzenia, listy i spacery, w dzień "
+            "prycza jest przypięta do ściany, a w celi często jest zimno. Więźniów politycznych "
+            "wysyła się tam raz po raz.",
+        ),
+    },
+}
+
+STORY_EN = """\
+My name is Pavel. I grew up in a small town in the west of Belarus and in 2020 I was twenty, working at a furniture workshop and caring more about football than about politics.
+
+That summer my manager told all of us to sign a letter of support for the authorities. I did not sign. A few weeks later I voted for the first time in my life, and when the official result came out I went to the square with my neighbours.
+
+The police broke up the crowd with stun grenades and rubber bullets. I helped carry a wounded man out of the street, and I was hit in the leg. Friends took me to a doctor they trusted, because going to a hospital felt too dangerous.
+
+A week later investigators came for me. I was charged with taking part in "mass riots", and in 2021 I was sentenced to three years in a penal colony.
+
+In the colony political prisoners are treated worse than anyone else. I was put in the SHIZO many times, and my health got much worse there. Letters from my girlfriend kept me going; we married while I was still inside. Then she was pressured too, and she had to leave for Poland.
+
+[[note:shizo]]
+
+I was released in the spring of 2024. Within weeks officers began calling me in for "conversations" and made it clear what would happen next. I left Belarus for Georgia, and now I am trying to get a visa to join my wife in Poland.
+
+Your help will carry me through the wait and the first months in a new country, until I can stand on my own feet. Thank you for reading this.
+"""
+
+STORY_RU = """\
+Меня зовут Павел. Я вырос в небольшом городе на западе Беларуси, и в 2020 году мне было двадцать: я работал в мебельной мастерской, и футбол интересовал меня куда больше политики.
+
+Тем летом начальник велел всем нам подписать письмо в поддержку власти. Я не подписал. Через несколько недель я впервые в жизни проголосовал, а когда объявили официальный результат, вышел на площадь вместе с соседями.
+
+Милиция разгоняла людей светошумовыми гранатами и резиновыми пулями. Я помогал вынести раненого с улицы, и меня ранило в ногу. Друзья отвезли меня к знакомому врачу: идти в больницу было слишком опасно.
+
+Через неделю за мной пришли следователи. Меня обвинили в участии в «массовых беспорядках», и в 2021 году приговорили к трём годам колонии.
+
+В колонии к политическим относятся хуже, чем ко всем остальным. Меня много раз сажали в ШИЗО, и здоровье там сильно пошатнулось. Держался я благодаря письмам девушки; мы поженились, пока я ещё сидел. Потом давить начали и на неё, и ей пришлось уехать в Польшу.
+
+[[note:shizo]]
+
+Весной 2024 года я вышел на свободу. Уже через несколько недель меня стали вызывать на «беседы» и ясно дали понять, что будет дальше. Я уехал из Беларуси в Грузию и теперь пытаюсь получить визу, чтобы воссоединиться с женой в Польше.
+
+Ваша помощь поможет мне пережить ожидание и первые месяцы в новой стране, пока я не встану на ноги. Спасибо, что прочитали.
+"""
+
+CAMPAIGNS = [
+    {
+        "slug": "from-prison-to-family",
+        "beneficiary": {"reference": "B-0001", "pseudonym": True, "names": {"en": "Pavel M.", "ru": "Павел М.", "be": "Павел М.", "pl": "Paweł M."}},
+        "category": "relocation",
+        "currency": "EUR",
+        "original_language": "en",
+        "status": "published",
+        "days_ago": 12,
+        "translations": {
+            "en": {
+                "title": "From prison to family: help a former political prisoner reach his wife",
+                "summary": "Pavel spent three years in a penal colony for going to a protest. Now he waits in Georgia for a visa to join his wife in Poland.",
+                "location": "Georgia",
+                "story": STORY_EN,
+            },
+            "ru": {
+                "title": "Из тюрьмы к семье: помогите бывшему политзаключённому добраться до жены",
+                "summary": "Павел провёл три года в колонии за участие в протесте. Сейчас он ждёт в Грузии визу, чтобы приехать к жене в Польшу.",
+                "location": "Грузия",
+                "story": STORY_RU,
+            },
+        },
+        "needs": [
+            (50000, {
+                "en": "A safety net while I wait in Georgia for the visa: I can only find part-time work here, and the wait may be long.",
+                "ru": "Подушка безопасности, пока я жду визу в Грузии: здесь я могу найти только подработку, а ожидание может затянуться.",
+            }),
+            (50000, {
+                "en": "Warm clothes and shoes for autumn and winter: I left with almost nothing.",
+                "ru": "Тёплая одежда и обувь на осень и зиму: я уехал почти ни с чем.",
+            }),
+            (100000, {
+                "en": "The first months in Poland: rent, transport and food until I find work.",
+                "ru": "Первые месяцы в Польше: жильё, транспорт и еда, пока я не найду работу.",
+            }),
+        ],
+        # (amount, index of the earmarked need or None): 683.00 in all.
+        "donations": [(20000, None), (10000, 1), (5000, None), (2500, None), (25000, None), (5800, None)],
+        "updates": [
+            (5, {
+                "en": ("The visa appointment is booked", "Pavel has an appointment at the consulate next month. Thank you to everyone who has given so far: the safety net is already covered."),
+                "ru": ("Запись в консульство получена", "Павел записан в консульство на следующий месяц. Спасибо всем, кто уже помог: подушка безопасности собрана."),
+            }),
+        ],
+    },
+    {
+        "slug": "winter-for-three-children",
+        "beneficiary": {"reference": "B-0002", "pseudonym": True, "names": {"en": "The family of Alena K."}},
+        "category": "family",
+        "currency": "EUR",
+        "original_language": "en",
+        "status": "published",
+        "days_ago": 20,
+        "translations": {
+            "en": {
+                "title": "A warm winter for three children whose father is in prison",
+                "summary": "Their father is serving a long sentence for his words. Their mother works two jobs; the children need winter clothes and school things.",
+                "location": "Belarus",
+                "story": "Alena's husband was arrested for comments he wrote online and sentenced to six years. She is raising their three children alone and working two jobs.\n\nThe oldest starts secondary school this year; the youngest has outgrown every coat in the house. The family cannot ask for help openly, so the foundation raises it for them.\n\nAll help reaches the family through people the foundation trusts, in a way that does not expose them.",
+            },
+        },
+        "needs": [
+            (60000, {"en": "Winter coats, boots and hats for three children."}),
+            (40000, {"en": "School bags, books and stationery for the school year."}),
+            (30000, {"en": "Heating bills for the coldest months."}),
+        ],
+        "donations": [(15000, 0), (10000, None), (7500, None), (9000, 1)],
+        "updates": [],
+    },
+    {
+        "slug": "lawyer-for-an-appeal",
+        "beneficiary": {"reference": "B-0003", "pseudonym": True, "names": {"en": "Ihar S."}},
+        "category": "legal_aid",
+        "currency": "EUR",
+        "original_language": "en",
+        "status": "funded",
+        "days_ago": 45,
+        "translations": {
+            "en": {
+                "title": "A lawyer for an appeal",
+                "summary": "A lawyer's fees so that a detained journalist has a defence at his appeal hearing.",
+                "location": "Belarus",
+                "story": "Ihar is a journalist who was detained after covering a trial. His family found a lawyer willing to take the case, but cannot pay the fees.\n\nThe foundation pays the lawyer directly, against invoices it checks.",
+            },
+        },
+        "needs": [(150000, {"en": "The lawyer's fees for preparing and arguing the appeal."})],
+        "donations": [(50000, None), (40000, None), (35000, None), (25000, None)],
+        "updates": [],
+    },
+    {
+        "slug": "dental-care-after-release",
+        "beneficiary": {"reference": "B-0004", "pseudonym": False, "names": {"en": "Maryna", "ru": "Марина", "be": "Марына", "pl": "Maryna"}},
+        "category": "medical",
+        "currency": "PLN",
+        "original_language": "en",
+        "status": "closed",
+        "days_ago": 120,
+        "translations": {
+            "en": {
+                "title": "Dental treatment after two years in a women's colony",
+                "summary": "Two years without proper care left Maryna needing urgent dental treatment in Warsaw.",
+                "location": "Poland",
+                "story": "In the colony, dental care meant a tooth pulled without anaesthetic. After her release Maryna moved to Warsaw, where a clinic agreed to treat her at cost.\n\nThe treatment is finished. Thank you to everyone who helped.",
+            },
+        },
+        "needs": [
+            (250000, {"en": "The treatment plan agreed with the clinic."}),
+            (60000, {"en": "Follow-up visits and medicines."}),
+        ],
+        "donations": [(200000, None), (110000, None)],
+        "updates": [],
+    },
+    {
+        "slug": "parcels-to-a-penal-colony",
+        "beneficiary": {"reference": "B-0005", "pseudonym": True, "names": {"en": "Siarhei"}},
+        "category": "political_prisoner",
+        "currency": "EUR",
+        "original_language": "en",
+        "status": "published",
+        "days_ago": 3,
+        "translations": {
+            "en": {
+                "title": "Parcels and letters for a prisoner in a penal colony",
+                "summary": "Food parcels, warm underwear and stamped envelopes for a political prisoner with no family left outside.",
+                "location": "Belarus",
+                "story": "Siarhei has no relatives left who can send him parcels. The rules allow a few parcels a year; each one must be packed exactly to the colony's list.\n\nVolunteers pack and send them; the foundation pays for what goes inside.\n\n[[note:shizo]]\n\nHe has been in the SHIZO twice this year, which is when a parcel that arrives afterwards matters most.",
+            },
+        },
+        "needs": [
+            (24000, {"en": "Four food parcels over the year."}),
+            (8000, {"en": "Warm underwear and socks."}),
+            (3000, {"en": "Envelopes and stamps so he can write back."}),
+        ],
+        "donations": [(3000, 2)],
+        "updates": [],
+    },
+    {
+        "slug": "first-months-in-lithuania",
+        "beneficiary": {"reference": "B-0006", "pseudonym": True, "names": {"en": "Volha and her son"}},
+        "category": "relocation",
+        "currency": "EUR",
+        "original_language": "en",
+        "status": "draft",
+        "days_ago": 0,
+        "translations": {
+            "en": {
+                "title": "First months in Lithuania for a mother and her son",
+                "summary": "A draft: still being checked by the foundation.",
+                "location": "Lithuania",
+                "story": "This campaign is still a draft and must never be visible to the public.",
+            },
+        },
+        "needs": [(120000, {"en": "Rent and deposit for the first three months."})],
+        "donations": [],
+        "updates": [],
+    },
+]
+
+DEMO_STAFF_USERNAME = "demo"
+DEMO_STAFF_PASSWORD = "zbor-demo-only"

@@ -1,0 +1,26 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from zbor.campaigns.models import Category, Status
+
+SORTS = [
+    ("newest", _("Newest")),
+    ("closest", _("Closest to goal")),
+    ("most_needed", _("Most still needed")),
+]
+
+
+class CampaignFilterForm(forms.Form):
+    """The list page's filters. Invalid values are ignored, never an error page."""
+
+    category = forms.ChoiceField(label=_("Category"), required=False, choices=[("", _("All categories"))] + list(Category.choices))
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Open and finished")), (Status.PUBLISHED, _("Open")), (Status.FUNDED, _("Funded")), (Status.CLOSED, _("Closed"))],
+    )
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORTS)
+
+    def values(self) -> dict[str, str]:
+        self.is_valid()  # invalid fields are left out of cleaned_data, so they count as unset
+        return {name: self.cleaned_data.get(name) or "" for name in self.fields}

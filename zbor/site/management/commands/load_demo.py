@@ -1,0 +1,95 @@
+"""Load the demo campaigns and the demo staff login. Safe to run again: nothing is duplicated."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from zbor.campaigns import services as campaign_services
+from zbor.campaigns.models import Beneficiary, Campaign, Need, Note, Status, Update
+from zbor.donations.services import record_demo_donation
+from zbor.site import demo
+
+# The services each step of the life cycle goes through to reach a demo campaign's status.
+PATHS = {
+    Status.DRAFT: [],
+    Status.IN_REVIEW: [campaign_services.submit_for_review],
+    Status.PUBLISHED: [campaign_services.submit_for_review, campaign_services.publish_campaign],
+    Status.FUNDED: [campaign_services.submit_for_review, campaign_services.publish_campaign, campaign_services.mark_funded],
+    Status.CLOSED: [campaign_services.submit_for_review, campaign_services.publish_campaign, campaign_services.close_campaign],
+}
+
+
+class Command(BaseCommand):
+    help = "Load the demo campaigns and a demo staff login (demo settings only)."
+
+    def handle(self, *args, **options):
+        if not getattr(settings, "ZBOR_DEMO", False):
+            raise CommandError("Demo data is only loaded with demo settings, never in production.")
+        with transaction.atomic():
+            user = self._staff()
+            self._note(demo.SHIZO_NOTE)
+            created = [spec["slug"] for spec in demo.CAMPAIGNS if self._campaign(spec, user)]
+        if created:
+            self.stdout.write(f"Demo campaigns loaded: {', '.join(created)}")
+        else:
+            self.stdout.write("Demo campaigns already present; nothing changed.")
+
+    def _staff(self):
+        User = get_user_model()
+        user, created = User.objects.get_or_create(
+            username=demo.DEMO_STAFF_USERNAME, defaults={"is_staff": True, "is_superuser": True}
+        )
+        if created:
+            user.set_password(demo.DEMO_STAFF_PASSWORD)
+            user.save(update_fields=["password"])
+        return user
+
+    def _note(self, spec):
+        note, created = Note.objects.get_or_create(key=spec["key"])
+        if created:
+            for language, (term, text) in spec["translations"].items():
+                note.create_translation(language, term=term, text=text)
+
+    def _campaign(self, spec, user) -> bool:
+        if Campaign.objects.filter(slug=spec["slug"]).exists():
+            return False
+        person = spec["beneficiary"]
+        beneficiary, created = Beneficiary.objects.get_or_create(
+            reference=person["reference"], defaults={"name_is_pseudonym": person["pseudonym"]}
+        )
+        if created:
+            for language, name in person["names"].items():
+                beneficiary.create_translation(language, display_name=name)
+        campaign = Campaign.objects.create(
+            slug=spec["slug"],
+            beneficiary=beneficiary,
+            category=spec["category"],
+            currency=spec["currency"],
+            original_language=spec["original_language"],
+        )
+        for language, fields in spec["translations"].items():
+            campaign.create_translation(language, **fields)
+        needs = []
+        for position, (amount, descriptions) in enumerate(spec["needs"]):
+            need = Need.objects.create(campaign=campaign, position=position, amount=amount)
+            for language, description in descriptions.items():
+                need.create_translation(language, description=description)
+            needs.append(need)
+        now = timezone.now()
+        for days_ago, texts in spec["updates"]:
+            update = Update.objects.create(campaign=campaign, published_on=(now - timedelta(days=days_ago)).date())
+            for language, (title, body) in texts.items():
+                update.create_translation(language, title=title, body=body)
+        for step in PATHS[spec["status"]]:
+            step(campaign, by=user)
+        for amount, need_index in spec["donations"]:
+            record_demo_donation(campaign, amount=amount, need=None if need_index is None else needs[need_index])
+        if campaign.published_at:
+            Campaign.objects.filter(pk=campaign.pk).update(published_at=now - timedelta(days=spec["days_ago"]))
+        return True

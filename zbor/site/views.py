@@ -1,0 +1,121 @@
+"""Public pages. Each view reads through selectors and renders a page model from pages.py."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.paginator import Paginator
+from django.db.models import ExpressionWrapper, F, IntegerField
+from django.db.models.functions import NullIf
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import get_language
+from django.views.decorators.http import require_GET
+
+from zbor.campaigns.models import Status
+from zbor.campaigns.selectors import campaign_for_preview, public_campaign, public_campaigns
+from zbor.donations.selectors import collected_subquery
+
+from .forms import CampaignFilterForm
+from .pages import build_cards, build_page
+
+ORDERINGS = {
+    "newest": ["-published_at", "-pk"],
+    # Share of the goal reached, highest first; finished campaigns are at 100% or past it.
+    "closest": [F("reached_permyriad").desc(nulls_last=True), "-published_at", "-pk"],
+    "most_needed": ["-still_needed", "-published_at", "-pk"],
+}
+
+
+def _listing(filters: dict[str, str]):
+    campaigns = public_campaigns().annotate(collected_total=collected_subquery())
+    if filters.get("category"):
+        campaigns = campaigns.filter(category=filters["category"])
+    if filters.get("status"):
+        campaigns = campaigns.filter(status=filters["status"])
+    sort = filters.get("sort") or "newest"
+    if sort == "closest":
+        campaigns = campaigns.annotate(
+            reached_permyriad=ExpressionWrapper(
+                F("collected_total") * 10000 / NullIf(F("goal_total"), 0), output_field=IntegerField()
+            )
+        )
+    elif sort == "most_needed":
+        campaigns = campaigns.annotate(
+            still_needed=ExpressionWrapper(F("goal_total") - F("collected_total"), output_field=IntegerField())
+        )
+    return campaigns.order_by(*ORDERINGS[sort])
+
+
+@require_GET
+def home(request):
+    language = get_language()
+    open_campaigns = _listing({"status": Status.PUBLISHED})[:6]
+    return render(request, "site/home.html", {"cards": build_cards(open_campaigns, language)})
+
+
+@require_GET
+def campaign_list(request):
+    language = get_language()
+    form = CampaignFilterForm(request.GET or None)
+    filters = form.values() if request.GET else {}
+    paginator = Paginator(_listing(filters), settings.ZBOR_CAMPAIGNS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "site/campaign_list.html",
+        {
+            "form": form if request.GET else CampaignFilterForm(),
+            "page": page,
+            "cards": build_cards(page.object_list, language),
+            "query": query.urlencode(),
+            "filtered": any(filters.get(k) for k in ("category", "status")),
+        },
+    )
+
+
+def _render_campaign(request, campaign, *, is_preview: bool = False):
+    page = build_page(campaign, get_language(), is_preview=is_preview)
+    response = render(request, "site/campaign_detail.html", {"page": page, "card": page.card})
+    if is_preview:
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def campaign_detail(request, slug: str):
+    campaign = public_campaign(slug)
+    if campaign is None:
+        raise Http404
+    return _render_campaign(request, campaign)
+
+
+@require_GET
+@staff_member_required
+def campaign_preview(request, pk: int):
+    """The public page of any campaign, for staff, marked as a preview and never indexed."""
+    if not request.user.has_perm("campaigns.view_campaign"):
+        raise Http404
+    campaign = campaign_for_preview(pk)
+    if campaign is None:
+        raise Http404
+    return _render_campaign(request, campaign, is_preview=True)
+
+
+@require_GET
+def campaign_donate(request, slug: str):
+    """Where the Donate button leads. Until online giving exists it says so, and takes nothing."""
+    campaign = _listing({}).filter(slug=slug).first()
+    if campaign is None:
+        raise Http404
+    return render(request, "site/donate_closed.html", {"card": build_cards([campaign], get_language())[0]})
+
+
+@require_GET
+def robots_txt(request):
+    # The staff path is deliberately not listed: robots.txt is public. Staff pages say noindex.
+    lines = ["User-agent: *", "Disallow: /*/campaigns/preview/", "Allow: /"]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
