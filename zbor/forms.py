@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from zbor.money import DEFAULT_CURRENCY, InvalidAmount, Money, minor_digits, parse_amount
+from zbor.money import DEFAULT_CURRENCY, InvalidAmount, Money, format_money, minor_digits, parse_amount
 
 
-class AmountField(forms.CharField):
+MAX_TYPED_LENGTH = 24
+
+
+class AmountField(forms.Field):
     """A money amount typed in major units ("500" or "500.00"), cleaned to integer minor units.
 
     Set ``currency`` before validation (a formset does it from its parent campaign).
@@ -18,7 +22,7 @@ class AmountField(forms.CharField):
     def __init__(self, *, currency: str = DEFAULT_CURRENCY, max_minor: int | None = None, **kwargs):
         self.currency = currency
         self.max_minor = max_minor
-        kwargs.setdefault("max_length", 24)
+        kwargs.setdefault("widget", forms.TextInput)
         super().__init__(**kwargs)
 
     def prepare_value(self, value):
@@ -27,19 +31,21 @@ class AmountField(forms.CharField):
         return value
 
     def to_python(self, value):
-        value = super().to_python(value)
-        if value in self.empty_values:
+        if value in self.empty_values or not str(value).strip():
             return None
+        value = str(value)
+        if len(value) > MAX_TYPED_LENGTH:
+            raise ValidationError(_("Enter a number, like 25 or 25.50."), code="amount")
         try:
             minor = parse_amount(value, self.currency)
         except InvalidAmount as exc:
             raise ValidationError(str(exc), code="amount") from None
         if self.max_minor is not None and minor > self.max_minor:
-            limit = Money(self.max_minor, self.currency).as_decimal()
-            raise ValidationError(_("The amount can be at most %(limit)s.") % {"limit": f"{limit:,}"}, code="max")
+            limit = format_money(Money(self.max_minor, self.currency), get_language() or "en")
+            raise ValidationError(_("The amount can be at most %(limit)s.") % {"limit": limit}, code="max")
         return minor
 
     def widget_attrs(self, widget):
         attrs = super().widget_attrs(widget)
-        attrs.update({"inputmode": "decimal" if minor_digits(self.currency) else "numeric", "autocomplete": "off"})
+        attrs.update({"maxlength": str(MAX_TYPED_LENGTH), "inputmode": "decimal" if minor_digits(self.currency) else "numeric", "autocomplete": "off"})
         return attrs

@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from babel import Locale
-from babel.numbers import format_currency, get_currency_precision, list_currencies
+from babel.numbers import format_currency, get_currency_precision, get_currency_symbol, list_currencies
 from django.utils.translation import gettext as _
 
 DEFAULT_CURRENCY = "EUR"
@@ -103,8 +103,20 @@ def format_money(money: Money, locale: str) -> str:
     digits = minor_digits(money.currency)
     value = money.as_decimal()
     if money.amount % (10**digits) == 0:
-        return _whole_pattern(locale).apply(value, Locale.parse(locale), currency=money.currency, currency_digits=False)
-    return format_currency(value, money.currency, locale=locale)
+        text = _whole_pattern(locale).apply(value, Locale.parse(locale), currency=money.currency, currency_digits=False)
+    else:
+        text = format_currency(value, money.currency, locale=locale)
+    return _space_letter_symbol(text, get_currency_symbol(money.currency, locale))
+
+
+def _space_letter_symbol(text: str, symbol: str) -> str:
+    # CLDR's currencySpacing, which Babel does not apply: a symbol made of letters ("KWD",
+    # "zł" is fine already) is kept apart from the digits by a no-break space: "KWD 1.234".
+    if symbol[-1:].isalpha() and text.startswith(symbol) and text[len(symbol) : len(symbol) + 1].isdigit():
+        return symbol + "\u00a0" + text[len(symbol) :]
+    if symbol[:1].isalpha() and text.endswith(symbol) and text[-len(symbol) - 1 : -len(symbol)].isdigit():
+        return text[: -len(symbol)] + "\u00a0" + symbol
+    return text
 
 
 def parse_amount(text: str, currency: str) -> int:

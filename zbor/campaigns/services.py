@@ -96,3 +96,17 @@ def mark_funded(campaign: Campaign, *, by) -> Campaign:
 
 def close_campaign(campaign: Campaign, *, by) -> Campaign:
     return _transition(campaign, Status.CLOSED)
+
+
+def bring_to_status(campaign: Campaign, status: str, *, by) -> Campaign:
+    """Walk a draft through the ordinary steps until it reaches ``status`` (demo data, tests)."""
+    steps = {
+        Status.DRAFT: [],
+        Status.IN_REVIEW: [submit_for_review],
+        Status.PUBLISHED: [submit_for_review, publish_campaign],
+        Status.FUNDED: [submit_for_review, publish_campaign, mark_funded],
+        Status.CLOSED: [submit_for_review, publish_campaign, close_campaign],
+    }[Status(status)]
+    for step in steps:
+        step(campaign, by=by)
+    return campaign

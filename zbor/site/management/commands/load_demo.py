@@ -11,19 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from zbor.campaigns import services as campaign_services
-from zbor.campaigns.models import Beneficiary, Campaign, Need, Note, Status, Update
+from zbor.campaigns.models import Beneficiary, Campaign, Need, Note, Update
 from zbor.donations.services import record_demo_donation
 from zbor.site import demo
-
-# The services each step of the life cycle goes through to reach a demo campaign's status.
-PATHS = {
-    Status.DRAFT: [],
-    Status.IN_REVIEW: [campaign_services.submit_for_review],
-    Status.PUBLISHED: [campaign_services.submit_for_review, campaign_services.publish_campaign],
-    Status.FUNDED: [campaign_services.submit_for_review, campaign_services.publish_campaign, campaign_services.mark_funded],
-    Status.CLOSED: [campaign_services.submit_for_review, campaign_services.publish_campaign, campaign_services.close_campaign],
-}
-
 
 class Command(BaseCommand):
     help = "Load the demo campaigns and a demo staff login (demo settings only)."
@@ -86,8 +76,7 @@ class Command(BaseCommand):
             update = Update.objects.create(campaign=campaign, published_on=(now - timedelta(days=days_ago)).date())
             for language, (title, body) in texts.items():
                 update.create_translation(language, title=title, body=body)
-        for step in PATHS[spec["status"]]:
-            step(campaign, by=user)
+        campaign_services.bring_to_status(campaign, spec["status"], by=user)
         for amount, need_index in spec["donations"]:
             record_demo_donation(campaign, amount=amount, need=None if need_index is None else needs[need_index])
         if campaign.published_at:

@@ -1,0 +1,76 @@
+"""Plain factory functions for tests: each makes a valid object with overridable parts."""
+
+from __future__ import annotations
+
+import itertools
+
+from django.contrib.auth import get_user_model
+
+from zbor.campaigns import services
+from zbor.campaigns.models import Beneficiary, Campaign, Need, Note, Status, Update
+from zbor.donations.services import record_demo_donation
+
+_seq = itertools.count(1)
+
+
+def staff_user(username: str | None = None, *, superuser: bool = True):
+    name = username or f"staff{next(_seq)}"
+    return get_user_model().objects.create_user(
+        username=name, password="correct horse battery", is_staff=True, is_superuser=superuser
+    )
+
+
+def beneficiary(*, reference: str | None = None, name: str = "Anna", pseudonym: bool = True, **names) -> Beneficiary:
+    b = Beneficiary.objects.create(reference=reference or f"B-{next(_seq):04d}", name_is_pseudonym=pseudonym)
+    b.create_translation("en", display_name=name)
+    for language, display_name in names.items():
+        b.create_translation(language, display_name=display_name)
+    return b
+
+
+def note(key: str = "shizo", **translations) -> Note:
+    n = Note.objects.create(key=key)
+    translations = translations or {"en": ("SHIZO", "A punitive isolation cell.")}
+    for language, (term, text) in translations.items():
+        n.create_translation(language, term=term, text=text)
+    return n
+
+
+def campaign(
+    *,
+    slug: str | None = None,
+    status: str = Status.PUBLISHED,
+    needs: tuple[int, ...] = (50000, 50000, 100000),
+    currency: str = "EUR",
+    category: str = "relocation",
+    original_language: str = "en",
+    story: str = "A story in **markdown**.",
+    title: str = "Help to start again",
+    translations: dict[str, dict] | None = None,
+    donations: tuple[int, ...] = (),
+    by=None,
+) -> Campaign:
+    c = Campaign.objects.create(
+        slug=slug or f"campaign-{next(_seq)}",
+        beneficiary=beneficiary(),
+        category=category,
+        currency=currency,
+        original_language=original_language,
+    )
+    c.create_translation(original_language, title=title, summary=f"Summary of {title}", story=story)
+    for language, fields in (translations or {}).items():
+        c.create_translation(language, **fields)
+    for position, amount in enumerate(needs):
+        need = Need.objects.create(campaign=c, position=position, amount=amount)
+        need.create_translation(original_language, description=f"Need {position + 1}")
+    for amount in donations:
+        record_demo_donation(c, amount=amount)
+    services.bring_to_status(c, status, by=by)
+    c.refresh_from_db()
+    return c
+
+
+def update(c: Campaign, *, title: str = "News", body: str = "Some news.", language: str = "en") -> Update:
+    u = Update.objects.create(campaign=c)
+    u.create_translation(language, title=title, body=body)
+    return u

@@ -1,0 +1,200 @@
+"""Staff write a campaign in the admin, translate it, publish it, and the public reads it."""
+
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from tests import factories
+from zbor.campaigns.models import Campaign, Need, Status
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(factories.staff_user("editor"))
+    return client
+
+
+def _campaign_form(beneficiary, **overrides):
+    data = {
+        "title": "Winter boots for a family",
+        "summary": "A family needs winter boots.",
+        "slug": "winter-boots",
+        "beneficiary": str(beneficiary.pk),
+        "category": "family",
+        "location": "Belarus",
+        "original_language": "en",
+        "story": "A story.\n\n[[note:shizo]]\n\nThe end.",
+        "currency": "EUR",
+        "cover_alt": "",
+        "needs-TOTAL_FORMS": "2",
+        "needs-INITIAL_FORMS": "0",
+        "needs-MIN_NUM_FORMS": "0",
+        "needs-MAX_NUM_FORMS": "1000",
+        "needs-0-position": "0",
+        "needs-0-description": "Boots for two children",
+        "needs-0-amount": "120",
+        "needs-1-position": "1",
+        "needs-1-description": "Warm socks",
+        "needs-1-amount": "30.50",
+        "updates-TOTAL_FORMS": "0",
+        "updates-INITIAL_FORMS": "0",
+        "updates-MIN_NUM_FORMS": "0",
+        "updates-MAX_NUM_FORMS": "1000",
+    }
+    data.update(overrides)
+    return data
+
+
+def _errors(response) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", m) for m in re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', response.content.decode(), re.S))
+
+
+def _translate(staff_client, campaign, language, title, summary, story, descriptions):
+    needs = list(campaign.needs.order_by("position"))
+    data = _campaign_form(campaign.beneficiary, title=title, summary=summary, story=story)
+    data.update({"needs-TOTAL_FORMS": str(len(needs)), "needs-INITIAL_FORMS": str(len(needs))})
+    for i, (need, description) in enumerate(zip(needs, descriptions, strict=True)):
+        data.update({
+            f"needs-{i}-id": str(need.pk),
+            f"needs-{i}-campaign": str(campaign.pk),
+            f"needs-{i}-position": str(need.position),
+            f"needs-{i}-amount": str(need.amount / 100).rstrip("0").rstrip("."),
+            f"needs-{i}-description": description,
+        })
+    url = reverse("admin:campaigns_campaign_change", args=[campaign.pk]) + f"?language={language}"
+    response = staff_client.post(url, data)
+    assert response.status_code == 302, _errors(response)
+
+
+def _action(staff_client, campaign, action):
+    return staff_client.post(
+        reverse("admin:campaigns_campaign_changelist"),
+        {"action": action, "_selected_action": [str(campaign.pk)]},
+        follow=True,
+    )
+
+
+def test_staff_write_translate_publish_and_the_public_reads_every_language(staff_client, client):
+    factories.note(
+        "shizo",
+        en=("SHIZO", "A punishment cell."),
+        ru=("ШИЗО", "Штрафной изолятор."),
+        be=("ШІЗА", "Штрафны ізалятар."),
+        pl=("SZIZO", "Karna izolatka."),
+    )
+    beneficiary = factories.beneficiary(name="Olga", ru="Ольга")
+    response = staff_client.post(reverse("admin:campaigns_campaign_add") + "?language=en", _campaign_form(beneficiary))
+    assert response.status_code == 302, _errors(response)
+    campaign = Campaign.objects.get(slug="winter-boots")
+    assert campaign.status == Status.DRAFT
+    assert [n.amount for n in campaign.needs.order_by("position")] == [12000, 3050]
+
+    _translate(staff_client, campaign, "ru", "Зимние ботинки для семьи", "Семье нужны ботинки.",
+               "История.\n\n[[note:shizo]]\n\nКонец.", ["Ботинки для двоих детей", "Тёплые носки"])
+    _translate(staff_client, campaign, "pl", "Zimowe buty dla rodziny", "Rodzina potrzebuje butów.",
+               "Historia.\n\n[[note:shizo]]", ["Buty dla dwojga dzieci", "Ciepłe skarpety"])
+
+    assert client.get("/en/campaigns/winter-boots/").status_code == 404  # still a draft
+
+    # The preview shows it to staff before anyone else.
+    preview = staff_client.get(f"/ru/campaigns/preview/{campaign.pk}/")
+    assert preview.status_code == 200 and "Зимние ботинки для семьи" in preview.content.decode()
+
+    _action(staff_client, campaign, "send_to_review")
+    _action(staff_client, campaign, "publish")
+    campaign.refresh_from_db()
+    assert campaign.status == Status.PUBLISHED and campaign.published_at
+
+    expectations = {
+        "en": ["Winter boots for a family", "Olga", "Boots for two children", "€150.50", "A punishment cell."],
+        "ru": ["Зимние ботинки для семьи", "Ольга", "Тёплые носки", "150,50\u00a0€", "Штрафной изолятор."],
+        "be": ["Winter boots for a family", "Olga", "Boots for two children", "150,50\u00a0€", "Штрафны ізалятар."],
+        "pl": ["Zimowe buty dla rodziny", "Olga", "Ciepłe skarpety", "150,50\u00a0€", "Karna izolatka."],
+    }
+    for language, texts in expectations.items():
+        html = client.get(f"/{language}/campaigns/winter-boots/").content.decode()
+        for text in texts:
+            assert text in html, (language, text)
+        assert "winter-boots" in client.get(f"/{language}/campaigns/").content.decode()
+
+
+@pytest.mark.parametrize(("amount", "message"), [("0", "greater than zero"), ("-20", "greater than zero"), ("ten", "Enter a number"), ("1.234", "at most 2 decimal places"), ("2000000000", "at most")])
+def test_a_bad_need_amount_is_refused_with_a_message_and_nothing_is_saved(staff_client, amount, message):
+    beneficiary = factories.beneficiary()
+    response = staff_client.post(
+        reverse("admin:campaigns_campaign_add") + "?language=en",
+        _campaign_form(beneficiary, **{"needs-1-amount": amount}),
+    )
+    assert response.status_code == 200
+    assert message in _errors(response)
+    assert not Campaign.objects.exists() and not Need.objects.exists()
+
+
+def test_a_reference_to_a_missing_note_is_refused_with_a_message(staff_client):
+    beneficiary = factories.beneficiary()
+    response = staff_client.post(
+        reverse("admin:campaigns_campaign_add") + "?language=en",
+        _campaign_form(beneficiary, story="Text.\n\n[[note:unknown-term]]"),
+    )
+    assert response.status_code == 200
+    assert "There is no foundation note with the key “unknown-term”" in _errors(response)
+    assert not Campaign.objects.exists()
+
+
+def test_an_unknown_currency_is_refused(staff_client):
+    response = staff_client.post(
+        reverse("admin:campaigns_campaign_add") + "?language=en",
+        _campaign_form(factories.beneficiary(), currency="XYZ", story="Fine."),
+    )
+    assert response.status_code == 200 and "not an ISO 4217 currency code" in _errors(response)
+
+
+def test_need_amounts_follow_the_campaign_currency(staff_client):
+    beneficiary = factories.beneficiary()
+    data = _campaign_form(beneficiary, currency="JPY", story="Fine.", **{"needs-1-amount": "30.50"})
+    response = staff_client.post(reverse("admin:campaigns_campaign_add") + "?language=en", data)
+    assert "JPY amounts have at most 0 decimal places" in _errors(response)
+    data["needs-1-amount"] = "3000"
+    assert staff_client.post(reverse("admin:campaigns_campaign_add") + "?language=en", data).status_code == 302
+    assert sorted(Need.objects.values_list("amount", flat=True)) == [120, 3000]
+
+
+def test_an_uploaded_cover_loses_its_metadata(staff_client):
+    from zbor.campaigns.tests.test_images import _jpeg_with_exif
+
+    data = _campaign_form(factories.beneficiary(), story="Fine.")
+    data["cover"] = SimpleUploadedFile("olga-home.jpg", _jpeg_with_exif(), content_type="image/jpeg")
+    response = staff_client.post(reverse("admin:campaigns_campaign_add") + "?language=en", data)
+    assert response.status_code == 302, _errors(response)
+    campaign = Campaign.objects.get()
+    stored = campaign.cover.read()
+    assert b"SecretCam" not in stored and b"Home Street" not in stored
+    assert "olga" not in campaign.cover.name
+
+
+def test_publishing_a_campaign_without_needs_shows_why(staff_client):
+    campaign = factories.campaign(status=Status.DRAFT, needs=())
+    response = _action(staff_client, campaign, "send_to_review")
+    assert "at least one need" in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == Status.DRAFT
+
+
+def test_admin_screens_render(staff_client):
+    factories.note("shizo")
+    campaign = factories.campaign()
+    for name, args in [
+        ("admin:campaigns_campaign_changelist", []),
+        ("admin:campaigns_campaign_change", [campaign.pk]),
+        ("admin:campaigns_campaign_add", []),
+        ("admin:campaigns_beneficiary_changelist", []),
+        ("admin:campaigns_note_changelist", []),
+        ("admin:campaigns_update_changelist", []),
+    ]:
+        assert staff_client.get(reverse(name, args=args)).status_code == 200, name
+    changelist = staff_client.get(reverse("admin:campaigns_campaign_changelist") + "?status__exact=published").content.decode()
+    assert "€2,000" in changelist
