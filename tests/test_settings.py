@@ -1,0 +1,101 @@
+"""Configuration from the environment: the embedded default, production refusals, the command."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run_python(code: str, **env) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL", "REDIS_URL"}}
+    environment.update(env)
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [None, "", "change-me", "dev-insecure-zbor-secret-key-do-not-use-in-production", "django-insecure-" + "x" * 60, "short"],
+)
+def test_production_settings_refuse_a_missing_or_default_secret_key(secret):
+    env = {"DJANGO_SETTINGS_MODULE": "config.settings.production"}
+    if secret is not None:
+        env["SECRET_KEY"] = secret
+    result = _run_python("import django; django.setup()", **env)
+    assert result.returncode != 0
+    assert "SECRET_KEY is missing or a default" in result.stderr
+
+
+def test_production_settings_start_with_a_real_secret_key():
+    result = _run_python(
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DEBUG, settings.SESSION_COOKIE_SECURE, settings.ZBOR_DEMO)",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY="k" * 20 + "9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "False"]
+
+
+def test_demo_data_cannot_be_loaded_with_production_settings(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "zbor", "load_demo"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": "p" * 64,
+             "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "only loaded with demo settings" in result.stderr
+
+
+def test_zero_configuration_is_sqlite_in_the_data_dir_with_wal_and_immediate_transactions(tmp_path):
+    result = _run_python(
+        "import django; django.setup(); from django.conf import settings; from django.db import connection; "
+        "db = settings.DATABASES['default']; c = connection.cursor(); c.execute('PRAGMA journal_mode'); "
+        "print(db['ENGINE'], db['NAME'], db['OPTIONS']['transaction_mode'], c.fetchone()[0], settings.CACHES['default']['BACKEND'])",
+        DJANGO_SETTINGS_MODULE="config.settings.dev",
+        ZBOR_DATA_DIR=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    engine, name, mode, journal, cache = result.stdout.split()
+    assert engine == "django.db.backends.sqlite3"
+    assert name == str(tmp_path / "zbor.sqlite3")
+    assert (mode, journal) == ("IMMEDIATE", "wal")
+    assert cache.endswith("LocMemCache")
+
+
+def test_database_and_redis_urls_switch_the_backends():
+    result = _run_python(
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DATABASES['default']['ENGINE'], settings.DATABASES['default']['NAME'], settings.CACHES['default']['BACKEND'])",
+        DJANGO_SETTINGS_MODULE="config.settings.dev",
+        DATABASE_URL="postgres://zbor@db.internal:5432/zbor",
+        REDIS_URL="redis://cache.internal:6379/1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.postgresql", "zbor", "django.core.cache.backends.redis.RedisCache"]
+
+
+def test_a_bad_boolean_in_the_environment_is_a_clear_error():
+    result = _run_python("import django; django.setup()", DJANGO_SETTINGS_MODULE="config.settings.dev", DEBUG="perhaps")
+    assert result.returncode != 0 and "DEBUG must be true or false" in result.stderr
+
+
+def test_the_zbor_command_is_manage_py():
+    result = subprocess.run([sys.executable, "-m", "zbor", "help", "migrate"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "usage:" in result.stdout and "migrate" in result.stdout
+    installed = Path(sys.executable).parent / "zbor"
+    assert installed.exists(), "the package installs a `zbor` command"
+
+
+@pytest.mark.django_db
+def test_the_suite_runs_on_the_configured_database():
+    expected = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
+    assert connection.vendor == expected
