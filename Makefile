@@ -22,7 +22,7 @@ compilemessages: install
 
 # Extracting strings needs GNU gettext (apt-get install gettext); only translators need this.
 makemessages: install
-	$(BIN)/zbor makemessages --all --no-location --no-obsolete --ignore='.venv/*' --ignore='build/*'
+	$(BIN)/zbor makemessages --all --no-location --no-obsolete --ignore='.venv/*' --ignore='build/*' --ignore='tests/*'
 
 run: compilemessages
 	$(BIN)/zbor migrate --no-input

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 
 CHROMIUM = os.environ.get("ZBOR_CHROMIUM", "/usr/bin/chromium")
 
@@ -41,6 +42,9 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         yield browser
         browser.close()
+        # Code run inside playwright's context gets its own database connections (Django keys
+        # them by context); close them here or PostgreSQL keeps them open past the test.
+        connections.close_all()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 

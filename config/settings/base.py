@@ -119,7 +119,7 @@ LANGUAGES = [
     ("be", _("Belarusian")),
     ("pl", _("Polish")),
 ]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [Path(env_str("ZBOR_LOCALE_DIR", str(BASE_DIR / "locale")))]
 USE_I18N = True
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_TZ = True

@@ -17,3 +17,6 @@ ZBOR_PUBLIC_URL = ""
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Live-server threads must not keep connections open past a test (PostgreSQL refuses to drop
+# a test database someone is still connected to).
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
