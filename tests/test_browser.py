@@ -76,3 +76,15 @@ def test_layout_fits_a_320_pixel_screen(browser, demo_server):
     for path in ["/en/", "/en/campaigns/", "/ru/campaigns/from-prison-to-family/", "/be/campaigns/from-prison-to-family/donate/"]:
         page.goto(demo_server.url + path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
+
+
+def test_staff_sign_in_through_the_real_form_and_open_the_campaign_admin(browser, demo_server, settings):
+    """A real browser posts the admin login form (CSRF, Origin and Referrer-Policy together)."""
+    page = browser.new_page()
+    page.goto(f"{demo_server.url}/{settings.ZBOR_ADMIN_PATH}login/")
+    page.fill("#id_username", "demo")
+    page.fill("#id_password", "zbor-demo-only")
+    page.click("input[type=submit]")
+    page.goto(f"{demo_server.url}/{settings.ZBOR_ADMIN_PATH}campaigns/campaign/")
+    assert page.locator("#result_list").count() == 1
+    assert page.get_by_role("link", name=re.compile("From prison to family")).count() == 1

@@ -20,10 +20,18 @@ def validate_note_references(text: str) -> None:
         raise ValidationError(errors, code="note")
 
 
+WIDE = {"class": "vLargeTextField"}
+
+
 class CampaignAdminForm(TranslatableModelForm):
     class Meta:
         model = Campaign
         fields = "__all__"
+        widgets = {
+            "title": forms.TextInput(attrs=WIDE),
+            "summary": forms.TextInput(attrs=WIDE),
+            "story": forms.Textarea(attrs={**WIDE, "rows": 24}),
+        }
 
     def clean_story(self):
         story = self.cleaned_data.get("story", "")
@@ -63,6 +71,7 @@ class UpdateAdminForm(TranslatableModelForm):
     class Meta:
         model = Update
         fields = "__all__"
+        widgets = {"title": forms.TextInput(attrs=WIDE), "body": forms.Textarea(attrs={**WIDE, "rows": 8})}
 
     def clean_body(self):
         body = self.cleaned_data.get("body", "")

@@ -97,8 +97,10 @@ class CampaignPage:
     card: CampaignCard
     story_html: SafeString
     story_language: str
-    #: The original language's name when the story shown is a translation, else "".
-    translated_from: str
+    #: The name of the story's original language, in the page's language.
+    original_language_name: str
+    #: True when the story shown is a translation of the original.
+    story_is_translation: bool
     #: True when the story is missing in the page's language and the original is shown.
     story_is_fallback: bool
     needs: list[NeedView]
@@ -203,7 +205,8 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
         card=card,
         story_html=markdown.render_markdown(texts[0], note=render_note),
         story_language=story_language,
-        translated_from=language_name(original) if story_language != original else "",
+        original_language_name=language_name(original),
+        story_is_translation=story_language != original,
         story_is_fallback=bool(story and story.is_fallback),
         needs=need_views,
         updates=[
