@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.dev
 
-.PHONY: run test install messages compilemessages makemessages demo clean check
+.PHONY: run test bench install compilemessages makemessages clean check
 
 $(BIN)/zbor: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Zbor needs Python 3.11 or newer (found $$($(PYTHON) --version))."; exit 1; }
@@ -35,6 +35,9 @@ run: compilemessages
 
 test: compilemessages
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: compilemessages
+	$(BIN)/python bench/pages.py
 
 check: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/zbor check
