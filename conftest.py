@@ -20,8 +20,11 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
+def _fresh_state():
+    """Each test starts with an empty cache and English active, whatever the last request chose."""
     from django.core.cache import cache
+    from django.utils import translation
 
     cache.clear()
-    yield
+    with translation.override("en"):
+        yield

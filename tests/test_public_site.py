@@ -246,3 +246,14 @@ def test_pages_load_nothing_from_other_hosts(client, demo):
 def test_robots_txt_does_not_reveal_the_staff_path(client, settings):
     body = client.get("/robots.txt").content.decode()
     assert settings.ZBOR_ADMIN_PATH not in body and "User-agent: *" in body
+
+
+def test_pages_answer_head_requests_and_refuse_posts(client, demo):
+    assert client.head(f"/en/campaigns/{DEMO}/").status_code == 200
+    assert client.post(f"/en/campaigns/{DEMO}/").status_code == 405
+
+
+def test_an_unknown_page_is_a_translated_404_in_the_site_layout(client):
+    response = client.get("/pl/campaigns/no-such-campaign/")
+    assert response.status_code == 404
+    assert '<html lang="pl">' in response.content.decode()

@@ -37,42 +37,32 @@ class UpdateInline(TranslatableStackedInline):
     fields = ["published_on", "title", "body"]
 
 
-def _run(modeladmin, request, queryset, action, done_message):
-    done = 0
-    for campaign in queryset.order_by("pk"):
-        try:
-            action(campaign, by=request.user)
-        except CampaignError as exc:
-            modeladmin.message_user(request, f"{campaign.slug}: {exc}", level=messages.ERROR)
-        else:
-            done += 1
-    if done:
-        modeladmin.message_user(request, done_message % {"count": done}, level=messages.SUCCESS)
+def _service_action(name: str, service, description, done_message):
+    """An admin action that calls ``service(campaign, by=user)`` for each selected campaign."""
+
+    def action(modeladmin, request, queryset):
+        done = 0
+        for campaign in queryset.order_by("pk"):
+            try:
+                service(campaign, by=request.user)
+            except CampaignError as exc:
+                modeladmin.message_user(request, f"{campaign.slug}: {exc}", level=messages.ERROR)
+            else:
+                done += 1
+        if done:
+            modeladmin.message_user(request, done_message % {"count": done}, level=messages.SUCCESS)
+
+    action.__name__ = name
+    return admin.action(description=description)(action)
 
 
-@admin.action(description=_("Send to review"))
-def send_to_review(modeladmin, request, queryset):
-    _run(modeladmin, request, queryset, services.submit_for_review, _("%(count)s campaign(s) sent to review."))
-
-
-@admin.action(description=_("Publish"))
-def publish(modeladmin, request, queryset):
-    _run(modeladmin, request, queryset, services.publish_campaign, _("%(count)s campaign(s) published."))
-
-
-@admin.action(description=_("Mark as funded"))
-def mark_funded(modeladmin, request, queryset):
-    _run(modeladmin, request, queryset, services.mark_funded, _("%(count)s campaign(s) marked as funded."))
-
-
-@admin.action(description=_("Close"))
-def close(modeladmin, request, queryset):
-    _run(modeladmin, request, queryset, services.close_campaign, _("%(count)s campaign(s) closed."))
-
-
-@admin.action(description=_("Return to draft"))
-def return_to_draft(modeladmin, request, queryset):
-    _run(modeladmin, request, queryset, services.return_to_draft, _("%(count)s campaign(s) returned to draft."))
+CAMPAIGN_ACTIONS = [
+    _service_action("send_to_review", services.submit_for_review, _("Send to review"), _("%(count)s campaign(s) sent to review.")),
+    _service_action("publish", services.publish_campaign, _("Publish"), _("%(count)s campaign(s) published.")),
+    _service_action("mark_funded", services.mark_funded, _("Mark as funded"), _("%(count)s campaign(s) marked as funded.")),
+    _service_action("close", services.close_campaign, _("Close"), _("%(count)s campaign(s) closed.")),
+    _service_action("return_to_draft", services.return_to_draft, _("Return to draft"), _("%(count)s campaign(s) returned to draft.")),
+]
 
 
 @admin.register(Campaign)
@@ -82,7 +72,7 @@ class CampaignAdmin(TranslatableAdmin):
     list_display = ["title_column", "slug", "display_name", "category", "status", "goal_column", "published_at"]
     list_filter = ["status", "category", "currency"]
     search_fields = ["slug", "translations__title"]
-    actions = [send_to_review, publish, mark_funded, close, return_to_draft]
+    actions = CAMPAIGN_ACTIONS
     readonly_fields = ["status", "published_at", "closed_at", "preview_links", "publication_checklist"]
     autocomplete_fields = ["beneficiary"]
     fieldsets = [

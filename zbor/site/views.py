@@ -10,7 +10,7 @@ from django.db.models.functions import NullIf
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from zbor.campaigns.models import Status
 from zbor.campaigns.selectors import campaign_for_preview, public_campaign, public_campaigns
@@ -47,14 +47,14 @@ def _listing(filters: dict[str, str]):
     return campaigns.order_by(*ORDERINGS[sort])
 
 
-@require_GET
+@require_safe
 def home(request):
     language = get_language()
     open_campaigns = _listing({"status": Status.PUBLISHED})[:6]
     return render(request, "site/home.html", {"cards": build_cards(open_campaigns, language)})
 
 
-@require_GET
+@require_safe
 def campaign_list(request):
     language = get_language()
     form = CampaignFilterForm(request.GET or None)
@@ -85,7 +85,7 @@ def _render_campaign(request, campaign, *, is_preview: bool = False):
     return response
 
 
-@require_GET
+@require_safe
 def campaign_detail(request, slug: str):
     campaign = public_campaign(slug)
     if campaign is None:
@@ -93,7 +93,7 @@ def campaign_detail(request, slug: str):
     return _render_campaign(request, campaign)
 
 
-@require_GET
+@require_safe
 @staff_member_required
 def campaign_preview(request, pk: int):
     """The public page of any campaign, for staff, marked as a preview and never indexed."""
@@ -105,7 +105,7 @@ def campaign_preview(request, pk: int):
     return _render_campaign(request, campaign, is_preview=True)
 
 
-@require_GET
+@require_safe
 def campaign_donate(request, slug: str):
     """Where the Donate button leads. Until online giving exists it says so, and takes nothing."""
     campaign = _listing({}).filter(slug=slug).first()
@@ -114,7 +114,7 @@ def campaign_donate(request, slug: str):
     return render(request, "site/donate_closed.html", {"card": build_cards([campaign], get_language())[0]})
 
 
-@require_GET
+@require_safe
 def robots_txt(request):
     # The staff path is deliberately not listed: robots.txt is public. Staff pages say noindex.
     lines = ["User-agent: *", "Disallow: /*/campaigns/preview/", "Allow: /"]
