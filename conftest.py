@@ -28,3 +28,32 @@ def _fresh_state():
     cache.clear()
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _ledger_rows_may_be_flushed_between_tests():
+    """Let Django empty the throw-away test database between transactional tests.
+
+    The ledger's tables refuse DELETE and TRUNCATE (zbor/ledger/migrations/0002) unless
+    ``ledger_maintenance`` has a row. Tests that use the live server or real transactions end
+    with Django flushing every table, so this opens that door for the flush alone.
+    """
+    from django.db import connections
+    from django.test import TransactionTestCase
+
+    original = TransactionTestCase._fixture_teardown
+
+    def teardown(self):
+        for alias in self._databases_names(include_mirrors=False):
+            with connections[alias].cursor() as cursor:
+                cursor.execute("INSERT INTO ledger_maintenance (reason) VALUES ('test flush')")
+        try:
+            original(self)
+        finally:
+            for alias in self._databases_names(include_mirrors=False):
+                with connections[alias].cursor() as cursor:
+                    cursor.execute("DELETE FROM ledger_maintenance")
+
+    TransactionTestCase._fixture_teardown = teardown
+    yield
+    TransactionTestCase._fixture_teardown = original

@@ -36,13 +36,16 @@ def test_catalogue_is_complete_and_valid(language):
 
 @pytest.mark.skipif(not shutil.which("xgettext"), reason="GNU gettext (xgettext) is needed to extract strings")
 def test_no_string_in_the_code_is_missing_from_the_catalogues(tmp_path):
+    # makemessages writes into ./locale of its working directory, so it runs in a copy.
+    for name in ("zbor", "config"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "tests"))
     locale = tmp_path / "locale"
     shutil.copytree(ROOT / "locale", locale, ignore=shutil.ignore_patterns("*.mo"))
     env = {**os.environ, "ZBOR_LOCALE_DIR": str(locale), "DJANGO_SETTINGS_MODULE": "config.settings.test"}
     result = subprocess.run(
         [sys.executable, "-m", "zbor", "makemessages", *sum((["-l", code] for code in LANGUAGES), []),
          "--no-location", "--no-obsolete", "--ignore=.venv/*", "--ignore=build/*", "--ignore=tests/*"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr
     for language in LANGUAGES:

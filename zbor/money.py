@@ -145,3 +145,23 @@ def parse_amount(text: str, currency: str) -> int:
     if minor <= 0:
         raise InvalidAmount(_("Enter an amount greater than zero."))
     return int(minor)
+
+
+def split_proportionally(total: int, weights: list[int]) -> list[int]:
+    """Split ``total`` minor units in proportion to ``weights``, in whole units, losing none.
+
+    Largest remainder method: each part is rounded down, and the units left over go to the
+    parts with the largest remainders (the earlier part on a tie). The parts add up to
+    ``total`` exactly and none exceeds its weight when ``total <= sum(weights)``.
+
+    >>> split_proportionally(100, [1, 1, 1])
+    [34, 33, 33]
+    """
+    whole = sum(weights)
+    if total < 0 or whole <= 0 or any(w < 0 for w in weights):
+        raise ValueError("split_proportionally needs a non-negative total and positive weights")
+    parts = [total * w // whole for w in weights]
+    remainders = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
+    for i in remainders[: total - sum(parts)]:
+        parts[i] += 1
+    return parts

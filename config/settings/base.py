@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "parler",
     "zbor.campaigns",
+    "zbor.ledger",
+    "zbor.payments",
     "zbor.donations",
     "zbor.site",
 ]
@@ -179,6 +181,26 @@ ZBOR_ADMIN_PATH = env_str("ZBOR_ADMIN_PATH", "backoffice").strip("/") + "/"
 ZBOR_CAMPAIGNS_PER_PAGE = 12
 # Demo data and the demo staff login: only ever true in dev and test settings.
 ZBOR_DEMO = False
+# Payments. Providers in the order the donate form offers them: demo (dev only), stripe, bank.
+ZBOR_PAYMENT_PROVIDERS = env_list("ZBOR_PAYMENT_PROVIDERS", [])
+# What a donor's card statement and the provider see: nothing naming a campaign or a person.
+ZBOR_PAYMENT_PRODUCT_NAME = env_str("ZBOR_PAYMENT_PRODUCT_NAME", "Donation")
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+STRIPE_STATEMENT_DESCRIPTOR_SUFFIX = env_str("STRIPE_STATEMENT_DESCRIPTOR_SUFFIX", "DONATION")
+# Only for tests and local fakes; empty means Stripe's own API.
+STRIPE_API_BASE = env_str("STRIPE_API_BASE")
+ZBOR_BANK_IBAN = env_str("ZBOR_BANK_IBAN")
+ZBOR_BANK_BIC = env_str("ZBOR_BANK_BIC")
+ZBOR_BANK_ACCOUNT_NAME = env_str("ZBOR_BANK_ACCOUNT_NAME")
+# The largest single donation, in major units of the campaign's currency.
+ZBOR_MAX_DONATION = int(env_str("ZBOR_MAX_DONATION", "10000"))
+# Days an optional receipt email is kept for a donation that never completed.
+ZBOR_EMAIL_RETENTION_DAYS = int(env_str("ZBOR_EMAIL_RETENTION_DAYS", "30"))
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "no-reply@localhost")
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+
 # Cover images: larger uploads are refused, larger pictures are scaled down on upload.
 ZBOR_MAX_IMAGE_BYTES = 8 * 1024 * 1024
 ZBOR_MAX_IMAGE_SIDE = 2400

@@ -1,7 +1,7 @@
 """The embedded default used by `make run`: SQLite, debug pages, a throw-away secret."""
 
 from .base import *  # noqa: F401,F403
-from .base import DATA_DIR, env_bool, env_str
+from .base import DATA_DIR, env_bool, env_list, env_str
 
 DEBUG = env_bool("DEBUG", True)
 # Only for local development; production.py refuses this value.
@@ -12,3 +12,8 @@ ZBOR_DEMO = True
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# The demo checkout and a demo bank account, unless the environment names others.
+ZBOR_PAYMENT_PROVIDERS = env_list("ZBOR_PAYMENT_PROVIDERS", ["demo", "bank"])
+ZBOR_BANK_IBAN = env_str("ZBOR_BANK_IBAN", "PL61 1090 1014 0000 0712 1981 2874")
+ZBOR_BANK_BIC = env_str("ZBOR_BANK_BIC", "WBKPPLPP")
+ZBOR_BANK_ACCOUNT_NAME = env_str("ZBOR_BANK_ACCOUNT_NAME", "Zbor Foundation (demo account)")

@@ -27,3 +27,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 ZBOR_DEMO = False
+if "demo" in ZBOR_PAYMENT_PROVIDERS:  # noqa: F405
+    raise ImproperlyConfigured("The demo payment provider cannot be enabled with production settings.")

@@ -20,3 +20,8 @@ WHITENOISE_AUTOREFRESH = True
 # Live-server threads must not keep connections open past a test (PostgreSQL refuses to drop
 # a test database someone is still connected to).
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+ZBOR_PAYMENT_PROVIDERS = ["demo", "bank"]
+ZBOR_BANK_IBAN = "PL61 1090 1014 0000 0712 1981 2874"
+ZBOR_BANK_BIC = "WBKPPLPP"
+ZBOR_BANK_ACCOUNT_NAME = "Zbor Foundation"
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -1,14 +1,17 @@
-"""Donations, holding only what a donation needs: no name, no email, no address, no IP.
+"""Donations, holding only what a donation needs.
 
-This first cut records amounts and their state; the donate flow, payment providers and the
-ledger that becomes the source of every total arrive with the donations issue.
+No account, no phone, no address, no IP. A public name only if the donor typed one; an email
+only if they asked for a receipt, deleted once the receipt is sent or the donation fails, and
+after ``ZBOR_EMAIL_RETENTION_DAYS`` at the latest.
 """
 
 from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from zbor.campaigns.models import Campaign, Need
@@ -19,26 +22,115 @@ class DonationStatus(models.TextChoices):
     SUCCEEDED = "succeeded", _("Succeeded")
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
+
+
+class MessageStatus(models.TextChoices):
+    NONE = "", _("No message")
+    PENDING = "pending", _("Waiting for review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
 
 
 class Donation(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="+")
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="+", verbose_name=_("campaign"))
     # Earmarked to one need of the campaign, or None for "where it is needed most".
-    need = models.ForeignKey(Need, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    need = models.ForeignKey(Need, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("need"))
     amount = models.BigIntegerField(_("amount"), help_text=_("In minor units of the currency."))
     currency = models.CharField(_("currency"), max_length=3)
     status = models.CharField(_("status"), max_length=16, choices=DonationStatus.choices, default=DonationStatus.PENDING)
+    #: How much has gone back to the donor (refunds) or been taken by a dispute, cumulative.
+    refunded = models.BigIntegerField(_("refunded"), default=0)
+    fee = models.BigIntegerField(_("provider fee"), default=0)
+    provider = models.CharField(_("payment method"), max_length=16)
+    #: The provider's checkout id (Stripe Checkout Session, demo checkout, bank reference).
+    checkout_reference = models.CharField(_("checkout reference"), max_length=255, blank=True)
+    #: Where the donor completes the payment (the provider's checkout page); empty for the bank.
+    checkout_url = models.URLField(max_length=2000, blank=True)
+    #: The provider's payment id (Stripe PaymentIntent), which refunds and disputes name.
+    payment_reference = models.CharField(_("payment reference"), max_length=255, blank=True, db_index=True)
+    #: The provider's charge id, as its balance exports name it.
+    charge_reference = models.CharField(_("charge reference"), max_length=255, blank=True, db_index=True)
+    idempotency_key = models.CharField(max_length=64, unique=True, editable=False)
+    public_name = models.CharField(_("public name"), max_length=40, blank=True)
+    email = models.EmailField(_("email for the receipt"), blank=True)
+    message = models.TextField(_("message of support"), blank=True, max_length=500)
+    message_status = models.CharField(
+        _("message"), max_length=16, choices=MessageStatus.choices, default=MessageStatus.NONE, blank=True
+    )
+    language = models.CharField(max_length=8, default="en")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     succeeded_at = models.DateTimeField(_("succeeded"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("donation")
         verbose_name_plural = _("donations")
+        ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(amount__gt=0), name="donation_amount_positive"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="donation_amount_positive"),
+            models.CheckConstraint(condition=Q(refunded__gte=0) & Q(refunded__lte=models.F("amount")), name="donation_refund_within_amount"),
+            models.UniqueConstraint(
+                fields=["provider", "checkout_reference"], condition=~Q(checkout_reference=""), name="donation_checkout_once"
+            ),
         ]
-        indexes = [models.Index(fields=["campaign", "status"], name="donation_campaign_status")]
+        indexes = [
+            models.Index(fields=["campaign", "status"], name="donation_campaign_status"),
+            models.Index(fields=["campaign", "message_status"], name="donation_campaign_message"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.public_id}"
+        return str(self.public_id)
+
+    @property
+    def reference(self) -> str:
+        return f"donation:{self.public_id}"
+
+
+class StatementFormat(models.TextChoices):
+    CAMT053 = "camt053", "camt.053"
+    CSV = "csv", "CSV"
+
+
+class BankStatement(models.Model):
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    lines_total = models.PositiveIntegerField(_("lines"), default=0)
+    lines_new = models.PositiveIntegerField(_("new lines"), default=0)
+    lines_matched = models.PositiveIntegerField(_("matched"), default=0)
+
+    class Meta:
+        verbose_name = _("bank statement")
+        verbose_name_plural = _("bank statements")
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.uploaded_at:%Y-%m-%d}"
+
+
+class LineStatus(models.TextChoices):
+    MATCHED = "matched", _("Matched to a donation")
+    UNMATCHED = "unmatched", _("Waiting to be assigned")
+    ASSIGNED = "assigned", _("Assigned by staff")
+    OUTGOING = "outgoing", _("Money out (not a donation)")
+
+
+class BankStatementLine(models.Model):
+    statement = models.ForeignKey(BankStatement, on_delete=models.PROTECT, related_name="lines")
+    #: The bank's id for the line; the same statement imported twice adds nothing.
+    key = models.CharField(max_length=200, unique=True)
+    booked_on = models.DateField(_("booked"))
+    amount = models.BigIntegerField(_("amount"))
+    currency = models.CharField(_("currency"), max_length=3)
+    #: The remittance text, kept only until the line is matched or assigned.
+    text = models.CharField(_("payment reference text"), max_length=500, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=LineStatus.choices)
+    donation = models.OneToOneField(Donation, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("bank statement line")
+        verbose_name_plural = _("bank statement lines")
+        ordering = ["-booked_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.booked_on} {self.amount} {self.currency}"

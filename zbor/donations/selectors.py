@@ -1,66 +1,91 @@
-"""What campaigns and needs have collected: the one place public totals are read from.
+"""What campaigns and needs have collected, read from the ledger's account balances.
 
-The ledger issue replaces the aggregate over donations with ledger balances behind these same
-functions, so pages and the API do not change.
+Every public total comes from here. Each read touches a campaign's few accounts, never its
+donations, so it costs the same with ten donations or ten million.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from django.db.models import OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Sum
 
-from .models import Donation, DonationStatus
+from zbor.ledger.models import Account
+from zbor.ledger.selectors import owner_credit_total_subquery
 
-
-def _succeeded():
-    return Donation.objects.filter(status=DonationStatus.SUCCEEDED)
-
-
-def collected_by_campaign(campaign_ids: Iterable[int]) -> dict[int, int]:
-    """Minor units collected per campaign id (campaigns with nothing are absent)."""
-    ids = list(campaign_ids)
-    if not ids:
-        return {}
-    rows = _succeeded().filter(campaign_id__in=ids).values("campaign_id").annotate(total=Sum("amount")).order_by()
-    return {row["campaign_id"]: row["total"] for row in rows}
+from .accounts import COLLECTED_KINDS, OWNER, need_code, payouts_code, unallocated_code
+from .models import Donation, DonationStatus, MessageStatus
 
 
 def collected_subquery():
     """An expression for a Campaign queryset: minor units collected, 0 when nothing."""
-    total = (
-        _succeeded()
-        .filter(campaign_id=OuterRef("pk"))
+    return owner_credit_total_subquery(OWNER, COLLECTED_KINDS)
+
+
+def collected_by_campaign(campaign_ids: Iterable[int]) -> dict[int, int]:
+    """Minor units collected per campaign id (campaigns with nothing are absent)."""
+    rows = (
+        Account.objects.filter(owner_kind=OWNER, owner_id__in=list(campaign_ids), kind__in=COLLECTED_KINDS)
+        .values("owner_id")
+        .annotate(credits=Sum("credits_posted"), debits=Sum("debits_posted"))
         .order_by()
-        .values("campaign_id")
-        .annotate(total=Sum("amount"))
-        .values("total")
     )
-    return Coalesce(Subquery(total), 0)
+    return {row["owner_id"]: row["credits"] - row["debits"] for row in rows if row["credits"] - row["debits"]}
 
 
-def earmarked_by_need(campaign_id: int) -> dict[int | None, int]:
-    """Minor units per need id for one campaign; key None holds what was given unearmarked."""
-    rows = _succeeded().filter(campaign_id=campaign_id).values("need_id").annotate(total=Sum("amount")).order_by()
-    return {row["need_id"]: row["total"] for row in rows}
+@dataclass(frozen=True)
+class CampaignMoney:
+    collected: int
+    #: Per need id: what was given for it (paid out or not).
+    raised_by_need: dict[int, int]
+    #: Given beyond the goal, held for the campaign.
+    beyond_goal: int
 
 
-def allocate_to_needs(needs: Sequence[tuple[int, int]], earmarked: dict[int | None, int]) -> dict[int, int]:
-    """How much of each need is covered, from earmarked money first, then the general pot in order.
+def campaign_money(campaign_id: int, need_ids: Sequence[int]) -> CampaignMoney:
+    """One query: the campaign's need, payout and unallocated balances (``need_ids`` picks the
+    needs reported one by one; ``collected`` counts all of the campaign's accounts)."""
+    rows = Account.objects.filter(owner_kind=OWNER, owner_id=campaign_id, kind__in=COLLECTED_KINDS).values_list(
+        "code", "credits_posted", "debits_posted"
+    )
+    balances = {code: credits - debits for code, credits, debits in rows}
+    raised = {nid: balances.get(need_code(nid), 0) + balances.get(payouts_code(nid), 0) for nid in need_ids}
+    beyond = balances.get(unallocated_code(campaign_id), 0)
+    return CampaignMoney(collected=sum(balances.values()), raised_by_need=raised, beyond_goal=beyond)
 
-    ``needs`` is [(need_id, amount)] in the campaign's order. Money earmarked to a need counts
-    for that need up to its amount; unearmarked money (and any earmarked surplus) fills the
-    needs one after another. No need shows more than its amount.
 
-    >>> allocate_to_needs([(1, 500), (2, 500), (3, 1000)], {2: 100, None: 583})
-    {1: 500, 2: 183, 3: 0}
+def allocate(needs: Sequence[tuple[int, int]], raised: dict[int, int], amount: int, earmark: int | None) -> tuple[dict[int, int], int]:
+    """Split a new donation of ``amount`` across needs: (per need id, beyond the goal).
+
+    An earmarked donation goes to its need whole (the donor chose it). An unearmarked one fills
+    the needs in their order, each up to what it still lacks; what is left goes beyond the goal.
+
+    >>> allocate([(1, 500), (2, 500)], {1: 450, 2: 0}, 100, None)
+    ({1: 50, 2: 50}, 0)
+    >>> allocate([(1, 500)], {1: 500}, 100, None)
+    ({}, 100)
     """
-    covered = {need_id: min(earmarked.get(need_id, 0), amount) for need_id, amount in needs}
-    surplus = sum(earmarked.get(need_id, 0) - covered[need_id] for need_id, _ in needs)
-    pot = earmarked.get(None, 0) + surplus
-    for need_id, amount in needs:
-        take = min(pot, amount - covered[need_id])
-        covered[need_id] += take
-        pot -= take
-    return covered
+    if earmark is not None:
+        return {earmark: amount}, 0
+    shares: dict[int, int] = {}
+    left = amount
+    for need_id, need_amount in needs:
+        if left == 0:
+            break
+        take = min(left, max(0, need_amount - raised.get(need_id, 0)))
+        if take:
+            shares[need_id] = take
+            left -= take
+    return shares, left
+
+
+def approved_messages(campaign_id: int, limit: int = 20) -> list[Donation]:
+    """Words of support staff approved, newest first (no amounts: they are not shown with them)."""
+    return list(
+        Donation.objects.filter(
+            campaign_id=campaign_id, status=DonationStatus.SUCCEEDED, message_status=MessageStatus.APPROVED
+        ).only("public_name", "message", "succeeded_at").order_by("-succeeded_at")[:limit]
+    )
+
+

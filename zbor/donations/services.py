@@ -1,32 +1,293 @@
-"""Business actions on donations."""
+"""Business actions on donations: start, confirm, take back, and the demo's recorded gifts.
+
+Worked example, the demo's €683 (see docs/ledger.md): the first €200.00, unearmarked, fills
+the first need; €100.00 earmarked to the second need goes there whole; later unearmarked gifts
+fill the first need up to €500.00 and then the second. Each confirmation is one ledger group
+``donation:<id>:succeeded``: provider clearing is debited, the need accounts credited.
+"""
 
 from __future__ import annotations
 
+import logging
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
-from django.utils import timezone
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from zbor.campaigns.models import Campaign, Need
+from zbor.campaigns import services as campaign_services
+from zbor.campaigns.models import Campaign, Need, Status
+from zbor.ledger.models import Account, Transfer, TransferKind
+from zbor.ledger.services import Line, post_group
+from zbor.money import Money, format_money, minor_digits, split_proportionally
+from zbor.payments import registry
+from zbor.payments.base import CheckoutRequest, ProviderUnavailable
 
-from .models import Donation, DonationStatus
+from . import accounts
+from .exceptions import DonationRefused, NotPaidYet, PaymentNotStarted
+from .models import Donation, DonationStatus, MessageStatus
+from .selectors import allocate, campaign_money
+
+log = logging.getLogger(__name__)
+
+ACCEPTING = (Status.PUBLISHED, Status.FUNDED)
+
+
+def max_donation(currency: str) -> int:
+    return settings.ZBOR_MAX_DONATION * 10 ** minor_digits(currency)
+
+
+def check_donation(campaign: Campaign, *, amount: int, need: Need | None) -> None:
+    """Raise DonationRefused with the donor-facing reason, or return."""
+    if campaign.status not in ACCEPTING:
+        raise DonationRefused(_("This campaign is not taking donations."))
+    if need is not None and need.campaign_id != campaign.pk:
+        raise DonationRefused(_("Choose one of this campaign's needs."))
+    if amount <= 0:
+        raise DonationRefused(_("Enter an amount greater than zero."))
+    if amount > max_donation(campaign.currency):
+        limit = format_money(Money(max_donation(campaign.currency), campaign.currency), translation.get_language() or "en")
+        raise DonationRefused(_("A single donation can be at most %(limit)s.") % {"limit": limit})
+
+
+def start_donation(
+    campaign: Campaign,
+    *,
+    amount: int,
+    need: Need | None,
+    provider: str,
+    idempotency_key: str,
+    public_name: str = "",
+    email: str = "",
+    message: str = "",
+    language: str = "en",
+    success_url_for=lambda donation: "",
+    cancel_url: str = "",
+) -> Donation:
+    """Record a pending donation and start its payment; the same idempotency key gives the same donation.
+
+    ``success_url_for(donation)`` is where the provider sends the donor after paying.
+
+    The donation row is committed before the provider is called, so a provider that times out
+    leaves a pending donation that the same form, submitted again, picks up.
+    """
+    check_donation(campaign, amount=amount, need=need)
+    if registry.get(provider) is None:
+        raise DonationRefused(_("Choose a payment method."))
+    try:
+        with transaction.atomic():
+            donation = Donation.objects.create(
+                campaign=campaign,
+                need=need,
+                amount=amount,
+                currency=campaign.currency,
+                provider=provider,
+                idempotency_key=idempotency_key,
+                public_name=public_name.strip(),
+                email=email.strip(),
+                message=message.strip(),
+                message_status=MessageStatus.PENDING if message.strip() else MessageStatus.NONE,
+                language=language,
+            )
+    except IntegrityError:
+        donation = Donation.objects.get(idempotency_key=idempotency_key)
+        if donation.campaign_id != campaign.pk:
+            raise DonationRefused(_("This form was already used. Please reload the page.")) from None
+    if donation.checkout_reference:
+        return donation
+    return _start_checkout(donation, success_url=success_url_for(donation), cancel_url=cancel_url)
+
+
+def _start_checkout(donation: Donation, *, success_url: str, cancel_url: str) -> Donation:
+    provider = registry.get(donation.provider)
+    request = CheckoutRequest(
+        donation_reference=str(donation.public_id),
+        amount=donation.amount,
+        currency=donation.currency,
+        success_url=success_url,
+        cancel_url=cancel_url,
+        idempotency_key=f"zbor-checkout-{donation.public_id}",
+        language=donation.language,
+    )
+    for _attempt in range(5):
+        try:
+            start = provider.start_checkout(request)
+        except ProviderUnavailable:
+            log.warning("checkout could not start for donation %s", donation.public_id)
+            raise PaymentNotStarted(_("The payment could not be started. Nothing was charged; please try again.")) from None
+        try:
+            with transaction.atomic():
+                Donation.objects.filter(pk=donation.pk, checkout_reference="").update(
+                    checkout_reference=start.provider_reference, checkout_url=start.redirect_url
+                )
+        except IntegrityError:
+            continue  # a bank reference collided with another donation's: draw a new one
+        donation.refresh_from_db()
+        return donation
+    raise PaymentNotStarted(_("The payment could not be started. Nothing was charged; please try again."))
+
+
+def _campaign_lines(campaign: Campaign, donation: Donation, amount: int) -> list[Line]:
+    needs = list(Need.objects.filter(campaign=campaign).order_by("position", "id"))
+    money = campaign_money(campaign.pk, [n.pk for n in needs])
+    earmark = donation.need_id if donation.need_id in {n.pk for n in needs} else None
+    shares, beyond = allocate([(n.pk, n.amount) for n in needs], money.raised_by_need, amount, earmark)
+    clearing = accounts.provider_account(donation.provider, donation.currency)
+    by_id = {n.pk: n for n in needs}
+    lines = [
+        Line(clearing, accounts.need_account(by_id[need_id], donation.currency), share, TransferKind.DONATION)
+        for need_id, share in shares.items()
+    ]
+    if beyond:
+        lines.append(Line(clearing, accounts.unallocated_account(campaign), beyond, TransferKind.DONATION))
+    return lines
+
+
+def confirm_donation(
+    donation: Donation,
+    *,
+    amount: int,
+    fee: int = 0,
+    payment_reference: str = "",
+    charge_reference: str = "",
+) -> bool:
+    """Mark the donation succeeded and post its ledger group; False if it had succeeded before.
+
+    Locks the campaign row first, so concurrent confirmations to one campaign allocate one
+    after another and no need is filled twice. ``amount`` is what the provider received (a
+    bank transfer may differ from the pledge).
+    """
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=donation.campaign_id)
+        locked = Donation.objects.select_for_update().get(pk=donation.pk)
+        if locked.status == DonationStatus.SUCCEEDED:
+            return False
+        if amount <= 0:
+            raise ValueError(f"confirmed amount must be positive, not {amount}")
+        locked.amount = amount
+        lines = _campaign_lines(campaign, locked, amount)
+        if fee > 0:
+            clearing = accounts.provider_account(locked.provider, locked.currency)
+            lines.append(Line(accounts.fees_account(locked.provider, locked.currency), clearing, fee, TransferKind.FEE))
+        post_group(f"{locked.reference}:succeeded", kind=TransferKind.DONATION, reference=locked.reference, lines=lines)
+        locked.status = DonationStatus.SUCCEEDED
+        locked.fee = max(fee, 0)
+        locked.succeeded_at = timezone.now()
+        locked.payment_reference = payment_reference or locked.payment_reference
+        locked.charge_reference = charge_reference or locked.charge_reference
+        locked.save(update_fields=["amount", "status", "fee", "succeeded_at", "payment_reference", "charge_reference"])
+        goal = sum(Need.objects.filter(campaign=campaign).values_list("amount", flat=True))
+        if campaign.status == Status.PUBLISHED and goal and campaign_money(campaign.pk, []).collected >= goal:
+            campaign_services.mark_funded(campaign, by=None)
+        if locked.email:
+            transaction.on_commit(lambda: send_receipt(locked.pk))
+    donation.refresh_from_db()
+    return True
+
+
+def end_unpaid(donation: Donation, *, status: str) -> bool:
+    """A pending donation failed, was cancelled or expired: nothing moves, the email goes."""
+    updated = Donation.objects.filter(pk=donation.pk, status=DonationStatus.PENDING).update(status=status, email="")
+    donation.refresh_from_db()
+    return bool(updated)
+
+
+def take_back(donation: Donation, *, kind: str, key: str, amount: int = 0, cumulative: int | None = None) -> bool:
+    """Reverse part of a succeeded donation (a refund or a dispute); False if nothing to do.
+
+    Give ``amount`` to take back that much more, or ``cumulative`` for the total taken back so
+    far as the provider reports it (refund events arriving late or twice then change nothing).
+
+    The reversal mirrors what the donation did: each need (or beyond-the-goal) account it
+    credited is debited in proportion to what is still left on it, in whole minor units that
+    add up exactly to ``amount``. The provider's fee is not returned by providers, so it stays.
+    """
+    with transaction.atomic():
+        Campaign.objects.select_for_update().get(pk=donation.campaign_id)
+        locked = Donation.objects.select_for_update().get(pk=donation.pk)
+        if locked.status != DonationStatus.SUCCEEDED:
+            raise NotPaidYet(str(locked.public_id))
+        group_key = f"{locked.reference}:{key}"
+        if cumulative is not None:
+            amount = cumulative - locked.refunded
+        amount = min(amount, locked.amount - locked.refunded)
+        if amount <= 0 or Transfer.objects.filter(group__key=group_key).exists():
+            return False
+        given: dict[int, int] = {}
+        clearing = None
+        taken: dict[int, int] = {}
+        for transfer in Transfer.objects.filter(group__reference=locked.reference).select_related("debit_account", "credit_account"):
+            if transfer.kind == TransferKind.DONATION:
+                given[transfer.credit_account_id] = given.get(transfer.credit_account_id, 0) + transfer.amount
+                clearing = transfer.debit_account
+            elif transfer.kind in (TransferKind.REFUND, TransferKind.DISPUTE):
+                taken[transfer.debit_account_id] = taken.get(transfer.debit_account_id, 0) + transfer.amount
+        account_ids = sorted(given)
+        remaining = [given[a] - taken.get(a, 0) for a in account_ids]
+        parts = split_proportionally(amount, remaining)
+        by_id = Account.objects.in_bulk(account_ids)
+        lines = [Line(by_id[a], clearing, part, kind) for a, part in zip(account_ids, parts, strict=True) if part > 0]
+        post_group(group_key, kind=kind, reference=locked.reference, lines=lines)
+        Donation.objects.filter(pk=locked.pk).update(refunded=locked.refunded + amount)
+    donation.refresh_from_db()
+    return True
+
+
+def send_receipt(donation_id: int) -> None:
+    """Email the receipt, then forget the address. Neutral wording: no campaign, no person."""
+    donation = Donation.objects.filter(pk=donation_id, status=DonationStatus.SUCCEEDED).exclude(email="").first()
+    if donation is None:
+        return
+    with translation.override(donation.language):
+        amount = format_money(Money(donation.amount, donation.currency), donation.language)
+        subject = _("Your donation to %(foundation)s") % {"foundation": settings.ZBOR_FOUNDATION_NAME}
+        body = _(
+            "Thank you. We received your donation of %(amount)s on %(date)s.\n\n"
+            "Reference: %(reference)s\n\n%(foundation)s\n"
+        ) % {
+            "amount": amount,
+            "date": donation.succeeded_at.date().isoformat(),
+            "reference": str(donation.public_id)[:8].upper(),
+            "foundation": settings.ZBOR_FOUNDATION_NAME,
+        }
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [donation.email])
+    except OSError:
+        log.warning("receipt for donation %s could not be sent", donation.public_id)
+        return
+    Donation.objects.filter(pk=donation.pk).update(email="")
+
+
+def purge_expired_emails() -> int:
+    """Forget emails of donations that never completed within the retention period."""
+    cutoff = timezone.now() - timezone.timedelta(days=settings.ZBOR_EMAIL_RETENTION_DAYS)
+    return Donation.objects.filter(created_at__lt=cutoff).exclude(email="").update(email="")
+
+
+def moderate_message(donation: Donation, *, approve: bool, by) -> None:
+    Donation.objects.filter(pk=donation.pk).exclude(message="").update(
+        message_status=MessageStatus.APPROVED if approve else MessageStatus.REJECTED
+    )
 
 
 def record_demo_donation(campaign: Campaign, *, amount: int, need: Need | None = None) -> Donation:
-    """A succeeded donation for the demo data. Refused outside demo settings: real money only
-    ever enters through a payment provider."""
+    """A donation through the demo provider, confirmed at once. Demo settings only: real money
+    only ever enters through a payment provider's confirmation."""
     if not getattr(settings, "ZBOR_DEMO", False):
         raise ImproperlyConfigured("Demo donations can only be recorded with demo settings.")
-    if amount <= 0:
-        raise ValueError("A donation amount must be positive.")
     if need is not None and need.campaign_id != campaign.pk:
         raise ValueError("The need belongs to another campaign.")
-    with transaction.atomic():
-        return Donation.objects.create(
-            campaign=campaign,
-            need=need,
-            amount=amount,
-            currency=campaign.currency,
-            status=DonationStatus.SUCCEEDED,
-            succeeded_at=timezone.now(),
-        )
+    donation = Donation.objects.create(
+        campaign=campaign,
+        need=need,
+        amount=amount,
+        currency=campaign.currency,
+        provider="demo",
+        checkout_reference=f"demo_seed_{uuid.uuid4().hex}",
+        idempotency_key=uuid.uuid4().hex,
+    )
+    confirm_donation(donation, amount=amount)
+    return donation

@@ -18,7 +18,7 @@ from zbor.campaigns import markdown
 from zbor.campaigns.models import Campaign, Category, Note, Status
 from zbor.campaigns.selectors import notes_by_key
 from zbor.campaigns.translation import pick_translation
-from zbor.donations.selectors import allocate_to_needs, earmarked_by_need
+from zbor.donations.selectors import approved_messages, campaign_money
 from zbor.money import Money, format_money
 
 
@@ -105,6 +105,9 @@ class CampaignPage:
     story_is_fallback: bool
     needs: list[NeedView]
     updates: list[UpdateView]
+    #: Given beyond the goal, formatted; "" when nothing is.
+    beyond_goal_text: str
+    support_messages: list
     is_preview: bool = False
 
 
@@ -176,10 +179,9 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
     """Everything the campaign page shows, in ``language`` with fallback to the original."""
     original = campaign.original_language
     needs = list(campaign.needs.all())
-    earmarked = earmarked_by_need(campaign.pk)
-    covered = allocate_to_needs([(n.pk, n.amount) for n in needs], earmarked)
+    money = campaign_money(campaign.pk, [n.pk for n in needs])
     goal = sum(n.amount for n in needs)
-    card = build_card(campaign, language, collected=sum(earmarked.values()), goal=goal)
+    card = build_card(campaign, language, collected=money.collected, goal=goal)
 
     story = pick_translation(campaign, language, original)
     updates = list(campaign.updates.all())
@@ -197,7 +199,9 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
                 description=picked.translation.description if picked else "",
                 language=picked.language if picked else language,
                 amount_text=format_money(Money(need.amount, campaign.currency), language),
-                progress=Progress(Money(covered[need.pk], campaign.currency), Money(need.amount, campaign.currency), language),
+                progress=Progress(
+                    Money(money.raised_by_need[need.pk], campaign.currency), Money(need.amount, campaign.currency), language
+                ),
             )
         )
     story_language = story.language if story else language
@@ -219,5 +223,7 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
             for u, p in picked_updates
             if p
         ],
+        beyond_goal_text=format_money(Money(money.beyond_goal, campaign.currency), language) if money.beyond_goal > 0 else "",
+        support_messages=approved_messages(campaign.pk),
         is_preview=is_preview,
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import donate_views, views
 
 app_name = "site"
 
@@ -9,5 +9,7 @@ urlpatterns = [
     path("campaigns/", views.campaign_list, name="campaign_list"),
     path("campaigns/preview/<int:pk>/", views.campaign_preview, name="campaign_preview"),
     path("campaigns/<slug:slug>/", views.campaign_detail, name="campaign_detail"),
-    path("campaigns/<slug:slug>/donate/", views.campaign_donate, name="campaign_donate"),
+    path("campaigns/<slug:slug>/donate/", donate_views.donate, name="campaign_donate"),
+    path("donations/<uuid:public_id>/", donate_views.donation_status, name="donation_status"),
+    path("donations/test-checkout/<str:reference>/", donate_views.demo_checkout, name="demo_checkout"),
 ]

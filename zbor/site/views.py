@@ -106,15 +106,6 @@ def campaign_preview(request, pk: int):
 
 
 @require_safe
-def campaign_donate(request, slug: str):
-    """Where the Donate button leads. Until online giving exists it says so, and takes nothing."""
-    campaign = _listing({}).filter(slug=slug).first()
-    if campaign is None:
-        raise Http404
-    return render(request, "site/donate_closed.html", {"card": build_cards([campaign], get_language())[0]})
-
-
-@require_safe
 def robots_txt(request):
     # The staff path is deliberately not listed: robots.txt is public. Staff pages say noindex.
     lines = ["User-agent: *", "Disallow: /*/campaigns/preview/", "Allow: /"]

@@ -29,6 +29,7 @@ class Command(BaseCommand):
                 problems = [
                     f"{po_path}:{message.lineno}: {error}"
                     for message, errors in catalog.check()
+                    if not message.fuzzy  # fuzzy entries are not compiled
                     for error in errors
                 ]
                 if problems:

@@ -1,0 +1,180 @@
+"""A donor gives through the real pages: the form, the demo checkout, the status page."""
+
+import re
+import uuid
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+
+from tests import factories
+from zbor.campaigns.models import Campaign, Need, Status
+from zbor.donations.models import Donation, DonationStatus, MessageStatus
+from zbor.donations.reconcile import reconcile
+from zbor.ledger.models import Transfer
+
+pytestmark = pytest.mark.django_db
+DEMO = "from-prison-to-family"
+
+
+@pytest.fixture
+def demo(db):
+    call_command("load_demo", stdout=open("/dev/null", "w"))
+    return Campaign.objects.get(slug=DEMO)
+
+
+def form_data(**overrides):
+    data = {"amount": "25", "need": "", "public_name": "", "email": "", "message": "", "method": "demo",
+            "idempotency_key": uuid.uuid4().hex}
+    data.update(overrides)
+    return data
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def give(client, slug=DEMO, outcome="complete", **fields):
+    response = client.post(f"/en/campaigns/{slug}/donate/", form_data(**fields))
+    assert response.status_code == 302, text_of(response.content.decode())[:2000]
+    checkout = response["Location"]
+    assert "/donations/test-checkout/demo_" in checkout
+    page = client.get(checkout)
+    assert "TEST MODE" in page.content.decode() and "Complete test payment" in page.content.decode()
+    return client.post(checkout, {"outcome": outcome})
+
+
+def test_a_donor_gives_25_to_a_need_and_the_page_moves_at_once(client, demo):
+    clothes = Need.objects.get(campaign=demo, position=1)
+    form = client.get(f"/en/campaigns/{DEMO}/donate/").content.decode()
+    assert '<label for="id_amount">Amount</label>' in form and ">Donate</button>" in form
+    done = give(client, need=str(clothes.pk))
+    assert done.status_code == 302
+    assert re.fullmatch(r"/en/donations/[0-9a-f-]{36}/", done["Location"])  # nothing personal in the URL
+    thanks = client.get(done["Location"])
+    assert "Thank you" in thanks.content.decode() and thanks["Cache-Control"].startswith("max-age=0")
+    page = text_of(client.get(f"/en/campaigns/{DEMO}/").content.decode())
+    assert "Collected: €708 of €2,000" in page
+    assert "Collected: €208 of €500" in page  # the clothes need moved
+    report = reconcile()
+    assert report.ok, report.lines()
+
+
+def test_submitting_the_same_form_twice_makes_one_donation(client, demo):
+    data = form_data(amount="40")
+    first = client.post(f"/en/campaigns/{DEMO}/donate/", data)
+    second = client.post(f"/en/campaigns/{DEMO}/donate/", data)
+    assert first["Location"] == second["Location"]
+    assert Donation.objects.filter(amount=4000).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"amount": ""}, "Enter an amount."),
+        ({"amount": "0"}, "greater than zero"),
+        ({"amount": "-5"}, "greater than zero"),
+        ({"amount": "ten"}, "Enter a number"),
+        ({"amount": "1.234"}, "at most 2 decimal places"),
+        ({"amount": "10000.01"}, "at most €10,000"),
+        ({"need": "999999"}, "Select a valid choice"),
+        ({"method": "stripe"}, "Select a valid choice"),
+        ({"idempotency_key": "x"}, "reload the page"),
+        ({"email": "not-an-email"}, "valid email"),
+        ({"message": "x" * 501}, "at most 500"),
+    ],
+)
+def test_bad_input_re_renders_the_form_with_a_message_and_creates_nothing(client, demo, fields, message):
+    before = Donation.objects.count(), Transfer.objects.count()
+    response = client.post(f"/en/campaigns/{DEMO}/donate/", form_data(**fields))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert (Donation.objects.count(), Transfer.objects.count()) == before
+
+
+def test_a_need_of_another_campaign_is_refused(client, demo):
+    other = Need.objects.exclude(campaign=demo).first()
+    response = client.post(f"/en/campaigns/{DEMO}/donate/", form_data(need=str(other.pk)))
+    assert response.status_code == 400 and "Select a valid choice" in response.content.decode()
+
+
+def test_closed_and_unpublished_campaigns_take_nothing(client, demo):
+    before = Donation.objects.count()
+    closed = client.post("/en/campaigns/dental-care-after-release/donate/", form_data())
+    assert closed.status_code == 400 and "not taking donations" in closed.content.decode()
+    assert client.post("/en/campaigns/first-months-in-lithuania/donate/", form_data()).status_code == 404
+    assert Donation.objects.count() == before
+
+
+def test_a_preset_amount_works_without_typing(client, demo):
+    response = client.post(f"/en/campaigns/{DEMO}/donate/", form_data(amount="", preset="5000"))
+    assert response.status_code == 302
+    assert Donation.objects.filter(amount=5000, status=DonationStatus.PENDING).exists()
+
+
+def test_a_failed_test_payment_moves_no_money_and_says_so(client, demo):
+    before = Transfer.objects.count()
+    done = give(client, outcome="fail", email="someone@example.org")
+    assert "did not go through" in client.get(done["Location"]).content.decode()
+    donation = Donation.objects.get(status=DonationStatus.FAILED)
+    assert donation.email == ""  # no receipt will be sent, so the address is gone
+    assert Transfer.objects.count() == before
+    assert reconcile().ok
+
+
+def test_cancelling_returns_to_the_form(client, demo):
+    done = give(client, outcome="cancel")
+    assert done["Location"] == f"/en/campaigns/{DEMO}/donate/"
+    assert "cancelled" in client.get(done["Location"]).content.decode()
+
+
+def test_a_receipt_is_sent_then_the_email_is_forgotten(client, demo, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        give(client, email="donor@example.org", amount="31")
+    assert len(mail.outbox) == 1
+    receipt = mail.outbox[0]
+    assert receipt.to == ["donor@example.org"]
+    assert "€31" in receipt.body
+    assert "Pavel" not in receipt.body and "prison" not in (receipt.subject + receipt.body).lower()
+    assert Donation.objects.get(amount=3100).email == ""
+
+
+def test_words_of_support_appear_only_after_approval(client, demo):
+    from zbor.donations.services import moderate_message
+
+    give(client, public_name="Ola", message="Stay strong, we are with you.")
+    donation = Donation.objects.get(message__startswith="Stay strong")
+    assert donation.message_status == MessageStatus.PENDING
+    assert "Stay strong" not in client.get(f"/en/campaigns/{DEMO}/").content.decode()
+    moderate_message(donation, approve=True, by=None)
+    page = client.get(f"/en/campaigns/{DEMO}/").content.decode()
+    assert "Stay strong, we are with you." in page and "Ola" in page
+    assert "€25" not in text_of(page).split("Words of support")[1].split("Updates")[0]  # no amount beside a name
+
+
+def test_reaching_the_goal_marks_the_campaign_funded_and_it_still_takes_gifts(client):
+    campaign = factories.campaign(slug="small", needs=(1000,))
+    give(client, slug="small", amount="10")
+    campaign.refresh_from_db()
+    assert campaign.status == Status.FUNDED
+    give(client, slug="small", amount="5")
+    page = text_of(client.get("/en/campaigns/small/").content.decode())
+    assert "Collected: €15 of €10" in page and "€5 beyond the goal" in page and "reached its goal" in page
+    assert reconcile().ok
+
+
+def test_unearmarked_money_fills_needs_in_order(client):
+    campaign = factories.campaign(slug="order", needs=(1000, 2000))
+    give(client, slug="order", amount="15")
+    page = text_of(client.get("/en/campaigns/order/").content.decode())
+    assert "Collected: €10 of €10" in page and "Collected: €5 of €20" in page
+    assert campaign.needs.count() == 2
+
+
+@pytest.mark.parametrize("language", ["ru", "be", "pl"])
+def test_the_donate_form_is_translated(client, demo, language):
+    html = client.get(f"/{language}/campaigns/{DEMO}/donate/").content.decode()
+    label = {"ru": "Сумма", "be": "Сума", "pl": "Kwota"}[language]
+    button = {"ru": "Пожертвовать", "be": "Ахвяраваць", "pl": "Wpłać"}[language]
+    assert f'<label for="id_amount">{label}</label>' in html
+    assert f">{button}</button>" in html

@@ -1,0 +1,48 @@
+"""Which ledger accounts hold a campaign's money. See docs/ledger.md for the chart of accounts.
+
+    provider:<provider>:<CUR>       what a provider (or the bank) holds for the foundation
+    fees:<provider>:<CUR>           provider fees paid by the foundation
+    need:<need id>                  given for one need
+    campaign:<id>:unallocated       given beyond the campaign's goal
+    payouts:need:<need id>          paid out for a need (the disbursements issue)
+"""
+
+from __future__ import annotations
+
+from zbor.campaigns.models import Campaign, Need
+from zbor.ledger.models import Account, AccountKind
+from zbor.ledger.services import get_account
+
+OWNER = "campaign"
+#: The accounts whose credit balances add up to what a campaign has collected.
+COLLECTED_KINDS = (AccountKind.NEED, AccountKind.UNALLOCATED, AccountKind.PAYOUTS)
+
+
+def need_code(need_id: int) -> str:
+    return f"need:{need_id}"
+
+
+def payouts_code(need_id: int) -> str:
+    return f"payouts:need:{need_id}"
+
+
+def unallocated_code(campaign_id: int) -> str:
+    return f"campaign:{campaign_id}:unallocated"
+
+
+def need_account(need: Need, currency: str) -> Account:
+    return get_account(need_code(need.pk), kind=AccountKind.NEED, currency=currency, owner_kind=OWNER, owner_id=need.campaign_id)
+
+
+def unallocated_account(campaign: Campaign) -> Account:
+    return get_account(
+        unallocated_code(campaign.pk), kind=AccountKind.UNALLOCATED, currency=campaign.currency, owner_kind=OWNER, owner_id=campaign.pk
+    )
+
+
+def provider_account(provider: str, currency: str) -> Account:
+    return get_account(f"provider:{provider}:{currency}", kind=AccountKind.PROVIDER, currency=currency)
+
+
+def fees_account(provider: str, currency: str) -> Account:
+    return get_account(f"fees:{provider}:{currency}", kind=AccountKind.FEES, currency=currency)

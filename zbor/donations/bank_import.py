@@ -1,0 +1,97 @@
+"""Importing bank statements: matched credit lines become succeeded donations, the rest wait.
+
+All or nothing: the file is parsed whole before anything is written (a malformed file is
+refused naming the line or element at fault), and the import runs in one transaction. Lines
+are stored under the bank's own id, so importing the same statement again adds nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from zbor.campaigns.models import Campaign
+from zbor.payments.bank import StatementLine, near_references, parse_statement, references_in
+
+from . import services
+from .exceptions import DonationRefused
+from .models import BankStatement, BankStatementLine, Donation, DonationStatus, LineStatus
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    statement: BankStatement | None
+    total: int
+    new: int
+    matched: int
+    unmatched: int
+    outgoing: int
+
+
+def _pending_bank_donation(line: StatementLine) -> Donation | None:
+    pending = Donation.objects.filter(provider="bank", status=DonationStatus.PENDING, currency=line.currency)
+    exact = list(pending.filter(checkout_reference__in=references_in(line.text))[:2])
+    if len(exact) == 1:
+        return exact[0]
+    if exact:
+        return None
+    near = list(pending.filter(checkout_reference__in=near_references(line.text))[:2])
+    return near[0] if len(near) == 1 else None
+
+
+def import_statement(data: bytes, *, by) -> ImportReport:
+    """Parse and import a camt.053 or CSV statement. Raises StatementError on a malformed file."""
+    lines = parse_statement(data)
+    with transaction.atomic():
+        known = set(BankStatementLine.objects.filter(key__in=[line.key for line in lines]).values_list("key", flat=True))
+        new = [line for line in lines if line.key not in known]
+        if not new:
+            return ImportReport(None, len(lines), 0, 0, 0, 0)
+        statement = BankStatement.objects.create(uploaded_by=by, lines_total=len(lines), lines_new=len(new))
+        matched = unmatched = outgoing = 0
+        for line in new:
+            row = BankStatementLine(
+                statement=statement, key=line.key, booked_on=line.booked_on, amount=line.amount, currency=line.currency
+            )
+            donation = _pending_bank_donation(line) if line.is_credit else None
+            if not line.is_credit:
+                row.status = LineStatus.OUTGOING
+                outgoing += 1
+            elif donation is not None:
+                services.confirm_donation(donation, amount=line.amount)
+                row.status, row.donation = LineStatus.MATCHED, donation
+                matched += 1
+            else:
+                row.status, row.text = LineStatus.UNMATCHED, line.text
+                unmatched += 1
+            row.save()
+        BankStatement.objects.filter(pk=statement.pk).update(lines_matched=matched)
+    return ImportReport(statement, len(lines), len(new), matched, unmatched, outgoing)
+
+
+def assign_line(line: BankStatementLine, *, campaign: Campaign, by) -> Donation:
+    """Staff decide which campaign an unmatched credit line was for: it becomes a donation."""
+    with transaction.atomic():
+        locked = BankStatementLine.objects.select_for_update().get(pk=line.pk)
+        if locked.status != LineStatus.UNMATCHED:
+            raise DonationRefused(_("This line was already matched or assigned."))
+        if campaign.currency != locked.currency:
+            raise DonationRefused(
+                _("The line is in %(line)s but the campaign collects %(campaign)s.")
+                % {"line": locked.currency, "campaign": campaign.currency}
+            )
+        donation = Donation.objects.create(
+            campaign=campaign,
+            amount=locked.amount,
+            currency=locked.currency,
+            provider="bank",
+            checkout_reference=f"line:{locked.key}"[:255],
+            idempotency_key=uuid.uuid4().hex,
+        )
+        services.confirm_donation(donation, amount=locked.amount)
+        locked.status, locked.donation, locked.text = LineStatus.ASSIGNED, donation, ""
+        locked.save(update_fields=["status", "donation", "text"])
+    return donation

@@ -1,0 +1,104 @@
+"""The donate form: works as a plain HTML form POST, no JavaScript needed."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from zbor.campaigns.models import Campaign, Need
+from zbor.forms import AmountField
+from zbor.money import Money, format_money, minor_digits
+from zbor.payments import registry
+
+from .services import max_donation
+
+LADDERS = {0: [500, 1000, 2500, 5000], 2: [10, 25, 50, 100, 250], 3: [10, 25, 50, 100]}
+PLN_LIKE = {"PLN": [20, 50, 100, 200, 500], "UAH": [100, 250, 500, 1000], "CZK": [200, 500, 1000, 2500]}
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def presets(campaign: Campaign, still_needed: dict[int, int], needs: list[Need]) -> list[int]:
+    """Suggested amounts in minor units: a ladder fit for the currency, plus what open needs lack."""
+    digits = minor_digits(campaign.currency)
+    ladder = PLN_LIKE.get(campaign.currency) or LADDERS.get(digits, LADDERS[2])
+    values = {value * 10**digits for value in ladder}
+    values |= {still_needed[n.pk] for n in needs if 0 < still_needed.get(n.pk, 0) <= max_donation(campaign.currency)}
+    return sorted(values)[:8]
+
+
+class DonateForm(forms.Form):
+    preset = forms.TypedChoiceField(label=gettext_lazy("Suggested amounts"), required=False, coerce=int, widget=forms.RadioSelect)
+    amount = AmountField(label=gettext_lazy("Amount"), required=False)
+    need = forms.TypedChoiceField(label=gettext_lazy("What it is for"), required=False, coerce=int, empty_value=None)
+    public_name = forms.CharField(
+        label=gettext_lazy("Name to show (optional)"),
+        required=False,
+        max_length=40,
+        help_text=gettext_lazy("A first name or a nickname. Leave it empty to give anonymously."),
+    )
+    email = forms.EmailField(
+        label=gettext_lazy("Email for a receipt (optional)"),
+        required=False,
+        max_length=254,
+        help_text=gettext_lazy("Used only to send your receipt, then deleted."),
+    )
+    message = forms.CharField(
+        label=gettext_lazy("Words of support (optional)"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Shown on the campaign page after the foundation has read it. At most 500 characters."),
+    )
+    method = forms.ChoiceField(label=gettext_lazy("How to pay"), widget=forms.RadioSelect)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, campaign: Campaign, needs: list[Need], still_needed: dict[int, int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.campaign = campaign
+        language = get_language() or "en"
+        self.fields["amount"].currency = campaign.currency
+        self.fields["amount"].help_text = _("In %(currency)s. Typing an amount here overrides the suggestion.") % {
+            "currency": campaign.currency
+        }
+        self.fields["preset"].choices = [
+            (value, format_money(Money(value, campaign.currency), language))
+            for value in presets(campaign, still_needed, needs)
+        ]
+        need_choices = [("", _("Where it is needed most"))]
+        for need in needs:
+            description = need.safe_translation_getter("description", any_language=True) or ""
+            need_choices.append((need.pk, f"{format_money(Money(need.amount, campaign.currency), language)} — {description}"))
+        self.fields["need"].choices = need_choices
+        methods = list(registry.enabled())
+        self.fields["method"].choices = [(name, registry.label(name)) for name in methods]
+        if len(methods) == 1:
+            self.fields["method"].initial = methods[0]
+
+    def clean_idempotency_key(self):
+        key = self.cleaned_data["idempotency_key"]
+        if not IDEMPOTENCY_KEY.match(key):
+            raise ValidationError(_("This form has expired. Please reload the page."))
+        return key
+
+    def clean(self):
+        cleaned = super().clean()
+        if "amount" in self.errors:
+            return cleaned
+        amount = cleaned.get("amount") or cleaned.get("preset")
+        if not amount:
+            self.add_error("amount", _("Enter an amount."))
+            return cleaned
+        limit = max_donation(self.campaign.currency)
+        if amount > limit:
+            self.add_error(
+                "amount",
+                _("A single donation can be at most %(limit)s.")
+                % {"limit": format_money(Money(limit, self.campaign.currency), get_language() or "en")},
+            )
+        cleaned["total"] = amount
+        return cleaned

@@ -1,0 +1,153 @@
+"""Reconciliation: the ledger agrees with itself, with the donations, and with the provider.
+
+Checks, each streaming from the database so memory stays flat:
+
+1. every account's running totals equal the sum of its transfers, every group is whole
+   (zbor.ledger.checks);
+2. every succeeded donation has exactly its transfers: the campaign accounts were credited
+   its amount in its ``…:succeeded`` group, and reversals add up to what it says was refunded;
+   a donation that did not succeed has no transfers at all;
+3. given a Stripe balance-transactions export (CSV), every charge and refund in it matches
+   a donation's amount, fee and refunds in the ledger, and no Stripe donation is missing
+   from the export.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.db.models import Q, Sum
+
+from zbor.ledger.checks import LedgerReport, check_ledger
+from zbor.ledger.models import Transfer, TransferKind
+from zbor.money import is_currency, minor_digits
+
+from .models import Donation, DonationStatus
+
+
+@dataclass
+class ReconcileReport:
+    ledger: LedgerReport
+    donations: int = 0
+    stripe_rows: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.ledger.ok and not self.problems
+
+    def lines(self) -> list[str]:
+        out = [
+            f"accounts: {self.ledger.accounts}, transfer groups: {self.ledger.groups}, transfers: {self.ledger.transfers}",
+            f"donations checked: {self.donations}",
+        ]
+        if self.stripe_rows:
+            out.append(f"Stripe balance transactions checked: {self.stripe_rows}")
+        problems = self.ledger.problems + self.problems
+        out += [f"DIFFERENCE: {p}" for p in problems] or ["clean: no differences"]
+        return out
+
+
+def _sums_by_reference(kinds) -> dict[str, int]:
+    """Sum of transfer amounts per group reference, for transfers of these kinds."""
+    rows = (
+        Transfer.objects.filter(kind__in=kinds)
+        .values_list("group__reference")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return dict(rows)
+
+
+def _check_donations(report: ReconcileReport) -> None:
+    given = _sums_by_reference([TransferKind.DONATION])
+    taken = _sums_by_reference([TransferKind.REFUND, TransferKind.DISPUTE])
+    fees = _sums_by_reference([TransferKind.FEE])
+    seen = set()
+    for public_id, status, amount, refunded, fee in Donation.objects.values_list(
+        "public_id", "status", "amount", "refunded", "fee"
+    ).order_by("pk").iterator(chunk_size=5000):
+        report.donations += 1
+        reference = f"donation:{public_id}"
+        seen.add(reference)
+        if status == DonationStatus.SUCCEEDED:
+            if given.get(reference, 0) != amount:
+                report.problems.append(f"{reference}: succeeded with {amount}, ledger received {given.get(reference, 0)}")
+            if taken.get(reference, 0) != refunded:
+                report.problems.append(f"{reference}: says {refunded} refunded, ledger reversed {taken.get(reference, 0)}")
+            if fees.get(reference, 0) != fee:
+                report.problems.append(f"{reference}: fee {fee}, ledger fee {fees.get(reference, 0)}")
+        elif reference in given or reference in taken or reference in fees:
+            report.problems.append(f"{reference}: {status} but has ledger transfers")
+    for reference in (set(given) | set(taken) | set(fees)) - seen:
+        report.problems.append(f"{reference}: ledger transfers for an unknown donation")
+
+
+STRIPE_COLUMNS = {"id", "type", "source", "amount", "fee", "currency"}
+
+
+def _minor(text: str, currency: str) -> int:
+    value = Decimal(text.replace(",", "").strip())
+    return int(value.scaleb(minor_digits(currency)))
+
+
+def _check_stripe(report: ReconcileReport, export: bytes) -> None:
+    reader = csv.DictReader(io.StringIO(export.decode("utf-8-sig")))
+    header = {h.strip().lower() for h in reader.fieldnames or []}
+    if not STRIPE_COLUMNS <= header:
+        report.problems.append(f"Stripe export lacks the columns {sorted(STRIPE_COLUMNS - header)}")
+        return
+    charges: dict[str, tuple[int, int, str]] = {}
+    refunds: dict[str, int] = {}
+    for number, raw in enumerate(reader, start=2):
+        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        report.stripe_rows += 1
+        currency = row["currency"].upper()
+        if not is_currency(currency):
+            report.problems.append(f"Stripe export line {number}: unknown currency {row['currency']!r}")
+            continue
+        try:
+            amount, fee = _minor(row["amount"], currency), _minor(row["fee"] or "0", currency)
+        except InvalidOperation:
+            report.problems.append(f"Stripe export line {number}: amount {row['amount']!r} is not a number")
+            continue
+        if row["type"] in ("charge", "payment"):
+            charges[row["source"]] = (amount, fee, currency)
+        elif row["type"] in ("refund", "payment_refund"):
+            # The export names the charge a refund belongs to in its source column when exported
+            # by charge; refunds carry negative amounts.
+            refunds[row["source"]] = refunds.get(row["source"], 0) + abs(amount)
+    by_charge = {
+        d.charge_reference: d
+        for d in Donation.objects.filter(provider="stripe").filter(~Q(charge_reference="")).only(
+            "public_id", "charge_reference", "amount", "fee", "refunded", "currency", "status"
+        )
+    }
+    for charge, (amount, fee, currency) in charges.items():
+        donation = by_charge.get(charge)
+        if donation is None:
+            report.problems.append(f"Stripe charge {charge} ({amount} {currency}) has no donation")
+            continue
+        if (donation.amount, donation.fee, donation.currency) != (amount, fee, currency):
+            report.problems.append(
+                f"Stripe charge {charge}: Stripe {amount} {currency} fee {fee}, "
+                f"Zbor {donation.amount} {donation.currency} fee {donation.fee}"
+            )
+    for charge, refunded in refunds.items():
+        donation = by_charge.get(charge)
+        if donation is not None and donation.refunded != refunded:
+            report.problems.append(f"Stripe charge {charge}: Stripe refunded {refunded}, Zbor {donation.refunded}")
+    for charge, donation in by_charge.items():
+        if donation.status == DonationStatus.SUCCEEDED and charge not in charges:
+            report.problems.append(f"donation:{donation.public_id}: charge {charge} is missing from the Stripe export")
+
+
+def reconcile(*, stripe_export: bytes | None = None) -> ReconcileReport:
+    report = ReconcileReport(ledger=check_ledger())
+    _check_donations(report)
+    if stripe_export is not None:
+        _check_stripe(report, stripe_export)
+    return report

@@ -1,0 +1,35 @@
+"""Provider webhooks. The donor-facing pages of the flow are in zbor.site.donate_views."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from zbor.payments import registry
+from zbor.payments.base import InvalidWebhook, ProviderUnavailable
+
+from .events import receive_event
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request):
+    """Verify, store once, handle. Bad signature or stale timestamp: 400 and nothing stored.
+
+    An event type Zbor does not use is answered 200 and not stored. A handling error answers
+    500, so Stripe delivers the event again; the stored copy is then handled again.
+    """
+    provider = registry.get("stripe")
+    if provider is None:
+        raise Http404
+    try:
+        event = provider.parse_webhook(request.body, {k.lower(): v for k, v in request.headers.items()})
+    except InvalidWebhook:
+        return HttpResponse("invalid signature", status=400, content_type="text/plain")
+    except ProviderUnavailable:
+        return HttpResponse("try again later", status=503, content_type="text/plain")
+    if event is None:
+        return HttpResponse("ignored", content_type="text/plain")
+    record = receive_event(event)
+    return HttpResponse(record.status, content_type="text/plain")

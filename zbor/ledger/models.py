@@ -1,0 +1,112 @@
+"""The ledger: accounts and append-only, double-entry transfers.
+
+This app imports no other domain. Owners of accounts (a campaign, a need) are referred to by
+an opaque ``(owner_kind, owner_id)`` pair that only the calling domains interpret.
+
+Every transfer moves a positive amount from one account (debited) to another (credited), in
+one currency. A movement of money is a *group* of transfers written in one transaction under
+a unique idempotency key. Neither groups nor transfers are ever updated or deleted: triggers in
+the database refuse it (migration 0002); a correction is a new, reversing group.
+
+Each account keeps running ``debits_posted`` and ``credits_posted`` totals, updated in the same
+transaction as the transfers with ``F()`` expressions, so reading a balance costs one row
+whatever the number of transfers. ``zbor reconcile`` proves the totals equal the transfers.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountKind(models.TextChoices):
+    #: Money a payment provider (or the bank) holds for the foundation. Debit-normal.
+    PROVIDER = "provider", _("Provider clearing")
+    #: Money given for one need of one campaign. Credit-normal.
+    NEED = "need", _("Need")
+    #: Money given to a campaign beyond its goal. Credit-normal.
+    UNALLOCATED = "unallocated", _("Campaign unallocated")
+    #: Provider fees the foundation paid. Debit-normal.
+    FEES = "fees", _("Fees")
+    #: Money paid out for a need (the disbursements issue). Credit-normal.
+    PAYOUTS = "payouts", _("Payouts")
+
+
+class TransferKind(models.TextChoices):
+    DONATION = "donation", _("Donation")
+    FEE = "fee", _("Provider fee")
+    REFUND = "refund", _("Refund")
+    DISPUTE = "dispute", _("Dispute")
+    PAYOUT = "payout", _("Payout")
+
+
+class Account(models.Model):
+    code = models.CharField(_("code"), max_length=120, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=AccountKind.choices)
+    currency = models.CharField(_("currency"), max_length=3)
+    owner_kind = models.CharField(_("owner kind"), max_length=32, blank=True)
+    owner_id = models.BigIntegerField(_("owner id"), null=True, blank=True)
+    debits_posted = models.BigIntegerField(_("debits"), default=0)
+    credits_posted = models.BigIntegerField(_("credits"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        indexes = [models.Index(fields=["owner_kind", "owner_id", "kind"], name="account_owner")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(debits_posted__gte=0, credits_posted__gte=0), name="account_totals_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def credit_balance(self) -> int:
+        """Credits minus debits: what a need, campaign or payouts account holds."""
+        return self.credits_posted - self.debits_posted
+
+    @property
+    def debit_balance(self) -> int:
+        """Debits minus credits: what a provider holds for us, or fees paid."""
+        return self.debits_posted - self.credits_posted
+
+
+class TransferGroup(models.Model):
+    """One movement of money: its transfers were written together, in one transaction."""
+
+    key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=TransferKind.choices)
+    #: An opaque reference for the calling domain, e.g. "donation:<public id>".
+    reference = models.CharField(_("reference"), max_length=120, db_index=True)
+    transfer_count = models.PositiveIntegerField(_("transfers"))
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("transfer group")
+        verbose_name_plural = _("transfer groups")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Transfer(models.Model):
+    group = models.ForeignKey(TransferGroup, on_delete=models.PROTECT, related_name="transfers")
+    debit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="debits")
+    credit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="credits")
+    amount = models.BigIntegerField(_("amount"))
+    currency = models.CharField(_("currency"), max_length=3)
+    kind = models.CharField(_("kind"), max_length=16, choices=TransferKind.choices)
+    key = models.CharField(_("idempotency key"), max_length=220, unique=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="transfer_amount_positive"),
+            models.CheckConstraint(condition=~models.Q(debit_account=models.F("credit_account")), name="transfer_two_accounts"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,254 @@
+"""Bank transfers: short, typo-resistant payment references, and bank statement parsing.
+
+A reference looks like ``ZB4K7Q-9MX2T``: "ZB", eight Crockford base-32 symbols (no I, L, O,
+U), and a check symbol (value mod 37) that catches any one wrong symbol and any swap of two
+neighbours. Reading one back forgives case, spaces, hyphens, O for 0 and I or L for 1.
+
+Statements come as ISO 20022 camt.053 XML or as CSV (``date,amount,currency,reference,
+transaction_id``). Parsing is all or nothing: the first bad element or line raises
+``StatementError`` naming it, and nothing is imported. Only what matching needs is kept:
+amount, currency, date, the remittance text and the bank's id for the line — never the
+payer's name or account.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from defusedxml import ElementTree as SafeET
+from django.utils.translation import gettext as _
+
+from zbor.money import is_currency, minor_digits
+
+from .base import CheckoutRequest, CheckoutStart, PaymentEvent
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CHECK_SYMBOLS = ALPHABET + "*~$=U"
+PREFIX = "ZB"
+BODY_LENGTH = 8
+_READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_SEPARATORS = re.compile(r"[\s\-_./]")
+# "ZB", then the body and the check symbol, once separators are gone.
+_CANDIDATE = re.compile(rf"ZB([0-9A-Z]{{{BODY_LENGTH}}}[0-9A-Z*~$=])")
+MAX_STATEMENT_BYTES = 10 * 1024 * 1024
+
+
+class StatementError(ValueError):
+    """A statement file is malformed; the message names the line or element at fault."""
+
+
+def _value(body: str) -> int:
+    number = 0
+    for symbol in body:
+        number = number * 32 + ALPHABET.index(symbol)
+    return number
+
+
+def check_symbol(body: str) -> str:
+    return CHECK_SYMBOLS[_value(body) % 37]
+
+
+def new_reference() -> str:
+    """A fresh reference, e.g. ZB4K7Q-9MX2T (formatted for people; stored without the hyphen)."""
+    body = "".join(secrets.choice(ALPHABET) for _ in range(BODY_LENGTH))
+    return f"{PREFIX}{body}{check_symbol(body)}"
+
+
+def format_reference(reference: str) -> str:
+    return f"{reference[:6]}-{reference[6:]}"
+
+
+def _valid(candidate: str) -> bool:
+    body, check = candidate[:-1], candidate[-1]
+    return all(c in ALPHABET for c in body) and check_symbol(body) == check
+
+
+def references_in(text: str) -> list[str]:
+    """Valid references found in a remittance text, as stored (``ZB`` + body + check)."""
+    squeezed = _SEPARATORS.sub("", text.upper()).translate(_READ_AS)
+    return [PREFIX + m for m in _CANDIDATE.findall(squeezed) if _valid(m)]
+
+
+def near_references(text: str) -> list[str]:
+    """References one typing slip away from what the text holds (one wrong symbol or one swap).
+
+    Only used when ``references_in`` finds nothing; the caller keeps a candidate only if it is
+    the single pending reference among them.
+    """
+    squeezed = _SEPARATORS.sub("", text.upper()).translate(_READ_AS)
+    found = set()
+    for m in _CANDIDATE.findall(squeezed):
+        body = m[:-1]
+        for i in range(len(m)):
+            for symbol in CHECK_SYMBOLS if i == len(m) - 1 else ALPHABET:
+                fixed = m[:i] + symbol + m[i + 1 :]
+                if fixed != m and _valid(fixed):
+                    found.add(PREFIX + fixed)
+        for i in range(len(body) - 1):
+            swapped = body[:i] + body[i + 1] + body[i] + body[i + 2 :] + m[-1]
+            if swapped != m and _valid(swapped):
+                found.add(PREFIX + swapped)
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    #: The bank's id for the line (AcctSvcrRef / transaction_id), or a digest of the line.
+    key: str
+    booked_on: date
+    amount: int
+    currency: str
+    is_credit: bool
+    text: str
+
+
+def _minor(amount_text: str, currency: str, where: str) -> int:
+    if not is_currency(currency):
+        raise StatementError(_("%(where)s: unknown currency “%(currency)s”.") % {"where": where, "currency": currency})
+    try:
+        value = Decimal(amount_text.strip())
+    except InvalidOperation:
+        raise StatementError(_("%(where)s: “%(amount)s” is not an amount.") % {"where": where, "amount": amount_text}) from None
+    minor = value.scaleb(minor_digits(currency))
+    if not value.is_finite() or minor != minor.to_integral_value():
+        raise StatementError(_("%(where)s: “%(amount)s” is not an amount.") % {"where": where, "amount": amount_text})
+    return int(minor)
+
+
+def _date(text: str, where: str) -> date:
+    try:
+        return date.fromisoformat(text.strip()[:10])
+    except ValueError:
+        raise StatementError(_("%(where)s: “%(date)s” is not a date (YYYY-MM-DD).") % {"where": where, "date": text}) from None
+
+
+def _digest(*parts: str) -> str:
+    return "sha256:" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:40]
+
+
+def parse_camt053(data: bytes) -> list[StatementLine]:
+    """Entries of a camt.053 statement (any version of the camt.053.001 schema)."""
+    if len(data) > MAX_STATEMENT_BYTES:
+        raise StatementError(_("The file is larger than 10 MB."))
+    try:
+        root = SafeET.fromstring(data)
+    except SafeET.ParseError as exc:
+        raise StatementError(_("Not well-formed XML: %(error)s.") % {"error": exc}) from None
+    except Exception as exc:  # defusedxml refuses entities, DTDs and external references
+        raise StatementError(_("The XML was refused: %(error)s.") % {"error": type(exc).__name__}) from None
+    match = re.match(r"\{(urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.\d+)\}Document$", root.tag)
+    if not match:
+        raise StatementError(_("This is not a camt.053 statement (root element %(tag)s).") % {"tag": root.tag})
+    ns = {"c": match.group(1)}
+    statements = root.findall("c:BkToCstmrStmt/c:Stmt", ns)
+    if not statements:
+        raise StatementError(_("Element BkToCstmrStmt/Stmt is missing."))
+    lines = []
+    for s_index, statement in enumerate(statements, start=1):
+        statement_id = (statement.findtext("c:Id", default="", namespaces=ns) or "").strip()
+        if not statement_id:
+            raise StatementError(_("Stmt[%(n)s]/Id is missing.") % {"n": s_index})
+        for e_index, entry in enumerate(statement.findall("c:Ntry", ns), start=1):
+            where = f"Stmt[{s_index}]/Ntry[{e_index}]"
+            amount_el = entry.find("c:Amt", ns)
+            if amount_el is None or not amount_el.get("Ccy"):
+                raise StatementError(_("%(where)s/Amt with its Ccy is missing.") % {"where": where})
+            currency = amount_el.get("Ccy").strip().upper()
+            amount = _minor(amount_el.text or "", currency, f"{where}/Amt")
+            indicator = (entry.findtext("c:CdtDbtInd", default="", namespaces=ns) or "").strip()
+            if indicator not in ("CRDT", "DBIT"):
+                raise StatementError(_("%(where)s/CdtDbtInd must be CRDT or DBIT.") % {"where": where})
+            booked = entry.findtext("c:BookgDt/c:Dt", namespaces=ns) or entry.findtext("c:BookgDt/c:DtTm", namespaces=ns)
+            if not booked:
+                raise StatementError(_("%(where)s/BookgDt is missing.") % {"where": where})
+            booked_on = _date(booked, f"{where}/BookgDt")
+            texts = [t.strip() for t in entry.findall(".//c:RmtInf/c:Ustrd", ns) for t in [t.text or ""] if t.strip()]
+            texts += [
+                (el.text or "").strip()
+                for el in entry.findall(".//c:RmtInf/c:Strd/c:CdtrRefInf/c:Ref", ns)
+                if (el.text or "").strip()
+            ]
+            texts += [
+                (el.text or "").strip()
+                for el in entry.findall(".//c:Refs/c:EndToEndId", ns)
+                if (el.text or "").strip() and (el.text or "").strip() != "NOTPROVIDED"
+            ]
+            bank_ref = (entry.findtext("c:AcctSvcrRef", default="", namespaces=ns) or "").strip()
+            text = " ".join(texts)[:500]
+            key = f"camt:{bank_ref}" if bank_ref else _digest(statement_id, str(e_index), str(amount), currency, booked_on.isoformat(), text)
+            lines.append(StatementLine(key, booked_on, amount, currency, indicator == "CRDT", text))
+    return lines
+
+
+CSV_COLUMNS = ["date", "amount", "currency", "reference", "transaction_id"]
+
+
+def parse_csv(data: bytes) -> list[StatementLine]:
+    """Lines of a CSV statement: date, amount (negative for money out), currency, reference, transaction_id."""
+    if len(data) > MAX_STATEMENT_BYTES:
+        raise StatementError(_("The file is larger than 10 MB."))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise StatementError(_("The file is not UTF-8 text.")) from None
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in CSV_COLUMNS if c not in header]
+    if missing:
+        raise StatementError(_("Line 1: the header lacks the column(s) %(columns)s.") % {"columns": ", ".join(missing)})
+    reader.fieldnames = header
+    lines = []
+    seen = set()
+    for number, row in enumerate(reader, start=2):
+        where = _("Line %(n)s") % {"n": number}
+        if None in row or any(row.get(c) is None for c in CSV_COLUMNS):
+            raise StatementError(_("%(where)s: wrong number of columns.") % {"where": where})
+        currency = row["currency"].strip().upper()
+        amount = _minor(row["amount"], currency, where)
+        transaction_id = row["transaction_id"].strip()
+        if not transaction_id:
+            raise StatementError(_("%(where)s: transaction_id is empty.") % {"where": where})
+        if transaction_id in seen:
+            raise StatementError(_("%(where)s: transaction_id %(id)s appears twice.") % {"where": where, "id": transaction_id})
+        seen.add(transaction_id)
+        if amount == 0:
+            raise StatementError(_("%(where)s: the amount is zero.") % {"where": where})
+        lines.append(
+            StatementLine(
+                key=f"csv:{transaction_id}",
+                booked_on=_date(row["date"], where),
+                amount=abs(amount),
+                currency=currency,
+                is_credit=amount > 0,
+                text=row["reference"].strip()[:500],
+            )
+        )
+    return lines
+
+
+def parse_statement(data: bytes) -> list[StatementLine]:
+    """camt.053 if the file is XML, CSV otherwise."""
+    head = data.lstrip()[:5]
+    if head.startswith(b"<") or data.startswith(b"\xef\xbb\xbf<"):
+        return parse_camt053(data)
+    return parse_csv(data)
+
+
+class BankProvider:
+    """Bank transfer: the donor is shown the account and a reference; a statement confirms it."""
+
+    name = "bank"
+    redirects = False
+
+    def start_checkout(self, request: CheckoutRequest) -> CheckoutStart:
+        return CheckoutStart(redirect_url="", provider_reference=new_reference())
+
+    def parse_webhook(self, body: bytes, headers: dict[str, str]) -> PaymentEvent | None:
+        return None

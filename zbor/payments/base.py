@@ -1,0 +1,114 @@
+"""The payment provider interface. Data crosses it as frozen dataclasses, never as models.
+
+A provider starts a checkout for a donation and turns what it later tells us (a webhook, the
+demo checkout's buttons) into ``PaymentEvent``s. Zbor applies every event through one path,
+whichever provider sent it.
+
+    PaymentError                  base
+    ├── ProviderUnavailable       the provider did not answer or refused; the donor may retry
+    └── InvalidWebhook            a webhook failed verification (bad signature, stale, not JSON)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+
+class PaymentError(Exception):
+    pass
+
+
+class ProviderUnavailable(PaymentError):
+    """Starting a payment failed on the provider's side; nothing was charged."""
+
+
+class InvalidWebhook(PaymentError):
+    """A webhook could not be verified; it is answered 400 and nothing is stored."""
+
+
+class EventType(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+    DISPUTED = "disputed"
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    donation_reference: str
+    amount: int
+    currency: str
+    success_url: str
+    cancel_url: str
+    idempotency_key: str
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class CheckoutStart:
+    #: Where to send the donor next (the provider's checkout page), or "" for the bank.
+    redirect_url: str
+    #: The provider's id for this payment attempt (a Checkout Session id, a bank reference).
+    provider_reference: str
+
+
+@dataclass(frozen=True)
+class PaymentEvent:
+    """Something a provider says happened to a payment, reduced to what Zbor needs.
+
+    No donor data: Stripe's payloads carry names, emails and addresses; they are not copied here.
+    """
+
+    provider: str
+    event_id: str
+    type: EventType
+    #: The checkout this is about (Checkout Session id, bank reference), when the event names it.
+    checkout_reference: str = ""
+    #: The payment's own id at the provider (a PaymentIntent), linking refunds to checkouts.
+    payment_reference: str = ""
+    #: For SUCCEEDED: the amount received. For REFUNDED/DISPUTED: the cumulative amount taken back.
+    amount: int = 0
+    currency: str = ""
+    fee: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return {
+            "type": str(self.type),
+            "checkout_reference": self.checkout_reference,
+            "payment_reference": self.payment_reference,
+            "amount": self.amount,
+            "currency": self.currency,
+            "fee": self.fee,
+            "extra": self.extra,
+        }
+
+    @classmethod
+    def from_json(cls, provider: str, event_id: str, data: dict) -> PaymentEvent:
+        return cls(
+            provider=provider,
+            event_id=event_id,
+            type=EventType(data["type"]),
+            checkout_reference=data.get("checkout_reference", ""),
+            payment_reference=data.get("payment_reference", ""),
+            amount=data.get("amount", 0),
+            currency=data.get("currency", ""),
+            fee=data.get("fee", 0),
+            extra=data.get("extra", {}),
+        )
+
+
+class Provider(Protocol):
+    name: str
+    #: Whether the donor is sent to a checkout page (card) or shown instructions (bank).
+    redirects: bool
+
+    def start_checkout(self, request: CheckoutRequest) -> CheckoutStart: ...
+
+    def parse_webhook(self, body: bytes, headers: dict[str, str]) -> PaymentEvent | None:
+        """Verify and read a webhook; None for an event type Zbor does not handle."""
+        ...

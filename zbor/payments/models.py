@@ -1,0 +1,40 @@
+"""Provider events as received, each stored once under the provider's event id."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class EventStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    PROCESSED = "processed", _("Processed")
+    #: Could not be applied yet (a refund before its payment); applied when the payment is.
+    DEFERRED = "deferred", _("Waiting for its payment")
+    IGNORED = "ignored", _("Ignored")
+    FAILED = "failed", _("Failed, will be retried")
+
+
+class PaymentEventRecord(models.Model):
+    provider = models.CharField(_("provider"), max_length=16)
+    event_id = models.CharField(_("event id"), max_length=255)
+    type = models.CharField(_("type"), max_length=32)
+    #: The reduced event (zbor.payments.base.PaymentEvent.as_json): never the provider's raw
+    #: payload, which carries the donor's name, email and address.
+    data = models.JSONField(_("data"), default=dict)
+    checkout_reference = models.CharField(max_length=255, blank=True, db_index=True)
+    payment_reference = models.CharField(max_length=255, blank=True, db_index=True)
+    status = models.CharField(_("status"), max_length=16, choices=EventStatus.choices, default=EventStatus.RECEIVED)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    error = models.TextField(_("last error"), blank=True)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("payment event")
+        verbose_name_plural = _("payment events")
+        constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="payment_event_once")]
+        indexes = [models.Index(fields=["status"], name="payment_event_status")]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.event_id}"

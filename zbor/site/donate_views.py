@@ -1,0 +1,134 @@
+"""The donor's pages: the donate form, the demo checkout, and the status (thank-you) page.
+
+No page here puts anything personal in its URL, and none is cached (``never_cache``).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from zbor.campaigns.selectors import public_campaign
+from zbor.donations import services
+from zbor.donations.events import receive_event
+from zbor.donations.exceptions import DonationError
+from zbor.donations.forms import DonateForm
+from zbor.donations.models import Donation, DonationStatus
+from zbor.donations.selectors import campaign_money
+from zbor.money import Money, format_money
+from zbor.payments import registry
+from zbor.payments.bank import format_reference
+from zbor.payments.base import EventType
+from zbor.payments.demo import DemoProvider
+
+from .context_processors import absolute
+from .pages import build_card
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def donate(request, slug: str):
+    campaign = public_campaign(slug)
+    if campaign is None:
+        raise Http404
+    language = get_language()
+    needs = list(campaign.needs.all())
+    money = campaign_money(campaign.pk, [n.pk for n in needs])
+    still_needed = {n.pk: max(0, n.amount - money.raised_by_need.get(n.pk, 0)) for n in needs}
+    card = build_card(campaign, language, collected=money.collected, goal=sum(n.amount for n in needs))
+    accepting = campaign.status in services.ACCEPTING
+    form = DonateForm(
+        request.POST if request.method == "POST" else None,
+        campaign=campaign,
+        needs=needs,
+        still_needed=still_needed,
+        initial={"idempotency_key": uuid.uuid4().hex},
+    )
+    if request.method == "POST" and accepting and form.is_valid():
+        data = form.cleaned_data
+        try:
+            donation = services.start_donation(
+                campaign,
+                amount=data["total"],
+                need=next((n for n in needs if n.pk == data.get("need")), None),
+                provider=data["method"],
+                idempotency_key=data["idempotency_key"],
+                public_name=data.get("public_name", ""),
+                email=data.get("email", ""),
+                message=data.get("message", ""),
+                language=language,
+                success_url_for=lambda d: absolute(request, reverse("site:donation_status", kwargs={"public_id": d.public_id})),
+                cancel_url=absolute(request, reverse("site:campaign_donate", kwargs={"slug": slug})),
+            )
+        except DonationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if donation.status == DonationStatus.PENDING and donation.checkout_url:
+                return redirect(donation.checkout_url)
+            return redirect("site:donation_status", public_id=donation.public_id)
+    if request.method == "POST" and not accepting:
+        form.is_valid()
+        form.add_error(None, _("This campaign is not taking donations."))
+    return render(
+        request,
+        "site/donate.html",
+        {"card": card, "form": form, "accepting": accepting},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@never_cache
+def donation_status(request, public_id):
+    """After paying: thanks, bank instructions, or what went wrong. Nothing personal is shown."""
+    donation = get_object_or_404(Donation.objects.select_related("campaign"), public_id=public_id)
+    campaign = public_campaign(donation.campaign.slug)
+    context = {
+        "donation": donation,
+        "amount": format_money(Money(donation.amount, donation.currency), get_language()),
+        "campaign_url": reverse("site:campaign_detail", kwargs={"slug": campaign.slug}) if campaign else "",
+        "bank": None,
+    }
+    if donation.provider == "bank" and donation.status == DonationStatus.PENDING:
+        context["bank"] = {
+            "iban": settings.ZBOR_BANK_IBAN,
+            "bic": settings.ZBOR_BANK_BIC,
+            "name": settings.ZBOR_BANK_ACCOUNT_NAME,
+            "reference": format_reference(donation.checkout_reference),
+        }
+    return render(request, "site/donation_status.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def demo_checkout(request, reference: str):
+    """The demo provider's checkout page, marked TEST MODE. Exists only with demo settings."""
+    if registry.get("demo") is None:
+        raise Http404
+    donation = get_object_or_404(Donation, provider="demo", checkout_reference=reference)
+    if donation.status != DonationStatus.PENDING:
+        return redirect("site:donation_status", public_id=donation.public_id)
+    if request.method == "POST":
+        outcome = {"complete": EventType.SUCCEEDED, "fail": EventType.FAILED, "cancel": EventType.CANCELLED}.get(
+            request.POST.get("outcome", "")
+        )
+        if outcome is None:
+            return HttpResponseBadRequest("Choose complete, fail or cancel.", content_type="text/plain")
+        receive_event(DemoProvider.event(reference, outcome, amount=donation.amount, currency=donation.currency))
+        if outcome == EventType.CANCELLED:
+            messages.info(request, _("The test payment was cancelled. Nothing was charged."))
+            return redirect("site:campaign_donate", slug=donation.campaign.slug)
+        return redirect("site:donation_status", public_id=donation.public_id)
+    return render(
+        request,
+        "site/demo_checkout.html",
+        {"donation": donation, "amount": format_money(Money(donation.amount, donation.currency), get_language())},
+    )
