@@ -65,11 +65,12 @@ def start_donation(
     message: str = "",
     language: str = "en",
     success_url_for=lambda donation: "",
-    cancel_url: str = "",
+    cancel_url_for=lambda donation: "",
 ) -> Donation:
     """Record a pending donation and start its payment; the same idempotency key gives the same donation.
 
-    ``success_url_for(donation)`` is where the provider sends the donor after paying.
+    ``success_url_for(donation)`` and ``cancel_url_for(donation)`` are where the provider sends
+    the donor back; they must not name the campaign (the provider sees them).
 
     The donation row is committed before the provider is called, so a provider that times out
     leaves a pending donation that the same form, submitted again, picks up.
@@ -98,7 +99,7 @@ def start_donation(
             raise DonationRefused(_("This form was already used. Please reload the page.")) from None
     if donation.checkout_reference:
         return donation
-    return _start_checkout(donation, success_url=success_url_for(donation), cancel_url=cancel_url)
+    return _start_checkout(donation, success_url=success_url_for(donation), cancel_url=cancel_url_for(donation))
 
 
 def _start_checkout(donation: Donation, *, success_url: str, cancel_url: str) -> Donation:

@@ -1,8 +1,10 @@
 """Bank transfers: short, typo-resistant payment references, and bank statement parsing.
 
 A reference looks like ``ZB4K7Q-9MX2T``: "ZB", eight Crockford base-32 symbols (no I, L, O,
-U), and a check symbol (value mod 37) that catches any one wrong symbol and any swap of two
-neighbours. Reading one back forgives case, spaces, hyphens, O for 0 and I or L for 1.
+U), and a check symbol: the position-weighted sum of the symbols mod 31, which catches any one
+wrong symbol and any swap of two neighbours (except between "0" and "Z"). Every character is
+allowed in a SEPA payment reference. Reading one back forgives case, spaces, hyphens, O for
+0 and I or L for 1.
 
 Statements come as ISO 20022 camt.053 XML or as CSV (``date,amount,currency,reference,
 transaction_id``). Parsing is all or nothing: the first bad element or line raises
@@ -30,13 +32,12 @@ from zbor.money import is_currency, minor_digits
 from .base import CheckoutRequest, CheckoutStart, PaymentEvent
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-CHECK_SYMBOLS = ALPHABET + "*~$=U"
 PREFIX = "ZB"
 BODY_LENGTH = 8
 _READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _SEPARATORS = re.compile(r"[\s\-_./]")
 # "ZB", then the body and the check symbol, once separators are gone.
-_CANDIDATE = re.compile(rf"ZB([0-9A-Z]{{{BODY_LENGTH}}}[0-9A-Z*~$=])")
+_CANDIDATE = re.compile(rf"ZB([0-9A-Z]{{{BODY_LENGTH + 1}}})")
 MAX_STATEMENT_BYTES = 10 * 1024 * 1024
 
 
@@ -44,15 +45,8 @@ class StatementError(ValueError):
     """A statement file is malformed; the message names the line or element at fault."""
 
 
-def _value(body: str) -> int:
-    number = 0
-    for symbol in body:
-        number = number * 32 + ALPHABET.index(symbol)
-    return number
-
-
 def check_symbol(body: str) -> str:
-    return CHECK_SYMBOLS[_value(body) % 37]
+    return ALPHABET[sum((i + 1) * ALPHABET.index(symbol) for i, symbol in enumerate(body)) % 31]
 
 
 def new_reference() -> str:
@@ -67,7 +61,7 @@ def format_reference(reference: str) -> str:
 
 def _valid(candidate: str) -> bool:
     body, check = candidate[:-1], candidate[-1]
-    return all(c in ALPHABET for c in body) and check_symbol(body) == check
+    return all(c in ALPHABET for c in candidate) and check_symbol(body) == check
 
 
 def references_in(text: str) -> list[str]:
@@ -85,14 +79,13 @@ def near_references(text: str) -> list[str]:
     squeezed = _SEPARATORS.sub("", text.upper()).translate(_READ_AS)
     found = set()
     for m in _CANDIDATE.findall(squeezed):
-        body = m[:-1]
         for i in range(len(m)):
-            for symbol in CHECK_SYMBOLS if i == len(m) - 1 else ALPHABET:
+            for symbol in ALPHABET:
                 fixed = m[:i] + symbol + m[i + 1 :]
                 if fixed != m and _valid(fixed):
                     found.add(PREFIX + fixed)
-        for i in range(len(body) - 1):
-            swapped = body[:i] + body[i + 1] + body[i] + body[i + 2 :] + m[-1]
+        for i in range(len(m) - 1):
+            swapped = m[:i] + m[i + 1] + m[i] + m[i + 2 :]
             if swapped != m and _valid(swapped):
                 found.add(PREFIX + swapped)
     return sorted(found)
@@ -198,7 +191,14 @@ def parse_csv(data: bytes) -> list[StatementLine]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise StatementError(_("The file is not UTF-8 text.")) from None
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _parse_csv_rows(reader)
+    except csv.Error as exc:
+        raise StatementError(_("Line %(n)s: %(error)s.") % {"n": max(reader.line_num, 1), "error": exc}) from None
+
+
+def _parse_csv_rows(reader: csv.DictReader) -> list[StatementLine]:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in CSV_COLUMNS if c not in header]
     if missing:

@@ -79,24 +79,24 @@ class StripeProvider:
         obj = event.data.object
         kind = event.type
         if kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
-            if obj.get("payment_status") != "paid":
+            if getattr(obj, "payment_status", None) != "paid":
                 return None  # an async method (a bank debit) still pending: its own event follows
             return self._succeeded(event.id, obj)
         if kind == "checkout.session.async_payment_failed":
             return PaymentEvent("stripe", event.id, EventType.FAILED, checkout_reference=obj.id,
-                                payment_reference=obj.get("payment_intent") or "")
+                                payment_reference=getattr(obj, "payment_intent", None) or "")
         if kind == "checkout.session.expired":
             return PaymentEvent("stripe", event.id, EventType.EXPIRED, checkout_reference=obj.id)
         if kind == "charge.refunded":
-            return PaymentEvent("stripe", event.id, EventType.REFUNDED, payment_reference=obj.get("payment_intent") or "",
+            return PaymentEvent("stripe", event.id, EventType.REFUNDED, payment_reference=getattr(obj, "payment_intent", None) or "",
                                 amount=int(obj.amount_refunded), currency=obj.currency.upper(), extra={"charge": obj.id})
         if kind == "charge.dispute.created":
-            return PaymentEvent("stripe", event.id, EventType.DISPUTED, payment_reference=obj.get("payment_intent") or "",
-                                amount=int(obj.amount), currency=obj.currency.upper(), extra={"charge": obj.get("charge", "")})
+            return PaymentEvent("stripe", event.id, EventType.DISPUTED, payment_reference=getattr(obj, "payment_intent", None) or "",
+                                amount=int(obj.amount), currency=obj.currency.upper(), extra={"charge": getattr(obj, "charge", "")})
         return None
 
     def _succeeded(self, event_id: str, session) -> PaymentEvent:
-        payment_intent = session.get("payment_intent") or ""
+        payment_intent = getattr(session, "payment_intent", None) or ""
         fee, charge_id = 0, ""
         if payment_intent:
             try:
@@ -105,11 +105,11 @@ class StripeProvider:
                 )
             except stripe.StripeError as exc:
                 raise ProviderUnavailable(f"Stripe did not return the payment: {type(exc).__name__}") from exc
-            charge = intent.get("latest_charge")
+            charge = getattr(intent, "latest_charge", None)
             if charge and not isinstance(charge, str):
                 charge_id = charge.id
-                balance = charge.get("balance_transaction")
-                if balance and not isinstance(balance, str) and balance.get("currency", "").upper() == session.currency.upper():
+                balance = getattr(charge, "balance_transaction", None)
+                if balance and not isinstance(balance, str) and getattr(balance, "currency", "").upper() == session.currency.upper():
                     fee = int(balance.fee)
         return PaymentEvent(
             "stripe",

@@ -66,8 +66,10 @@ def donate(request, slug: str):
                 email=data.get("email", ""),
                 message=data.get("message", ""),
                 language=language,
+                # Neutral return addresses: the provider sees them, so no campaign slug.
                 success_url_for=lambda d: absolute(request, reverse("site:donation_status", kwargs={"public_id": d.public_id})),
-                cancel_url=absolute(request, reverse("site:campaign_donate", kwargs={"slug": slug})),
+                cancel_url_for=lambda d: absolute(request, reverse("site:donation_status", kwargs={"public_id": d.public_id}))
+                + "?cancelled=1",
             )
         except DonationError as exc:
             form.add_error(None, str(exc))
@@ -95,6 +97,8 @@ def donation_status(request, public_id):
         "donation": donation,
         "amount": format_money(Money(donation.amount, donation.currency), get_language()),
         "campaign_url": reverse("site:campaign_detail", kwargs={"slug": campaign.slug}) if campaign else "",
+        "donate_url": reverse("site:campaign_donate", kwargs={"slug": campaign.slug}) if campaign else "",
+        "cancelled": request.GET.get("cancelled") == "1" and donation.status == DonationStatus.PENDING,
         "bank": None,
     }
     if donation.provider == "bank" and donation.status == DonationStatus.PENDING:

@@ -1,0 +1,158 @@
+"""Finance screens: donations, words of support, bank statements and the unmatched queue."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from zbor.admin_base import ReadOnlyAdmin
+from zbor.campaigns.models import PUBLIC_STATUSES, Campaign
+from zbor.money import Money, format_money
+from zbor.payments import registry
+from zbor.payments.bank import StatementError
+
+from . import services
+from .bank_import import assign_line, import_statement
+from .exceptions import DonationError
+from .models import BankStatement, BankStatementLine, Donation, LineStatus, MessageStatus
+
+
+def _money(amount: int, currency: str) -> str:
+    return format_money(Money(amount, currency), get_language() or "en")
+
+
+@admin.register(Donation)
+class DonationAdmin(ReadOnlyAdmin):
+    list_display = ["short_id", "campaign", "amount_column", "status", "provider", "refunded_column", "message_status", "created_at"]
+    list_filter = ["status", "provider", "message_status", "created_at"]
+    search_fields = ["public_id", "checkout_reference", "payment_reference", "charge_reference"]
+    list_select_related = ["campaign"]
+    actions = ["approve_messages", "reject_messages"]
+    exclude = ["email", "idempotency_key"]
+    change_list_template = "admin/donations/donation/change_list.html"
+
+    @admin.display(description=_("donation"))
+    def short_id(self, obj):
+        return str(obj.public_id)[:8]
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_column(self, obj):
+        return _money(obj.amount, obj.currency)
+
+    @admin.display(description=_("refunded"), ordering="refunded")
+    def refunded_column(self, obj):
+        return _money(obj.refunded, obj.currency) if obj.refunded else "-"
+
+    def has_change_permission(self, request, obj=None):
+        # Needed for the moderation actions; every field stays read-only.
+        return request.user.has_perm("donations.change_donation")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Donation._meta.fields if f.name not in self.exclude]
+
+    def changelist_view(self, request, extra_context=None):
+        providers = [registry.label(name) for name in registry.enabled()]
+        return super().changelist_view(request, {**(extra_context or {}), "live_providers": providers})
+
+    def _moderate(self, request, queryset, approve: bool):
+        count = 0
+        for donation in queryset.exclude(message=""):
+            services.moderate_message(donation, approve=approve, by=request.user)
+            count += 1
+        self.message_user(request, ngettext("%(count)d message moderated.", "%(count)d messages moderated.", count) % {"count": count})
+
+    @admin.action(description=_("Approve the words of support"))
+    def approve_messages(self, request, queryset):
+        self._moderate(request, queryset, True)
+
+    @admin.action(description=_("Reject the words of support"))
+    def reject_messages(self, request, queryset):
+        self._moderate(request, queryset, False)
+
+
+class StatementUploadForm(forms.Form):
+    file = forms.FileField(label=_("Statement file"), help_text=_("ISO 20022 camt.053 (XML) or CSV with the columns date, amount, currency, reference, transaction_id."))
+
+
+@admin.register(BankStatement)
+class BankStatementAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "uploaded_by", "lines_total", "lines_new", "lines_matched"]
+    change_list_template = "admin/donations/bankstatement/change_list.html"
+
+    def get_urls(self):
+        return [path("import/", self.admin_site.admin_view(self.import_view), name="donations_bankstatement_import")] + super().get_urls()
+
+    def import_view(self, request):
+        if not request.user.has_perm("donations.add_bankstatement"):
+            raise PermissionDenied
+        form = StatementUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                report = import_statement(form.cleaned_data["file"].read(), by=request.user)
+            except StatementError as exc:
+                form.add_error("file", _("Nothing was imported: %(error)s") % {"error": exc})
+            else:
+                if report.new == 0:
+                    messages.info(request, _("Every line of this statement was imported before. Nothing changed."))
+                else:
+                    messages.success(
+                        request,
+                        _("%(new)s new line(s): %(matched)s matched to donations, %(unmatched)s waiting to be assigned, %(outgoing)s outgoing.")
+                        % {"new": report.new, "matched": report.matched, "unmatched": report.unmatched, "outgoing": report.outgoing},
+                    )
+                return redirect(reverse("admin:donations_bankstatementline_changelist") + "?status__exact=unmatched")
+        context = {**self.admin_site.each_context(request), "form": form, "title": _("Import a bank statement"), "opts": self.model._meta}
+        return render(request, "admin/donations/bankstatement/import.html", context)
+
+
+class AssignLineForm(forms.ModelForm):
+    assign_to = forms.ModelChoiceField(
+        label=_("Assign to campaign"),
+        queryset=Campaign.objects.filter(status__in=PUBLIC_STATUSES),
+        required=False,
+        help_text=_("The credit becomes a donation to this campaign. The campaign's currency must match."),
+    )
+
+    class Meta:
+        model = BankStatementLine
+        fields = []
+
+
+@admin.register(BankStatementLine)
+class BankStatementLineAdmin(admin.ModelAdmin):
+    form = AssignLineForm
+    list_display = ["booked_on", "amount_column", "text", "status", "donation"]
+    list_filter = ["status", "booked_on"]
+    readonly_fields = ["booked_on", "amount_column", "text", "status", "donation", "statement"]
+    fields = ["booked_on", "amount_column", "text", "status", "donation", "statement", "assign_to"]
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_column(self, obj):
+        return _money(obj.amount, obj.currency)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_fields(self, request, obj=None):
+        if obj is None or obj.status != LineStatus.UNMATCHED:
+            return [f for f in self.fields if f != "assign_to"]
+        return self.fields
+
+    def save_model(self, request, obj, form, change):
+        campaign = form.cleaned_data.get("assign_to")
+        if campaign is None:
+            return
+        try:
+            assign_line(obj, campaign=campaign, by=request.user)
+        except DonationError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("The line is now a donation to %(campaign)s.") % {"campaign": campaign})

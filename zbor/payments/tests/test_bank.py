@@ -1,0 +1,130 @@
+"""Bank references survive typing slips; statement parsers refuse bad files naming the fault."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from zbor.payments.bank import (
+    ALPHABET,
+    StatementError,
+    check_symbol,
+    format_reference,
+    near_references,
+    new_reference,
+    parse_camt053,
+    parse_csv,
+    parse_statement,
+    references_in,
+)
+
+
+def camt(entries: str, version: str = "02") -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.{version}">
+  <BkToCstmrStmt>
+    <GrpHdr><MsgId>MSG1</MsgId><CreDtTm>2026-11-29T10:00:00</CreDtTm></GrpHdr>
+    <Stmt><Id>STMT-2026-11-29</Id>{entries}</Stmt>
+  </BkToCstmrStmt>
+</Document>""".encode()
+
+
+def entry(amount="25.00", currency="EUR", indicator="CRDT", text="ZB4K7Q-9MX2T", ref="BANKREF1", date="2026-11-28") -> str:
+    return f"""<Ntry><Amt Ccy="{currency}">{amount}</Amt><CdtDbtInd>{indicator}</CdtDbtInd>
+      <BookgDt><Dt>{date}</Dt></BookgDt><AcctSvcrRef>{ref}</AcctSvcrRef>
+      <NtryDtls><TxDtls><RltdPties><Dbtr><Nm>Jan Kowalski</Nm></Dbtr></RltdPties>
+      <RmtInf><Ustrd>{text}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"""
+
+
+BODIES = st.text(alphabet=ALPHABET, min_size=8, max_size=8)
+
+
+def test_new_references_are_short_and_valid():
+    for _ in range(200):
+        reference = new_reference()
+        assert len(reference) == 11 and references_in(reference) == [reference]
+
+
+@given(BODIES)
+def test_every_reference_reads_back_from_a_sloppy_transfer_text(body):
+    reference = "ZB" + body + check_symbol(body)
+    assert len(reference) == 11 and reference.startswith("ZB")
+    sloppy = format_reference(reference).lower().replace("0", "o").replace("1", "l").replace("-", " ")
+    assert references_in(f"donation {sloppy} thanks") == [reference]
+
+
+@given(BODIES, st.data())
+def test_one_wrong_symbol_or_one_swap_is_recovered_as_a_candidate(data_body, data):
+    reference = "ZB" + data_body + check_symbol(data_body)
+    body = reference[2:]
+    i = data.draw(st.integers(min_value=0, max_value=len(body) - 2))
+    # 0 and Z weigh the same mod 31: the one slip the check symbol cannot see.
+    wrong = data.draw(st.sampled_from([c for c in ALPHABET if c != body[i] and {c, body[i]} != {"0", "Z"}]))
+    typo = body[:i] + wrong + body[i + 1 :]
+    swapped = body[:i] + body[i + 1] + body[i] + body[i + 2 :]
+    assert references_in("ZB" + typo) == []  # the check symbol catches it
+    assert reference in near_references("ZB" + typo)
+    if swapped != body and {body[i], body[i + 1]} != {"0", "Z"}:
+        assert references_in("ZB" + swapped) == []
+        assert reference in near_references("ZB" + swapped)
+
+
+def test_camt053_credit_and_debit_entries_are_read_without_the_payers_name():
+    lines = parse_camt053(camt(entry() + entry(amount="10.5", indicator="DBIT", ref="BANKREF2", text="fee")))
+    assert [(l.key, l.amount, l.currency, l.is_credit) for l in lines] == [
+        ("camt:BANKREF1", 2500, "EUR", True),
+        ("camt:BANKREF2", 1050, "EUR", False),
+    ]
+    assert lines[0].text == "ZB4K7Q-9MX2T"
+    assert all("Kowalski" not in l.text for l in lines)
+
+
+def test_camt053_newer_schema_versions_are_read_too():
+    assert len(parse_camt053(camt(entry(), version="08"))) == 1
+
+
+@pytest.mark.parametrize(
+    ("xml", "fault"),
+    [
+        (b"<Document>not closed", "Not well-formed XML"),
+        (b'<?xml version="1.0"?><Document xmlns="urn:other"/>', "not a camt.053"),
+        (camt(entry(amount="abc")), "Stmt[1]/Ntry[1]/Amt"),
+        (camt(entry(amount="1.234")), "Stmt[1]/Ntry[1]/Amt"),
+        (camt(entry(currency="XXQ")), "unknown currency"),
+        (camt(entry(indicator="MAYBE")), "Stmt[1]/Ntry[1]/CdtDbtInd"),
+        (camt(entry() + entry(date="yesterday", ref="R2")), "Stmt[1]/Ntry[2]/BookgDt"),
+        (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x "y">]><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">&x;</Document>', "refused"),
+    ],
+)
+def test_a_malformed_camt053_is_refused_naming_the_fault(xml, fault):
+    with pytest.raises(StatementError, match=fault.replace("[", r"\[").replace("]", r"\]")):
+        parse_camt053(xml)
+
+
+def test_csv_lines_are_read():
+    data = b"date,amount,currency,reference,transaction_id\n2026-11-28,25.00,EUR,zb4k7q 9mx2t,T1\n2026-11-28,-3.00,EUR,fee,T2\n"
+    lines = parse_statement(data)
+    assert [(l.key, l.amount, l.is_credit) for l in lines] == [("csv:T1", 2500, True), ("csv:T2", 300, False)]
+
+
+@pytest.mark.parametrize(
+    ("data", "fault"),
+    [
+        (b"when,how much\n", "Line 1: the header lacks"),
+        (b"date,amount,currency,reference,transaction_id\n2026-11-28,25.00,EUR,x,T1\n2026-13-01,1,EUR,x,T2\n", "Line 3"),
+        (b"date,amount,currency,reference,transaction_id\n2026-11-28,lots,EUR,x,T1\n", "Line 2"),
+        (b"date,amount,currency,reference,transaction_id\n2026-11-28,1,EUR,x,T1\n2026-11-28,1,EUR,x,T1\n", "appears twice"),
+        (b"date,amount,currency,reference,transaction_id\n2026-11-28,1,EUR,x\n", "Line 2: wrong number of columns"),
+        (b"\xff\xfe not utf8", "not UTF-8"),
+    ],
+)
+def test_a_malformed_csv_is_refused_naming_the_line(data, fault):
+    with pytest.raises(StatementError, match=fault):
+        parse_csv(data)
+
+
+@given(st.binary(max_size=400))
+def test_no_input_makes_the_parsers_fail_other_than_with_a_statement_error(data):
+    try:
+        parse_statement(data)
+    except StatementError:
+        pass
