@@ -88,3 +88,24 @@ def test_staff_sign_in_through_the_real_form_and_open_the_campaign_admin(browser
     page.goto(f"{demo_server.url}/{settings.ZBOR_ADMIN_PATH}campaigns/campaign/")
     assert page.locator("#result_list").count() == 1
     assert page.get_by_role("link", name=re.compile("From prison to family")).count() == 1
+
+
+def test_a_donor_gives_25_to_a_need_without_javascript_and_sees_708(browser, demo_server):
+    hosts = set()
+    page = browser.new_page(java_script_enabled=False)
+    page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname))
+    page.goto(f"{demo_server.url}/en/campaigns/from-prison-to-family/")
+    page.get_by_role("link", name="Donate").click()
+    page.get_by_label("Amount", exact=True).fill("25")
+    page.select_option("#id_need", index=2)  # the second need: warm clothes
+    page.get_by_label("Test payment (demo)").check()
+    page.get_by_role("button", name="Donate").click()
+    assert "TEST MODE" in page.content()
+    page.get_by_role("button", name="Complete test payment").click()
+    assert page.get_by_role("heading", name="Thank you").count() == 1
+    page.get_by_role("link", name="Back to the campaign").click()
+    collected = re.sub(r"\s+", " ", page.locator(".summary-box .progress-text").inner_text())
+    assert collected == "Collected: €708 of €2,000"
+    needs = [re.sub(r"\s+", " ", t) for t in page.locator(".need .progress-text").all_inner_texts()]
+    assert needs[1] == "Collected: €208 of €500"
+    assert hosts == {urlsplit(demo_server.url).hostname}

@@ -178,3 +178,28 @@ def test_the_donate_form_is_translated(client, demo, language):
     button = {"ru": "Пожертвовать", "be": "Ахвяраваць", "pl": "Wpłać"}[language]
     assert f'<label for="id_amount">{label}</label>' in html
     assert f">{button}</button>" in html
+
+
+def _queries(client, path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return len(captured)
+
+
+def test_pages_cost_the_same_queries_with_10_or_400_donations(client):
+    from zbor.donations.services import record_demo_donation
+
+    campaign = factories.campaign(slug="grow", needs=(10**8, 10**8))
+    needs = list(campaign.needs.all())
+    paths = ["/en/campaigns/grow/", "/en/campaigns/", "/en/", "/en/campaigns/grow/donate/"]
+    for i in range(10):
+        record_demo_donation(campaign, amount=100 + i, need=needs[i % 2] if i % 3 else None)
+    small = [_queries(client, path) for path in paths]
+    for i in range(390):
+        record_demo_donation(campaign, amount=100 + i, need=needs[i % 2] if i % 3 else None)
+    large = [_queries(client, path) for path in paths]
+    assert small == large
+    assert reconcile().ok

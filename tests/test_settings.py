@@ -99,3 +99,18 @@ def test_the_zbor_command_is_manage_py():
 def test_the_suite_runs_on_the_configured_database():
     expected = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
     assert connection.vendor == expected
+
+
+def test_the_demo_payment_provider_cannot_be_enabled_in_production():
+    result = _run_python(
+        "import django; django.setup()",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY="s" * 64,
+        ZBOR_PAYMENT_PROVIDERS="demo,bank",
+    )
+    assert result.returncode != 0 and "demo payment provider cannot be enabled" in result.stderr
+
+
+def test_the_admin_shows_which_payment_methods_are_live(admin_client):
+    page = admin_client.get("/backoffice/donations/donation/").content.decode()
+    assert "Live payment methods:" in page and "Test payment (demo), Bank transfer" in page

@@ -72,3 +72,20 @@ def test_parse_amount_refuses_bad_input_with_a_message(text, currency, message):
 @given(st.integers(min_value=1, max_value=10**13), st.sampled_from(["EUR", "PLN", "JPY", "KWD", "BYN"]))
 def test_parse_amount_reads_back_every_amount_it_could_show(minor, currency):
     assert parse_amount(str(Money(minor, currency).as_decimal()), currency) == minor
+
+
+from zbor.money import split_proportionally  # noqa: E402
+
+
+def test_split_proportionally_examples():
+    assert split_proportionally(100, [1, 1, 1]) == [34, 33, 33]
+    assert split_proportionally(1000, [50000, 18300]) == [732, 268]
+    assert split_proportionally(0, [5, 5]) == [0, 0]
+
+
+@given(st.integers(min_value=0, max_value=10**9), st.lists(st.integers(min_value=1, max_value=10**9), min_size=1, max_size=6))
+def test_split_proportionally_loses_and_makes_no_cent(total, weights):
+    total = min(total, sum(weights))
+    parts = split_proportionally(total, weights)
+    assert sum(parts) == total
+    assert all(0 <= part <= weight for part, weight in zip(parts, weights, strict=True))
