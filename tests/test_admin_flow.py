@@ -122,7 +122,7 @@ def test_staff_write_translate_publish_and_the_public_reads_every_language(staff
         assert "winter-boots" in client.get(f"/{language}/campaigns/").content.decode()
 
 
-@pytest.mark.parametrize(("amount", "message"), [("0", "greater than zero"), ("-20", "greater than zero"), ("ten", "Enter a number"), ("1.234", "at most 2 decimal places"), ("2000000000", "at most")])
+@pytest.mark.parametrize(("amount", "message"), [("0", "greater than zero"), ("-20", "greater than zero"), ("ten", "Enter a number"), ("1.2345", "at most 2 decimal places"), ("2000000000", "at most")])
 def test_a_bad_need_amount_is_refused_with_a_message_and_nothing_is_saved(staff_client, amount, message):
     beneficiary = factories.beneficiary()
     response = staff_client.post(
@@ -198,3 +198,31 @@ def test_admin_screens_render(staff_client):
         assert staff_client.get(reverse(name, args=args)).status_code == 200, name
     changelist = staff_client.get(reverse("admin:campaigns_campaign_changelist") + "?status__exact=published").content.decode()
     assert "€2,000" in changelist
+
+
+def test_a_published_campaign_keeps_its_currency_and_needs(staff_client):
+    campaign = factories.campaign(status=Status.PUBLISHED)
+    needs = list(campaign.needs.order_by("position"))
+    data = _campaign_form(campaign.beneficiary, slug=campaign.slug, currency="PLN", story="Fine.")
+    data.update({"needs-TOTAL_FORMS": "3", "needs-INITIAL_FORMS": "3"})
+    for i, need in enumerate(needs):
+        data.update({f"needs-{i}-id": str(need.pk), f"needs-{i}-campaign": str(campaign.pk), f"needs-{i}-position": str(i),
+                     f"needs-{i}-amount": str(need.amount // 100), f"needs-{i}-description": f"Need {i + 1}"})
+    url = reverse("admin:campaigns_campaign_change", args=[campaign.pk]) + "?language=en"
+    response = staff_client.post(url, data)
+    assert response.status_code == 200 and "currency cannot change" in _errors(response)
+    data["currency"] = "EUR"
+    data["needs-0-DELETE"] = "on"
+    response = staff_client.post(url, data)
+    assert response.status_code == 200 and "cannot be deleted" in response.content.decode()
+    assert campaign.needs.count() == 3
+
+
+def test_a_note_in_use_cannot_be_deleted_or_renamed(staff_client):
+    note = factories.note("shizo")
+    factories.campaign(story="Text\n\n[[note:shizo]]")
+    assert staff_client.get(reverse("admin:campaigns_note_delete", args=[note.pk])).status_code == 403
+    page = staff_client.get(reverse("admin:campaigns_note_change", args=[note.pk])).content.decode()
+    assert 'name="key"' not in page
+    unused = factories.note("unused")
+    assert staff_client.get(reverse("admin:campaigns_note_delete", args=[unused.pk])).status_code == 200

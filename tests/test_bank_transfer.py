@@ -24,7 +24,7 @@ def demo(db):
 
 
 @pytest.fixture
-def finance(client):
+def finance(client, demo):
     client.force_login(factories.staff_user("finance"))
     return client
 

@@ -41,3 +41,14 @@ def test_demo_refuses_without_demo_settings(settings):
     with pytest.raises(CommandError, match="only loaded with demo settings"):
         call_command("load_demo", stdout=io.StringIO())
     assert _counts() == (0, 0, 0, 0)
+
+
+def test_demo_is_not_added_to_a_database_with_real_people():
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_user("real-finance-officer", password="x" * 20, is_staff=True)
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    assert "were not added" in out.getvalue()
+    assert _counts() == (0, 0, 0, 0)
+    assert not get_user_model().objects.filter(username="demo").exists()

@@ -75,7 +75,7 @@ def test_submitting_the_same_form_twice_makes_one_donation(client, demo):
         ({"amount": "0"}, "greater than zero"),
         ({"amount": "-5"}, "greater than zero"),
         ({"amount": "ten"}, "Enter a number"),
-        ({"amount": "1.234"}, "at most 2 decimal places"),
+        ({"amount": "1.2345"}, "at most 2 decimal places"),
         ({"amount": "10000.01"}, "at most €10,000"),
         ({"need": "999999"}, "Select a valid choice"),
         ({"method": "stripe"}, "Select a valid choice"),

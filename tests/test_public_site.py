@@ -61,7 +61,7 @@ def test_english_page_reads_like_the_reference(client, demo):
 def test_russian_page_has_the_russian_story_and_says_it_is_a_translation(client, demo):
     html = client.get(f"/ru/campaigns/{DEMO}/").content.decode()
     assert "Меня зовут Павел" in html
-    assert 'class="story" lang="ru"' in html
+    assert 'class="story-text" lang="ru"' in html
     notice = re.search(r'<p class="translation-notice"[^>]*>(.*?)</p>', html, re.S).group(1)
     assert "английский" in notice  # the story was written in English
 
@@ -70,7 +70,7 @@ def test_russian_page_has_the_russian_story_and_says_it_is_a_translation(client,
 def test_missing_translation_falls_back_to_the_original_with_a_notice(client, demo, language):
     html = client.get(f"/{language}/campaigns/{DEMO}/").content.decode()
     assert "My name is Pavel" in html
-    assert 'class="story" lang="en"' in html
+    assert 'class="story-text" lang="en"' in html
     notice = re.search(r'<p class="translation-notice"[^>]*>(.*?)</p>', html, re.S).group(1)
     assert {"be": "(англійская)", "pl": "(angielski)"}[language] in notice
 
@@ -94,7 +94,8 @@ def test_unpublished_campaigns_answer_404_everywhere(client, status):
     for language in LANGUAGES:
         assert client.get(f"/{language}/campaigns/secret-draft/").status_code == 404
         assert client.get(f"/{language}/campaigns/secret-draft/donate/").status_code == 404
-        assert client.get(f"/{language}/campaigns/preview/{campaign.pk}/").status_code == 302  # to sign-in
+        preview = client.get(f"/{language}/campaigns/preview/{campaign.pk}/")
+        assert preview.status_code == 404 and "backoffice" not in preview.content.decode()
         assert "Secret draft title" not in client.get(f"/{language}/campaigns/").content.decode()
         assert "Secret draft title" not in client.get(f"/{language}/").content.decode()
 
@@ -250,3 +251,20 @@ def test_an_unknown_page_is_a_translated_404_in_the_site_layout(client):
     response = client.get("/pl/campaigns/no-such-campaign/")
     assert response.status_code == 404
     assert '<html lang="pl">' in response.content.decode()
+
+
+def test_a_half_translated_campaign_shows_each_missing_field_from_the_original(client):
+    factories.campaign(
+        slug="half",
+        story="The English story.",
+        translations={"pl": {"title": "Tytuł po polsku", "summary": "Streszczenie", "story": ""}},
+    )
+    html = client.get("/pl/campaigns/half/").content.decode()
+    assert "Tytuł po polsku" in html
+    assert "The English story." in html and 'class="story-text" lang="en"' in html
+    assert 'class="translation-notice"' in html
+
+
+def test_dates_follow_the_page_language(client, demo):
+    html = client.get(f"/be/campaigns/{DEMO}/").content.decode()
+    assert re.search(r"<time datetime=\"\d{4}-\d\d-\d\d\">\d{1,2} [а-яёіў]+ \d{4}", html)

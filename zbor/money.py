@@ -13,6 +13,7 @@ for display and to parse what a person typed; storage is always the integer.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -58,10 +59,6 @@ class Money:
         if not is_currency(self.currency):
             raise ValueError(f"Unknown currency code {self.currency!r}")
 
-    @classmethod
-    def zero(cls, currency: str = DEFAULT_CURRENCY) -> Money:
-        return cls(0, currency)
-
     def _same(self, other: Money) -> None:
         if self.currency != other.currency:
             raise CurrencyMismatch(f"{self.currency} and {other.currency}")
@@ -73,14 +70,6 @@ class Money:
     def __sub__(self, other: Money) -> Money:
         self._same(other)
         return Money(self.amount - other.amount, self.currency)
-
-    def __lt__(self, other: Money) -> bool:
-        self._same(other)
-        return self.amount < other.amount
-
-    def __le__(self, other: Money) -> bool:
-        self._same(other)
-        return self.amount <= other.amount
 
     def as_decimal(self) -> Decimal:
         """The value in major units, for display only."""
@@ -119,16 +108,42 @@ def _space_letter_symbol(text: str, symbol: str) -> str:
     return text
 
 
+def _normalise_separators(text: str, digits: int) -> str | None:
+    """"1,000.50", "1.000,50", "1 000,5", "1,000" → a plain "1000.50"; None if ambiguous nonsense.
+
+    Whichever of "," and "." comes last is the decimal mark when both appear. A lone separator
+    followed by exactly three digits is a thousands separator for currencies with fewer than
+    three decimals ("1,000" euros is a thousand, never one).
+    """
+    if "," in text and "." in text:
+        decimal = "," if text.rfind(",") > text.rfind(".") else "."
+        group = "." if decimal == "," else ","
+        whole, _, fraction = text.rpartition(decimal)
+        if decimal in whole or not re.fullmatch(rf"-?\d{{1,3}}({re.escape(group)}\d{{3}})*", whole):
+            return None
+        return whole.replace(group, "") + "." + fraction
+    separator = "," if "," in text else "." if "." in text else ""
+    if not separator:
+        return text
+    parts = text.split(separator)
+    if len(parts) > 2 or (len(parts) == 2 and len(parts[1]) == 3 and digits < 3):
+        if all(len(p) == 3 for p in parts[1:]) and 1 <= len(parts[0].lstrip("-")) <= 3:
+            return "".join(parts)
+        return None
+    return parts[0] + "." + parts[1]
+
+
 def parse_amount(text: str, currency: str) -> int:
     """Parse a typed major-unit amount ("12", "12.50", "12,50") into minor units.
 
     Raises InvalidAmount for anything that is not a positive amount with at most the
     currency's number of decimals.
     """
-    cleaned = text.strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    cleaned = re.sub(r"[\s\u00a0\u202f']", "", text)
     if not cleaned:
         raise InvalidAmount(_("Enter an amount."))
-    if cleaned.count(".") > 1:
+    cleaned = _normalise_separators(cleaned, minor_digits(currency))
+    if cleaned is None:
         raise InvalidAmount(_("Enter a number, like 25 or 25.50."))
     try:
         value = Decimal(cleaned)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import transaction
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from parler.admin import TranslatableAdmin, TranslatableStackedInline, TranslatableTabularInline
 
 from zbor.money import Money, format_money
@@ -17,7 +19,7 @@ from . import services
 from .exceptions import CampaignError
 from .forms import CampaignAdminForm, NeedForm, NeedFormSet, UpdateAdminForm
 from .models import Beneficiary, Campaign, Need, Note, Update
-from .selectors import goal_subquery
+from .selectors import goal_subquery, note_is_used
 
 
 class NeedInline(TranslatableTabularInline):
@@ -57,11 +59,16 @@ def _service_action(name: str, service, description, done_message):
 
 
 CAMPAIGN_ACTIONS = [
-    _service_action("send_to_review", services.submit_for_review, _("Send to review"), _("%(count)s campaign(s) sent to review.")),
-    _service_action("publish", services.publish_campaign, _("Publish"), _("%(count)s campaign(s) published.")),
-    _service_action("mark_funded", services.mark_funded, _("Mark as funded"), _("%(count)s campaign(s) marked as funded.")),
-    _service_action("close", services.close_campaign, _("Close"), _("%(count)s campaign(s) closed.")),
-    _service_action("return_to_draft", services.return_to_draft, _("Return to draft"), _("%(count)s campaign(s) returned to draft.")),
+    _service_action("send_to_review", services.submit_for_review, _("Send to review"),
+                    ngettext_lazy("%(count)d campaign sent to review.", "%(count)d campaigns sent to review.", "count")),
+    _service_action("publish", services.publish_campaign, _("Publish"),
+                    ngettext_lazy("%(count)d campaign published.", "%(count)d campaigns published.", "count")),
+    _service_action("mark_funded", services.mark_funded, _("Mark as funded"),
+                    ngettext_lazy("%(count)d campaign marked as funded.", "%(count)d campaigns marked as funded.", "count")),
+    _service_action("close", services.close_campaign, _("Close"),
+                    ngettext_lazy("%(count)d campaign closed.", "%(count)d campaigns closed.", "count")),
+    _service_action("return_to_draft", services.return_to_draft, _("Return to draft"),
+                    ngettext_lazy("%(count)d campaign returned to draft.", "%(count)d campaigns returned to draft.", "count")),
 ]
 
 
@@ -82,6 +89,14 @@ class CampaignAdmin(TranslatableAdmin):
         (_("Cover image"), {"fields": ["cover", "cover_alt"], "classes": ["collapse"]}),
         (_("Publication"), {"fields": ["status", "published_at", "closed_at", "publication_checklist", "preview_links"]}),
     ]
+
+    def save_model(self, request, obj, form, change):
+        old_cover = Campaign.objects.get(pk=obj.pk).cover.name if change else ""
+        super().save_model(request, obj, form, change)
+        if old_cover and old_cover != obj.cover.name:
+            # A replaced or cleared cover may be the one that identified someone: remove the file.
+            storage = obj.cover.storage
+            transaction.on_commit(lambda: storage.delete(old_cover))
 
     def get_queryset(self, request):
         return (
@@ -141,6 +156,15 @@ class NoteAdmin(TranslatableAdmin):
     list_display = ["key", "term_column", "usage"]
     search_fields = ["key", "translations__term", "translations__text"]
     fields = ["key", "term", "text"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Stories place notes by key: renaming one would leave a gap where it stood.
+        return ["key"] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and note_is_used(obj.key):
+            return False
+        return super().has_delete_permission(request, obj)
 
     @admin.display(description=_("term"))
     def term_column(self, obj):

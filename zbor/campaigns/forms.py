@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from parler.forms import TranslatableBaseInlineFormSet, TranslatableModelForm
 
 from zbor.forms import AmountField
@@ -33,6 +34,15 @@ class CampaignAdminForm(TranslatableModelForm):
             "story": forms.Textarea(attrs={**WIDE, "rows": 24}),
         }
 
+    def clean_currency(self):
+        currency = self.cleaned_data.get("currency")
+        if self.instance.pk and self.instance.published_at and currency != self.instance.currency:
+            raise ValidationError(
+                _("The currency cannot change once the campaign has been published: its needs and donations are in %(currency)s.")
+                % {"currency": self.instance.currency}
+            )
+        return currency
+
     def clean_story(self):
         story = self.cleaned_data.get("story", "")
         validate_note_references(story)
@@ -60,6 +70,16 @@ class NeedForm(TranslatableModelForm):
 
 
 class NeedFormSet(TranslatableBaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        if not (self.instance.pk and self.instance.published_at):
+            return
+        for form in self.forms:
+            if form.instance.pk and self._should_delete_form(form):
+                raise ValidationError(
+                    _("Needs of a campaign that has been published cannot be deleted: donations may count on them. Close the campaign instead, or lower the need's amount.")
+                )
+
     def get_form_kwargs(self, index):
         kwargs = super().get_form_kwargs(index)
         # The parent form has run already, so the campaign carries the currency just typed.

@@ -49,6 +49,9 @@ class NoteContent:
 
 
 def _note_rule(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    # Only between top-level blocks: a note inside a list item or a quote would split it.
+    if state.level > 0 or state.parentType not in ("root", "paragraph"):
+        return False
     if state.sCount[start_line] - state.blkIndent >= 4:
         return False
     begin = state.bMarks[start_line] + state.tShift[start_line]
@@ -66,15 +69,18 @@ def _note_rule(state: StateBlock, start_line: int, end_line: int, silent: bool) 
     return True
 
 
-def _build_parser() -> MarkdownIt:
+def _build_parser(*, notes: bool) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable("strikethrough")
     md.disable("image")
-    md.block.ruler.before("paragraph", "zbor_note", _note_rule, {"alt": ["paragraph"]})
+    if notes:
+        md.block.ruler.before("paragraph", "zbor_note", _note_rule, {"alt": ["paragraph"]})
     return md
 
 
-_md = _build_parser()
+_md = _build_parser(notes=True)
+# A note's own text cannot place notes.
+_md_plain = _build_parser(notes=False)
 
 
 def _shift_headings(tokens) -> None:
@@ -142,15 +148,18 @@ def render_markdown(source: str, *, note: Callable[[str], SafeString] | None = N
     return mark_safe("".join(parts))  # every part went through sanitize() or format_html()
 
 
-def render_note(content: NoteContent, *, label: str, element_id: str) -> SafeString:
-    """A note as an accessible aside, labelled e.g. "Zbor Foundation note"."""
-    body = mark_safe(_render_tokens(_md.parse(content.text)))  # sanitised
+def render_note(content: NoteContent, *, label: str, element_id: str, language: str = "") -> SafeString:
+    """A note as an accessible aside, labelled e.g. "Zbor Foundation note"; its text in ``language``."""
+    tokens = _md_plain.parse(content.text)
+    _shift_headings(tokens)
+    body = mark_safe(sanitize(_md_plain.renderer.render(tokens, _md_plain.options, {})))  # sanitised
     return format_html(
         '<aside class="note" aria-labelledby="{id}">'
-        '<p class="note-label" id="{id}"><span>{label}</span> · <dfn>{term}</dfn></p>'
-        "{body}</aside>",
+        '<p class="note-label" id="{id}"><span>{label}</span> · <dfn{lang}>{term}</dfn></p>'
+        "<div{lang}>{body}</div></aside>",
         id=element_id,
         label=label,
         term=content.term,
+        lang=format_html(' lang="{}"', language) if language else "",
         body=body,
     )

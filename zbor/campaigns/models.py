@@ -19,7 +19,8 @@ from zbor.money import DEFAULT_CURRENCY
 
 from .validators import validate_currency
 
-# The largest single need: a billion in major units. Keeps every sum far inside a 64-bit integer.
+# The largest single need, in minor units (a billion euros; ten million Kuwaiti dinars). Keeps
+# every sum far inside a 64-bit integer.
 MAX_NEED_MINOR = 100_000_000_000
 
 
@@ -49,8 +50,8 @@ class Beneficiary(TranslatableModel):
     """The person a campaign helps, as the back office knows them.
 
     Nothing here but the translated display name ever reaches a public page. The real identity,
-    contacts and documents live in the encrypted back office (see docs/threat-model.md), never
-    in plain columns of this table.
+    contacts and documents are deliberately not stored here: they arrive with the back-office
+    issue, encrypted at rest, never as plain columns.
     """
 
     reference = models.CharField(
@@ -169,10 +170,6 @@ class Campaign(TranslatableModel):
 
     def __str__(self) -> str:
         return self.safe_translation_getter("title", any_language=True) or self.slug
-
-    @property
-    def is_public(self) -> bool:
-        return self.status in PUBLIC_STATUSES
 
 
 class Need(TranslatableModel):

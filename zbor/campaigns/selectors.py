@@ -54,3 +54,14 @@ def goal_subquery():
         .values("total")
     )
     return Coalesce(Subquery(total), 0)
+
+
+def note_is_used(key: str) -> bool:
+    """Whether any story or update places the note (deleting it would leave a gap)."""
+    from .models import CampaignTranslation, UpdateTranslation  # parler's generated models
+
+    needle = f"[[note:{key}]]"
+    return (
+        CampaignTranslation.objects.filter(story__icontains=needle).exists()
+        or UpdateTranslation.objects.filter(body__icontains=needle).exists()
+    )

@@ -86,7 +86,7 @@ def return_to_draft(campaign: Campaign, *, by) -> Campaign:
 
 
 def publish_campaign(campaign: Campaign, *, by) -> Campaign:
-    """In review → published (or funded → published again when a new need is added)."""
+    """In review → published, or funded → published again (staff reopen it, e.g. after adding a need)."""
     return _transition(campaign, Status.PUBLISHED, check_ready=True)
 
 

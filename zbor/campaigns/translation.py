@@ -19,9 +19,14 @@ class Picked:
     is_fallback: bool
 
 
-def pick_translation(obj, language: str, original: str | None = None) -> Picked | None:
-    """The translation of ``obj`` in ``language``, else in ``original``, else any; None if none."""
-    by_language = {t.language_code: t for t in obj.translations.all()}
+def pick_translation(obj, language: str, original: str | None = None, *, field: str) -> Picked | None:
+    """The translation of ``obj`` whose ``field`` is filled in: in ``language``, else in
+    ``original``, else any; None if no translation has it.
+
+    Field by field, so a Polish translation with a title but no story yet shows the Polish
+    title and the original story, never an empty one.
+    """
+    by_language = {t.language_code: t for t in obj.translations.all() if str(getattr(t, field, "") or "").strip()}
     if language in by_language:
         return Picked(by_language[language], language, False)
     for code in (original, *sorted(by_language)):

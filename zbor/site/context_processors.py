@@ -3,9 +3,12 @@ from django.utils.translation import get_language, get_language_info
 from django.urls import translate_url
 
 
+def public_base_url(request) -> str:
+    return settings.ZBOR_PUBLIC_URL or f"{request.scheme}://{request.get_host()}"
+
+
 def absolute(request, path: str) -> str:
-    base = settings.ZBOR_PUBLIC_URL or f"{request.scheme}://{request.get_host()}"
-    return base + path
+    return public_base_url(request) + path
 
 
 def site(request):
@@ -18,13 +21,15 @@ def site(request):
             {
                 "code": code,
                 "name_local": get_language_info(code)["name_local"],
-                "path": path,
+                # The switcher keeps filters and the page number; hreflang links do not.
+                "switch_path": translate_url(request.get_full_path(), code),
                 "url": absolute(request, path),
                 "is_current": code == current,
             }
         )
     return {
         "foundation_name": settings.ZBOR_FOUNDATION_NAME,
+        "public_base_url": public_base_url(request),
         "site_languages": languages,
         "canonical_url": absolute(request, request.path),
         "x_default_url": absolute(request, translate_url(request.path, settings.LANGUAGE_CODE)),

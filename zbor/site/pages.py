@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from babel.dates import format_date
 from django.conf import settings
 from django.urls import reverse
 from django.utils.safestring import SafeString
@@ -57,21 +58,28 @@ class Progress:
 
 @dataclass(frozen=True)
 class CampaignCard:
+    """What a campaign card shows. Each ``*_language`` is the language that text is in: the
+    page's, or the original's when it is not translated yet (templates mark it with ``lang``)."""
+
     slug: str
     url: str
     title: str
+    title_language: str
     summary: str
+    summary_language: str
+    #: The title or summary is shown in another language than the page's.
+    is_fallback: bool
     display_name: str
+    name_language: str
     name_is_pseudonym: bool
     category: str
     category_label: str
     status: str
     status_label: str
     location: str
+    location_language: str
     cover_url: str
     cover_alt: str
-    #: The language the title and summary are shown in (differs from the page's on fallback).
-    language: str
     published_at: datetime.datetime | None
     progress: Progress
 
@@ -87,6 +95,8 @@ class NeedView:
 @dataclass(frozen=True)
 class UpdateView:
     published_on: datetime.date
+    #: The date written out per the page's locale (CLDR), e.g. "24 лістапада 2026 г.".
+    published_on_text: str
     title: str
     body_html: SafeString
     language: str
@@ -101,8 +111,8 @@ class CampaignPage:
     original_language_name: str
     #: True when the story shown is a translation of the original.
     story_is_translation: bool
-    #: True when the story is missing in the page's language and the original is shown.
-    story_is_fallback: bool
+    #: Something on the page (title, story, a need, an update) is shown in the original language.
+    has_untranslated_parts: bool
     needs: list[NeedView]
     updates: list[UpdateView]
     #: Given beyond the goal, formatted; "" when nothing is.
@@ -126,25 +136,40 @@ def campaign_url(campaign: Campaign) -> str:
     return reverse("site:campaign_detail", kwargs={"slug": campaign.slug})
 
 
+def _text(obj, language: str, original: str, field: str) -> tuple[str, str, bool]:
+    """(text, its language, shown in another language?) for one translated field."""
+    picked = pick_translation(obj, language, original, field=field)
+    if picked is None:
+        return "", language, False
+    return getattr(picked.translation, field), picked.language, picked.is_fallback
+
+
 def build_card(campaign: Campaign, language: str, *, collected: int, goal: int) -> CampaignCard:
-    picked = pick_translation(campaign, language, campaign.original_language)
-    content = picked.translation if picked else None
-    name = pick_translation(campaign.beneficiary, language, campaign.original_language)
+    original = campaign.original_language
+    title, title_language, title_fallback = _text(campaign, language, original, "title")
+    summary, summary_language, summary_fallback = _text(campaign, language, original, "summary")
+    location, location_language, _fallback = _text(campaign, language, original, "location")
+    display_name, name_language, _fallback = _text(campaign.beneficiary, language, original, "display_name")
+    cover_alt, _lang, _fallback = _text(campaign, language, original, "cover_alt")
     return CampaignCard(
         slug=campaign.slug,
         url=campaign_url(campaign),
-        title=content.title if content else campaign.slug,
-        summary=content.summary if content else "",
-        display_name=name.translation.display_name if name else "",
+        title=title or campaign.slug,
+        title_language=title_language,
+        summary=summary,
+        summary_language=summary_language,
+        is_fallback=title_fallback or summary_fallback,
+        display_name=display_name,
+        name_language=name_language,
         name_is_pseudonym=campaign.beneficiary.name_is_pseudonym,
         category=campaign.category,
         category_label=str(Category(campaign.category).label),
         status=campaign.status,
         status_label=status_label(campaign.status),
-        location=content.location if content else "",
+        location=location,
+        location_language=location_language,
         cover_url=campaign.cover.url if campaign.cover else "",
-        cover_alt=content.cover_alt if content else "",
-        language=picked.language if picked else language,
+        cover_alt=cover_alt,
         published_at=campaign.published_at,
         progress=Progress(Money(collected, campaign.currency), Money(goal, campaign.currency), language),
     )
@@ -167,12 +192,14 @@ class _NoteRenderer:
 
     def __call__(self, key: str) -> SafeString:
         note = self.notes.get(key)
-        picked = pick_translation(note, self.language, self.fallback) if note else None
+        picked = pick_translation(note, self.language, self.fallback, field="text") if note else None
         if picked is None:
             return SafeString("")
         self.count += 1
         content = markdown.NoteContent(key=key, term=picked.translation.term, text=picked.translation.text)
-        return markdown.render_note(content, label=self.label, element_id=f"note-{key}-{self.count}")
+        return markdown.render_note(
+            content, label=self.label, element_id=f"note-{key}-{self.count}", language=picked.language
+        )
 
 
 def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -> CampaignPage:
@@ -183,17 +210,17 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
     goal = sum(n.amount for n in needs)
     card = build_card(campaign, language, collected=money.collected, goal=goal)
 
-    story = pick_translation(campaign, language, original)
+    story = pick_translation(campaign, language, original, field="story")
     updates = list(campaign.updates.all())
     texts = [story.translation.story if story else ""]
-    picked_updates = [(u, pick_translation(u, language, original)) for u in updates]
+    picked_updates = [(u, pick_translation(u, language, original, field="body")) for u in updates]
     texts += [p.translation.body for _u, p in picked_updates if p]
     keys = {key for text in texts for key in markdown.note_keys(text)}
     render_note = _NoteRenderer(notes_by_key(keys), language, original)
 
     need_views = []
     for need in needs:
-        picked = pick_translation(need, language, original)
+        picked = pick_translation(need, language, original, field="description")
         need_views.append(
             NeedView(
                 description=picked.translation.description if picked else "",
@@ -205,18 +232,25 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
             )
         )
     story_language = story.language if story else language
+    untranslated = (
+        card.is_fallback
+        or bool(story and story.is_fallback)
+        or any(n.language != language for n in need_views)
+        or any(p.is_fallback for _u, p in picked_updates if p)
+    )
     return CampaignPage(
         card=card,
         story_html=markdown.render_markdown(texts[0], note=render_note),
         story_language=story_language,
         original_language_name=language_name(original),
         story_is_translation=story_language != original,
-        story_is_fallback=bool(story and story.is_fallback),
+        has_untranslated_parts=untranslated,
         needs=need_views,
         updates=[
             UpdateView(
                 published_on=u.published_on,
-                title=p.translation.title,
+                published_on_text=format_date(u.published_on, format="long", locale=language),
+                title=p.translation.title or "",
                 body_html=markdown.render_markdown(p.translation.body, note=render_note),
                 language=p.language,
             )

@@ -3,54 +3,24 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import Paginator
-from django.db.models import ExpressionWrapper, F, IntegerField
-from django.db.models.functions import NullIf
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
 from zbor.campaigns.models import Status
-from zbor.campaigns.selectors import campaign_for_preview, public_campaign, public_campaigns
-from zbor.donations.selectors import collected_subquery
+from zbor.campaigns.selectors import campaign_for_preview, public_campaign
 
 from .forms import CampaignFilterForm
 from .pages import build_cards, build_page
-
-ORDERINGS = {
-    "newest": ["-published_at", "-pk"],
-    # Share of the goal reached, highest first; finished campaigns are at 100% or past it.
-    "closest": [F("reached_permyriad").desc(nulls_last=True), "-published_at", "-pk"],
-    "most_needed": ["-still_needed", "-published_at", "-pk"],
-}
-
-
-def _listing(filters: dict[str, str]):
-    campaigns = public_campaigns().annotate(collected_total=collected_subquery())
-    if filters.get("category"):
-        campaigns = campaigns.filter(category=filters["category"])
-    if filters.get("status"):
-        campaigns = campaigns.filter(status=filters["status"])
-    sort = filters.get("sort") or "newest"
-    if sort == "closest":
-        campaigns = campaigns.annotate(
-            reached_permyriad=ExpressionWrapper(
-                F("collected_total") * 10000 / NullIf(F("goal_total"), 0), output_field=IntegerField()
-            )
-        )
-    elif sort == "most_needed":
-        campaigns = campaigns.annotate(
-            still_needed=ExpressionWrapper(F("goal_total") - F("collected_total"), output_field=IntegerField())
-        )
-    return campaigns.order_by(*ORDERINGS[sort])
+from .selectors import campaign_listing
 
 
 @require_safe
 def home(request):
     language = get_language()
-    open_campaigns = _listing({"status": Status.PUBLISHED})[:6]
+    open_campaigns = campaign_listing({"status": Status.PUBLISHED})[:6]
     return render(request, "site/home.html", {"cards": build_cards(open_campaigns, language)})
 
 
@@ -59,7 +29,7 @@ def campaign_list(request):
     language = get_language()
     form = CampaignFilterForm(request.GET or None)
     filters = form.values() if request.GET else {}
-    paginator = Paginator(_listing(filters), settings.ZBOR_CAMPAIGNS_PER_PAGE)
+    paginator = Paginator(campaign_listing(filters), settings.ZBOR_CAMPAIGNS_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -94,10 +64,12 @@ def campaign_detail(request, slug: str):
 
 
 @require_safe
-@staff_member_required
 def campaign_preview(request, pk: int):
-    """The public page of any campaign, for staff, marked as a preview and never indexed."""
-    if not request.user.has_perm("campaigns.view_campaign"):
+    """The public page of any campaign, for staff, marked as a preview and never indexed.
+
+    Anyone else gets a plain 404: no redirect to a sign-in page that would reveal the staff path.
+    """
+    if not (request.user.is_active and request.user.is_staff and request.user.has_perm("campaigns.view_campaign")):
         raise Http404
     campaign = campaign_for_preview(pk)
     if campaign is None:

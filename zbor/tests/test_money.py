@@ -44,7 +44,20 @@ def test_money_arithmetic_refuses_mixed_currencies():
 
 @pytest.mark.parametrize(
     ("text", "currency", "minor"),
-    [("25", "EUR", 2500), ("25.5", "EUR", 2550), ("25,50", "EUR", 2550), (" 1 000 ", "EUR", 100000), ("500", "JPY", 500)],
+    [
+        ("25", "EUR", 2500),
+        ("25.5", "EUR", 2550),
+        ("25,50", "EUR", 2550),
+        (" 1 000 ", "EUR", 100000),
+        ("500", "JPY", 500),
+        ("1,000", "EUR", 100000),
+        ("2.000", "EUR", 200000),
+        ("1,000.50", "EUR", 100050),
+        ("1.000,50", "EUR", 100050),
+        ("1\u00a0234,5", "PLN", 123450),
+        ("1,234,567", "EUR", 123456700),
+        ("1.234", "KWD", 1234),
+    ],
 )
 def test_parse_amount_accepts_what_people_type(text, currency, minor):
     assert parse_amount(text, currency) == minor
@@ -57,9 +70,12 @@ def test_parse_amount_accepts_what_people_type(text, currency, minor):
         ("abc", "EUR", "Enter a number"),
         ("0", "EUR", "greater than zero"),
         ("-5", "EUR", "greater than zero"),
-        ("1.005", "EUR", "at most 2 decimal places"),
+        ("1.0055", "EUR", "at most 2 decimal places"),
         ("1.5", "JPY", "at most 0 decimal places"),
         ("1.2.3", "EUR", "Enter a number"),
+        ("1,00,0", "EUR", "Enter a number"),
+        ("1.000.5", "EUR", "Enter a number"),
+        ("12,345.6.7", "EUR", "Enter a number"),
         ("NaN", "EUR", "Enter a number"),
         ("Infinity", "EUR", "Enter a number"),
     ],

@@ -90,3 +90,15 @@ def test_any_text_renders_without_error_and_without_active_content(source):
     lowered = html.lower()
     assert "<script" not in lowered
     assert not re.search(r"<[a-z][^>]*\son\w+\s*=", lowered)
+
+
+def test_a_note_line_inside_a_list_or_quote_is_not_a_note():
+    assert note_keys("- [[note:shizo]]\n- item") == []
+    assert note_keys("> [[note:shizo]]") == []
+    html = render_markdown("- one\n- [[note:shizo]]", note=lambda key: "NOTE")
+    assert "NOTE" not in html and html.count("<li>") == 2
+
+
+def test_a_note_cannot_place_another_note():
+    html = render_note(NoteContent("a", "A", "Text\n\n[[note:b]]"), label="L", element_id="n")
+    assert "[[note:b]]" in html and "<aside" in html and html.count("<aside") == 1

@@ -21,6 +21,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not getattr(settings, "ZBOR_DEMO", False):
             raise CommandError("Demo data is only loaded with demo settings, never in production.")
+        demo_slugs = {spec["slug"] for spec in demo.CAMPAIGNS}
+        User = get_user_model()
+        if Campaign.objects.exclude(slug__in=demo_slugs).exists() or User.objects.exclude(username=demo.DEMO_STAFF_USERNAME).exists():
+            # A database with real campaigns or people must never get a demo superuser with a
+            # published password, whatever the settings say. Not an error: `make run` goes on.
+            self.stdout.write("This database holds campaigns or people that are not the demo's: demo data and the demo login were not added.")
+            return
         with transaction.atomic():
             user = self._staff()
             self._note(demo.SHIZO_NOTE)
