@@ -5,22 +5,14 @@ import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 
 from tests import factories
-from zbor.campaigns.models import Campaign
 from zbor.donations.models import BankStatementLine, Donation, DonationStatus, LineStatus
 from zbor.donations.reconcile import reconcile
 from zbor.ledger.models import Transfer
 
 pytestmark = pytest.mark.django_db
 DEMO = "from-prison-to-family"
-
-
-@pytest.fixture
-def demo(db):
-    call_command("load_demo", stdout=open("/dev/null", "w"))
-    return Campaign.objects.get(slug=DEMO)
 
 
 @pytest.fixture

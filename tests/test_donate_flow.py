@@ -5,22 +5,15 @@ import uuid
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
 
 from tests import factories
-from zbor.campaigns.models import Campaign, Need, Status
+from zbor.campaigns.models import Need, Status
 from zbor.donations.models import Donation, DonationStatus, MessageStatus
 from zbor.donations.reconcile import reconcile
 from zbor.ledger.models import Transfer
 
 pytestmark = pytest.mark.django_db
 DEMO = "from-prison-to-family"
-
-
-@pytest.fixture
-def demo(db):
-    call_command("load_demo", stdout=open("/dev/null", "w"))
-    return Campaign.objects.get(slug=DEMO)
 
 
 def form_data(**overrides):

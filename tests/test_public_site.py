@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 
 from tests import factories
@@ -14,11 +13,6 @@ pytestmark = pytest.mark.django_db
 LANGUAGES = ["en", "ru", "be", "pl"]
 NBSP = "\u00a0"
 DEMO = "from-prison-to-family"
-
-
-@pytest.fixture
-def demo(db):
-    call_command("load_demo", stdout=open("/dev/null", "w"))
 
 
 def text_of(html: str) -> str:

@@ -11,7 +11,6 @@ from django.core.management import call_command
 from django.test import Client
 
 from tests.fake_stripe import FEE, FakeStripe
-from zbor.campaigns.models import Campaign
 from zbor.donations.models import Donation, DonationStatus
 from zbor.donations.reconcile import reconcile
 from zbor.ledger.models import Account, Transfer, TransferGroup
@@ -33,12 +32,6 @@ def fake_stripe(settings):
         registry._providers.cache_clear()
         yield fake
     registry._providers.cache_clear()
-
-
-@pytest.fixture
-def demo(db):
-    call_command("load_demo", stdout=open("/dev/null", "w"))
-    return Campaign.objects.get(slug=DEMO)
 
 
 def start_card_donation(client, amount="25", **extra):

@@ -19,7 +19,7 @@ from zbor.payments.bank import StatementError
 from . import services
 from .bank_import import assign_line, import_statement
 from .exceptions import DonationError
-from .models import BankStatement, BankStatementLine, Donation, LineStatus, MessageStatus
+from .models import BankStatement, BankStatementLine, Donation, LineStatus
 
 
 def _money(amount: int, currency: str) -> str:

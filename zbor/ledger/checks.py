@@ -30,8 +30,8 @@ def check_ledger() -> LedgerReport:
     debit_sums = dict(Transfer.objects.order_by().values("debit_account").annotate(s=Sum("amount")).values_list("debit_account", "s"))
     credit_sums = dict(Transfer.objects.order_by().values("credit_account").annotate(s=Sum("amount")).values_list("credit_account", "s"))
     total_debits = total_credits = 0
-    for pk, code, currency, debits, credits in Account.objects.order_by("pk").values_list(
-        "pk", "code", "currency", "debits_posted", "credits_posted"
+    for pk, code, debits, credits in Account.objects.order_by("pk").values_list(
+        "pk", "code", "debits_posted", "credits_posted"
     ).iterator(chunk_size=2000):
         report.accounts += 1
         total_debits += debits
