@@ -135,6 +135,7 @@ def test_partial_then_full_refunds_reverse_exactly_and_late_events_change_nothin
     send(client, "charge.refunded", charge_refunded(10001, amount=33333))  # late, out of order
     donation = Donation.objects.get(provider="stripe")
     assert donation.refunded == 33333
+    assert Account.objects.get(code="refunds:stripe:EUR").credit_balance == 33333
     assert collected(client) == "€683"
     assert reconcile().ok
 
@@ -146,6 +147,7 @@ def test_a_dispute_takes_the_money_back_from_the_campaign(client, demo, fake_str
     dispute = {"id": "dp_1", "object": "dispute", "amount": 2500, "currency": "eur", "charge": "ch_test_1", "payment_intent": "pi_test_1"}
     assert send(client, "charge.dispute.created", dispute).status_code == 200
     assert Donation.objects.get(provider="stripe").refunded == 2500
+    assert Account.objects.get(code="disputes:stripe:EUR").credit_balance == 2500
     assert collected(client) == "€683"
     assert reconcile().ok
 

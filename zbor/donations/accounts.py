@@ -2,6 +2,8 @@
 
     provider:<provider>:<CUR>       what a provider (or the bank) holds for the foundation
     fees:<provider>:<CUR>           provider fees paid by the foundation
+    refunds:<provider>:<CUR>        given back to donors (contra account of the clearing)
+    disputes:<provider>:<CUR>       taken back by card disputes (contra account of the clearing)
     need:<need id>                  given for one need
     campaign:<id>:unallocated       given beyond the campaign's goal
     payouts:need:<need id>          paid out for a need (the disbursements issue)
@@ -46,3 +48,9 @@ def provider_account(provider: str, currency: str) -> Account:
 
 def fees_account(provider: str, currency: str) -> Account:
     return get_account(f"fees:{provider}:{currency}", kind=AccountKind.FEES, currency=currency)
+
+
+def returned_account(kind: str, provider: str, currency: str) -> Account:
+    """Where a refund or a dispute is credited (TransferKind.REFUND or DISPUTE)."""
+    account_kind = AccountKind.REFUNDS if kind == "refund" else AccountKind.DISPUTES
+    return get_account(f"{account_kind}:{provider}:{currency}", kind=account_kind, currency=currency)

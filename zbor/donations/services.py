@@ -218,19 +218,20 @@ def take_back(donation: Donation, *, kind: str, key: str, amount: int = 0, cumul
         if amount <= 0 or Transfer.objects.filter(group__key=group_key).exists():
             return False
         given: dict[int, int] = {}
-        clearing = None
         taken: dict[int, int] = {}
-        for transfer in Transfer.objects.filter(group__reference=locked.reference).select_related("debit_account", "credit_account"):
+        for transfer in Transfer.objects.filter(group__reference=locked.reference):
             if transfer.kind == TransferKind.DONATION:
                 given[transfer.credit_account_id] = given.get(transfer.credit_account_id, 0) + transfer.amount
-                clearing = transfer.debit_account
             elif transfer.kind in (TransferKind.REFUND, TransferKind.DISPUTE):
                 taken[transfer.debit_account_id] = taken.get(transfer.debit_account_id, 0) + transfer.amount
         account_ids = sorted(given)
         remaining = [given[a] - taken.get(a, 0) for a in account_ids]
         parts = split_proportionally(amount, remaining)
         by_id = Account.objects.in_bulk(account_ids)
-        lines = [Line(by_id[a], clearing, part, kind) for a, part in zip(account_ids, parts, strict=True) if part > 0]
+        # Credited to the refunds or disputes account: a contra account of the provider's
+        # clearing, so what went back is readable in one row (see docs/ledger.md).
+        returned = accounts.returned_account(kind, locked.provider, locked.currency)
+        lines = [Line(by_id[a], returned, part, kind) for a, part in zip(account_ids, parts, strict=True) if part > 0]
         post_group(group_key, kind=kind, reference=locked.reference, lines=lines)
         Donation.objects.filter(pk=locked.pk).update(refunded=locked.refunded + amount)
     donation.refresh_from_db()

@@ -28,6 +28,10 @@ class AccountKind(models.TextChoices):
     UNALLOCATED = "unallocated", _("Campaign unallocated")
     #: Provider fees the foundation paid. Debit-normal.
     FEES = "fees", _("Fees")
+    #: Money given back to donors. Credit-normal: a contra account of provider clearing.
+    REFUNDS = "refunds", _("Refunds")
+    #: Money taken back by card disputes. Credit-normal: a contra account of provider clearing.
+    DISPUTES = "disputes", _("Disputes")
     #: Money paid out for a need (the disbursements issue). Credit-normal.
     PAYOUTS = "payouts", _("Payouts")
 
