@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 
 from tests import factories
 from zbor.campaigns.models import Need, Status
