@@ -34,8 +34,8 @@ def _fresh_state():
 def _ledger_rows_may_be_flushed_between_tests():
     """Let Django empty the throw-away test database between transactional tests.
 
-    The ledger's tables refuse DELETE and TRUNCATE (zbor/ledger/migrations/0002) unless
-    ``ledger_maintenance`` has a row. Tests that use the live server or real transactions end
+    Append-only tables (zbor/append_only.py) refuse DELETE and TRUNCATE unless
+    ``append_only_maintenance`` has a row. Tests that use the live server or real transactions end
     with Django flushing every table, so this opens that door for the flush alone.
     """
     from django.db import connections
@@ -46,13 +46,13 @@ def _ledger_rows_may_be_flushed_between_tests():
     def teardown(self):
         for alias in self._databases_names(include_mirrors=False):
             with connections[alias].cursor() as cursor:
-                cursor.execute("INSERT INTO ledger_maintenance (reason) VALUES ('test flush')")
+                cursor.execute("INSERT INTO append_only_maintenance (reason) VALUES ('test flush')")
         try:
             original(self)
         finally:
             for alias in self._databases_names(include_mirrors=False):
                 with connections[alias].cursor() as cursor:
-                    cursor.execute("DELETE FROM ledger_maintenance")
+                    cursor.execute("DELETE FROM append_only_maintenance")
 
     TransactionTestCase._fixture_teardown = teardown
     yield

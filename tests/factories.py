@@ -13,6 +13,23 @@ from zbor.donations.services import record_demo_donation
 _seq = itertools.count(1)
 
 
+def _user(username: str):
+    user = get_user_model().objects.filter(username=username).first()
+    return user or staff_user(username)
+
+
+def role_user(role: str, username: str | None = None):
+    """A staff member holding one role (editor, finance, admin), not a superuser."""
+    from django.contrib.auth.models import Group
+
+    from zbor.accounts.roles import sync_roles
+
+    sync_roles()
+    user = staff_user(username or f"{role}{next(_seq)}", superuser=False)
+    user.groups.add(Group.objects.get(name=role))
+    return get_user_model().objects.get(pk=user.pk)  # fresh: no cached permissions
+
+
 def staff_user(username: str | None = None, *, superuser: bool = True):
     name = username or f"staff{next(_seq)}"
     return get_user_model().objects.create_user(
@@ -20,8 +37,12 @@ def staff_user(username: str | None = None, *, superuser: bool = True):
     )
 
 
-def beneficiary(*, reference: str | None = None, name: str = "Anna", pseudonym: bool = True, **names) -> Beneficiary:
-    b = Beneficiary.objects.create(reference=reference or f"B-{next(_seq):04d}", name_is_pseudonym=pseudonym)
+def beneficiary(
+    *, reference: str | None = None, name: str = "Anna", pseudonym: bool = True, at_risk: bool = False, **names
+) -> Beneficiary:
+    b = Beneficiary.objects.create(
+        reference=reference or f"B-{next(_seq):04d}", name_is_pseudonym=pseudonym, consent_recorded=True, at_risk=at_risk
+    )
     b.create_translation("en", display_name=name)
     for language, display_name in names.items():
         b.create_translation(language, display_name=display_name)
@@ -49,10 +70,12 @@ def campaign(
     translations: dict[str, dict] | None = None,
     donations: tuple[int, ...] = (),
     by=None,
+    approver=None,
+    beneficiary_at_risk: bool = False,
 ) -> Campaign:
     c = Campaign.objects.create(
         slug=slug or f"campaign-{next(_seq)}",
-        beneficiary=beneficiary(),
+        beneficiary=beneficiary(at_risk=beneficiary_at_risk),
         category=category,
         currency=currency,
         original_language=original_language,
@@ -65,7 +88,7 @@ def campaign(
         need.create_translation(original_language, description=f"Need {position + 1}")
     for amount in donations:
         record_demo_donation(c, amount=amount)
-    services.bring_to_status(c, status, by=by)
+    services.bring_to_status(c, status, by=by or _user("factory-editor"), approver=approver or _user("factory-reviewer"))
     c.refresh_from_db()
     return c
 

@@ -87,6 +87,7 @@ def test_staff_write_translate_publish_and_the_public_reads_every_language(staff
         pl=("SZIZO", "Karna izolatka."),
     )
     beneficiary = factories.beneficiary(name="Olga", ru="Ольга")
+    staff_client.force_login(factories.role_user("editor", "first-editor"))
     response = staff_client.post(reverse("admin:campaigns_campaign_add") + "?language=en", _campaign_form(beneficiary))
     assert response.status_code == 302, _errors(response)
     campaign = Campaign.objects.get(slug="winter-boots")
@@ -105,7 +106,11 @@ def test_staff_write_translate_publish_and_the_public_reads_every_language(staff
     assert preview.status_code == 200 and "Зимние ботинки для семьи" in preview.content.decode()
 
     _action(staff_client, campaign, "send_to_review")
-    _action(staff_client, campaign, "publish")
+    _action(staff_client, campaign, "approve")  # the same person cannot approve
+    campaign.refresh_from_db()
+    assert campaign.status == Status.IN_REVIEW
+    staff_client.force_login(factories.role_user("editor", "second-editor"))
+    _action(staff_client, campaign, "approve")
     campaign.refresh_from_db()
     assert campaign.status == Status.PUBLISHED and campaign.published_at
 

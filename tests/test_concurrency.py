@@ -4,24 +4,19 @@ Needs real concurrent transactions, so it runs on PostgreSQL: directly when the 
 there, or in a child pytest pointed at ZBOR_TEST_DATABASE_URL when the suite runs on SQLite.
 """
 
-import os
-import subprocess
-import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 
 from tests import factories
+from tests.postgres import run_here_or_on_postgres
 from zbor.donations.models import Donation, DonationStatus
 from zbor.donations.reconcile import reconcile
 from zbor.donations.selectors import campaign_money
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_URL = os.environ.get("ZBOR_TEST_DATABASE_URL")
 DONORS = 50
 
 
@@ -42,18 +37,7 @@ def _give(slug: str, amount: int) -> int:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_fifty_concurrent_donations_add_up_exactly():
-    if connection.vendor != "postgresql":
-        if not PG_URL:
-            pytest.skip("needs PostgreSQL: set ZBOR_TEST_DATABASE_URL")
-        result = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{__file__}::test_fifty_concurrent_donations_add_up_exactly"],
-            cwd=ROOT,
-            env={**os.environ, "DATABASE_URL": PG_URL, "ZBOR_FAIL_ON_SKIP": "1"},
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    if not run_here_or_on_postgres(f"{__file__}::test_fifty_concurrent_donations_add_up_exactly"):
         return
 
     campaign = factories.campaign(slug="busy-day", needs=(100000, 50000))

@@ -203,7 +203,7 @@ def test_campaign_page_costs_a_fixed_number_of_queries(client, demo, django_asse
     campaign = Campaign.objects.get(slug=DEMO)
     for n in range(5):
         factories.update(campaign, title=f"Update {n}", body="Text\n\n[[note:shizo]]")
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         assert client.get(f"/en/campaigns/{DEMO}/").status_code == 200
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
+KEY = "ZmFrZS10ZXN0LWtleS0wMDAwMDAwMDAwMDAwMDAwMDA="
 
 
 def _run_python(code: str, **env) -> subprocess.CompletedProcess:
@@ -36,6 +37,7 @@ def test_production_settings_start_with_a_real_secret_key():
         "print(settings.DEBUG, settings.SESSION_COOKIE_SECURE, settings.ZBOR_DEMO)",
         DJANGO_SETTINGS_MODULE="config.settings.production",
         SECRET_KEY="k" * 20 + "9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1",
+        ZBOR_ENCRYPTION_KEYS=KEY,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True", "False"]
@@ -46,7 +48,7 @@ def test_demo_data_cannot_be_loaded_with_production_settings(tmp_path):
         [sys.executable, "-m", "zbor", "load_demo"],
         cwd=ROOT,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": "p" * 64,
-             "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}"},
+             "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}", "ZBOR_ENCRYPTION_KEYS": KEY},
         capture_output=True,
         text=True,
         timeout=60,
@@ -106,6 +108,7 @@ def test_the_demo_payment_provider_cannot_be_enabled_in_production():
         "import django; django.setup()",
         DJANGO_SETTINGS_MODULE="config.settings.production",
         SECRET_KEY="s" * 64,
+        ZBOR_ENCRYPTION_KEYS=KEY,
         ZBOR_PAYMENT_PROVIDERS="demo,bank",
     )
     assert result.returncode != 0 and "demo payment provider cannot be enabled" in result.stderr
@@ -114,3 +117,8 @@ def test_the_demo_payment_provider_cannot_be_enabled_in_production():
 def test_the_admin_shows_which_payment_methods_are_live(admin_client):
     page = admin_client.get("/backoffice/donations/donation/").content.decode()
     assert "Live payment methods:" in page and "Test payment (demo), Bank transfer" in page
+
+
+def test_production_settings_refuse_to_start_without_encryption_keys():
+    result = _run_python("import django; django.setup()", DJANGO_SETTINGS_MODULE="config.settings.production", SECRET_KEY="s" * 64)
+    assert result.returncode != 0 and "ZBOR_ENCRYPTION_KEYS is required" in result.stderr

@@ -34,7 +34,12 @@ INSTALLED_APPS = [
     "zbor.ledger",
     "zbor.payments",
     "zbor.donations",
+    "zbor.disbursements",
     "zbor.site",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    # Last: its post_migrate hook syncs the role groups once every app's permissions exist.
+    "zbor.accounts",
 ]
 
 MIDDLEWARE = [
@@ -45,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -200,6 +206,15 @@ ZBOR_EMAIL_RETENTION_DAYS = int(env_str("ZBOR_EMAIL_RETENTION_DAYS", "30"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "no-reply@localhost")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+
+# Private data (beneficiaries' identities, payout recipients, documents) is encrypted with these
+# Fernet keys: the first encrypts, all decrypt. Required in production.
+ZBOR_ENCRYPTION_KEYS = env_list("ZBOR_ENCRYPTION_KEYS", [])
+# Where encrypted private files live: never under MEDIA_ROOT, never served by the web server.
+ZBOR_PRIVATE_ROOT = Path(env_str("ZBOR_PRIVATE_ROOT", str(DATA_DIR / "private")))
+# Staff sign-in: two-factor (TOTP) required, and failed attempts allowed per 15 minutes.
+ZBOR_REQUIRE_2FA = env_bool("ZBOR_REQUIRE_2FA", True)
+ZBOR_LOGIN_FAILURES_ALLOWED = int(env_str("ZBOR_LOGIN_FAILURES_ALLOWED", "5"))
 
 # Cover images: larger uploads are refused, larger pictures are scaled down on upload.
 ZBOR_MAX_IMAGE_BYTES = 8 * 1024 * 1024

@@ -17,3 +17,14 @@ ZBOR_PAYMENT_PROVIDERS = env_list("ZBOR_PAYMENT_PROVIDERS", ["demo", "bank"])
 ZBOR_BANK_IBAN = env_str("ZBOR_BANK_IBAN", "PL61 1090 1014 0000 0712 1981 2874")
 ZBOR_BANK_BIC = env_str("ZBOR_BANK_BIC", "WBKPPLPP")
 ZBOR_BANK_ACCOUNT_NAME = env_str("ZBOR_BANK_ACCOUNT_NAME", "Zbor Foundation (demo account)")
+# Development only: a key made on first run and kept in the data directory. Production
+# refuses to start without ZBOR_ENCRYPTION_KEYS.
+_dev_key_file = DATA_DIR / "dev-encryption.key"
+if not _dev_key_file.exists():
+    from cryptography.fernet import Fernet
+
+    _dev_key_file.write_bytes(Fernet.generate_key())
+    _dev_key_file.chmod(0o600)
+ZBOR_ENCRYPTION_KEYS = env_list("ZBOR_ENCRYPTION_KEYS", [_dev_key_file.read_text().strip()])
+# Two-factor sign-in is optional for the local demo login; production requires it.
+ZBOR_REQUIRE_2FA = env_bool("ZBOR_REQUIRE_2FA", False)

@@ -29,3 +29,7 @@ STORAGES = {
 ZBOR_DEMO = False
 if "demo" in ZBOR_PAYMENT_PROVIDERS:  # noqa: F405
     raise ImproperlyConfigured("The demo payment provider cannot be enabled with production settings.")
+if not ZBOR_ENCRYPTION_KEYS:  # noqa: F405
+    raise ImproperlyConfigured("ZBOR_ENCRYPTION_KEYS is required: beneficiaries' and recipients' private data is encrypted with it.")
+# Two-factor sign-in for staff cannot be switched off in production.
+ZBOR_REQUIRE_2FA = True

@@ -25,3 +25,6 @@ ZBOR_BANK_IBAN = "PL61 1090 1014 0000 0712 1981 2874"
 ZBOR_BANK_BIC = "WBKPPLPP"
 ZBOR_BANK_ACCOUNT_NAME = "Zbor Foundation"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ZBOR_ENCRYPTION_KEYS = ["ZmFrZS10ZXN0LWtleS0wMDAwMDAwMDAwMDAwMDAwMDA="]
+ZBOR_PRIVATE_ROOT = Path(tempfile.mkdtemp(prefix="zbor-test-private-"))
+ZBOR_REQUIRE_2FA = False

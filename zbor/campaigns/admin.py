@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import format_html, format_html_join
@@ -12,13 +18,15 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from parler.admin import TranslatableAdmin, TranslatableStackedInline, TranslatableTabularInline
+from parler.forms import TranslatableModelForm
 
 from zbor.money import Money, format_money
 
 from . import services
 from .exceptions import CampaignError
 from .forms import CampaignAdminForm, NeedForm, NeedFormSet, UpdateAdminForm
-from .models import Beneficiary, Campaign, Need, Note, Update
+from . import private
+from .models import Beneficiary, BeneficiaryDocument, Campaign, Need, Note, Update
 from .selectors import goal_subquery, note_is_used
 
 
@@ -39,7 +47,7 @@ class UpdateInline(TranslatableStackedInline):
     fields = ["published_on", "title", "body"]
 
 
-def _service_action(name: str, service, description, done_message):
+def _service_action(name: str, service, description, done_message, permission: str = "change"):
     """An admin action that calls ``service(campaign, by=user)`` for each selected campaign."""
 
     def action(modeladmin, request, queryset):
@@ -47,6 +55,9 @@ def _service_action(name: str, service, description, done_message):
         for campaign in queryset.order_by("pk"):
             try:
                 service(campaign, by=request.user)
+            except PermissionDenied:
+                modeladmin.message_user(request, _("Your role may not do this."), level=messages.ERROR)
+                return
             except CampaignError as exc:
                 modeladmin.message_user(request, f"{campaign.slug}: {exc}", level=messages.ERROR)
             else:
@@ -55,20 +66,32 @@ def _service_action(name: str, service, description, done_message):
             modeladmin.message_user(request, done_message % {"count": done}, level=messages.SUCCESS)
 
     action.__name__ = name
-    return admin.action(description=description)(action)
+    return admin.action(description=description, permissions=[permission])(action)
 
 
 CAMPAIGN_ACTIONS = [
     _service_action("send_to_review", services.submit_for_review, _("Send to review"),
                     ngettext_lazy("%(count)d campaign sent to review.", "%(count)d campaigns sent to review.", "count")),
-    _service_action("publish", services.publish_campaign, _("Publish"),
-                    ngettext_lazy("%(count)d campaign published.", "%(count)d campaigns published.", "count")),
+    _service_action("approve", lambda c, by: services.approve_publication(c, by=by, no_identifying_details=True),
+                    _("Approve for publication — I checked that nothing identifies the person"),
+                    ngettext_lazy("%(count)d campaign approved.", "%(count)d campaigns approved.", "count"), "approve"),
+    _service_action("reopen", services.reopen_campaign, _("Reopen a funded campaign"),
+                    ngettext_lazy("%(count)d campaign reopened.", "%(count)d campaigns reopened.", "count")),
     _service_action("mark_funded", services.mark_funded, _("Mark as funded"),
                     ngettext_lazy("%(count)d campaign marked as funded.", "%(count)d campaigns marked as funded.", "count")),
     _service_action("close", services.close_campaign, _("Close"),
                     ngettext_lazy("%(count)d campaign closed.", "%(count)d campaigns closed.", "count")),
     _service_action("return_to_draft", services.return_to_draft, _("Return to draft"),
                     ngettext_lazy("%(count)d campaign returned to draft.", "%(count)d campaigns returned to draft.", "count")),
+    _service_action("emergency_unpublish", services.emergency_unpublish, _("EMERGENCY: take offline now"),
+                    ngettext_lazy("%(count)d campaign taken offline.", "%(count)d campaigns taken offline.", "count"),
+                    "emergency_unpublish"),
+    _service_action("emergency_unpublish_and_purge",
+                    lambda c, by: services.emergency_unpublish(c, by=by, purge_private=True),
+                    _("EMERGENCY: take offline now and destroy the beneficiary's private data"),
+                    ngettext_lazy("%(count)d campaign taken offline, private data destroyed.",
+                                  "%(count)d campaigns taken offline, private data destroyed.", "count"),
+                    "emergency_unpublish"),
 ]
 
 
@@ -80,6 +103,12 @@ class CampaignAdmin(TranslatableAdmin):
     list_filter = ["status", "category", "currency"]
     search_fields = ["slug", "translations__title"]
     actions = CAMPAIGN_ACTIONS
+
+    def has_approve_permission(self, request):
+        return request.user.has_perm("campaigns.approve_campaign") or request.user.has_perm("campaigns.approve_risky_campaign")
+
+    def has_emergency_unpublish_permission(self, request):
+        return request.user.has_perm("campaigns.emergency_unpublish")
     readonly_fields = ["status", "published_at", "closed_at", "preview_links", "publication_checklist"]
     autocomplete_fields = ["beneficiary"]
     fieldsets = [
@@ -139,12 +168,96 @@ class CampaignAdmin(TranslatableAdmin):
         return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((p,) for p in problems)))
 
 
+class BeneficiaryAdminForm(TranslatableModelForm):
+    """The public face plus, for roles allowed to, the encrypted private details (audited)."""
+
+    real_name = forms.CharField(label=_("real name"), required=False, max_length=200)
+    contacts = forms.CharField(label=_("contacts"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    verification_notes = forms.CharField(label=_("verification notes"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    new_document = forms.FileField(
+        label=_("add a document"), required=False, help_text=_("PDF or picture. Metadata is removed; the file is encrypted.")
+    )
+    new_document_label = forms.CharField(label=_("document label"), required=False, max_length=200)
+
+    class Meta:
+        model = Beneficiary
+        fields = "__all__"
+
+
+PRIVATE_FIELDS = ["real_name", "contacts", "verification_notes", "new_document", "new_document_label"]
+
+
 @admin.register(Beneficiary)
 class BeneficiaryAdmin(TranslatableAdmin):
-    list_display = ["reference", "display_name_column", "name_is_pseudonym", "created_at"]
-    list_filter = ["name_is_pseudonym"]
+    form = BeneficiaryAdminForm
+    list_display = ["reference", "display_name_column", "name_is_pseudonym", "consent_recorded", "at_risk", "created_at"]
+    list_filter = ["name_is_pseudonym", "consent_recorded", "at_risk"]
     search_fields = ["reference", "translations__display_name"]
-    fields = ["reference", "display_name", "name_is_pseudonym"]
+
+    def _private_allowed(self, request, *, change: bool) -> bool:
+        return request.user.has_perm("campaigns.change_beneficiary_private" if change else "campaigns.view_beneficiary_private")
+
+    def get_fieldsets(self, request, obj=None):
+        public = (None, {"fields": ["reference", "display_name", "name_is_pseudonym", "consent_recorded", "at_risk"]})
+        if not self._private_allowed(request, change=False):
+            return [public]
+        private = (
+            _("Private — encrypted, every read is recorded"),
+            {"fields": PRIVATE_FIELDS + (["documents_list"] if obj else []), "classes": ["private"]},
+        )
+        return [public, private]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = ["documents_list"]
+        if not self._private_allowed(request, change=True):
+            readonly += PRIVATE_FIELDS
+        return readonly
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None and self._private_allowed(request, change=False) and request.method == "GET":
+            details = private.read_private(obj, by=request.user)  # audited
+            for name in ("real_name", "contacts", "verification_notes"):
+                form.base_fields[name].initial = getattr(details, name)
+        return form
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not self._private_allowed(request, change=True):
+            return
+        private.write_private(obj, by=request.user, **{f: form.cleaned_data.get(f, "") for f in private.FIELDS})
+        upload = form.cleaned_data.get("new_document")
+        if upload:
+            try:
+                private.add_document(obj, upload, by=request.user, label=form.cleaned_data.get("new_document_label", ""))
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+
+    @admin.display(description=_("documents"))
+    def documents_list(self, obj):
+        if obj is None or not obj.pk:
+            return "-"
+        links = [
+            (reverse("admin:campaigns_beneficiary_document", args=[obj.pk, d.pk]), private.document_label(d) or d.uploaded_at.date())
+            for d in obj.documents.all()
+        ]
+        return format_html_join(", ", '<a href="{}">{}</a>', links) or "-"
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/document/<int:doc>/", self.admin_site.admin_view(self.document_view), name="campaigns_beneficiary_document")
+        ] + super().get_urls()
+
+    def document_view(self, request, pk: int, doc: int):
+        document = get_object_or_404(BeneficiaryDocument, pk=doc, beneficiary_id=pk)
+        try:
+            data, content_type = private.read_document(document, by=request.user)  # audited
+        except PermissionDenied:
+            raise Http404 from None
+        response = HttpResponse(data, content_type=content_type)
+        response["Content-Disposition"] = "inline"
+        response["Cache-Control"] = "no-store"
+        return response
 
     @admin.display(description=_("display name"))
     def display_name_column(self, obj):

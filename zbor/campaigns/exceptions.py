@@ -2,7 +2,8 @@
 
     CampaignError                 base; its message is shown to staff as is
     ├── TransitionNotAllowed      e.g. publishing a closed campaign
-    └── CampaignNotReady          e.g. sending to review without needs or a story
+    ├── CampaignNotReady          e.g. sending to review without needs, a story or consent
+    └── FourEyesViolation         approving one's own campaign, or approving twice
 """
 
 
@@ -18,3 +19,7 @@ class CampaignNotReady(CampaignError):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__(" ".join(problems))
+
+
+class FourEyesViolation(CampaignError):
+    pass

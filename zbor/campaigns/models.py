@@ -39,6 +39,8 @@ class Status(models.TextChoices):
     PUBLISHED = "published", _("Published")
     FUNDED = "funded", _("Funded")
     CLOSED = "closed", _("Closed")
+    #: Taken offline in an emergency: answers 404 like a draft.
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 PUBLIC_STATUSES = (Status.PUBLISHED, Status.FUNDED, Status.CLOSED)
@@ -68,6 +70,19 @@ class Beneficiary(TranslatableModel):
             "changed for safety and that the foundation holds the documents."
         ),
     )
+    consent_recorded = models.BooleanField(
+        _("consent recorded"),
+        default=False,
+        help_text=_("The person agreed to the display name and to the campaign. Needed before review."),
+    )
+    at_risk = models.BooleanField(
+        _("at risk"),
+        default=False,
+        help_text=_(
+            "The person or close family are still in the country of risk. Publishing then needs an "
+            "admin's approval as well."
+        ),
+    )
     translations = TranslatedFields(
         display_name=models.CharField(
             _("display name"),
@@ -75,12 +90,21 @@ class Beneficiary(TranslatableModel):
             help_text=_("The name the public sees, chosen with the person: a real name or a pseudonym."),
         ),
     )
+    # Encrypted (zbor.crypto): read and written only through zbor.campaigns.private, audited.
+    real_name_secret = models.TextField(blank=True, editable=False)
+    contacts_secret = models.TextField(blank=True, editable=False)
+    verification_notes_secret = models.TextField(blank=True, editable=False)
+    private_purged_at = models.DateTimeField(_("private data purged"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("beneficiary")
         verbose_name_plural = _("beneficiaries")
         ordering = ["reference"]
+        permissions = [
+            ("view_beneficiary_private", _("Can read a beneficiary's identity, contacts and documents")),
+            ("change_beneficiary_private", _("Can change a beneficiary's identity, contacts and documents")),
+        ]
 
     def __str__(self) -> str:
         return self.reference
@@ -130,6 +154,12 @@ class Campaign(TranslatableModel):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     published_at = models.DateTimeField(_("published"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+    #: Who sent the campaign to review, for four-eyes: they cannot approve it themselves.
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
+    #: Incremented each time the campaign goes to review; approvals count for one round only.
+    review_round = models.PositiveIntegerField(default=0, editable=False)
 
     translations = TranslatedFields(
         title=models.CharField(_("title"), max_length=200),
@@ -166,6 +196,11 @@ class Campaign(TranslatableModel):
         verbose_name = _("campaign")
         verbose_name_plural = _("campaigns")
         ordering = ["-published_at", "-created_at"]
+        permissions = [
+            ("approve_campaign", _("Can approve another person's campaign for publication")),
+            ("approve_risky_campaign", _("Can approve publishing a campaign whose beneficiary is at risk")),
+            ("emergency_unpublish", _("Can take a campaign offline at once")),
+        ]
         indexes = [models.Index(fields=["status", "-published_at"], name="campaign_status_published")]
 
     def __str__(self) -> str:
@@ -239,3 +274,35 @@ class Update(TranslatableModel):
 
     def __str__(self) -> str:
         return self.safe_translation_getter("title", any_language=True) or f"#{self.pk}"
+
+
+class CampaignApproval(models.Model):
+    """A second person's yes to publishing one review round of a campaign."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="approvals")
+    review_round = models.PositiveIntegerField()
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    #: The approver could approve campaigns whose beneficiary is at risk (an admin).
+    as_admin = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "review_round", "approver"], name="approval_once_per_person")
+        ]
+
+
+class BeneficiaryDocument(models.Model):
+    """A document about a beneficiary, encrypted in private storage (zbor.private_files)."""
+
+    beneficiary = models.ForeignKey(Beneficiary, on_delete=models.CASCADE, related_name="documents")
+    stored_name = models.CharField(max_length=64, unique=True, editable=False)
+    content_type = models.CharField(max_length=64, editable=False)
+    size = models.PositiveIntegerField(editable=False)
+    label_secret = models.TextField(blank=True, editable=False)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")

@@ -10,18 +10,25 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
+
+from zbor.accounts.services import audit
+
 from . import markdown
-from .exceptions import CampaignNotReady, TransitionNotAllowed
-from .models import Campaign, Status
+from .exceptions import CampaignNotReady, FourEyesViolation, TransitionNotAllowed
+from .models import Campaign, CampaignApproval, Status
 from .selectors import existing_note_keys
 
-# Which status may follow which. Four-eyes rules on top of these arrive with the back office.
+# Which status may follow which. In review → published happens only through
+# approve_publication (four-eyes); any public status can be withdrawn in an emergency.
 TRANSITIONS: dict[str, set[str]] = {
     Status.DRAFT: {Status.IN_REVIEW},
     Status.IN_REVIEW: {Status.DRAFT, Status.PUBLISHED},
-    Status.PUBLISHED: {Status.FUNDED, Status.CLOSED},
-    Status.FUNDED: {Status.PUBLISHED, Status.CLOSED},
-    Status.CLOSED: set(),
+    Status.PUBLISHED: {Status.FUNDED, Status.CLOSED, Status.WITHDRAWN},
+    Status.FUNDED: {Status.PUBLISHED, Status.CLOSED, Status.WITHDRAWN},
+    Status.CLOSED: {Status.WITHDRAWN},
+    Status.WITHDRAWN: {Status.DRAFT},
 }
 
 
@@ -38,6 +45,11 @@ def publication_problems(campaign: Campaign) -> list[str]:
     needs = list(campaign.needs.all())
     if not needs:
         problems.append(_("The campaign needs at least one need with an amount."))
+    beneficiary = campaign.beneficiary
+    if not beneficiary.consent_recorded:
+        problems.append(_("Record the beneficiary's consent to the display name and the campaign first."))
+    if not beneficiary.safe_translation_getter("display_name", any_language=True):
+        problems.append(_("Decide the beneficiary's display name (a real name or a pseudonym) first."))
     texts = [t.story for t in translations.values()]
     for update in campaign.updates.prefetch_related("translations"):
         texts.extend(t.body for t in update.translations.all())
@@ -50,7 +62,7 @@ def publication_problems(campaign: Campaign) -> list[str]:
     return problems
 
 
-def _transition(campaign: Campaign, to: str, *, check_ready: bool = False) -> Campaign:
+def _transition(campaign: Campaign, to: str, *, by, action: str, check_ready: bool = False) -> Campaign:
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if to not in TRANSITIONS[locked.status]:
@@ -71,42 +83,119 @@ def _transition(campaign: Campaign, to: str, *, check_ready: bool = False) -> Ca
         if to == Status.CLOSED:
             locked.closed_at = now
             fields.append("closed_at")
+        if to == Status.IN_REVIEW:
+            locked.submitted_by = by if getattr(by, "pk", None) else None
+            locked.review_round += 1
+            fields += ["submitted_by", "review_round"]
         locked.save(update_fields=fields)
+        audit(by, action, locked, fields=["status"], label="zbor")
     campaign.refresh_from_db()
     return campaign
 
 
 def submit_for_review(campaign: Campaign, *, by) -> Campaign:
-    """Draft → in review, once it has a title, a story and needs."""
-    return _transition(campaign, Status.IN_REVIEW, check_ready=True)
+    """Draft → in review, once the safety checklist holds: title, story, needs, note references,
+    the beneficiary's consent and display name. (Covers are stripped of metadata on upload.)"""
+    return _transition(campaign, Status.IN_REVIEW, by=by, action="campaign.submit", check_ready=True)
 
 
 def return_to_draft(campaign: Campaign, *, by) -> Campaign:
-    return _transition(campaign, Status.DRAFT)
+    return _transition(campaign, Status.DRAFT, by=by, action="campaign.return_to_draft")
 
 
-def publish_campaign(campaign: Campaign, *, by) -> Campaign:
-    """In review → published, or funded → published again (staff reopen it, e.g. after adding a need)."""
-    return _transition(campaign, Status.PUBLISHED, check_ready=True)
+def approve_publication(campaign: Campaign, *, by, no_identifying_details: bool) -> bool:
+    """A second person approves a campaign in review; True when that publishes it.
+
+    The approver confirms that nothing in it identifies the person (no exact address, dates or
+    places). Nobody approves a campaign they sent to review, nobody approves twice in a round
+    (a unique constraint, so two clicks racing count once), and a campaign whose beneficiary is
+    at risk also needs an admin's approval. All under the campaign's row lock.
+    """
+    if not (by.has_perm("campaigns.approve_campaign") or by.has_perm("campaigns.approve_risky_campaign")):
+        raise PermissionDenied("Your role may not approve campaigns.")
+    if not no_identifying_details:
+        raise CampaignNotReady(
+            [_("Confirm that nothing in the campaign identifies the person: no exact address, dates or places.")]
+        )
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().select_related("beneficiary").get(pk=campaign.pk)
+        if locked.status != Status.IN_REVIEW:
+            raise TransitionNotAllowed(_("Only a campaign in review can be approved."))
+        if locked.submitted_by_id == by.pk:
+            raise FourEyesViolation(_("You sent this campaign to review: someone else must approve it."))
+        problems = publication_problems(locked)
+        if problems:
+            raise CampaignNotReady(problems)
+        try:
+            with transaction.atomic():
+                CampaignApproval.objects.create(
+                    campaign=locked,
+                    review_round=locked.review_round,
+                    approver=by,
+                    as_admin=by.has_perm("campaigns.approve_risky_campaign"),
+                )
+        except IntegrityError:
+            raise FourEyesViolation(_("You have already approved this campaign.")) from None
+        audit(by, "campaign.approve", locked, fields=["status"])
+        approvals = CampaignApproval.objects.filter(campaign=locked, review_round=locked.review_round).exclude(
+            approver_id=locked.submitted_by_id
+        )
+        if not approvals.exists() or (locked.beneficiary.at_risk and not approvals.filter(as_admin=True).exists()):
+            return False
+        locked.status = Status.PUBLISHED
+        locked.published_at = locked.published_at or timezone.now()
+        locked.save(update_fields=["status", "published_at", "updated_at"])
+        audit(by, "campaign.publish", locked, fields=["status"])
+    campaign.refresh_from_db()
+    return True
+
+
+def reopen_campaign(campaign: Campaign, *, by) -> Campaign:
+    """Funded → published again (staff reopen it, e.g. after adding a need)."""
+    if campaign.status != Status.FUNDED:
+        raise TransitionNotAllowed(_("Only a funded campaign can be reopened."))
+    return _transition(campaign, Status.PUBLISHED, by=by, action="campaign.reopen")
 
 
 def mark_funded(campaign: Campaign, *, by) -> Campaign:
-    return _transition(campaign, Status.FUNDED)
+    return _transition(campaign, Status.FUNDED, by=by, action="campaign.funded")
 
 
 def close_campaign(campaign: Campaign, *, by) -> Campaign:
-    return _transition(campaign, Status.CLOSED)
+    return _transition(campaign, Status.CLOSED, by=by, action="campaign.close")
 
 
-def bring_to_status(campaign: Campaign, status: str, *, by) -> Campaign:
-    """Walk a draft through the ordinary steps until it reaches ``status`` (demo data, tests)."""
-    steps = {
-        Status.DRAFT: [],
-        Status.IN_REVIEW: [submit_for_review],
-        Status.PUBLISHED: [submit_for_review, publish_campaign],
-        Status.FUNDED: [submit_for_review, publish_campaign, mark_funded],
-        Status.CLOSED: [submit_for_review, publish_campaign, close_campaign],
-    }[Status(status)]
-    for step in steps:
-        step(campaign, by=by)
+def emergency_unpublish(campaign: Campaign, *, by, purge_private: bool = False) -> Campaign:
+    """Take a campaign offline at once (404 everywhere public); optionally purge its beneficiary's
+    private data for good. One transaction, audited."""
+    from .private import purge_private as purge
+
+    if not by.has_perm("campaigns.emergency_unpublish"):
+        raise PermissionDenied("Your role may not take campaigns offline.")
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if locked.status != Status.WITHDRAWN:
+            locked.status = Status.WITHDRAWN
+            locked.save(update_fields=["status", "updated_at"])
+        audit(by, "campaign.emergency_unpublish", locked, fields=["status"])
+        if purge_private:
+            purge(locked.beneficiary, by=by)
+    campaign.refresh_from_db()
+    return campaign
+
+
+def bring_to_status(campaign: Campaign, status: str, *, by, approver=None) -> Campaign:
+    """Walk a draft through the ordinary steps, four-eyes included, until it reaches ``status``
+    (demo data, tests). ``approver`` is the second person publication needs."""
+    status = Status(status)
+    if status == Status.DRAFT:
+        return campaign
+    submit_for_review(campaign, by=by)
+    if status == Status.IN_REVIEW:
+        return campaign
+    approve_publication(campaign, by=approver, no_identifying_details=True)
+    if status == Status.FUNDED:
+        mark_funded(campaign, by=by)
+    elif status == Status.CLOSED:
+        close_campaign(campaign, by=by)
     return campaign

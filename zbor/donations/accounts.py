@@ -54,3 +54,7 @@ def returned_account(kind: str, provider: str, currency: str) -> Account:
     """Where a refund or a dispute is credited (TransferKind.REFUND or DISPUTE)."""
     account_kind = AccountKind.REFUNDS if kind == "refund" else AccountKind.DISPUTES
     return get_account(f"{account_kind}:{provider}:{currency}", kind=account_kind, currency=currency)
+
+
+def payouts_account(need: Need, currency: str) -> Account:
+    return get_account(payouts_code(need.pk), kind=AccountKind.PAYOUTS, currency=currency, owner_kind=OWNER, owner_id=need.campaign_id)

@@ -67,6 +67,10 @@ class Donation(models.Model):
         verbose_name = _("donation")
         verbose_name_plural = _("donations")
         ordering = ["-created_at"]
+        permissions = [
+            ("moderate_messages", _("Can approve or reject words of support")),
+            ("export_donations", _("Can export donations")),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="donation_amount_positive"),
             models.CheckConstraint(condition=Q(refunded__gte=0) & Q(refunded__lte=models.F("amount")), name="donation_refund_within_amount"),

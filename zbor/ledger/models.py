@@ -89,6 +89,7 @@ class TransferGroup(models.Model):
     class Meta:
         verbose_name = _("transfer group")
         verbose_name_plural = _("transfer groups")
+        permissions = [("export_ledger", _("Can export ledger transfers"))]
 
     def __str__(self) -> str:
         return self.key

@@ -231,4 +231,6 @@ CAMPAIGNS = [
 ]
 
 DEMO_STAFF_USERNAME = "demo"
+# Publishing and paying out need a second person: the demo has two logins.
+DEMO_REVIEWER_USERNAME = "demo-reviewer"
 DEMO_STAFF_PASSWORD = "zbor-demo-only"

@@ -19,6 +19,8 @@ from zbor.campaigns import markdown
 from zbor.campaigns.models import Campaign, Category, Note, Status
 from zbor.campaigns.selectors import notes_by_key
 from zbor.campaigns.translation import pick_translation
+from zbor.disbursements.models import Channel
+from zbor.disbursements.selectors import paid_payouts
 from zbor.donations.selectors import approved_messages, campaign_money
 from zbor.money import Money, format_money
 
@@ -93,6 +95,18 @@ class NeedView:
 
 
 @dataclass(frozen=True)
+class SpentView:
+    """One payment for a need, as the public sees it: no recipient, nothing about donors."""
+
+    need: str
+    need_language: str
+    amount_text: str
+    paid_on: datetime.date
+    paid_on_text: str
+    channel_label: str
+
+
+@dataclass(frozen=True)
 class UpdateView:
     published_on: datetime.date
     #: The date written out per the page's locale (CLDR), e.g. "24 лістапада 2026 г.".
@@ -118,6 +132,9 @@ class CampaignPage:
     #: Given beyond the goal, formatted; "" when nothing is.
     beyond_goal_text: str
     support_messages: list
+    spent: list[SpentView]
+    #: Per need: raised and paid out, formatted (for the spending summary).
+    spent_text: str
     is_preview: bool = False
 
 
@@ -232,6 +249,8 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
             )
         )
     story_language = story.language if story else language
+    payouts = paid_payouts(campaign.pk)
+    need_text = {n.pk: (v.description, v.language) for n, v in zip(needs, need_views, strict=True)}
     untranslated = (
         card.is_fallback
         or bool(story and story.is_fallback)
@@ -259,5 +278,18 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
         ],
         beyond_goal_text=format_money(Money(money.beyond_goal, campaign.currency), language) if money.beyond_goal > 0 else "",
         support_messages=approved_messages(campaign.pk),
+        spent=[
+            SpentView(
+                need=need_text[p.need_id][0],
+                need_language=need_text[p.need_id][1],
+                amount_text=format_money(Money(p.amount, p.currency), language),
+                paid_on=p.paid_at.date(),
+                paid_on_text=format_date(p.paid_at.date(), format="long", locale=language),
+                channel_label=str(Channel(p.channel).label),
+            )
+            for p in payouts
+            if p.need_id in need_text
+        ],
+        spent_text=format_money(Money(sum(p.amount for p in payouts), campaign.currency), language),
         is_preview=is_preview,
     )

@@ -23,25 +23,25 @@ class Command(BaseCommand):
             raise CommandError("Demo data is only loaded with demo settings, never in production.")
         demo_slugs = {spec["slug"] for spec in demo.CAMPAIGNS}
         User = get_user_model()
-        if Campaign.objects.exclude(slug__in=demo_slugs).exists() or User.objects.exclude(username=demo.DEMO_STAFF_USERNAME).exists():
+        demo_users = [demo.DEMO_STAFF_USERNAME, demo.DEMO_REVIEWER_USERNAME]
+        if Campaign.objects.exclude(slug__in=demo_slugs).exists() or User.objects.exclude(username__in=demo_users).exists():
             # A database with real campaigns or people must never get a demo superuser with a
             # published password, whatever the settings say. Not an error: `make run` goes on.
             self.stdout.write("This database holds campaigns or people that are not the demo's: demo data and the demo login were not added.")
             return
         with transaction.atomic():
-            user = self._staff()
+            user = self._staff(demo.DEMO_STAFF_USERNAME)
+            reviewer = self._staff(demo.DEMO_REVIEWER_USERNAME)
             self._note(demo.SHIZO_NOTE)
-            created = [spec["slug"] for spec in demo.CAMPAIGNS if self._campaign(spec, user)]
+            created = [spec["slug"] for spec in demo.CAMPAIGNS if self._campaign(spec, user, reviewer)]
         if created:
             self.stdout.write(f"Demo campaigns loaded: {', '.join(created)}")
         else:
             self.stdout.write("Demo campaigns already present; nothing changed.")
 
-    def _staff(self):
+    def _staff(self, username):
         User = get_user_model()
-        user, created = User.objects.get_or_create(
-            username=demo.DEMO_STAFF_USERNAME, defaults={"is_staff": True, "is_superuser": True}
-        )
+        user, created = User.objects.get_or_create(username=username, defaults={"is_staff": True, "is_superuser": True})
         if created:
             user.set_password(demo.DEMO_STAFF_PASSWORD)
             user.save(update_fields=["password"])
@@ -53,12 +53,13 @@ class Command(BaseCommand):
             for language, (term, text) in spec["translations"].items():
                 note.create_translation(language, term=term, text=text)
 
-    def _campaign(self, spec, user) -> bool:
+    def _campaign(self, spec, user, reviewer) -> bool:
         if Campaign.objects.filter(slug=spec["slug"]).exists():
             return False
         person = spec["beneficiary"]
         beneficiary, created = Beneficiary.objects.get_or_create(
-            reference=person["reference"], defaults={"name_is_pseudonym": person["pseudonym"]}
+            reference=person["reference"],
+            defaults={"name_is_pseudonym": person["pseudonym"], "consent_recorded": True},
         )
         if created:
             for language, name in person["names"].items():
@@ -83,7 +84,7 @@ class Command(BaseCommand):
             update = Update.objects.create(campaign=campaign, published_on=(now - timedelta(days=days_ago)).date())
             for language, (title, body) in texts.items():
                 update.create_translation(language, title=title, body=body)
-        campaign_services.bring_to_status(campaign, spec["status"], by=user)
+        campaign_services.bring_to_status(campaign, spec["status"], by=user, approver=reviewer)
         for amount, need_index in spec["donations"]:
             record_demo_donation(campaign, amount=amount, need=None if need_index is None else needs[need_index])
         if campaign.published_at:

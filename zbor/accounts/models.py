@@ -1,0 +1,37 @@
+"""The audit log: one append-only row per staff action. The database refuses UPDATE and DELETE."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEvent(models.Model):
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    # PROTECT: a person with audit history is deactivated, never deleted.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    #: The actor's username at the time, or the command that acted ("zbor purge-beneficiary").
+    actor_label = models.CharField(_("who"), max_length=150)
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=64, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    #: Names of the fields read or changed — never their values.
+    fields = models.JSONField(_("fields"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit log")
+        ordering = ["-at", "-pk"]
+        permissions = [("export_auditevent", _("Can export the audit log"))]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+
+class LoginFailure(models.Model):
+    """A failed staff sign-in, kept to rate-limit guessing. No IP: a salted hash of it."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    username_hash = models.CharField(max_length=64, db_index=True)
+    client_hash = models.CharField(max_length=64, db_index=True)

@@ -1,0 +1,82 @@
+"""Staff roles as Django groups, defined here in code and synced after every migrate.
+
+    editor   beneficiaries (with their private data), campaigns, stories, translations, notes,
+             updates; reviews and approves other editors' campaigns; moderates words of support
+    finance  donations, bank statements, payment events, the ledger (read), payouts (request,
+             approve others', mark paid, with recipient details), exports
+    admin    people and roles, the audit log, approving campaigns flagged at risk, emergency
+             unpublish
+
+A person may hold several roles. Superusers bypass all of this, so production staff should
+not be superusers.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+
+CRUD = ("add", "change", "view")
+
+ROLES: dict[str, list[str]] = {
+    "editor": [
+        *(f"campaigns.{a}_{m}" for m in ("campaign", "beneficiary", "need", "note", "update") for a in CRUD),
+        "campaigns.delete_need",
+        "campaigns.delete_note",
+        "campaigns.delete_update",
+        "campaigns.view_beneficiary_private",
+        "campaigns.change_beneficiary_private",
+        "campaigns.approve_campaign",
+        "donations.view_donation",
+        "donations.moderate_messages",
+    ],
+    "finance": [
+        "donations.view_donation",
+        "donations.export_donations",
+        "donations.add_bankstatement",
+        "donations.view_bankstatement",
+        "donations.view_bankstatementline",
+        "donations.change_bankstatementline",
+        "payments.view_paymenteventrecord",
+        "ledger.view_account",
+        "ledger.view_transfergroup",
+        "ledger.export_ledger",
+        "disbursements.add_payout",
+        "disbursements.view_payout",
+        "disbursements.change_payout",
+        "disbursements.approve_payout",
+        "disbursements.view_payout_recipient",
+        "disbursements.export_payouts",
+        "campaigns.view_campaign",
+        "campaigns.view_need",
+    ],
+    "admin": [
+        *(f"auth.{a}_{m}" for m in ("user", "group") for a in CRUD),
+        "accounts.view_auditevent",
+        "accounts.export_auditevent",
+        "campaigns.view_campaign",
+        "campaigns.approve_risky_campaign",
+        "campaigns.emergency_unpublish",
+    ],
+}
+
+
+def _permission(dotted: str) -> Permission:
+    app_label, codename = dotted.split(".", 1)
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+def sync_roles() -> None:
+    """Make each role group hold exactly the permissions listed above."""
+    for name, permissions in ROLES.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        group.permissions.set([_permission(p) for p in permissions])
+
+
+def sync_roles_after_migrate(sender, **kwargs) -> None:
+    # Runs once per app; only the last app's signal sees every permission created.
+    if sender.name != "zbor.accounts":
+        return
+    try:
+        sync_roles()
+    except Permission.DoesNotExist:
+        pass  # an app whose permissions are not created yet; the next migrate completes it

@@ -1,0 +1,106 @@
+"""A beneficiary's private data: real name, contacts, verification notes and documents.
+
+Encrypted at rest (zbor.crypto, zbor.private_files). Read and written only here: every call
+checks the caller's permission and writes the audit log in the same transaction, naming the
+fields touched — never their values.
+
+    PermissionDenied            the caller's role may not read or change private data
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from zbor import private_files
+from zbor.accounts.services import audit
+from zbor.crypto import decrypt_text, encrypt_text
+
+from .models import Beneficiary, BeneficiaryDocument
+
+FIELDS = ("real_name", "contacts", "verification_notes")
+
+
+@dataclass(frozen=True)
+class PrivateDetails:
+    real_name: str
+    contacts: str
+    verification_notes: str
+
+
+def _require(user, perm: str) -> None:
+    if user is None or not user.has_perm(perm):
+        raise PermissionDenied("Your role may not see or change beneficiaries' private data.")
+
+
+def read_private(beneficiary: Beneficiary, *, by) -> PrivateDetails:
+    _require(by, "campaigns.view_beneficiary_private")
+    with transaction.atomic():
+        audit(by, "beneficiary.private.read", beneficiary, fields=FIELDS)
+        return PrivateDetails(**{f: decrypt_text(getattr(beneficiary, f"{f}_secret")) for f in FIELDS})
+
+
+def write_private(beneficiary: Beneficiary, *, by, **values: str) -> list[str]:
+    """Encrypt and store the given fields; returns the names of those that changed."""
+    _require(by, "campaigns.change_beneficiary_private")
+    unknown = set(values) - set(FIELDS)
+    if unknown:
+        raise TypeError(f"unknown private fields {sorted(unknown)}")
+    with transaction.atomic():
+        locked = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+        changed = [f for f, v in values.items() if decrypt_text(getattr(locked, f"{f}_secret")) != v]
+        if not changed:
+            return []
+        for field in changed:
+            setattr(locked, f"{field}_secret", encrypt_text(values[field]))
+        locked.save(update_fields=[f"{f}_secret" for f in changed])
+        audit(by, "beneficiary.private.change", locked, fields=changed)
+    beneficiary.refresh_from_db()
+    return changed
+
+
+def add_document(beneficiary: Beneficiary, upload, *, by, label: str = "") -> BeneficiaryDocument:
+    """Store an uploaded PDF or picture, metadata stripped and encrypted. ValidationError if unreadable."""
+    _require(by, "campaigns.change_beneficiary_private")
+    clean = private_files.clean_upload(upload)
+    name = private_files.store(clean.data)
+    with transaction.atomic():
+        document = BeneficiaryDocument.objects.create(
+            beneficiary=beneficiary,
+            stored_name=name,
+            content_type=clean.content_type,
+            size=len(clean.data),
+            label_secret=encrypt_text(label),
+            uploaded_by=by,
+        )
+        audit(by, "beneficiary.document.add", beneficiary, fields=["document"])
+    return document
+
+
+def read_document(document: BeneficiaryDocument, *, by) -> tuple[bytes, str]:
+    _require(by, "campaigns.view_beneficiary_private")
+    with transaction.atomic():
+        audit(by, "beneficiary.document.read", document.beneficiary, fields=["document"])
+    return private_files.load(document.stored_name), document.content_type
+
+
+def document_label(document: BeneficiaryDocument) -> str:
+    return decrypt_text(document.label_secret)
+
+
+def purge_private(beneficiary: Beneficiary, *, by=None, label: str = "") -> None:
+    """Remove the private data for good: the public page and the ledger stay as they are."""
+    with transaction.atomic():
+        locked = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+        names = list(locked.documents.values_list("stored_name", flat=True))
+        locked.documents.all().delete()
+        for field in FIELDS:
+            setattr(locked, f"{field}_secret", "")
+        locked.private_purged_at = timezone.now()
+        locked.save(update_fields=[*(f"{f}_secret" for f in FIELDS), "private_purged_at"])
+        audit(by, "beneficiary.private.purge", locked, fields=[*FIELDS, "documents"], label=label)
+        transaction.on_commit(lambda: [private_files.delete(n) for n in names])
+    beneficiary.refresh_from_db()

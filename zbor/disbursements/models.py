@@ -1,0 +1,74 @@
+"""Payouts: money paid out against one need, on two people's say, with proof."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from zbor.campaigns.models import Campaign, Need
+
+
+class Channel(models.TextChoices):
+    BANK_ABROAD = "bank_abroad", _("Bank account abroad")
+    CRYPTO = "crypto", _("Crypto")
+    IN_KIND = "in_kind", _("In-kind purchase")
+    CASH = "cash", _("Cash")
+
+
+class PayoutStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+    PAID = "paid", _("Paid")
+
+
+#: Requested or approved but not paid: the money is spoken for.
+RESERVING = (PayoutStatus.REQUESTED, PayoutStatus.APPROVED)
+
+
+class Payout(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="+", verbose_name=_("campaign"))
+    need = models.ForeignKey(Need, on_delete=models.PROTECT, related_name="+", verbose_name=_("need"))
+    amount = models.BigIntegerField(_("amount"), help_text=_("In minor units of the campaign's currency."))
+    currency = models.CharField(_("currency"), max_length=3)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    purpose = models.CharField(_("purpose"), max_length=300, help_text=_("What the money pays for. Not shown publicly."))
+    #: Encrypted (zbor.crypto): who receives it and how. Readable only with view_payout_recipient.
+    recipient_secret = models.TextField(editable=False)
+    status = models.CharField(_("status"), max_length=16, choices=PayoutStatus.choices, default=PayoutStatus.REQUESTED)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    #: The proof of payment, metadata stripped and encrypted in private storage.
+    proof_name = models.CharField(max_length=64, blank=True, editable=False)
+    proof_content_type = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("payout")
+        verbose_name_plural = _("payouts")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive"),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | (~Q(proof_name="") & Q(paid_at__isnull=False)), name="payout_paid_has_proof"
+            ),
+        ]
+        permissions = [
+            ("approve_payout", _("Can approve or reject another person's payout")),
+            ("view_payout_recipient", _("Can read payout recipient details")),
+            ("export_payouts", _("Can export payouts")),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_status_display()}"
+
+    @property
+    def reference(self) -> str:
+        return f"payout:{self.pk}"

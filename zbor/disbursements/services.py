@@ -1,0 +1,180 @@
+"""Payouts: request → a second person approves (or rejects) → paid with proof.
+
+Worked example — €500.00 paid for need #7 by bank transfer abroad, group ``payout:12:paid``::
+
+    need:7  →  payouts:need:7   500.00   (payout)
+
+The need now holds €500.00 less; the campaign's collected is unchanged (collected counts the
+payouts account too), and the page lists the payment under "How the money was spent".
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from zbor import private_files
+from zbor.accounts.services import audit
+from zbor.campaigns.models import Campaign, Need
+from zbor.crypto import decrypt_text, encrypt_text
+from zbor.donations import accounts
+from zbor.ledger.models import TransferKind
+from zbor.ledger.selectors import credit_balances
+from zbor.ledger.services import Line, post_group
+from zbor.money import Money, format_money
+
+from .exceptions import PayoutExceedsNeed, PayoutFourEyes, PayoutWrongState
+from .models import RESERVING, Payout, PayoutStatus
+
+
+def _require(user, perm: str) -> None:
+    if user is None or not user.has_perm(perm):
+        raise PermissionDenied("Your role may not do this.")
+
+
+def need_holds(need: Need) -> int:
+    """What the need's account holds now (given for it, minus refunds and payouts made)."""
+    return credit_balances([accounts.need_code(need.pk)]).get(accounts.need_code(need.pk), 0)
+
+
+def available(need: Need, *, excluding: Payout | None = None) -> int:
+    """What can still be requested: what the need holds minus payouts requested or approved."""
+    reserved = Payout.objects.filter(need=need, status__in=RESERVING)
+    if excluding is not None:
+        reserved = reserved.exclude(pk=excluding.pk)
+    return need_holds(need) - (reserved.aggregate(total=Sum("amount"))["total"] or 0)
+
+
+def _too_much(need: Need, amount: int, left: int) -> PayoutExceedsNeed:
+    language = get_language() or "en"
+    return PayoutExceedsNeed(
+        _("The need holds only %(left)s that is not already spoken for; %(amount)s was asked.")
+        % {
+            "left": format_money(Money(max(left, 0), need.campaign.currency), language),
+            "amount": format_money(Money(amount, need.campaign.currency), language),
+        }
+    )
+
+
+def request_payout(need: Need, *, amount: int, channel: str, recipient: str, purpose: str, by) -> Payout:
+    """Ask to pay ``amount`` for ``need``. Refused above what the need holds and is not yet
+    spoken for — checked under the campaign's row lock, so two requests racing for the same
+    money cannot both pass."""
+    _require(by, "disbursements.add_payout")
+    if amount <= 0:
+        raise PayoutExceedsNeed(_("Enter an amount greater than zero."))
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=need.campaign_id)
+        left = available(need)
+        if amount > left:
+            raise _too_much(need, amount, left)
+        payout = Payout.objects.create(
+            campaign=campaign,
+            need=need,
+            amount=amount,
+            currency=campaign.currency,
+            channel=channel,
+            purpose=purpose,
+            recipient_secret=encrypt_text(recipient),
+            requested_by=by,
+        )
+        audit(by, "payout.request", payout, fields=["amount", "channel", "recipient", "purpose"])
+    return payout
+
+
+def _decide(payout: Payout, *, by, to: str, reason: str = "") -> Payout:
+    _require(by, "disbursements.approve_payout")
+    with transaction.atomic():
+        locked = Payout.objects.select_for_update().get(pk=payout.pk)
+        if locked.status != PayoutStatus.REQUESTED:
+            raise PayoutWrongState(_("Only a requested payout can be approved or rejected."))
+        if locked.requested_by_id == by.pk:
+            raise PayoutFourEyes(_("You requested this payout: someone else must decide on it."))
+        locked.status, locked.decided_by, locked.decided_at, locked.decision_reason = to, by, timezone.now(), reason
+        locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+        audit(by, f"payout.{to}", locked, fields=["status"])
+    payout.refresh_from_db()
+    return payout
+
+
+def approve_payout(payout: Payout, *, by) -> Payout:
+    """A second finance user approves. Two approvals racing: the second finds it approved."""
+    return _decide(payout, by=by, to=PayoutStatus.APPROVED)
+
+
+def reject_payout(payout: Payout, *, by, reason: str) -> Payout:
+    if not reason.strip():
+        raise PayoutWrongState(_("Say why the payout is rejected."))
+    return _decide(payout, by=by, to=PayoutStatus.REJECTED, reason=reason.strip())
+
+
+def cancel_payout(payout: Payout, *, by) -> Payout:
+    """The requester withdraws the request before it is paid."""
+    with transaction.atomic():
+        locked = Payout.objects.select_for_update().get(pk=payout.pk)
+        if locked.requested_by_id != getattr(by, "pk", None):
+            raise PayoutFourEyes(_("Only the person who requested a payout can cancel it."))
+        if locked.status not in RESERVING:
+            raise PayoutWrongState(_("A paid, rejected or cancelled payout cannot be cancelled."))
+        locked.status = PayoutStatus.CANCELLED
+        locked.save(update_fields=["status"])
+        audit(by, "payout.cancel", locked, fields=["status"])
+    payout.refresh_from_db()
+    return payout
+
+
+def mark_paid(payout: Payout, *, by, proof) -> Payout:
+    """Record that the approved payout was made, with its proof (a receipt image or PDF, cleaned
+    of metadata and encrypted), and post the ledger group. ValidationError for an unreadable proof."""
+    _require(by, "disbursements.change_payout")
+    clean = private_files.clean_upload(proof)
+    stored = private_files.store(clean.data)
+    try:
+        with transaction.atomic():
+            Campaign.objects.select_for_update().get(pk=payout.campaign_id)
+            locked = Payout.objects.select_for_update().select_related("need", "need__campaign").get(pk=payout.pk)
+            if locked.status != PayoutStatus.APPROVED:
+                raise PayoutWrongState(_("Only an approved payout can be marked as paid."))
+            holds = need_holds(locked.need)
+            if locked.amount > holds:
+                raise _too_much(locked.need, locked.amount, holds)
+            post_group(
+                f"{locked.reference}:paid",
+                kind=TransferKind.PAYOUT,
+                reference=locked.reference,
+                lines=[
+                    Line(
+                        accounts.need_account(locked.need, locked.currency),
+                        accounts.payouts_account(locked.need, locked.currency),
+                        locked.amount,
+                        TransferKind.PAYOUT,
+                    )
+                ],
+            )
+            locked.status, locked.paid_by, locked.paid_at = PayoutStatus.PAID, by, timezone.now()
+            locked.proof_name, locked.proof_content_type = stored, clean.content_type
+            locked.save(update_fields=["status", "paid_by", "paid_at", "proof_name", "proof_content_type"])
+            audit(by, "payout.paid", locked, fields=["status", "proof"])
+    except Exception:
+        private_files.delete(stored)
+        raise
+    payout.refresh_from_db()
+    return payout
+
+
+def read_recipient(payout: Payout, *, by) -> str:
+    _require(by, "disbursements.view_payout_recipient")
+    with transaction.atomic():
+        audit(by, "payout.recipient.read", payout, fields=["recipient"])
+    return decrypt_text(payout.recipient_secret)
+
+
+def read_proof(payout: Payout, *, by) -> tuple[bytes, str]:
+    _require(by, "disbursements.view_payout")
+    with transaction.atomic():
+        audit(by, "payout.proof.read", payout, fields=["proof"])
+    return private_files.load(payout.proof_name), payout.proof_content_type
