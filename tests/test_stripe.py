@@ -79,7 +79,12 @@ def test_checkout_sends_only_amount_currency_and_neutral_words_to_stripe(client,
     assert form["line_items[0][price_data][currency]"] == ["eur"]
     assert form["line_items[0][price_data][product_data][name]"] == ["Donation"]
     assert form["payment_intent_data[statement_descriptor_suffix]"] == ["DONATION"]
-    assert form["client_reference_id"] == [str(donation.public_id)]
+    assert "client_reference_id" not in form
+    # The return address names the donation, never the campaign, and opened in another
+    # browser (whoever reads Stripe's records) the page does not say which campaign it was.
+    stranger = Client().get(form["success_url"][0].replace("http://testserver", "")).content.decode()
+    assert DEMO not in stranger and "Pavel" not in stranger
+    assert DEMO in client.get(form["success_url"][0].replace("http://testserver", "")).content.decode()
     assert request["headers"]["Idempotency-Key"] == f"zbor-checkout-{donation.public_id}"
     sent = json.dumps(form) + json.dumps(request["headers"])
     for secret in ("prison", "Pavel", "family", DEMO, "Ola", "ola@example.org", "Hold on", "B-0001"):
@@ -144,12 +149,66 @@ def test_a_dispute_takes_the_money_back_from_the_campaign(client, demo, fake_str
     start_card_donation(client)
     session = Donation.objects.get(provider="stripe").checkout_reference
     send(client, "checkout.session.completed", session_completed(session))
-    dispute = {"id": "dp_1", "object": "dispute", "amount": 2500, "currency": "eur", "charge": "ch_test_1", "payment_intent": "pi_test_1"}
-    assert send(client, "charge.dispute.created", dispute).status_code == 200
-    assert Donation.objects.get(provider="stripe").refunded == 2500
+    assert send(client, "charge.dispute.created", dispute_obj(2500)).status_code == 200
+    assert Donation.objects.get(provider="stripe").disputed == 2500
     assert Account.objects.get(code="disputes:stripe:EUR").credit_balance == 2500
     assert collected(client) == "€683"
     assert reconcile().ok
+    # The foundation wins: the money comes back to the campaign.
+    send(client, "charge.dispute.funds_reinstated", dispute_obj(2500, status="won"))
+    send(client, "charge.dispute.funds_reinstated", dispute_obj(2500, status="won"))
+    assert Donation.objects.get(provider="stripe").disputed == 0
+    assert collected(client) == "€708"
+    assert reconcile().ok
+
+
+def dispute_obj(amount, status="needs_response", dispute_id="dp_1"):
+    return {"id": dispute_id, "object": "dispute", "amount": amount, "currency": "eur", "charge": "ch_test_1",
+            "payment_intent": "pi_test_1", "status": status}
+
+
+def test_a_refund_and_a_dispute_on_one_charge_are_counted_apart(client, demo, fake_stripe):
+    start_card_donation(client)
+    session = Donation.objects.get(provider="stripe").checkout_reference
+    send(client, "checkout.session.completed", session_completed(session))
+    send(client, "charge.dispute.created", dispute_obj(1000))
+    send(client, "charge.refunded", charge_refunded(1000))
+    donation = Donation.objects.get(provider="stripe")
+    assert (donation.disputed, donation.refunded) == (1000, 1000)
+    assert collected(client) == "€688"
+    assert reconcile().ok
+
+
+def test_an_inquiry_takes_no_money(client, demo, fake_stripe):
+    start_card_donation(client)
+    session = Donation.objects.get(provider="stripe").checkout_reference
+    send(client, "checkout.session.completed", session_completed(session))
+    assert send(client, "charge.dispute.created", dispute_obj(2500, status="warning_needs_response")).status_code == 200
+    assert Donation.objects.get(provider="stripe").disputed == 0
+    assert collected(client) == "€708"
+
+
+def test_a_payment_without_an_amount_is_never_guessed(client, demo, fake_stripe):
+    start_card_donation(client)
+    session = Donation.objects.get(provider="stripe").checkout_reference
+    send(client, "checkout.session.completed", session_completed(session, amount=0))
+    assert Donation.objects.get(provider="stripe").status == DonationStatus.PENDING
+    assert PaymentEventRecord.objects.get().status == EventStatus.ATTENTION
+    report = reconcile()
+    assert not report.ok and any("attention" in p for p in report.problems)
+
+
+def test_a_deferred_refund_delivered_again_is_retried(client, demo, fake_stripe, monkeypatch):
+    from zbor.donations import events
+
+    start_card_donation(client)
+    session = Donation.objects.get(provider="stripe").checkout_reference
+    send(client, "charge.refunded", charge_refunded(500), event_id="evt_refund")
+    monkeypatch.setattr(events, "retry_deferred", lambda *a: None)  # as if the retry were lost
+    send(client, "checkout.session.completed", session_completed(session))
+    assert Donation.objects.get(provider="stripe").refunded == 0
+    send(client, "charge.refunded", charge_refunded(500), event_id="evt_refund")  # Stripe retries
+    assert Donation.objects.get(provider="stripe").refunded == 500
 
 
 def test_a_bad_signature_is_400_and_nothing_is_stored(client, demo, fake_stripe):

@@ -28,6 +28,9 @@ from .models import Donation, DonationStatus
 
 log = logging.getLogger(__name__)
 
+#: Outcomes after which a redelivered event is not handled again. A deferred or failed event is.
+FINAL = (EventStatus.PROCESSED, EventStatus.IGNORED, EventStatus.ATTENTION)
+
 UNPAID = {
     EventType.FAILED: DonationStatus.FAILED,
     EventType.EXPIRED: DonationStatus.EXPIRED,
@@ -53,7 +56,7 @@ def _store(event: PaymentEvent) -> PaymentEventRecord:
 def receive_event(event: PaymentEvent) -> PaymentEventRecord:
     """Store the event once and handle it unless it was handled before."""
     record = _store(event)
-    if record.status in (EventStatus.PROCESSED, EventStatus.IGNORED, EventStatus.DEFERRED):
+    if record.status in FINAL:
         return record
     record = handle(record)
     if record.status == EventStatus.PROCESSED and event.type == EventType.SUCCEEDED:
@@ -66,7 +69,7 @@ def handle(record: PaymentEventRecord) -> PaymentEventRecord:
     try:
         with transaction.atomic():
             locked = PaymentEventRecord.objects.select_for_update().get(pk=record.pk)
-            if locked.status in (EventStatus.PROCESSED, EventStatus.IGNORED):
+            if locked.status in FINAL:
                 return locked
             status = apply_event(PaymentEvent.from_json(locked.provider, locked.event_id, locked.data))
             locked.status = status
@@ -89,12 +92,13 @@ def apply_event(event: PaymentEvent) -> str:
             log.warning("%s event %s names no known checkout", event.provider, event.event_id)
             return EventStatus.IGNORED
         if event.type == EventType.SUCCEEDED:
-            if event.currency and event.currency != donation.currency:
-                log.error("%s event %s: currency %s for a %s donation", event.provider, event.event_id, event.currency, donation.currency)
-                return EventStatus.IGNORED
+            if event.amount <= 0 or (event.currency and event.currency != donation.currency):
+                # Money moved at the provider in a form Zbor cannot book: never guess it.
+                log.error("%s event %s: %s %s for a %s donation", event.provider, event.event_id, event.amount, event.currency, donation.currency)
+                return EventStatus.ATTENTION
             services.confirm_donation(
                 donation,
-                amount=event.amount or donation.amount,
+                amount=event.amount,
                 fee=event.fee,
                 payment_reference=event.payment_reference,
                 charge_reference=event.extra.get("charge", ""),
@@ -103,16 +107,19 @@ def apply_event(event: PaymentEvent) -> str:
             services.end_unpaid(donation, status=UNPAID[event.type])
         return EventStatus.PROCESSED
 
-    if event.type in (EventType.REFUNDED, EventType.DISPUTED):
+    if event.type in (EventType.REFUNDED, EventType.DISPUTED, EventType.DISPUTE_REINSTATED):
         donation = Donation.objects.filter(provider=event.provider, payment_reference=event.payment_reference).first()
-        if donation is None or donation.status != DonationStatus.SUCCEEDED:
+        if donation is None:
             return EventStatus.DEFERRED
+        dispute = event.extra.get("dispute") or event.event_id
         try:
             if event.type == EventType.REFUNDED:
                 # Stripe reports the charge's cumulative refunds: apply what is new, once.
                 services.take_back(donation, cumulative=event.amount, kind=TransferKind.REFUND, key=f"refund:{event.amount}")
+            elif event.type == EventType.DISPUTED:
+                services.take_back(donation, amount=event.amount, kind=TransferKind.DISPUTE, key=f"dispute:{dispute}")
             else:
-                services.take_back(donation, amount=event.amount, kind=TransferKind.DISPUTE, key=f"dispute:{event.event_id}")
+                services.reinstate_dispute(donation, amount=event.amount, key=f"reinstated:{dispute}")
         except NotPaidYet:
             return EventStatus.DEFERRED
         return EventStatus.PROCESSED

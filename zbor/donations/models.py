@@ -40,8 +40,10 @@ class Donation(models.Model):
     amount = models.BigIntegerField(_("amount"), help_text=_("In minor units of the currency."))
     currency = models.CharField(_("currency"), max_length=3)
     status = models.CharField(_("status"), max_length=16, choices=DonationStatus.choices, default=DonationStatus.PENDING)
-    #: How much has gone back to the donor (refunds) or been taken by a dispute, cumulative.
+    #: How much has gone back to the donor through refunds, cumulative.
     refunded = models.BigIntegerField(_("refunded"), default=0)
+    #: How much card disputes hold back (withdrawn minus reinstated).
+    disputed = models.BigIntegerField(_("disputed"), default=0)
     fee = models.BigIntegerField(_("provider fee"), default=0)
     provider = models.CharField(_("payment method"), max_length=16)
     #: The provider's checkout id (Stripe Checkout Session, demo checkout, bank reference).
@@ -73,7 +75,10 @@ class Donation(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="donation_amount_positive"),
-            models.CheckConstraint(condition=Q(refunded__gte=0) & Q(refunded__lte=models.F("amount")), name="donation_refund_within_amount"),
+            models.CheckConstraint(
+                condition=Q(refunded__gte=0) & Q(disputed__gte=0) & Q(refunded__lte=models.F("amount") - models.F("disputed")),
+                name="donation_refund_within_amount",
+            ),
             models.UniqueConstraint(
                 fields=["provider", "checkout_reference"], condition=~Q(checkout_reference=""), name="donation_checkout_once"
             ),

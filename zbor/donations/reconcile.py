@@ -64,11 +64,14 @@ def _sums_by_reference(kinds) -> dict[str, int]:
 
 def _check_donations(report: ReconcileReport) -> None:
     given = _sums_by_reference([TransferKind.DONATION])
-    taken = _sums_by_reference([TransferKind.REFUND, TransferKind.DISPUTE])
+    refunds = _sums_by_reference([TransferKind.REFUND])
+    disputes = _sums_by_reference([TransferKind.DISPUTE])
+    reinstated = _sums_by_reference([TransferKind.REINSTATEMENT])
     fees = _sums_by_reference([TransferKind.FEE])
+    taken = {r: refunds.get(r, 0) + disputes.get(r, 0) for r in set(refunds) | set(disputes)}
     seen = set()
-    for public_id, status, amount, refunded, fee in Donation.objects.values_list(
-        "public_id", "status", "amount", "refunded", "fee"
+    for public_id, status, amount, refunded, disputed, fee in Donation.objects.values_list(
+        "public_id", "status", "amount", "refunded", "disputed", "fee"
     ).order_by("pk").iterator(chunk_size=5000):
         report.donations += 1
         reference = f"donation:{public_id}"
@@ -76,8 +79,11 @@ def _check_donations(report: ReconcileReport) -> None:
         if status == DonationStatus.SUCCEEDED:
             if given.get(reference, 0) != amount:
                 report.problems.append(f"{reference}: succeeded with {amount}, ledger received {given.get(reference, 0)}")
-            if taken.get(reference, 0) != refunded:
-                report.problems.append(f"{reference}: says {refunded} refunded, ledger reversed {taken.get(reference, 0)}")
+            if refunds.get(reference, 0) != refunded:
+                report.problems.append(f"{reference}: says {refunded} refunded, ledger refunded {refunds.get(reference, 0)}")
+            held = disputes.get(reference, 0) - reinstated.get(reference, 0)
+            if held != disputed:
+                report.problems.append(f"{reference}: says {disputed} held by disputes, ledger {held}")
             if fees.get(reference, 0) != fee:
                 report.problems.append(f"{reference}: fee {fee}, ledger fee {fees.get(reference, 0)}")
         elif reference in given or reference in taken or reference in fees:
@@ -145,9 +151,19 @@ def _check_stripe(report: ReconcileReport, export: bytes) -> None:
             report.problems.append(f"donation:{donation.public_id}: charge {charge} is missing from the Stripe export")
 
 
+def _check_events(report: ReconcileReport) -> None:
+    from zbor.payments.models import EventStatus, PaymentEventRecord
+
+    for provider, event_id, status in PaymentEventRecord.objects.filter(
+        status__in=[EventStatus.ATTENTION, EventStatus.FAILED]
+    ).values_list("provider", "event_id", "status")[:200]:
+        report.problems.append(f"{provider} event {event_id}: {status}, money may have moved without being booked")
+
+
 def reconcile(*, stripe_export: bytes | None = None) -> ReconcileReport:
     report = ReconcileReport(ledger=check_ledger())
     _check_donations(report)
+    _check_events(report)
     if stripe_export is not None:
         _check_stripe(report, stripe_export)
     return report

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from zbor.campaigns import services as campaign_services
 from zbor.campaigns.models import Campaign, Need, Status
-from zbor.ledger.models import Account, Transfer, TransferKind
+from zbor.ledger.models import Account, Transfer, TransferGroup, TransferKind
 from zbor.ledger.services import Line, post_group
 from zbor.money import Money, format_money, minor_digits, split_proportionally
 from zbor.payments import registry
@@ -133,9 +133,14 @@ def _start_checkout(donation: Donation, *, success_url: str, cancel_url: str) ->
 
 def _campaign_lines(campaign: Campaign, donation: Donation, amount: int) -> list[Line]:
     needs = list(Need.objects.filter(campaign=campaign).order_by("position", "id"))
-    money = campaign_money(campaign.pk, [n.pk for n in needs])
-    earmark = donation.need_id if donation.need_id in {n.pk for n in needs} else None
-    shares, beyond = allocate([(n.pk, n.amount) for n in needs], money.raised_by_need, amount, earmark)
+    if campaign.status in ACCEPTING:
+        money = campaign_money(campaign.pk, [n.pk for n in needs])
+        earmark = donation.need_id if donation.need_id in {n.pk for n in needs} else None
+        shares, beyond = allocate([(n.pk, n.amount) for n in needs], money.raised_by_need, amount, earmark)
+    else:
+        # Money that arrives after the campaign closed (a late bank transfer) is kept for the
+        # campaign, beyond its goal, where finance sees it; it fills no need.
+        shares, beyond = {}, amount
     clearing = accounts.provider_account(donation.provider, donation.currency)
     by_id = {n.pk: n for n in needs}
     lines = [
@@ -190,21 +195,49 @@ def confirm_donation(
 
 
 def end_unpaid(donation: Donation, *, status: str) -> bool:
-    """A pending donation failed, was cancelled or expired: nothing moves, the email goes."""
-    updated = Donation.objects.filter(pk=donation.pk, status=DonationStatus.PENDING).update(status=status, email="")
+    """A pending donation failed, was cancelled or expired: nothing moves, and nothing the donor
+    typed is kept (email, public name, message)."""
+    updated = Donation.objects.filter(pk=donation.pk, status=DonationStatus.PENDING).update(
+        status=status, email="", public_name="", message="", message_status=MessageStatus.NONE
+    )
     donation.refresh_from_db()
     return bool(updated)
 
 
+def _net_by_account(donation: Donation) -> dict[int, int]:
+    """What the donation still holds on each campaign account it credited (given, minus refunds
+    and disputes, plus reinstated disputes), from its own ledger transfers."""
+    net: dict[int, int] = {}
+    transfers = list(Transfer.objects.filter(group__reference=donation.reference))
+    for t in transfers:
+        if t.kind == TransferKind.DONATION:
+            net[t.credit_account_id] = net.get(t.credit_account_id, 0) + t.amount
+    for t in transfers:
+        if t.kind in (TransferKind.REFUND, TransferKind.DISPUTE) and t.debit_account_id in net:
+            net[t.debit_account_id] -= t.amount
+        elif t.kind == TransferKind.REINSTATEMENT and t.credit_account_id in net:
+            net[t.credit_account_id] += t.amount
+    return net
+
+
+def _disputed_by_account(donation: Donation) -> dict[int, int]:
+    held: dict[int, int] = {}
+    for t in Transfer.objects.filter(group__reference=donation.reference, kind__in=[TransferKind.DISPUTE, TransferKind.REINSTATEMENT]):
+        if t.kind == TransferKind.DISPUTE:
+            held[t.debit_account_id] = held.get(t.debit_account_id, 0) + t.amount
+        else:
+            held[t.credit_account_id] = held.get(t.credit_account_id, 0) - t.amount
+    return held
+
+
 def take_back(donation: Donation, *, kind: str, key: str, amount: int = 0, cumulative: int | None = None) -> bool:
-    """Reverse part of a succeeded donation (a refund or a dispute); False if nothing to do.
+    """Reverse part of a succeeded donation — a refund or a dispute; False if nothing to do.
 
-    Give ``amount`` to take back that much more, or ``cumulative`` for the total taken back so
-    far as the provider reports it (refund events arriving late or twice then change nothing).
-
-    The reversal mirrors what the donation did: each need (or beyond-the-goal) account it
-    credited is debited in proportion to what is still left on it, in whole minor units that
-    add up exactly to ``amount``. The provider's fee is not returned by providers, so it stays.
+    For a refund give ``cumulative``, the charge's total refunds as the provider reports them
+    (so a refund event delivered twice or late changes nothing); for a dispute give ``amount``.
+    The reversal mirrors what the donation did: each campaign account it credited is debited in
+    proportion to what the donation still holds there, in whole minor units adding up exactly.
+    Providers keep their fee, so the fee is not reversed.
     """
     with transaction.atomic():
         Campaign.objects.select_for_update().get(pk=donation.campaign_id)
@@ -212,28 +245,51 @@ def take_back(donation: Donation, *, kind: str, key: str, amount: int = 0, cumul
         if locked.status != DonationStatus.SUCCEEDED:
             raise NotPaidYet(str(locked.public_id))
         group_key = f"{locked.reference}:{key}"
-        if cumulative is not None:
-            amount = cumulative - locked.refunded
-        amount = min(amount, locked.amount - locked.refunded)
-        if amount <= 0 or Transfer.objects.filter(group__key=group_key).exists():
+        if TransferGroup.objects.filter(key=group_key).exists():
             return False
-        given: dict[int, int] = {}
-        taken: dict[int, int] = {}
-        for transfer in Transfer.objects.filter(group__reference=locked.reference):
-            if transfer.kind == TransferKind.DONATION:
-                given[transfer.credit_account_id] = given.get(transfer.credit_account_id, 0) + transfer.amount
-            elif transfer.kind in (TransferKind.REFUND, TransferKind.DISPUTE):
-                taken[transfer.debit_account_id] = taken.get(transfer.debit_account_id, 0) + transfer.amount
-        account_ids = sorted(given)
-        remaining = [given[a] - taken.get(a, 0) for a in account_ids]
-        parts = split_proportionally(amount, remaining)
+        if kind == TransferKind.REFUND:
+            amount = (cumulative if cumulative is not None else locked.refunded + amount) - locked.refunded
+        amount = min(amount, locked.amount - locked.refunded - locked.disputed)
+        if amount <= 0:
+            return False
+        net = _net_by_account(locked)
+        account_ids = sorted(a for a, left in net.items() if left > 0)
+        parts = split_proportionally(amount, [net[a] for a in account_ids])
         by_id = Account.objects.in_bulk(account_ids)
         # Credited to the refunds or disputes account: a contra account of the provider's
         # clearing, so what went back is readable in one row (see docs/ledger.md).
         returned = accounts.returned_account(kind, locked.provider, locked.currency)
         lines = [Line(by_id[a], returned, part, kind) for a, part in zip(account_ids, parts, strict=True) if part > 0]
         post_group(group_key, kind=kind, reference=locked.reference, lines=lines)
-        Donation.objects.filter(pk=locked.pk).update(refunded=locked.refunded + amount)
+        column = "refunded" if kind == TransferKind.REFUND else "disputed"
+        Donation.objects.filter(pk=locked.pk).update(**{column: getattr(locked, column) + amount})
+    donation.refresh_from_db()
+    return True
+
+
+def reinstate_dispute(donation: Donation, *, amount: int, key: str) -> bool:
+    """A dispute was won and the money came back: return it to the accounts it was taken from."""
+    with transaction.atomic():
+        Campaign.objects.select_for_update().get(pk=donation.campaign_id)
+        locked = Donation.objects.select_for_update().get(pk=donation.pk)
+        group_key = f"{locked.reference}:{key}"
+        if locked.status != DonationStatus.SUCCEEDED or TransferGroup.objects.filter(key=group_key).exists():
+            return False
+        amount = min(amount, locked.disputed)
+        if amount <= 0:
+            return False
+        held = _disputed_by_account(locked)
+        account_ids = sorted(a for a, v in held.items() if v > 0)
+        parts = split_proportionally(amount, [held[a] for a in account_ids])
+        by_id = Account.objects.in_bulk(account_ids)
+        disputes = accounts.returned_account(TransferKind.DISPUTE, locked.provider, locked.currency)
+        lines = [
+            Line(disputes, by_id[a], part, TransferKind.REINSTATEMENT)
+            for a, part in zip(account_ids, parts, strict=True)
+            if part > 0
+        ]
+        post_group(group_key, kind=TransferKind.REINSTATEMENT, reference=locked.reference, lines=lines)
+        Donation.objects.filter(pk=locked.pk).update(disputed=locked.disputed - amount)
     donation.refresh_from_db()
     return True
 

@@ -41,6 +41,8 @@ class TransferKind(models.TextChoices):
     FEE = "fee", _("Provider fee")
     REFUND = "refund", _("Refund")
     DISPUTE = "dispute", _("Dispute")
+    #: A won dispute: the money comes back to the campaign accounts it was taken from.
+    REINSTATEMENT = "reinstatement", _("Dispute reinstated")
     PAYOUT = "payout", _("Payout")
 
 

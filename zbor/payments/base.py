@@ -35,6 +35,7 @@ class EventType(StrEnum):
     CANCELLED = "cancelled"
     REFUNDED = "refunded"
     DISPUTED = "disputed"
+    DISPUTE_REINSTATED = "dispute_reinstated"
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ class PaymentEvent:
     checkout_reference: str = ""
     #: The payment's own id at the provider (a PaymentIntent), linking refunds to checkouts.
     payment_reference: str = ""
-    #: For SUCCEEDED: the amount received. For REFUNDED/DISPUTED: the cumulative amount taken back.
+    #: SUCCEEDED: the amount received. REFUNDED: the charge's cumulative refunds. DISPUTED and
+    #: DISPUTE_REINSTATED: the amount the dispute withdrew or gave back.
     amount: int = 0
     currency: str = ""
     fee: int = 0

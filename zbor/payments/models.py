@@ -12,6 +12,9 @@ class EventStatus(models.TextChoices):
     #: Could not be applied yet (a refund before its payment); applied when the payment is.
     DEFERRED = "deferred", _("Waiting for its payment")
     IGNORED = "ignored", _("Ignored")
+    #: Money moved at the provider but Zbor could not book it (wrong currency, no amount):
+    #: finance must look; `zbor reconcile` lists these.
+    ATTENTION = "attention", _("Needs attention")
     FAILED = "failed", _("Failed, will be retried")
 
 

@@ -56,7 +56,6 @@ class StripeProvider:
                     },
                 }
             ],
-            "client_reference_id": request.donation_reference,
             "payment_intent_data": payment_intent_data,
             "success_url": request.success_url,
             "cancel_url": request.cancel_url,
@@ -90,9 +89,18 @@ class StripeProvider:
         if kind == "charge.refunded":
             return PaymentEvent("stripe", event.id, EventType.REFUNDED, payment_reference=getattr(obj, "payment_intent", None) or "",
                                 amount=int(obj.amount_refunded), currency=obj.currency.upper(), extra={"charge": obj.id})
-        if kind == "charge.dispute.created":
-            return PaymentEvent("stripe", event.id, EventType.DISPUTED, payment_reference=getattr(obj, "payment_intent", None) or "",
-                                amount=int(obj.amount), currency=obj.currency.upper(), extra={"charge": getattr(obj, "charge", "")})
+        if kind in ("charge.dispute.created", "charge.dispute.funds_reinstated"):
+            if str(getattr(obj, "status", "")).startswith("warning_"):
+                return None  # an inquiry: Stripe takes no money (yet); a real dispute follows if any
+            return PaymentEvent(
+                "stripe",
+                event.id,
+                EventType.DISPUTED if kind == "charge.dispute.created" else EventType.DISPUTE_REINSTATED,
+                payment_reference=getattr(obj, "payment_intent", None) or "",
+                amount=int(obj.amount),
+                currency=obj.currency.upper(),
+                extra={"charge": getattr(obj, "charge", ""), "dispute": obj.id},
+            )
         return None
 
     def _succeeded(self, event_id: str, session) -> PaymentEvent:

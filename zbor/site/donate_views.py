@@ -75,8 +75,10 @@ def donate(request, slug: str):
             form.add_error(None, str(exc))
         else:
             if donation.status == DonationStatus.PENDING and donation.checkout_url:
-                return redirect(donation.checkout_url)
-            return redirect("site:donation_status", public_id=donation.public_id)
+                response = redirect(donation.checkout_url)
+            else:
+                response = redirect("site:donation_status", public_id=donation.public_id)
+            return _remember(request, response, donation)
     if request.method == "POST" and not accepting:
         form.is_valid()
         form.add_error(None, _("This campaign is not taking donations."))
@@ -88,11 +90,32 @@ def donate(request, slug: str):
     )
 
 
+MINE_COOKIE = "zbor_donations"
+MINE_MAX_AGE = 24 * 60 * 60
+
+
+def _mine(request) -> list[str]:
+    return request.get_signed_cookie(MINE_COOKIE, default="", max_age=MINE_MAX_AGE).split(",")
+
+
+def _remember(request, response, donation: Donation):
+    """Mark this browser as the one that made the donation, for a day (a signed cookie; nothing
+    is stored on the server). The provider sees the status page's address; without this
+    cookie that page never says which campaign the donation was for."""
+    ids = [str(donation.public_id)] + [i for i in _mine(request) if i and i != str(donation.public_id)]
+    response.set_signed_cookie(
+        MINE_COOKIE, ",".join(ids[:5]), max_age=MINE_MAX_AGE, httponly=True, samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    return response
+
+
 @never_cache
 def donation_status(request, public_id):
-    """After paying: thanks, bank instructions, or what went wrong. Nothing personal is shown."""
+    """After paying: thanks, bank instructions, or what went wrong. Nothing personal is shown,
+    and the campaign only to the browser that made the donation."""
     donation = get_object_or_404(Donation.objects.select_related("campaign"), public_id=public_id)
-    campaign = public_campaign(donation.campaign.slug)
+    campaign = public_campaign(donation.campaign.slug) if str(donation.public_id) in _mine(request) else None
     context = {
         "donation": donation,
         "amount": format_money(Money(donation.amount, donation.currency), get_language()),
