@@ -48,7 +48,7 @@ def test_a_pledge_is_pending_until_the_statement_arrives_then_counts(client, fin
     assert collected(client) == "€683"
     sloppy = reference.lower().replace("-", " ").replace("0", "o")
     response = upload(finance, csv_statement(f"2026-11-28,50.00,EUR,Donation {sloppy},T1", "2026-11-28,-2.00,EUR,bank fee,T2"))
-    assert "1 matched" in response.content.decode() or "matched" in response.content.decode()
+    assert "1 matched to donations" in response.content.decode()
     assert Donation.objects.get(provider="bank").status == DonationStatus.SUCCEEDED
     assert collected(client) == "€733"
     assert reconcile().ok
@@ -114,3 +114,24 @@ def test_a_camt053_statement_imports_too(client, finance, demo):
 def test_the_bank_pledge_page_says_nothing_personal_and_nothing_about_the_campaign_in_the_reference(client, demo):
     reference = pledge(client)
     assert re.fullmatch(r"ZB[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{5}", reference)
+
+
+def test_a_reversed_transfer_is_never_booked_as_a_donation(client, finance, demo):
+    from zbor.payments.tests.test_bank import camt, entry
+
+    reference = pledge(client)
+    reversed_ = entry(amount="50.00", text=reference, ref="REV-1").replace("<CdtDbtInd>", "<RvslInd>true</RvslInd><CdtDbtInd>")
+    upload(finance, camt(reversed_), name="statement.xml")
+    assert BankStatementLine.objects.get().status == LineStatus.REVERSAL
+    assert Donation.objects.get(provider="bank").status == DonationStatus.PENDING
+
+
+def test_money_arriving_after_the_campaign_closed_is_kept_beyond_its_goal(client, finance, demo):
+    from zbor.campaigns import services as campaign_services
+
+    reference = pledge(client)
+    campaign_services.close_campaign(demo, by=None)
+    upload(finance, csv_statement(f"2026-11-28,50.00,EUR,{reference},T1"))
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", client.get(f"/en/campaigns/{DEMO}/").content.decode()))
+    assert "€50 beyond the goal" in page and "Collected: €733 of €2,000" in page
+    assert reconcile().ok

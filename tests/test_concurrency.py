@@ -50,5 +50,9 @@ def test_fifty_concurrent_donations_add_up_exactly():
     money = campaign_money(campaign.pk, list(campaign.needs.values_list("pk", flat=True)))
     assert money.collected == expected
     assert sum(money.raised_by_need.values()) + money.beyond_goal == expected
+    # Allocated one after another: no need was filled past its amount, and the needs filled in
+    # order — a lost update under concurrency would break either.
+    needs = list(campaign.needs.order_by("position"))
+    assert [money.raised_by_need[n.pk] for n in needs] == [min(expected, 100000), max(0, min(expected - 100000, 50000))]
     report = reconcile()
     assert report.ok, report.lines()

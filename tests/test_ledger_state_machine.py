@@ -39,16 +39,20 @@ class LedgerMachine(RuleBasedStateMachine):
         self.campaign = factories.campaign(needs=(1000, 2500, 500))
         self.needs = list(self.campaign.needs.order_by("position"))
         self.sent: list[PaymentEvent] = []
+        #: What the provider says: per donation checkout, the charge's cumulative refunds. The
+        #: model the ledger is checked against, kept apart from Zbor's own bookkeeping.
+        self.provider_refunds: dict[str, int] = {}
+        self.provider_paid: dict[str, int] = {}
 
     def teardown(self):
         transaction.set_rollback(True)
         self._atomic.__exit__(None, None, None)
 
     def _pending(self):
-        return list(Donation.objects.filter(campaign=self.campaign, status=DonationStatus.PENDING))
+        return list(Donation.objects.filter(campaign=self.campaign, status=DonationStatus.PENDING).order_by("pk"))
 
     def _succeeded(self):
-        return list(Donation.objects.filter(campaign=self.campaign, status=DonationStatus.SUCCEEDED))
+        return list(Donation.objects.filter(campaign=self.campaign, status=DonationStatus.SUCCEEDED).order_by("pk"))
 
     def _send(self, e):
         self.sent.append(e)
@@ -69,6 +73,7 @@ class LedgerMachine(RuleBasedStateMachine):
         pending = self._pending()
         if pending:
             d = data.draw(st.sampled_from(pending))
+            self.provider_paid[d.checkout_reference] = d.amount
             self._send(event(d, EventType.SUCCEEDED, amount=d.amount))
 
     @rule(data=st.data())
@@ -80,11 +85,25 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(data=st.data(), share=st.integers(min_value=1, max_value=100))
     def refund(self, data, share):
         """The provider reports the charge's cumulative refunds, possibly a partial one."""
-        candidates = self._succeeded() + self._pending()
+        candidates = [d for d in self._succeeded() + self._pending() if d.checkout_reference in self.provider_paid]
         if candidates:
             d = data.draw(st.sampled_from(candidates))
-            cumulative = min(d.amount, max(d.refunded, d.amount * share // 100) or 1)
+            before = self.provider_refunds.get(d.checkout_reference, 0)
+            cumulative = min(d.amount, max(before, d.amount * share // 100, 1))
+            self.provider_refunds[d.checkout_reference] = cumulative
             self._send(event(d, EventType.REFUNDED, amount=cumulative))
+
+    @rule(data=st.data(), share=st.integers(min_value=1, max_value=100))
+    def refund_arrives_before_the_payment(self, data, share):
+        """The provider's refund event overtakes its payment event."""
+        pending = self._pending()
+        if pending:
+            d = data.draw(st.sampled_from(pending))
+            cumulative = max(1, d.amount * share // 100)
+            self.provider_paid[d.checkout_reference] = d.amount
+            self.provider_refunds[d.checkout_reference] = cumulative
+            self._send(event(d, EventType.REFUNDED, amount=cumulative))
+            self._send(event(d, EventType.SUCCEEDED, amount=d.amount))
 
     @rule(data=st.data())
     def redeliver(self, data):
@@ -97,10 +116,15 @@ class LedgerMachine(RuleBasedStateMachine):
         assert report.ok, report.lines()
 
     @invariant()
-    def collected_is_succeeded_minus_taken_back(self):
-        succeeded = Donation.objects.filter(campaign=self.campaign, status=DonationStatus.SUCCEEDED)
-        expected = sum(d.amount - d.refunded for d in succeeded)
+    def collected_is_what_the_provider_paid_minus_what_it_refunded(self):
+        # Computed from the provider's side only: a refund Zbor failed to book shows here.
+        expected = sum(paid - self.provider_refunds.get(ref, 0) for ref, paid in self.provider_paid.items())
         assert campaign_money(self.campaign.pk, []).collected == expected
+
+    @invariant()
+    def no_need_is_filled_past_its_amount_by_unearmarked_money(self):
+        money = campaign_money(self.campaign.pk, [n.pk for n in self.needs])
+        assert all(v >= 0 for v in money.raised_by_need.values())
 
 
 @pytest.mark.django_db

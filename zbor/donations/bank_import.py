@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -44,7 +45,7 @@ def _pending_bank_donation(line: StatementLine) -> Donation | None:
 
 def import_statement(data: bytes, *, by) -> ImportReport:
     """Parse and import a camt.053 or CSV statement. Raises StatementError on a malformed file."""
-    lines = parse_statement(data)
+    lines = parse_statement(data, expected_iban=settings.ZBOR_BANK_IBAN)
     with transaction.atomic():
         known = set(BankStatementLine.objects.filter(key__in=[line.key for line in lines]).values_list("key", flat=True))
         new = [line for line in lines if line.key not in known]
@@ -56,8 +57,13 @@ def import_statement(data: bytes, *, by) -> ImportReport:
             row = BankStatementLine(
                 statement=statement, key=line.key, booked_on=line.booked_on, amount=line.amount, currency=line.currency
             )
-            donation = _pending_bank_donation(line) if line.is_credit else None
-            if not line.is_credit:
+            matchable = line.is_credit and not line.reversal and not line.is_batch
+            donation = _pending_bank_donation(line) if matchable else None
+            if line.reversal:
+                # A returned or reversed transfer: never booked automatically.
+                row.status, row.text = LineStatus.REVERSAL, line.text
+                unmatched += 1
+            elif not line.is_credit:
                 row.status = LineStatus.OUTGOING
                 outgoing += 1
             elif donation is not None:

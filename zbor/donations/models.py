@@ -122,6 +122,7 @@ class LineStatus(models.TextChoices):
     UNMATCHED = "unmatched", _("Waiting to be assigned")
     ASSIGNED = "assigned", _("Assigned by staff")
     OUTGOING = "outgoing", _("Money out (not a donation)")
+    REVERSAL = "reversal", _("Reversal: check by hand")
 
 
 class BankStatementLine(models.Model):

@@ -100,6 +100,10 @@ class StatementLine:
     currency: str
     is_credit: bool
     text: str
+    #: The bank reverses an earlier booking (a returned transfer): a person must look.
+    reversal: bool = False
+    #: A batch whose transactions carry no amounts: no reference may match it.
+    is_batch: bool = False
 
 
 def _minor(amount_text: str, currency: str, where: str) -> int:
@@ -126,8 +130,45 @@ def _digest(*parts: str) -> str:
     return "sha256:" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:40]
 
 
-def parse_camt053(data: bytes) -> list[StatementLine]:
-    """Entries of a camt.053 statement (any version of the camt.053.001 schema)."""
+def _texts(el, ns) -> list[str]:
+    found = [t.text or "" for t in el.findall(".//c:RmtInf/c:Ustrd", ns)]
+    found += [t.text or "" for t in el.findall(".//c:RmtInf/c:Strd/c:CdtrRefInf/c:Ref", ns)]
+    found += [t.text or "" for t in el.findall(".//c:Refs/c:EndToEndId", ns)]
+    return [t.strip() for t in found if t.strip() and t.strip() != "NOTPROVIDED"]
+
+
+def _iban(text: str) -> str:
+    return re.sub(r"\s", "", text or "").upper()
+
+
+class _Keys:
+    """Line keys: the bank's own reference where there is one (a repeat is an error), else a
+    digest of what the line says — never its position, so the same transfer in a daily and a
+    monthly statement is one line."""
+
+    def __init__(self):
+        self.seen: dict[str, int] = {}
+
+    def bank(self, ref: str, where: str) -> str:
+        key = f"camt:{ref}"
+        if key in self.seen:
+            raise StatementError(_("%(where)s: the bank reference %(ref)s appears twice.") % {"where": where, "ref": ref})
+        self.seen[key] = 1
+        return key
+
+    def digest(self, *parts: str) -> str:
+        base = _digest(*parts)
+        self.seen[base] = self.seen.get(base, 0) + 1
+        return base if self.seen[base] == 1 else f"{base}#{self.seen[base]}"
+
+
+def parse_camt053(data: bytes, *, expected_iban: str = "") -> list[StatementLine]:
+    """Booked entries of a camt.053 statement (any version of the camt.053.001 schema).
+
+    A batch entry with several transactions becomes one line per transaction, each with its own
+    amount; a batch whose transactions carry no amounts cannot be matched and is marked so.
+    Entries not yet booked are left out; reversals are marked for a person to check.
+    """
     if len(data) > MAX_STATEMENT_BYTES:
         raise StatementError(_("The file is larger than 10 MB."))
     try:
@@ -143,40 +184,72 @@ def parse_camt053(data: bytes) -> list[StatementLine]:
     statements = root.findall("c:BkToCstmrStmt/c:Stmt", ns)
     if not statements:
         raise StatementError(_("Element BkToCstmrStmt/Stmt is missing."))
-    lines = []
+    lines: list[StatementLine] = []
+    keys = _Keys()
     for s_index, statement in enumerate(statements, start=1):
-        statement_id = (statement.findtext("c:Id", default="", namespaces=ns) or "").strip()
-        if not statement_id:
+        if not (statement.findtext("c:Id", default="", namespaces=ns) or "").strip():
             raise StatementError(_("Stmt[%(n)s]/Id is missing.") % {"n": s_index})
+        account = _iban(statement.findtext("c:Acct/c:Id/c:IBAN", default="", namespaces=ns))
+        if expected_iban and account and account != _iban(expected_iban):
+            raise StatementError(
+                _("Stmt[%(n)s] is for the account %(iban)s, not the foundation's.") % {"n": s_index, "iban": account}
+            )
         for e_index, entry in enumerate(statement.findall("c:Ntry", ns), start=1):
-            where = f"Stmt[{s_index}]/Ntry[{e_index}]"
-            amount_el = entry.find("c:Amt", ns)
-            if amount_el is None or not amount_el.get("Ccy"):
-                raise StatementError(_("%(where)s/Amt with its Ccy is missing.") % {"where": where})
-            currency = amount_el.get("Ccy").strip().upper()
-            amount = _minor(amount_el.text or "", currency, f"{where}/Amt")
-            indicator = (entry.findtext("c:CdtDbtInd", default="", namespaces=ns) or "").strip()
-            if indicator not in ("CRDT", "DBIT"):
-                raise StatementError(_("%(where)s/CdtDbtInd must be CRDT or DBIT.") % {"where": where})
-            booked = entry.findtext("c:BookgDt/c:Dt", namespaces=ns) or entry.findtext("c:BookgDt/c:DtTm", namespaces=ns)
-            if not booked:
-                raise StatementError(_("%(where)s/BookgDt is missing.") % {"where": where})
-            booked_on = _date(booked, f"{where}/BookgDt")
-            texts = [t.strip() for t in entry.findall(".//c:RmtInf/c:Ustrd", ns) for t in [t.text or ""] if t.strip()]
-            texts += [
-                (el.text or "").strip()
-                for el in entry.findall(".//c:RmtInf/c:Strd/c:CdtrRefInf/c:Ref", ns)
-                if (el.text or "").strip()
-            ]
-            texts += [
-                (el.text or "").strip()
-                for el in entry.findall(".//c:Refs/c:EndToEndId", ns)
-                if (el.text or "").strip() and (el.text or "").strip() != "NOTPROVIDED"
-            ]
-            bank_ref = (entry.findtext("c:AcctSvcrRef", default="", namespaces=ns) or "").strip()
-            text = " ".join(texts)[:500]
-            key = f"camt:{bank_ref}" if bank_ref else _digest(statement_id, str(e_index), str(amount), currency, booked_on.isoformat(), text)
-            lines.append(StatementLine(key, booked_on, amount, currency, indicator == "CRDT", text))
+            lines += _entry_lines(entry, ns, f"Stmt[{s_index}]/Ntry[{e_index}]", keys)
+    return lines
+
+
+def _entry_lines(entry, ns, where: str, keys: _Keys) -> list[StatementLine]:
+    amount_el = entry.find("c:Amt", ns)
+    if amount_el is None or not amount_el.get("Ccy"):
+        raise StatementError(_("%(where)s/Amt with its Ccy is missing.") % {"where": where})
+    currency = amount_el.get("Ccy").strip().upper()
+    amount = _minor(amount_el.text or "", currency, f"{where}/Amt")
+    indicator = (entry.findtext("c:CdtDbtInd", default="", namespaces=ns) or "").strip()
+    if indicator not in ("CRDT", "DBIT"):
+        raise StatementError(_("%(where)s/CdtDbtInd must be CRDT or DBIT.") % {"where": where})
+    booked = entry.findtext("c:BookgDt/c:Dt", namespaces=ns) or entry.findtext("c:BookgDt/c:DtTm", namespaces=ns)
+    if not booked:
+        raise StatementError(_("%(where)s/BookgDt is missing.") % {"where": where})
+    booked_on = _date(booked, f"{where}/BookgDt")
+    status = (entry.findtext("c:Sts/c:Cd", namespaces=ns) or entry.findtext("c:Sts", namespaces=ns) or "BOOK").strip()
+    if status != "BOOK":
+        return []  # pending or for information only: it comes again once booked
+    reversal = (entry.findtext("c:RvslInd", default="", namespaces=ns) or "").strip().lower() == "true"
+    bank_ref = (entry.findtext("c:AcctSvcrRef", default="", namespaces=ns) or "").strip()
+    credit = indicator == "CRDT"
+    transactions = entry.findall("c:NtryDtls/c:TxDtls", ns)
+    if len(transactions) <= 1:
+        text = " ".join(_texts(entry, ns))[:500]
+        key = keys.bank(bank_ref, where) if bank_ref else keys.digest(booked_on.isoformat(), str(amount), currency, indicator, text)
+        return [StatementLine(key, booked_on, amount, currency, credit, text, reversal=reversal)]
+    lines = []
+    amounts = []
+    for tx in transactions:
+        tx_amount = tx.find("c:AmtDtls/c:TxAmt/c:Amt", ns)
+        if tx_amount is None:
+            tx_amount = tx.find("c:Amt", ns)
+        amounts.append(tx_amount)
+    if any(a is None for a in amounts):
+        # A batch without per-transaction amounts: one line that no reference may match.
+        text = " ".join(_texts(entry, ns))[:500]
+        key = keys.bank(bank_ref, where) if bank_ref else keys.digest(booked_on.isoformat(), str(amount), currency, indicator, text)
+        return [StatementLine(key, booked_on, amount, currency, credit, text, reversal=reversal, is_batch=True)]
+    total = 0
+    for t_index, (tx, tx_amount) in enumerate(zip(transactions, amounts, strict=True), start=1):
+        tx_where = f"{where}/NtryDtls/TxDtls[{t_index}]"
+        tx_currency = (tx_amount.get("Ccy") or currency).strip().upper()
+        value = _minor(tx_amount.text or "", tx_currency, f"{tx_where}/Amt")
+        total += value
+        text = " ".join(_texts(tx, ns))[:500]
+        tx_ref = (tx.findtext("c:Refs/c:AcctSvcrRef", namespaces=ns) or tx.findtext("c:Refs/c:TxId", namespaces=ns) or "").strip()
+        if tx_ref:
+            key = keys.bank(f"{bank_ref}/{tx_ref}" if bank_ref else tx_ref, tx_where)
+        else:
+            key = keys.digest(booked_on.isoformat(), str(value), tx_currency, indicator, text, bank_ref)
+        lines.append(StatementLine(key, booked_on, value, tx_currency, credit, text, reversal=reversal))
+    if total != amount and all(line.currency == currency for line in lines):
+        raise StatementError(_("%(where)s: its transactions do not add up to the entry's amount.") % {"where": where})
     return lines
 
 
@@ -233,11 +306,11 @@ def _parse_csv_rows(reader: csv.DictReader) -> list[StatementLine]:
     return lines
 
 
-def parse_statement(data: bytes) -> list[StatementLine]:
+def parse_statement(data: bytes, *, expected_iban: str = "") -> list[StatementLine]:
     """camt.053 if the file is XML, CSV otherwise."""
     head = data.lstrip()[:5]
     if head.startswith(b"<") or data.startswith(b"\xef\xbb\xbf<"):
-        return parse_camt053(data)
+        return parse_camt053(data, expected_iban=expected_iban)
     return parse_csv(data)
 
 

@@ -128,3 +128,50 @@ def test_no_input_makes_the_parsers_fail_other_than_with_a_statement_error(data)
         parse_statement(data)
     except StatementError:
         pass
+
+
+def batch(txs: str, amount="75.00", ref="BATCH1") -> str:
+    return f"""<Ntry><Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>
+      <BookgDt><Dt>2026-11-28</Dt></BookgDt><AcctSvcrRef>{ref}</AcctSvcrRef><NtryDtls>{txs}</NtryDtls></Ntry>"""
+
+
+def tx(amount, text, ref):
+    return f"""<TxDtls><Refs><AcctSvcrRef>{ref}</AcctSvcrRef></Refs><AmtDtls><TxAmt><Amt Ccy="EUR">{amount}</Amt></TxAmt></AmtDtls>
+      <RmtInf><Ustrd>{text}</Ustrd></RmtInf></TxDtls>"""
+
+
+def test_a_batch_entry_becomes_one_line_per_transaction_with_its_own_amount():
+    lines = parse_camt053(camt(batch(tx("50.00", "ZB1", "T1") + tx("25.00", "ZB2", "T2"))))
+    assert [(l.amount, l.text) for l in lines] == [(5000, "ZB1"), (2500, "ZB2")]
+
+
+def test_a_batch_that_does_not_add_up_is_refused():
+    with pytest.raises(StatementError, match="do not add up"):
+        parse_camt053(camt(batch(tx("50.00", "a", "T1") + tx("5.00", "b", "T2"))))
+
+
+def test_a_batch_without_amounts_cannot_be_matched():
+    txs = "<TxDtls><RmtInf><Ustrd>ZB1</Ustrd></RmtInf></TxDtls><TxDtls><RmtInf><Ustrd>ZB2</Ustrd></RmtInf></TxDtls>"
+    [line] = parse_camt053(camt(batch(txs)))
+    assert line.is_batch and line.amount == 7500
+
+
+def test_the_same_transfer_without_a_bank_reference_has_the_same_key_in_any_statement():
+    daily = parse_camt053(camt(entry(ref="")))
+    monthly = parse_camt053(camt(entry(amount="3.00", ref="OTHER") + entry(ref="")))
+    assert daily[0].key == monthly[1].key
+
+
+def test_a_repeated_bank_reference_and_another_account_are_refused():
+    with pytest.raises(StatementError, match="appears twice"):
+        parse_camt053(camt(entry() + entry()))
+    other = camt(entry()).replace(b"<Stmt><Id>", b"<Stmt><Acct><Id><IBAN>DE89 3704 0044 0532 0130 00</IBAN></Id></Acct><Id>")
+    with pytest.raises(StatementError, match="not the foundation"):
+        parse_camt053(other, expected_iban="PL61 1090 1014 0000 0712 1981 2874")
+
+
+def test_pending_entries_are_left_out_and_reversals_marked():
+    pending = entry().replace("<CdtDbtInd>", "<Sts><Cd>PDNG</Cd></Sts><CdtDbtInd>")
+    reversed_ = entry(ref="R9").replace("<CdtDbtInd>", "<RvslInd>true</RvslInd><CdtDbtInd>")
+    lines = parse_camt053(camt(pending + reversed_))
+    assert [(l.key, l.reversal) for l in lines] == [("camt:R9", True)]
