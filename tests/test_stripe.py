@@ -306,3 +306,31 @@ def test_reconcile_matches_a_stripe_balance_export(client, demo, fake_stripe, tm
     assert exited.value.code == 1
     out = capsys.readouterr().out
     assert "DIFFERENCE: Stripe charge ch_test_1" in out
+
+
+def test_reconcile_finds_a_refund_zbor_booked_that_stripe_never_made(client, demo, fake_stripe, tmp_path):
+    from zbor.donations.reconcile import reconcile as run
+
+    start_card_donation(client)
+    session = Donation.objects.get(provider="stripe").checkout_reference
+    send(client, "checkout.session.completed", session_completed(session))
+    send(client, "charge.refunded", charge_refunded(500))
+    export = (
+        "id,Type,Source,Amount,Fee,Net,Currency,Created (UTC)\n"
+        "txn_1,charge,ch_test_1,25.00,0.98,24.02,eur,2000-01-01 10:00\n"
+        "txn_9,charge,ch_other,9.00,0.30,8.70,eur,2000-01-01 11:00\n"
+    ).encode()
+    problems = " ".join(run(stripe_export=export).problems)
+    assert "ch_other" in problems  # a charge Zbor does not know
+    export = (
+        "id,Type,Source,Amount,Fee,Net,Currency,Created (UTC)\n"
+        f"txn_1,charge,ch_test_1,25.00,0.98,24.02,eur,{timezone_now()}\n"
+    ).encode()
+    problems = " ".join(run(stripe_export=export).problems)
+    assert "refunds: the Stripe export has 0" in problems
+
+
+def timezone_now():
+    from django.utils import timezone
+
+    return timezone.now().strftime("%Y-%m-%d %H:%M:%S")

@@ -93,6 +93,8 @@ def _check_donations(report: ReconcileReport) -> None:
 
 
 STRIPE_COLUMNS = {"id", "type", "source", "amount", "fee", "currency"}
+CREATED_COLUMNS = ("created (utc)", "created", "created_utc")
+CHARGE_COLUMNS = ("charge_id", "charge id", "charge")
 
 
 def _minor(text: str, currency: str) -> int:
@@ -101,13 +103,20 @@ def _minor(text: str, currency: str) -> int:
 
 
 def _check_stripe(report: ReconcileReport, export: bytes) -> None:
+    """Charges match donations one by one (amount, fee, currency); refunds match per charge
+    where the export names the charge, else in total; donations are only expected in the
+    export when they succeeded within the period it covers."""
+    from datetime import datetime, timezone
+
     reader = csv.DictReader(io.StringIO(export.decode("utf-8-sig")))
     header = {h.strip().lower() for h in reader.fieldnames or []}
     if not STRIPE_COLUMNS <= header:
         report.problems.append(f"Stripe export lacks the columns {sorted(STRIPE_COLUMNS - header)}")
         return
     charges: dict[str, tuple[int, int, str]] = {}
-    refunds: dict[str, int] = {}
+    refunds_by_charge: dict[str, int] = {}
+    unattributed_refunds = 0
+    period: list[datetime] = []
     for number, raw in enumerate(reader, start=2):
         row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
         report.stripe_rows += 1
@@ -120,18 +129,31 @@ def _check_stripe(report: ReconcileReport, export: bytes) -> None:
         except InvalidOperation:
             report.problems.append(f"Stripe export line {number}: amount {row['amount']!r} is not a number")
             continue
+        created = next((row[c] for c in CREATED_COLUMNS if row.get(c)), "")
+        if created:
+            try:
+                period.append(datetime.fromisoformat(created.replace("Z", "")).replace(tzinfo=timezone.utc))
+            except ValueError:
+                report.problems.append(f"Stripe export line {number}: date {created!r} is not readable")
+        charge = row["source"] if row["source"].startswith(("ch_", "py_")) else next((row[c] for c in CHARGE_COLUMNS if row.get(c)), "")
         if row["type"] in ("charge", "payment"):
             charges[row["source"]] = (amount, fee, currency)
         elif row["type"] in ("refund", "payment_refund"):
-            # The export names the charge a refund belongs to in its source column when exported
-            # by charge; refunds carry negative amounts.
-            refunds[row["source"]] = refunds.get(row["source"], 0) + abs(amount)
-    by_charge = {
-        d.charge_reference: d
-        for d in Donation.objects.filter(provider="stripe").filter(~Q(charge_reference="")).only(
-            "public_id", "charge_reference", "amount", "fee", "refunded", "currency", "status"
-        )
-    }
+            if charge:
+                refunds_by_charge[charge] = refunds_by_charge.get(charge, 0) + abs(amount)
+            else:
+                unattributed_refunds += abs(amount)
+    donations = Donation.objects.filter(provider="stripe").filter(~Q(charge_reference="")).only(
+        "public_id", "charge_reference", "amount", "fee", "refunded", "currency", "status", "succeeded_at"
+    )
+    if period:
+        # Exports cover whole days: the period runs from the first day's start to the last day's end.
+        start = min(period).replace(hour=0, minute=0, second=0, microsecond=0)
+        end = max(period).replace(hour=23, minute=59, second=59, microsecond=999999)
+        in_period = [d for d in donations if d.succeeded_at and start <= d.succeeded_at <= end]
+    else:
+        in_period = list(donations)
+    by_charge = {d.charge_reference: d for d in donations}
     for charge, (amount, fee, currency) in charges.items():
         donation = by_charge.get(charge)
         if donation is None:
@@ -142,13 +164,18 @@ def _check_stripe(report: ReconcileReport, export: bytes) -> None:
                 f"Stripe charge {charge}: Stripe {amount} {currency} fee {fee}, "
                 f"Zbor {donation.amount} {donation.currency} fee {donation.fee}"
             )
-    for charge, refunded in refunds.items():
-        donation = by_charge.get(charge)
-        if donation is not None and donation.refunded != refunded:
-            report.problems.append(f"Stripe charge {charge}: Stripe refunded {refunded}, Zbor {donation.refunded}")
-    for charge, donation in by_charge.items():
-        if donation.status == DonationStatus.SUCCEEDED and charge not in charges:
-            report.problems.append(f"donation:{donation.public_id}: charge {charge} is missing from the Stripe export")
+    for donation in in_period:
+        if donation.status == DonationStatus.SUCCEEDED and donation.charge_reference not in charges:
+            report.problems.append(f"donation:{donation.public_id}: charge {donation.charge_reference} is missing from the Stripe export")
+        stripe_refunded = refunds_by_charge.get(donation.charge_reference)
+        if stripe_refunded is not None and stripe_refunded != donation.refunded:
+            report.problems.append(f"Stripe charge {donation.charge_reference}: Stripe refunded {stripe_refunded}, Zbor {donation.refunded}")
+    attributed = set(refunds_by_charge)
+    zbor_unattributed = sum(d.refunded for d in in_period if d.charge_reference not in attributed)
+    if unattributed_refunds != zbor_unattributed:
+        report.problems.append(
+            f"refunds: the Stripe export has {unattributed_refunds} not named by charge, Zbor {zbor_unattributed} in the period"
+        )
 
 
 def _check_events(report: ReconcileReport) -> None:
