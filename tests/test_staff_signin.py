@@ -1,0 +1,94 @@
+"""Staff sign-in: two-factor when required, failed attempts limited, and what each role sees."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests import factories
+from zbor.accounts.models import AuditEvent, LoginFailure
+
+pytestmark = pytest.mark.django_db
+LOGIN = "/backoffice/login/"
+
+
+def sign_in(client, username, password="correct horse battery", token=None):
+    data = {"username": username, "password": password, "next": "/backoffice/"}
+    if token is not None:
+        data["otp_token"] = token
+    return client.post(LOGIN, data)
+
+
+def test_with_two_factor_a_password_alone_does_not_open_the_back_office(client, settings):
+    settings.ZBOR_REQUIRE_2FA = True
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0  # django-otp's own back-off after a wrong code, off for the test
+    user = factories.role_user("editor", "ed2fa")
+    response = sign_in(client, "ed2fa")
+    assert response.status_code == 200  # the form again, asking for the code
+    assert client.get("/backoffice/").status_code == 302
+    call_command("totp-enroll", "ed2fa", stdout=io.StringIO())
+    device = TOTPDevice.objects.get(user=user)
+    assert sign_in(client, "ed2fa", token="000000").status_code == 200
+    assert sign_in(client, "ed2fa", token=f"{totp(device.bin_key):06d}").status_code == 302
+    assert client.get("/backoffice/").status_code == 200
+    assert AuditEvent.objects.filter(action="account.totp_enroll").exists()
+
+
+def test_production_settings_require_two_factor():
+    import subprocess
+    import sys
+
+    code = "import django; django.setup(); from django.conf import settings; print(settings.ZBOR_REQUIRE_2FA)"
+    env = {"DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": "s" * 64, "ZBOR_REQUIRE_2FA": "false",
+           "ZBOR_ENCRYPTION_KEYS": "ZmFrZS10ZXN0LWtleS0wMDAwMDAwMDAwMDAwMDAwMDA=", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "True", result.stderr
+
+
+def test_failed_sign_ins_are_limited_without_storing_the_address(client, settings):
+    settings.ZBOR_LOGIN_FAILURES_ALLOWED = 3
+    factories.role_user("editor", "target")
+    for _ in range(3):
+        sign_in(client, "target", password="wrong guess 123")
+    response = sign_in(client, "target")  # the right password, too late
+    assert "Too many failed sign-ins" in response.content.decode()
+    assert client.get("/backoffice/").status_code == 302
+    stored = " ".join(f"{f.username_hash} {f.client_hash}" for f in LoginFailure.objects.all())
+    assert "127.0.0.1" not in stored and "target" not in stored
+
+
+def test_sessions_expire(settings):
+    assert settings.SESSION_COOKIE_AGE <= 8 * 60 * 60 and settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed", "forbidden"),
+    [
+        ("editor", ["/backoffice/campaigns/campaign/", "/backoffice/campaigns/beneficiary/"],
+         ["/backoffice/disbursements/payout/", "/backoffice/donations/bankstatement/", "/backoffice/accounts/auditevent/", "/backoffice/auth/user/"]),
+        ("finance", ["/backoffice/donations/donation/", "/backoffice/disbursements/payout/", "/backoffice/ledger/account/"],
+         ["/backoffice/campaigns/beneficiary/", "/backoffice/accounts/auditevent/", "/backoffice/auth/user/", "/backoffice/campaigns/campaign/add/"]),
+        ("admin", ["/backoffice/auth/user/", "/backoffice/accounts/auditevent/"],
+         ["/backoffice/donations/donation/", "/backoffice/disbursements/payout/", "/backoffice/campaigns/beneficiary/"]),
+    ],
+)
+def test_each_role_sees_only_what_it_needs(client, role, allowed, forbidden):
+    client.force_login(factories.role_user(role))
+    for path in allowed:
+        assert client.get(path).status_code == 200, path
+    for path in forbidden:
+        assert client.get(path).status_code == 403, path
+
+
+def test_admins_export_the_audit_log(client):
+    from zbor.accounts.services import audit
+
+    audit(None, "test.event", label="tester")
+    client.force_login(factories.role_user("admin"))
+    response = client.get("/backoffice/accounts/auditevent/export/")
+    body = b"".join(response.streaming_content).decode()
+    assert response.status_code == 200 and "test.event" in body and body.startswith("when,who,action")
+    client.force_login(factories.role_user("finance"))
+    assert client.get("/backoffice/accounts/auditevent/export/").status_code == 403

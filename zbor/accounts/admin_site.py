@@ -1,0 +1,27 @@
+"""The staff admin site: rate-limited sign-in, and two-factor when ZBOR_REQUIRE_2FA is on
+(always in production). Staff without a verified device are treated as not signed in."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+
+
+class ZborAdminSite(admin.AdminSite):
+    site_url = None  # no "view site" link that would leave the back office in the same tab
+
+    def has_permission(self, request):
+        if not super().has_permission(request):
+            return False
+        return not settings.ZBOR_REQUIRE_2FA or request.user.is_verified()
+
+    def login(self, request, extra_context=None):
+        from .login import LimitedLoginForm, LimitedOTPLoginForm
+
+        if settings.ZBOR_REQUIRE_2FA:
+            self.login_form = LimitedOTPLoginForm
+            self.login_template = "otp/admin111/login.html"
+        else:
+            self.login_form = LimitedLoginForm
+            self.login_template = None
+        return super().login(request, extra_context)

@@ -1,0 +1,34 @@
+"""`zbor totp-enroll USERNAME`: give a staff member an authenticator app (TOTP) device.
+
+Prints the otpauth address and a QR code to scan. The person signs in with the six-digit code
+from then on. Run again to replace a lost phone (the old device is removed).
+"""
+
+import qrcode
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from zbor.accounts.services import audit
+
+
+class Command(BaseCommand):
+    help = "Create (or replace) a staff member's authenticator-app device and print its QR code."
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+
+    def handle(self, *args, username: str, **options):
+        user = get_user_model().objects.filter(username=username, is_staff=True, is_active=True).first()
+        if user is None:
+            raise CommandError(f"No active staff member is called {username!r}.")
+        with transaction.atomic():
+            TOTPDevice.objects.filter(user=user).delete()
+            device = TOTPDevice.objects.create(user=user, name="authenticator app", confirmed=True)
+            audit(None, "account.totp_enroll", user, fields=["otp_device"], label="zbor totp-enroll")
+        qr = qrcode.QRCode(border=1)
+        qr.add_data(device.config_url)
+        qr.print_ascii(out=self.stdout, invert=True)
+        self.stdout.write(device.config_url)
+        self.stdout.write("Scan it with an authenticator app; sign-in now asks for its six-digit code.")
