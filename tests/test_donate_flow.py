@@ -199,3 +199,41 @@ def test_pages_cost_the_same_queries_with_10_or_400_donations(client):
     large = [_queries(client, path) for path in paths]
     assert small == large
     assert reconcile().ok
+
+
+def test_erase_donor_removes_personal_data_and_keeps_the_money(client, demo):
+    give(client, outcome="complete", public_name="Kasia", message="Trzymaj się", email="kasia@example.org", amount="12")
+    donation = Donation.objects.get(amount=1200)
+    Donation.objects.filter(pk=donation.pk).update(email="kasia@example.org")  # as if the receipt were still pending
+    out = io.StringIO()
+    call_command("erase-donor", "KASIA@example.org", stdout=out)
+    donation.refresh_from_db()
+    assert (donation.email, donation.public_name, donation.message) == ("", "", "")
+    assert donation.status == DonationStatus.SUCCEEDED and donation.amount == 1200
+    assert reconcile().ok
+
+
+def test_old_unpaid_bank_pledges_expire_and_forget_their_email(client, demo, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from zbor.donations.services import purge_expired_emails
+
+    client.post(f"/en/campaigns/{DEMO}/donate/", form_data(method="bank", email="late@example.org"))
+    Donation.objects.filter(provider="bank").update(created_at=timezone.now() - timedelta(days=settings.ZBOR_EMAIL_RETENTION_DAYS + 1))
+    purge_expired_emails()
+    donation = Donation.objects.get(provider="bank")
+    assert donation.status == DonationStatus.EXPIRED and donation.email == ""
+
+
+def test_finance_exports_donations_without_personal_data(client, demo):
+    give(client, public_name="Ola", email="ola@example.org", amount="13")
+    client.force_login(factories.role_user("finance"))
+    response = client.get("/backoffice/donations/donation/export/?kind=donations&start=2000-01-01&end=2100-01-01")
+    body = b"".join(response.streaming_content).decode()
+    assert body.startswith("donation,created") and "13.00" in body
+    assert "Ola" not in body and "ola@example.org" not in body
+    ledger = b"".join(client.get("/backoffice/donations/donation/export/?kind=ledger").streaming_content).decode()
+    assert "provider:demo:EUR" in ledger
+    assert client.get("/backoffice/donations/donation/export/?kind=donations&start=2030-01-01&end=2020-01-01").status_code == 200

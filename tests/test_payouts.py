@@ -76,7 +76,9 @@ def test_request_approve_pay_and_the_page_shows_it(client, demo, people):
     assert "Collected: €500 of €500" in page
     report = reconcile()
     assert report.ok, report.lines()
-    actions = list(AuditEvent.objects.filter(object_type="disbursements.payout").values_list("action", flat=True).order_by("pk"))
+    actions = list(
+        AuditEvent.objects.filter(object_type="disbursements.payout", object_id=str(payout.pk)).values_list("action", flat=True).order_by("pk")
+    )
     assert actions == ["payout.request", "payout.approved", "payout.paid"]
 
 
@@ -160,13 +162,13 @@ def test_finance_works_payouts_through_the_admin(demo, people, client):
         "need": need.pk, "amount": "250", "channel": "in_kind", "recipient": "Shop", "purpose": "Winter coat",
     })
     assert response.status_code == 302, response.content.decode()[:2000]
-    payout = Payout.objects.get()
+    payout = Payout.objects.get(purpose="Winter coat")
     assert payout.amount == 25000
     client.force_login(people["finance2"])
     client.post(f"/backoffice/disbursements/payout/{payout.pk}/act/approve/")
     client.force_login(people["finance"])
     client.post(f"/backoffice/disbursements/payout/{payout.pk}/act/pay/", {"proof": receipt()})
-    assert Payout.objects.get().status == PayoutStatus.PAID
+    assert Payout.objects.get(pk=payout.pk).status == PayoutStatus.PAID
 
 
 @pytest.mark.postgres
@@ -195,4 +197,16 @@ def test_two_payouts_racing_for_the_same_money_cannot_both_pass(demo):
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["ok", "refused"]
-    assert Payout.objects.count() == 1
+    assert Payout.objects.filter(need=need).count() == 1
+
+
+def test_the_demo_shows_money_spent_and_the_transparency_page_adds_up(client, demo):
+    page = text_of(client.get("/en/campaigns/lawyer-for-an-appeal/").content.decode())
+    spent = page.split("How the money was spent")[1]
+    assert "Paid out so far: €1,500" in spent and spent.count("Receipt checked by the foundation") == 2
+    figures = text_of(client.get("/en/transparency/").content.decode())
+    assert "Collected €2,628" in figures and "Paid out €1,500" in figures and "Held for the campaigns €1,128" in figures
+    assert "Legal aid €1,500 €1,500 €0" in figures
+    for language in ("ru", "be", "pl"):
+        assert client.get(f"/{language}/transparency/").status_code == 200
+    assert reconcile().ok

@@ -10,6 +10,8 @@ from django.urls import path, reverse
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from zbor.accounts.admin import stream_csv
+from zbor.accounts.services import audit
 from zbor.admin_base import ReadOnlyAdmin
 from zbor.campaigns.models import PUBLIC_STATUSES, Campaign
 from zbor.money import Money, format_money
@@ -18,6 +20,7 @@ from zbor.payments.bank import StatementError
 
 from . import services
 from .bank_import import assign_line, import_statement
+from .exports import EXPORTS
 from .exceptions import DonationError
 from .models import BankStatement, BankStatementLine, Donation, LineStatus
 
@@ -55,6 +58,23 @@ class DonationAdmin(ReadOnlyAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Donation._meta.fields if f.name not in self.exclude]
 
+    def get_urls(self):
+        return [path("export/", self.admin_site.admin_view(self.export_view), name="donations_export")] + super().get_urls()
+
+    def export_view(self, request):
+        """CSV for the accountant: ?kind=donations|ledger|payouts&from=YYYY-MM-DD&to=YYYY-MM-DD."""
+        form = ExportForm(request.GET or None)
+        if request.GET and form.is_valid():
+            permission, rows = EXPORTS[form.cleaned_data["kind"]]
+            if not request.user.has_perm(permission):
+                raise PermissionDenied
+            start, end = form.cleaned_data.get("start"), form.cleaned_data.get("end")
+            audit(request.user, f"export.{form.cleaned_data['kind']}", fields=["from", "to"])
+            header, body = rows(start, end)
+            return stream_csv(f"zbor-{form.cleaned_data['kind']}.csv", header, body)
+        context = {**self.admin_site.each_context(request), "form": form, "title": _("Exports for the accountant"), "opts": self.model._meta}
+        return render(request, "admin/exports/form.html", context)
+
     def changelist_view(self, request, extra_context=None):
         providers = [registry.label(name) for name in registry.enabled()]
         return super().changelist_view(request, {**(extra_context or {}), "live_providers": providers})
@@ -73,6 +93,18 @@ class DonationAdmin(ReadOnlyAdmin):
     @admin.action(description=_("Reject the words of support"))
     def reject_messages(self, request, queryset):
         self._moderate(request, queryset, False)
+
+
+class ExportForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What"), choices=[("donations", _("Donations")), ("ledger", _("Ledger transfers")), ("payouts", _("Payouts"))])
+    start = forms.DateField(label=_("From"), required=False, help_text="YYYY-MM-DD")
+    end = forms.DateField(label=_("To"), required=False, help_text="YYYY-MM-DD")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("start") and cleaned.get("end") and cleaned["start"] > cleaned["end"]:
+            raise forms.ValidationError(_("The first day comes after the last."))
+        return cleaned
 
 
 class StatementUploadForm(forms.Form):

@@ -320,9 +320,14 @@ def send_receipt(donation_id: int) -> None:
 
 
 def purge_expired_emails() -> int:
-    """Forget emails of donations that never completed within the retention period."""
+    """Forget emails of donations that never completed within the retention period, and let
+    bank pledges nobody paid expire (their reference no longer matches a statement line)."""
     cutoff = timezone.now() - timezone.timedelta(days=settings.ZBOR_EMAIL_RETENTION_DAYS)
-    return Donation.objects.filter(created_at__lt=cutoff).exclude(email="").update(email="")
+    old = Donation.objects.filter(created_at__lt=cutoff)
+    expired = old.filter(status=DonationStatus.PENDING, provider="bank").update(
+        status=DonationStatus.EXPIRED, email="", public_name="", message="", message_status=MessageStatus.NONE
+    )
+    return old.exclude(email="").update(email="") + expired
 
 
 def moderate_message(donation: Donation, *, approve: bool, by) -> None:

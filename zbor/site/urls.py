@@ -7,6 +7,7 @@ app_name = "site"
 urlpatterns = [
     path("", views.home, name="home"),
     path("campaigns/", views.campaign_list, name="campaign_list"),
+    path("transparency/", views.transparency, name="transparency"),
     path("campaigns/preview/<int:pk>/", views.campaign_preview, name="campaign_preview"),
     path("campaigns/<slug:slug>/", views.campaign_detail, name="campaign_detail"),
     path("campaigns/<slug:slug>/donate/", donate_views.donate, name="campaign_donate"),

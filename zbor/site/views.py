@@ -78,6 +78,42 @@ def campaign_preview(request, pk: int):
 
 
 @require_safe
+def transparency(request):
+    """Foundation-wide: collected, paid out and held, by month and by category, from the ledger."""
+    from babel.dates import format_date
+
+    from zbor.campaigns.models import Category
+    from zbor.money import Money, format_money
+
+    from .selectors import transparency_figures
+
+    language = get_language()
+    money = lambda amount, currency: format_money(Money(amount, currency), language)  # noqa: E731
+    sections = []
+    for currency, entry in sorted(transparency_figures().items()):
+        months = sorted(entry["months"].items(), reverse=True)
+        collected = sum(c for c, _p in entry["months"].values())
+        paid = sum(p for _c, p in entry["months"].values())
+        sections.append(
+            {
+                "currency": currency,
+                "collected": money(collected, currency),
+                "paid": money(paid, currency),
+                "held": money(collected - paid, currency),
+                "months": [
+                    (format_date(month, format="LLLL y", locale=language), money(c, currency), money(p, currency))
+                    for month, (c, p) in months
+                ],
+                "categories": [
+                    (str(Category(cat).label), money(c, currency), money(p, currency), money(c - p, currency))
+                    for cat, (c, p) in sorted(entry["categories"].items())
+                ],
+            }
+        )
+    return render(request, "site/transparency.html", {"sections": sections})
+
+
+@require_safe
 def robots_txt(request):
     # The staff path is deliberately not listed: robots.txt is public. Staff pages say noindex.
     lines = ["User-agent: *", "Disallow: /*/campaigns/preview/", "Allow: /"]

@@ -12,8 +12,24 @@ from django.utils import timezone
 
 from zbor.campaigns import services as campaign_services
 from zbor.campaigns.models import Beneficiary, Campaign, Need, Note, Update
+from zbor.disbursements import services as payout_services
+from zbor.disbursements.models import Payout
 from zbor.donations.services import record_demo_donation
 from zbor.site import demo
+
+def _demo_receipt():
+    """A small picture standing in for a scanned receipt."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (320, 200), "white")
+    ImageDraw.Draw(image).text((20, 20), "DEMO RECEIPT", fill="black")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return SimpleUploadedFile("receipt.png", out.getvalue(), content_type="image/png")
+
 
 class Command(BaseCommand):
     help = "Load the demo campaigns and a demo staff login (demo settings only)."
@@ -89,4 +105,12 @@ class Command(BaseCommand):
             record_demo_donation(campaign, amount=amount, need=None if need_index is None else needs[need_index])
         if campaign.published_at:
             Campaign.objects.filter(pk=campaign.pk).update(published_at=now - timedelta(days=spec["days_ago"]))
+        for need_index, amount, channel, days_ago in spec.get("payouts", []):
+            payout = payout_services.request_payout(
+                needs[need_index], amount=amount, channel=channel, recipient="Demo law office, demo account",
+                purpose="Demo payout", by=user,
+            )
+            payout_services.approve_payout(payout, by=reviewer)
+            payout_services.mark_paid(payout, by=user, proof=_demo_receipt())
+            Payout.objects.filter(pk=payout.pk).update(paid_at=now - timedelta(days=days_ago))
         return True
