@@ -84,3 +84,20 @@ def delete(name: str) -> None:
         # Overwrite before unlinking: cheap, and better than leaving the ciphertext whole.
         path.write_bytes(b"\0" * path.stat().st_size)
         path.unlink()
+
+
+def serve(read, *args, by, **kwargs):
+    """A staff view's response for a private file: ``read(*args, by=...)`` must check the
+    permission and write the audit row; without the permission the file does not exist (404)."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404, HttpResponse
+
+    try:
+        data, content_type = read(*args, by=by, **kwargs)
+    except PermissionDenied:
+        raise Http404 from None
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -8,7 +8,6 @@ from django.db import transaction
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.urls import reverse
@@ -20,6 +19,7 @@ from django.utils.translation import ngettext_lazy
 from parler.admin import TranslatableAdmin, TranslatableStackedInline, TranslatableTabularInline
 from parler.forms import TranslatableModelForm
 
+from zbor import private_files
 from zbor.money import Money, format_money
 
 from . import services
@@ -250,14 +250,7 @@ class BeneficiaryAdmin(TranslatableAdmin):
 
     def document_view(self, request, pk: int, doc: int):
         document = get_object_or_404(BeneficiaryDocument, pk=doc, beneficiary_id=pk)
-        try:
-            data, content_type = private.read_document(document, by=request.user)  # audited
-        except PermissionDenied:
-            raise Http404 from None
-        response = HttpResponse(data, content_type=content_type)
-        response["Content-Disposition"] = "inline"
-        response["Cache-Control"] = "no-store"
-        return response
+        return private_files.serve(private.read_document, document, by=request.user)  # audited
 
     @admin.display(description=_("display name"))
     def display_name_column(self, obj):

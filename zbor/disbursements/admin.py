@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from zbor import private_files
 from zbor.money import Money, format_money
 
 from . import services
@@ -96,7 +97,7 @@ class PayoutAdmin(admin.ModelAdmin):
             else:
                 messages.success(request, _("Payout requested. A second finance person must approve it."))
                 return redirect("admin:disbursements_payout_change", payout.pk)
-        return self._page(request, "admin/disbursements/payout/form.html", form=form, title=_("Request a payout"))
+        return self._page(request, "admin/zbor_form.html", form=form, title=_("Request a payout"))
 
     def act_view(self, request, pk: int, action: str):
         payout = get_object_or_404(Payout, pk=pk)
@@ -122,14 +123,8 @@ class PayoutAdmin(admin.ModelAdmin):
                 messages.success(request, _("Done."))
             return redirect("admin:disbursements_payout_change", payout.pk)
         titles = {"approve": _("Approve payout"), "reject": _("Reject payout"), "cancel": _("Cancel payout"), "pay": _("Mark payout as paid")}
-        return self._page(request, "admin/disbursements/payout/form.html", form=form, title=titles[action], payout=payout, multipart=action == "pay")
+        intro = f"{payout} · {payout.campaign} · {payout.get_channel_display()}"
+        return self._page(request, "admin/zbor_form.html", form=form, title=titles[action], intro=intro, multipart=action == "pay")
 
     def proof_view(self, request, pk: int):
-        payout = get_object_or_404(Payout, pk=pk)
-        try:
-            data, content_type = services.read_proof(payout, by=request.user)  # audited
-        except PermissionDenied:
-            raise Http404 from None
-        response = HttpResponse(data, content_type=content_type)
-        response["Cache-Control"] = "no-store"
-        return response
+        return private_files.serve(services.read_proof, get_object_or_404(Payout, pk=pk), by=request.user)  # audited

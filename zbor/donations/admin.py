@@ -16,7 +16,7 @@ from zbor.admin_base import ReadOnlyAdmin
 from zbor.campaigns.models import PUBLIC_STATUSES, Campaign
 from zbor.money import Money, format_money
 from zbor.payments import registry
-from zbor.payments.bank import StatementError
+from zbor.payments.bank import MAX_STATEMENT_BYTES, StatementError
 
 from . import services
 from .bank_import import assign_line, import_statement
@@ -72,8 +72,11 @@ class DonationAdmin(ReadOnlyAdmin):
             audit(request.user, f"export.{form.cleaned_data['kind']}", fields=["from", "to"])
             header, body = rows(start, end)
             return stream_csv(f"zbor-{form.cleaned_data['kind']}.csv", header, body)
-        context = {**self.admin_site.each_context(request), "form": form, "title": _("Exports for the accountant"), "opts": self.model._meta}
-        return render(request, "admin/exports/form.html", context)
+        context = {
+            **self.admin_site.each_context(request), "form": form, "title": _("Exports for the accountant"), "opts": self.model._meta,
+            "method": "get", "note": _("No donor's email, name or message is exported."), "submit": _("Download CSV"),
+        }
+        return render(request, "admin/zbor_form.html", context)
 
     def changelist_view(self, request, extra_context=None):
         providers = [registry.label(name) for name in registry.enabled()]
@@ -123,7 +126,9 @@ class BankStatementAdmin(ReadOnlyAdmin):
         if not request.user.has_perm("donations.add_bankstatement"):
             raise PermissionDenied
         form = StatementUploadForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
+        if request.method == "POST" and form.is_valid() and form.cleaned_data["file"].size > MAX_STATEMENT_BYTES:
+            form.add_error("file", _("Nothing was imported: the file is larger than 10 MB."))
+        elif request.method == "POST" and form.is_valid():
             try:
                 report = import_statement(form.cleaned_data["file"].read(), by=request.user)
             except StatementError as exc:
@@ -138,8 +143,12 @@ class BankStatementAdmin(ReadOnlyAdmin):
                         % {"new": report.new, "matched": report.matched, "unmatched": report.unmatched, "outgoing": report.outgoing},
                     )
                 return redirect(reverse("admin:donations_bankstatementline_changelist") + "?status__exact=unmatched")
-        context = {**self.admin_site.each_context(request), "form": form, "title": _("Import a bank statement"), "opts": self.model._meta}
-        return render(request, "admin/donations/bankstatement/import.html", context)
+        context = {
+            **self.admin_site.each_context(request), "form": form, "title": _("Import a bank statement"), "opts": self.model._meta,
+            "multipart": True, "submit": _("Import"),
+            "note": _("Importing the same statement again adds nothing. A malformed file is refused whole."),
+        }
+        return render(request, "admin/zbor_form.html", context)
 
 
 class AssignLineForm(forms.ModelForm):
