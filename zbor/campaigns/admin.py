@@ -13,6 +13,7 @@ from django.urls import path
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
@@ -171,13 +172,13 @@ class CampaignAdmin(TranslatableAdmin):
 class BeneficiaryAdminForm(TranslatableModelForm):
     """The public face plus, for roles allowed to, the encrypted private details (audited)."""
 
-    real_name = forms.CharField(label=_("real name"), required=False, max_length=200)
-    contacts = forms.CharField(label=_("contacts"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    verification_notes = forms.CharField(label=_("verification notes"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    real_name = forms.CharField(label=capfirst(_("real name")), required=False, max_length=200)
+    contacts = forms.CharField(label=capfirst(_("contacts")), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    verification_notes = forms.CharField(label=capfirst(_("verification notes")), required=False, widget=forms.Textarea(attrs={"rows": 5}))
     new_document = forms.FileField(
-        label=_("add a document"), required=False, help_text=_("PDF or picture. Metadata is removed; the file is encrypted.")
+        label=capfirst(_("add a document")), required=False, help_text=_("PDF or picture. Metadata is removed; the file is encrypted.")
     )
-    new_document_label = forms.CharField(label=_("document label"), required=False, max_length=200)
+    new_document_label = forms.CharField(label=capfirst(_("document label")), required=False, max_length=200)
 
     class Meta:
         model = Beneficiary
