@@ -124,15 +124,56 @@ def test_cancelling_returns_to_the_form(client, demo):
     assert "cancelled" in client.get(done["Location"]).content.decode()
 
 
-def test_a_receipt_is_sent_then_the_email_is_forgotten(client, demo, django_capture_on_commit_callbacks):
+def test_a_receipt_pdf_is_sent_through_the_task_queue_then_the_email_is_forgotten(
+    client, demo, django_capture_on_commit_callbacks, settings
+):
+    from datetime import timedelta
+
+    from pypdf import PdfReader
+
+    from zbor.donations.receipts import forget_receipt_emails
+
+    try:
+        import weasyprint  # noqa: F401
+    except OSError as exc:
+        pytest.skip(f"WeasyPrint needs Pango (apt-get install libpango-1.0-0 libpangoft2-1.0-0): {exc}")
+
     with django_capture_on_commit_callbacks(execute=True):
-        give(client, email="donor@example.org", amount="31")
+        client.post(f"/pl/campaigns/{DEMO}/donate/", form_data(email="donor@example.org", amount="31"))
+        donation = Donation.objects.get(amount=3100)
+        client.post(f"/pl/donations/test-checkout/{donation.checkout_reference}/", {"outcome": "complete"})
     assert len(mail.outbox) == 1
     receipt = mail.outbox[0]
     assert receipt.to == ["donor@example.org"]
-    assert "€31" in receipt.body
-    assert "Pavel" not in receipt.body and "prison" not in (receipt.subject + receipt.body).lower()
-    assert Donation.objects.get(amount=3100).email == ""
+    text = receipt.subject + receipt.body
+    assert "31\u00a0€" in text and "Pavel" not in text and "prison" not in text.lower() and "więzi" not in text.lower()
+    [(name, pdf, content_type)] = receipt.attachments
+    assert content_type == "application/pdf" and pdf.startswith(b"%PDF")
+    pdf_text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "31" in pdf_text and "Pavel" not in pdf_text and DEMO not in pdf_text
+    donation.refresh_from_db()
+    assert donation.receipt_sent_at and donation.email == "donor@example.org"  # kept a few days for a resend
+    Donation.objects.filter(pk=donation.pk).update(receipt_sent_at=donation.receipt_sent_at - timedelta(days=settings.ZBOR_RECEIPT_EMAIL_DAYS))
+    forget_receipt_emails()
+    assert Donation.objects.get(pk=donation.pk).email == ""
+
+
+def test_a_receipt_that_fails_to_send_is_retried(client, demo, django_capture_on_commit_callbacks, monkeypatch):
+    from django.core.mail import EmailMessage
+
+    real_send, attempts = EmailMessage.send, []
+
+    def flaky(self, *args, **kwargs):
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise ConnectionRefusedError("mail server down")
+        return real_send(self, *args, **kwargs)
+
+    monkeypatch.setattr(EmailMessage, "send", flaky)
+    with django_capture_on_commit_callbacks(execute=True):
+        give(client, email="donor@example.org", amount="32")
+    assert len(attempts) == 3 and len(mail.outbox) == 1
+    assert Donation.objects.get(amount=3200).receipt_sent_at is not None
 
 
 def test_words_of_support_appear_only_after_approval(client, demo):

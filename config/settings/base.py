@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "zbor.donations",
     "zbor.disbursements",
     "zbor.site",
+    "django_tasks",
+    "huey.contrib.djhuey",
     "django_otp",
     "django_otp.plugins.otp_totp",
     # Last: its post_migrate hook syncs the role groups once every app's permissions exist.
@@ -215,6 +217,24 @@ ZBOR_PRIVATE_ROOT = Path(env_str("ZBOR_PRIVATE_ROOT", str(DATA_DIR / "private"))
 # Staff sign-in: two-factor (TOTP) required, and failed attempts allowed per 15 minutes.
 ZBOR_REQUIRE_2FA = env_bool("ZBOR_REQUIRE_2FA", True)
 ZBOR_LOGIN_FAILURES_ALLOWED = int(env_str("ZBOR_LOGIN_FAILURES_ALLOWED", "5"))
+
+# Background tasks: django-tasks' API, run by huey (zbor/tasks.py). Embedded: a SQLite queue
+# next to the database; with REDIS_URL: Redis. The worker is `zbor run_huey` (make run starts it).
+TASKS = {"default": {"BACKEND": "zbor.tasks.HueyBackend"}}
+HUEY = {
+    "name": "zbor",
+    "immediate": env_bool("ZBOR_TASKS_IMMEDIATE", False),
+    "utc": True,
+    **(
+        {"huey_class": "huey.RedisHuey", "connection": {"url": REDIS_URL}}
+        if REDIS_URL
+        else {"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "tasks.sqlite3")}
+    ),
+}
+ZBOR_TASK_RETRY_DELAY = int(env_str("ZBOR_TASK_RETRY_DELAY", "60"))
+# Days a receipt email is kept after the receipt was sent (so a donor can ask for it again);
+# a daily task deletes it then.
+ZBOR_RECEIPT_EMAIL_DAYS = int(env_str("ZBOR_RECEIPT_EMAIL_DAYS", "3"))
 
 # Cover images: larger uploads are refused, larger pictures are scaled down on upload.
 ZBOR_MAX_IMAGE_BYTES = 8 * 1024 * 1024

@@ -28,3 +28,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ZBOR_ENCRYPTION_KEYS = ["ZmFrZS10ZXN0LWtleS0wMDAwMDAwMDAwMDAwMDAwMDA="]
 ZBOR_PRIVATE_ROOT = Path(tempfile.mkdtemp(prefix="zbor-test-private-"))
 ZBOR_REQUIRE_2FA = False
+# Tasks run at once, in the test's process, with their retries.
+HUEY = {**HUEY, "immediate": True}  # noqa: F405
+ZBOR_TASK_RETRY_DELAY = 0

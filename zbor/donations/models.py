@@ -57,6 +57,7 @@ class Donation(models.Model):
     idempotency_key = models.CharField(max_length=64, unique=True, editable=False)
     public_name = models.CharField(_("public name"), max_length=40, blank=True)
     email = models.EmailField(_("email for the receipt"), blank=True)
+    receipt_sent_at = models.DateTimeField(_("receipt sent"), null=True, blank=True)
     message = models.TextField(_("message of support"), blank=True, max_length=500)
     message_status = models.CharField(
         _("message"), max_length=16, choices=MessageStatus.choices, default=MessageStatus.NONE, blank=True

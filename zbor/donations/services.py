@@ -13,7 +13,6 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -189,7 +188,9 @@ def confirm_donation(
         if campaign.status == Status.PUBLISHED and goal and campaign_money(campaign.pk, []).collected >= goal:
             campaign_services.mark_funded(campaign, by=None)
         if locked.email:
-            transaction.on_commit(lambda: send_receipt(locked.pk))
+            from .tasks import send_receipt
+
+            transaction.on_commit(lambda: send_receipt.enqueue(locked.pk))
     donation.refresh_from_db()
     return True
 
@@ -294,36 +295,11 @@ def reinstate_dispute(donation: Donation, *, amount: int, key: str) -> bool:
     return True
 
 
-def send_receipt(donation_id: int) -> None:
-    """Email the receipt, then forget the address. Neutral wording: no campaign, no person."""
-    donation = Donation.objects.filter(pk=donation_id, status=DonationStatus.SUCCEEDED).exclude(email="").first()
-    if donation is None:
-        return
-    with translation.override(donation.language):
-        amount = format_money(Money(donation.amount, donation.currency), donation.language)
-        subject = _("Your donation to %(foundation)s") % {"foundation": settings.ZBOR_FOUNDATION_NAME}
-        body = _(
-            "Thank you. We received your donation of %(amount)s on %(date)s.\n\n"
-            "Reference: %(reference)s\n\n%(foundation)s\n"
-        ) % {
-            "amount": amount,
-            "date": donation.succeeded_at.date().isoformat(),
-            "reference": str(donation.public_id)[:8].upper(),
-            "foundation": settings.ZBOR_FOUNDATION_NAME,
-        }
-    try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [donation.email])
-    except OSError:
-        log.warning("receipt for donation %s could not be sent", donation.public_id)
-        return
-    Donation.objects.filter(pk=donation.pk).update(email="")
-
-
 def purge_expired_emails() -> int:
     """Forget emails of donations that never completed within the retention period, and let
     bank pledges nobody paid expire (their reference no longer matches a statement line)."""
     cutoff = timezone.now() - timezone.timedelta(days=settings.ZBOR_EMAIL_RETENTION_DAYS)
-    old = Donation.objects.filter(created_at__lt=cutoff)
+    old = Donation.objects.filter(created_at__lt=cutoff, receipt_sent_at__isnull=True)
     expired = old.filter(status=DonationStatus.PENDING, provider="bank").update(
         status=DonationStatus.EXPIRED, email="", public_name="", message="", message_status=MessageStatus.NONE
     )

@@ -1,0 +1,80 @@
+"""Donation receipts: a small PDF (WeasyPrint) in the donor's language, and the email carrying it.
+
+Deliberately neutral: the foundation, an amount, a date and a receipt number. No campaign, no
+beneficiary, no donor name — a receipt found in a seized mailbox says as little as possible.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from zbor.money import Money, format_money
+
+from .models import Donation, DonationStatus
+
+log = logging.getLogger(__name__)
+
+
+def receipt_number(donation: Donation) -> str:
+    return str(donation.public_id)[:8].upper()
+
+
+def receipt_pdf(donation: Donation) -> bytes:
+    """The receipt as PDF, in the donor's language."""
+    from babel.dates import format_date
+    from weasyprint import HTML  # needs Pango from the system (Debian: libpango-1.0-0)
+
+    language = donation.language
+    with translation.override(language):
+        html = render_to_string(
+            "donations/receipt.html",
+            {
+                "language": language,
+                "foundation": settings.ZBOR_FOUNDATION_NAME,
+                "amount": format_money(Money(donation.amount, donation.currency), language),
+                "date": format_date(donation.succeeded_at.date(), format="long", locale=language),
+                "number": receipt_number(donation),
+            },
+        )
+    return HTML(string=html).write_pdf()
+
+
+def send_receipt(donation_id: int) -> None:
+    """Email the receipt with its PDF. Raises on a mail failure so the task queue retries; safe
+    to run twice (a sent receipt is not sent again)."""
+    donation = Donation.objects.filter(pk=donation_id, status=DonationStatus.SUCCEEDED, receipt_sent_at__isnull=True).exclude(email="").first()
+    if donation is None:
+        return
+    language = donation.language
+    with translation.override(language):
+        amount = format_money(Money(donation.amount, donation.currency), language)
+        subject = _("Your donation to %(foundation)s") % {"foundation": settings.ZBOR_FOUNDATION_NAME}
+        body = _(
+            "Thank you. We received your donation of %(amount)s on %(date)s.\n\n"
+            "Reference: %(reference)s\n\n%(foundation)s\n"
+        ) % {
+            "amount": amount,
+            "date": donation.succeeded_at.date().isoformat(),
+            "reference": receipt_number(donation),
+            "foundation": settings.ZBOR_FOUNDATION_NAME,
+        }
+        message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [donation.email])
+        try:
+            message.attach(f"receipt-{receipt_number(donation)}.pdf", receipt_pdf(donation), "application/pdf")
+        except OSError:
+            # No Pango on this machine: the email still confirms the donation.
+            log.warning("receipt PDF could not be made (is Pango installed?)")
+    message.send()  # an SMTP error propagates: the task is retried
+    Donation.objects.filter(pk=donation.pk).update(receipt_sent_at=timezone.now())
+
+
+def forget_receipt_emails() -> int:
+    """Delete receipt emails ZBOR_RECEIPT_EMAIL_DAYS after the receipt was sent."""
+    cutoff = timezone.now() - timezone.timedelta(days=settings.ZBOR_RECEIPT_EMAIL_DAYS)
+    return Donation.objects.filter(receipt_sent_at__lte=cutoff).exclude(email="").update(email="")

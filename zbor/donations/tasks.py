@@ -1,0 +1,22 @@
+"""Thin tasks: they take an id and call the service; safe to run twice."""
+
+from django_tasks import task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+import zbor.tasks  # noqa: F401  (registers the huey task that runs django-tasks' tasks)
+
+from . import receipts, services
+
+
+@task()
+def send_receipt(donation_id: int) -> None:
+    receipts.send_receipt(donation_id)
+
+
+@db_periodic_task(crontab(hour="3", minute="17"), name="zbor.forget_donor_emails")
+def forget_donor_emails() -> None:
+    """Daily: receipt emails past their days, emails of donations that never completed, and
+    unpaid bank pledges."""
+    receipts.forget_receipt_emails()
+    services.purge_expired_emails()
