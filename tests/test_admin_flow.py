@@ -231,3 +231,41 @@ def test_a_note_in_use_cannot_be_deleted_or_renamed(staff_client):
     assert 'name="key"' not in page
     unused = factories.note("unused")
     assert staff_client.get(reverse("admin:campaigns_note_delete", args=[unused.pk])).status_code == 200
+
+
+def test_staff_edits_in_the_admin_are_audited_by_field_name(staff_client):
+    from zbor.accounts.models import AuditEvent
+
+    beneficiary = factories.beneficiary()
+    response = staff_client.post(reverse("admin:campaigns_campaign_add") + "?language=en", _campaign_form(beneficiary, story="Secret words."))
+    assert response.status_code == 302
+    campaign = Campaign.objects.get(slug="winter-boots")
+    event = AuditEvent.objects.get(action="campaigns.campaign.add", object_id=str(campaign.pk))
+    assert event.actor_label == "editor"
+    assert "Secret words" not in str(event.fields)
+
+
+def test_role_changes_are_audited(client):
+    from django.contrib.auth.models import Group
+
+    from zbor.accounts.models import AuditEvent
+
+    admin_user = factories.role_user("admin", "people-admin")
+    client.force_login(admin_user)
+    target = factories.staff_user("newcomer", superuser=False)
+    data = {"username": "newcomer", "is_active": "on", "is_staff": "on", "groups": [Group.objects.get(name="finance").pk],
+            "date_joined_0": "2026-11-29", "date_joined_1": "10:00:00", "last_login_0": "", "last_login_1": ""}
+    response = client.post(f"/backoffice/auth/user/{target.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    event = AuditEvent.objects.get(action="auth.user.change", object_id=str(target.pk))
+    assert event.actor_label == "people-admin" and event.fields
+
+
+def test_an_admin_cannot_make_anyone_a_superuser(client):
+    admin_user = factories.role_user("admin", "people-admin2")
+    client.force_login(admin_user)
+    data = {"username": "people-admin2", "is_active": "on", "is_staff": "on", "is_superuser": "on",
+            "date_joined_0": "2026-11-29", "date_joined_1": "10:00:00", "last_login_0": "", "last_login_1": ""}
+    client.post(f"/backoffice/auth/user/{admin_user.pk}/change/", data)
+    admin_user.refresh_from_db()
+    assert not admin_user.is_superuser

@@ -5,11 +5,16 @@ from __future__ import annotations
 import csv
 
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
+from django.utils.translation import gettext_lazy as _
 from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.urls import path
 
 from zbor.admin_base import ReadOnlyAdmin
+
+from .services import AuditedAdminMixin
 
 from .models import AuditEvent
 
@@ -54,3 +59,30 @@ class AuditEventAdmin(ReadOnlyAdmin):
             ["when", "who", "action", "object type", "object id", "fields"],
             ((at.isoformat(), who, action, otype, oid, " ".join(fields)) for at, who, action, otype, oid, fields in rows.iterator(2000)),
         )
+
+
+# People and roles: the same admin screens as Django's, with every change in the audit log.
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class AuditedUserAdmin(AuditedAdminMixin, UserAdmin):
+    list_display = ["username", "is_active", "is_staff", "roles", "last_login"]
+    list_filter = ["is_active", "is_staff", "groups"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Managing people is not a way to grant oneself everything: only a superuser makes one.
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += ["is_superuser", "user_permissions"]
+        return readonly
+
+    @admin.display(description=_("roles"))
+    def roles(self, obj):
+        return ", ".join(g.name for g in obj.groups.all())
+
+
+@admin.register(Group)
+class AuditedGroupAdmin(AuditedAdminMixin, GroupAdmin):
+    pass

@@ -24,3 +24,29 @@ def audit(actor, action: str, obj: models.Model | None = None, *, fields: Iterab
         object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
         fields=sorted(set(fields)),
     )
+
+
+def _field_names(message) -> list[str]:
+    names: list[str] = []
+    for part in message if isinstance(message, list) else []:
+        for detail in part.values():
+            names += [str(name) for name in detail.get("fields", [])]
+    return names
+
+
+class AuditedAdminMixin:
+    """Writes an audit row for every add, change and deletion made in the admin, naming the
+    changed fields (never their values), beside Django's own admin history."""
+
+    def log_addition(self, request, obj, message):
+        audit(request.user, f"{obj._meta.label_lower}.add", obj, fields=_field_names(message))
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        audit(request.user, f"{obj._meta.label_lower}.change", obj, fields=_field_names(message))
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            audit(request.user, f"{obj._meta.label_lower}.delete", obj)
+        return super().log_deletions(request, queryset)

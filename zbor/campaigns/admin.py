@@ -21,6 +21,7 @@ from parler.admin import TranslatableAdmin, TranslatableStackedInline, Translata
 from parler.forms import TranslatableModelForm
 
 from zbor import private_files
+from zbor.accounts.services import AuditedAdminMixin
 from zbor.money import Money, format_money
 
 from . import services
@@ -97,7 +98,7 @@ CAMPAIGN_ACTIONS = [
 
 
 @admin.register(Campaign)
-class CampaignAdmin(TranslatableAdmin):
+class CampaignAdmin(AuditedAdminMixin, TranslatableAdmin):
     form = CampaignAdminForm
     inlines = [NeedInline, UpdateInline]
     list_display = ["title_column", "slug", "display_name", "category", "status", "goal_column", "published_at"]
@@ -189,7 +190,7 @@ PRIVATE_FIELDS = ["real_name", "contacts", "verification_notes", "new_document",
 
 
 @admin.register(Beneficiary)
-class BeneficiaryAdmin(TranslatableAdmin):
+class BeneficiaryAdmin(AuditedAdminMixin, TranslatableAdmin):
     form = BeneficiaryAdminForm
     list_display = ["reference", "display_name_column", "name_is_pseudonym", "consent_recorded", "at_risk", "created_at"]
     list_filter = ["name_is_pseudonym", "consent_recorded", "at_risk"]
@@ -259,7 +260,7 @@ class BeneficiaryAdmin(TranslatableAdmin):
 
 
 @admin.register(Note)
-class NoteAdmin(TranslatableAdmin):
+class NoteAdmin(AuditedAdminMixin, TranslatableAdmin):
     list_display = ["key", "term_column", "usage"]
     search_fields = ["key", "translations__term", "translations__text"]
     fields = ["key", "term", "text"]
@@ -283,7 +284,7 @@ class NoteAdmin(TranslatableAdmin):
 
 
 @admin.register(Update)
-class UpdateAdmin(TranslatableAdmin):
+class UpdateAdmin(AuditedAdminMixin, TranslatableAdmin):
     form = UpdateAdminForm
     list_display = ["__str__", "campaign", "published_on"]
     list_filter = ["published_on"]

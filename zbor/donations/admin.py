@@ -11,7 +11,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from zbor.accounts.admin import stream_csv
-from zbor.accounts.services import audit
+from zbor.accounts.services import AuditedAdminMixin, audit
 from zbor.admin_base import ReadOnlyAdmin
 from zbor.campaigns.models import PUBLIC_STATUSES, Campaign
 from zbor.money import Money, format_money
@@ -165,7 +165,7 @@ class AssignLineForm(forms.ModelForm):
 
 
 @admin.register(BankStatementLine)
-class BankStatementLineAdmin(admin.ModelAdmin):
+class BankStatementLineAdmin(AuditedAdminMixin, admin.ModelAdmin):
     form = AssignLineForm
     list_display = ["booked_on", "amount_column", "text", "status", "donation"]
     list_filter = ["status", "booked_on"]
