@@ -183,7 +183,7 @@ def test_words_of_support_appear_only_after_approval(client, demo):
     donation = Donation.objects.get(message__startswith="Stay strong")
     assert donation.message_status == MessageStatus.PENDING
     assert "Stay strong" not in client.get(f"/en/campaigns/{DEMO}/").content.decode()
-    moderate_message(donation, approve=True, by=None)
+    moderate_message(donation, approve=True, by=factories.role_user("editor"))
     page = client.get(f"/en/campaigns/{DEMO}/").content.decode()
     assert "Stay strong, we are with you." in page and "Ola" in page
     assert "€25" not in text_of(page).split("Words of support")[1].split("Updates")[0]  # no amount beside a name
@@ -278,3 +278,17 @@ def test_finance_exports_donations_without_personal_data(client, demo):
     ledger = b"".join(client.get("/backoffice/donations/donation/export/?kind=ledger").streaming_content).decode()
     assert "provider:demo:EUR" in ledger
     assert client.get("/backoffice/donations/donation/export/?kind=donations&start=2030-01-01&end=2020-01-01").status_code == 200
+
+
+def test_the_daily_sweep_sends_receipts_the_queue_never_sent(client, demo):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from zbor.donations.tasks import forget_donor_emails
+
+    give(client, email="late@example.org", amount="33")  # on_commit never ran here: nothing was queued
+    assert mail.outbox == []
+    Donation.objects.filter(amount=3300).update(succeeded_at=timezone.now() - timedelta(hours=2))
+    forget_donor_emails.call_local()
+    assert len(mail.outbox) == 1 and Donation.objects.get(amount=3300).receipt_sent_at

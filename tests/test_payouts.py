@@ -210,3 +210,36 @@ def test_the_demo_shows_money_spent_and_the_transparency_page_adds_up(client, de
     for language in ("ru", "be", "pl"):
         assert client.get(f"/{language}/transparency/").status_code == 200
     assert reconcile().ok
+
+
+def test_an_emergency_purge_destroys_payout_recipients_and_proofs_too(demo, people, settings, django_capture_on_commit_callbacks):
+    from zbor.campaigns.private import purge_private
+
+    payout = services.request_payout(safety_net(demo), amount=1000, channel="cash", recipient="Pavel Realname, IBAN GE00",
+                                     purpose="Rent for Pavel", by=people["finance"])
+    services.approve_payout(payout, by=people["finance2"])
+    services.mark_paid(payout, by=people["finance"], proof=receipt())
+    proof = settings.ZBOR_PRIVATE_ROOT / Payout.objects.get(pk=payout.pk).proof_name
+    with django_capture_on_commit_callbacks(execute=True):
+        purge_private(demo.beneficiary, by=None, label="test")
+    payout.refresh_from_db()
+    assert services.read_recipient(payout, by=people["finance"]) == "" and payout.purpose == ""
+    assert not proof.exists() and payout.status == PayoutStatus.PAID
+    with pytest.raises(PermissionDenied):
+        services.read_proof(payout, by=people["finance"])
+    assert reconcile().ok
+
+
+def test_a_refund_after_a_payout_that_overdraws_a_need_is_reported(client, demo, people):
+    from zbor.donations.models import Donation
+    from zbor.donations.services import take_back
+    from zbor.ledger.models import TransferKind
+
+    need = safety_net(demo)
+    payout = services.request_payout(need, amount=50000, channel="cash", recipient="x", purpose="y", by=people["finance"])
+    services.approve_payout(payout, by=people["finance2"])
+    services.mark_paid(payout, by=people["finance"], proof=receipt())
+    first = Donation.objects.filter(campaign=demo).order_by("pk").first()
+    take_back(first, kind=TransferKind.REFUND, key="refund:test", cumulative=first.amount)
+    report = reconcile()
+    assert any("overdrawn" in p for p in report.problems)

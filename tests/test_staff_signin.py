@@ -92,3 +92,15 @@ def test_admins_export_the_audit_log(client):
     assert response.status_code == 200 and "test.event" in body and body.startswith("when,who,action")
     client.force_login(factories.role_user("finance"))
     assert client.get("/backoffice/accounts/auditevent/export/").status_code == 403
+
+
+def test_guessing_a_colleagues_username_from_elsewhere_does_not_lock_them_out(client, settings):
+    from django.test import Client
+
+    settings.ZBOR_LOGIN_FAILURES_ALLOWED = 3
+    factories.role_user("editor", "colleague")
+    attacker = Client(REMOTE_ADDR="203.0.113.9")
+    for _ in range(3):
+        sign_in(attacker, "colleague", password="wrong guess 123")
+    assert "Too many failed sign-ins" in sign_in(attacker, "colleague").content.decode()
+    assert sign_in(Client(REMOTE_ADDR="198.51.100.7"), "colleague").status_code == 302

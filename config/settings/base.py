@@ -151,9 +151,12 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-# Uploads above this go to a temporary file instead of memory; images are capped separately.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Every upload Zbor accepts (pictures, documents, proofs, statements: 15 MB at most) stays in
+# memory until it is encrypted: never a plain temporary file on disk.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
 
 # Security defaults that hold everywhere; production.py adds HTTPS-only ones.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -208,6 +211,12 @@ ZBOR_EMAIL_RETENTION_DAYS = int(env_str("ZBOR_EMAIL_RETENTION_DAYS", "30"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "no-reply@localhost")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env_str("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = 20
 
 # Private data (beneficiaries' identities, payout recipients, documents) is encrypted with these
 # Fernet keys: the first encrypts, all decrypt. Required in production.
@@ -217,12 +226,16 @@ ZBOR_PRIVATE_ROOT = Path(env_str("ZBOR_PRIVATE_ROOT", str(DATA_DIR / "private"))
 # Staff sign-in: two-factor (TOTP) required, and failed attempts allowed per 15 minutes.
 ZBOR_REQUIRE_2FA = env_bool("ZBOR_REQUIRE_2FA", True)
 ZBOR_LOGIN_FAILURES_ALLOWED = int(env_str("ZBOR_LOGIN_FAILURES_ALLOWED", "5"))
+# Behind a reverse proxy: the request header with the client's address, e.g. HTTP_X_FORWARDED_FOR.
+ZBOR_CLIENT_IP_HEADER = env_str("ZBOR_CLIENT_IP_HEADER")
 
 # Background tasks: django-tasks' API, run by huey (zbor/tasks.py). Embedded: a SQLite queue
 # next to the database; with REDIS_URL: Redis. The worker is `zbor run_huey` (make run starts it).
 TASKS = {"default": {"BACKEND": "zbor.tasks.HueyBackend"}}
 HUEY = {
     "name": "zbor",
+    # No result store: a failed task's error (which may name an email address) is not kept.
+    "results": False,
     "immediate": env_bool("ZBOR_TASKS_IMMEDIATE", False),
     "utc": True,
     **(

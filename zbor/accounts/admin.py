@@ -8,6 +8,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.urls import path
@@ -71,6 +73,11 @@ class AuditedUserAdmin(AuditedAdminMixin, UserAdmin):
     list_display = ["username", "is_active", "is_staff", "roles", "last_login"]
     list_filter = ["is_active", "is_staff", "groups"]
 
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
     def get_readonly_fields(self, request, obj=None):
         # Managing people is not a way to grant oneself everything: only a superuser makes one.
         readonly = list(super().get_readonly_fields(request, obj))
@@ -85,4 +92,37 @@ class AuditedUserAdmin(AuditedAdminMixin, UserAdmin):
 
 @admin.register(Group)
 class AuditedGroupAdmin(AuditedAdminMixin, GroupAdmin):
-    pass
+    """Roles are defined in code (zbor/accounts/roles.py): visible here, never edited."""
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+class SuperuserOnlyTOTPAdmin(AuditedAdminMixin, TOTPDeviceAdmin):
+    """Authenticator devices: only a superuser (or `zbor totp-enroll` on the server) manages them,
+    so nobody can attach their own phone to someone else's account."""
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+admin.site.unregister(TOTPDevice)
+admin.site.register(TOTPDevice, SuperuserOnlyTOTPAdmin)

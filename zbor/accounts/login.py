@@ -1,8 +1,10 @@
 """Staff sign-in: two-factor (TOTP) when required, and a limit on failed attempts.
 
-Failed attempts are counted per username and per client, both as salted hashes (the raw IP
-address is never stored): more than ZBOR_LOGIN_FAILURES_ALLOWED in 15 minutes and sign-in
-is refused for that username or client until the window passes.
+Failed attempts are counted as salted, daily-rotating hashes (the raw IP address is never
+stored). Sign-in is refused for 15 minutes after ZBOR_LOGIN_FAILURES_ALLOWED failures for one
+username *from one client* — so guessing a colleague's username from elsewhere cannot lock
+them out — and after four times as many failures from one client for any usernames. Behind a
+reverse proxy, ZBOR_CLIENT_IP_HEADER names the header carrying the real client address.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user
@@ -31,15 +32,19 @@ def _hash(kind: str, value: str) -> str:
 
 
 def _client(request) -> str:
-    return _hash("client", request.META.get("REMOTE_ADDR", "") if request is not None else "")
+    if request is None:
+        return _hash("client", "")
+    header = settings.ZBOR_CLIENT_IP_HEADER
+    address = request.META.get(header, "").split(",")[0].strip() if header else ""
+    return _hash("client", address or request.META.get("REMOTE_ADDR", ""))
 
 
 def throttled(username: str, request) -> bool:
-    since = timezone.now() - WINDOW
-    recent = LoginFailure.objects.filter(at__gte=since).filter(
-        Q(username_hash=_hash("user", username.lower())) | Q(client_hash=_client(request))
-    )
-    return recent.count() >= settings.ZBOR_LOGIN_FAILURES_ALLOWED
+    recent = LoginFailure.objects.filter(at__gte=timezone.now() - WINDOW, client_hash=_client(request))
+    limit = settings.ZBOR_LOGIN_FAILURES_ALLOWED
+    if recent.filter(username_hash=_hash("user", username.lower())).count() >= limit:
+        return True
+    return recent.count() >= limit * 4
 
 
 def record_failure(username: str, request) -> None:

@@ -50,7 +50,8 @@ ROLES: dict[str, list[str]] = {
         "campaigns.view_need",
     ],
     "admin": [
-        *(f"auth.{a}_{m}" for m in ("user", "group") for a in CRUD),
+        *(f"auth.{a}_user" for a in CRUD),
+        "auth.view_group",
         "accounts.view_auditevent",
         "accounts.export_auditevent",
         "campaigns.view_campaign",

@@ -28,7 +28,7 @@ from . import services
 from .exceptions import CampaignError
 from .forms import CampaignAdminForm, NeedForm, NeedFormSet, UpdateAdminForm
 from . import private
-from .models import Beneficiary, BeneficiaryDocument, Campaign, Need, Note, Update
+from .models import Beneficiary, BeneficiaryDocument, Campaign, Need, Note, Status, Update
 from .selectors import goal_subquery, note_is_used
 
 
@@ -105,6 +105,12 @@ class CampaignAdmin(AuditedAdminMixin, TranslatableAdmin):
     list_filter = ["status", "category", "currency"]
     search_fields = ["slug", "translations__title"]
     actions = CAMPAIGN_ACTIONS
+
+    def has_change_permission(self, request, obj=None):
+        # Frozen while in review: what the second person approves is what goes public.
+        if obj is not None and obj.status == Status.IN_REVIEW:
+            return False
+        return super().has_change_permission(request, obj)
 
     def has_approve_permission(self, request):
         return request.user.has_perm("campaigns.approve_campaign") or request.user.has_perm("campaigns.approve_risky_campaign")
@@ -211,17 +217,27 @@ class BeneficiaryAdmin(AuditedAdminMixin, TranslatableAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         readonly = ["documents_list"]
+        if obj is not None and obj.at_risk and not request.user.has_perm("campaigns.approve_risky_campaign"):
+            readonly.append("at_risk")  # only an admin may say the danger is over
         if not self._private_allowed(request, change=True):
             readonly += PRIVATE_FIELDS
         return readonly
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
-        if obj is not None and self._private_allowed(request, change=False) and request.method == "GET":
-            details = private.read_private(obj, by=request.user)  # audited
-            for name in ("real_name", "contacts", "verification_notes"):
-                form.base_fields[name].initial = getattr(details, name)
-        return form
+        if obj is None or not self._private_allowed(request, change=False) or request.method != "GET":
+            return form
+        details = private.read_private(obj, by=request.user)  # audited
+
+        class WithPrivateDetails(form):
+            # On this form instance's own field copies: the class fields are shared by every
+            # request in the process and must never hold one beneficiary's data.
+            def __init__(self, *args, **kw):
+                super().__init__(*args, **kw)
+                for name in private.FIELDS:
+                    self.fields[name].initial = getattr(details, name)
+
+        return WithPrivateDetails
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -101,6 +101,22 @@ def purge_private(beneficiary: Beneficiary, *, by=None, label: str = "") -> None
             setattr(locked, f"{field}_secret", "")
         locked.private_purged_at = timezone.now()
         locked.save(update_fields=[*(f"{f}_secret" for f in FIELDS), "private_purged_at"])
-        audit(by, "beneficiary.private.purge", locked, fields=[*FIELDS, "documents"], label=label)
+        names += _purge_payout_details(locked)
+        audit(by, "beneficiary.private.purge", locked, fields=[*FIELDS, "documents", "payout recipients", "payout proofs"], label=label)
         transaction.on_commit(lambda: [private_files.delete(n) for n in names])
     beneficiary.refresh_from_db()
+
+
+def _purge_payout_details(beneficiary: Beneficiary) -> list[str]:
+    """Recipients, purposes and proofs of the payouts made for this person: they can name them
+    too. The amounts, dates and ledger stay; a purged proof is marked so, its file deleted."""
+    from zbor.disbursements.models import Payout
+
+    payouts = Payout.objects.select_for_update().filter(campaign__beneficiary=beneficiary)
+    files = [name for name in payouts.exclude(proof_name__in=["", PURGED]).values_list("proof_name", flat=True)]
+    payouts.update(recipient_secret="", purpose="", decision_reason="")
+    payouts.exclude(proof_name="").update(proof_name=PURGED)
+    return files
+
+
+PURGED = "purged"

@@ -109,7 +109,7 @@ def approve_publication(campaign: Campaign, *, by, no_identifying_details: bool)
     The approver confirms that nothing in it identifies the person (no exact address, dates or
     places). Nobody approves a campaign they sent to review, nobody approves twice in a round
     (a unique constraint, so two clicks racing count once), and a campaign whose beneficiary is
-    at risk also needs an admin's approval. All under the campaign's row lock.
+    at risk needs two approvals, one of them an admin's. All under the campaign's row lock.
     """
     if not (by.has_perm("campaigns.approve_campaign") or by.has_perm("campaigns.approve_risky_campaign")):
         raise PermissionDenied("Your role may not approve campaigns.")
@@ -140,8 +140,10 @@ def approve_publication(campaign: Campaign, *, by, no_identifying_details: bool)
         approvals = CampaignApproval.objects.filter(campaign=locked, review_round=locked.review_round).exclude(
             approver_id=locked.submitted_by_id
         )
-        if not approvals.exists() or (locked.beneficiary.at_risk and not approvals.filter(as_admin=True).exists()):
+        if not approvals.exists():
             return False
+        if locked.beneficiary.at_risk and (approvals.count() < 2 or not approvals.filter(as_admin=True).exists()):
+            return False  # at risk: a second person and an admin, two different people
         locked.status = Status.PUBLISHED
         locked.published_at = locked.published_at or timezone.now()
         locked.save(update_fields=["status", "published_at", "updated_at"])

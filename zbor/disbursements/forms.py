@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from zbor.campaigns.models import PUBLIC_STATUSES, Need
+from zbor.campaigns.models import PUBLIC_STATUSES, Need, Status
 from zbor.forms import AmountField
 
 from .models import Channel
@@ -17,7 +17,10 @@ class NeedChoiceField(forms.ModelChoiceField):
 class PayoutRequestForm(forms.Form):
     need = NeedChoiceField(
         label=_("Need"),
-        queryset=Need.objects.filter(campaign__status__in=PUBLIC_STATUSES).select_related("campaign").order_by("campaign", "position"),
+        # Withdrawn campaigns too: money held for someone taken offline must still reach them.
+        queryset=Need.objects.filter(campaign__status__in=[*PUBLIC_STATUSES, Status.WITHDRAWN])
+        .select_related("campaign")
+        .order_by("campaign", "position"),
     )
     amount = AmountField(label=_("Amount"), help_text=_("In the campaign's currency, e.g. 500 or 500.00."))
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)

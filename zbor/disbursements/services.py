@@ -175,6 +175,8 @@ def read_recipient(payout: Payout, *, by) -> str:
 
 def read_proof(payout: Payout, *, by) -> tuple[bytes, str]:
     _require(by, "disbursements.view_payout")
+    if payout.proof_name in ("", "purged"):
+        raise PermissionDenied("This proof was destroyed when the beneficiary's private data was purged.")
     with transaction.atomic():
         audit(by, "payout.proof.read", payout, fields=["proof"])
     return private_files.load(payout.proof_name), payout.proof_content_type

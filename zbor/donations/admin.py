@@ -51,9 +51,6 @@ class DonationAdmin(ReadOnlyAdmin):
     def refunded_column(self, obj):
         return _money(obj.refunded, obj.currency) if obj.refunded else "-"
 
-    def has_change_permission(self, request, obj=None):
-        # Needed for the moderation actions; every field stays read-only.
-        return request.user.has_perm("donations.change_donation")
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Donation._meta.fields if f.name not in self.exclude]
@@ -89,11 +86,14 @@ class DonationAdmin(ReadOnlyAdmin):
             count += 1
         self.message_user(request, ngettext("%(count)d message moderated.", "%(count)d messages moderated.", count) % {"count": count})
 
-    @admin.action(description=_("Approve the words of support"))
+    def has_moderate_permission(self, request):
+        return request.user.has_perm("donations.moderate_messages")
+
+    @admin.action(description=_("Approve the words of support"), permissions=["moderate"])
     def approve_messages(self, request, queryset):
         self._moderate(request, queryset, True)
 
-    @admin.action(description=_("Reject the words of support"))
+    @admin.action(description=_("Reject the words of support"), permissions=["moderate"])
     def reject_messages(self, request, queryset):
         self._moderate(request, queryset, False)
 
@@ -134,6 +134,7 @@ class BankStatementAdmin(ReadOnlyAdmin):
             except StatementError as exc:
                 form.add_error("file", _("Nothing was imported: %(error)s") % {"error": exc})
             else:
+                audit(request.user, "bank_statement.import", report.statement, fields=["lines"])
                 if report.new == 0:
                     messages.info(request, _("Every line of this statement was imported before. Nothing changed."))
                 else:

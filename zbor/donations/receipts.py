@@ -21,6 +21,10 @@ from .models import Donation, DonationStatus
 log = logging.getLogger(__name__)
 
 
+class ReceiptNotSent(Exception):
+    """The mail server did not take the receipt; the task queue tries again."""
+
+
 def receipt_number(donation: Donation) -> str:
     return str(donation.public_id)[:8].upper()
 
@@ -70,7 +74,12 @@ def send_receipt(donation_id: int) -> None:
         except OSError:
             # No Pango on this machine: the email still confirms the donation.
             log.warning("receipt PDF could not be made (is Pango installed?)")
-    message.send()  # an SMTP error propagates: the task is retried
+    try:
+        message.send()
+    except Exception as exc:
+        # Re-raised without the original message (it can name the address), so the task is
+        # retried and nothing personal reaches the logs.
+        raise ReceiptNotSent(type(exc).__name__) from None
     Donation.objects.filter(pk=donation.pk).update(receipt_sent_at=timezone.now())
 
 
@@ -78,3 +87,14 @@ def forget_receipt_emails() -> int:
     """Delete receipt emails ZBOR_RECEIPT_EMAIL_DAYS after the receipt was sent."""
     cutoff = timezone.now() - timezone.timedelta(days=settings.ZBOR_RECEIPT_EMAIL_DAYS)
     return Donation.objects.filter(receipt_sent_at__lte=cutoff).exclude(email="").update(email="")
+
+
+def unsent_receipts() -> list[int]:
+    """Succeeded donations with an email whose receipt never went out (the queue was down, or
+    every retry failed): the daily sweep queues them again."""
+    cutoff = timezone.now() - timezone.timedelta(hours=1)
+    return list(
+        Donation.objects.filter(status=DonationStatus.SUCCEEDED, receipt_sent_at__isnull=True, succeeded_at__lt=cutoff)
+        .exclude(email="")
+        .values_list("pk", flat=True)[:1000]
+    )

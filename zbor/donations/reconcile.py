@@ -187,10 +187,25 @@ def _check_events(report: ReconcileReport) -> None:
         report.problems.append(f"{provider} event {event_id}: {status}, money may have moved without being booked")
 
 
+def _check_overdrawn(report: ReconcileReport) -> None:
+    """A refund after a payout can leave a need holding less than nothing: finance must cover it."""
+    from django.db.models import F
+
+    from zbor.ledger.models import Account
+
+    for code, balance in (
+        Account.objects.filter(owner_kind="campaign", credits_posted__lt=F("debits_posted"))
+        .annotate(balance=F("credits_posted") - F("debits_posted"))
+        .values_list("code", "balance")[:200]
+    ):
+        report.problems.append(f"account {code} is overdrawn by {-balance}: refunds after payouts; cover it from unallocated money")
+
+
 def reconcile(*, stripe_export: bytes | None = None) -> ReconcileReport:
     report = ReconcileReport(ledger=check_ledger())
     _check_donations(report)
     _check_events(report)
+    _check_overdrawn(report)
     if stripe_export is not None:
         _check_stripe(report, stripe_export)
     return report

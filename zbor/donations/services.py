@@ -12,11 +12,12 @@ import logging
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from zbor.accounts.services import audit
 from zbor.campaigns import services as campaign_services
 from zbor.campaigns.models import Campaign, Need, Status
 from zbor.ledger.models import Account, Transfer, TransferGroup, TransferKind
@@ -190,7 +191,9 @@ def confirm_donation(
         if locked.email:
             from .tasks import send_receipt
 
-            transaction.on_commit(lambda: send_receipt.enqueue(locked.pk))
+            # robust: a queue that is down must not turn a committed donation into an error;
+            # the daily sweep (tasks.forget_donor_emails) queues any receipt left unsent.
+            transaction.on_commit(lambda: send_receipt.enqueue(locked.pk), robust=True)
     donation.refresh_from_db()
     return True
 
@@ -307,9 +310,14 @@ def purge_expired_emails() -> int:
 
 
 def moderate_message(donation: Donation, *, approve: bool, by) -> None:
-    Donation.objects.filter(pk=donation.pk).exclude(message="").update(
-        message_status=MessageStatus.APPROVED if approve else MessageStatus.REJECTED
-    )
+    """Make words of support public, or keep them hidden for good. Editors' job; audited."""
+    if by is None or not by.has_perm("donations.moderate_messages"):
+        raise PermissionDenied("Your role may not moderate words of support.")
+    with transaction.atomic():
+        Donation.objects.filter(pk=donation.pk).exclude(message="").update(
+            message_status=MessageStatus.APPROVED if approve else MessageStatus.REJECTED
+        )
+        audit(by, "donation.message.approve" if approve else "donation.message.reject", donation, fields=["message_status"])
 
 
 def record_demo_donation(campaign: Campaign, *, amount: int, need: Need | None = None) -> Donation:

@@ -16,7 +16,9 @@ def send_receipt(donation_id: int) -> None:
 
 @db_periodic_task(crontab(hour="3", minute="17"), name="zbor.forget_donor_emails")
 def forget_donor_emails() -> None:
-    """Daily: receipt emails past their days, emails of donations that never completed, and
-    unpaid bank pledges."""
+    """Daily: queue receipts left unsent; forget receipt emails past their days, emails of
+    donations that never completed, and unpaid bank pledges."""
+    for donation_id in receipts.unsent_receipts():
+        send_receipt.enqueue(donation_id)
     receipts.forget_receipt_emails()
     services.purge_expired_emails()

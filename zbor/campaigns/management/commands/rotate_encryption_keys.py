@@ -39,6 +39,8 @@ class Command(BaseCommand):
             path = settings.ZBOR_PRIVATE_ROOT / name
             rotated = rotate(path.read_bytes())
             tmp = path.with_suffix(".tmp")
+            tmp.touch(mode=0o600)
+            tmp.chmod(0o600)
             tmp.write_bytes(rotated)
             tmp.replace(path)
         self.stdout.write(f"Re-encrypted the private data and {len(names)} private file(s) with the newest key.")
