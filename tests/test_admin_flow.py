@@ -319,3 +319,30 @@ def test_finance_cannot_moderate_words_of_support():
     donation = Donation.objects.create(campaign=campaign, amount=100, currency="EUR", provider="demo", idempotency_key="k" * 20, message="Hi")
     with pytest.raises(PermissionDenied):
         moderate_message(donation, approve=True, by=factories.role_user("finance"))
+
+
+def test_editing_a_public_campaign_sends_it_back_to_review(client):
+    from zbor.campaigns import services
+
+    campaign = factories.campaign(slug="winter-boots")
+    first_published = campaign.published_at
+    editor = factories.role_user("editor", "lone-editor")
+    client.force_login(editor)
+    needs = list(campaign.needs.order_by("position"))
+    data = _campaign_form(campaign.beneficiary, slug="winter-boots", title="Changed title", story="A new story.",
+                          category="relocation")
+    data.update({"needs-TOTAL_FORMS": "3", "needs-INITIAL_FORMS": "3"})
+    for i, need in enumerate(needs):
+        data.update({f"needs-{i}-id": str(need.pk), f"needs-{i}-campaign": str(campaign.pk), f"needs-{i}-position": str(i),
+                     f"needs-{i}-amount": str(need.amount // 100), f"needs-{i}-description": f"Need {i + 1}"})
+    response = client.post(reverse("admin:campaigns_campaign_change", args=[campaign.pk]) + "?language=en", data)
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.status == Status.IN_REVIEW and campaign.submitted_by == editor
+    assert client.get("/en/campaigns/winter-boots/").status_code == 404
+    with pytest.raises(Exception):
+        services.approve_publication(campaign, by=editor, no_identifying_details=True)
+    services.approve_publication(campaign, by=factories.role_user("editor"), no_identifying_details=True)
+    campaign.refresh_from_db()
+    assert campaign.status == Status.PUBLISHED and campaign.published_at == first_published
+    assert "Changed title" in client.get("/en/campaigns/winter-boots/").content.decode()

@@ -127,6 +127,16 @@ class CampaignAdmin(AuditedAdminMixin, TranslatableAdmin):
         (_("Publication"), {"fields": ["status", "published_at", "closed_at", "publication_checklist", "preview_links"]}),
     ]
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        edited = form.has_changed() or any(formset.has_changed() for formset in formsets)
+        if change and edited and form.instance.status in (Status.PUBLISHED, Status.FUNDED):
+            services.resubmit_after_edit(form.instance, by=request.user)
+            messages.warning(
+                request,
+                _("The campaign changed while public, so it went back to review: it is off the site until someone else approves it."),
+            )
+
     def save_model(self, request, obj, form, change):
         old_cover = Campaign.objects.get(pk=obj.pk).cover.name if change else ""
         super().save_model(request, obj, form, change)
@@ -307,3 +317,9 @@ class UpdateAdmin(AuditedAdminMixin, TranslatableAdmin):
     search_fields = ["translations__title", "campaign__slug"]
     autocomplete_fields = ["campaign"]
     fields = ["campaign", "published_on", "title", "body"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if obj.campaign.status in (Status.PUBLISHED, Status.FUNDED):
+            services.resubmit_after_edit(obj.campaign, by=request.user)
+            messages.warning(request, _("The campaign went back to review with this update: someone else must approve it."))

@@ -25,8 +25,8 @@ from .selectors import existing_note_keys
 TRANSITIONS: dict[str, set[str]] = {
     Status.DRAFT: {Status.IN_REVIEW},
     Status.IN_REVIEW: {Status.DRAFT, Status.PUBLISHED},
-    Status.PUBLISHED: {Status.FUNDED, Status.CLOSED, Status.WITHDRAWN},
-    Status.FUNDED: {Status.PUBLISHED, Status.CLOSED, Status.WITHDRAWN},
+    Status.PUBLISHED: {Status.FUNDED, Status.CLOSED, Status.WITHDRAWN, Status.IN_REVIEW},
+    Status.FUNDED: {Status.PUBLISHED, Status.CLOSED, Status.WITHDRAWN, Status.IN_REVIEW},
     Status.CLOSED: {Status.WITHDRAWN},
     Status.WITHDRAWN: {Status.DRAFT},
 }
@@ -150,6 +150,14 @@ def approve_publication(campaign: Campaign, *, by, no_identifying_details: bool)
         audit(by, "campaign.publish", locked, fields=["status"])
     campaign.refresh_from_db()
     return True
+
+
+def resubmit_after_edit(campaign: Campaign, *, by) -> Campaign:
+    """A public campaign's content was changed: it goes back to review (off the public site)
+    until a second person approves the new version. Nothing goes public on one person's say."""
+    if campaign.status not in (Status.PUBLISHED, Status.FUNDED):
+        return campaign
+    return _transition(campaign, Status.IN_REVIEW, by=by, action="campaign.resubmit_after_edit")
 
 
 def reopen_campaign(campaign: Campaign, *, by) -> Campaign:
