@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.static import serve
 
+from zbor.api.views import api
 from zbor.donations import views as donation_views
 from zbor.site import views as site_views
 
@@ -14,6 +15,7 @@ urlpatterns = [
     path(settings.ZBOR_ADMIN_PATH, admin.site.urls),
     path("robots.txt", site_views.robots_txt, name="robots"),
     path("webhooks/stripe/", donation_views.stripe_webhook, name="stripe_webhook"),
+    path("api/v1/", api.urls),
 ]
 urlpatterns += i18n_patterns(path("", include("zbor.site.urls")), prefix_default_language=True)
 

@@ -35,6 +35,9 @@ INSTALLED_APPS = [
     "zbor.payments",
     "zbor.donations",
     "zbor.disbursements",
+    "zbor.api",
+    # Serves the API docs page's own Swagger files: nothing from a CDN.
+    "ninja",
     "zbor.site",
     "django_tasks",
     "huey.contrib.djhuey",
@@ -50,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
+    "zbor.api.middleware.PublicApiHeadersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -190,6 +195,8 @@ ZBOR_PUBLIC_URL = env_str("ZBOR_PUBLIC_URL").rstrip("/")
 # The admin lives under a path of the operator's choosing, not the guessable /admin/.
 ZBOR_ADMIN_PATH = env_str("ZBOR_ADMIN_PATH", "backoffice").strip("/") + "/"
 ZBOR_CAMPAIGNS_PER_PAGE = 12
+# Seconds a CDN or browser may reuse a public API answer.
+ZBOR_API_MAX_AGE = int(env_str("ZBOR_API_MAX_AGE", "60"))
 # Demo data and the demo staff login: only ever true in dev and test settings.
 ZBOR_DEMO = False
 # Payments. Providers in the order the donate form offers them: demo (dev only), stripe, bank.

@@ -1,0 +1,96 @@
+"""The public JSON API: what it answers, how it caches, and that nothing private can appear."""
+
+import pytest
+
+from tests import factories
+from zbor.campaigns import private
+from zbor.campaigns.models import Campaign, Status
+
+pytestmark = pytest.mark.django_db
+DEMO = "from-prison-to-family"
+
+# Every field the API may ever return. A new field must be added here on purpose.
+PUBLIC_FIELDS = {
+    "count", "page", "pages", "results", "slug", "url", "language", "title", "summary", "display_name",
+    "name_is_pseudonym", "category", "category_label", "status", "location", "published_at", "goal", "collected",
+    "amount", "currency", "formatted", "story_language", "story_is_translation", "story_markdown", "story_html",
+    "beyond_goal", "needs", "description", "updates", "date", "body_html", "spending", "need", "channel",
+    "receipt_checked", "paid_out", "held", "campaigns",
+}
+
+
+def walk(value, path=""):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield path + "." + key, key, item
+            yield from walk(item, path + "." + key)
+    elif isinstance(value, list):
+        for item in value:
+            yield from walk(item, path + "[]")
+
+
+def test_campaign_list_detail_and_totals_in_every_language(client, demo):
+    for language in ("en", "ru", "be", "pl"):
+        listing = client.get(f"/api/v1/campaigns?lang={language}").json()
+        assert listing["count"] == 5 and {c["slug"] for c in listing["results"]} >= {DEMO}
+        detail = client.get(f"/api/v1/campaigns/{DEMO}?lang={language}").json()
+        assert detail["goal"]["amount"] == 200000 and detail["collected"]["amount"] == 68300
+        assert [n["amount"]["amount"] for n in detail["needs"]] == [50000, 50000, 100000]
+        assert "<aside" in detail["story_html"] and "[[note:shizo]]" in detail["story_markdown"]
+    assert client.get(f"/api/v1/campaigns/{DEMO}?lang=en").json()["collected"]["formatted"] == "€683"
+    totals = {t["currency"]: t for t in client.get("/api/v1/totals").json()}
+    assert totals["EUR"]["paid_out"]["amount"] == 150000
+
+
+def test_filters_sorting_and_pagination_match_the_site(client, demo, settings):
+    assert [c["slug"] for c in client.get("/api/v1/campaigns?category=legal_aid").json()["results"]] == ["lawyer-for-an-appeal"]
+    assert client.get("/api/v1/campaigns?sort=most_needed").json()["results"][0]["slug"] == DEMO
+    settings.ZBOR_CAMPAIGNS_PER_PAGE = 2
+    page = client.get("/api/v1/campaigns?page=3").json()
+    assert page["pages"] == 3 and len(page["results"]) == 1
+
+
+@pytest.mark.parametrize("query", ["lang=xx", "page=0", "sort=drop", "status=draft", "category=nope", "page=abc"])
+def test_bad_parameters_are_a_clear_4xx(client, demo, query):
+    response = client.get(f"/api/v1/campaigns?{query}")
+    assert 400 <= response.status_code < 500
+
+
+def test_drafts_and_withdrawn_campaigns_do_not_exist_in_the_api(client, demo):
+    assert client.get("/api/v1/campaigns/first-months-in-lithuania").status_code == 404
+    campaign = Campaign.objects.get(slug=DEMO)
+    Campaign.objects.filter(pk=campaign.pk).update(status=Status.WITHDRAWN)
+    assert client.get(f"/api/v1/campaigns/{DEMO}").status_code == 404
+    assert DEMO not in client.get("/api/v1/campaigns").content.decode()
+
+
+def test_answers_are_cacheable_with_etag_last_modified_and_304(client, demo):
+    first = client.get("/api/v1/campaigns")
+    assert first["Cache-Control"].startswith("public, max-age=") and first["Access-Control-Allow-Origin"] == "*"
+    assert first.has_header("ETag") and first.has_header("Last-Modified")
+    assert client.get("/api/v1/campaigns", headers={"if-none-match": first["ETag"]}).status_code == 304
+    assert client.get("/api/v1/campaigns", headers={"if-modified-since": first["Last-Modified"]}).status_code == 304
+    assert client.post("/api/v1/campaigns").status_code == 405
+
+
+def test_no_response_holds_anything_private(client, demo):
+    editor = factories.role_user("editor")
+    beneficiary = Campaign.objects.get(slug=DEMO).beneficiary
+    private.write_private(beneficiary, by=editor, real_name="Pavel Realname", contacts="+995 555 000")
+    secrets = ["Pavel Realname", "+995", "B-0001", "B-0003", "Demo law office", "Demo payout", "demo-reviewer", "@"]
+    paths = ["/api/v1/campaigns", "/api/v1/totals"] + [f"/api/v1/campaigns/{slug}" for slug in
+             Campaign.objects.filter(status__in=["published", "funded", "closed"]).values_list("slug", flat=True)]
+    for path in paths:
+        for language in ("en", "ru"):
+            body = client.get(f"{path}?lang={language}").json()
+            for where, key, value in walk(body):
+                assert key in PUBLIC_FIELDS, f"{path} returns an unlisted field {where}"
+                if isinstance(value, str):
+                    assert not any(secret in value for secret in secrets), (path, where)
+
+
+def test_the_openapi_document_and_the_docs_page_load_nothing_from_elsewhere(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    assert schema["openapi"].startswith("3.") and "/api/v1/campaigns/{slug}" in schema["paths"]
+    docs = client.get("/api/v1/docs").content.decode()
+    assert "cdn." not in docs and "https://" not in docs.split("<body")[0]

@@ -1,0 +1,76 @@
+"""What the public API returns. Only these fields exist; a test walks every response against them."""
+
+from __future__ import annotations
+
+import datetime
+
+from ninja import Schema
+
+
+class MoneyOut(Schema):
+    amount: int
+    currency: str
+    formatted: str
+
+
+class CampaignOut(Schema):
+    slug: str
+    url: str
+    language: str
+    title: str
+    summary: str
+    display_name: str
+    name_is_pseudonym: bool
+    category: str
+    category_label: str
+    status: str
+    location: str
+    published_at: datetime.datetime | None
+    goal: MoneyOut
+    collected: MoneyOut
+
+
+class NeedOut(Schema):
+    description: str
+    amount: MoneyOut
+    collected: MoneyOut
+
+
+class UpdateOut(Schema):
+    date: datetime.date
+    title: str
+    body_html: str
+
+
+class SpentOut(Schema):
+    date: datetime.date
+    need: str
+    amount: MoneyOut
+    channel: str
+    receipt_checked: bool
+
+
+class CampaignDetailOut(CampaignOut):
+    story_language: str
+    story_is_translation: bool
+    story_markdown: str
+    story_html: str
+    beyond_goal: MoneyOut
+    needs: list[NeedOut]
+    updates: list[UpdateOut]
+    spending: list[SpentOut]
+
+
+class CampaignPage(Schema):
+    count: int
+    page: int
+    pages: int
+    results: list[CampaignOut]
+
+
+class TotalsOut(Schema):
+    currency: str
+    collected: MoneyOut
+    paid_out: MoneyOut
+    held: MoneyOut
+    campaigns: int
