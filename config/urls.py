@@ -2,11 +2,14 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
+from django.contrib.sitemaps.views import sitemap as sitemap_view
 from django.views.static import serve
 
 from zbor.api.views import api
 from zbor.donations import views as donation_views
+from zbor.site import embed
 from zbor.site import views as site_views
+from zbor.site.sitemaps import SITEMAPS
 
 admin.site.site_header = settings.ZBOR_FOUNDATION_NAME
 admin.site.site_title = settings.ZBOR_FOUNDATION_NAME
@@ -16,6 +19,9 @@ urlpatterns = [
     path("robots.txt", site_views.robots_txt, name="robots"),
     path("webhooks/stripe/", donation_views.stripe_webhook, name="stripe_webhook"),
     path("api/v1/", api.urls),
+    path("sitemap.xml", sitemap_view, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("embed/campaigns/<slug:slug>/", embed.widget, name="embed_widget"),
+    path("embed/campaigns/<slug:slug>/badge.svg", embed.badge, name="embed_badge"),
 ]
 urlpatterns += i18n_patterns(path("", include("zbor.site.urls")), prefix_default_language=True)
 

@@ -6,12 +6,14 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
 from zbor.campaigns.models import Status
 from zbor.campaigns.selectors import campaign_for_preview, public_campaign
 
+from .context_processors import absolute
 from .forms import CampaignFilterForm
 from .pages import build_cards, build_page
 from .selectors import campaign_listing
@@ -116,5 +118,11 @@ def transparency(request):
 @require_safe
 def robots_txt(request):
     # The staff path is deliberately not listed: robots.txt is public. Staff pages say noindex.
-    lines = ["User-agent: *", "Disallow: /*/campaigns/preview/", "Allow: /"]
+    lines = [
+        "User-agent: *",
+        "Disallow: /*/campaigns/preview/",
+        "Disallow: /*/donations/",
+        "Allow: /",
+        f"Sitemap: {absolute(request, reverse('sitemap'))}",
+    ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")

@@ -1,0 +1,88 @@
+"""Atom feeds, per language: new campaigns, and each campaign's updates."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.http import Http404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from zbor.campaigns.selectors import public_campaign, public_campaigns
+
+from .pages import build_page, campaign_url
+
+
+class NewCampaignsFeed(Feed):
+    feed_type = Atom1Feed
+
+    def title(self):
+        return _("New campaigns · %(foundation)s") % {"foundation": settings.ZBOR_FOUNDATION_NAME}
+
+    def link(self):
+        return reverse("site:campaign_list")
+
+    def subtitle(self):
+        return _("Fundraising for political prisoners, their families and people who had to flee.")
+
+    def items(self):
+        return public_campaigns().order_by("-published_at")[:30]
+
+    def item_title(self, item):
+        return str(item.safe_translation_getter("title", language_code=get_language(), any_language=True))
+
+    def item_description(self, item):
+        return item.safe_translation_getter("summary", language_code=get_language(), any_language=True)
+
+    def item_link(self, item):
+        return campaign_url(item)
+
+    def item_pubdate(self, item):
+        return item.published_at
+
+    def item_updateddate(self, item):
+        return item.updated_at
+
+
+class CampaignUpdatesFeed(Feed):
+    feed_type = Atom1Feed
+
+    def get_object(self, request, slug):
+        campaign = public_campaign(slug)
+        if campaign is None:
+            raise Http404
+        return campaign
+
+    def title(self, obj):
+        return _("Updates: %(title)s") % {"title": obj.safe_translation_getter("title", language_code=get_language(), any_language=True)}
+
+    def link(self, obj):
+        return campaign_url(obj)
+
+    def items(self, obj):
+        return build_page(obj, get_language()).updates[:30]
+
+    def item_title(self, item):
+        return item.title
+
+    def item_description(self, item):
+        return str(item.body_html)
+
+    def item_link(self, item):
+        return self._link
+
+    def item_guid(self, item):
+        return f"{self._link}#update-{item.published_on.isoformat()}-{item.title[:20]}"
+
+    def item_pubdate(self, item):
+        from datetime import datetime, time
+
+        from django.utils import timezone
+
+        return datetime.combine(item.published_on, time(12), timezone.get_current_timezone())
+
+    def get_feed(self, obj, request):
+        self._link = campaign_url(obj)
+        return super().get_feed(obj, request)
