@@ -64,3 +64,22 @@ def test_the_campaign_page_offers_a_copy_paste_snippet(client, demo):
     assert re.search(r"&lt;iframe src=&quot;http://testserver/embed/campaigns/from-prison-to-family/\?lang=en", html) or \
         "&lt;iframe src=\"http://testserver/embed/campaigns/from-prison-to-family/?lang=en" in html
     assert f'href="/en/campaigns/{DEMO}/feed/"' in html
+
+
+def test_the_share_card_is_a_1200_by_630_png_that_changes_with_the_total(client, demo):
+    import io
+
+    from PIL import Image
+
+    from zbor.donations.services import record_demo_donation
+
+    page = client.get(f"/pl/campaigns/{DEMO}/").content.decode()
+    assert f'<meta property="og:image" content="http://testserver/pl/campaigns/{DEMO}/card.png">' in page
+    first = client.get(f"/pl/campaigns/{DEMO}/card.png")
+    assert first["Content-Type"] == "image/png"
+    with Image.open(io.BytesIO(first.content)) as image:
+        assert image.size == (1200, 630)
+    assert client.get(f"/pl/campaigns/{DEMO}/card.png").content == first.content  # cached
+    record_demo_donation(Campaign.objects.get(slug=DEMO), amount=10000)
+    assert client.get(f"/pl/campaigns/{DEMO}/card.png").content != first.content
+    assert client.get(f"/en/campaigns/{DEMO}/card.png").content != first.content  # another language

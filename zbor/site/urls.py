@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import donate_views, views
 from .feeds import CampaignUpdatesFeed, NewCampaignsFeed
+from .share_card import share_card
 
 app_name = "site"
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("campaigns/feed/", NewCampaignsFeed(), name="campaigns_feed"),
     path("campaigns/<slug:slug>/", views.campaign_detail, name="campaign_detail"),
     path("campaigns/<slug:slug>/feed/", CampaignUpdatesFeed(), name="campaign_feed"),
+    path("campaigns/<slug:slug>/card.png", share_card, name="share_card"),
     path("campaigns/<slug:slug>/donate/", donate_views.donate, name="campaign_donate"),
     path("donations/<uuid:public_id>/", donate_views.donation_status, name="donation_status"),
     path("donations/test-checkout/<str:reference>/", donate_views.demo_checkout, name="demo_checkout"),

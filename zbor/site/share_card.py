@@ -1,0 +1,94 @@
+"""Share cards: a 1200×630 PNG per campaign and language — title, progress bar, amounts — used as
+the page's og:image. Drawn with Pillow on request and cached under a key that includes the
+totals, so a new donation gives a new picture."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache as django_cache
+from django.http import HttpResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+from PIL import Image, ImageDraw, ImageFont
+
+from .embed import _card
+
+WIDTH, HEIGHT = 1200, 630
+FONT_DIRS = ["/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF"]
+
+
+@cache
+def _font_path(bold: bool) -> str | None:
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    for folder in FONT_DIRS:
+        if (Path(folder) / name).exists():
+            return str(Path(folder) / name)
+    return None
+
+
+def _font(size: int, bold: bool = False):
+    path = _font_path(bold)
+    return ImageFont.truetype(path, size) if path else ImageFont.load_default(size=size)
+
+
+def _wrap(text: str, font, width: int, *, lines: int) -> list[str]:
+    """Greedy word wrap by measured width; the last line ends with … when text is cut."""
+    rows: list[str] = []
+    for word in text.split():
+        if rows and font.getlength(f"{rows[-1]} {word}") <= width:
+            rows[-1] = f"{rows[-1]} {word}"
+        else:
+            rows.append(word)
+    if len(rows) > lines:
+        rows = rows[:lines]
+        while rows[-1] and font.getlength(rows[-1] + " …") > width:
+            rows[-1] = rows[-1].rsplit(" ", 1)[0] if " " in rows[-1] else rows[-1][:-1]
+        rows[-1] += " …"
+    return rows
+
+
+def draw_card(*, title: str, collected: str, goal: str, percent: int, foundation: str, line: str) -> bytes:
+    image = Image.new("RGB", (WIDTH, HEIGHT), "#f4f5f2")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([0, 0, WIDTH, 14], fill="#135e4b")
+    draw.text((70, 60), foundation, font=_font(34, bold=True), fill="#135e4b")
+    y = 130
+    title_font = _font(54, bold=True)
+    for row in _wrap(title, title_font, WIDTH - 140, lines=4):
+        draw.text((70, y), row, font=title_font, fill="#1d2327")
+        y += 68
+    draw.text((70, 470), line, font=_font(40), fill="#1d2327")
+    draw.rounded_rectangle([70, 540, WIDTH - 70, 572], radius=16, fill="#d5d9dd")
+    filled = 70 + (WIDTH - 140) * max(0, min(percent, 100)) // 100
+    if filled > 86:
+        draw.rounded_rectangle([70, 540, filled, 572], radius=16, fill="#135e4b")
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+@require_safe
+def share_card(request, slug: str):
+    card, language = _card(slug, translation.get_language())
+    progress = card.progress
+    key = "share-card:" + hashlib.sha256(
+        f"{slug}|{language}|{card.title}|{progress.collected.amount}|{progress.goal.amount}".encode()
+    ).hexdigest()
+    png = django_cache.get(key)
+    if png is None:
+        with translation.override(language):
+            line = _("Collected: %(collected)s of %(goal)s") % {"collected": progress.collected_text, "goal": progress.goal_text}
+        png = draw_card(
+            title=card.title, collected=progress.collected_text, goal=progress.goal_text, percent=progress.percent,
+            foundation=settings.ZBOR_FOUNDATION_NAME, line=line,
+        )
+        django_cache.set(key, png, 24 * 60 * 60)
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "public, max-age=300"
+    return response
