@@ -7,15 +7,15 @@ formatted for the requested language.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Max
-from django.http import Http404
 from django.utils import translation
-from ninja import NinjaAPI, Query, Schema
-from ninja.errors import HttpError
+from ninja import Field, NinjaAPI, Query, Schema
 
-from zbor.campaigns.models import Category, Status
+from zbor.campaigns.models import Category
 from zbor.campaigns.selectors import public_campaign
 from zbor.campaigns.translation import pick_translation
 from zbor.disbursements.models import Channel
@@ -27,7 +27,6 @@ from zbor.site.selectors import campaign_listing, transparency_figures
 
 from .schemas import CampaignDetailOut, CampaignOut, CampaignPage, MoneyOut, TotalsOut
 
-LANGUAGES = [code for code, _name in settings.LANGUAGES]
 
 api = NinjaAPI(
     title="Zbor public API",
@@ -40,14 +39,6 @@ api = NinjaAPI(
 
 def _money(amount: int, currency: str, language: str) -> MoneyOut:
     return MoneyOut(amount=amount, currency=currency, formatted=format_money(Money(amount, currency), language))
-
-
-def _language(lang: str | None) -> str:
-    if lang in (None, ""):
-        return settings.LANGUAGE_CODE
-    if lang not in LANGUAGES:
-        raise HttpError(400, f"lang must be one of {', '.join(LANGUAGES)}")
-    return lang
 
 
 def _card_out(card, language: str) -> CampaignOut:
@@ -70,23 +61,30 @@ def _card_out(card, language: str) -> CampaignOut:
     )
 
 
+Language = Literal["en", "ru", "be", "pl"]
+
+
 class ListFilters(Schema):
-    lang: str | None = None
+    lang: Language = "en"
     category: Category | None = None
-    status: str | None = None
-    sort: str | None = None
-    page: int = 1
+    status: Literal["published", "funded", "closed"] | None = None
+    sort: Literal["newest", "closest", "most_needed"] = "newest"
+    page: int = Field(1, ge=1, le=100000)
 
 
-@api.get("/campaigns", response=CampaignPage, summary="Public campaigns, filtered, sorted and paginated like the site")
+class NotFound(Schema):
+    detail: str
+
+
+class Invalid(Schema):
+    """A parameter out of its allowed values: the answer says which."""
+
+    detail: list[dict]
+
+
+@api.get("/campaigns", response={200: CampaignPage, 422: Invalid}, summary="Public campaigns, filtered, sorted and paginated like the site")
 def list_campaigns(request, filters: Query[ListFilters]):
-    language = _language(filters.lang)
-    if filters.status not in (None, "", Status.PUBLISHED, Status.FUNDED, Status.CLOSED):
-        raise HttpError(400, "status must be published, funded or closed")
-    if filters.sort not in (None, "", "newest", "closest", "most_needed"):
-        raise HttpError(400, "sort must be newest, closest or most_needed")
-    if filters.page < 1:
-        raise HttpError(400, "page starts at 1")
+    language = filters.lang
     with translation.override(language):
         paginator = Paginator(
             campaign_listing({"category": filters.category or "", "status": filters.status or "", "sort": filters.sort or ""}),
@@ -97,12 +95,16 @@ def list_campaigns(request, filters: Query[ListFilters]):
     return CampaignPage(count=paginator.count, page=page.number, pages=paginator.num_pages, results=results)
 
 
-@api.get("/campaigns/{slug}", response=CampaignDetailOut, summary="One public campaign: story, needs, updates, spending")
-def campaign_detail(request, slug: str, lang: str | None = None):
-    language = _language(lang)
+@api.get(
+    "/campaigns/{slug}",
+    response={200: CampaignDetailOut, 404: NotFound, 422: Invalid},
+    summary="One public campaign: story, needs, updates, spending",
+)
+def campaign_detail(request, slug: str, lang: Language = "en"):
+    language = lang
     campaign = public_campaign(slug)
     if campaign is None:
-        raise Http404
+        return 404, NotFound(detail="No public campaign has this address.")
     with translation.override(language):
         page = build_page(campaign, language)
         card = page.card
@@ -143,9 +145,9 @@ def _beyond(page, card) -> int:
     return max(0, card.progress.collected.amount - raised)
 
 
-@api.get("/totals", response=list[TotalsOut], summary="The foundation's totals per currency, from the ledger")
-def totals(request, lang: str | None = None):
-    language = _language(lang)
+@api.get("/totals", response={200: list[TotalsOut], 422: Invalid}, summary="The foundation's totals per currency, from the ledger")
+def totals(request, lang: Language = "en"):
+    language = lang
     from zbor.campaigns.selectors import public_campaigns
 
     counts = {}

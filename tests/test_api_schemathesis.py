@@ -1,0 +1,22 @@
+"""Schemathesis drives the public API from its own OpenAPI document: no input makes a server
+error, and every answer matches the schema."""
+
+import pytest
+import schemathesis
+from django.core.management import call_command
+from django.core.wsgi import get_wsgi_application
+from hypothesis import HealthCheck, settings
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+
+
+@pytest.fixture
+def demo_data(db):
+    with open("/dev/null", "w") as quiet:
+        call_command("load_demo", stdout=quiet)
+
+
+@schema.parametrize()
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_api_holds_to_its_schema_for_any_input(case, demo_data):
+    case.call_and_validate()
