@@ -94,3 +94,58 @@ def test_the_openapi_document_and_the_docs_page_load_nothing_from_elsewhere(clie
     assert schema["openapi"].startswith("3.") and "/api/v1/campaigns/{slug}" in schema["paths"]
     docs = client.get("/api/v1/docs").content.decode()
     assert "cdn." not in docs and "https://" not in docs.split("<body")[0]
+
+
+def _token(scopes, username="bank-sync"):
+    from zbor.api.tokens import create_token
+
+    user = factories.role_user("finance", username)
+    return create_token(user, name="bank sync", scopes=scopes)
+
+
+def test_staff_tokens_are_hashed_scoped_revocable_and_audited(client, demo):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from zbor.accounts.models import AuditEvent
+    from zbor.api.models import ApiToken
+    from zbor.api.tokens import revoke_token
+    from zbor.donations.models import Donation
+
+    record, token = _token(["donations:pending:read", "bank_statements:import"])
+    assert token not in str(list(ApiToken.objects.values()))  # only its hash is stored
+    client.post(f"/en/campaigns/{DEMO}/donate/", {"amount": "40", "method": "bank", "idempotency_key": "k" * 32})
+    auth = {"authorization": f"Bearer {token}"}
+    pending = client.get("/api/v1/staff/donations/pending-bank", headers=auth)
+    assert pending.status_code == 200 and pending["Cache-Control"] == "no-store"
+    [row] = pending.json()
+    assert row["amount"] == 4000 and row["campaign"] == DEMO and "@" not in str(row)
+    statement = f"date,amount,currency,reference,transaction_id\n2026-11-28,40.00,EUR,{row['reference']},T1\n".encode()
+    imported = client.post("/api/v1/staff/bank-statements", {"file": SimpleUploadedFile("s.csv", statement)}, headers=auth)
+    assert imported.status_code == 200 and imported.json()["matched"] == 1
+    assert Donation.objects.get(provider="bank").status == "succeeded"
+    bad = client.post("/api/v1/staff/bank-statements", {"file": SimpleUploadedFile("s.csv", b"nonsense")}, headers=auth)
+    assert bad.status_code == 400 and "Nothing was imported" in bad.json()["detail"]
+    assert AuditEvent.objects.filter(action="api.bank_statement.import", actor=record.user).exists()
+    assert AuditEvent.objects.filter(action="api.donations.pending", actor=record.user).exists()
+    revoke_token(record, by=None)
+    assert client.get("/api/v1/staff/donations/pending-bank", headers=auth).status_code == 401
+
+
+def test_staff_tokens_only_do_what_their_scope_says(client, demo):
+    _record, token = _token(["donations:pending:read"], username="reader")
+    auth = {"authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/staff/donations/pending-bank", headers=auth).status_code == 200
+    assert client.post("/api/v1/staff/bank-statements", {}, headers=auth).status_code in (403, 422)
+    assert client.get("/api/v1/staff/donations/pending-bank").status_code == 401
+    assert client.get("/api/v1/staff/donations/pending-bank", headers={"authorization": "Bearer zbor_wrong"}).status_code == 401
+
+
+def test_create_api_token_command_prints_the_token_once(demo):
+    import io
+
+    from django.core.management import call_command
+
+    factories.role_user("finance", "integration")
+    out = io.StringIO()
+    call_command("create-api-token", "integration", "bank sync", "--scope", "donations:pending:read", stdout=out)
+    assert out.getvalue().startswith("zbor_")

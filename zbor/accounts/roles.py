@@ -53,6 +53,8 @@ ROLES: dict[str, list[str]] = {
         *(f"auth.{a}_user" for a in CRUD),
         "auth.view_group",
         "accounts.view_auditevent",
+        "api.view_apitoken",
+        "api.change_apitoken",
         "accounts.export_auditevent",
         "campaigns.view_campaign",
         "campaigns.approve_risky_campaign",

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.utils.http import http_date
 
 PREFIX = "/api/v1/"
+STAFF = "/api/v1/staff/"
 
 
 class PublicApiHeadersMiddleware:
@@ -18,6 +19,9 @@ class PublicApiHeadersMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        if request.path.startswith(STAFF):
+            response["Cache-Control"] = "no-store"  # staff data: never in a shared cache
+            return response
         if not request.path.startswith(PREFIX) or request.method not in ("GET", "HEAD"):
             return response
         response["Access-Control-Allow-Origin"] = "*"

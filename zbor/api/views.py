@@ -37,6 +37,11 @@ api = NinjaAPI(
 )
 
 
+from .staff import router as staff_router  # noqa: E402
+
+api.add_router("/staff/", staff_router)
+
+
 def _money(amount: int, currency: str, language: str) -> MoneyOut:
     return MoneyOut(amount=amount, currency=currency, formatted=format_money(Money(amount, currency), language))
 
