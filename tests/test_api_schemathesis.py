@@ -3,7 +3,9 @@ error, and every answer matches the schema."""
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.management import call_command
+from django.db import close_old_connections
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
 
@@ -15,8 +17,15 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_applica
 
 @pytest.fixture
 def demo_data(db):
+    # Schemathesis calls the WSGI app directly: like Django's test client, keep the test's
+    # connection (and its transaction) open across requests instead of closing it after each.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
     with open("/dev/null", "w") as quiet:
         call_command("load_demo", stdout=quiet)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()
