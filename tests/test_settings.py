@@ -122,3 +122,25 @@ def test_the_admin_shows_which_payment_methods_are_live(admin_client):
 def test_production_settings_refuse_to_start_without_encryption_keys():
     result = _run_python("import django; django.setup()", DJANGO_SETTINGS_MODULE="config.settings.production", SECRET_KEY="s" * 64)
     assert result.returncode != 0 and "ZBOR_ENCRYPTION_KEYS is required" in result.stderr
+
+
+def test_production_settings_pass_check_deploy_with_no_warning():
+    result = subprocess.run(
+        [sys.executable, "-m", "zbor", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={**{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}},
+             "DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": "d" * 20 + "8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0",
+             "ZBOR_ENCRYPTION_KEYS": KEY, "ZBOR_PAYMENT_PROVIDERS": "bank", "ZBOR_BANK_IBAN": "PL61 1090 1014 0000 0712 1981 2874"},
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.django_db
+def test_staff_pages_are_never_indexed_or_cached_and_no_page_asks_for_browser_features(client):
+    login = client.get("/backoffice/login/")
+    assert login["X-Robots-Tag"] == "noindex, nofollow" and login["Cache-Control"] == "no-store"
+    page = client.get("/en/")
+    assert "camera=()" in page["Permissions-Policy"] and "geolocation=()" in page["Permissions-Policy"]
+    assert page["Referrer-Policy"] == "same-origin" and page["X-Content-Type-Options"] == "nosniff"
