@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.urls import path
 
-from zbor.admin_base import ReadOnlyAdmin
+from zbor.admin_base import ReadOnlyAdmin, SuperuserOnlyAdmin
 
 from .services import AuditedAdminMixin
 
@@ -92,7 +92,7 @@ class AuditedUserAdmin(AuditedAdminMixin, UserAdmin):
 
 @admin.register(Group)
 class AuditedGroupAdmin(AuditedAdminMixin, GroupAdmin):
-    """Roles are defined in code (zbor/accounts/roles.py): visible here, never edited."""
+    """Roles are defined in code (zbor/accounts/roles.py): admins see them, never edit them."""
 
     def has_add_permission(self, request):
         return request.user.is_superuser
@@ -104,24 +104,9 @@ class AuditedGroupAdmin(AuditedAdminMixin, GroupAdmin):
         return request.user.is_superuser
 
 
-class SuperuserOnlyTOTPAdmin(AuditedAdminMixin, TOTPDeviceAdmin):
+class SuperuserOnlyTOTPAdmin(SuperuserOnlyAdmin, AuditedAdminMixin, TOTPDeviceAdmin):
     """Authenticator devices: only a superuser (or `zbor totp-enroll` on the server) manages them,
     so nobody can attach their own phone to someone else's account."""
-
-    def has_module_permission(self, request):
-        return request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_add_permission(self, request):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
 
 
 admin.site.unregister(TOTPDevice)

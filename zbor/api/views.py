@@ -122,7 +122,7 @@ def campaign_detail(request, slug: str, lang: Language = "en"):
             story_is_translation=page.story_is_translation,
             story_markdown=story.translation.story if story else "",
             story_html=str(page.story_html),
-            beyond_goal=_money(_beyond(page, card), currency, language),
+            beyond_goal=_money(page.beyond_goal, currency, language),
             needs=[
                 {
                     "description": view.description,
@@ -143,11 +143,6 @@ def campaign_detail(request, slug: str, lang: Language = "en"):
                 for p in paid_payouts(campaign.pk)
             ],
         )
-
-
-def _beyond(page, card) -> int:
-    raised = sum(n.progress.collected.amount for n in page.needs)
-    return max(0, card.progress.collected.amount - raised)
 
 
 @api.get("/totals", response={200: list[TotalsOut], 422: Invalid}, summary="The foundation's totals per currency, from the ledger")

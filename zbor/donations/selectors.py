@@ -6,10 +6,9 @@ donations, so it costs the same with ten donations or ten million.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Sum
 
 from zbor.ledger.models import Account
 from zbor.ledger.selectors import owner_credit_total_subquery
@@ -21,17 +20,6 @@ from .models import Donation, DonationStatus, MessageStatus
 def collected_subquery():
     """An expression for a Campaign queryset: minor units collected, 0 when nothing."""
     return owner_credit_total_subquery(OWNER, COLLECTED_KINDS)
-
-
-def collected_by_campaign(campaign_ids: Iterable[int]) -> dict[int, int]:
-    """Minor units collected per campaign id (campaigns with nothing are absent)."""
-    rows = (
-        Account.objects.filter(owner_kind=OWNER, owner_id__in=list(campaign_ids), kind__in=COLLECTED_KINDS)
-        .values("owner_id")
-        .annotate(credits=Sum("credits_posted"), debits=Sum("debits_posted"))
-        .order_by()
-    )
-    return {row["owner_id"]: row["credits"] - row["debits"] for row in rows if row["credits"] - row["debits"]}
 
 
 @dataclass(frozen=True)

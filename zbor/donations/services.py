@@ -234,6 +234,15 @@ def _disputed_by_account(donation: Donation) -> dict[int, int]:
     return held
 
 
+def _proportional(amount: int, weights: dict[int, int]) -> list[tuple[Account, int]]:
+    """``amount`` split over the accounts in proportion to their weights, whole units, none lost;
+    accounts with nothing to give and zero parts are left out."""
+    account_ids = sorted(a for a, weight in weights.items() if weight > 0)
+    parts = split_proportionally(amount, [weights[a] for a in account_ids])
+    by_id = Account.objects.in_bulk(account_ids)
+    return [(by_id[a], part) for a, part in zip(account_ids, parts, strict=True) if part > 0]
+
+
 def take_back(donation: Donation, *, kind: str, key: str, amount: int = 0, cumulative: int | None = None) -> bool:
     """Reverse part of a succeeded donation — a refund or a dispute; False if nothing to do.
 
@@ -256,14 +265,12 @@ def take_back(donation: Donation, *, kind: str, key: str, amount: int = 0, cumul
         amount = min(amount, locked.amount - locked.refunded - locked.disputed)
         if amount <= 0:
             return False
-        net = _net_by_account(locked)
-        account_ids = sorted(a for a, left in net.items() if left > 0)
-        parts = split_proportionally(amount, [net[a] for a in account_ids])
-        by_id = Account.objects.in_bulk(account_ids)
         # Credited to the refunds or disputes account: a contra account of the provider's
         # clearing, so what went back is readable in one row (see docs/ledger.md).
         returned = accounts.returned_account(kind, locked.provider, locked.currency)
-        lines = [Line(by_id[a], returned, part, kind) for a, part in zip(account_ids, parts, strict=True) if part > 0]
+        lines = [
+            Line(account, returned, part, kind) for account, part in _proportional(amount, _net_by_account(locked))
+        ]
         post_group(group_key, kind=kind, reference=locked.reference, lines=lines)
         column = "refunded" if kind == TransferKind.REFUND else "disputed"
         Donation.objects.filter(pk=locked.pk).update(**{column: getattr(locked, column) + amount})
@@ -282,15 +289,10 @@ def reinstate_dispute(donation: Donation, *, amount: int, key: str) -> bool:
         amount = min(amount, locked.disputed)
         if amount <= 0:
             return False
-        held = _disputed_by_account(locked)
-        account_ids = sorted(a for a, v in held.items() if v > 0)
-        parts = split_proportionally(amount, [held[a] for a in account_ids])
-        by_id = Account.objects.in_bulk(account_ids)
         disputes = accounts.returned_account(TransferKind.DISPUTE, locked.provider, locked.currency)
         lines = [
-            Line(disputes, by_id[a], part, TransferKind.REINSTATEMENT)
-            for a, part in zip(account_ids, parts, strict=True)
-            if part > 0
+            Line(disputes, account, part, TransferKind.REINSTATEMENT)
+            for account, part in _proportional(amount, _disputed_by_account(locked))
         ]
         post_group(group_key, kind=TransferKind.REINSTATEMENT, reference=locked.reference, lines=lines)
         Donation.objects.filter(pk=locked.pk).update(disputed=locked.disputed - amount)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.db.models import F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from .models import Account, Transfer
+from .models import Account
 
 
 def credit_balances(codes: Iterable[str]) -> dict[str, int]:
@@ -30,9 +30,3 @@ def owner_credit_total_subquery(owner_kind: str, kinds: Iterable[str]):
         .values("total")
     )
     return Coalesce(Subquery(total), 0)
-
-
-def transfers_in_groups(keys: Iterable[str]) -> list[Transfer]:
-    return list(
-        Transfer.objects.filter(group__key__in=list(keys)).select_related("debit_account", "credit_account").order_by("pk")
-    )

@@ -129,7 +129,8 @@ class CampaignPage:
     has_untranslated_parts: bool
     needs: list[NeedView]
     updates: list[UpdateView]
-    #: Given beyond the goal, formatted; "" when nothing is.
+    #: Given beyond the goal (minor units), and formatted ("" when nothing is).
+    beyond_goal: int
     beyond_goal_text: str
     support_messages: list
     spent: list[SpentView]
@@ -276,6 +277,7 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
             for u, p in picked_updates
             if p
         ],
+        beyond_goal=money.beyond_goal,
         beyond_goal_text=format_money(Money(money.beyond_goal, campaign.currency), language) if money.beyond_goal > 0 else "",
         support_messages=approved_messages(campaign.pk),
         spent=[
