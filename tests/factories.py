@@ -97,3 +97,20 @@ def update(c: Campaign, *, title: str = "News", body: str = "Some news.", langua
     u = Update.objects.create(campaign=c)
     u.create_translation(language, title=title, body=body)
     return u
+
+
+def solved_challenge() -> str:
+    """What the donate page's script sends for a card payment: a fresh challenge of this site,
+    solved by ALTCHA's own Python library (so the format is checked against theirs too)."""
+    import base64
+    import json
+
+    import altcha
+
+    from zbor import challenge
+
+    task = challenge.create()
+    solution = altcha.solve_challenge_v1(task.challenge, task.salt, task.algorithm, task.maxnumber)
+    payload = {"algorithm": task.algorithm, "challenge": task.challenge, "number": solution.number,
+               "salt": task.salt, "signature": task.signature}
+    return base64.b64encode(json.dumps(payload).encode()).decode()

@@ -91,16 +91,18 @@ def test_staff_sign_in_through_the_real_form_and_open_the_campaign_admin(browser
     assert page.get_by_role("link", name=re.compile("From prison to family")).count() == 1
 
 
-def test_a_donor_gives_25_to_a_need_without_javascript_and_sees_708(browser, demo_server):
-    hosts = set()
-    page = browser.new_page(java_script_enabled=False)
+def test_a_donor_gives_25_by_card_the_page_answers_the_bot_check_and_the_total_is_708(browser, demo_server):
+    hosts, csp_errors = set(), []
+    page = browser.new_page()
     page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname))
+    page.on("console", lambda message: csp_errors.append(message.text) if "Content Security Policy" in message.text else None)
     page.goto(f"{demo_server.url}/en/campaigns/from-prison-to-family/")
     page.get_by_role("link", name="Donate").click()
     page.get_by_label("Amount", exact=True).fill("25")
     page.select_option("#id_need", index=2)  # the second need: warm clothes
     page.get_by_label("Test payment (demo)").check()
-    page.get_by_role("button", name="Donate").click()
+    page.get_by_role("button", name="Donate").click()  # waits for the proof of work if it is not done yet
+    page.wait_for_url("**/test-checkout/**")
     assert "TEST MODE" in page.content()
     page.get_by_role("button", name="Complete test payment").click()
     assert page.get_by_role("heading", name="Thank you").count() == 1
@@ -110,3 +112,14 @@ def test_a_donor_gives_25_to_a_need_without_javascript_and_sees_708(browser, dem
     needs = [re.sub(r"\s+", " ", t) for t in page.locator(".need .progress-text").all_inner_texts()]
     assert needs[1] == "Collected: €208 of €500"
     assert hosts == {urlsplit(demo_server.url).hostname}
+    assert csp_errors == []
+
+
+def test_without_javascript_a_card_payment_is_refused_with_a_way_out(browser, demo_server):
+    page = browser.new_page(java_script_enabled=False)
+    page.goto(f"{demo_server.url}/en/campaigns/from-prison-to-family/donate/")
+    assert page.get_by_text("Card payments need JavaScript").is_visible()  # the <noscript> note
+    page.get_by_label("Amount", exact=True).fill("25")
+    page.get_by_label("Test payment (demo)").check()
+    page.get_by_role("button", name="Donate").click()
+    assert page.get_by_text("or choose a bank transfer, which works without it").is_visible()

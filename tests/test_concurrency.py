@@ -25,7 +25,8 @@ def _give(slug: str, amount: int) -> int:
         client = Client()
         response = client.post(
             f"/en/campaigns/{slug}/donate/",
-            {"amount": str(amount), "method": "demo", "idempotency_key": uuid.uuid4().hex},
+            {"amount": str(amount), "method": "demo", "idempotency_key": uuid.uuid4().hex,
+             "challenge": factories.solved_challenge()},
         )
         assert response.status_code == 302, response.status_code
         done = client.post(response["Location"], {"outcome": "complete"})

@@ -22,6 +22,8 @@ def form_data(**overrides):
     data = {"amount": "25", "need": "", "public_name": "", "email": "", "message": "", "method": "demo",
             "idempotency_key": uuid.uuid4().hex}
     data.update(overrides)
+    if data["method"] == "demo" and "challenge" not in overrides:
+        data["challenge"] = factories.solved_challenge()
     return data
 
 

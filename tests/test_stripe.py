@@ -10,6 +10,7 @@ import stripe
 from django.core.management import call_command
 from django.test import Client
 
+from tests import factories
 from tests.fake_stripe import FEE, FakeStripe
 from zbor.donations.models import Donation, DonationStatus
 from zbor.donations.reconcile import reconcile
@@ -35,7 +36,8 @@ def fake_stripe(settings):
 
 
 def start_card_donation(client, amount="25", **extra):
-    data = {"amount": amount, "method": "stripe", "idempotency_key": uuid.uuid4().hex, **extra}
+    data = {"amount": amount, "method": "stripe", "idempotency_key": uuid.uuid4().hex,
+            "challenge": factories.solved_challenge(), **extra}
     response = client.post(f"/en/campaigns/{DEMO}/donate/", data)
     assert response.status_code == 302, response.content.decode()[:3000]
     return response
@@ -280,7 +282,8 @@ def test_a_crash_between_confirmation_and_ledger_write_loses_nothing(client, dem
 
 def test_stripe_refusing_the_checkout_shows_a_message_and_charges_nothing(client, demo, fake_stripe):
     fake_stripe.fail_next = True
-    response = client.post(f"/en/campaigns/{DEMO}/donate/", {"amount": "25", "method": "stripe", "idempotency_key": uuid.uuid4().hex})
+    response = client.post(f"/en/campaigns/{DEMO}/donate/", {"amount": "25", "method": "stripe", "idempotency_key": uuid.uuid4().hex,
+                                                                 "challenge": factories.solved_challenge()})
     assert response.status_code == 400 and "could not be started" in response.content.decode()
 
 

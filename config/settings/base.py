@@ -8,6 +8,7 @@ Zero configuration gives the embedded default: SQLite (WAL, immediate transactio
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from .env import env_bool, env_list, env_str
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "zbor.site",
     "django_tasks",
     "huey.contrib.djhuey",
+    "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
     # Last: its post_migrate hook syncs the role groups once every app's permissions exist.
@@ -51,6 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "zbor.site.middleware.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -173,6 +176,24 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): every page may load only from this site. No inline
+# script or style (a script that ever needs to be inline gets the request's nonce), no plugins,
+# no <base>, no framing: only the embed widget may be framed (zbor/site/embed.py), and the donate
+# form may also lead to the enabled card provider's checkout (zbor/site/donate_views.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -215,10 +236,22 @@ ZBOR_BANK_BIC = env_str("ZBOR_BANK_BIC")
 ZBOR_BANK_ACCOUNT_NAME = env_str("ZBOR_BANK_ACCOUNT_NAME")
 # The largest single donation, in major units of the campaign's currency.
 ZBOR_MAX_DONATION = int(env_str("ZBOR_MAX_DONATION", "10000"))
+# Abuse limits on the donate form, per hour (zbor/ratelimit.py). Per client: card payments
+# started (what card-testing bots do) and bank pledges; per campaign: donations started by
+# everyone (a business limit, ASVS 2.3.2). 0 turns a limit off.
+ZBOR_CARD_STARTS_PER_CLIENT_HOUR = int(env_str("ZBOR_CARD_STARTS_PER_CLIENT_HOUR", "10"))
+ZBOR_PLEDGES_PER_CLIENT_HOUR = int(env_str("ZBOR_PLEDGES_PER_CLIENT_HOUR", "20"))
+ZBOR_DONATIONS_PER_CAMPAIGN_HOUR = int(env_str("ZBOR_DONATIONS_PER_CAMPAIGN_HOUR", "5000"))
+# The proof-of-work challenge before a card payment (zbor/challenge.py): the largest number a
+# browser may have to try (half of it on average: about a second), and how long it stays valid.
+ZBOR_CHALLENGE_MAX_NUMBER = int(env_str("ZBOR_CHALLENGE_MAX_NUMBER", "100000"))
+ZBOR_CHALLENGE_SECONDS = int(env_str("ZBOR_CHALLENGE_SECONDS", "3600"))
 # Days an optional receipt email is kept for a donation that never completed.
 ZBOR_EMAIL_RETENTION_DAYS = int(env_str("ZBOR_EMAIL_RETENTION_DAYS", "30"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "no-reply@localhost")
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# SMTP unless told otherwise; dev.py prints mail to the console (production refuses that: a
+# receipt's To: header is the donor's address, and the console is the server's log).
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(env_str("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")

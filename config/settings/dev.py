@@ -8,6 +8,8 @@ DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = env_str("SECRET_KEY", "dev-insecure-zbor-secret-key-do-not-use-in-production")
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 ZBOR_DEMO = True
+# Receipts are printed, not sent: the demo has no mail server.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 # Static files straight from the apps: no collectstatic step for development.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True

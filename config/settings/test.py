@@ -31,3 +31,8 @@ ZBOR_REQUIRE_2FA = False
 # Tasks run at once, in the test's process, with their retries.
 HUEY = {**HUEY, "immediate": True}  # noqa: F405
 ZBOR_TASK_RETRY_DELAY = 0
+# A small proof of work: the tests solve it in Python for every card payment.
+ZBOR_CHALLENGE_MAX_NUMBER = 2000
+# Tests give many times from one address; tests/test_abuse.py sets the real limits.
+ZBOR_CARD_STARTS_PER_CLIENT_HOUR = 1000
+ZBOR_PLEDGES_PER_CLIENT_HOUR = 1000

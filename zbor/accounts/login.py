@@ -9,7 +9,6 @@ reverse proxy, ZBOR_CLIENT_IP_HEADER names the header carrying the real client a
 
 from __future__ import annotations
 
-import hashlib
 from datetime import timedelta
 
 from django.conf import settings
@@ -20,35 +19,23 @@ from django.utils.translation import gettext as _
 from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm
 
+from zbor.ratelimit import client_hash, salted_hash
+
 from .models import LoginFailure
 
 WINDOW = timedelta(minutes=15)
 
 
-def _hash(kind: str, value: str) -> str:
-    # Salted with the secret key and the day: useless to anyone who only has the database.
-    salt = f"{settings.SECRET_KEY}:{timezone.now().date().isoformat()}:{kind}"
-    return hashlib.sha256(f"{salt}:{value}".encode()).hexdigest()
-
-
-def _client(request) -> str:
-    if request is None:
-        return _hash("client", "")
-    header = settings.ZBOR_CLIENT_IP_HEADER
-    address = request.META.get(header, "").split(",")[0].strip() if header else ""
-    return _hash("client", address or request.META.get("REMOTE_ADDR", ""))
-
-
 def throttled(username: str, request) -> bool:
-    recent = LoginFailure.objects.filter(at__gte=timezone.now() - WINDOW, client_hash=_client(request))
+    recent = LoginFailure.objects.filter(at__gte=timezone.now() - WINDOW, client_hash=client_hash(request))
     limit = settings.ZBOR_LOGIN_FAILURES_ALLOWED
-    if recent.filter(username_hash=_hash("user", username.lower())).count() >= limit:
+    if recent.filter(username_hash=salted_hash("user", username.lower())).count() >= limit:
         return True
     return recent.count() >= limit * 4
 
 
 def record_failure(username: str, request) -> None:
-    LoginFailure.objects.create(username_hash=_hash("user", username.lower()), client_hash=_client(request))
+    LoginFailure.objects.create(username_hash=salted_hash("user", username.lower()), client_hash=client_hash(request))
     LoginFailure.objects.filter(at__lt=timezone.now() - WINDOW * 4).delete()
 
 

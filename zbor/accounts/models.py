@@ -35,3 +35,18 @@ class LoginFailure(models.Model):
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     username_hash = models.CharField(max_length=64, db_index=True)
     client_hash = models.CharField(max_length=64, db_index=True)
+
+
+class RateCounter(models.Model):
+    """One fixed-window counter of the embedded rate limiter (zbor/ratelimit.py).
+
+    The key is a hash of the rule, the window and what is counted (a salted client hash, a
+    campaign id): the table never holds an address. Rows are deleted once their window ends.
+    """
+
+    key = models.CharField(max_length=64, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "zbor_rate_counter"

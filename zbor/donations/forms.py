@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -10,16 +11,29 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from zbor import challenge
 from zbor.campaigns.models import Campaign, Need
 from zbor.forms import AmountField
 from zbor.money import Money, format_money, minor_digits
 from zbor.payments import registry
 
+from .models import Donation
 from .services import max_donation
 
 LADDERS = {0: [500, 1000, 2500, 5000], 2: [10, 25, 50, 100, 250], 3: [10, 25, 50, 100]}
 PLN_LIKE = {"PLN": [20, 50, 100, 200, 500], "UAH": [100, 250, 500, 1000], "CZK": [200, 500, 1000, 2500]}
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+# Characters a donor's words never need: controls (but newlines), and the invisible direction
+# and zero-width marks that make a text read differently from what it is (a name that spoofs
+# the foundation, an address hidden in a message).
+HIDDEN_CHARACTERS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def plain_text(value: str) -> str:
+    """A donor's free text as it is stored: NFC, without hidden characters, trimmed. It is
+    always shown escaped (never as HTML), and only after staff approved it."""
+    text = unicodedata.normalize("NFC", value.replace("\r\n", "\n"))
+    return HIDDEN_CHARACTERS.sub("", text).strip()
 
 
 def presets(campaign: Campaign, still_needed: dict[int, int], needs: list[Need]) -> list[int]:
@@ -56,6 +70,9 @@ class DonateForm(forms.Form):
     )
     method = forms.ChoiceField(label=gettext_lazy("How to pay"), widget=forms.RadioSelect)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    #: The answer to the proof-of-work challenge (zbor/challenge.py), filled in by the page's
+    #: script. Only card payments need it; a bank transfer works without JavaScript.
+    challenge = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
 
     def __init__(self, *args, campaign: Campaign, needs: list[Need], still_needed: dict[int, int], **kwargs):
         super().__init__(*args, **kwargs)
@@ -79,6 +96,12 @@ class DonateForm(forms.Form):
         if len(methods) == 1:
             self.fields["method"].initial = methods[0]
 
+    def clean_public_name(self):
+        return " ".join(plain_text(self.cleaned_data["public_name"]).split())
+
+    def clean_message(self):
+        return plain_text(self.cleaned_data["message"])
+
     def clean_idempotency_key(self):
         key = self.cleaned_data["idempotency_key"]
         if not IDEMPOTENCY_KEY.match(key):
@@ -101,4 +124,18 @@ class DonateForm(forms.Form):
                 % {"limit": format_money(Money(limit, self.campaign.currency), get_language() or "en")},
             )
         cleaned["total"] = amount
+        provider = registry.get(cleaned.get("method") or "")
+        # Checked last, and only for an otherwise valid form: an answer is accepted once. The
+        # same form sent again (a double click) is the same donation and needs no new answer.
+        if provider is not None and provider.needs_challenge and not self.errors:
+            resent = Donation.objects.filter(idempotency_key=cleaned.get("idempotency_key")).exists()
+            if not resent and not challenge.verify(cleaned.get("challenge") or ""):
+                self.add_error(
+                    "method",
+                    _(
+                        "Card payments need a short automatic check that runs in your browser with "
+                        "JavaScript. Turn JavaScript on and try again, or choose a bank transfer, "
+                        "which works without it."
+                    ),
+                )
         return cleaned

@@ -319,6 +319,8 @@ class BankProvider:
 
     name = "bank"
     redirects = False
+    needs_challenge = False
+    checkout_origins: tuple[str, ...] = ()
 
     def start_checkout(self, request: CheckoutRequest) -> CheckoutStart:
         return CheckoutStart(redirect_url="", provider_reference=new_reference())

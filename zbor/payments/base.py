@@ -108,6 +108,11 @@ class Provider(Protocol):
     name: str
     #: Whether the donor is sent to a checkout page (card) or shown instructions (bank).
     redirects: bool
+    #: Whether starting a payment needs the proof-of-work challenge (card payments: the target
+    #: of card-testing bots). A bank pledge moves no money by itself and needs no JavaScript.
+    needs_challenge: bool
+    #: Origins the donate form's redirect may lead to (the CSP form-action allows them).
+    checkout_origins: tuple[str, ...]
 
     def start_checkout(self, request: CheckoutRequest) -> CheckoutStart: ...
 

@@ -16,6 +16,8 @@ from .base import CheckoutRequest, CheckoutStart, EventType, PaymentEvent
 class DemoProvider:
     name = "demo"
     redirects = True
+    needs_challenge = True
+    checkout_origins: tuple[str, ...] = ()
 
     def start_checkout(self, request: CheckoutRequest) -> CheckoutStart:
         reference = f"demo_{uuid.uuid4().hex}"

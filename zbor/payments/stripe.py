@@ -18,6 +18,8 @@ CHECKOUT_LOCALES = {"en": "en", "ru": "ru", "pl": "pl"}
 class StripeProvider:
     name = "stripe"
     redirects = True
+    needs_challenge = True
+    checkout_origins = ("https://checkout.stripe.com",)
 
     def __init__(
         self,

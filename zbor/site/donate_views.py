@@ -5,6 +5,7 @@ No page here puts anything personal in its URL, and none is cached (``never_cach
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from zbor import challenge, ratelimit
 from zbor.campaigns.selectors import public_campaign
 from zbor.donations import services
 from zbor.donations.events import receive_event
@@ -32,6 +34,8 @@ from zbor.payments.demo import DemoProvider
 
 from .context_processors import absolute
 from .pages import build_card
+
+log = logging.getLogger(__name__)
 
 
 @never_cache
@@ -55,6 +59,9 @@ def donate(request, slug: str):
     )
     if request.method == "POST" and accepting and form.is_valid():
         data = form.cleaned_data
+        refused = _over_limit(request, campaign, card, data["method"])
+        if refused is not None:
+            return refused
         try:
             donation = services.start_donation(
                 campaign,
@@ -82,12 +89,51 @@ def donate(request, slug: str):
     if request.method == "POST" and not accepting:
         form.is_valid()
         form.add_error(None, _("This campaign is not taking donations."))
-    return render(
+    providers = registry.enabled().values()
+    needs_challenge = any(provider.needs_challenge for provider in providers)
+    response = render(
         request,
         "site/donate.html",
-        {"card": card, "form": form, "accepting": accepting},
+        {
+            "card": card,
+            "form": form,
+            "accepting": accepting,
+            "challenge": challenge.create().as_json() if accepting and needs_challenge else "",
+        },
         status=400 if request.method == "POST" else 200,
     )
+    # The form's answer is a redirect to the card provider's checkout: CSP must allow it there.
+    origins = sorted({origin for provider in providers for origin in provider.checkout_origins})
+    if origins:
+        response._csp_update = {"form-action": origins}
+    return response
+
+
+def _over_limit(request, campaign, card, method: str):
+    """The 429 page if this start of a payment is over a limit, else None.
+
+    Counted per client (a salted, daily-rotated hash of the address: the address is never
+    stored) and per campaign, so that neither a card-testing bot nor a flood of pledges runs
+    through the donate form. The per-campaign count is also the business limit on how many
+    donations one campaign takes in an hour."""
+    if registry.get(method).needs_challenge:
+        per_client = ratelimit.Rule("card-starts", settings.ZBOR_CARD_STARTS_PER_CLIENT_HOUR, 3600)
+    else:
+        per_client = ratelimit.Rule("pledges", settings.ZBOR_PLEDGES_PER_CLIENT_HOUR, 3600)
+    per_campaign = ratelimit.Rule("campaign-starts", settings.ZBOR_DONATIONS_PER_CAMPAIGN_HOUR, 3600)
+    for rule, subject in ((per_client, ratelimit.client_hash(request)), (per_campaign, str(campaign.pk))):
+        verdict = ratelimit.hit(rule, subject)
+        if not verdict.allowed:
+            log.warning("rate limit %s reached", rule.name)
+            response = render(
+                request,
+                "site/too_many_requests.html",
+                {"card": card, "minutes": -(-verdict.retry_after // 60), "whole_campaign": rule is per_campaign},
+                status=429,
+            )
+            response["Retry-After"] = str(verdict.retry_after)
+            return response
+    return None
 
 
 MINE_COOKIE = "zbor_donations"
