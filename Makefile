@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.dev
 
-.PHONY: run test bench install compilemessages makemessages clean check
+.PHONY: run test lint bench install compilemessages makemessages clean check
 
 $(BIN)/zbor: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Zbor needs Python 3.11 or newer (found $$($(PYTHON) --version))."; exit 1; }
@@ -35,7 +35,14 @@ run: compilemessages
 	@$(BIN)/zbor run_huey --workers 1 --quiet & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/zbor runserver 127.0.0.1:$(PORT)
 
-test: compilemessages
+# Static checks, run before the tests: style and bugs (ruff), no high-severity security finding
+# (bandit), types (mypy with django-stubs). Their settings are in pyproject.toml.
+lint: install
+	$(BIN)/ruff check --quiet .
+	$(BIN)/bandit --quiet --recursive zbor config --exclude '*/tests/*' --severity-level high
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/mypy
+
+test: compilemessages lint
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: compilemessages

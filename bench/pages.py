@@ -63,7 +63,7 @@ def main() -> None:
         for name, url in pages:
             assert client.get(url).status_code == 200, url
             queries = []
-            with connection.execute_wrapper(lambda execute, sql, *a: (queries.append(sql), execute(sql, *a))[1]):
+            with connection.execute_wrapper(lambda execute, sql, *a, queries=queries: (queries.append(sql), execute(sql, *a))[1]):
                 client.get(url)
             count, deadline = 0, time.perf_counter() + args.seconds
             while time.perf_counter() < deadline:

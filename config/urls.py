@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import include, path
 from django.contrib.sitemaps.views import sitemap as sitemap_view
+from django.urls import include, path
 from django.views.static import serve
 
 from zbor.api.views import api

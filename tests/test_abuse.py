@@ -2,6 +2,7 @@
 fails when the control it names is taken away."""
 
 import base64
+import datetime
 import json
 import re
 import time
@@ -298,3 +299,54 @@ def test_a_private_upload_over_the_size_limit_is_refused(monkeypatch):
 def test_the_rate_counter_table_is_the_one_the_upsert_writes():
     assert RateCounter._meta.db_table in ratelimit.UPSERT
     assert RateCounter._meta.db_table in connection.introspection.table_names()
+
+
+# --- Donors cannot be dated or linked --------------------------------------------------------
+
+
+def test_the_public_never_sees_a_donations_amount_or_its_time(client, new, settings):
+    """After a €37.13 gift, no public page, feed, sitemap or API answer shows that amount, or
+    the gift's time to the minute (the day is all any public date says)."""
+    from django.utils import timezone
+
+    from zbor.donations.services import moderate_message
+
+    started = client.post(DONATE, card(amount="37.13", public_name="Ola", message="With you."))
+    client.post(started["Location"], {"outcome": "complete"})
+    donation = new().get()
+    moderate_message(donation, approve=True, by=factories.role_user("editor"))
+    minute = timezone.localtime(donation.succeeded_at).strftime("%Y-%m-%dT%H:%M")
+    http_minute = donation.succeeded_at.astimezone(datetime.UTC).strftime("%a, %d %b %Y %H:%M")
+    paths = [
+        "/en/", "/en/campaigns/", "/en/transparency/", "/sitemap.xml", "/en/campaigns/feed/", f"/en/campaigns/{DEMO}/feed/",
+        f"/embed/campaigns/{DEMO}/", f"/embed/campaigns/{DEMO}/badge.svg",
+        "/api/v1/campaigns", f"/api/v1/campaigns/{DEMO}", "/api/v1/totals",
+    ] + [f"/{lang}/campaigns/{DEMO}/" for lang in ("en", "ru", "be", "pl")]
+    for path in paths:
+        response = client.get(path, follow=True)
+        assert response.status_code == 200, path
+        body = response.content.decode()
+        assert "37.13" not in body and "37,13" not in body and "3713" not in body, path
+        assert minute not in body, path
+        assert http_minute not in response.get("Last-Modified", ""), path
+    assert "With you." in client.get(f"/en/campaigns/{DEMO}/").content.decode()  # words, without an amount
+
+
+def test_nothing_public_links_two_donations_of_one_donor(client, new):
+    """Two gifts with the same email: nothing about the donor (email, a hash of it, a donor id)
+    appears anywhere public, and the only thing the two share is what the donor typed."""
+    for amount in ("21", "22"):
+        started = client.post(DONATE, card(amount=amount, email="same@example.org"))
+        client.post(started["Location"], {"outcome": "complete"})
+    donations = list(new())
+    assert len(donations) == 2
+    public = "".join(
+        client.get(path).content.decode()
+        for path in (f"/en/campaigns/{DEMO}/", f"/api/v1/campaigns/{DEMO}", "/api/v1/totals", "/en/transparency/")
+    )
+    import hashlib
+
+    for token in ["same@example.org", "same%40example.org", hashlib.sha256(b"same@example.org").hexdigest()[:12]]:
+        assert token not in public
+    for donation in donations:
+        assert str(donation.public_id) not in public and donation.checkout_reference not in public

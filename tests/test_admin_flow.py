@@ -340,7 +340,7 @@ def test_editing_a_public_campaign_sends_it_back_to_review(client):
     campaign.refresh_from_db()
     assert campaign.status == Status.IN_REVIEW and campaign.submitted_by == editor
     assert client.get("/en/campaigns/winter-boots/").status_code == 404
-    with pytest.raises(Exception):
+    with pytest.raises(services.FourEyesViolation):
         services.approve_publication(campaign, by=editor, no_identifying_details=True)
     services.approve_publication(campaign, by=factories.role_user("editor"), no_identifying_details=True)
     campaign.refresh_from_db()

@@ -5,8 +5,8 @@ import pytest
 import schemathesis
 from django.core import signals
 from django.core.management import call_command
-from django.db import close_old_connections
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 # The public endpoints; the staff API (tokens, uploads) has its own tests in test_api.py.

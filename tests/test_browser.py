@@ -1,57 +1,11 @@
 """A donor's browser: headless Chromium (Debian's) driven by playwright against a live server."""
 
-import os
 import re
-import shutil
 from urllib.parse import urlsplit
 
-import pytest
-from django.core.management import call_command
-from django.db import connections
+from tests.browser import needs_chromium
 
-CHROMIUM = os.environ.get("ZBOR_CHROMIUM", "/usr/bin/chromium")
-
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - the dev extra installs it
-    sync_playwright = None
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(sync_playwright is None, reason="playwright is not installed"),
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"),
-]
-
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def browser():
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
-    # fixtures around it are plain synchronous calls, so Django's async guard can stand down.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-        # Code run inside playwright's context gets its own database connections (Django keys
-        # them by context); close them here or PostgreSQL keeps them open past the test.
-        connections.close_all()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-@pytest.fixture
-def demo_server(live_server):
-    call_command("load_demo", stdout=open(os.devnull, "w"))
-    return live_server
+pytestmark = needs_chromium
 
 
 def test_campaign_page_shows_collected_and_loads_nothing_from_elsewhere(browser, demo_server, tmp_path):

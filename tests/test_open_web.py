@@ -1,9 +1,9 @@
 """Feeds, sitemap, robots.txt and what other sites embed: served for the demo, nothing private."""
 
 import re
-from xml.etree import ElementTree
 
 import pytest
+from defusedxml import ElementTree
 
 from zbor.campaigns.models import Campaign, Status
 

@@ -319,10 +319,10 @@ def test_reconcile_finds_a_refund_zbor_booked_that_stripe_never_made(client, dem
     send(client, "checkout.session.completed", session_completed(session))
     send(client, "charge.refunded", charge_refunded(500))
     export = (
-        "id,Type,Source,Amount,Fee,Net,Currency,Created (UTC)\n"
-        "txn_1,charge,ch_test_1,25.00,0.98,24.02,eur,2000-01-01 10:00\n"
-        "txn_9,charge,ch_other,9.00,0.30,8.70,eur,2000-01-01 11:00\n"
-    ).encode()
+        b"id,Type,Source,Amount,Fee,Net,Currency,Created (UTC)\n"
+        b"txn_1,charge,ch_test_1,25.00,0.98,24.02,eur,2000-01-01 10:00\n"
+        b"txn_9,charge,ch_other,9.00,0.30,8.70,eur,2000-01-01 11:00\n"
+    )
     problems = " ".join(run(stripe_export=export).problems)
     assert "ch_other" in problems  # a charge Zbor does not know
     export = (

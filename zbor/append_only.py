@@ -20,7 +20,7 @@ def _sqlite(tables: list[str], up: bool) -> list[str]:
     return [f"CREATE TABLE IF NOT EXISTS {MAINTENANCE_TABLE} (reason TEXT NOT NULL)"] + [
         f"""CREATE TRIGGER {t}_no_{op.lower()} BEFORE {op} ON {t}
             WHEN NOT EXISTS (SELECT 1 FROM {MAINTENANCE_TABLE})
-            BEGIN SELECT RAISE(ABORT, 'append-only: {op} on {t} refused'); END"""
+            BEGIN SELECT RAISE(ABORT, 'append-only: {op} on {t} refused'); END"""  # noqa: S608 - table names from the models
         for t in tables
         for op in ("UPDATE", "DELETE")
     ]
@@ -43,7 +43,7 @@ def _postgres(tables: list[str], up: bool) -> list[str]:
             END IF;
             RAISE EXCEPTION 'append-only: % on % refused', TG_OP, TG_TABLE_NAME;
         END;
-        $$ LANGUAGE plpgsql""",
+        $$ LANGUAGE plpgsql""",  # noqa: S608 - a constant table name
     ] + [
         stmt
         for t in tables

@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 
 from zbor.money import DEFAULT_CURRENCY, InvalidAmount, Money, format_money, minor_digits, parse_amount
 
-
 MAX_TYPED_LENGTH = 24
 
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from decimal import Decimal, InvalidOperation, localcontext
+from functools import cache, lru_cache
 
 from babel import Locale
 from babel.numbers import format_currency, get_currency_precision, get_currency_symbol, list_currencies
@@ -33,7 +33,7 @@ class InvalidAmount(ValueError):
     """A typed amount is not a valid positive amount of the currency (the message says why)."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def known_currencies() -> frozenset[str]:
     return frozenset(list_currencies())
 
@@ -42,7 +42,7 @@ def is_currency(code: str) -> bool:
     return code in known_currencies()
 
 
-@lru_cache(maxsize=None)
+@cache
 def minor_digits(currency: str) -> int:
     """Digits after the decimal point for a currency: 2 for EUR, 0 for JPY, 3 for KWD."""
     return get_currency_precision(currency)
@@ -133,6 +133,9 @@ def _normalise_separators(text: str, digits: int) -> str | None:
     return parts[0] + "." + parts[1]
 
 
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
+
+
 def parse_amount(text: str, currency: str) -> int:
     """Parse a typed major-unit amount ("12", "12.50", "12,50") into minor units.
 
@@ -142,17 +145,20 @@ def parse_amount(text: str, currency: str) -> int:
     cleaned = re.sub(r"[\s\u00a0\u202f']", "", text)
     if not cleaned:
         raise InvalidAmount(_("Enter an amount."))
-    cleaned = _normalise_separators(cleaned, minor_digits(currency))
-    if cleaned is None:
+    normalised = _normalise_separators(cleaned, minor_digits(currency))
+    # Plain digits only: Decimal would also take "1e999990", a million-digit number that takes
+    # the server most of a minute to turn into an int (and "1e999999" overflows).
+    if normalised is None or not _PLAIN_NUMBER.fullmatch(normalised):
         raise InvalidAmount(_("Enter a number, like 25 or 25.50."))
     try:
-        value = Decimal(cleaned)
+        value = Decimal(normalised)
     except InvalidOperation:
         raise InvalidAmount(_("Enter a number, like 25 or 25.50.")) from None
     if not value.is_finite():
         raise InvalidAmount(_("Enter a number, like 25 or 25.50."))
     digits = minor_digits(currency)
-    minor = value.scaleb(digits)
+    with localcontext(prec=len(normalised) + digits):  # exact however many digits: never rounded
+        minor = value.scaleb(digits)
     if minor != minor.to_integral_value():
         raise InvalidAmount(
             _("%(currency)s amounts have at most %(digits)s decimal places.") % {"currency": currency, "digits": digits}

@@ -11,6 +11,7 @@ Tasks are thin: they take ids, load what they need, and are safe to run twice.
 from __future__ import annotations
 
 import logging
+from typing import TypeVar
 
 from django.conf import settings
 from django.utils import timezone
@@ -21,6 +22,8 @@ from django_tasks.utils import get_random_id
 from huey.contrib.djhuey import task as huey_task
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 RETRIES = 5
 
@@ -36,11 +39,11 @@ class HueyBackend(BaseTaskBackend):
     supports_async_task = False
     supports_get_result = False
 
-    def enqueue(self, task: Task, args, kwargs) -> TaskResult:
+    def enqueue(self, task: Task[..., _T], args, kwargs) -> TaskResult[_T]:
         self.validate_task(task)
         path = f"{task.func.__module__}.{task.func.__name__}"
         _run(path, list(args), dict(kwargs))
-        result = TaskResult(
+        result: TaskResult[_T] = TaskResult(
             task=task,
             id=get_random_id(),
             status=TaskResultStatus.READY,

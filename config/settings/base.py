@@ -88,7 +88,7 @@ TEMPLATES = [
 ]
 
 
-def _database(url: str) -> dict:
+def _database(url: str) -> dj_database_url.DBConfig:
     if not url:
         url = f"sqlite:///{DATA_DIR / 'zbor.sqlite3'}"
     config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
@@ -154,7 +154,8 @@ PARLER_LANGUAGES = {
 }
 
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(env_str("ZBOR_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# dev and test serve static files from the apps (None: no collectstatic).
+STATIC_ROOT: Path | None = Path(env_str("ZBOR_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("ZBOR_MEDIA_ROOT", str(DATA_DIR / "media")))
 STORAGES = {

@@ -7,18 +7,17 @@ import csv
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
-from django.utils.translation import gettext_lazy as _
-from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from zbor.admin_base import ReadOnlyAdmin, SuperuserOnlyAdmin
 
-from .services import AuditedAdminMixin
-
 from .models import AuditEvent
+from .services import AuditedAdminMixin
 
 
 class _Echo:

@@ -10,6 +10,7 @@ reverse proxy, ZBOR_CLIENT_IP_HEADER names the header carrying the real client a
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -25,6 +26,15 @@ from .models import LoginFailure
 
 WINDOW = timedelta(minutes=15)
 
+if TYPE_CHECKING:
+    from django.contrib.auth.forms import AuthenticationForm
+
+    # _Limited is only ever mixed into a sign-in form; this lets the type checker see
+    # ``self.data``, ``self.request`` and ``super().clean()``.
+    _FormBase = AuthenticationForm
+else:
+    _FormBase = object
+
 
 def throttled(username: str, request) -> bool:
     recent = LoginFailure.objects.filter(at__gte=timezone.now() - WINDOW, client_hash=client_hash(request))
@@ -39,7 +49,7 @@ def record_failure(username: str, request) -> None:
     LoginFailure.objects.filter(at__lt=timezone.now() - WINDOW * 4).delete()
 
 
-class _Limited:
+class _Limited(_FormBase):
     def clean(self):
         username = (self.data.get("username") or "").strip()
         if throttled(username, self.request):

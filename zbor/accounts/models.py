@@ -36,6 +36,9 @@ class LoginFailure(models.Model):
     username_hash = models.CharField(max_length=64, db_index=True)
     client_hash = models.CharField(max_length=64, db_index=True)
 
+    def __str__(self) -> str:
+        return f"failed sign-in at {self.at:%Y-%m-%d %H:%M}"
+
 
 class RateCounter(models.Model):
     """One fixed-window counter of the embedded rate limiter (zbor/ratelimit.py).
@@ -50,3 +53,6 @@ class RateCounter(models.Model):
 
     class Meta:
         db_table = "zbor_rate_counter"
+
+    def __str__(self) -> str:
+        return f"{self.count} until {self.expires_at:%H:%M:%S}"

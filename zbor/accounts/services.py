@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
 from .models import AuditEvent
+
+if TYPE_CHECKING:
+    from django.contrib.admin import ModelAdmin
+
+    # The mixin is only ever combined with a ModelAdmin; telling the type checker so lets it
+    # check the ``super()`` calls below.
+    _AdminBase = ModelAdmin[Any]
+else:
+    _AdminBase = object
 
 
 def audit(actor, action: str, obj: models.Model | None = None, *, fields: Iterable[str] = (), label: str = "") -> AuditEvent:
@@ -34,7 +44,7 @@ def _field_names(message) -> list[str]:
     return names
 
 
-class AuditedAdminMixin:
+class AuditedAdminMixin(_AdminBase):
     """Writes an audit row for every add, change and deletion made in the admin, naming the
     changed fields (never their values), beside Django's own admin history."""
 

@@ -56,6 +56,7 @@ def _allowed(request, scope: str) -> bool:
 def import_bank_statement(request, file: File[UploadedFile]):
     if not _allowed(request, Scope.IMPORT_STATEMENTS):
         return 403, Problem(detail="This token may not import statements.")
+    assert file.size is not None  # Django's upload handlers always set the size they received
     if file.size > MAX_STATEMENT_BYTES:
         return 400, Problem(detail="Nothing was imported: the file is larger than 10 MB.")
     try:

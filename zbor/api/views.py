@@ -11,7 +11,6 @@ from typing import Literal
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Max
 from django.utils import translation
 from ninja import Field, NinjaAPI, Query, Schema
 
@@ -19,14 +18,12 @@ from zbor.campaigns.models import Category
 from zbor.campaigns.selectors import public_campaign
 from zbor.campaigns.translation import pick_translation
 from zbor.disbursements.models import Channel
-from zbor.disbursements.selectors import paid_payouts
-from zbor.ledger.models import TransferGroup
+from zbor.disbursements.selectors import paid_on, paid_payouts
 from zbor.money import Money, format_money
 from zbor.site.pages import build_cards, build_page
 from zbor.site.selectors import campaign_listing, transparency_figures
 
-from .schemas import CampaignDetailOut, CampaignOut, CampaignPage, MoneyOut, TotalsOut
-
+from .schemas import CampaignDetailOut, CampaignOut, CampaignPage, MoneyOut, NeedOut, SpentOut, TotalsOut, UpdateOut
 
 api = NinjaAPI(
     title="Zbor public API",
@@ -124,22 +121,22 @@ def campaign_detail(request, slug: str, lang: Language = "en"):
             story_html=str(page.story_html),
             beyond_goal=_money(page.beyond_goal, currency, language),
             needs=[
-                {
-                    "description": view.description,
-                    "amount": _money(need.amount, currency, language),
-                    "collected": _money(view.progress.collected.amount, currency, language),
-                }
+                NeedOut(
+                    description=view.description,
+                    amount=_money(need.amount, currency, language),
+                    collected=_money(view.progress.collected.amount, currency, language),
+                )
                 for need, view in zip(needs, page.needs, strict=True)
             ],
-            updates=[{"date": u.published_on, "title": u.title, "body_html": str(u.body_html)} for u in page.updates],
+            updates=[UpdateOut(date=u.published_on, title=u.title, body_html=str(u.body_html)) for u in page.updates],
             spending=[
-                {
-                    "date": p.paid_at.date(),
-                    "need": next((v.description for n, v in zip(needs, page.needs, strict=True) if n.pk == p.need_id), ""),
-                    "amount": _money(p.amount, p.currency, language),
-                    "channel": str(Channel(p.channel).label),
-                    "receipt_checked": True,
-                }
+                SpentOut(
+                    date=paid_on(p),
+                    need=next((v.description for n, v in zip(needs, page.needs, strict=True) if n.pk == p.need_id), ""),
+                    amount=_money(p.amount, p.currency, language),
+                    channel=str(Channel(p.channel).label),
+                    receipt_checked=True,
+                )
                 for p in paid_payouts(campaign.pk)
             ],
         )
@@ -150,7 +147,7 @@ def totals(request, lang: Language = "en"):
     language = lang
     from zbor.campaigns.selectors import public_campaigns
 
-    counts = {}
+    counts: dict[str, int] = {}
     for currency in public_campaigns().values_list("currency", flat=True):
         counts[currency] = counts.get(currency, 0) + 1
     out = []
@@ -167,16 +164,3 @@ def totals(request, lang: Language = "en"):
             )
         )
     return out
-
-
-def last_modified() -> float | None:
-    """The newest change that can alter an API answer: a campaign edit or a ledger movement."""
-    from zbor.campaigns.models import Campaign
-
-    stamps = [
-        Campaign.objects.aggregate(m=Max("updated_at"))["m"],
-        TransferGroup.objects.aggregate(m=Max("created_at"))["m"],
-    ]
-    stamps = [s for s in stamps if s]
-    return max(stamps).timestamp() if stamps else None
-

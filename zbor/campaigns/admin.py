@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404
-from django.urls import path
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import translation
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
 from parler.admin import TranslatableAdmin, TranslatableStackedInline, TranslatableTabularInline
 from parler.forms import TranslatableModelForm
 
@@ -24,10 +21,9 @@ from zbor import private_files
 from zbor.accounts.services import AuditedAdminMixin
 from zbor.money import Money, format_money
 
-from . import services
+from . import private, services
 from .exceptions import CampaignError
 from .forms import CampaignAdminForm, NeedForm, NeedFormSet, UpdateAdminForm
-from . import private
 from .models import Beneficiary, BeneficiaryDocument, Campaign, Need, Note, Status, Update
 from .selectors import goal_subquery, note_is_used
 
@@ -233,13 +229,14 @@ class BeneficiaryAdmin(AuditedAdminMixin, TranslatableAdmin):
             readonly += PRIVATE_FIELDS
         return readonly
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(self, request, obj=None, change: bool = False, **kwargs) -> type[forms.ModelForm]:
+        form = super().get_form(request, obj, change=change, **kwargs)
         if obj is None or not self._private_allowed(request, change=False) or request.method != "GET":
             return form
         details = private.read_private(obj, by=request.user)  # audited
 
-        class WithPrivateDetails(form):
+        # mypy cannot check a class whose base is only known at run time.
+        class WithPrivateDetails(form):  # type: ignore[valid-type,misc]
             # On this form instance's own field copies: the class fields are shared by every
             # request in the process and must never hold one beneficiary's data.
             def __init__(self, *args, **kw):

@@ -291,6 +291,9 @@ class CampaignApproval(models.Model):
             models.UniqueConstraint(fields=["campaign", "review_round", "approver"], name="approval_once_per_person")
         ]
 
+    def __str__(self) -> str:
+        return f"approval of campaign #{self.campaign_id}, round {self.review_round}"
+
 
 class BeneficiaryDocument(models.Model):
     """A document about a beneficiary, encrypted in private storage (zbor.private_files)."""
@@ -306,3 +309,7 @@ class BeneficiaryDocument(models.Model):
     class Meta:
         verbose_name = _("document")
         verbose_name_plural = _("documents")
+
+    def __str__(self) -> str:
+        # The label is private (encrypted); the admin's list shows it to those allowed to read it.
+        return f"document #{self.pk} ({self.content_type})"

@@ -103,8 +103,13 @@ def purge_private(beneficiary: Beneficiary, *, by=None, label: str = "") -> None
         locked.save(update_fields=[*(f"{f}_secret" for f in FIELDS), "private_purged_at"])
         names += _purge_payout_details(locked)
         audit(by, "beneficiary.private.purge", locked, fields=[*FIELDS, "documents", "payout recipients", "payout proofs"], label=label)
-        transaction.on_commit(lambda: [private_files.delete(n) for n in names])
+        transaction.on_commit(lambda: _delete_files(names))
     beneficiary.refresh_from_db()
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        private_files.delete(name)
 
 
 def _purge_payout_details(beneficiary: Beneficiary) -> list[str]:

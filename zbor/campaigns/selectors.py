@@ -58,10 +58,12 @@ def goal_subquery():
 
 def note_is_used(key: str) -> bool:
     """Whether any story or update places the note (deleting it would leave a gap)."""
-    from .models import CampaignTranslation, UpdateTranslation  # parler's generated models
-
+    # parler generates CampaignTranslation and UpdateTranslation at run time, so reach them
+    # through parler's metadata rather than importing names the type checker cannot see.
+    campaign_translation = Campaign._parler_meta.root_model
+    update_translation = Update._parler_meta.root_model
     needle = f"[[note:{key}]]"
     return (
-        CampaignTranslation.objects.filter(story__icontains=needle).exists()
-        or UpdateTranslation.objects.filter(body__icontains=needle).exists()
+        campaign_translation.objects.filter(story__icontains=needle).exists()
+        or update_translation.objects.filter(body__icontains=needle).exists()
     )

@@ -6,12 +6,10 @@ at once cannot both move it.
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-
-from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError
 
 from zbor.accounts.services import audit
 

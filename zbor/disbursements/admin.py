@@ -25,10 +25,10 @@ class PayoutAdmin(admin.ModelAdmin):
     list_display = ["pk", "campaign", "need", "amount_column", "channel", "status", "requested_by", "requested_at", "paid_at"]
     list_filter = ["status", "channel", "requested_at"]
     list_select_related = ["campaign", "need", "requested_by"]
-    readonly_fields = [
+    readonly_fields = (
         "campaign", "need", "amount_column", "channel", "purpose", "status", "requested_by", "requested_at",
         "decided_by", "decided_at", "decision_reason", "paid_by", "paid_at", "proof", "next_steps",
-    ]
+    )
     fields = readonly_fields
 
     @admin.display(description=_("amount"), ordering="amount")
@@ -110,10 +110,12 @@ class PayoutAdmin(admin.ModelAdmin):
                 if action == "approve":
                     services.approve_payout(payout, by=request.user)
                 elif action == "reject":
+                    assert form is not None  # "reject" and "pay" always have a form
                     services.reject_payout(payout, by=request.user, reason=form.cleaned_data["reason"])
                 elif action == "cancel":
                     services.cancel_payout(payout, by=request.user)
                 else:
+                    assert form is not None
                     services.mark_paid(payout, by=request.user, proof=form.cleaned_data["proof"])
             except PermissionDenied:
                 messages.error(request, _("Your role may not do this."))

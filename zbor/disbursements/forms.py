@@ -1,3 +1,5 @@
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -31,14 +33,16 @@ class PayoutRequestForm(forms.Form):
     )
     purpose = forms.CharField(label=_("Purpose"), max_length=300)
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         need = cleaned.get("need")
         if need is not None:
-            self.fields["amount"].currency = need.campaign.currency
+            amount_field = cast(AmountField, self.fields["amount"])
+            amount_field.currency = need.campaign.currency
             raw = self.data.get(self.add_prefix("amount"), "")
             try:
-                cleaned["amount"] = self.fields["amount"].clean(raw)
+                cleaned["amount"] = amount_field.clean(raw)
                 self.errors.pop("amount", None)
             except forms.ValidationError as exc:
                 self.add_error("amount", exc)

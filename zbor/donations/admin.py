@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -20,8 +22,8 @@ from zbor.payments.bank import MAX_STATEMENT_BYTES, StatementError
 
 from . import services
 from .bank_import import assign_line, import_statement
-from .exports import EXPORTS
 from .exceptions import DonationError
+from .exports import EXPORTS
 from .models import BankStatement, BankStatementLine, Donation, LineStatus
 
 
@@ -103,8 +105,9 @@ class ExportForm(forms.Form):
     start = forms.DateField(label=_("From"), required=False, help_text="YYYY-MM-DD")
     end = forms.DateField(label=_("To"), required=False, help_text="YYYY-MM-DD")
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("start") and cleaned.get("end") and cleaned["start"] > cleaned["end"]:
             raise forms.ValidationError(_("The first day comes after the last."))
         return cleaned
@@ -162,7 +165,7 @@ class AssignLineForm(forms.ModelForm):
 
     class Meta:
         model = BankStatementLine
-        fields = []
+        fields: list[str] = []
 
 
 @admin.register(BankStatementLine)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from zbor import challenge
 from zbor.campaigns.models import Campaign, Need
@@ -78,11 +78,11 @@ class DonateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.campaign = campaign
         language = get_language() or "en"
-        self.fields["amount"].currency = campaign.currency
+        cast(AmountField, self.fields["amount"]).currency = campaign.currency
         self.fields["amount"].help_text = _("In %(currency)s. Typing an amount here overrides the suggestion.") % {
             "currency": campaign.currency
         }
-        self.fields["preset"].choices = [
+        cast(forms.ChoiceField, self.fields["preset"]).choices = [
             (value, format_money(Money(value, campaign.currency), language))
             for value in presets(campaign, still_needed, needs)
         ]
@@ -90,9 +90,9 @@ class DonateForm(forms.Form):
         for need in needs:
             description = need.safe_translation_getter("description", any_language=True) or ""
             need_choices.append((need.pk, f"{format_money(Money(need.amount, campaign.currency), language)} — {description}"))
-        self.fields["need"].choices = need_choices
+        cast(forms.ChoiceField, self.fields["need"]).choices = need_choices
         methods = list(registry.enabled())
-        self.fields["method"].choices = [(name, registry.label(name)) for name in methods]
+        cast(forms.ChoiceField, self.fields["method"]).choices = [(name, registry.label(name)) for name in methods]
         if len(methods) == 1:
             self.fields["method"].initial = methods[0]
 
@@ -108,8 +108,9 @@ class DonateForm(forms.Form):
             raise ValidationError(_("This form has expired. Please reload the page."))
         return key
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if "amount" in self.errors:
             return cleaned
         amount = cleaned.get("amount") or cleaned.get("preset")

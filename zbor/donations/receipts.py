@@ -7,6 +7,7 @@ beneficiary, no donor name — a receipt found in a seized mailbox says as littl
 from __future__ import annotations
 
 import logging
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -29,6 +30,14 @@ def receipt_number(donation: Donation) -> str:
     return str(donation.public_id)[:8].upper()
 
 
+def _succeeded_on(donation: Donation) -> date:
+    """The day on the receipt. Confirming a donation sets ``succeeded_at``, and only a
+    succeeded donation gets a receipt."""
+    if donation.succeeded_at is None:
+        raise ValueError(f"donation {donation.pk} has not succeeded, so it has no receipt")
+    return donation.succeeded_at.date()
+
+
 def receipt_pdf(donation: Donation) -> bytes:
     """The receipt as PDF, in the donor's language."""
     from babel.dates import format_date
@@ -42,7 +51,7 @@ def receipt_pdf(donation: Donation) -> bytes:
                 "language": language,
                 "foundation": settings.ZBOR_FOUNDATION_NAME,
                 "amount": format_money(Money(donation.amount, donation.currency), language),
-                "date": format_date(donation.succeeded_at.date(), format="long", locale=language),
+                "date": format_date(_succeeded_on(donation), format="long", locale=language),
                 "number": receipt_number(donation),
             },
         )
@@ -64,7 +73,7 @@ def send_receipt(donation_id: int) -> None:
             "Reference: %(reference)s\n\n%(foundation)s\n"
         ) % {
             "amount": amount,
-            "date": donation.succeeded_at.date().isoformat(),
+            "date": _succeeded_on(donation).isoformat(),
             "reference": receipt_number(donation),
             "foundation": settings.ZBOR_FOUNDATION_NAME,
         }
@@ -85,14 +94,14 @@ def send_receipt(donation_id: int) -> None:
 
 def forget_receipt_emails() -> int:
     """Delete receipt emails ZBOR_RECEIPT_EMAIL_DAYS after the receipt was sent."""
-    cutoff = timezone.now() - timezone.timedelta(days=settings.ZBOR_RECEIPT_EMAIL_DAYS)
+    cutoff = timezone.now() - timedelta(days=settings.ZBOR_RECEIPT_EMAIL_DAYS)
     return Donation.objects.filter(receipt_sent_at__lte=cutoff).exclude(email="").update(email="")
 
 
 def unsent_receipts() -> list[int]:
     """Succeeded donations with an email whose receipt never went out (the queue was down, or
     every retry failed): the daily sweep queues them again."""
-    cutoff = timezone.now() - timezone.timedelta(hours=1)
+    cutoff = timezone.now() - timedelta(hours=1)
     return list(
         Donation.objects.filter(status=DonationStatus.SUCCEEDED, receipt_sent_at__isnull=True, succeeded_at__lt=cutoff)
         .exclude(email="")

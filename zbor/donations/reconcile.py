@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from datetime import UTC
 from decimal import Decimal, InvalidOperation
 
 from django.db.models import Q, Sum
@@ -106,7 +107,7 @@ def _check_stripe(report: ReconcileReport, export: bytes) -> None:
     """Charges match donations one by one (amount, fee, currency); refunds match per charge
     where the export names the charge, else in total; donations are only expected in the
     export when they succeeded within the period it covers."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     reader = csv.DictReader(io.StringIO(export.decode("utf-8-sig")))
     header = {h.strip().lower() for h in reader.fieldnames or []}
@@ -132,7 +133,7 @@ def _check_stripe(report: ReconcileReport, export: bytes) -> None:
         created = next((row[c] for c in CREATED_COLUMNS if row.get(c)), "")
         if created:
             try:
-                period.append(datetime.fromisoformat(created.replace("Z", "")).replace(tzinfo=timezone.utc))
+                period.append(datetime.fromisoformat(created.replace("Z", "")).replace(tzinfo=UTC))
             except ValueError:
                 report.problems.append(f"Stripe export line {number}: date {created!r} is not readable")
         charge = row["source"] if row["source"].startswith(("ch_", "py_")) else next((row[c] for c in CHARGE_COLUMNS if row.get(c)), "")

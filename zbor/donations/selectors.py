@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-
 from zbor.ledger.models import Account
 from zbor.ledger.selectors import owner_credit_total_subquery
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
@@ -104,6 +105,10 @@ def start_donation(
 
 def _start_checkout(donation: Donation, *, success_url: str, cancel_url: str) -> Donation:
     provider = registry.get(donation.provider)
+    if provider is None:
+        # A donation started earlier, by the same form (same idempotency key), with a payment
+        # method that has been switched off since: that form cannot be used again.
+        raise DonationRefused(_("This form was already used. Please reload the page."))
     request = CheckoutRequest(
         donation_reference=str(donation.public_id),
         amount=donation.amount,
@@ -303,7 +308,7 @@ def reinstate_dispute(donation: Donation, *, amount: int, key: str) -> bool:
 def purge_expired_emails() -> int:
     """Forget emails of donations that never completed within the retention period, and let
     bank pledges nobody paid expire (their reference no longer matches a statement line)."""
-    cutoff = timezone.now() - timezone.timedelta(days=settings.ZBOR_EMAIL_RETENTION_DAYS)
+    cutoff = timezone.now() - timedelta(days=settings.ZBOR_EMAIL_RETENTION_DAYS)
     old = Donation.objects.filter(created_at__lt=cutoff, receipt_sent_at__isnull=True)
     expired = old.filter(status=DonationStatus.PENDING, provider="bank").update(
         status=DonationStatus.EXPIRED, email="", public_name="", message="", message_status=MessageStatus.NONE

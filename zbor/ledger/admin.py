@@ -14,10 +14,13 @@ class AccountAdmin(ReadOnlyAdmin):
     search_fields = ["code"]
 
 
+_TRANSFER_FIELDS = ("debit_account", "credit_account", "amount", "currency", "kind")
+
+
 class TransferInline(admin.TabularInline):
     model = Transfer
-    fields = ["debit_account", "credit_account", "amount", "currency", "kind"]
-    readonly_fields = fields
+    fields = _TRANSFER_FIELDS
+    readonly_fields = _TRANSFER_FIELDS
     extra = 0
     can_delete = False
 

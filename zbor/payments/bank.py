@@ -22,7 +22,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, localcontext
 
 from defusedxml import ElementTree as SafeET
 from django.utils.translation import gettext as _
@@ -106,15 +106,24 @@ class StatementLine:
     is_batch: bool = False
 
 
+#: A plain decimal, as camt.053 writes one (xs:decimal): Decimal would also take "1e999999",
+#: "sNaN" or "Infinity", which are no bank's amounts and make its arithmetic raise.
+_PLAIN_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)")
+#: No statement line is larger (ten trillion euros): a bigger number is a broken file, and
+#: would not fit the database's 64-bit amounts.
+MAX_LINE_MINOR = 10**15
+
+
 def _minor(amount_text: str, currency: str, where: str) -> int:
     if not is_currency(currency):
         raise StatementError(_("%(where)s: unknown currency “%(currency)s”.") % {"where": where, "currency": currency})
-    try:
-        value = Decimal(amount_text.strip())
-    except InvalidOperation:
-        raise StatementError(_("%(where)s: “%(amount)s” is not an amount.") % {"where": where, "amount": amount_text}) from None
-    minor = value.scaleb(minor_digits(currency))
-    if not value.is_finite() or minor != minor.to_integral_value():
+    text = amount_text.strip()
+    if len(text) > 40 or not _PLAIN_DECIMAL.fullmatch(text):
+        raise StatementError(_("%(where)s: “%(amount)s” is not an amount.") % {"where": where, "amount": amount_text[:40]})
+    value = Decimal(text)
+    with localcontext(prec=50):  # exact for 40 digits
+        minor = value.scaleb(minor_digits(currency))
+    if minor != minor.to_integral_value() or abs(minor) >= MAX_LINE_MINOR:
         raise StatementError(_("%(where)s: “%(amount)s” is not an amount.") % {"where": where, "amount": amount_text})
     return int(minor)
 
@@ -128,6 +137,16 @@ def _date(text: str, where: str) -> date:
 
 def _digest(*parts: str) -> str:
     return "sha256:" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:40]
+
+
+#: The stored key's length (BankStatementLine.key).
+MAX_KEY_LENGTH = 200
+
+
+def _bank_key(kind: str, bank_id: str) -> str:
+    """A line's key from the bank's own id; an id too long to store is kept as its digest."""
+    key = f"{kind}:{bank_id}"
+    return key if len(key) <= MAX_KEY_LENGTH else f"{kind}:{_digest(bank_id)}"
 
 
 def _texts(el, ns) -> list[str]:
@@ -150,7 +169,7 @@ class _Keys:
         self.seen: dict[str, int] = {}
 
     def bank(self, ref: str, where: str) -> str:
-        key = f"camt:{ref}"
+        key = _bank_key("camt", ref)
         if key in self.seen:
             raise StatementError(_("%(where)s: the bank reference %(ref)s appears twice.") % {"where": where, "ref": ref})
         self.seen[key] = 1
@@ -264,6 +283,8 @@ def parse_csv(data: bytes) -> list[StatementLine]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise StatementError(_("The file is not UTF-8 text.")) from None
+    if "\x00" in text:  # UTF-16 read as UTF-8, or not text at all (and no database column takes a NUL)
+        raise StatementError(_("The file is not UTF-8 text."))
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         return _parse_csv_rows(reader)
@@ -295,7 +316,7 @@ def _parse_csv_rows(reader: csv.DictReader) -> list[StatementLine]:
             raise StatementError(_("%(where)s: the amount is zero.") % {"where": where})
         lines.append(
             StatementLine(
-                key=f"csv:{transaction_id}",
+                key=_bank_key("csv", transaction_id),
                 booked_on=_date(row["date"], where),
                 amount=abs(amount),
                 currency=currency,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -42,7 +42,7 @@ def _build(name: str) -> Provider:
     raise ImproperlyConfigured(f"Unknown payment provider {name!r} in ZBOR_PAYMENT_PROVIDERS.")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _providers(names: tuple[str, ...]) -> dict[str, Provider]:
     return {name: _build(name) for name in names}
 

@@ -5,6 +5,35 @@ political prisoner reuniting with his family; €2,000 in three needs, €683 co
 in new words under a pseudonym. Amounts are minor units.
 """
 
+from typing import NotRequired, TypedDict
+
+
+class BeneficiarySpec(TypedDict):
+    reference: str
+    pseudonym: bool
+    names: dict[str, str]
+
+
+class CampaignSpec(TypedDict):
+    slug: str
+    beneficiary: BeneficiarySpec
+    category: str
+    currency: str
+    original_language: str
+    status: str
+    days_ago: int
+    #: language -> {"title", "summary", "location", "story"}
+    translations: dict[str, dict[str, str]]
+    #: (amount, language -> description)
+    needs: list[tuple[int, dict[str, str]]]
+    #: (amount, index of the earmarked need or None)
+    donations: list[tuple[int, int | None]]
+    #: (days ago, language -> (title, body))
+    updates: list[tuple[int, dict[str, tuple[str, str]]]]
+    #: (need index, amount, channel, days ago)
+    payouts: NotRequired[list[tuple[int, int, str, int]]]
+
+
 SHIZO_NOTE = {
     "key": "shizo",
     "translations": {
@@ -71,7 +100,7 @@ STORY_RU = """\
 Ваша помощь поможет мне пережить ожидание и первые месяцы в новой стране, пока я не встану на ноги. Спасибо, что прочитали.
 """
 
-CAMPAIGNS = [
+CAMPAIGNS: list[CampaignSpec] = [
     {
         "slug": "from-prison-to-family",
         "beneficiary": {"reference": "B-0001", "pseudonym": True, "names": {"en": "Pavel M.", "ru": "Павел М.", "be": "Павел М.", "pl": "Paweł M."}},
@@ -235,4 +264,4 @@ CAMPAIGNS = [
 DEMO_STAFF_USERNAME = "demo"
 # Publishing and paying out need a second person: the demo has two logins.
 DEMO_REVIEWER_USERNAME = "demo-reviewer"
-DEMO_STAFF_PASSWORD = "zbor-demo-only"
+DEMO_STAFF_PASSWORD = "zbor-demo-only"  # noqa: S105 - the demo login, refused in production

@@ -82,10 +82,10 @@ def donate(request, slug: str):
             form.add_error(None, str(exc))
         else:
             if donation.status == DonationStatus.PENDING and donation.checkout_url:
-                response = redirect(donation.checkout_url)
+                next_page = redirect(donation.checkout_url)
             else:
-                response = redirect("site:donation_status", public_id=donation.public_id)
-            return _remember(request, response, donation)
+                next_page = redirect("site:donation_status", public_id=donation.public_id)
+            return _remember(request, next_page, donation)
     if request.method == "POST" and not accepting:
         form.is_valid()
         form.add_error(None, _("This campaign is not taking donations."))
@@ -105,7 +105,8 @@ def donate(request, slug: str):
     # The form's answer is a redirect to the card provider's checkout: CSP must allow it there.
     origins = sorted({origin for provider in providers for origin in provider.checkout_origins})
     if origins:
-        response._csp_update = {"form-action": origins}
+        # django-csp's middleware reads this attribute, as its own @csp_update sets it.
+        response._csp_update = {"form-action": origins}  # type: ignore[attr-defined]
     return response
 
 
@@ -116,7 +117,9 @@ def _over_limit(request, campaign, card, method: str):
     stored) and per campaign, so that neither a card-testing bot nor a flood of pledges runs
     through the donate form. The per-campaign count is also the business limit on how many
     donations one campaign takes in an hour."""
-    if registry.get(method).needs_challenge:
+    provider = registry.get(method)
+    assert provider is not None  # the form offers only enabled providers
+    if provider.needs_challenge:
         per_client = ratelimit.Rule("card-starts", settings.ZBOR_CARD_STARTS_PER_CLIENT_HOUR, 3600)
     else:
         per_client = ratelimit.Rule("pledges", settings.ZBOR_PLEDGES_PER_CLIENT_HOUR, 3600)

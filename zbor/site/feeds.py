@@ -43,7 +43,9 @@ class NewCampaignsFeed(Feed):
         return item.published_at
 
     def item_updateddate(self, item):
-        return item.updated_at
+        # The day only: a campaign changes when a donation completes its goal, and the exact
+        # time of that change would date that donation.
+        return item.updated_at.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 class CampaignUpdatesFeed(Feed):

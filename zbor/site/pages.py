@@ -20,7 +20,7 @@ from zbor.campaigns.models import Campaign, Category, Note, Status
 from zbor.campaigns.selectors import notes_by_key
 from zbor.campaigns.translation import pick_translation
 from zbor.disbursements.models import Channel
-from zbor.disbursements.selectors import paid_payouts
+from zbor.disbursements.selectors import paid_on, paid_payouts
 from zbor.donations.selectors import approved_messages, campaign_money
 from zbor.money import Money, format_money
 
@@ -141,13 +141,16 @@ class CampaignPage:
 
 def status_label(status: str) -> str:
     # Looked up at call time so the label follows the active language.
-    return {
+    labels: dict[str, str] = {
         Status.PUBLISHED: _("Open"),
         Status.FUNDED: _("Funded"),
         Status.CLOSED: _("Closed"),
         Status.DRAFT: _("Draft"),
         Status.IN_REVIEW: _("In review"),
-    }[status]
+        # Only staff see a withdrawn campaign, in the preview.
+        Status.WITHDRAWN: _("Withdrawn"),
+    }
+    return labels[status]
 
 
 def campaign_url(campaign: Campaign) -> str:
@@ -285,8 +288,8 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
                 need=need_text[p.need_id][0],
                 need_language=need_text[p.need_id][1],
                 amount_text=format_money(Money(p.amount, p.currency), language),
-                paid_on=p.paid_at.date(),
-                paid_on_text=format_date(p.paid_at.date(), format="long", locale=language),
+                paid_on=paid_on(p),
+                paid_on_text=format_date(paid_on(p), format="long", locale=language),
                 channel_label=str(Channel(p.channel).label),
             )
             for p in payouts

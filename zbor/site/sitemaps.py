@@ -32,7 +32,7 @@ class CampaignSitemap(Sitemap):
         return reverse("site:campaign_detail", kwargs={"slug": item.slug})
 
     def lastmod(self, item):
-        return item.updated_at
+        return item.updated_at.date()  # the day only, as in the feeds: no donation's time
 
 
 SITEMAPS = {"pages": StaticSitemap, "campaigns": CampaignSitemap}

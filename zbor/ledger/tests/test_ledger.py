@@ -28,7 +28,8 @@ def test_a_card_donation_with_a_fee_moves_the_balances(accounts):
         Line(fees, clearing, 98, TransferKind.FEE),
     ])
     assert created and group.transfer_count == 2
-    clearing.refresh_from_db(); need.refresh_from_db(); fees.refresh_from_db()
+    for account in (clearing, need, fees):
+        account.refresh_from_db()
     assert need.credit_balance == 2500
     assert clearing.debit_balance == 2402
     assert fees.debit_balance == 98

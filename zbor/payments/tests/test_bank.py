@@ -70,12 +70,12 @@ def test_one_wrong_symbol_or_one_swap_is_recovered_as_a_candidate(data_body, dat
 
 def test_camt053_credit_and_debit_entries_are_read_without_the_payers_name():
     lines = parse_camt053(camt(entry() + entry(amount="10.5", indicator="DBIT", ref="BANKREF2", text="fee")))
-    assert [(l.key, l.amount, l.currency, l.is_credit) for l in lines] == [
+    assert [(line.key, line.amount, line.currency, line.is_credit) for line in lines] == [
         ("camt:BANKREF1", 2500, "EUR", True),
         ("camt:BANKREF2", 1050, "EUR", False),
     ]
     assert lines[0].text == "ZB4K7Q-9MX2T"
-    assert all("Kowalski" not in l.text for l in lines)
+    assert all("Kowalski" not in line.text for line in lines)
 
 
 def test_camt053_newer_schema_versions_are_read_too():
@@ -103,7 +103,7 @@ def test_a_malformed_camt053_is_refused_naming_the_fault(xml, fault):
 def test_csv_lines_are_read():
     data = b"date,amount,currency,reference,transaction_id\n2026-11-28,25.00,EUR,zb4k7q 9mx2t,T1\n2026-11-28,-3.00,EUR,fee,T2\n"
     lines = parse_statement(data)
-    assert [(l.key, l.amount, l.is_credit) for l in lines] == [("csv:T1", 2500, True), ("csv:T2", 300, False)]
+    assert [(line.key, line.amount, line.is_credit) for line in lines] == [("csv:T1", 2500, True), ("csv:T2", 300, False)]
 
 
 @pytest.mark.parametrize(
@@ -142,7 +142,7 @@ def tx(amount, text, ref):
 
 def test_a_batch_entry_becomes_one_line_per_transaction_with_its_own_amount():
     lines = parse_camt053(camt(batch(tx("50.00", "ZB1", "T1") + tx("25.00", "ZB2", "T2"))))
-    assert [(l.amount, l.text) for l in lines] == [(5000, "ZB1"), (2500, "ZB2")]
+    assert [(line.amount, line.text) for line in lines] == [(5000, "ZB1"), (2500, "ZB2")]
 
 
 def test_a_batch_that_does_not_add_up_is_refused():
@@ -174,4 +174,4 @@ def test_pending_entries_are_left_out_and_reversals_marked():
     pending = entry().replace("<CdtDbtInd>", "<Sts><Cd>PDNG</Cd></Sts><CdtDbtInd>")
     reversed_ = entry(ref="R9").replace("<CdtDbtInd>", "<RvslInd>true</RvslInd><CdtDbtInd>")
     lines = parse_camt053(camt(pending + reversed_))
-    assert [(l.key, l.reversal) for l in lines] == [("camt:R9", True)]
+    assert [(line.key, line.reversal) for line in lines] == [("camt:R9", True)]

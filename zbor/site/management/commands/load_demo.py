@@ -17,6 +17,7 @@ from zbor.disbursements.models import Payout
 from zbor.donations.services import record_demo_donation
 from zbor.site import demo
 
+
 def _demo_receipt():
     """A small picture standing in for a scanned receipt."""
     import io
@@ -69,7 +70,7 @@ class Command(BaseCommand):
             for language, (term, text) in spec["translations"].items():
                 note.create_translation(language, term=term, text=text)
 
-    def _campaign(self, spec, user, reviewer) -> bool:
+    def _campaign(self, spec: demo.CampaignSpec, user, reviewer) -> bool:
         if Campaign.objects.filter(slug=spec["slug"]).exists():
             return False
         person = spec["beneficiary"]
