@@ -9,6 +9,7 @@ from zbor.api.views import api
 from zbor.donations import views as donation_views
 from zbor.site import embed
 from zbor.site import views as site_views
+from zbor.site.fastpath import public_page
 from zbor.site.sitemaps import SITEMAPS
 
 admin.site.site_header = settings.ZBOR_FOUNDATION_NAME
@@ -19,7 +20,7 @@ urlpatterns = [
     path("robots.txt", site_views.robots_txt, name="robots"),
     path("webhooks/stripe/", donation_views.stripe_webhook, name="stripe_webhook"),
     path("api/v1/", api.urls),
-    path("sitemap.xml", sitemap_view, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", public_page(sitemap_view), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("embed/campaigns/<slug:slug>/", embed.widget, name="embed_widget"),
     path("embed/campaigns/<slug:slug>/badge.svg", embed.badge, name="embed_badge"),
 ]

@@ -219,8 +219,12 @@ ZBOR_PUBLIC_URL = env_str("ZBOR_PUBLIC_URL").rstrip("/")
 # The admin lives under a path of the operator's choosing, not the guessable /admin/.
 ZBOR_ADMIN_PATH = env_str("ZBOR_ADMIN_PATH", "backoffice").strip("/") + "/"
 ZBOR_CAMPAIGNS_PER_PAGE = 12
-# Seconds a CDN or browser may reuse a public API answer.
-ZBOR_API_MAX_AGE = int(env_str("ZBOR_API_MAX_AGE", "60"))
+# Seconds a public page (campaign, list, home, transparency, feeds, public API reads) may be
+# reused by the app's own cache (zbor/site/fastpath.py), the front server and browsers: how long
+# a new donation may take to show. 0 turns the app's cache off.
+ZBOR_PAGE_CACHE_SECONDS = float(env_str("ZBOR_PAGE_CACHE_SECONDS", "1"))
+# Seconds a CDN or browser may reuse a public API answer (it revalidates cheaply with its ETag).
+ZBOR_API_MAX_AGE = int(env_str("ZBOR_API_MAX_AGE", "1"))
 # Demo data and the demo staff login: only ever true in dev and test settings.
 ZBOR_DEMO = False
 # Payments. Providers in the order the donate form offers them: demo (dev only), stripe, bank.

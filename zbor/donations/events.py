@@ -87,7 +87,9 @@ def handle(record: PaymentEventRecord) -> PaymentEventRecord:
 def apply_event(event: PaymentEvent) -> str:
     """The one place any provider's event changes a donation. Returns the record's new status."""
     if event.type == EventType.SUCCEEDED or event.type in UNPAID:
-        donation = Donation.objects.filter(provider=event.provider, checkout_reference=event.checkout_reference).first()
+        # An empty reference names nothing (a donation whose checkout never started has one too).
+        donations = Donation.objects.filter(provider=event.provider, checkout_reference=event.checkout_reference)
+        donation = donations.first() if event.checkout_reference else None
         if donation is None:
             log.warning("%s event %s names no known checkout", event.provider, event.event_id)
             return EventStatus.IGNORED
@@ -108,9 +110,17 @@ def apply_event(event: PaymentEvent) -> str:
         return EventStatus.PROCESSED
 
     if event.type in (EventType.REFUNDED, EventType.DISPUTED, EventType.DISPUTE_REINSTATED):
+        if not event.payment_reference:
+            # It names no payment; an empty reference would find any donation paid without one.
+            log.warning("%s event %s names no payment", event.provider, event.event_id)
+            return EventStatus.IGNORED
         donation = Donation.objects.filter(provider=event.provider, payment_reference=event.payment_reference).first()
         if donation is None:
             return EventStatus.DEFERRED
+        if event.currency and event.currency != donation.currency:
+            # Money went back at the provider in a form Zbor cannot book: never guess it.
+            log.error("%s event %s: %s %s for a %s donation", event.provider, event.event_id, event.amount, event.currency, donation.currency)
+            return EventStatus.ATTENTION
         dispute = event.extra.get("dispute") or event.event_id
         try:
             if event.type == EventType.REFUNDED:

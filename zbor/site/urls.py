@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import donate_views, views
+from .fastpath import public_page
 from .feeds import CampaignUpdatesFeed, NewCampaignsFeed
 from .share_card import share_card
 
@@ -11,9 +12,9 @@ urlpatterns = [
     path("campaigns/", views.campaign_list, name="campaign_list"),
     path("transparency/", views.transparency, name="transparency"),
     path("campaigns/preview/<int:pk>/", views.campaign_preview, name="campaign_preview"),
-    path("campaigns/feed/", NewCampaignsFeed(), name="campaigns_feed"),
+    path("campaigns/feed/", public_page(NewCampaignsFeed()), name="campaigns_feed"),
     path("campaigns/<slug:slug>/", views.campaign_detail, name="campaign_detail"),
-    path("campaigns/<slug:slug>/feed/", CampaignUpdatesFeed(), name="campaign_feed"),
+    path("campaigns/<slug:slug>/feed/", public_page(CampaignUpdatesFeed()), name="campaign_feed"),
     path("campaigns/<slug:slug>/card.png", share_card, name="share_card"),
     path("campaigns/<slug:slug>/donate/", donate_views.donate, name="campaign_donate"),
     path("donations/<uuid:public_id>/", donate_views.donation_status, name="donation_status"),

@@ -14,12 +14,14 @@ from zbor.campaigns.models import Status
 from zbor.campaigns.selectors import campaign_for_preview, public_campaign
 
 from .context_processors import absolute
+from .fastpath import public_page
 from .forms import CampaignFilterForm
 from .pages import build_cards, build_page
 from .selectors import campaign_listing
 
 
 @require_safe
+@public_page
 def home(request):
     language = get_language()
     open_campaigns = campaign_listing({"status": Status.PUBLISHED})[:6]
@@ -27,6 +29,7 @@ def home(request):
 
 
 @require_safe
+@public_page
 def campaign_list(request):
     language = get_language()
     form = CampaignFilterForm(request.GET or None)
@@ -58,6 +61,7 @@ def _render_campaign(request, campaign, *, is_preview: bool = False):
 
 
 @require_safe
+@public_page
 def campaign_detail(request, slug: str):
     campaign = public_campaign(slug)
     if campaign is None:
@@ -80,6 +84,7 @@ def campaign_preview(request, pk: int):
 
 
 @require_safe
+@public_page
 def transparency(request):
     """Foundation-wide: collected, paid out and held, by month and by category, from the ledger."""
     from babel.dates import format_date
@@ -116,6 +121,7 @@ def transparency(request):
 
 
 @require_safe
+@public_page
 def robots_txt(request):
     # The staff path is deliberately not listed: robots.txt is public. Staff pages say noindex.
     lines = [

@@ -1,0 +1,154 @@
+"""The public pages' fast path (zbor/site/fastpath.py): what it keeps, what it never keeps, and
+that a new donation shows on every language's page and in the API within the freshness bound."""
+
+import io
+import re
+import threading
+import time
+
+import pytest
+from django.core.handlers.wsgi import WSGIHandler
+
+from zbor.donations.services import record_demo_donation
+from zbor.site.fastpath import PublicPageCache
+
+DEMO = "from-prison-to-family"
+
+
+def environ(path: str, method: str = "GET", **extra) -> dict:
+    query = ""
+    if "?" in path:
+        path, query = path.split("?", 1)
+    env = {
+        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80", "HTTP_HOST": "testserver", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": io.StringIO(), "wsgi.version": (1, 0), "wsgi.multithread": True, "wsgi.multiprocess": False,
+        "wsgi.run_once": False, "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
+    }
+    env.update(extra)
+    return env
+
+
+def call(app, path, method="GET", **extra) -> tuple[str, dict, bytes]:
+    seen = {}
+
+    def start_response(status, headers, exc_info=None):
+        seen["status"], seen["headers"] = status, dict(headers)
+
+    body = b"".join(app(environ(path, method, **extra), start_response))
+    return seen["status"], seen["headers"], body
+
+
+class Counting:
+    """A stand-in for Django that counts its calls and answers what it is told."""
+
+    def __init__(self, headers, status="200 OK"):
+        self.calls, self.headers, self.status = 0, headers, status
+
+    def __call__(self, env, start_response):
+        self.calls += 1
+        start_response(self.status, list(self.headers))
+        return [f"render {self.calls}".encode()]
+
+
+def test_a_public_page_is_rendered_once_a_second_and_served_from_memory_in_between():
+    app = Counting([("Cache-Control", "public, max-age=1"), ("ETag", '"v1"')])
+    fast = PublicPageCache(app, seconds=0.2)
+    bodies = [call(fast, "/en/campaigns/x/")[2] for _ in range(50)]
+    assert app.calls == 1 and set(bodies) == {b"render 1"}
+    assert call(fast, "/en/campaigns/x/", HTTP_IF_NONE_MATCH='"v1"')[0].startswith("304")
+    assert call(fast, "/en/campaigns/x/", "HEAD")[2] == b""
+    time.sleep(0.25)
+    assert call(fast, "/en/campaigns/x/")[2] == b"render 2"
+    assert call(fast, "/en/campaigns/x/?page=2")[2] == b"render 3"  # the query is part of the key
+    assert call(fast, "/en/campaigns/x/", HTTP_HOST="other.example")[2] == b"render 4"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [("Cache-Control", "max-age=0, no-cache, no-store, must-revalidate, private")],
+        [],
+        [("Cache-Control", "public, max-age=1"), ("Set-Cookie", "csrftoken=x")],
+        [("Cache-Control", "public, max-age=1"), ("Vary", "Cookie")],
+        [("Cache-Control", "public, no-store")],
+    ],
+)
+def test_anything_not_plainly_public_is_never_kept(headers):
+    app = Counting(headers)
+    fast = PublicPageCache(app, seconds=60)
+    for _ in range(3):
+        call(fast, "/en/campaigns/x/donate/")
+    assert app.calls == 3 and not fast.entries
+
+
+def test_errors_posts_and_pending_flash_messages_go_to_django():
+    app = Counting([("Cache-Control", "public, max-age=1")], status="404 Not Found")
+    fast = PublicPageCache(app, seconds=60)
+    call(fast, "/en/campaigns/nope/")
+    call(fast, "/en/campaigns/nope/")
+    assert app.calls == 2
+    app = Counting([("Cache-Control", "public, max-age=1")])
+    fast = PublicPageCache(app, seconds=60)
+    call(fast, "/en/", "POST")
+    call(fast, "/en/", HTTP_COOKIE="messages=abc")
+    assert app.calls == 2 and not fast.entries
+
+
+def test_the_table_is_bounded():
+    app = Counting([("Cache-Control", "public, max-age=1")])
+    fast = PublicPageCache(app, seconds=60, max_entries=10)
+    for n in range(100):
+        call(fast, f"/en/campaigns/?page={n}")
+    assert len(fast.entries) == 10
+
+
+def test_many_first_visitors_at_once_cause_one_render():
+    class Slow(Counting):
+        def __call__(self, env, start_response):
+            time.sleep(0.2)
+            return super().__call__(env, start_response)
+
+    app = Slow([("Cache-Control", "public, max-age=1")])
+    fast = PublicPageCache(app, seconds=60)
+    threads = [threading.Thread(target=call, args=(fast, "/en/")) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert app.calls == 1
+
+
+def text(body: bytes) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body.decode()))
+
+
+@pytest.mark.django_db
+def test_a_new_donation_shows_on_every_language_and_in_the_api_within_the_bound(demo, settings):
+    settings.ZBOR_PAGE_CACHE_SECONDS = 0.5
+    fast = PublicPageCache(WSGIHandler())
+    pages = {lang: f"/{lang}/campaigns/{DEMO}/" for lang in ("en", "ru", "be", "pl")}
+    before = {lang: call(fast, path) for lang, path in pages.items()}
+    assert all(status.startswith("200") and headers["Cache-Control"] == "public, max-age=1" for status, headers, _ in before.values())
+    api = call(fast, f"/api/v1/campaigns/{DEMO}")[2]
+    assert b'"amount":68300' in api.replace(b" ", b"")
+    record_demo_donation(demo, amount=2500)
+    assert "€683 of €2,000" in text(call(fast, pages["en"])[2])  # served from memory within the second
+    deadline = time.monotonic() + 2
+    while True:
+        fresh = {lang: text(call(fast, path)[2]) for lang, path in pages.items()}
+        api = call(fast, f"/api/v1/campaigns/{DEMO}")[2]
+        if all("708" in page for page in fresh.values()) and b'"amount":70800' in api.replace(b" ", b""):
+            break
+        assert time.monotonic() < deadline, f"the donation did not show within 2 seconds: {fresh}"
+        time.sleep(0.05)
+    assert "€708 of €2,000" in fresh["en"]
+
+
+@pytest.mark.django_db
+def test_personal_and_staff_pages_never_pass_through_the_cache(demo, settings):
+    fast = PublicPageCache(WSGIHandler())
+    for path in (f"/en/campaigns/{DEMO}/donate/", "/backoffice/login/", "/api/v1/staff/donations/pending-bank"):
+        call(fast, path)
+        call(fast, path)
+    assert not fast.entries

@@ -1,0 +1,160 @@
+"""Public pages at close to static speed: a short-lived cache in front of Django, in each process.
+
+A public page (one whose response says ``Cache-Control: public``) is kept, bytes and headers,
+for ``ZBOR_PAGE_CACHE_SECONDS`` (1 s): every other request for it in that second is answered by
+this WSGI wrapper without entering Django — no middleware, no URL resolution, no query. When
+the second is over, the next request renders the page again while the others keep getting the
+previous copy, so a page is never more than about a second plus one render behind the ledger,
+in every process and on every machine, with nothing to purge.
+
+What is never kept: anything not marked public (the donate form, the status page, the staff
+screens, the API's staff part all say ``private``/``no-store``), a response that sets a cookie
+or varies on anything but the encoding, a request with a pending flash message (``messages``
+cookie), and any status but 200. The key is scheme, host, path and query string, in a bounded
+table (the oldest entry goes first).
+
+    application = PublicPageCache(get_wsgi_application())   # config/wsgi.py
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+CACHEABLE_VARY = {"", "accept-encoding"}
+
+
+@dataclass
+class Entry:
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    etag: str
+    fresh_until: float
+
+
+def _cacheable(status: str, headers: list[tuple[str, str]]) -> bool:
+    if not status.startswith("200"):
+        return False
+    public = False
+    for name, value in headers:
+        lower = name.lower()
+        if lower == "set-cookie":
+            return False
+        if lower == "vary" and not {v.strip().lower() for v in value.split(",")} <= CACHEABLE_VARY:
+            return False
+        if lower == "cache-control":
+            directives = {d.strip().split("=")[0].lower() for d in value.split(",")}
+            if "public" not in directives or directives & {"private", "no-store", "no-cache"}:
+                return False
+            public = True
+    return public
+
+
+class PublicPageCache:
+    def __init__(self, app, *, seconds: float | None = None, max_entries: int = 2000):
+        self.app = app
+        self._seconds = seconds
+        self.max_entries = max_entries
+        self.entries: OrderedDict[tuple[str, str, str, str], Entry] = OrderedDict()
+        #: Keys being rendered now, with an event set when the render is done.
+        self.refreshing: dict[tuple[str, str, str, str], threading.Event] = {}
+        self.lock = threading.Lock()
+
+    @property
+    def seconds(self) -> float:
+        if self._seconds is None:
+            from django.conf import settings
+
+            self._seconds = float(settings.ZBOR_PAGE_CACHE_SECONDS)
+        return self._seconds
+
+    def __call__(self, environ, start_response):
+        method = environ.get("REQUEST_METHOD")
+        if method not in ("GET", "HEAD") or self.seconds <= 0 or "messages=" in environ.get("HTTP_COOKIE", ""):
+            return self.app(environ, start_response)
+        key = (
+            environ.get("wsgi.url_scheme", "http"),
+            environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""),
+            environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""),
+        )
+        entry = self.entries.get(key)
+        if entry is not None and time.monotonic() < entry.fresh_until:
+            return self._serve(entry, environ, start_response)
+        if entry is None and method == "HEAD":
+            return self.app(environ, start_response)
+        with self.lock:
+            rendering = self.refreshing.get(key)
+            if rendering is None:
+                done = self.refreshing[key] = threading.Event()
+        if rendering is not None:
+            if entry is not None:  # another thread renders it: this request gets the copy of a second ago
+                return self._serve(entry, environ, start_response)
+            rendering.wait(timeout=10)  # the first visit of a page: wait for the one render under way
+            entry = self.entries.get(key)
+            return self._serve(entry, environ, start_response) if entry else self.app(environ, start_response)
+        try:
+            return self._render(key, environ, start_response)
+        finally:
+            with self.lock:
+                del self.refreshing[key]
+            done.set()
+
+    def _render(self, key, environ, start_response):
+        captured: dict = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            if exc_info is not None or not _cacheable(status, headers) or environ.get("REQUEST_METHOD") != "GET":
+                captured["passed"] = True
+                return start_response(status, headers, exc_info)
+            return lambda data: None  # Django never uses write(); the body comes back as the iterable
+
+        result = self.app(environ, capture)
+        if captured.get("passed") or "status" not in captured:
+            return result
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        headers = captured["headers"]
+        etag = next((v for n, v in headers if n.lower() == "etag"), "")
+        entry = Entry(captured["status"], headers, body, etag, time.monotonic() + self.seconds)
+        with self.lock:
+            self.entries.pop(key, None)
+            self.entries[key] = entry
+            while len(self.entries) > self.max_entries:
+                self.entries.popitem(last=False)
+        return self._serve(entry, environ, start_response)
+
+    @staticmethod
+    def _serve(entry: Entry, environ, start_response):
+        if entry.etag and environ.get("HTTP_IF_NONE_MATCH") == entry.etag:
+            start_response("304 Not Modified", [(n, v) for n, v in entry.headers if n.lower() != "content-length"])
+            return [b""]
+        start_response(entry.status, entry.headers)
+        return [b""] if environ.get("REQUEST_METHOD") == "HEAD" else [entry.body]
+
+
+def public_page(view):
+    """Mark a view's 200 answers as public pages: the same bytes for everyone, so browsers,
+    the front server and PublicPageCache may keep them for ZBOR_PAGE_CACHE_SECONDS. A view
+    that already set Cache-Control (a staff preview: no-store) keeps its own."""
+    import functools
+    import math
+
+    from django.conf import settings
+    from django.utils.cache import patch_cache_control
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.has_header("Cache-Control"):
+            patch_cache_control(response, public=True, max_age=math.ceil(settings.ZBOR_PAGE_CACHE_SECONDS))
+        return response
+
+    return wrapped
