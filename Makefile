@@ -47,7 +47,7 @@ test: compilemessages lint
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: compilemessages
-	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 check: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/zbor check

@@ -21,11 +21,14 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(autouse=True)
 def _fresh_state():
-    """Each test starts with an empty cache and English active, whatever the last request chose."""
+    """Each test starts with empty caches and English active, whatever the last request chose."""
     from django.core.cache import cache
     from django.utils import translation
 
+    from zbor.site.donate_views import FORM_PAGES
+
     cache.clear()
+    FORM_PAGES.clear()
     with translation.override("en"):
         yield
 

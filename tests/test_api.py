@@ -69,6 +69,7 @@ def test_answers_are_cacheable_with_etag_and_304_and_never_date_a_donation(clien
     assert first["Cache-Control"].startswith("public, max-age=") and first["Access-Control-Allow-Origin"] == "*"
     assert first.has_header("ETag")
     assert not first.has_header("Last-Modified")  # it would be the newest donation's time
+    assert "Accept-Language" not in first.get("Vary", "")  # the language is ?lang=: one public document
     assert client.get("/api/v1/campaigns", headers={"if-none-match": first["ETag"]}).status_code == 304
     assert client.post("/api/v1/campaigns").status_code == 405
 

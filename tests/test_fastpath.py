@@ -5,6 +5,7 @@ import io
 import re
 import threading
 import time
+import types
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
@@ -152,3 +153,58 @@ def test_personal_and_staff_pages_never_pass_through_the_cache(demo, settings):
         call(fast, path)
         call(fast, path)
     assert not fast.entries
+
+
+@pytest.mark.django_db
+def test_public_reads_go_to_the_replica_and_everything_else_to_the_primary(client, demo, settings, monkeypatch):
+    """With DATABASE_REPLICA_URL set, the router sends the reads of public pages and of the
+    public API to the replica; the donate form, the staff API and every write use the primary."""
+    from zbor import db
+    from zbor.campaigns.models import Campaign
+    from zbor.site import donate_views, views
+
+    seen = []
+    for module, name in ((views, "public_campaign"), (donate_views, "donatable_campaign")):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda slug, real=real: (seen.append(db._public.get()), real(slug))[1])
+    assert client.get(f"/en/campaigns/{DEMO}/").status_code == 200
+    assert client.get(f"/en/campaigns/{DEMO}/donate/").status_code == 200
+    assert seen == [True, False]
+
+    router = db.ReplicaRouter()
+    monkeypatch.setattr(db, "settings", types.SimpleNamespace(DATABASES={"default": {}, "replica": {}}))
+    assert router.db_for_read(Campaign) == "default"
+    with db.public_reads():
+        assert router.db_for_read(Campaign) == "replica" and router.db_for_write(Campaign) == "default"
+    assert router.allow_migrate("replica", "campaigns") is False
+
+
+DONATE = f"/en/campaigns/{DEMO}/donate/"
+PLEDGE_QUERIES = 14  # the campaign and its needs (5), its money (1), two rate counters, the pledge (4 with its savepoints), its reference (+2 savepoints)
+
+
+@pytest.mark.django_db
+def test_the_donate_form_is_rendered_once_a_second_and_each_visitor_gets_their_own_keys(client, demo, django_assert_num_queries):
+    first = client.get(DONATE).content.decode()
+    with django_assert_num_queries(0):
+        second = client.get(DONATE).content.decode()
+
+    def field(html, name):
+        return re.search(rf'name="{name}" value="([^"]*)"', html).group(1)
+
+    assert field(first, "idempotency_key") != field(second, "idempotency_key")
+    assert field(first, "csrfmiddlewaretoken") != field(second, "csrfmiddlewaretoken")
+    assert "zbor-mark" not in first + second
+    tasks = [re.search(r'data-challenge="([^"]+)"', html).group(1) for html in (first, second)]
+    assert tasks[0] != tasks[1]
+
+
+@pytest.mark.django_db
+def test_starting_a_payment_costs_a_fixed_number_of_queries(client, demo, django_assert_num_queries):
+    import uuid
+
+    client.get(DONATE)
+    for n in range(2):  # the same count for the first and a later pledge
+        with django_assert_num_queries(PLEDGE_QUERIES):
+            response = client.post(DONATE, {"amount": str(20 + n), "method": "bank", "idempotency_key": uuid.uuid4().hex})
+        assert response.status_code == 302

@@ -56,10 +56,11 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before LocaleMiddleware: it sees the API's answers last, after the ETag is set.
+    "zbor.api.middleware.PublicApiHeadersMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
-    "zbor.api.middleware.PublicApiHeadersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -93,7 +94,9 @@ def _database(url: str) -> dj_database_url.DBConfig:
         url = f"sqlite:///{DATA_DIR / 'zbor.sqlite3'}"
     config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     if config["ENGINE"] == "django.db.backends.sqlite3":
-        config["CONN_MAX_AGE"] = 0
+        # Each server thread keeps its connection: opening one (and its PRAGMAs) costs more
+        # than most pages.
+        config["CONN_MAX_AGE"] = 600
         config["OPTIONS"] = {
             # Writers take the lock when the transaction starts, so two writers queue
             # instead of failing with "database is locked" half-way through.
@@ -110,6 +113,10 @@ def _database(url: str) -> dj_database_url.DBConfig:
 
 
 DATABASES = {"default": _database(env_str("DATABASE_URL"))}
+# Public pages and public API reads go to a read replica when one is named (zbor/db.py).
+if env_str("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {**_database(env_str("DATABASE_REPLICA_URL")), "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["zbor.db.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")

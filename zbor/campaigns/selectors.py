@@ -29,6 +29,14 @@ def public_campaign(slug: str) -> Campaign | None:
     return _with_page_content(Campaign.objects.filter(status__in=PUBLIC_STATUSES, slug=slug)).first()
 
 
+def donatable_campaign(slug: str) -> Campaign | None:
+    """One public campaign with what its donate form shows (its card and needs, no updates)."""
+    queryset = _with_card_content(Campaign.objects.filter(status__in=PUBLIC_STATUSES, slug=slug))
+    return queryset.prefetch_related(
+        Prefetch("needs", queryset=Need.objects.order_by("position", "id").prefetch_related("translations"))
+    ).first()
+
+
 def campaign_for_preview(pk: int) -> Campaign | None:
     """Any campaign, whatever its status, for the staff preview."""
     return _with_page_content(Campaign.objects.filter(pk=pk)).first()

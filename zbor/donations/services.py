@@ -126,12 +126,15 @@ def _start_checkout(donation: Donation, *, success_url: str, cancel_url: str) ->
             raise PaymentNotStarted(_("The payment could not be started. Nothing was charged; please try again.")) from None
         try:
             with transaction.atomic():
-                Donation.objects.filter(pk=donation.pk, checkout_reference="").update(
+                updated = Donation.objects.filter(pk=donation.pk, checkout_reference="").update(
                     checkout_reference=start.provider_reference, checkout_url=start.redirect_url
                 )
         except IntegrityError:
             continue  # a bank reference collided with another donation's: draw a new one
-        donation.refresh_from_db()
+        if updated:
+            donation.checkout_reference, donation.checkout_url = start.provider_reference, start.redirect_url
+        else:  # the same form, sent twice at once, started its checkout in the other request
+            donation.refresh_from_db()
         return donation
     raise PaymentNotStarted(_("The payment could not be started. Nothing was charged; please try again."))
 

@@ -26,7 +26,7 @@ def stripe_webhook(request):
     try:
         event = provider.parse_webhook(request.body, {k.lower(): v for k, v in request.headers.items()})
     except InvalidWebhook:
-        return HttpResponse("invalid signature", status=400, content_type="text/plain")
+        return HttpResponse("invalid webhook: bad signature or malformed event", status=400, content_type="text/plain")
     except ProviderUnavailable:
         return HttpResponse("try again later", status=503, content_type="text/plain")
     if event is None:

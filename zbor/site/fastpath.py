@@ -143,16 +143,20 @@ class PublicPageCache:
 def public_page(view):
     """Mark a view's 200 answers as public pages: the same bytes for everyone, so browsers,
     the front server and PublicPageCache may keep them for ZBOR_PAGE_CACHE_SECONDS. A view
-    that already set Cache-Control (a staff preview: no-store) keeps its own."""
+    that already set Cache-Control (a staff preview: no-store) keeps its own. Its reads go to
+    the read replica when there is one."""
     import functools
     import math
 
     from django.conf import settings
     from django.utils.cache import patch_cache_control
 
+    from zbor.db import public_reads
+
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
+        with public_reads():
+            response = view(request, *args, **kwargs)
         if response.status_code == 200 and not response.has_header("Cache-Control"):
             patch_cache_control(response, public=True, max_age=math.ceil(settings.ZBOR_PAGE_CACHE_SECONDS))
         return response
