@@ -136,6 +136,11 @@ http {{
 def nginx(procs: Processes, workdir: Path, port: int, upstream_ports: list[int], workers: str = "auto") -> subprocess.Popen:
     directory = workdir / "nginx"
     (directory / "files").mkdir(parents=True, exist_ok=True)
+    # nginx's workers drop root for nobody: they must reach the files and write the cache.
+    workdir.chmod(0o755)
+    for sub in ("", "files", "cache", "body", "proxy"):
+        (directory / sub).mkdir(exist_ok=True)
+        (directory / sub).chmod(0o777)
     conf = directory / "nginx.conf"
     upstreams = " ".join(f"server 127.0.0.1:{p};" for p in upstream_ports)
     conf.write_text(NGINX.format(workers=workers, dir=directory, port=port, upstreams=upstreams))
@@ -159,7 +164,10 @@ class Load:
 
 
 def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if match is None:  # wrk prints "-nan" when nothing came back
+        return float("inf")
+    value, unit = match.groups()
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 
 
@@ -170,6 +178,8 @@ def wrk(url: str, seconds: float = 5, connections: int = 32, script: Path | None
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    if p99 == float("inf") or not rps:
+        print(f"    wrk {url}: nothing came back\n{out}", flush=True)
     errors = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|Socket errors: .*?timeout)\s*:?\s*(\d+)", out))
     return Load(rps, p99, errors)
 

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
 
 from zbor import ratelimit
 
@@ -63,6 +64,15 @@ def create() -> Challenge:
     salt = f"{secrets.token_hex(12)}?expires={expires}&"
     challenge = _digest(salt, secrets.randbelow(max_number + 1))
     return Challenge(ALGORITHM, challenge, max_number, salt, _sign(challenge))
+
+
+def refusal() -> str:
+    """What a donor whose browser sent no valid answer is told."""
+    return _(
+        "Card payments need a short automatic check that runs in your browser with "
+        "JavaScript. Turn JavaScript on and try again, or choose a bank transfer, "
+        "which works without it."
+    )
 
 
 def verify(payload: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django import forms
@@ -17,7 +18,6 @@ from zbor.forms import AmountField
 from zbor.money import Money, format_money, minor_digits
 from zbor.payments import registry
 
-from .models import Donation
 from .services import max_donation
 
 LADDERS = {0: [500, 1000, 2500, 5000], 2: [10, 25, 50, 100, 250], 3: [10, 25, 50, 100]}
@@ -43,6 +43,28 @@ def presets(campaign: Campaign, still_needed: dict[int, int], needs: list[Need])
     values = {value * 10**digits for value in ladder}
     values |= {still_needed[n.pk] for n in needs if 0 < still_needed.get(n.pk, 0) <= max_donation(campaign.currency)}
     return sorted(values)[:8]
+
+
+@dataclass(frozen=True)
+class DonateChoices:
+    """The form's choices for one campaign in one language: worked out once, used by every visit."""
+
+    presets: list[tuple[int, str]]
+    needs: list[tuple[int | str, str]]
+    methods: list[tuple[str, str]]
+
+    @classmethod
+    def build(cls, campaign: Campaign, needs: list[Need], still_needed: dict[int, int]) -> DonateChoices:
+        language = get_language() or "en"
+        need_choices: list[tuple[int | str, str]] = [("", _("Where it is needed most"))]
+        for need in needs:
+            description = need.safe_translation_getter("description", any_language=True) or ""
+            need_choices.append((need.pk, f"{format_money(Money(need.amount, campaign.currency), language)} — {description}"))
+        return cls(
+            presets=[(value, format_money(Money(value, campaign.currency), language)) for value in presets(campaign, still_needed, needs)],
+            needs=need_choices,
+            methods=[(name, registry.label(name)) for name in registry.enabled()],
+        )
 
 
 class DonateForm(forms.Form):
@@ -74,27 +96,18 @@ class DonateForm(forms.Form):
     #: script. Only card payments need it; a bank transfer works without JavaScript.
     challenge = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
 
-    def __init__(self, *args, campaign: Campaign, needs: list[Need], still_needed: dict[int, int], **kwargs):
+    def __init__(self, *args, campaign: Campaign, choices: DonateChoices, **kwargs):
         super().__init__(*args, **kwargs)
         self.campaign = campaign
-        language = get_language() or "en"
         cast(AmountField, self.fields["amount"]).currency = campaign.currency
         self.fields["amount"].help_text = _("In %(currency)s. Typing an amount here overrides the suggestion.") % {
             "currency": campaign.currency
         }
-        cast(forms.ChoiceField, self.fields["preset"]).choices = [
-            (value, format_money(Money(value, campaign.currency), language))
-            for value in presets(campaign, still_needed, needs)
-        ]
-        need_choices = [("", _("Where it is needed most"))]
-        for need in needs:
-            description = need.safe_translation_getter("description", any_language=True) or ""
-            need_choices.append((need.pk, f"{format_money(Money(need.amount, campaign.currency), language)} — {description}"))
-        cast(forms.ChoiceField, self.fields["need"]).choices = need_choices
-        methods = list(registry.enabled())
-        cast(forms.ChoiceField, self.fields["method"]).choices = [(name, registry.label(name)) for name in methods]
-        if len(methods) == 1:
-            self.fields["method"].initial = methods[0]
+        cast(forms.ChoiceField, self.fields["preset"]).choices = choices.presets
+        cast(forms.ChoiceField, self.fields["need"]).choices = choices.needs
+        cast(forms.ChoiceField, self.fields["method"]).choices = choices.methods
+        if len(choices.methods) == 1:
+            self.fields["method"].initial = choices.methods[0][0]
 
     def clean_public_name(self):
         return " ".join(plain_text(self.cleaned_data["public_name"]).split())
@@ -126,17 +139,8 @@ class DonateForm(forms.Form):
             )
         cleaned["total"] = amount
         provider = registry.get(cleaned.get("method") or "")
-        # Checked last, and only for an otherwise valid form: an answer is accepted once. The
-        # same form sent again (a double click) is the same donation and needs no new answer.
-        if provider is not None and provider.needs_challenge and not self.errors:
-            resent = Donation.objects.filter(idempotency_key=cleaned.get("idempotency_key")).exists()
-            if not resent and not challenge.verify(cleaned.get("challenge") or ""):
-                self.add_error(
-                    "method",
-                    _(
-                        "Card payments need a short automatic check that runs in your browser with "
-                        "JavaScript. Turn JavaScript on and try again, or choose a bank transfer, "
-                        "which works without it."
-                    ),
-                )
+        # Without JavaScript there is no answer at all: say so here. An answer is checked when
+        # the donation is made (zbor.site.donate_views), where a resent form needs none.
+        if provider is not None and provider.needs_challenge and not cleaned.get("challenge"):
+            self.add_error("method", challenge.refusal())
         return cleaned

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -67,6 +68,7 @@ def start_donation(
     language: str = "en",
     success_url_for=lambda donation: "",
     cancel_url_for=lambda donation: "",
+    new_donation_check: Callable[[], str] | None = None,
 ) -> Donation:
     """Record a pending donation and start its payment; the same idempotency key gives the same donation.
 
@@ -75,6 +77,11 @@ def start_donation(
 
     The donation row is committed before the provider is called, so a provider that times out
     leaves a pending donation that the same form, submitted again, picks up.
+
+    ``new_donation_check()`` runs only when this call makes a new donation, in its transaction;
+    it returns "" to go on, or the donor-facing reason to refuse (the row is then not kept).
+    The web form checks its proof of work this way, so that the same form sent twice at once
+    (a double click landing on two servers) is one donation and never asks for a second proof.
     """
     check_donation(campaign, amount=amount, need=need)
     if registry.get(provider) is None:
@@ -94,6 +101,9 @@ def start_donation(
                 message_status=MessageStatus.PENDING if message.strip() else MessageStatus.NONE,
                 language=language,
             )
+            refusal = new_donation_check() if new_donation_check is not None else ""
+            if refusal:
+                raise DonationRefused(refusal)
     except IntegrityError:
         donation = Donation.objects.get(idempotency_key=idempotency_key)
         if donation.campaign_id != campaign.pk:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
@@ -22,11 +23,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from zbor import challenge, ratelimit
+from zbor.campaigns.models import Campaign, Need
 from zbor.campaigns.selectors import donatable_campaign, public_campaign
 from zbor.donations import services
 from zbor.donations.events import receive_event
 from zbor.donations.exceptions import DonationError
-from zbor.donations.forms import DonateForm
+from zbor.donations.forms import DonateChoices, DonateForm
 from zbor.donations.models import Donation, DonationStatus
 from zbor.donations.selectors import campaign_money
 from zbor.money import Money, format_money
@@ -36,7 +38,7 @@ from zbor.payments.base import EventType
 from zbor.payments.demo import DemoProvider
 
 from .context_processors import absolute
-from .pages import build_card
+from .pages import CampaignCard, build_card
 
 log = logging.getLogger(__name__)
 
@@ -71,21 +73,56 @@ def donate(request, slug: str):
     return _donate(request, slug)
 
 
-def _donate(request, slug: str, *, form_page: bool = False):
+@dataclass(frozen=True)
+class DonateContext:
+    """What the donate form needs to know about a campaign, read at most once a second."""
+
+    campaign: Campaign
+    needs: list[Need]
+    card: CampaignCard
+    accepting: bool
+    choices: DonateChoices
+
+
+CONTEXTS: dict[tuple[str, ...], tuple[float, DonateContext | None]] = {}
+
+
+def _context(slug: str) -> DonateContext | None:
+    """The campaign, its needs, its card and the form's choices, shared by the visits of one
+    second (like the public pages: a donation made meanwhile shows in the next second)."""
+    key = (slug, get_language(), *settings.ZBOR_PAYMENT_PROVIDERS)
+    cached = CONTEXTS.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
     campaign = donatable_campaign(slug)
-    if campaign is None:
+    context = None
+    if campaign is not None:
+        needs = list(campaign.needs.all())
+        money = campaign_money(campaign.pk, [n.pk for n in needs])
+        still_needed = {n.pk: max(0, n.amount - money.raised_by_need.get(n.pk, 0)) for n in needs}
+        context = DonateContext(
+            campaign=campaign,
+            needs=needs,
+            card=build_card(campaign, get_language(), collected=money.collected, goal=sum(n.amount for n in needs)),
+            accepting=campaign.status in services.ACCEPTING,
+            choices=DonateChoices.build(campaign, needs, still_needed),
+        )
+    CONTEXTS[key] = (time.monotonic() + settings.ZBOR_PAGE_CACHE_SECONDS, context)
+    while len(CONTEXTS) > 2000:
+        CONTEXTS.pop(next(iter(CONTEXTS)))
+    return context
+
+
+def _donate(request, slug: str, *, form_page: bool = False):
+    context = _context(slug)
+    if context is None:
         raise Http404
     language = get_language()
-    needs = list(campaign.needs.all())
-    money = campaign_money(campaign.pk, [n.pk for n in needs])
-    still_needed = {n.pk: max(0, n.amount - money.raised_by_need.get(n.pk, 0)) for n in needs}
-    card = build_card(campaign, language, collected=money.collected, goal=sum(n.amount for n in needs))
-    accepting = campaign.status in services.ACCEPTING
+    campaign, needs, card, accepting = context.campaign, context.needs, context.card, context.accepting
     form = DonateForm(
         request.POST if request.method == "POST" else None,
         campaign=campaign,
-        needs=needs,
-        still_needed=still_needed,
+        choices=context.choices,
         initial={"idempotency_key": KEY_MARK if form_page else uuid.uuid4().hex},
     )
     if request.method == "POST" and accepting and form.is_valid():
@@ -108,6 +145,12 @@ def _donate(request, slug: str, *, form_page: bool = False):
                 success_url_for=lambda d: absolute(request, reverse("site:donation_status", kwargs={"public_id": d.public_id})),
                 cancel_url_for=lambda d: absolute(request, reverse("site:donation_status", kwargs={"public_id": d.public_id}))
                 + "?cancelled=1",
+                # A card payment's proof of work, accepted once; a resent form needs none.
+                new_donation_check=(
+                    (lambda: "" if challenge.verify(data["challenge"]) else challenge.refusal())
+                    if registry.get(data["method"]).needs_challenge  # type: ignore[union-attr]
+                    else None
+                ),
             )
         except DonationError as exc:
             form.add_error(None, str(exc))
