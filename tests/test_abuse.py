@@ -114,14 +114,6 @@ def test_the_embedded_default_counts_in_the_database_and_redis_when_configured(s
         assert RateCounter.objects.get().count == 3
 
 
-def test_expired_counters_are_deleted(settings):
-    settings.REDIS_URL = ""
-    ratelimit.hit(ratelimit.Rule("short", 5, 1), "x")
-    assert RateCounter.objects.count() == 1
-    time.sleep(2.1)
-    assert ratelimit.forget_expired() == 1
-
-
 # --- The proof-of-work challenge -----------------------------------------------------------
 
 
@@ -350,3 +342,13 @@ def test_nothing_public_links_two_donations_of_one_donor(client, new):
         assert token not in public
     for donation in donations:
         assert str(donation.public_id) not in public and donation.checkout_reference not in public
+
+
+def test_a_periodic_task_deletes_ended_windows(settings):
+    from zbor.accounts.tasks import forget_expired_rate_counters
+
+    settings.REDIS_URL = ""
+    ratelimit.hit(ratelimit.Rule("short", 5, 1), "x")
+    time.sleep(2.1)
+    forget_expired_rate_counters.call_local()
+    assert not RateCounter.objects.exists()

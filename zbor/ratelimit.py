@@ -6,7 +6,7 @@ turned back into addresses, and one day's hashes cannot be linked to the next da
 
 Counters live where every app server sees them: with ``REDIS_URL`` in Redis (through the
 cache: ``add`` then ``incr``, both atomic there), otherwise in the database table
-``zbor_rate_counter`` (one upsert per hit). Local-memory caches are never used for this: each
+``zbor_rate_counter`` (one upsert per hit; a task deletes ended windows every ten minutes). Local-memory caches are never used for this: each
 process would count alone.
 
     hit(rule, subject)             -> Verdict(allowed, retry_after)
@@ -16,7 +16,6 @@ process would count alone.
 from __future__ import annotations
 
 import hashlib
-import random
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -108,12 +107,11 @@ def _count_in_database(key: str, seconds_left: float) -> int:
     with connection.cursor() as cursor:
         cursor.execute(UPSERT, [key, connection.ops.adapt_datetimefield_value(expires_at)])
         (count,) = cursor.fetchone()
-    if random.random() < 0.01:  # noqa: S311 - not security: spreads the clean-up over hits
-        forget_expired()
     return count
 
 
 def forget_expired() -> int:
+    """Delete the database counters whose window is over (a periodic task: zbor/accounts/tasks.py)."""
     from zbor.accounts.models import RateCounter
 
     deleted, _ = RateCounter.objects.filter(expires_at__lt=timezone.now()).delete()

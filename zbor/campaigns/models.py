@@ -201,7 +201,12 @@ class Campaign(TranslatableModel):
             ("approve_risky_campaign", _("Can approve publishing a campaign whose beneficiary is at risk")),
             ("emergency_unpublish", _("Can take a campaign offline at once")),
         ]
-        indexes = [models.Index(fields=["status", "-published_at"], name="campaign_status_published")]
+        indexes = [
+            models.Index(fields=["status", "-published_at"], name="campaign_status_published"),
+            # The list's default order (newest first, public statuses): its first page is read
+            # from this index however many campaigns there are.
+            models.Index(fields=["-published_at", "-id"], name="campaign_newest"),
+        ]
 
     def __str__(self) -> str:
         return self.safe_translation_getter("title", any_language=True) or self.slug

@@ -1,6 +1,8 @@
 """Reconciliation: the ledger agrees with itself, with the donations, and with the provider.
 
-Checks, each streaming from the database so memory stays flat:
+Checks, each made by the database, which returns only the differences, so that time grows
+with the tables but memory does not (tests/test_bench_fixture.py; bench/fixture.py makes a
+million donations to measure it):
 
 1. every account's running totals equal the sum of its transfers, every group is whole
    (zbor.ledger.checks);
@@ -16,14 +18,17 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import Q, Sum
+from django.db import connection, transaction
+from django.db.models import Q
 
 from zbor.ledger.checks import LedgerReport, check_ledger
-from zbor.ledger.models import Transfer, TransferKind
+from zbor.ledger.models import Transfer, TransferGroup, TransferKind
 from zbor.money import is_currency, minor_digits
 
 from .models import Donation, DonationStatus
@@ -52,45 +57,125 @@ class ReconcileReport:
         return out
 
 
-def _sums_by_reference(kinds) -> dict[str, int]:
-    """Sum of transfer amounts per group reference, for transfers of these kinds."""
-    rows = (
-        Transfer.objects.filter(kind__in=kinds)
-        .values_list("group__reference")
-        .annotate(total=Sum("amount"))
-        .order_by()
+#: The transfer kinds a donation's groups hold. All but reinstatements count as "has ledger
+#: transfers" (a reinstatement alone was never booked against a donation).
+DONATION_KINDS = (TransferKind.DONATION, TransferKind.REFUND, TransferKind.DISPUTE, TransferKind.REINSTATEMENT, TransferKind.FEE)
+BOOKED_KINDS = (TransferKind.DONATION, TransferKind.REFUND, TransferKind.DISPUTE, TransferKind.FEE)
+
+
+def _reference_sql() -> str:
+    """SQL for the ledger reference of donation row ``d``, ``donation:<public id>``, exactly as
+    ``Donation.reference`` writes it (the UUID in lowercase, with hyphens)."""
+    if connection.vendor == "postgresql":
+        return "('donation:' || CAST(d.public_id AS text))"
+    # SQLite keeps a UUID as 32 hexadecimal digits.
+    hyphenated = " || '-' || ".join(
+        f"SUBSTR(d.public_id, {start}, {length})" for start, length in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
     )
-    return dict(rows)
+    return f"('donation:' || LOWER({hyphenated}))"
+
+
+def _sums_sql() -> tuple[str, list[str]]:
+    """Per group reference, its transfers' sums by kind and how many were booked: one pass
+    over the transfers. Columns: reference, then one per DONATION_KINDS, then ``booked``."""
+    quote = connection.ops.quote_name
+    # Each sum is NULL when the reference has no transfer of its kind.
+    sums = ", ".join(f"SUM(t.amount) FILTER (WHERE t.kind = %s) AS {quote(str(kind))}" for kind in DONATION_KINDS)
+    kinds = ", ".join(["%s"] * len(DONATION_KINDS))
+    booked = ", ".join(["%s"] * len(BOOKED_KINDS))
+    # SQLite takes a CROSS JOIN as an inner join in the order written: reading the transfers
+    # in storage order and each one's group by its primary key is about twice as fast as the
+    # plan it picks otherwise (walk the reference index, search each group's transfers).
+    join = "INNER JOIN" if connection.vendor == "postgresql" else "CROSS JOIN"
+    sql = f"""
+        SELECT g.reference AS reference, {sums}, COUNT(*) FILTER (WHERE t.kind IN ({booked})) AS booked
+        FROM {quote(Transfer._meta.db_table)} t
+        {join} {quote(TransferGroup._meta.db_table)} g ON g.id = t.group_id
+        WHERE t.kind IN ({kinds})
+        GROUP BY g.reference
+    """  # noqa: S608 - names from the models, values as parameters
+    return sql, [str(k) for k in (*DONATION_KINDS, *BOOKED_KINDS, *DONATION_KINDS)]
+
+
+def _differences_sql() -> tuple[str, list[str]]:
+    """Rows ``(part, donation id, public id, status, amount, refunded, disputed, fee, ledger
+    given, refunded, held by disputes, fee, reference)`` for each donation that differs from its
+    ledger transfers, in pk order, then (donation columns NULL) each reference with booked
+    transfers that names no donation, by reference.
+
+    The database compares; only differences come back. PostgreSQL does it in one full join;
+    SQLite (which has no FULL JOIN before 3.39) in a left join and an anti-join that share the
+    sums (a common table expression used twice is computed once).
+    """
+    quote = connection.ops.quote_name
+    donations = quote(Donation._meta.db_table)
+    sums, sums_params = _sums_sql()
+    given, refund, dispute, reinstated, fee = (f"COALESCE(s.{quote(str(kind))}, 0)" for kind in DONATION_KINDS)
+    reference = _reference_sql()
+    columns = (
+        f"d.id, d.public_id, d.status, d.amount, d.refunded, d.disputed, d.fee, "
+        f"{given}, {refund}, {dispute} - {reinstated}, {fee}, s.reference"
+    )
+    succeeded = str(DonationStatus.SUCCEEDED)
+    differs = f"""
+        (d.status = %s AND ({given} <> d.amount OR {refund} <> d.refunded
+                            OR {dispute} - {reinstated} <> d.disputed OR {fee} <> d.fee))
+        OR (d.status <> %s AND COALESCE(s.booked, 0) > 0)
+    """
+    if connection.vendor == "postgresql":
+        sql = f"""
+            SELECT 0, {columns} FROM {donations} d FULL JOIN ({sums}) s ON s.reference = {reference}
+            WHERE (d.id IS NULL AND s.booked > 0) OR (d.id IS NOT NULL AND ({differs}))
+            ORDER BY d.id NULLS LAST, s.reference
+        """  # noqa: S608 - names from the models, values as parameters
+        return sql, [*sums_params, succeeded, succeeded]
+    nothing = ", ".join(["NULL"] * 11)
+    sql = f"""
+        WITH s AS ({sums})
+        SELECT * FROM (
+            SELECT 0 AS part, {columns} FROM {donations} d LEFT JOIN s ON s.reference = {reference}
+            WHERE {differs}
+            UNION ALL
+            SELECT 1 AS part, {nothing}, s.reference FROM s
+            WHERE s.booked > 0 AND NOT EXISTS (
+                -- the first condition finds the candidate by its unique index, the second is exact
+                SELECT 1 FROM {donations} d WHERE d.public_id = REPLACE(SUBSTR(s.reference, 10), '-', '') AND {reference} = s.reference
+            )
+        ) AS differences
+        ORDER BY 1, 2, 13
+    """  # noqa: S608 - names from the models, values as parameters
+    return sql, [*sums_params, succeeded, succeeded]
 
 
 def _check_donations(report: ReconcileReport) -> None:
-    given = _sums_by_reference([TransferKind.DONATION])
-    refunds = _sums_by_reference([TransferKind.REFUND])
-    disputes = _sums_by_reference([TransferKind.DISPUTE])
-    reinstated = _sums_by_reference([TransferKind.REINSTATEMENT])
-    fees = _sums_by_reference([TransferKind.FEE])
-    taken = {r: refunds.get(r, 0) + disputes.get(r, 0) for r in set(refunds) | set(disputes)}
-    seen = set()
-    for public_id, status, amount, refunded, disputed, fee in Donation.objects.values_list(
-        "public_id", "status", "amount", "refunded", "disputed", "fee"
-    ).order_by("pk").iterator(chunk_size=5000):
-        report.donations += 1
-        reference = f"donation:{public_id}"
-        seen.add(reference)
-        if status == DonationStatus.SUCCEEDED:
-            if given.get(reference, 0) != amount:
-                report.problems.append(f"{reference}: succeeded with {amount}, ledger received {given.get(reference, 0)}")
-            if refunds.get(reference, 0) != refunded:
-                report.problems.append(f"{reference}: says {refunded} refunded, ledger refunded {refunds.get(reference, 0)}")
-            held = disputes.get(reference, 0) - reinstated.get(reference, 0)
-            if held != disputed:
-                report.problems.append(f"{reference}: says {disputed} held by disputes, ledger {held}")
-            if fees.get(reference, 0) != fee:
-                report.problems.append(f"{reference}: fee {fee}, ledger fee {fees.get(reference, 0)}")
-        elif reference in given or reference in taken or reference in fees:
-            report.problems.append(f"{reference}: {status} but has ledger transfers")
-    for reference in (set(given) | set(taken) | set(fees)) - seen:
-        report.problems.append(f"{reference}: ledger transfers for an unknown donation")
+    """Every succeeded donation has exactly its transfers, every other none, and every booked
+    reference names a donation. Compared in the database: only the differences come back,
+    so memory stays flat however many donations and transfers there are."""
+    public_id = Donation._meta.get_field("public_id")
+    sql, params = _differences_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(Donation._meta.db_table)}")  # noqa: S608
+        report.donations = cursor.fetchone()[0]
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(1000):
+            for _part, pk, uid, status, amount, refunded, disputed, fee, given, ledger_refunded, held, ledger_fee, ref in rows:
+                if pk is None:
+                    report.problems.append(f"{ref}: ledger transfers for an unknown donation")
+                    continue
+                reference = f"donation:{public_id.to_python(uid)}"
+                # PostgreSQL sums integers as numeric (Decimal): back to int, for the messages.
+                given, ledger_refunded, held, ledger_fee = int(given), int(ledger_refunded), int(held), int(ledger_fee)
+                if status != DonationStatus.SUCCEEDED:
+                    report.problems.append(f"{reference}: {status} but has ledger transfers")
+                    continue
+                if given != amount:
+                    report.problems.append(f"{reference}: succeeded with {amount}, ledger received {given}")
+                if ledger_refunded != refunded:
+                    report.problems.append(f"{reference}: says {refunded} refunded, ledger refunded {ledger_refunded}")
+                if held != disputed:
+                    report.problems.append(f"{reference}: says {disputed} held by disputes, ledger {held}")
+                if ledger_fee != fee:
+                    report.problems.append(f"{reference}: fee {fee}, ledger fee {ledger_fee}")
 
 
 STRIPE_COLUMNS = {"id", "type", "source", "amount", "fee", "currency"}
@@ -202,11 +287,30 @@ def _check_overdrawn(report: ReconcileReport) -> None:
         report.problems.append(f"account {code} is overdrawn by {-balance}: refunds after payouts; cover it from unallocated money")
 
 
+@contextmanager
+def _one_snapshot() -> Iterator[None]:
+    """On PostgreSQL, outside a transaction, run every check on one snapshot of the database
+    (REPEATABLE READ, read only), so donations confirmed while reconcile runs cannot show up
+    in one query and not in the next as false differences. SQLite readers in WAL mode hold a
+    snapshot only within a transaction, which there would block writers: it runs as is."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            # The checks' joins over whole tables look expensive enough to the planner to be
+            # compiled, which costs seconds per query and saves nothing here.
+            cursor.execute("SET LOCAL jit = off")
+        yield
+
+
 def reconcile(*, stripe_export: bytes | None = None) -> ReconcileReport:
-    report = ReconcileReport(ledger=check_ledger())
-    _check_donations(report)
-    _check_events(report)
-    _check_overdrawn(report)
-    if stripe_export is not None:
-        _check_stripe(report, stripe_export)
+    with _one_snapshot():
+        report = ReconcileReport(ledger=check_ledger())
+        _check_donations(report)
+        _check_events(report)
+        _check_overdrawn(report)
+        if stripe_export is not None:
+            _check_stripe(report, stripe_export)
     return report

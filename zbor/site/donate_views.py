@@ -6,7 +6,6 @@ No page here puts anything personal in its URL, and none is cached (``never_cach
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from dataclasses import dataclass
 
@@ -38,6 +37,7 @@ from zbor.payments.base import EventType
 from zbor.payments.demo import DemoProvider
 
 from .context_processors import absolute
+from .fastpath import Recent
 from .pages import CampaignCard, build_card
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 # The donate form, rendered at most once a second per campaign, language and host, with marks
 # where each visitor's own values go: the CSRF token, the form's idempotency key and a fresh
 # proof-of-work challenge. A visit costs three string replacements instead of a render.
-FORM_PAGES: dict[tuple[str, ...], tuple[float, str]] = {}
+FORM_PAGES = Recent()
 CSRF_MARK, KEY_MARK, CHALLENGE_MARK = "zbor-mark-csrf-0", "zbor-mark-key-00", "zbor-mark-challenge"
 
 
@@ -55,17 +55,14 @@ CSRF_MARK, KEY_MARK, CHALLENGE_MARK = "zbor-mark-csrf-0", "zbor-mark-key-00", "z
 def donate(request, slug: str):
     if request.method != "POST" and "messages" not in request.COOKIES:
         key = (slug, get_language(), request.scheme, request.get_host(), *settings.ZBOR_PAYMENT_PROVIDERS)
-        cached = FORM_PAGES.get(key)
-        if cached is None or cached[0] < time.monotonic():
+        page = FORM_PAGES.get(key)
+        if page is Recent.MISSING:
             response = _donate(request, slug, form_page=True)
             if response.status_code != 200:
                 return response
-            FORM_PAGES[key] = cached = (time.monotonic() + settings.ZBOR_PAGE_CACHE_SECONDS, response.content.decode())
-            while len(FORM_PAGES) > 2000:
-                FORM_PAGES.pop(next(iter(FORM_PAGES)))
+            page = FORM_PAGES.put(key, response.content.decode())
         html = (
-            cached[1]
-            .replace(CSRF_MARK, get_token(request))
+            page.replace(CSRF_MARK, get_token(request))
             .replace(KEY_MARK, uuid.uuid4().hex)
             .replace(CHALLENGE_MARK, escape(challenge.create().as_json()))
         )
@@ -84,7 +81,7 @@ class DonateContext:
     choices: DonateChoices
 
 
-CONTEXTS: dict[tuple[str, ...], tuple[float, DonateContext | None]] = {}
+CONTEXTS = Recent()
 
 
 def _context(slug: str) -> DonateContext | None:
@@ -92,8 +89,8 @@ def _context(slug: str) -> DonateContext | None:
     second (like the public pages: a donation made meanwhile shows in the next second)."""
     key = (slug, get_language(), *settings.ZBOR_PAYMENT_PROVIDERS)
     cached = CONTEXTS.get(key)
-    if cached is not None and cached[0] > time.monotonic():
-        return cached[1]
+    if cached is not Recent.MISSING:
+        return cached
     campaign = donatable_campaign(slug)
     context = None
     if campaign is not None:
@@ -107,10 +104,7 @@ def _context(slug: str) -> DonateContext | None:
             accepting=campaign.status in services.ACCEPTING,
             choices=DonateChoices.build(campaign, needs, still_needed),
         )
-    CONTEXTS[key] = (time.monotonic() + settings.ZBOR_PAGE_CACHE_SECONDS, context)
-    while len(CONTEXTS) > 2000:
-        CONTEXTS.pop(next(iter(CONTEXTS)))
-    return context
+    return CONTEXTS.put(key, context)
 
 
 def _donate(request, slug: str, *, form_page: bool = False):

@@ -140,6 +140,33 @@ class PublicPageCache:
         return [b""] if environ.get("REQUEST_METHOD") == "HEAD" else [entry.body]
 
 
+class Recent:
+    """A bounded table of values kept for ZBOR_PAGE_CACHE_SECONDS (the donate form's page and
+    the campaign data it validates against). The oldest entry goes first."""
+
+    MISSING = object()
+
+    def __init__(self, max_entries: int = 2000):
+        self.max_entries = max_entries
+        self.entries: dict = {}
+
+    def get(self, key):
+        hit = self.entries.get(key)
+        return hit[1] if hit is not None and hit[0] > time.monotonic() else self.MISSING
+
+    def put(self, key, value):
+        from django.conf import settings
+
+        self.entries.pop(key, None)
+        self.entries[key] = (time.monotonic() + settings.ZBOR_PAGE_CACHE_SECONDS, value)
+        while len(self.entries) > self.max_entries:
+            self.entries.pop(next(iter(self.entries)), None)
+        return value
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+
 def public_page(view):
     """Mark a view's 200 answers as public pages: the same bytes for everyone, so browsers,
     the front server and PublicPageCache may keep them for ZBOR_PAGE_CACHE_SECONDS. A view
