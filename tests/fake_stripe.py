@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
@@ -87,3 +88,20 @@ class FakeStripe:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.server.server_close()
+
+
+@contextmanager
+def stripe_enabled(settings, webhook_secret: str):
+    """Stripe as the donate form's first method, its SDK pointed at a FakeStripe (yielded)."""
+    from zbor.payments import registry
+
+    with FakeStripe() as fake:
+        settings.ZBOR_PAYMENT_PROVIDERS = ["stripe", "bank", "demo"]
+        settings.STRIPE_SECRET_KEY = "sk_test_fake"
+        settings.STRIPE_WEBHOOK_SECRET = webhook_secret
+        settings.STRIPE_API_BASE = fake.url
+        registry._providers.cache_clear()
+        try:
+            yield fake
+        finally:
+            registry._providers.cache_clear()

@@ -646,16 +646,10 @@ def test_a_statement_is_imported_whole_or_refused_whole(bank_world, data):
 @pytest.fixture
 def stripe_world(db, settings, client):
     from tests import factories
-    from tests.fake_stripe import FakeStripe
+    from tests.fake_stripe import stripe_enabled
     from zbor.donations import services
-    from zbor.payments import registry
 
-    with FakeStripe() as fake:
-        settings.ZBOR_PAYMENT_PROVIDERS = ["stripe", "bank", "demo"]
-        settings.STRIPE_SECRET_KEY = "sk_test_fake"
-        settings.STRIPE_WEBHOOK_SECRET = SECRET
-        settings.STRIPE_API_BASE = fake.url
-        registry._providers.cache_clear()
+    with stripe_enabled(settings, SECRET):
         campaign = factories.campaign(slug="fuzz-stripe", needs=(50000, 50000))
 
         def start(provider, amount):
@@ -677,7 +671,6 @@ def stripe_world(db, settings, client):
             "others": [start("demo", 1000).checkout_reference, start("bank", 1000).checkout_reference],
         }
         yield world
-    registry._providers.cache_clear()
 
 
 def _signature(body: bytes, secret: str = SECRET, timestamp: int | None = None) -> str:

@@ -11,11 +11,10 @@ from django.core.management import call_command
 from django.test import Client
 
 from tests import factories
-from tests.fake_stripe import FEE, FakeStripe
+from tests.fake_stripe import FEE, stripe_enabled
 from zbor.donations.models import Donation, DonationStatus
 from zbor.donations.reconcile import reconcile
 from zbor.ledger.models import Account, Transfer, TransferGroup
-from zbor.payments import registry
 from zbor.payments.models import EventStatus, PaymentEventRecord
 
 pytestmark = pytest.mark.django_db
@@ -25,14 +24,8 @@ DEMO = "from-prison-to-family"
 
 @pytest.fixture
 def fake_stripe(settings):
-    with FakeStripe() as fake:
-        settings.ZBOR_PAYMENT_PROVIDERS = ["stripe", "bank", "demo"]
-        settings.STRIPE_SECRET_KEY = "sk_test_fake"
-        settings.STRIPE_WEBHOOK_SECRET = SECRET
-        settings.STRIPE_API_BASE = fake.url
-        registry._providers.cache_clear()
+    with stripe_enabled(settings, SECRET) as fake:
         yield fake
-    registry._providers.cache_clear()
 
 
 def start_card_donation(client, amount="25", **extra):

@@ -18,10 +18,17 @@ table (the oldest entry goes first).
 
 from __future__ import annotations
 
+import functools
+import math
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.cache import patch_cache_control
+
+from zbor.db import public_reads
 
 CACHEABLE_VARY = {"", "accept-encoding"}
 
@@ -66,8 +73,6 @@ class PublicPageCache:
     @property
     def seconds(self) -> float:
         if self._seconds is None:
-            from django.conf import settings
-
             self._seconds = float(settings.ZBOR_PAGE_CACHE_SECONDS)
         return self._seconds
 
@@ -155,8 +160,6 @@ class Recent:
         return hit[1] if hit is not None and hit[0] > time.monotonic() else self.MISSING
 
     def put(self, key, value):
-        from django.conf import settings
-
         self.entries.pop(key, None)
         self.entries[key] = (time.monotonic() + settings.ZBOR_PAGE_CACHE_SECONDS, value)
         while len(self.entries) > self.max_entries:
@@ -172,14 +175,6 @@ def public_page(view):
     the front server and PublicPageCache may keep them for ZBOR_PAGE_CACHE_SECONDS. A view
     that already set Cache-Control (a staff preview: no-store) keeps its own. Its reads go to
     the read replica when there is one."""
-    import functools
-    import math
-
-    from django.conf import settings
-    from django.utils.cache import patch_cache_control
-
-    from zbor.db import public_reads
-
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
         with public_reads():
