@@ -255,17 +255,17 @@ def test_a_crash_between_confirmation_and_ledger_write_loses_nothing(client, dem
 
     start_card_donation(client)
     session = Donation.objects.get(provider="stripe").checkout_reference
-    real = services.post_group
+    real = services.post_new_groups
 
     def crash(*args, **kwargs):
         raise ConnectionResetError("the process died here")
 
-    monkeypatch.setattr(services, "post_group", crash)
+    monkeypatch.setattr(services, "post_new_groups", crash)
     crashing = Client(raise_request_exception=False)
     assert send(crashing, "checkout.session.completed", session_completed(session), event_id="evt_crash").status_code == 500
     assert PaymentEventRecord.objects.get().status == EventStatus.FAILED
     assert Donation.objects.get(provider="stripe").status == DonationStatus.PENDING
-    monkeypatch.setattr(services, "post_group", real)
+    monkeypatch.setattr(services, "post_new_groups", real)
     assert send(client, "checkout.session.completed", session_completed(session), event_id="evt_crash").status_code == 200
     assert send(client, "checkout.session.completed", session_completed(session), event_id="evt_crash").status_code == 200
     assert Donation.objects.get(provider="stripe").status == DonationStatus.SUCCEEDED

@@ -68,7 +68,7 @@ def request_payout(need: Need, *, amount: int, channel: str, recipient: str, pur
     if amount <= 0:
         raise PayoutExceedsNeed(_("Enter an amount greater than zero."))
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=need.campaign_id)
+        campaign = Campaign.objects.select_for_update(no_key=True).get(pk=need.campaign_id)
         left = available(need)
         if amount > left:
             raise _too_much(need, amount, left)
@@ -135,7 +135,7 @@ def mark_paid(payout: Payout, *, by, proof) -> Payout:
     stored = private_files.store(clean.data)
     try:
         with transaction.atomic():
-            Campaign.objects.select_for_update().get(pk=payout.campaign_id)
+            Campaign.objects.select_for_update(no_key=True).get(pk=payout.campaign_id)
             locked = Payout.objects.select_for_update().select_related("need", "need__campaign").get(pk=payout.pk)
             if locked.status != PayoutStatus.APPROVED:
                 raise PayoutWrongState(_("Only an approved payout can be marked as paid."))

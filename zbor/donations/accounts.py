@@ -32,6 +32,14 @@ def unallocated_code(campaign_id: int) -> str:
     return f"campaign:{campaign_id}:unallocated"
 
 
+def provider_code(provider: str, currency: str) -> str:
+    return f"provider:{provider}:{currency}"
+
+
+def fees_code(provider: str, currency: str) -> str:
+    return f"fees:{provider}:{currency}"
+
+
 def need_account(need: Need, currency: str) -> Account:
     return get_account(need_code(need.pk), kind=AccountKind.NEED, currency=currency, owner_kind=OWNER, owner_id=need.campaign_id)
 
@@ -43,11 +51,11 @@ def unallocated_account(campaign: Campaign) -> Account:
 
 
 def provider_account(provider: str, currency: str) -> Account:
-    return get_account(f"provider:{provider}:{currency}", kind=AccountKind.PROVIDER, currency=currency)
+    return get_account(provider_code(provider, currency), kind=AccountKind.PROVIDER, currency=currency)
 
 
 def fees_account(provider: str, currency: str) -> Account:
-    return get_account(f"fees:{provider}:{currency}", kind=AccountKind.FEES, currency=currency)
+    return get_account(fees_code(provider, currency), kind=AccountKind.FEES, currency=currency)
 
 
 def returned_account(kind: str, provider: str, currency: str) -> Account:

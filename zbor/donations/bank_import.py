@@ -100,4 +100,5 @@ def assign_line(line: BankStatementLine, *, campaign: Campaign, by) -> Donation:
         services.confirm_donation(donation, amount=locked.amount)
         locked.status, locked.donation, locked.text = LineStatus.ASSIGNED, donation, ""
         locked.save(update_fields=["status", "donation", "text"])
+    donation.refresh_from_db()
     return donation

@@ -97,6 +97,41 @@ class Donation(models.Model):
         return f"donation:{self.public_id}"
 
 
+class Confirmation(models.Model):
+    """A payment confirmed by its provider (or matched on a bank statement), waiting for its
+    campaign's lock to be booked. A queue, not a record: the row is deleted in the transaction
+    that books it.
+
+    Confirmations to one campaign are booked in order, one batch per turn of the campaign's
+    lock (group commit): whoever takes the lock books every confirmation waiting, so a
+    campaign receiving hundreds of donations a second takes its lock a few times a second,
+    not hundreds. See ``services.confirm_donation``.
+    """
+
+    # No foreign-key constraints in the database: a row is written only by a statement that
+    # reads its donation (``services._queue_confirmation``), and their checks would lock the
+    # campaign's, the donation's and the event's rows on every confirmation, the very rows the
+    # booking locks and updates.
+    donation = models.OneToOneField(Donation, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    campaign = models.ForeignKey(Campaign, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    #: What the provider received, in minor units (a bank transfer may differ from the pledge).
+    amount = models.BigIntegerField()
+    fee = models.BigIntegerField(default=0)
+    payment_reference = models.CharField(max_length=255, blank=True)
+    charge_reference = models.CharField(max_length=255, blank=True)
+    #: The provider's event, marked processed when the confirmation is booked.
+    event = models.ForeignKey(
+        "payments.PaymentEventRecord", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0) & Q(fee__gte=0), name="confirmation_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"confirmation of {self.donation_id}"
+
+
 class StatementFormat(models.TextChoices):
     CAMT053 = "camt053", "camt.053"
     CSV = "csv", "CSV"

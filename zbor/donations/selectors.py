@@ -6,7 +6,7 @@ donations, so it costs the same with ten donations or ten million.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from zbor.ledger.models import Account
@@ -36,6 +36,11 @@ def campaign_money(campaign_id: int, need_ids: Sequence[int]) -> CampaignMoney:
     rows = Account.objects.filter(owner_kind=OWNER, owner_id=campaign_id, kind__in=COLLECTED_KINDS).values_list(
         "code", "credits_posted", "debits_posted"
     )
+    return money_from_balances(campaign_id, need_ids, rows)
+
+
+def money_from_balances(campaign_id: int, need_ids: Sequence[int], rows: Iterable[tuple[str, int, int]]) -> CampaignMoney:
+    """``campaign_money`` from the campaign's collected-kind accounts, as (code, credits, debits)."""
     balances = {code: credits - debits for code, credits, debits in rows}
     raised = {nid: balances.get(need_code(nid), 0) + balances.get(payouts_code(nid), 0) for nid in need_ids}
     beyond = balances.get(unallocated_code(campaign_id), 0)

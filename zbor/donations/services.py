@@ -12,10 +12,13 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -23,15 +26,16 @@ from zbor.accounts.services import audit
 from zbor.campaigns import services as campaign_services
 from zbor.campaigns.models import Campaign, Need, Status
 from zbor.ledger.models import Account, Transfer, TransferGroup, TransferKind
-from zbor.ledger.services import Line, post_group
+from zbor.ledger.services import Line, NewGroup, post_group, post_new_groups
 from zbor.money import Money, format_money, minor_digits, split_proportionally
 from zbor.payments import registry
 from zbor.payments.base import CheckoutRequest, ProviderUnavailable
+from zbor.payments.models import EventStatus, PaymentEventRecord
 
 from . import accounts
 from .exceptions import DonationRefused, NotPaidYet, PaymentNotStarted
-from .models import Donation, DonationStatus, MessageStatus
-from .selectors import allocate, campaign_money
+from .models import Confirmation, Donation, DonationStatus, MessageStatus
+from .selectors import CampaignMoney, allocate, money_from_balances
 
 log = logging.getLogger(__name__)
 
@@ -149,25 +153,8 @@ def _start_checkout(donation: Donation, *, success_url: str, cancel_url: str) ->
     raise PaymentNotStarted(_("The payment could not be started. Nothing was charged; please try again."))
 
 
-def _campaign_lines(campaign: Campaign, donation: Donation, amount: int) -> list[Line]:
-    needs = list(Need.objects.filter(campaign=campaign).order_by("position", "id"))
-    if campaign.status in ACCEPTING:
-        money = campaign_money(campaign.pk, [n.pk for n in needs])
-        earmark = donation.need_id if donation.need_id in {n.pk for n in needs} else None
-        shares, beyond = allocate([(n.pk, n.amount) for n in needs], money.raised_by_need, amount, earmark)
-    else:
-        # Money that arrives after the campaign closed (a late bank transfer) is kept for the
-        # campaign, beyond its goal, where finance sees it; it fills no need.
-        shares, beyond = {}, amount
-    clearing = accounts.provider_account(donation.provider, donation.currency)
-    by_id = {n.pk: n for n in needs}
-    lines = [
-        Line(clearing, accounts.need_account(by_id[need_id], donation.currency), share, TransferKind.DONATION)
-        for need_id, share in shares.items()
-    ]
-    if beyond:
-        lines.append(Line(clearing, accounts.unallocated_account(campaign), beyond, TransferKind.DONATION))
-    return lines
+#: The most confirmations one turn of a campaign's lock books.
+BATCH = 500
 
 
 def confirm_donation(
@@ -177,43 +164,305 @@ def confirm_donation(
     fee: int = 0,
     payment_reference: str = "",
     charge_reference: str = "",
+    event: PaymentEventRecord | None = None,
 ) -> bool:
-    """Mark the donation succeeded and post its ledger group; False if it had succeeded before.
+    """Book a payment its provider confirmed: the donation succeeds and its ledger group is
+    posted. False if it had succeeded before. ``amount`` is what the provider received (a bank
+    transfer may differ from the pledge); ``event``, the provider's event, is marked processed
+    in the same transaction as the ledger write. The ``donation`` object is not reloaded.
 
-    Locks the campaign row first, so concurrent confirmations to one campaign allocate one
-    after another and no need is filled twice. ``amount`` is what the provider received (a
-    bank transfer may differ from the pledge).
+    Two steps, so that confirmations to one campaign arriving together are booked together
+    (group commit): the confirmation is queued and committed, then the campaign's row is
+    locked and every confirmation waiting for it is booked in one transaction
+    (``book_confirmations``). Whoever holds the lock books the others' too, and they find their
+    work done when their turn comes: a campaign receiving hundreds of donations a second takes
+    its lock a few times a second. Concurrent confirmations to one campaign are booked one
+    after another, so no need is filled twice. Inside an outer transaction (a bank statement
+    import) both steps are part of it.
+    """
+    if amount <= 0:
+        raise ValueError(f"confirmed amount must be positive, not {amount}")
+    queued = _queue("id = %s", [donation.pk], amount, fee, payment_reference, charge_reference, event)
+    if queued is None and not Confirmation.objects.filter(donation_id=donation.pk).exists():
+        return False
+    _book_with(donation.pk, donation.campaign_id)
+    return queued is not None
+
+
+def confirm_payment(
+    provider: str,
+    checkout_reference: str,
+    *,
+    amount: int,
+    currency: str,
+    fee: int = 0,
+    payment_reference: str = "",
+    charge_reference: str = "",
+    event: PaymentEventRecord | None = None,
+) -> bool:
+    """``confirm_donation`` for a provider's event, which names its donation by the checkout
+    reference: one statement finds and queues it. True when this call booked the payment.
+
+    False when it booked nothing: no donation of that provider has this reference, or one in
+    another currency (``currency`` "" when the provider does not say), or it had succeeded,
+    or a confirmation of it was already waiting. The caller then looks at the donation.
+    """
+    if amount <= 0 or not checkout_reference:
+        return False
+    queued = _queue(
+        "provider = %s AND checkout_reference = %s AND (%s = '' OR currency = %s)",
+        [provider, checkout_reference, currency, currency],
+        amount, fee, payment_reference, charge_reference, event,
+    )
+    if queued is None:
+        return False
+    _book_with(*queued)
+    return True
+
+
+def _queue(
+    where: str, params: list, amount: int, fee: int, payment_reference: str, charge_reference: str, event: PaymentEventRecord | None
+) -> tuple[int, int] | None:
+    """Queue the confirmation of the donation ``where`` names unless it has succeeded or a
+    confirmation of it waits: one statement, committed at once (unless in an outer
+    transaction). Returns (donation id, campaign id), or None when nothing was queued."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    # No savepoint inside an outer transaction (an import confirming hundreds of lines): past
+    # 64 subtransactions PostgreSQL checks every row they wrote the slow way.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Confirmation._meta.db_table} "  # noqa: S608 - table names from the models, values as parameters
+            "(donation_id, campaign_id, amount, fee, payment_reference, charge_reference, event_id, requested_at) "
+            f"SELECT id, campaign_id, %s, %s, %s, %s, %s, %s FROM {Donation._meta.db_table} WHERE {where} AND status <> %s "
+            "ON CONFLICT (donation_id) DO NOTHING RETURNING donation_id, campaign_id",
+            [amount, max(fee, 0), payment_reference, charge_reference, event.pk if event else None, now, *params, DonationStatus.SUCCEEDED],
+        )
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def _book_with(donation_id: int, campaign_id: int) -> None:
+    """Take turns at the campaign's queue until this donation's confirmation is booked."""
+    try:
+        first = True
+        while not _take_turn(donation_id, campaign_id, first=first):
+            first = False
+    except Exception:
+        if connection.needs_rollback:
+            raise  # in an outer transaction, which is lost anyway
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock_all()")  # a next booker's lock, if the error came between
+        # A waiting confirmation cannot be booked: book this one alone, so that an error is its
+        # own confirmation's only. One that fails alone leaves the queue (its provider delivers
+        # the event again; a bank line is imported again) and the error is raised.
+        log.warning("confirmations to campaign %s could not be booked together", campaign_id)
+        try:
+            book_confirmations(campaign_id, only=donation_id)
+        except Exception:
+            Confirmation.objects.filter(donation_id=donation_id).delete()
+            raise
+
+
+#: PostgreSQL advisory lock classes: the campaign's booking, and its next booker (see ``_take_turn``).
+BOOKING, NEXT_BOOKER = 0x7A62, 0x7A63
+
+
+def _take_turn(donation_id: int, campaign_id: int, *, first: bool = True) -> bool:
+    """Book the confirmations waiting for the campaign, or wait for the turn that books this
+    donation's. True once this donation's confirmation has left the queue.
+
+    On PostgreSQL one process at a time is the campaign's *next booker*: it waits for the
+    booking under way to end, then books every confirmation waiting. Whoever finds a next
+    booker already named knows that booking will hold its confirmation (the next booker
+    reads the queue only after it stops being next), so it waits for that booking to end (a
+    shared hold of the booking's lock, which all who wait get at once) and leaves. So a few
+    hundred confirmations a second are booked by a few turns a second, and nobody waits in
+    line for the campaign's lock only to find their work done: such a line would make a
+    chain of turns each booking only what arrived since the turn before. A turn after the
+    first (the rare race where the next booker had not yet asked for the booking's lock)
+    simply waits in line. SQLite has one writer at a time anyway (transactions begin
+    IMMEDIATE): there every turn books.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            booking, following = [BOOKING, campaign_id & 0x7FFFFFFF], [NEXT_BOOKER, campaign_id & 0x7FFFFFFF]
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", following)  # session-level: released below
+            if cursor.fetchone()[0]:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s), pg_advisory_unlock(%s, %s)", booking + following)
+            elif first:
+                cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", booking)
+                return not _queued(cursor, donation_id)
+            else:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", booking)
+                if not _queued(cursor, donation_id):
+                    return True
+        _lock_campaign(campaign_id)
+        booked = _book_waiting(campaign_id)
+        return donation_id in booked or len(booked) < BATCH
+
+
+def _queued(cursor, donation_id: int) -> bool:
+    cursor.execute(f"SELECT 1 FROM {Confirmation._meta.db_table} WHERE donation_id = %s", [donation_id])  # noqa: S608
+    return cursor.fetchone() is not None
+
+
+def _lock_campaign(campaign_id: int) -> None:
+    # FOR NO KEY UPDATE: rows that refer to the campaign (new donations, queued confirmations)
+    # can still be inserted while it is held. Plain SQL: this runs once per confirmation.
+    lock = connection.ops.for_update_sql(no_key=True) if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {Campaign._meta.db_table} WHERE id = %s {lock}", [campaign_id])  # noqa: S608
+
+
+def book_confirmations(campaign_id: int, *, only: int | None = None) -> set[int]:
+    """Book the confirmations waiting for the campaign, oldest first, at most ``BATCH``, in one
+    transaction under the campaign's lock (or only the one of donation ``only``). Returns the
+    ids of the donations whose confirmations left the queue.
+
+    A few statements for the whole batch: the allocation runs in memory from the balances read
+    once; the ledger groups, the donations and the events are written in bulk.
     """
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=donation.campaign_id)
-        locked = Donation.objects.select_for_update().get(pk=donation.pk)
-        if locked.status == DonationStatus.SUCCEEDED:
-            return False
-        if amount <= 0:
-            raise ValueError(f"confirmed amount must be positive, not {amount}")
-        locked.amount = amount
-        lines = _campaign_lines(campaign, locked, amount)
-        if fee > 0:
-            clearing = accounts.provider_account(locked.provider, locked.currency)
-            lines.append(Line(accounts.fees_account(locked.provider, locked.currency), clearing, fee, TransferKind.FEE))
-        post_group(f"{locked.reference}:succeeded", kind=TransferKind.DONATION, reference=locked.reference, lines=lines)
-        locked.status = DonationStatus.SUCCEEDED
-        locked.fee = max(fee, 0)
-        locked.succeeded_at = timezone.now()
-        locked.payment_reference = payment_reference or locked.payment_reference
-        locked.charge_reference = charge_reference or locked.charge_reference
-        locked.save(update_fields=["amount", "status", "fee", "succeeded_at", "payment_reference", "charge_reference"])
-        goal = sum(Need.objects.filter(campaign=campaign).values_list("amount", flat=True))
-        if campaign.status == Status.PUBLISHED and goal and campaign_money(campaign.pk, []).collected >= goal:
-            campaign_services.mark_funded(campaign, by=None)
-        if locked.email:
+        _lock_campaign(campaign_id)
+        return _book_waiting(campaign_id, only=only)
+
+
+def book_stranded_confirmations(older_than: timedelta = timedelta(minutes=1)) -> int:
+    """Book the confirmations queued longer ago than ``older_than``: their requests died before
+    their turn. Returns how many were booked; one that cannot be booked is logged and stays."""
+    booked = 0
+    stranded = Confirmation.objects.filter(requested_at__lt=timezone.now() - older_than)
+    for campaign_id in set(stranded.values_list("campaign_id", flat=True)):
+        for donation_id in stranded.filter(campaign_id=campaign_id).order_by("pk").values_list("donation_id", flat=True):
+            try:
+                booked += len(book_confirmations(campaign_id, only=donation_id))
+            except Exception:
+                log.exception("a stranded confirmation of donation %s could not be booked", donation_id)
+    return booked
+
+
+def _book_waiting(campaign_id: int, *, only: int | None = None) -> set[int]:
+    """``book_confirmations`` in the caller's transaction, which holds the campaign's lock."""
+    waiting_qs = Confirmation.objects.select_for_update(no_key=True, of=("self", "donation")).select_related("donation")
+    waiting_qs = waiting_qs.filter(campaign_id=campaign_id)
+    if only is not None:
+        waiting_qs = waiting_qs.filter(donation_id=only)
+    waiting = list(waiting_qs.order_by("pk")[:BATCH])
+    if not waiting:
+        return set()
+    # A confirmation of a donation that succeeded meanwhile books nothing; its event is done.
+    fresh = [c for c in waiting if c.donation.status != DonationStatus.SUCCEEDED]
+    if fresh:
+        _book(Campaign.objects.get(pk=campaign_id), fresh)
+    events = [c.event_id for c in waiting if c.event_id]
+    if events:
+        PaymentEventRecord.objects.filter(pk__in=events).update(
+            status=EventStatus.PROCESSED, attempts=F("attempts") + 1, error="", processed_at=timezone.now()
+        )
+    Confirmation.objects.filter(pk__in=[c.pk for c in waiting]).delete()
+    return {c.donation_id for c in waiting}
+
+
+def _book(campaign: Campaign, confirmations: list[Confirmation]) -> None:
+    needs = list(Need.objects.filter(campaign=campaign).order_by("position", "id"))
+    ledger_accounts = _AccountCache(campaign, needs, confirmations)
+    money = ledger_accounts.money()
+    raised = dict(money.raised_by_need)
+    groups = []
+    for confirmation in confirmations:
+        donation = confirmation.donation
+        lines = _campaign_lines(campaign, needs, raised, donation, confirmation.amount, ledger_accounts)
+        if confirmation.fee > 0:
+            clearing = ledger_accounts.provider(donation.provider, donation.currency)
+            lines.append(Line(ledger_accounts.fees(donation.provider, donation.currency), clearing, confirmation.fee, TransferKind.FEE))
+        groups.append(NewGroup(f"{donation.reference}:succeeded", TransferKind.DONATION, donation.reference, lines))
+    post_new_groups(groups)
+    # One statement for the batch, each donation taking its values from its confirmation.
+    donations = [c.donation for c in confirmations]
+
+    def confirmed(field: str) -> Subquery:
+        return Subquery(Confirmation.objects.filter(donation_id=OuterRef("pk")).values(field)[:1])
+
+    Donation.objects.filter(pk__in=[d.pk for d in donations]).update(
+        status=DonationStatus.SUCCEEDED,
+        succeeded_at=timezone.now(),
+        amount=confirmed("amount"),
+        fee=confirmed("fee"),
+        payment_reference=Coalesce(NullIf(confirmed("payment_reference"), Value("")), F("payment_reference")),
+        charge_reference=Coalesce(NullIf(confirmed("charge_reference"), Value("")), F("charge_reference")),
+    )
+    goal = sum(n.amount for n in needs)
+    collected = money.collected + sum(c.amount for c in confirmations)
+    if campaign.status == Status.PUBLISHED and goal and collected >= goal:
+        campaign_services.mark_funded(campaign, by=None)
+    for donation in donations:
+        if donation.email:
             from .tasks import send_receipt
 
             # robust: a queue that is down must not turn a committed donation into an error;
             # the daily sweep (tasks.forget_donor_emails) queues any receipt left unsent.
-            transaction.on_commit(lambda: send_receipt.enqueue(locked.pk), robust=True)
-    donation.refresh_from_db()
-    return True
+            transaction.on_commit(partial(send_receipt.enqueue, donation.pk), robust=True)
+
+
+class _AccountCache:
+    """The ledger accounts one batch posts to, read in one query (created on first use)."""
+
+    def __init__(self, campaign: Campaign, needs: list[Need], confirmations: list[Confirmation]):
+        self.campaign, self.needs = campaign, {n.pk: n for n in needs}
+        providers = {(c.donation.provider, c.donation.currency) for c in confirmations}
+        codes = [accounts.provider_code(p, cur) for p, cur in providers] + [accounts.fees_code(p, cur) for p, cur in providers]
+        # The campaign's own accounts (their balances are what it has collected) and the providers'.
+        found = Account.objects.filter(Q(owner_kind=accounts.OWNER, owner_id=campaign.pk) | Q(code__in=codes))
+        self.accounts = {a.code: a for a in found}
+
+    def money(self) -> CampaignMoney:
+        """What the campaign has collected, from the balances read with its accounts."""
+        collected = [
+            (a.code, a.credits_posted, a.debits_posted)
+            for a in self.accounts.values()
+            if a.owner_kind == accounts.OWNER and a.owner_id == self.campaign.pk and a.kind in accounts.COLLECTED_KINDS
+        ]
+        return money_from_balances(self.campaign.pk, list(self.needs), collected)
+
+    def _get(self, code: str, make: Callable[[], Account]) -> Account:
+        if code not in self.accounts:
+            self.accounts[code] = make()
+        return self.accounts[code]
+
+    def need(self, need_id: int, currency: str) -> Account:
+        return self._get(accounts.need_code(need_id), lambda: accounts.need_account(self.needs[need_id], currency))
+
+    def unallocated(self) -> Account:
+        return self._get(accounts.unallocated_code(self.campaign.pk), lambda: accounts.unallocated_account(self.campaign))
+
+    def provider(self, provider: str, currency: str) -> Account:
+        return self._get(accounts.provider_code(provider, currency), lambda: accounts.provider_account(provider, currency))
+
+    def fees(self, provider: str, currency: str) -> Account:
+        return self._get(accounts.fees_code(provider, currency), lambda: accounts.fees_account(provider, currency))
+
+
+def _campaign_lines(
+    campaign: Campaign, needs: list[Need], raised: dict[int, int], donation: Donation, amount: int, ledger_accounts: _AccountCache
+) -> list[Line]:
+    """The donation's transfers from its provider's clearing account to the campaign's needs,
+    filling them in order from ``raised`` (updated in place, for the next donation of the batch)."""
+    if campaign.status in ACCEPTING:
+        earmark = donation.need_id if donation.need_id in ledger_accounts.needs else None
+        shares, beyond = allocate([(n.pk, n.amount) for n in needs], raised, amount, earmark)
+    else:
+        # Money that arrives after the campaign closed (a late bank transfer) is kept for the
+        # campaign, beyond its goal, where finance sees it; it fills no need.
+        shares, beyond = {}, amount
+    clearing = ledger_accounts.provider(donation.provider, donation.currency)
+    lines = []
+    for need_id, share in shares.items():
+        raised[need_id] = raised.get(need_id, 0) + share
+        lines.append(Line(clearing, ledger_accounts.need(need_id, donation.currency), share, TransferKind.DONATION))
+    if beyond:
+        lines.append(Line(clearing, ledger_accounts.unallocated(), beyond, TransferKind.DONATION))
+    return lines
 
 
 def end_unpaid(donation: Donation, *, status: str) -> bool:
@@ -271,7 +520,7 @@ def take_back(donation: Donation, *, kind: str, key: str, amount: int = 0, cumul
     Providers keep their fee, so the fee is not reversed.
     """
     with transaction.atomic():
-        Campaign.objects.select_for_update().get(pk=donation.campaign_id)
+        Campaign.objects.select_for_update(no_key=True).get(pk=donation.campaign_id)
         locked = Donation.objects.select_for_update().get(pk=donation.pk)
         if locked.status != DonationStatus.SUCCEEDED:
             raise NotPaidYet(str(locked.public_id))
@@ -299,7 +548,7 @@ def take_back(donation: Donation, *, kind: str, key: str, amount: int = 0, cumul
 def reinstate_dispute(donation: Donation, *, amount: int, key: str) -> bool:
     """A dispute was won and the money came back: return it to the accounts it was taken from."""
     with transaction.atomic():
-        Campaign.objects.select_for_update().get(pk=donation.campaign_id)
+        Campaign.objects.select_for_update(no_key=True).get(pk=donation.campaign_id)
         locked = Donation.objects.select_for_update().get(pk=donation.pk)
         group_key = f"{locked.reference}:{key}"
         if locked.status != DonationStatus.SUCCEEDED or TransferGroup.objects.filter(key=group_key).exists():
@@ -357,4 +606,5 @@ def record_demo_donation(campaign: Campaign, *, amount: int, need: Need | None =
         idempotency_key=uuid.uuid4().hex,
     )
     confirm_donation(donation, amount=amount)
+    donation.refresh_from_db()
     return donation

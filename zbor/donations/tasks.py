@@ -22,3 +22,10 @@ def forget_donor_emails() -> None:
         send_receipt.enqueue(donation_id)
     receipts.forget_receipt_emails()
     services.purge_expired_emails()
+
+
+@db_periodic_task(crontab(minute="*"), name="zbor.book_stranded_confirmations")
+def book_stranded_confirmations() -> None:
+    """Every minute: book confirmations whose request died before its turn (the process was
+    killed between queueing and booking). Normally the provider's next delivery does it."""
+    services.book_stranded_confirmations()

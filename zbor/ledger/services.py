@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 
 from .exceptions import IdempotencyConflict, UnbalancedGroup
 from .models import Account, Transfer, TransferGroup
@@ -88,28 +88,67 @@ def post_group(key: str, *, kind: str, reference: str, lines: Sequence[Line]) ->
                 raise IdempotencyConflict(f"{key} was posted before with other transfers.")
             return existing, False
 
-        account_ids = sorted({line.debit.pk for line in lines} | {line.credit.pk for line in lines})
-        list(Account.objects.select_for_update().filter(pk__in=account_ids).order_by("pk").values_list("pk"))
-        Transfer.objects.bulk_create(
-            Transfer(
-                group=group,
-                debit_account=line.debit,
-                credit_account=line.credit,
-                amount=line.amount,
-                currency=currency,
-                kind=line.kind,
-                key=f"{key}#{index}",
-            )
-            for index, line in enumerate(lines)
+        _book([(group, lines, currency)])
+    return group, True
+
+
+@dataclass(frozen=True)
+class NewGroup:
+    key: str
+    kind: str
+    reference: str
+    lines: Sequence[Line]
+
+
+def post_new_groups(groups: Sequence[NewGroup]) -> list[TransferGroup]:
+    """Write many movements of money at once: a few statements for the whole batch.
+
+    For callers that know none of the keys was posted before, because they hold the lock that
+    every posting of these keys takes (the confirmation of donations, booked in batches per
+    campaign: zbor.donations.services). A key that exists anyway fails the whole batch on the
+    database's unique constraint, and nothing is written.
+    """
+    currencies = [_validate(group.lines) for group in groups]
+    if not groups:
+        return []
+    with transaction.atomic(savepoint=False):
+        created = TransferGroup.objects.bulk_create(
+            TransferGroup(key=group.key, kind=group.kind, reference=group.reference, transfer_count=len(group.lines))
+            for group in groups
         )
-        debits: dict[int, int] = {}
-        credits: dict[int, int] = {}
+        _book([(row, group.lines, currency) for row, group, currency in zip(created, groups, currencies, strict=True)])
+    return created
+
+
+def _book(groups: Sequence[tuple[TransferGroup, Sequence[Line], str]]) -> None:
+    """Insert the groups' transfers and add them to the account totals, once per account.
+
+    The accounts are locked in primary-key order first, so postings to overlapping accounts
+    queue instead of deadlocking."""
+    debits: dict[int, int] = {}
+    credits: dict[int, int] = {}
+    for _group, lines, _currency in groups:
         for line in lines:
             debits[line.debit.pk] = debits.get(line.debit.pk, 0) + line.amount
             credits[line.credit.pk] = credits.get(line.credit.pk, 0) + line.amount
-        for account_id in account_ids:
-            Account.objects.filter(pk=account_id).update(
-                debits_posted=F("debits_posted") + debits.get(account_id, 0),
-                credits_posted=F("credits_posted") + credits.get(account_id, 0),
-            )
-    return group, True
+    account_ids = sorted(debits.keys() | credits.keys())
+    list(Account.objects.select_for_update(no_key=True).filter(pk__in=account_ids).order_by("pk").values_list("pk"))
+    Transfer.objects.bulk_create(
+        Transfer(
+            group=group,
+            debit_account=line.debit,
+            credit_account=line.credit,
+            amount=line.amount,
+            currency=currency,
+            kind=line.kind,
+            key=f"{group.key}#{index}",
+        )
+        for group, lines, currency in groups
+        for index, line in enumerate(lines)
+    )
+    def added(totals: dict[int, int]) -> Case:
+        return Case(*(When(pk=pk, then=Value(amount)) for pk, amount in totals.items()), default=Value(0))
+
+    Account.objects.filter(pk__in=account_ids).update(
+        debits_posted=F("debits_posted") + added(debits), credits_posted=F("credits_posted") + added(credits)
+    )
