@@ -262,3 +262,24 @@ def test_a_half_translated_campaign_shows_each_missing_field_from_the_original(c
 def test_dates_follow_the_page_language(client, demo):
     html = client.get(f"/be/campaigns/{DEMO}/").content.decode()
     assert re.search(r"<time datetime=\"\d{4}-\d\d-\d\d\">\d{1,2} [а-яёіў]+ \d{4}", html)
+
+
+def test_the_list_counts_its_campaigns_once_for_a_few_seconds(client):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(3):
+        factories.campaign(slug=f"counted-{n}")
+    cache.clear()
+
+    def counts() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/en/campaigns/").status_code == 200
+        return sum("COUNT(" in q["sql"] for q in captured.captured_queries)
+
+    assert counts() == 1
+    assert counts() == 0  # reused: counting reads every public campaign
+    assert client.get("/en/campaigns/?status=funded").status_code == 200  # each filter has its own count
+    cache.clear()
+    assert counts() == 1

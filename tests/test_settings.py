@@ -1,5 +1,6 @@
 """Configuration from the environment: the embedded default, production refusals, the command."""
 
+import json
 import os
 import subprocess
 import sys
@@ -67,7 +68,7 @@ def test_zero_configuration_is_sqlite_in_the_data_dir_with_wal_and_immediate_tra
     )
     assert result.returncode == 0, result.stderr
     engine, name, mode, journal, cache = result.stdout.split()
-    assert engine == "django.db.backends.sqlite3"
+    assert engine == "zbor.sqlite_backend"  # Django's, with writers queued in the process
     assert name == str(tmp_path / "zbor.sqlite3")
     assert (mode, journal) == ("IMMEDIATE", "wal")
     assert cache.endswith("LocMemCache")
@@ -144,3 +145,18 @@ def test_staff_pages_are_never_indexed_or_cached_and_no_page_asks_for_browser_fe
     page = client.get("/en/")
     assert "camera=()" in page["Permissions-Policy"] and "geolocation=()" in page["Permissions-Policy"]
     assert page["Referrer-Policy"] == "same-origin" and page["X-Content-Type-Options"] == "nosniff"
+
+
+def test_sqlite_writers_of_one_process_take_turns_in_the_process(tmp_path):
+    """zbor.sqlite_backend: a transaction holds the process's writer lock from BEGIN to COMMIT
+    or ROLLBACK, so threads queue in the process instead of in SQLite's sleeping retries."""
+    result = _run_python(
+        open(ROOT / "tests" / "sqlite_writers.py").read(),
+        DJANGO_SETTINGS_MODULE="config.settings.dev",
+        ZBOR_DATA_DIR=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["errors"] == [] and seen["rows"] == 16 * 40
+    assert seen["held_inside"] and not seen["held_after"] and seen["free_at_end"]
+    assert seen["most_at_once"] == 1

@@ -94,6 +94,9 @@ def _database(url: str) -> dj_database_url.DBConfig:
         url = f"sqlite:///{DATA_DIR / 'zbor.sqlite3'}"
     config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        # Django's SQLite backend with the writers of a process queued in the process, not by
+        # SQLite's sleeping retries (zbor/sqlite_backend/base.py).
+        config["ENGINE"] = "zbor.sqlite_backend"
         # Each server thread keeps its connection: opening one (and its PRAGMAs) costs more
         # than most pages.
         config["CONN_MAX_AGE"] = 600
@@ -225,7 +228,7 @@ ZBOR_FOUNDATION_NAME = env_str("ZBOR_FOUNDATION_NAME", "Zbor Foundation")
 ZBOR_PUBLIC_URL = env_str("ZBOR_PUBLIC_URL").rstrip("/")
 # The admin lives under a path of the operator's choosing, not the guessable /admin/.
 ZBOR_ADMIN_PATH = env_str("ZBOR_ADMIN_PATH", "backoffice").strip("/") + "/"
-ZBOR_CAMPAIGNS_PER_PAGE = 12
+ZBOR_CAMPAIGNS_PER_PAGE = int(env_str("ZBOR_CAMPAIGNS_PER_PAGE", "12"))
 # Seconds a public page (campaign, list, home, transparency, feeds, public API reads) may be
 # reused by the app's own cache (zbor/site/fastpath.py), the front server and browsers: how long
 # a new donation may take to show. 0 turns the app's cache off.

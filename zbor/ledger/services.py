@@ -1,4 +1,5 @@
-"""Writing to the ledger: one function, ``post_group``, that every movement of money goes through.
+"""Writing to the ledger: every movement of money goes through ``post_group`` (one group, once),
+or ``post_new_groups`` (many new groups in a few statements: donations booked in batches).
 
 Worked example — a €25.00 card donation to need #7 with a €0.98 Stripe fee::
 
@@ -146,6 +147,7 @@ def _book(groups: Sequence[tuple[TransferGroup, Sequence[Line], str]]) -> None:
         for group, lines, currency in groups
         for index, line in enumerate(lines)
     )
+
     def added(totals: dict[int, int]) -> Case:
         return Case(*(When(pk=pk, then=Value(amount)) for pk, amount in totals.items()), default=Value(0))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -17,7 +16,7 @@ from .context_processors import absolute
 from .fastpath import public_page
 from .forms import CampaignFilterForm
 from .pages import build_cards, build_page
-from .selectors import campaign_listing
+from .selectors import ListingPaginator, campaign_listing
 
 
 @require_safe
@@ -34,7 +33,7 @@ def campaign_list(request):
     language = get_language()
     form = CampaignFilterForm(request.GET or None)
     filters = form.values() if request.GET else {}
-    paginator = Paginator(campaign_listing(filters), settings.ZBOR_CAMPAIGNS_PER_PAGE)
+    paginator = ListingPaginator(campaign_listing(filters), settings.ZBOR_CAMPAIGNS_PER_PAGE, filters=filters)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

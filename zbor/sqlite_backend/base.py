@@ -1,0 +1,57 @@
+"""Django's SQLite backend, with the writers of one process queued in that process.
+
+The embedded default runs every transaction ``BEGIN IMMEDIATE``, so that two writers queue
+instead of failing half-way. But SQLite queues them by polling: a writer that finds the
+database locked sleeps (1, 2, 5, 10, … up to 100 ms) and tries again, so under load most of
+the time goes to sleeping while the lock is free. Sixteen server threads sending bank pledges
+at once made 175 a second with a p99 of 1.3 s that way. Here a thread first takes a lock of
+its process, and only the thread holding it asks SQLite for the write lock: the others wait
+their turn without sleeping. Other processes (the task worker) still queue through SQLite.
+
+Selected by config/settings/base.py for SQLite databases.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from django.db.backends.sqlite3 import base
+
+#: One writer at a time in this process (re-entrant: a thread may hold two connections).
+WRITER = threading.RLock()
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    holds_writer = False
+
+    def _start_transaction_under_autocommit(self):
+        WRITER.acquire()
+        self.holds_writer = True
+        try:
+            super()._start_transaction_under_autocommit()  # type: ignore[misc]  # Django's private hooks, not in the stubs
+        except BaseException:
+            self._release_writer()
+            raise
+
+    def _commit(self):
+        try:
+            super()._commit()  # type: ignore[misc]  # Django's private hooks, not in the stubs
+        finally:
+            self._release_writer()
+
+    def _rollback(self):
+        try:
+            super()._rollback()  # type: ignore[misc]  # Django's private hooks, not in the stubs
+        finally:
+            self._release_writer()
+
+    def _close(self):
+        try:
+            super()._close()  # type: ignore[misc]  # Django's private hooks, not in the stubs
+        finally:
+            self._release_writer()
+
+    def _release_writer(self):
+        if self.holds_writer:
+            self.holds_writer = False
+            WRITER.release()
