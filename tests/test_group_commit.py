@@ -98,10 +98,10 @@ def test_a_confirmation_that_cannot_be_booked_blocks_nobody_else(monkeypatch):
     waiting(broken, 500)
     real = services._campaign_lines
 
-    def lines(campaign, needs, raised, donation, amount, ledger_accounts):
+    def lines(campaign, raised, donation, amount, ledger_accounts):
         if donation.pk == broken.pk:
             raise RuntimeError("cannot be booked")
-        return real(campaign, needs, raised, donation, amount, ledger_accounts)
+        return real(campaign, raised, donation, amount, ledger_accounts)
 
     monkeypatch.setattr(services, "_campaign_lines", lines)
     # The batch fails; the request books its own confirmation alone and succeeds.

@@ -382,7 +382,7 @@ def _book(campaign: Campaign, confirmations: list[Confirmation]) -> None:
     groups = []
     for confirmation in confirmations:
         donation = confirmation.donation
-        lines = _campaign_lines(campaign, needs, raised, donation, confirmation.amount, ledger_accounts)
+        lines = _campaign_lines(campaign, raised, donation, confirmation.amount, ledger_accounts)
         if confirmation.fee > 0:
             clearing = ledger_accounts.provider(donation.provider, donation.currency)
             lines.append(Line(ledger_accounts.fees(donation.provider, donation.currency), clearing, confirmation.fee, TransferKind.FEE))
@@ -416,7 +416,8 @@ def _book(campaign: Campaign, confirmations: list[Confirmation]) -> None:
 
 
 class _AccountCache:
-    """The ledger accounts one batch posts to, read in one query (created on first use)."""
+    """The ledger accounts one batch posts to, read in one query (created on first use), and
+    the campaign's needs in their order."""
 
     def __init__(self, campaign: Campaign, needs: list[Need], confirmations: list[Confirmation]):
         self.campaign, self.needs = campaign, {n.pk: n for n in needs}
@@ -453,14 +454,14 @@ class _AccountCache:
         return self._get(accounts.fees_code(provider, currency), lambda: accounts.fees_account(provider, currency))
 
 
-def _campaign_lines(
-    campaign: Campaign, needs: list[Need], raised: dict[int, int], donation: Donation, amount: int, ledger_accounts: _AccountCache
-) -> list[Line]:
-    """The donation's transfers from its provider's clearing account to the campaign's needs,
-    filling them in order from ``raised`` (updated in place, for the next donation of the batch)."""
+def _campaign_lines(campaign: Campaign, raised: dict[int, int], donation: Donation, amount: int, ledger_accounts: _AccountCache) -> list[Line]:
+    """The donation's transfers from its provider's clearing account to the campaign's needs
+    (``ledger_accounts.needs``, in order), filling them from ``raised`` (updated in place, for
+    the next donation of the batch)."""
+    needs = ledger_accounts.needs
     if campaign.status in ACCEPTING:
-        earmark = donation.need_id if donation.need_id in ledger_accounts.needs else None
-        shares, beyond = allocate([(n.pk, n.amount) for n in needs], raised, amount, earmark)
+        earmark = donation.need_id if donation.need_id in needs else None
+        shares, beyond = allocate([(n.pk, n.amount) for n in needs.values()], raised, amount, earmark)
     else:
         # Money that arrives after the campaign closed (a late bank transfer) is kept for the
         # campaign, beyond its goal, where finance sees it; it fills no need.
