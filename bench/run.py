@@ -76,7 +76,8 @@ def base_env(data: Path, **extra: str) -> dict[str, str]:
 
 
 def pledge_script(workdir: Path, url: str) -> Path:
-    """A wrk script posting bank pledges, each with its own idempotency key, past the CSRF check."""
+    """A wrk script posting bank pledges, each with its own idempotency key (in every run of
+    wrk), past the CSRF check."""
     request = harness.urllib.request.Request(url)
     with harness.urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - a local URL
         cookie = response.headers["Set-Cookie"].split(";")[0]
@@ -85,13 +86,16 @@ def pledge_script(workdir: Path, url: str) -> Path:
     script.write_text(f"""
 local counter = 0
 local threads = 0
-function setup(thread) threads = threads + 1; thread:set("id", threads) end
+-- Keys new in every run of wrk (the warm-up's are not sent again: a repeat is a resent form).
+math.randomseed(os.time() * 1000 + math.floor(os.clock() * 1000000))
+local run = math.random(0, 2147483647)
+function setup(thread) threads = threads + 1; thread:set("id", threads); thread:set("run", run) end
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Cookie"] = "{cookie}"
 function request()
   counter = counter + 1
-  local key = string.format("bench%02d%014d%s", id, counter, "{secrets.token_hex(4)}")
+  local key = string.format("bench%02d%010d%010d%s", id, run, counter, "{secrets.token_hex(4)}")
   return wrk.format(nil, nil, nil, "csrfmiddlewaretoken={token}&amount=20&method=bank&idempotency_key=" .. key)
 end
 """)

@@ -54,6 +54,27 @@ def test_a_pledge_is_pending_until_the_statement_arrives_then_counts(client, fin
     assert reconcile().ok
 
 
+def test_a_reference_drawn_twice_is_drawn_again_and_a_resent_pledge_keeps_its_own(client, demo, monkeypatch):
+    from zbor.payments import bank
+
+    first = pledge(client).replace("-", "")
+    draws = iter([first, first, bank.new_reference()])
+    monkeypatch.setattr(bank, "new_reference", lambda: next(draws))
+    second = pledge(client).replace("-", "")  # the pledge and its reference are one INSERT: drawn again
+    assert second != first and next(draws, None) is None
+    assert Donation.objects.filter(provider="bank").count() == 2
+
+    data = {"amount": "70", "method": "bank", "idempotency_key": uuid.uuid4().hex}
+    monkeypatch.setattr(bank, "new_reference", lambda: first)  # collides, but the key is known
+    sent = client.post(f"/en/campaigns/{DEMO}/donate/", {**data, "idempotency_key": "k" * 20})
+    assert sent.status_code == 400 and "could not be started" in sent.content.decode()  # every draw collided
+    monkeypatch.undo()
+    once = client.post(f"/en/campaigns/{DEMO}/donate/", data)
+    monkeypatch.setattr(bank, "new_reference", lambda: first)
+    again = client.post(f"/en/campaigns/{DEMO}/donate/", data)
+    assert once["Location"] == again["Location"] and Donation.objects.filter(amount=7000).count() == 1
+
+
 def test_the_same_statement_twice_adds_nothing(client, finance, demo):
     reference = pledge(client)
     statement = csv_statement(f"2026-11-28,50.00,EUR,{reference},T1")

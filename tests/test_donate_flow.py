@@ -66,6 +66,19 @@ def test_submitting_the_same_form_twice_makes_one_donation(client, demo):
     assert Donation.objects.filter(amount=4000).count() == 1
 
 
+def test_forms_sharing_their_fields_keep_their_own_data_and_errors(client, demo):
+    """The donate forms of one campaign share their fields (zbor/donations/forms.py): each
+    keeps its own data and errors."""
+    url = f"/en/campaigns/{DEMO}/donate/"
+    first = client.post(url, form_data(amount="ten", public_name="Ola"))
+    assert first.status_code == 400 and "Enter a number" in first.content.decode()
+    second = client.post(url, form_data(email="not-an-email", message="Hold on"))
+    html = second.content.decode()
+    assert "valid email" in html and "Hold on" in html
+    assert "Enter a number" not in html and "Ola" not in html
+    assert client.post(url, form_data(amount="31")).status_code == 302
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [

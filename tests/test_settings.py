@@ -149,7 +149,8 @@ def test_staff_pages_are_never_indexed_or_cached_and_no_page_asks_for_browser_fe
 
 def test_sqlite_writers_of_one_process_take_turns_in_the_process(tmp_path):
     """zbor.sqlite_backend: a transaction holds the process's writer lock from BEGIN to COMMIT
-    or ROLLBACK, so threads queue in the process instead of in SQLite's sleeping retries."""
+    or ROLLBACK, and a write outside a transaction for its statement, so threads queue in the
+    process instead of in SQLite's sleeping retries."""
     result = _run_python(
         open(ROOT / "tests" / "sqlite_writers.py").read(),
         DJANGO_SETTINGS_MODULE="config.settings.dev",
@@ -157,6 +158,7 @@ def test_sqlite_writers_of_one_process_take_turns_in_the_process(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])
-    assert seen["errors"] == [] and seen["rows"] == 16 * 40
+    assert seen["errors"] == [] and seen["rows"] == 16 * 40 * 2
+    assert seen["returned"] and seen["waited_for_turn"] and seen["rows_read_at_once"]
     assert seen["held_inside"] and not seen["held_after"] and seen["free_at_end"]
     assert seen["most_at_once"] == 1

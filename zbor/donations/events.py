@@ -21,6 +21,7 @@ import logging
 from django.db import connection, transaction
 from django.utils import timezone
 
+from zbor.db import insert
 from zbor.ledger.models import TransferKind
 from zbor.payments.base import EventType, PaymentEvent
 from zbor.payments.models import EventStatus, PaymentEventRecord
@@ -53,21 +54,9 @@ def _store(event: PaymentEvent) -> PaymentEventRecord:
         data=event.as_json(),
         checkout_reference=event.checkout_reference,
         payment_reference=event.payment_reference,
-        received_at=timezone.now(),
     )
-    fields = [f for f in PaymentEventRecord._meta.concrete_fields if not f.primary_key]
-    values = [f.get_db_prep_save(f.pre_save(record, add=False), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {PaymentEventRecord._meta.db_table} ({', '.join(str(f.column) for f in fields)}) "  # noqa: S608 - names from the model
-            f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT (provider, event_id) DO NOTHING RETURNING id",
-            values,
-        )
-        row = cursor.fetchone()
-    if row is None:
+    if not insert(record, on_conflict="(provider, event_id) DO NOTHING"):
         return PaymentEventRecord.objects.get(provider=event.provider, event_id=event.event_id)
-    record.pk = row[0]
-    record._state.adding = False
     return record
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django import forms
@@ -45,13 +46,26 @@ def presets(campaign: Campaign, still_needed: dict[int, int], needs: list[Need])
     return sorted(values)[:8]
 
 
+class SharedFields(dict):
+    """A form's fields set up once and shared, read only, by the forms made with them.
+
+    Django deep-copies every form's fields when it is made, so that one form may change its
+    own; that copy was a third of what starting a payment cost. The donate form changes nothing
+    once its fields are set up for a campaign's choices, so its forms share them."""
+
+    def __deepcopy__(self, memo):
+        return dict(self)
+
+
 @dataclass(frozen=True)
 class DonateChoices:
-    """The form's choices for one campaign in one language: worked out once, used by every visit."""
+    """The form's choices for one campaign in one language, and its fields set up with them:
+    worked out once, used by every visit."""
 
     presets: list[tuple[int, str]]
     needs: list[tuple[int | str, str]]
     methods: list[tuple[str, str]]
+    fields: SharedFields = field(compare=False, repr=False)
 
     @classmethod
     def build(cls, campaign: Campaign, needs: list[Need], still_needed: dict[int, int]) -> DonateChoices:
@@ -60,10 +74,13 @@ class DonateChoices:
         for need in needs:
             description = need.safe_translation_getter("description", any_language=True) or ""
             need_choices.append((need.pk, f"{format_money(Money(need.amount, campaign.currency), language)} — {description}"))
+        preset_choices = [(value, format_money(Money(value, campaign.currency), language)) for value in presets(campaign, still_needed, needs)]
+        methods = [(name, registry.label(name)) for name in registry.enabled()]
         return cls(
-            presets=[(value, format_money(Money(value, campaign.currency), language)) for value in presets(campaign, still_needed, needs)],
+            presets=preset_choices,
             needs=need_choices,
-            methods=[(name, registry.label(name)) for name in registry.enabled()],
+            methods=methods,
+            fields=DonateForm.fields_for(campaign.currency, preset_choices, need_choices, methods),
         )
 
 
@@ -97,17 +114,22 @@ class DonateForm(forms.Form):
     challenge = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
 
     def __init__(self, *args, campaign: Campaign, choices: DonateChoices, **kwargs):
+        self.base_fields = choices.fields  # type: ignore[misc]  # set up for this campaign: shared, not copied
         super().__init__(*args, **kwargs)
         self.campaign = campaign
-        cast(AmountField, self.fields["amount"]).currency = campaign.currency
-        self.fields["amount"].help_text = _("In %(currency)s. Typing an amount here overrides the suggestion.") % {
-            "currency": campaign.currency
-        }
-        cast(forms.ChoiceField, self.fields["preset"]).choices = choices.presets
-        cast(forms.ChoiceField, self.fields["need"]).choices = choices.needs
-        cast(forms.ChoiceField, self.fields["method"]).choices = choices.methods
-        if len(choices.methods) == 1:
-            self.fields["method"].initial = choices.methods[0][0]
+
+    @classmethod
+    def fields_for(cls, currency: str, presets, needs, methods) -> SharedFields:
+        """The form's fields set up with one campaign's choices, in the active language."""
+        fields = copy.deepcopy(cls.base_fields)
+        cast(AmountField, fields["amount"]).currency = currency
+        fields["amount"].help_text = _("In %(currency)s. Typing an amount here overrides the suggestion.") % {"currency": currency}
+        cast(forms.ChoiceField, fields["preset"]).choices = presets
+        cast(forms.ChoiceField, fields["need"]).choices = needs
+        cast(forms.ChoiceField, fields["method"]).choices = methods
+        if len(methods) == 1:
+            fields["method"].initial = methods[0][0]
+        return SharedFields(fields)
 
     def clean_public_name(self):
         return " ".join(plain_text(self.cleaned_data["public_name"]).split())

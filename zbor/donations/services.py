@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from zbor.accounts.services import audit
 from zbor.campaigns import services as campaign_services
 from zbor.campaigns.models import Campaign, Need, Status
+from zbor.db import insert
 from zbor.ledger.models import Account, Transfer, TransferGroup, TransferKind
 from zbor.ledger.services import Line, NewGroup, post_group, post_new_groups
 from zbor.money import Money, format_money, minor_digits, split_proportionally
@@ -79,8 +80,10 @@ def start_donation(
     ``success_url_for(donation)`` and ``cancel_url_for(donation)`` are where the provider sends
     the donor back; they must not name the campaign (the provider sees them).
 
-    The donation row is committed before the provider is called, so a provider that times out
-    leaves a pending donation that the same form, submitted again, picks up.
+    A provider drawing its reference here (``local_checkout``: a bank reference, the demo's
+    checkout) has it written in the same INSERT as the donation. Any other provider is called
+    after the donation row is committed, so that one timing out leaves a pending donation
+    that the same form, submitted again, picks up.
 
     ``new_donation_check()`` runs only when this call makes a new donation, in its transaction;
     it returns "" to go on, or the donor-facing reason to refuse (the row is then not kept).
@@ -88,42 +91,56 @@ def start_donation(
     (a double click landing on two servers) is one donation and never asks for a second proof.
     """
     check_donation(campaign, amount=amount, need=need)
-    if registry.get(provider) is None:
+    chosen = registry.get(provider)
+    if chosen is None:
         raise DonationRefused(_("Choose a payment method."))
-    try:
-        with transaction.atomic():
-            donation = Donation.objects.create(
-                campaign=campaign,
-                need=need,
-                amount=amount,
-                currency=campaign.currency,
-                provider=provider,
-                idempotency_key=idempotency_key,
-                public_name=public_name.strip(),
-                email=email.strip(),
-                message=message.strip(),
-                message_status=MessageStatus.PENDING if message.strip() else MessageStatus.NONE,
-                language=language,
-            )
-            refusal = new_donation_check() if new_donation_check is not None else ""
-            if refusal:
-                raise DonationRefused(refusal)
-    except IntegrityError:
-        donation = Donation.objects.get(idempotency_key=idempotency_key)
-        if donation.campaign_id != campaign.pk:
-            raise DonationRefused(_("This form was already used. Please reload the page.")) from None
-    if donation.checkout_reference:
-        return donation
-    return _start_checkout(donation, success_url=success_url_for(donation), cancel_url=cancel_url_for(donation))
+    for _attempt in range(REFERENCE_DRAWS):
+        donation = Donation(
+            campaign=campaign,
+            need=need,
+            amount=amount,
+            currency=campaign.currency,
+            provider=provider,
+            idempotency_key=idempotency_key,
+            public_name=public_name.strip(),
+            email=email.strip(),
+            message=message.strip(),
+            message_status=MessageStatus.PENDING if message.strip() else MessageStatus.NONE,
+            language=language,
+        )
+        if chosen.local_checkout:
+            start = chosen.start_checkout(_checkout_request(donation, success_url_for(donation), cancel_url_for(donation)))
+            donation.checkout_reference, donation.checkout_url = start.provider_reference, start.redirect_url
+        try:
+            if new_donation_check is None:
+                insert(donation)  # one statement: its own transaction
+            else:
+                with transaction.atomic():
+                    insert(donation)
+                    refusal = new_donation_check()
+                    if refusal:
+                        raise DonationRefused(refusal)
+        except IntegrityError:
+            existing = Donation.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is None and donation.checkout_reference:
+                continue  # the reference drawn was another donation's: draw a new one
+            if existing is None:
+                raise
+            if existing.campaign_id != campaign.pk:
+                raise DonationRefused(_("This form was already used. Please reload the page.")) from None
+            donation = existing
+        if donation.checkout_reference:
+            return donation
+        return _start_checkout(donation, success_url=success_url_for(donation), cancel_url=cancel_url_for(donation))
+    raise PaymentNotStarted(_("The payment could not be started. Nothing was charged; please try again."))
 
 
-def _start_checkout(donation: Donation, *, success_url: str, cancel_url: str) -> Donation:
-    provider = registry.get(donation.provider)
-    if provider is None:
-        # A donation started earlier, by the same form (same idempotency key), with a payment
-        # method that has been switched off since: that form cannot be used again.
-        raise DonationRefused(_("This form was already used. Please reload the page."))
-    request = CheckoutRequest(
+#: How often a locally drawn reference is drawn again when it collides with another donation's.
+REFERENCE_DRAWS = 5
+
+
+def _checkout_request(donation: Donation, success_url: str, cancel_url: str) -> CheckoutRequest:
+    return CheckoutRequest(
         donation_reference=str(donation.public_id),
         amount=donation.amount,
         currency=donation.currency,
@@ -132,7 +149,18 @@ def _start_checkout(donation: Donation, *, success_url: str, cancel_url: str) ->
         idempotency_key=f"zbor-checkout-{donation.public_id}",
         language=donation.language,
     )
-    for _attempt in range(5):
+
+
+def _start_checkout(donation: Donation, *, success_url: str, cancel_url: str) -> Donation:
+    """Start the payment of a donation recorded without one (a card payment: the provider is
+    called after the row is committed, so that a provider timing out loses nothing)."""
+    provider = registry.get(donation.provider)
+    if provider is None:
+        # A donation started earlier, by the same form (same idempotency key), with a payment
+        # method that has been switched off since: that form cannot be used again.
+        raise DonationRefused(_("This form was already used. Please reload the page."))
+    request = _checkout_request(donation, success_url, cancel_url)
+    for _attempt in range(REFERENCE_DRAWS):
         try:
             start = provider.start_checkout(request)
         except ProviderUnavailable:
@@ -144,7 +172,7 @@ def _start_checkout(donation: Donation, *, success_url: str, cancel_url: str) ->
                     checkout_reference=start.provider_reference, checkout_url=start.redirect_url
                 )
         except IntegrityError:
-            continue  # a bank reference collided with another donation's: draw a new one
+            continue  # a reference collided with another donation's: draw a new one
         if updated:
             donation.checkout_reference, donation.checkout_url = start.provider_reference, start.redirect_url
         else:  # the same form, sent twice at once, started its checkout in the other request

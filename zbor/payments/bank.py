@@ -340,6 +340,7 @@ class BankProvider:
 
     name = "bank"
     redirects = False
+    local_checkout = True
     needs_challenge = False
     checkout_origins: tuple[str, ...] = ()
 

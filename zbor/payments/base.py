@@ -108,6 +108,9 @@ class Provider(Protocol):
     name: str
     #: Whether the donor is sent to a checkout page (card) or shown instructions (bank).
     redirects: bool
+    #: Whether ``start_checkout`` only draws a fresh reference, calling no one (bank, demo): the
+    #: checkout is then started before the donation is written, in the same INSERT.
+    local_checkout: bool
     #: Whether starting a payment needs the proof-of-work challenge (card payments: the target
     #: of card-testing bots). A bank pledge moves no money by itself and needs no JavaScript.
     needs_challenge: bool

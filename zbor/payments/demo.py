@@ -16,6 +16,7 @@ from .base import CheckoutRequest, CheckoutStart, EventType, PaymentEvent
 class DemoProvider:
     name = "demo"
     redirects = True
+    local_checkout = True
     needs_challenge = True
     checkout_origins: tuple[str, ...] = ()
 

@@ -54,6 +54,7 @@ def _currency(value) -> str:
 class StripeProvider:
     name = "stripe"
     redirects = True
+    local_checkout = False
     needs_challenge = True
     checkout_origins: tuple[str, ...] = ("https://checkout.stripe.com",)
 

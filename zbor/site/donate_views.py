@@ -5,13 +5,14 @@ No page here puts anything personal in its URL, and none is cached (``never_cach
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -55,12 +56,14 @@ CSRF_MARK, KEY_MARK, CHALLENGE_MARK = "zbor-mark-csrf-0", "zbor-mark-key-00", "z
 def donate(request, slug: str):
     if request.method != "POST" and "messages" not in request.COOKIES:
         key = (slug, get_language(), request.scheme, request.get_host(), *settings.ZBOR_PAYMENT_PROVIDERS)
-        page = FORM_PAGES.get(key)
-        if page is Recent.MISSING:
+
+        def form_page():
             response = _donate(request, slug, form_page=True)
-            if response.status_code != 200:
-                return response
-            page = FORM_PAGES.put(key, response.content.decode())
+            return response.content.decode() if response.status_code == 200 else response
+
+        page = FORM_PAGES.get_or_make(key, form_page, keep=lambda made: isinstance(made, str))
+        if not isinstance(page, str):
+            return page
         html = (
             page.replace(CSRF_MARK, get_token(request))
             .replace(KEY_MARK, uuid.uuid4().hex)
@@ -87,24 +90,23 @@ CONTEXTS = Recent()
 def _context(slug: str) -> DonateContext | None:
     """The campaign, its needs, its card and the form's choices, shared by the visits of one
     second (like the public pages: a donation made meanwhile shows in the next second)."""
-    key = (slug, get_language(), *settings.ZBOR_PAYMENT_PROVIDERS)
-    cached = CONTEXTS.get(key)
-    if cached is not Recent.MISSING:
-        return cached
+    return CONTEXTS.get_or_make((slug, get_language(), *settings.ZBOR_PAYMENT_PROVIDERS), lambda: _read_context(slug))
+
+
+def _read_context(slug: str) -> DonateContext | None:
     campaign = donatable_campaign(slug)
-    context = None
-    if campaign is not None:
-        needs = list(campaign.needs.all())
-        money = campaign_money(campaign.pk, [n.pk for n in needs])
-        still_needed = {n.pk: max(0, n.amount - money.raised_by_need.get(n.pk, 0)) for n in needs}
-        context = DonateContext(
-            campaign=campaign,
-            needs=needs,
-            card=build_card(campaign, get_language(), collected=money.collected, goal=sum(n.amount for n in needs)),
-            accepting=campaign.status in services.ACCEPTING,
-            choices=DonateChoices.build(campaign, needs, still_needed),
-        )
-    return CONTEXTS.put(key, context)
+    if campaign is None:
+        return None
+    needs = list(campaign.needs.all())
+    money = campaign_money(campaign.pk, [n.pk for n in needs])
+    still_needed = {n.pk: max(0, n.amount - money.raised_by_need.get(n.pk, 0)) for n in needs}
+    return DonateContext(
+        campaign=campaign,
+        needs=needs,
+        card=build_card(campaign, get_language(), collected=money.collected, goal=sum(n.amount for n in needs)),
+        accepting=campaign.status in services.ACCEPTING,
+        choices=DonateChoices.build(campaign, needs, still_needed),
+    )
 
 
 def _donate(request, slug: str, *, form_page: bool = False):
@@ -136,9 +138,8 @@ def _donate(request, slug: str, *, form_page: bool = False):
                 message=data.get("message", ""),
                 language=language,
                 # Neutral return addresses: the provider sees them, so no campaign slug.
-                success_url_for=lambda d: absolute(request, reverse("site:donation_status", kwargs={"public_id": d.public_id})),
-                cancel_url_for=lambda d: absolute(request, reverse("site:donation_status", kwargs={"public_id": d.public_id}))
-                + "?cancelled=1",
+                success_url_for=lambda d: absolute(request, _status_path(d)),
+                cancel_url_for=lambda d: absolute(request, _status_path(d)) + "?cancelled=1",
                 # A card payment's proof of work, accepted once; a resent form needs none.
                 new_donation_check=(
                     (lambda: "" if challenge.verify(data["challenge"]) else challenge.refusal())
@@ -149,11 +150,8 @@ def _donate(request, slug: str, *, form_page: bool = False):
         except DonationError as exc:
             form.add_error(None, str(exc))
         else:
-            if donation.status == DonationStatus.PENDING and donation.checkout_url:
-                next_page = redirect(donation.checkout_url)
-            else:
-                next_page = redirect("site:donation_status", public_id=donation.public_id)
-            return _remember(request, next_page, donation)
+            pay_at = donation.checkout_url if donation.status == DonationStatus.PENDING else ""
+            return _remember(request, HttpResponseRedirect(pay_at or _status_path(donation)), donation)
     if request.method == "POST" and not accepting:
         form.is_valid()
         form.add_error(None, _("This campaign is not taking donations."))
@@ -175,6 +173,19 @@ def _donate(request, slug: str, *, form_page: bool = False):
         status=400 if request.method == "POST" else 200,
     )
     return _with_checkout_origins(response)
+
+
+_ANY_ID = uuid.UUID(int=0)
+
+
+@functools.cache
+def _status_path_in(language: str) -> str:
+    return reverse("site:donation_status", kwargs={"public_id": _ANY_ID})
+
+
+def _status_path(donation: Donation) -> str:
+    """The donation's status page in the active language (reversed once per language)."""
+    return _status_path_in(get_language()).replace(str(_ANY_ID), str(donation.public_id))
 
 
 def _with_checkout_origins(response):

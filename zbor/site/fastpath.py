@@ -147,24 +147,46 @@ class PublicPageCache:
 
 class Recent:
     """A bounded table of values kept for ZBOR_PAGE_CACHE_SECONDS (the donate form's page and
-    the campaign data it validates against). The oldest entry goes first."""
+    the campaign data it validates against). The oldest entry goes first.
 
-    MISSING = object()
+    When a value is too old, one thread makes the next while the others go on with the old one
+    (or, for a value never made, wait for it), as PublicPageCache does for whole pages: sixteen
+    server threads finding the form expired together would otherwise render it sixteen times."""
 
     def __init__(self, max_entries: int = 2000):
         self.max_entries = max_entries
         self.entries: dict = {}
+        #: Keys whose value is being made now, with an event set when it is done.
+        self.making: dict = {}
+        self.lock = threading.Lock()
 
-    def get(self, key):
+    def get_or_make(self, key, make, keep=lambda value: True):
+        """The value kept for ``key``, or ``make()``'s, kept if ``keep(value)``."""
         hit = self.entries.get(key)
-        return hit[1] if hit is not None and hit[0] > time.monotonic() else self.MISSING
-
-    def put(self, key, value):
-        self.entries.pop(key, None)
-        self.entries[key] = (time.monotonic() + settings.ZBOR_PAGE_CACHE_SECONDS, value)
-        while len(self.entries) > self.max_entries:
-            self.entries.pop(next(iter(self.entries)), None)
-        return value
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        with self.lock:
+            making = self.making.get(key)
+            if making is None:
+                done = self.making[key] = threading.Event()
+        if making is not None:
+            if hit is not None:  # another thread makes the next one: this request takes the last
+                return hit[1]
+            making.wait(timeout=10)
+            hit = self.entries.get(key)
+            return hit[1] if hit is not None else make()
+        try:
+            value = make()
+            if keep(value):
+                self.entries.pop(key, None)
+                self.entries[key] = (time.monotonic() + settings.ZBOR_PAGE_CACHE_SECONDS, value)
+                while len(self.entries) > self.max_entries:
+                    self.entries.pop(next(iter(self.entries)), None)
+            return value
+        finally:
+            with self.lock:
+                del self.making[key]
+            done.set()
 
     def clear(self) -> None:
         self.entries.clear()

@@ -8,6 +8,10 @@ at once made 175 a second with a p99 of 1.3 s that way. Here a thread first take
 its process, and only the thread holding it asks SQLite for the write lock: the others wait
 their turn without sleeping. Other processes (the task worker) still queue through SQLite.
 
+A statement that writes outside a transaction (autocommit: one INSERT is its own transaction)
+takes the same turn, for as long as SQLite holds its lock: a statement returning rows
+(``INSERT … RETURNING``) holds it until they are read, so they are read at once.
+
 Selected by config/settings/base.py for SQLite databases.
 """
 
@@ -20,9 +24,51 @@ from django.db.backends.sqlite3 import base
 #: One writer at a time in this process (re-entrant: a thread may hold two connections).
 WRITER = threading.RLock()
 
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+class WriterCursor(base.SQLiteCursorWrapper):
+    """Django's cursor; a write outside a transaction runs in the process's turn (WRITER)."""
+
+    _rows: list | None = None
+
+    def execute(self, query, params=None):
+        self._rows = None
+        if self.connection.in_transaction or not query.lstrip()[:7].upper().startswith(_WRITES):
+            return super().execute(query, params)
+        with WRITER:
+            super().execute(query, params)
+            if self.description is not None:  # RETURNING: SQLite's lock is held until the rows are read
+                self._rows = super().fetchall()
+        return self
+
+    def fetchone(self):
+        if self._rows is None:
+            return super().fetchone()
+        return self._rows.pop(0) if self._rows else None
+
+    def fetchmany(self, size=None):
+        if self._rows is None:
+            return super().fetchmany(self.arraysize if size is None else size)
+        size = self.arraysize if size is None else size
+        rows, self._rows = self._rows[:size], self._rows[size:]
+        return rows
+
+    def fetchall(self):
+        if self._rows is None:
+            return super().fetchall()
+        rows, self._rows = self._rows, []
+        return rows
+
+    def __iter__(self):
+        return iter(self.fetchone, None) if self._rows is not None else super().__iter__()
+
 
 class DatabaseWrapper(base.DatabaseWrapper):
     holds_writer = False
+
+    def create_cursor(self, name=None):
+        return self.connection.cursor(factory=WriterCursor)
 
     def _start_transaction_under_autocommit(self):
         WRITER.acquire()
