@@ -5,7 +5,8 @@ when the absolute figures move with the machine's load:
 
 1. Embedded (`make run`'s set-up: SQLite, one granian process): each public page's requests
    per second against nginx serving the same bytes from a file (target ≥ 20%), the donate page
-   against a minimal Django view making one query (≥ 60%), page weight (< 50 KB).
+   and a bank pledge against a minimal Django view making one query (≥ 60%; the three measured
+   in turn, twice, each one's best kept), page weight (< 50 KB).
 2. Recommended production set-up (PostgreSQL, Redis, two granian workers behind nginx with a
    one-second cache, as deploy/nginx.conf): each public page against nginx serving the file
    (≥ 50%, p99 < 20 ms at 32 connections); a donation shows on every language's page and in
@@ -13,7 +14,8 @@ when the absolute figures move with the machine's load:
    webhooks reach several app-server workers (≥ 300/s, exact totals, `zbor reconcile` clean).
 3. Growth (unless --quick): 10,000 campaigns and 1,000,000 donations (bench/fixture.py); the
    campaign, list and donate pages rendered by Django (no cache) within 1.2× of their figures
-   on the demo database, and `zbor reconcile` through it all in under a minute.
+   on the demo database (both servers up at once, measured in turn, twice, each one's best
+   kept), and `zbor reconcile` through it all in under a minute.
 
     make bench                       # everything (the growth fixture takes a few minutes)
     .venv/bin/python bench/run.py --quick --seconds 3
@@ -107,6 +109,18 @@ def measure(url: str, seconds: float, script: Path | None = None) -> Load:
     return harness.wrk(url, seconds, script=script)
 
 
+def best_of(rounds: int, seconds: float, targets: dict[str, tuple[str, Path | None]]) -> dict[str, Load]:
+    """Each target measured ``rounds`` times, in turn with the others, and its best run kept:
+    what is compared then saw the same moments of a shared, noisy machine."""
+    best: dict[str, Load] = {}
+    for _round in range(rounds):
+        for name, (url, script) in targets.items():
+            load = measure(url, seconds, script)
+            if name not in best or load.rps > best[name].rps:
+                best[name] = load
+    return best
+
+
 def embedded(results: Results, work: Path, seconds: float) -> dict[str, Load]:
     print("\n1. Embedded: SQLite, one granian process (make run)", flush=True)
     env = base_env(work / "embedded", DJANGO_SETTINGS_MODULE="bench.settings_embedded")
@@ -128,13 +142,15 @@ def embedded(results: Results, work: Path, seconds: float) -> dict[str, Load]:
             load = measure(app + path, seconds)
             figures[name] = load
             results.ratio(f"embedded {name} vs nginx file ({len(body)} B)", load, base, 0.20)
-        one_query = measure(app + "/bench/one-query/", seconds)
         donate_url = app + f"/en/campaigns/{DEMO}/donate/"
-        donate = measure(donate_url, seconds)
-        figures["donate page"] = donate
-        results.ratio("embedded donate page vs a one-query Django view", donate, one_query, 0.60)
-        pledge = measure(donate_url, seconds, pledge_script(work, donate_url))
-        results.ratio("embedded start of a payment (bank pledge POST) vs a one-query Django view", pledge, one_query, 0.60)
+        best = best_of(2, seconds, {
+            "one query": (app + "/bench/one-query/", None),
+            "donate page": (donate_url, None),
+            "pledge": (donate_url, pledge_script(work, donate_url)),
+        })
+        figures["donate page"] = best["donate page"]
+        results.ratio("embedded donate page vs a one-query Django view", best["donate page"], best["one query"], 0.60)
+        results.ratio("embedded start of a payment (bank pledge POST) vs a one-query Django view", best["pledge"], best["one query"], 0.60)
         page = harness.fetch(app + PAGES["campaign page"])
         css = harness.fetch(app + re.search(rb'href="(/static/[^"]+\.css)"', page).group(1).decode())  # type: ignore[union-attr]
         weight = len(page) + len(css)
@@ -211,13 +227,13 @@ def production(results: Results, work: Path, seconds: float) -> None:
 def growth(results: Results, work: Path, seconds: float, campaigns: int, donations: int) -> None:
     print(f"\n3. Growth: {campaigns:,} campaigns and {donations:,} donations on PostgreSQL", flush=True)
     urls = {"campaign page": f"/en/campaigns/{DEMO}/", "campaign list": "/en/campaigns/", "donate page": f"/en/campaigns/{DEMO}/donate/"}
-    figures: dict[str, dict[str, Load]] = {}
+    envs = {}
     for label, size in (("empty", 0), ("grown", donations)):
         database = harness.fresh_database(f"zbor_bench_{label}")
         # Django renders every request: the cost that could grow. Six campaigns a page, as many
         # as the demo has: both lists show the same full page, with 6 or 10,000 campaigns behind it.
-        env = base_env(work / f"growth-{label}", DJANGO_SETTINGS_MODULE="config.settings.dev", DATABASE_URL=database,
-                       ZBOR_PAGE_CACHE_SECONDS="0", ZBOR_CAMPAIGNS_PER_PAGE="6")
+        env = envs[label] = base_env(work / f"growth-{label}", DJANGO_SETTINGS_MODULE="config.settings.dev", DATABASE_URL=database,
+                                     ZBOR_PAGE_CACHE_SECONDS="0", ZBOR_CAMPAIGNS_PER_PAGE="6")
         harness.zbor(["migrate", "--no-input"], env)
         harness.zbor(["load_demo"], env)
         if size:
@@ -232,19 +248,24 @@ def growth(results: Results, work: Path, seconds: float, campaigns: int, donatio
             peak = int(rss.stderr.strip().splitlines()[-1]) / 1024
             clean = "clean: no differences" in rss.stdout
             results.check("zbor reconcile through every transfer", f"{took:.1f} s, peak memory {peak:.0f} MB, clean: {clean}, target < 60 s", took < 60 and clean)
-        procs = Processes(work)
-        try:
+    # The fixture's writes are flushed before anything is timed, and the two servers are
+    # measured in turn, page by page, so both see the same moments of the machine.
+    subprocess.run(["psql", harness.PG + "/postgres", "-qc", "CHECKPOINT"], check=True, capture_output=True)
+    procs = Processes(work)
+    try:
+        apps = {}
+        for label, env in envs.items():
             port = harness.free_port()
             harness.granian(procs, f"granian-{label}", port, env)
-            app = f"http://127.0.0.1:{port}"
-            harness.wait_for(app + "/en/")
-            figures[label] = {name: measure(app + path, seconds) for name, path in urls.items()}
-        finally:
-            procs.stop_all()
-    for name in urls:
-        grown, empty = figures["grown"][name], figures["empty"][name]
-        slower = empty.rps / grown.rps
-        results.check(f"{name} rendered with {donations:,} donations vs the demo database", f"{slower:.2f}× slower ({grown.rps:.0f} vs {empty.rps:.0f} req/s), target ≤ 1.2×", slower <= 1.2)
+            apps[label] = f"http://127.0.0.1:{port}"
+            harness.wait_for(apps[label] + "/en/")
+        for name, path in urls.items():
+            best = best_of(2, seconds, {label: (app + path, None) for label, app in apps.items()})
+            grown, empty = best["grown"], best["empty"]
+            slower = empty.rps / grown.rps
+            results.check(f"{name} rendered with {donations:,} donations vs the demo database", f"{slower:.2f}× slower ({grown.rps:.0f} vs {empty.rps:.0f} req/s), target ≤ 1.2×", slower <= 1.2)
+    finally:
+        procs.stop_all()
 
 
 def main() -> None:
