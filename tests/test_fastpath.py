@@ -249,7 +249,7 @@ def test_the_donate_form_is_rendered_once_a_second_and_each_visitor_gets_their_o
     assert tasks[0] != tasks[1]
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # as in production: not inside a test's transaction
 def test_starting_a_payment_costs_a_fixed_number_of_queries(client, demo, settings, django_assert_num_queries):
     """The campaign, its needs and its money are read once a second for every visitor (as the
     form page is); a pledge itself writes its row with its reference, and counts its limits."""

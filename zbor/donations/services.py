@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import timedelta
 from functools import partial
 
@@ -71,14 +72,13 @@ def start_donation(
     email: str = "",
     message: str = "",
     language: str = "en",
-    success_url_for=lambda donation: "",
-    cancel_url_for=lambda donation: "",
+    return_url_for=lambda donation: "",
     new_donation_check: Callable[[], str] | None = None,
 ) -> Donation:
     """Record a pending donation and start its payment; the same idempotency key gives the same donation.
 
-    ``success_url_for(donation)`` and ``cancel_url_for(donation)`` are where the provider sends
-    the donor back; they must not name the campaign (the provider sees them).
+    ``return_url_for(donation)`` is where the provider sends the donor back (with ``?cancelled=1``
+    if they cancel); it must not name the campaign (the provider sees it).
 
     A provider drawing its reference here (``local_checkout``: a bank reference, the demo's
     checkout) has it written in the same INSERT as the donation. Any other provider is called
@@ -109,17 +109,17 @@ def start_donation(
             language=language,
         )
         if chosen.local_checkout:
-            start = chosen.start_checkout(_checkout_request(donation, success_url_for(donation), cancel_url_for(donation)))
+            start = chosen.start_checkout(_checkout_request(donation, return_url_for(donation)))
             donation.checkout_reference, donation.checkout_url = start.provider_reference, start.redirect_url
+        # Alone, one statement is its own transaction; inside another, it needs a savepoint
+        # (a refused duplicate must not abort the outer transaction).
+        alone = new_donation_check is None and not connection.in_atomic_block
         try:
-            if new_donation_check is None:
-                insert(donation)  # one statement: its own transaction
-            else:
-                with transaction.atomic():
-                    insert(donation)
-                    refusal = new_donation_check()
-                    if refusal:
-                        raise DonationRefused(refusal)
+            with nullcontext() if alone else transaction.atomic():
+                insert(donation)
+                refusal = new_donation_check() if new_donation_check is not None else ""
+                if refusal:
+                    raise DonationRefused(refusal)
         except IntegrityError:
             existing = Donation.objects.filter(idempotency_key=idempotency_key).first()
             if existing is None and donation.checkout_reference:
@@ -131,7 +131,7 @@ def start_donation(
             donation = existing
         if donation.checkout_reference:
             return donation
-        return _start_checkout(donation, success_url=success_url_for(donation), cancel_url=cancel_url_for(donation))
+        return _start_checkout(donation, return_url_for(donation))
     raise PaymentNotStarted(_("The payment could not be started. Nothing was charged; please try again."))
 
 
@@ -139,19 +139,19 @@ def start_donation(
 REFERENCE_DRAWS = 5
 
 
-def _checkout_request(donation: Donation, success_url: str, cancel_url: str) -> CheckoutRequest:
+def _checkout_request(donation: Donation, return_url: str) -> CheckoutRequest:
     return CheckoutRequest(
         donation_reference=str(donation.public_id),
         amount=donation.amount,
         currency=donation.currency,
-        success_url=success_url,
-        cancel_url=cancel_url,
+        success_url=return_url,
+        cancel_url=return_url + "?cancelled=1" if return_url else "",
         idempotency_key=f"zbor-checkout-{donation.public_id}",
         language=donation.language,
     )
 
 
-def _start_checkout(donation: Donation, *, success_url: str, cancel_url: str) -> Donation:
+def _start_checkout(donation: Donation, return_url: str) -> Donation:
     """Start the payment of a donation recorded without one (a card payment: the provider is
     called after the row is committed, so that a provider timing out loses nothing)."""
     provider = registry.get(donation.provider)
@@ -159,7 +159,7 @@ def _start_checkout(donation: Donation, *, success_url: str, cancel_url: str) ->
         # A donation started earlier, by the same form (same idempotency key), with a payment
         # method that has been switched off since: that form cannot be used again.
         raise DonationRefused(_("This form was already used. Please reload the page."))
-    request = _checkout_request(donation, success_url, cancel_url)
+    request = _checkout_request(donation, return_url)
     for _attempt in range(REFERENCE_DRAWS):
         try:
             start = provider.start_checkout(request)
