@@ -50,7 +50,7 @@ class SharedFields(dict):
     """A form's fields set up once and shared, read only, by the forms made with them.
 
     Django deep-copies every form's fields when it is made, so that one form may change its
-    own; that copy was a third of what starting a payment cost. The donate form changes nothing
+    own; that copy was a sixth of what starting a payment cost. The donate form changes nothing
     once its fields are set up for a campaign's choices, so its forms share them."""
 
     def __deepcopy__(self, memo):
