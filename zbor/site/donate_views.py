@@ -115,11 +115,13 @@ def _donate(request, slug: str, *, form_page: bool = False):
         raise Http404
     language = get_language()
     campaign, needs, card, accepting = context.campaign, context.needs, context.card, context.accepting
+    posted = request.method == "POST"
     form = DonateForm(
-        request.POST if request.method == "POST" else None,
+        request.POST if posted else None,
         campaign=campaign,
         choices=context.choices,
-        initial={"idempotency_key": KEY_MARK if form_page else uuid.uuid4().hex},
+        # A bound form shows what was sent; only a new one needs a key of its own.
+        initial=None if posted else {"idempotency_key": KEY_MARK if form_page else uuid.uuid4().hex},
     )
     if request.method == "POST" and accepting and form.is_valid():
         data = form.cleaned_data
