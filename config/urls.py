@@ -20,7 +20,7 @@ urlpatterns = [
     path("robots.txt", site_views.robots_txt, name="robots"),
     path("webhooks/stripe/", donation_views.stripe_webhook, name="stripe_webhook"),
     path("api/v1/", api.urls),
-    path("sitemap.xml", public_page(sitemap_view), {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", public_page(sitemap_view, params=("p",)), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("embed/campaigns/<slug:slug>/", embed.widget, name="embed_widget"),
     path("embed/campaigns/<slug:slug>/badge.svg", embed.badge, name="embed_badge"),
 ]

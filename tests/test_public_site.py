@@ -283,3 +283,28 @@ def test_the_list_counts_its_campaigns_once_for_a_few_seconds(client):
     assert client.get("/en/campaigns/?status=funded").status_code == 200  # each filter has its own count
     cache.clear()
     assert counts() == 1
+
+
+@pytest.mark.parametrize(
+    ("asked", "sent_to"),
+    [
+        (f"/en/campaigns/{DEMO}/?fbclid=IwAR0abc&utm_source=telegram", f"/en/campaigns/{DEMO}/"),
+        ("/ru/?x=7f3a9c", "/ru/"),
+        ("/en/campaigns/?status=published&utm_medium=social&page=1", "/en/campaigns/?status=published&page=1"),
+        ("/sitemap.xml?p=1&nocache=123", "/sitemap.xml?p=1"),
+        (f"/embed/campaigns/{DEMO}/?lang=pl&fbclid=1", f"/embed/campaigns/{DEMO}/?lang=pl"),
+        (f"/embed/campaigns/{DEMO}/badge.svg?v=2", f"/embed/campaigns/{DEMO}/badge.svg"),
+    ],
+)
+def test_query_parameters_a_page_does_not_read_are_redirected_away(client, demo, asked, sent_to):
+    """A share's tracking ids or an attack's random parameters would make every visit a page
+    of its own to the caches, rendered anew: they are sent to the page without them."""
+    response = client.get(asked)
+    assert response.status_code == 301 and response["Location"] == sent_to
+    assert client.get(sent_to).status_code == 200
+
+
+def test_query_parameters_a_page_reads_are_kept(client, demo):
+    for path in ("/en/campaigns/?category=prisoners&status=published&sort=newest&page=1", "/sitemap.xml?p=1",
+                 f"/embed/campaigns/{DEMO}/?lang=ru", "/en/"):
+        assert client.get(path).status_code == 200, path

@@ -14,10 +14,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
+from .fastpath import canonical_redirect
 from .pages import build_cards
 from .selectors import campaign_listing
 
 LANGUAGES = {code for code, _name in settings.LANGUAGES}
+#: The only query parameter the widget and the badge read.
+PARAMS = frozenset({"lang"})
 
 
 def _card(slug: str, lang: str | None):
@@ -32,6 +35,9 @@ def _card(slug: str, lang: str | None):
 @require_safe
 @xframe_options_exempt
 def widget(request, slug: str):
+    redirect = canonical_redirect(request, PARAMS)
+    if redirect is not None:
+        return redirect
     card, language = _card(slug, request.GET.get("lang"))
     with translation.override(language):
         response = render(request, "site/embed_widget.html", {"card": card, "LANGUAGE_CODE": language})
@@ -42,6 +48,9 @@ def widget(request, slug: str):
 
 @require_safe
 def badge(request, slug: str):
+    redirect = canonical_redirect(request, PARAMS)
+    if redirect is not None:
+        return redirect
     card, language = _card(slug, request.GET.get("lang"))
     progress = card.progress
     with translation.override(language):

@@ -23,10 +23,14 @@ import math
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
+from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.utils.cache import patch_cache_control
+from django.utils.encoding import escape_uri_path
 
 from zbor.db import public_reads
 
@@ -192,13 +196,39 @@ class Recent:
         self.entries.clear()
 
 
-def public_page(view):
+def canonical_redirect(request, params: frozenset[str]) -> HttpResponse | None:
+    """A permanent redirect to this page without the query parameters it does not read, or None.
+
+    To every cache, each query string is another page: a share's ``fbclid`` (one per click) or
+    an attack's random parameter would make each visit a render of its own. Sent to the
+    address without them, such a visit costs a redirect, and the page then comes from the cache.
+    """
+    if not request.GET or params.issuperset(request.GET):
+        return None
+    kept = [(name, value) for name, value in parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True) if name in params]
+    path = "/" + escape_uri_path(request.path).lstrip("/")  # never "//host": a path on this site
+    return HttpResponsePermanentRedirect(path + ("?" + urlencode(kept) if kept else ""))
+
+
+def public_page(view=None, *, params: Iterable[str] = ()):
     """Mark a view's 200 answers as public pages: the same bytes for everyone, so browsers,
     the front server and PublicPageCache may keep them for ZBOR_PAGE_CACHE_SECONDS. A view
     that already set Cache-Control (a staff preview: no-store) keeps its own. Its reads go to
-    the read replica when there is one."""
+    the read replica when there is one. Query parameters other than ``params`` (those the view
+    reads) are redirected away (``canonical_redirect``).
+
+        @public_page                        # no query parameters
+        @public_page(params=("page",))
+    """
+    if view is None:
+        return functools.partial(public_page, params=params)
+    allowed = frozenset(params)
+
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
+        redirect = canonical_redirect(request, allowed)
+        if redirect is not None:
+            return redirect
         with public_reads():
             response = view(request, *args, **kwargs)
         if response.status_code == 200 and not response.has_header("Cache-Control"):

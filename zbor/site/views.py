@@ -28,7 +28,7 @@ def home(request):
 
 
 @require_safe
-@public_page
+@public_page(params=(*CampaignFilterForm.base_fields, "page"))
 def campaign_list(request):
     language = get_language()
     form = CampaignFilterForm(request.GET or None)
