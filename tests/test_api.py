@@ -56,6 +56,26 @@ def test_bad_parameters_are_a_clear_4xx(client, demo, query):
     assert 400 <= response.status_code < 500
 
 
+@pytest.mark.parametrize(
+    ("path", "unknown", "takes"),
+    [
+        (f"/api/v1/campaigns/{DEMO}?lang=pl&x=8d1f", ["x"], "lang"),
+        ("/api/v1/campaigns?page=1&utm_source=feed&_=1732900000", ["utm_source", "_"], "category, lang, page, sort, status"),
+        ("/api/v1/totals?nocache=1", ["nocache"], "lang"),
+    ],
+)
+def test_query_parameters_an_endpoint_does_not_take_are_refused(client, demo, path, unknown, takes):
+    """Each random parameter would be a new answer to every cache, built anew: refused at once."""
+    response = client.get(path)
+    assert response.status_code == 422 and "public" not in response.get("Cache-Control", "")
+    assert [(e["loc"], e["msg"]) for e in response.json()["detail"]] == [
+        (["query", name], f"Unknown query parameter. This endpoint takes: {takes}.") for name in unknown
+    ]
+    assert response["Access-Control-Allow-Origin"] == "*"
+    documented = path.split("?")[0] + "?" + "&".join(p for p in path.split("?")[1].split("&") if p.split("=")[0] not in unknown)
+    assert client.get(documented).status_code == 200
+
+
 def test_drafts_and_withdrawn_campaigns_do_not_exist_in_the_api(client, demo):
     assert client.get("/api/v1/campaigns/first-months-in-lithuania").status_code == 404
     campaign = Campaign.objects.get(slug=DEMO)

@@ -1,8 +1,13 @@
-"""Response headers for the public API: cacheable by a CDN, readable from any site (GET only)."""
+"""Response headers for the public API: cacheable by a CDN, readable from any site (GET only);
+query parameters an endpoint does not document are refused."""
 
 from __future__ import annotations
 
+import functools
+import re
+
 from django.conf import settings
+from django.http import JsonResponse
 
 from zbor.db import public_reads
 
@@ -25,8 +30,12 @@ class PublicApiHeadersMiddleware:
 
     def __call__(self, request):
         if request.method in ("GET", "HEAD") and request.path.startswith(PREFIX) and not request.path.startswith(STAFF):
-            with public_reads():  # from the read replica, when there is one
-                response = self.get_response(request)
+            refused = _undocumented_parameters(request)
+            if refused is not None:
+                response = refused
+            else:
+                with public_reads():  # from the read replica, when there is one
+                    response = self.get_response(request)
         else:
             response = self.get_response(request)
         if request.path.startswith(STAFF):
@@ -44,3 +53,38 @@ class PublicApiHeadersMiddleware:
             elif response.has_header("Vary"):
                 del response["Vary"]
         return response
+
+
+@functools.cache
+def _documented_parameters() -> list[tuple[re.Pattern, frozenset[str]]]:
+    """Each public GET endpoint's address and the query parameters its OpenAPI schema lists."""
+    from .views import api
+
+    endpoints = []
+    for path, operations in api.get_openapi_schema(path_prefix=PREFIX.rstrip("/"))["paths"].items():
+        if "get" in operations and not path.startswith(STAFF):
+            pattern = "[^/]+".join(re.escape(part) for part in re.split(r"\{[^}/]+\}", path))
+            names = frozenset(p["name"] for p in operations["get"].get("parameters", []) if p["in"] == "query")
+            endpoints.append((re.compile(pattern + "/?$"), names))
+    return endpoints
+
+
+def _undocumented_parameters(request) -> JsonResponse | None:
+    """A 422 naming the query parameters this endpoint does not take, or None.
+
+    Each query string is another document to every cache: an unknown parameter with a random
+    value (``?x=…``) would make each request a new answer, built anew. Refused at once, in the
+    shape of the API's other validation errors, it costs next to nothing."""
+    if not request.GET:
+        return None
+    for pattern, names in _documented_parameters():
+        if pattern.match(request.path):
+            unknown = [name for name in request.GET if name not in names]
+            if not unknown:
+                return None
+            takes = ", ".join(sorted(names)) or "none"
+            return JsonResponse(
+                {"detail": [{"type": "unknown_parameter", "loc": ["query", name], "msg": f"Unknown query parameter. This endpoint takes: {takes}."} for name in unknown]},
+                status=422,
+            )
+    return None
