@@ -212,10 +212,8 @@ def _over_limit(request, campaign, card, method: str):
     else:
         per_client = ratelimit.Rule("pledges", settings.ZBOR_PLEDGES_PER_CLIENT_HOUR, 3600)
     per_campaign = ratelimit.Rule("campaign-starts", settings.ZBOR_DONATIONS_PER_CAMPAIGN_HOUR, 3600)
-    for rule, subject in ((per_client, lambda: ratelimit.client_hash(request)), (per_campaign, lambda: str(campaign.pk))):
-        if rule.limit <= 0:
-            continue  # switched off
-        verdict = ratelimit.hit(rule, subject())
+    for rule, subject in ((per_client, ratelimit.client_hash(request)), (per_campaign, str(campaign.pk))):
+        verdict = ratelimit.hit(rule, subject)
         if not verdict.allowed:
             log.warning("rate limit %s reached", rule.name)
             response = render(
