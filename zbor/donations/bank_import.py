@@ -33,7 +33,9 @@ class ImportReport:
 
 
 def _pending_bank_donation(line: StatementLine) -> Donation | None:
-    pending = Donation.objects.filter(provider="bank", status=DonationStatus.PENDING, currency=line.currency)
+    pending = Donation.objects.filter(provider="bank", status=DonationStatus.PENDING, currency=line.currency).exclude(
+        checkout_reference=""  # names the condition of the index of references: SQLite uses it only then
+    )
     exact = list(pending.filter(checkout_reference__in=references_in(line.text))[:2])
     if len(exact) == 1:
         return exact[0]

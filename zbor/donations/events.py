@@ -29,6 +29,7 @@ from zbor.payments.models import EventStatus, PaymentEventRecord
 from . import services
 from .exceptions import NotPaidYet
 from .models import Donation, DonationStatus
+from .selectors import paid_by
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,11 @@ def _checkout_donation(event: PaymentEvent) -> Donation | None:
     # An empty reference names nothing (a donation whose checkout never started has one too).
     if not event.checkout_reference:
         return None
-    return Donation.objects.filter(provider=event.provider, checkout_reference=event.checkout_reference).first()
+    return (
+        Donation.objects.filter(provider=event.provider, checkout_reference=event.checkout_reference)
+        .exclude(checkout_reference="")  # names the index's condition: SQLite uses the index only then
+        .first()
+    )
 
 
 def _bookable(event: PaymentEvent, donation: Donation) -> bool:
@@ -167,7 +172,7 @@ def apply_event(event: PaymentEvent) -> str:
             # It names no payment; an empty reference would find any donation paid without one.
             log.warning("%s event %s names no payment", event.provider, event.event_id)
             return EventStatus.IGNORED
-        donation = Donation.objects.filter(provider=event.provider, payment_reference=event.payment_reference).first()
+        donation = paid_by(event.provider, event.payment_reference)
         if donation is None:
             return EventStatus.DEFERRED
         if event.currency and event.currency != donation.currency:

@@ -72,12 +72,22 @@ def allocate(needs: Sequence[tuple[int, int]], raised: dict[int, int], amount: i
     return shares, left
 
 
+def paid_by(provider: str, payment_reference: str) -> Donation | None:
+    """The donation a provider's payment id names (refunds and disputes name only that)."""
+    # The exclude names the partial index's condition: SQLite uses the index only then.
+    return Donation.objects.filter(provider=provider, payment_reference=payment_reference).exclude(payment_reference="").first()
+
+
 def approved_messages(campaign_id: int, limit: int = 20) -> list[Donation]:
     """Words of support staff approved, newest first (no amounts: they are not shown with them)."""
     return list(
         Donation.objects.filter(
             campaign_id=campaign_id, status=DonationStatus.SUCCEEDED, message_status=MessageStatus.APPROVED
-        ).only("public_name", "message", "succeeded_at").order_by("-succeeded_at")[:limit]
+        )
+        # Names the partial index's condition: SQLite uses the index only then.
+        .exclude(message_status=MessageStatus.NONE)
+        .only("public_name", "message", "succeeded_at")
+        .order_by("-succeeded_at")[:limit]
     )
 
 
