@@ -162,3 +162,22 @@ def test_sqlite_writers_of_one_process_take_turns_in_the_process(tmp_path):
     assert seen["returned"] and seen["waited_for_turn"] and seen["rows_read_at_once"]
     assert seen["held_inside"] and not seen["held_after"] and seen["free_at_end"]
     assert seen["most_at_once"] == 1
+
+
+def test_sqlite_queries_are_rewritten_as_django_does_once_each():
+    import sqlite3
+    from unittest import mock
+
+    from django.db.backends.sqlite3.base import SQLiteCursorWrapper
+
+    from zbor.sqlite_backend import base as backend
+
+    ours = sqlite3.connect(":memory:").cursor(factory=backend.WriterCursor)
+    django = sqlite3.connect(":memory:").cursor(factory=SQLiteCursorWrapper)
+    for query in ["SELECT %s", "SELECT '%%' || %s", "SELECT %s, %s WHERE 1 = %s", "SELECT 1"]:
+        assert ours.convert_query(query) == django.convert_query(query)
+        assert ours.convert_query(query) is ours.convert_query(query)  # kept, not made again
+    assert ours.convert_query("SELECT %(a)s", param_names=["a"]) == "SELECT :a"
+    with mock.patch.object(backend, "_CONVERTED_MAX", len(backend._CONVERTED)):
+        assert ours.convert_query("SELECT 'a query never kept', %s") == "SELECT 'a query never kept', ?"
+    assert "SELECT 'a query never kept', %s" not in backend._CONVERTED
