@@ -96,6 +96,14 @@ def test_errors_posts_and_pending_flash_messages_go_to_django():
     assert app.calls == 2 and not fast.entries
 
 
+def test_a_browser_that_just_gave_sees_the_page_as_it_is_now():
+    app = Counting([("Cache-Control", "public, max-age=1")])
+    fast = PublicPageCache(app, seconds=60)
+    call(fast, "/en/campaigns/a/")
+    assert call(fast, "/en/campaigns/a/", HTTP_COOKIE="csrftoken=x; zbor_donations=id:sig")[2] == b"render 2"
+    assert call(fast, "/en/campaigns/a/")[2] == b"render 1" and app.calls == 2
+
+
 def test_the_table_is_bounded():
     app = Counting([("Cache-Control", "public, max-age=1")])
     fast = PublicPageCache(app, seconds=60, max_entries=10)

@@ -38,7 +38,7 @@ from zbor.payments.base import EventType
 from zbor.payments.demo import DemoProvider
 
 from .context_processors import absolute
-from .fastpath import Recent
+from .fastpath import MINE_COOKIE, Recent
 from .pages import CampaignCard, build_card
 
 log = logging.getLogger(__name__)
@@ -227,7 +227,6 @@ def _over_limit(request, campaign, card, method: str):
     return None
 
 
-MINE_COOKIE = "zbor_donations"
 MINE_MAX_AGE = 24 * 60 * 60
 
 
