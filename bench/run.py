@@ -143,7 +143,7 @@ def embedded(results: Results, work: Path, seconds: float) -> dict[str, Load]:
             figures[name] = load
             results.ratio(f"embedded {name} vs nginx file ({len(body)} B)", load, base, 0.20)
         donate_url = app + f"/en/campaigns/{DEMO}/donate/"
-        best = best_of(2, seconds, {
+        best = best_of(3, seconds, {
             "one query": (app + "/bench/one-query/", None),
             "donate page": (donate_url, None),
             "pledge": (donate_url, pledge_script(work, donate_url)),
