@@ -178,7 +178,7 @@ def wrk(url: str, seconds: float = 5, connections: int = 32, script: Path | None
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     # The distribution's own line: "99%" also ends the latency line's spread ("93.99%").
-    distribution = re.search(r"^\s+99%\s+(\S+)$", out, re.M)  # absent when nothing came back
+    distribution = re.search(r"^\s+99%\s+(\S+)\s*$", out, re.M)  # absent when nothing came back (wrk pads "1.11s ")
     p99 = _ms(distribution.group(1)) if distribution else float("inf")
     if p99 == float("inf") or not rps:
         print(f"    wrk {url}: nothing came back\n{out}", flush=True)
