@@ -260,7 +260,9 @@ def growth(results: Results, work: Path, seconds: float, campaigns: int, donatio
             apps[label] = f"http://127.0.0.1:{port}"
             harness.wait_for(apps[label] + "/en/")
         for name, path in urls.items():
-            best = best_of(3, seconds, {label: (app + path, None) for label, app in apps.items()})
+            # Five rounds: an uncached render is ~12 ms of the GIL, and sixteen threads passing it
+            # around every 5 ms make the same server's 3-second runs range from 40 to 80 req/s.
+            best = best_of(5, seconds, {label: (app + path, None) for label, app in apps.items()})
             grown, empty = best["grown"], best["empty"]
             slower = empty.rps / grown.rps
             results.check(f"{name} rendered with {donations:,} donations vs the demo database", f"{slower:.2f}× slower ({grown.rps:.0f} vs {empty.rps:.0f} req/s), target ≤ 1.2×", slower <= 1.2)
