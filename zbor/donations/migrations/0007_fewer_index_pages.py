@@ -36,6 +36,8 @@ def drop_plain_indexes(apps, schema_editor):
 
 
 def restore_plain_indexes(apps, schema_editor):
+    """Going back: the plain indexes again (not PostgreSQL's ``_like`` twins, which served only
+    ``LIKE 'x%'`` lookups nothing makes)."""
     model = apps.get_model("donations", "Donation")
     table = model._meta.db_table
     for name in FIELDS:
