@@ -38,6 +38,7 @@ CACHEABLE_VARY = {"", "accept-encoding"}
 #: The cookie of a browser that gave in the last day (zbor.site.donate_views): its pages are
 #: rendered for it, so that a donor back on the campaign sees their gift counted at once.
 MINE_COOKIE = "zbor_donations"
+_MINE_COOKIE_SENT = MINE_COOKIE + "="
 
 
 @dataclass
@@ -86,7 +87,7 @@ class PublicPageCache:
     def __call__(self, environ, start_response):
         method = environ.get("REQUEST_METHOD")
         cookies = environ.get("HTTP_COOKIE", "")
-        if method not in ("GET", "HEAD") or self.seconds <= 0 or "messages=" in cookies or f"{MINE_COOKIE}=" in cookies:
+        if method not in ("GET", "HEAD") or self.seconds <= 0 or "messages=" in cookies or _MINE_COOKIE_SENT in cookies:
             return self.app(environ, start_response)
         key = (
             environ.get("wsgi.url_scheme", "http"),
