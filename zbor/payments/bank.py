@@ -19,7 +19,6 @@ import csv
 import hashlib
 import io
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
@@ -28,6 +27,7 @@ from defusedxml import ElementTree as SafeET
 from django.utils.translation import gettext as _
 
 from zbor.money import is_currency, minor_digits
+from zbor.randomness import random_string
 
 from .base import CheckoutRequest, CheckoutStart, PaymentEvent
 
@@ -51,7 +51,7 @@ def check_symbol(body: str) -> str:
 
 def new_reference() -> str:
     """A fresh reference, e.g. ZB4K7Q-9MX2T (formatted for people; stored without the hyphen)."""
-    body = "".join(ALPHABET[byte % 32] for byte in secrets.token_bytes(BODY_LENGTH))  # 32 divides 256: uniform
+    body = random_string(BODY_LENGTH, ALPHABET)
     return f"{PREFIX}{body}{check_symbol(body)}"
 
 

@@ -123,7 +123,7 @@ def _donate(request, slug: str, *, form_page: bool = False):
         # A bound form shows what was sent; only a new one needs a key of its own.
         initial=None if posted else {"idempotency_key": KEY_MARK if form_page else uuid.uuid4().hex},
     )
-    if request.method == "POST" and accepting and form.is_valid():
+    if posted and accepting and form.is_valid():
         data = form.cleaned_data
         refused = _over_limit(request, campaign, card, data["method"])
         if refused is not None:
@@ -153,7 +153,7 @@ def _donate(request, slug: str, *, form_page: bool = False):
         else:
             pay_at = donation.checkout_url if donation.status == DonationStatus.PENDING else ""
             return _remember(request, HttpResponseRedirect(pay_at or _status_path(donation)), donation)
-    if request.method == "POST" and not accepting:
+    if posted and not accepting:
         form.is_valid()
         form.add_error(None, _("This campaign is not taking donations."))
     needs_challenge = any(provider.needs_challenge for provider in registry.enabled().values())
@@ -171,7 +171,7 @@ def _donate(request, slug: str, *, form_page: bool = False):
             "challenge": task,
             **({"csrf_token": CSRF_MARK} if form_page else {}),
         },
-        status=400 if request.method == "POST" else 200,
+        status=400 if posted else 200,
     )
     return _with_checkout_origins(response)
 
