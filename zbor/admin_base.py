@@ -3,7 +3,14 @@
 from django.contrib import admin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ZborModelAdmin(admin.ModelAdmin):
+    """The base of every admin screen in Zbor (list lookups, permission checks on custom views).
+
+    Every ModelAdmin registered on Zbor's admin site builds on this class.
+    """
+
+
+class ReadOnlyAdmin(ZborModelAdmin):
     """Records that change only through services (money, provider events): no add, edit or delete."""
 
     def has_add_permission(self, request, obj=None):
