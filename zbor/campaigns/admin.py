@@ -19,6 +19,7 @@ from parler.forms import TranslatableModelForm
 
 from zbor import private_files
 from zbor.accounts.services import AuditedAdminMixin
+from zbor.admin_base import ZborModelAdmin
 from zbor.money import Money, format_money
 
 from . import private, services
@@ -94,7 +95,7 @@ CAMPAIGN_ACTIONS = [
 
 
 @admin.register(Campaign)
-class CampaignAdmin(AuditedAdminMixin, TranslatableAdmin):
+class CampaignAdmin(AuditedAdminMixin, TranslatableAdmin, ZborModelAdmin):
     form = CampaignAdminForm
     inlines = [NeedInline, UpdateInline]
     list_display = ["title_column", "slug", "display_name", "category", "status", "goal_column", "published_at"]
@@ -202,7 +203,7 @@ PRIVATE_FIELDS = ["real_name", "contacts", "verification_notes", "new_document",
 
 
 @admin.register(Beneficiary)
-class BeneficiaryAdmin(AuditedAdminMixin, TranslatableAdmin):
+class BeneficiaryAdmin(AuditedAdminMixin, TranslatableAdmin, ZborModelAdmin):
     form = BeneficiaryAdminForm
     list_display = ["reference", "display_name_column", "name_is_pseudonym", "consent_recorded", "at_risk", "created_at"]
     list_filter = ["name_is_pseudonym", "consent_recorded", "at_risk"]
@@ -283,7 +284,7 @@ class BeneficiaryAdmin(AuditedAdminMixin, TranslatableAdmin):
 
 
 @admin.register(Note)
-class NoteAdmin(AuditedAdminMixin, TranslatableAdmin):
+class NoteAdmin(AuditedAdminMixin, TranslatableAdmin, ZborModelAdmin):
     list_display = ["key", "term_column", "usage"]
     search_fields = ["key", "translations__term", "translations__text"]
     fields = ["key", "term", "text"]
@@ -307,7 +308,7 @@ class NoteAdmin(AuditedAdminMixin, TranslatableAdmin):
 
 
 @admin.register(Update)
-class UpdateAdmin(AuditedAdminMixin, TranslatableAdmin):
+class UpdateAdmin(AuditedAdminMixin, TranslatableAdmin, ZborModelAdmin):
     form = UpdateAdminForm
     list_display = ["__str__", "campaign", "published_on"]
     list_filter = ["published_on"]

@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from zbor import private_files
+from zbor.admin_base import ZborModelAdmin
 from zbor.money import Money, format_money
 
 from . import services
@@ -21,7 +22,7 @@ from .models import Payout, PayoutStatus
 
 
 @admin.register(Payout)
-class PayoutAdmin(admin.ModelAdmin):
+class PayoutAdmin(ZborModelAdmin):
     list_display = ["pk", "campaign", "need", "amount_column", "channel", "status", "requested_by", "requested_at", "paid_at"]
     list_filter = ["status", "channel", "requested_at"]
     list_select_related = ["campaign", "need", "requested_by"]

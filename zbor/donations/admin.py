@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zbor.accounts.admin import stream_csv
 from zbor.accounts.services import AuditedAdminMixin, audit
-from zbor.admin_base import ReadOnlyAdmin
+from zbor.admin_base import ReadOnlyAdmin, ZborModelAdmin
 from zbor.campaigns.models import PUBLIC_STATUSES, Campaign
 from zbor.money import Money, format_money
 from zbor.payments import registry
@@ -169,7 +169,7 @@ class AssignLineForm(forms.ModelForm):
 
 
 @admin.register(BankStatementLine)
-class BankStatementLineAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class BankStatementLineAdmin(AuditedAdminMixin, ZborModelAdmin):
     form = AssignLineForm
     list_display = ["booked_on", "amount_column", "text", "status", "donation"]
     list_filter = ["status", "booked_on"]
