@@ -11,13 +11,14 @@ a time.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin import FieldListFilter, ListFilter
 from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
 from django.contrib.admin.utils import get_fields_from_path
-from django.contrib.admin.views.main import ALL_VAR, ERROR_FLAG, IS_FACETS_VAR, ORDER_VAR, PAGE_VAR, SEARCH_VAR
+from django.contrib.admin.views.main import ALL_VAR, ERROR_FLAG, IS_FACETS_VAR, ORDER_VAR, PAGE_VAR, SEARCH_VAR  # type: ignore[attr-defined]
 from django.core import checks
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
@@ -40,18 +41,19 @@ class ZborModelAdmin(admin.ModelAdmin):
     def declared_lookups(self, request) -> set[str]:
         """The query parameters this admin's list understands as filters, and nothing else."""
         names: set[str] = set()
+        item: Any
         for item in self.get_list_filter(request):
             if isinstance(item, type) and issubclass(item, ListFilter) and not issubclass(item, FieldListFilter):
                 parameter = getattr(item, "parameter_name", None)
                 if parameter:
                     names.add(parameter)
                 else:  # a ListFilter that is not a SimpleListFilter: ask an instance
-                    names.update(item(request, {}, self.model, self).expected_parameters())
+                    names.update(p for p in item(request, {}, self.model, self).expected_parameters() if p)
                 continue
             if isinstance(item, (tuple, list)):
-                field_path, create = item[0], item[1]  # (field, FieldListFilter subclass)
+                field_path, create = str(item[0]), item[1]  # (field, FieldListFilter subclass)
             else:
-                field_path, create = item, FieldListFilter.create
+                field_path, create = str(item), FieldListFilter.create
             field = get_fields_from_path(self.model, field_path)[-1]
             spec = create(field, request, {}, self.model, self, field_path=field_path)
             names.update(p for p in spec.expected_parameters() if p)
