@@ -34,6 +34,10 @@ PRIVATE_FIELDS: dict[str, list[str]] = {
         "email", "idempotency_key", "payment_reference", "checkout_reference", "charge_reference", "checkout_url",
         "public_name", "message", "amount", "succeeded_at",
     ],
+    "donations.wordsofsupport": [
+        "email", "idempotency_key", "payment_reference", "checkout_reference", "amount", "created_at", "succeeded_at", "status",
+        "provider", "message_status__gte",
+    ],
     "donations.bankstatement": ["uploaded_by__email"],
     "donations.bankstatementline": ["text", "key", "donation__email", "amount"],
     "disbursements.payout": ["recipient_secret", "proof_name", "decision_reason", "purpose", "amount"],
@@ -134,3 +138,65 @@ def test_the_system_check_refuses_an_admin_outside_the_base():
 def test_every_registered_admin_builds_on_the_base():
     for _model, model_admin in registered_admins():
         assert isinstance(model_admin, ZborModelAdmin)
+
+
+@pytest.mark.parametrize("role", ["none", "editor", "admin"])
+@pytest.mark.django_db
+def test_custom_views_refuse_before_looking_the_object_up(client, role):
+    """Payout steps, proofs, beneficiary documents, history: the same 403 for an id that exists
+    and one that does not, so a role without the permission cannot count records."""
+    from tests.backoffice import every_kind_of_record
+
+    records = every_kind_of_record()
+    payout, document = records["payout"], records["beneficiary_document"]
+    client.force_login(_user(role))
+    missing = 999999
+    urls = []
+    for pk in (payout.pk, missing):
+        urls += [reverse("admin:disbursements_payout_act", args=[pk, action]) for action in ("approve", "reject", "cancel", "pay", "nonsense")]
+        urls += [reverse("admin:disbursements_payout_proof", args=[pk]), reverse("admin:disbursements_payout_history", args=[pk])]
+        urls += [reverse("admin:donations_donation_history", args=[pk])]
+    if role != "admin":  # an admin reads the audit log, whose history is the same
+        urls += [reverse("admin:accounts_auditevent_history", args=[missing])]
+    if role == "none":
+        for pk, doc in ((document.beneficiary_id, document.pk), (missing, missing)):
+            urls.append(reverse("admin:campaigns_beneficiary_document", args=[pk, doc]))
+    urls.append(reverse("admin:donations_export"))
+    answers = {url: client.get(url).status_code for url in urls}
+    assert {url: code for url, code in answers.items() if code != 403} == {}
+
+
+@pytest.mark.django_db
+def test_an_editor_moderates_words_of_support_without_seeing_the_donation(client):
+    """Issue 14: the editor saw amounts, exact times and the provider's payment ids."""
+    from zbor.donations.models import Donation, MessageStatus
+
+    campaign = factories.campaign()
+    Donation.objects.create(
+        campaign=campaign, amount=4321, currency="EUR", provider="stripe", status="succeeded", email="vera@example.org",
+        idempotency_key="idem-secret-1", payment_reference="pi_SECRET", checkout_reference="cs_SECRET",
+        public_name="Friend", message="Hold on, we are with you", message_status=MessageStatus.PENDING,
+    )
+    donation = Donation.objects.get(payment_reference="pi_SECRET")
+    client.force_login(factories.role_user("editor"))
+    assert client.get(reverse("admin:donations_donation_changelist")).status_code == 403
+    assert client.get(reverse("admin:donations_donation_change", args=[donation.pk])).status_code == 403
+    pages = [
+        client.get(reverse("admin:donations_wordsofsupport_changelist")),
+        client.get(reverse("admin:donations_wordsofsupport_change", args=[donation.pk])),
+    ]
+    for page in pages:
+        assert page.status_code == 200
+        text = page.content.decode()
+        assert "Hold on, we are with you" in text and "Friend" in text
+        for secret in ("vera@example.org", "idem-secret", "pi_SECRET", "cs_SECRET", "43.21", "43,21", "stripe"):
+            assert secret not in text, secret
+    response = client.post(
+        reverse("admin:donations_wordsofsupport_changelist"), {"action": "approve_messages", "_selected_action": [donation.pk]}
+    )
+    assert response.status_code == 302
+    donation.refresh_from_db()
+    assert donation.message_status == MessageStatus.APPROVED
+    for role in ("finance", "admin"):
+        client.force_login(factories.role_user(role))
+        assert client.get(reverse("admin:donations_wordsofsupport_changelist")).status_code == 403

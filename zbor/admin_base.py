@@ -97,6 +97,15 @@ class ZborModelAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/zbor_refused_lookup.html", context, status=400)
 
+    # -- object views ------------------------------------------------------------------------
+
+    def history_view(self, request, object_id, extra_context=None):
+        # Django looks the object up first and redirects for a missing id, which lets anyone on
+        # staff count the records of a model they may not see: refuse them first.
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
+
     # -- custom views ------------------------------------------------------------------------
 
     def require(self, request, permission: str) -> None:

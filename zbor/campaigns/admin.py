@@ -275,6 +275,7 @@ class BeneficiaryAdmin(AuditedAdminMixin, TranslatableAdmin, ZborModelAdmin):
         ] + super().get_urls()
 
     def document_view(self, request, pk: int, doc: int):
+        self.require(request, "campaigns.view_beneficiary_private")  # before the lookup: ids cannot be counted
         document = get_object_or_404(BeneficiaryDocument, pk=doc, beneficiary_id=pk)
         return private_files.serve(private.read_document, document, by=request.user)  # audited
 
