@@ -32,7 +32,7 @@ def every_kind_of_record() -> dict:
     from zbor.campaigns.models import Need
     from zbor.disbursements import services as payouts
     from zbor.donations.bank_import import import_statement
-    from zbor.donations.models import BankStatement, BankStatementLine, Donation
+    from zbor.donations.models import BankStatement, BankStatementLine, Donation, MessageStatus, WordsOfSupport
     from zbor.donations.services import record_demo_donation
     from zbor.ledger.models import Account, TransferGroup
     from zbor.payments.models import PaymentEventRecord
@@ -58,6 +58,11 @@ def every_kind_of_record() -> dict:
     import_statement(statement_csv, by=finance)
     ApiToken.objects.create(user=superuser, name="walk", prefix="zbor_walk", token_hash="0" * 64, scopes=[])
     TOTPDevice.objects.create(user=superuser, name="phone", confirmed=True)
+    words = Donation.objects.create(
+        campaign=campaign, amount=2500, currency="EUR", provider="stripe", status="succeeded", email="vera@example.org",
+        idempotency_key=f"walk-{campaign.pk}", payment_reference="pi_walk", public_name="Friend", message="Hold on",
+        message_status=MessageStatus.PENDING,
+    )
     PaymentEventRecord.objects.create(provider="stripe", event_id="evt_walk", type="checkout.session.completed", data={})
     records = {
         "campaign": campaign,
@@ -67,6 +72,7 @@ def every_kind_of_record() -> dict:
         "note": note,
         "update": update,
         "donation": Donation.objects.filter(campaign=campaign).first(),
+        "words_of_support": WordsOfSupport.objects.get(pk=words.pk),
         "payout": payout,
         "bank_statement": BankStatement.objects.first(),
         "bank_statement_line": BankStatementLine.objects.first(),

@@ -23,6 +23,7 @@ from django.core import checks
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
+from parler.admin import TranslatableAdmin
 
 logger = logging.getLogger("zbor.security")
 
@@ -113,6 +114,17 @@ class ZborModelAdmin(admin.ModelAdmin):
         so a refused person cannot tell an existing id from a missing one."""
         if not request.user.has_perm(permission):
             raise PermissionDenied
+
+
+class ZborTranslatableAdmin(TranslatableAdmin, ZborModelAdmin):
+    """ZborModelAdmin for django-parler's translatable models."""
+
+    def delete_translation(self, request, object_id, language_code):
+        # parler looks the object up (404 when missing) before it checks the permission (403):
+        # refuse first, so someone who may not delete cannot count records.
+        if not self.has_delete_permission(request):
+            raise PermissionDenied
+        return super().delete_translation(request, object_id, language_code)
 
 
 class ReadOnlyAdmin(ZborModelAdmin):

@@ -14,12 +14,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import get_language, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
-from parler.admin import TranslatableAdmin, TranslatableStackedInline, TranslatableTabularInline
+from parler.admin import TranslatableStackedInline, TranslatableTabularInline
 from parler.forms import TranslatableModelForm
 
 from zbor import private_files
 from zbor.accounts.services import AuditedAdminMixin
-from zbor.admin_base import ZborModelAdmin
+from zbor.admin_base import ZborTranslatableAdmin
 from zbor.money import Money, format_money
 
 from . import private, services
@@ -95,7 +95,7 @@ CAMPAIGN_ACTIONS = [
 
 
 @admin.register(Campaign)
-class CampaignAdmin(AuditedAdminMixin, TranslatableAdmin, ZborModelAdmin):
+class CampaignAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
     form = CampaignAdminForm
     inlines = [NeedInline, UpdateInline]
     list_display = ["title_column", "slug", "display_name", "category", "status", "goal_column", "published_at"]
@@ -203,7 +203,7 @@ PRIVATE_FIELDS = ["real_name", "contacts", "verification_notes", "new_document",
 
 
 @admin.register(Beneficiary)
-class BeneficiaryAdmin(AuditedAdminMixin, TranslatableAdmin, ZborModelAdmin):
+class BeneficiaryAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
     form = BeneficiaryAdminForm
     list_display = ["reference", "display_name_column", "name_is_pseudonym", "consent_recorded", "at_risk", "created_at"]
     list_filter = ["name_is_pseudonym", "consent_recorded", "at_risk"]
@@ -285,7 +285,7 @@ class BeneficiaryAdmin(AuditedAdminMixin, TranslatableAdmin, ZborModelAdmin):
 
 
 @admin.register(Note)
-class NoteAdmin(AuditedAdminMixin, TranslatableAdmin, ZborModelAdmin):
+class NoteAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
     list_display = ["key", "term_column", "usage"]
     search_fields = ["key", "translations__term", "translations__text"]
     fields = ["key", "term", "text"]
@@ -295,6 +295,7 @@ class NoteAdmin(AuditedAdminMixin, TranslatableAdmin, ZborModelAdmin):
         return ["key"] if obj is not None else []
 
     def has_delete_permission(self, request, obj=None):
+        obj = getattr(obj, "master", obj)  # parler asks about a translation with the translation
         if obj is not None and note_is_used(obj.key):
             return False
         return super().has_delete_permission(request, obj)
@@ -309,7 +310,7 @@ class NoteAdmin(AuditedAdminMixin, TranslatableAdmin, ZborModelAdmin):
 
 
 @admin.register(Update)
-class UpdateAdmin(AuditedAdminMixin, TranslatableAdmin, ZborModelAdmin):
+class UpdateAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
     form = UpdateAdminForm
     list_display = ["__str__", "campaign", "published_on"]
     list_filter = ["published_on"]
