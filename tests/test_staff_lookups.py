@@ -91,6 +91,10 @@ def test_the_refusal_is_a_clear_translated_page_and_logged(client, caplog):
     page = response.content.decode()
     assert "email__startswith" in page and "not offered" in page
     assert "refused list lookup on donations.donation" in caplog.text
+    from zbor.accounts.models import AuditEvent
+
+    event = AuditEvent.objects.get(action="admin.lookup.refused")
+    assert event.fields == ["donations.donation:email__startswith"]  # the name, never the value tried
     with translation.override("ru"):
         response = client.get(url + "?email__regex=(", HTTP_ACCEPT_LANGUAGE="ru")
     assert response.status_code == 400

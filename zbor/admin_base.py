@@ -11,6 +11,7 @@ a time.
 from __future__ import annotations
 
 import logging
+import weakref
 from typing import Any
 
 from django.apps import apps
@@ -40,7 +41,14 @@ class ZborModelAdmin(admin.ModelAdmin):
     # -- list lookups ------------------------------------------------------------------------
 
     def declared_lookups(self, request) -> set[str]:
-        """The query parameters this admin's list understands as filters, and nothing else."""
+        """The query parameters this admin's list understands as filters, and nothing else
+        (worked out once per request: some filters read the database to list their choices)."""
+        cache = self.__dict__.setdefault("_declared_lookups_by_request", weakref.WeakKeyDictionary())
+        if request not in cache:
+            cache[request] = frozenset(self._declared_lookups(request))
+        return set(cache[request])
+
+    def _declared_lookups(self, request) -> set[str]:
         names: set[str] = set()
         item: Any
         for item in self.get_list_filter(request):
@@ -83,9 +91,13 @@ class ZborModelAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def refused_lookup_response(self, request, refused: list[str]) -> TemplateResponse:
+        from zbor.accounts.services import audit
+
         logger.warning(
             "refused list lookup on %s by user %s: %s", self.opts.label_lower, request.user.pk, ", ".join(refused)[:200]
         )
+        # Probing a list is worth an audit row: parameter names only, never the values tried.
+        audit(request.user, "admin.lookup.refused", fields=[f"{self.opts.label_lower}:{name}"[:100] for name in refused[:10]])
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
