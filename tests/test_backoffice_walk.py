@@ -36,6 +36,8 @@ logout                                               405      405      405      
 password_change                                      200      200      200      200
 password_change_done                                 200      200      200      200
 autocomplete                                         403      403      403      403
+autocomplete:campaign.beneficiary                    403      200      403      403
+autocomplete:update.campaign                         403      200      200      200
 jsi18n                                               200      200      200      200
 view_on_site                                         404/404  404/404  404/404  404/404
 
@@ -220,6 +222,11 @@ def _requests(records) -> list[tuple[str, list[str]]]:
         elif pattern.name == "app_list":
             for app in ("campaigns", "ledger", "payments", "accounts", "auth", "otp_totp", "donations", "disbursements", "api"):
                 out.append((f"app_list:{app}", [reverse("admin:app_list", args=[app])]))
+        elif pattern.name == "autocomplete":
+            out.append((key, [reverse("admin:autocomplete")]))
+            for model_name, field in (("campaign", "beneficiary"), ("update", "campaign")):
+                query = f"?app_label=campaigns&model_name={model_name}&field_name={field}&term=a"
+                out.append((f"autocomplete:{model_name}.{field}", [reverse("admin:autocomplete") + query]))
         elif route.endswith("(?P<url>.*)$"):
             out.append((key, [f"{base}no-such-page/"]))
         elif "delete-translation" in route:

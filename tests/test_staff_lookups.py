@@ -204,3 +204,30 @@ def test_an_editor_moderates_words_of_support_without_seeing_the_donation(client
     for role in ("finance", "admin"):
         client.force_login(factories.role_user(role))
         assert client.get(reverse("admin:donations_wordsofsupport_changelist")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_declared_lookups_cover_simple_filters_filter_classes_and_the_date_hierarchy(rf):
+    from zbor.donations.models import Donation
+
+    class BigGifts(admin.SimpleListFilter):
+        title = "big"
+        parameter_name = "big"
+
+        def lookups(self, request, model_admin):
+            return [("yes", "yes")]
+
+        def queryset(self, request, queryset):
+            return queryset
+
+    class Sample(ZborModelAdmin):
+        list_filter = [BigGifts, ("created_at", admin.DateFieldListFilter), ("status", admin.ChoicesFieldListFilter), "campaign"]
+        date_hierarchy = "succeeded_at"
+
+    request = rf.get("/")
+    request.user = factories.staff_user()
+    declared = Sample(Donation, admin.site).declared_lookups(request)
+    assert declared == {
+        "big", "created_at__gte", "created_at__lt", "status__exact", "status__isnull", "campaign__id__exact",
+        "campaign__isnull", "succeeded_at__year", "succeeded_at__month", "succeeded_at__day",
+    }
