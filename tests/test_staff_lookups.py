@@ -204,6 +204,12 @@ def test_an_editor_moderates_words_of_support_without_seeing_the_donation(client
     for role in ("finance", "admin"):
         client.force_login(factories.role_user(role))
         assert client.get(reverse("admin:donations_wordsofsupport_changelist")).status_code == 403
+    # Finance sees the money and its references, not the donor's email, name or words.
+    client.force_login(factories.role_user("finance"))
+    page = client.get(reverse("admin:donations_donation_change", args=[donation.pk])).content.decode()
+    assert "pi_SECRET" in page
+    for private in ("vera@example.org", "Friend", "Hold on, we are with you", "idem-secret"):
+        assert private not in page, private
 
 
 @pytest.mark.django_db

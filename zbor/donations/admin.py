@@ -38,7 +38,9 @@ class DonationAdmin(ReadOnlyAdmin):
     search_fields = ["public_id", "checkout_reference", "payment_reference", "charge_reference"]
     list_select_related = ["campaign"]
     actions = None
-    exclude = ["email", "idempotency_key"]
+    # Finance reconciles money: the donor's email, chosen name and words, the checkout link and
+    # the idempotency key are not part of that work (words of support have their own screen).
+    exclude = ["email", "idempotency_key", "public_name", "message", "checkout_url"]
     change_list_template = "admin/donations/donation/change_list.html"
 
     @admin.display(description=_("donation"))
