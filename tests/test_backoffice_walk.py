@@ -216,6 +216,7 @@ def _requests(records) -> list[tuple[str, list[str]]]:
         key = pattern.name or route
         model = next((m for prefix, m in models.items() if route.startswith(prefix)), None)
         record = records.get(model._meta.label_lower) if model is not None else None
+        assert model is None or record is not None, f"every_kind_of_record() (tests/backoffice.py) makes no {model._meta.label}"
         if pattern.name == "view_on_site":
             ct = ContentType.objects.get_for_model(records["campaign"]).pk
             out.append((key, [f"{base}r/{ct}/{records['campaign'].pk}/", f"{base}r/{ct}/{MISSING}/"]))
