@@ -259,7 +259,7 @@ def run_the_whole_flow(demo, captured_commits, settings) -> None:
     assert "Thank you" in donor.get(reverse("site:donation_status", args=[pledge.public_id])).content.decode()
 
     # 3. An editor approves the words of support; the campaign page shows them.
-    moderated = staff(editor).post(reverse("admin:donations_donation_changelist"),
+    moderated = staff(editor).post(reverse("admin:donations_wordsofsupport_changelist"),
                                    {"action": "approve_messages", "_selected_action": [card.pk, pledge.pk]})
     assert moderated.status_code == 302
     assert set(Donation.objects.filter(message=MESSAGE).values_list("message_status", flat=True)) == {MessageStatus.APPROVED}

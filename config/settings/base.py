@@ -283,6 +283,9 @@ ZBOR_PRIVATE_ROOT = Path(env_str("ZBOR_PRIVATE_ROOT", str(DATA_DIR / "private"))
 # Staff sign-in: two-factor (TOTP) required, and failed attempts allowed per 15 minutes.
 ZBOR_REQUIRE_2FA = env_bool("ZBOR_REQUIRE_2FA", True)
 ZBOR_LOGIN_FAILURES_ALLOWED = int(env_str("ZBOR_LOGIN_FAILURES_ALLOWED", "5"))
+# django-otp's admin never shows an authenticator's secret or QR code (its config/ and qrcode/
+# pages answer 403 to everyone): a stolen superuser session must not clone someone's phone.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Behind a reverse proxy: the request header with the client's address, e.g. HTTP_X_FORWARDED_FOR.
 ZBOR_CLIENT_IP_HEADER = env_str("ZBOR_CLIENT_IP_HEADER")
 

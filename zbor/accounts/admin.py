@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from zbor.admin_base import ReadOnlyAdmin, SuperuserOnlyAdmin
+from zbor.admin_base import ReadOnlyAdmin, SuperuserOnlyAdmin, ZborModelAdmin
 
 from .models import AuditEvent
 from .services import AuditedAdminMixin
@@ -68,7 +68,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(User)
-class AuditedUserAdmin(AuditedAdminMixin, UserAdmin):
+class AuditedUserAdmin(AuditedAdminMixin, UserAdmin, ZborModelAdmin):
     list_display = ["username", "is_active", "is_staff", "roles", "last_login"]
     list_filter = ["is_active", "is_staff", "groups"]
 
@@ -90,7 +90,7 @@ class AuditedUserAdmin(AuditedAdminMixin, UserAdmin):
 
 
 @admin.register(Group)
-class AuditedGroupAdmin(AuditedAdminMixin, GroupAdmin):
+class AuditedGroupAdmin(AuditedAdminMixin, GroupAdmin, ZborModelAdmin):
     """Roles are defined in code (zbor/accounts/roles.py): admins see them, never edit them."""
 
     def has_add_permission(self, request):
@@ -103,7 +103,7 @@ class AuditedGroupAdmin(AuditedAdminMixin, GroupAdmin):
         return request.user.is_superuser
 
 
-class SuperuserOnlyTOTPAdmin(SuperuserOnlyAdmin, AuditedAdminMixin, TOTPDeviceAdmin):
+class SuperuserOnlyTOTPAdmin(SuperuserOnlyAdmin, AuditedAdminMixin, TOTPDeviceAdmin, ZborModelAdmin):
     """Authenticator devices: only a superuser (or `zbor totp-enroll` on the server) manages them,
     so nobody can attach their own phone to someone else's account."""
 

@@ -2,10 +2,13 @@
 
     editor   beneficiaries (with their private data), campaigns, stories, translations, notes,
              updates; reviews and approves other editors' campaigns; moderates words of support
+             (the "words of support" screen: campaign, public name, message; never donations,
+             amounts, times, emails or payment ids)
     finance  donations, bank statements, payment events, the ledger (read), payouts (request,
-             approve others', mark paid, with recipient details), exports
+             approve others', mark paid, with recipient details), exports; campaigns and needs
+             to read only, never a beneficiary's identity
     admin    people and roles, the audit log, approving campaigns flagged at risk, emergency
-             unpublish
+             unpublish; no donor data (no donations, words of support or payment events)
 
 A person may hold several roles. Superusers bypass all of this, so production staff should
 not be superusers.
@@ -26,7 +29,8 @@ ROLES: dict[str, list[str]] = {
         "campaigns.view_beneficiary_private",
         "campaigns.change_beneficiary_private",
         "campaigns.approve_campaign",
-        "donations.view_donation",
+        # Words of support without the donation around them: no amount, time, email or payment id.
+        "donations.view_wordsofsupport",
         "donations.moderate_messages",
     ],
     "finance": [

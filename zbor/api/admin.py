@@ -2,13 +2,14 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from zbor.accounts.services import AuditedAdminMixin
+from zbor.admin_base import ZborModelAdmin
 
 from .models import ApiToken
 from .tokens import revoke_token
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class ApiTokenAdmin(AuditedAdminMixin, ZborModelAdmin):
     """Tokens are made with `zbor create-api-token` (the token is shown once); here admins see
     them and revoke them."""
 

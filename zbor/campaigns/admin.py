@@ -14,11 +14,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import get_language, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
-from parler.admin import TranslatableAdmin, TranslatableStackedInline, TranslatableTabularInline
+from parler.admin import TranslatableStackedInline, TranslatableTabularInline
 from parler.forms import TranslatableModelForm
 
 from zbor import private_files
 from zbor.accounts.services import AuditedAdminMixin
+from zbor.admin_base import ZborTranslatableAdmin
 from zbor.money import Money, format_money
 
 from . import private, services
@@ -94,7 +95,7 @@ CAMPAIGN_ACTIONS = [
 
 
 @admin.register(Campaign)
-class CampaignAdmin(AuditedAdminMixin, TranslatableAdmin):
+class CampaignAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
     form = CampaignAdminForm
     inlines = [NeedInline, UpdateInline]
     list_display = ["title_column", "slug", "display_name", "category", "status", "goal_column", "published_at"]
@@ -202,7 +203,7 @@ PRIVATE_FIELDS = ["real_name", "contacts", "verification_notes", "new_document",
 
 
 @admin.register(Beneficiary)
-class BeneficiaryAdmin(AuditedAdminMixin, TranslatableAdmin):
+class BeneficiaryAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
     form = BeneficiaryAdminForm
     list_display = ["reference", "display_name_column", "name_is_pseudonym", "consent_recorded", "at_risk", "created_at"]
     list_filter = ["name_is_pseudonym", "consent_recorded", "at_risk"]
@@ -274,6 +275,7 @@ class BeneficiaryAdmin(AuditedAdminMixin, TranslatableAdmin):
         ] + super().get_urls()
 
     def document_view(self, request, pk: int, doc: int):
+        self.require(request, "campaigns.view_beneficiary_private")  # before the lookup: ids cannot be counted
         document = get_object_or_404(BeneficiaryDocument, pk=doc, beneficiary_id=pk)
         return private_files.serve(private.read_document, document, by=request.user)  # audited
 
@@ -283,7 +285,7 @@ class BeneficiaryAdmin(AuditedAdminMixin, TranslatableAdmin):
 
 
 @admin.register(Note)
-class NoteAdmin(AuditedAdminMixin, TranslatableAdmin):
+class NoteAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
     list_display = ["key", "term_column", "usage"]
     search_fields = ["key", "translations__term", "translations__text"]
     fields = ["key", "term", "text"]
@@ -293,6 +295,7 @@ class NoteAdmin(AuditedAdminMixin, TranslatableAdmin):
         return ["key"] if obj is not None else []
 
     def has_delete_permission(self, request, obj=None):
+        obj = getattr(obj, "master", obj)  # parler asks about a translation with the translation
         if obj is not None and note_is_used(obj.key):
             return False
         return super().has_delete_permission(request, obj)
@@ -307,7 +310,7 @@ class NoteAdmin(AuditedAdminMixin, TranslatableAdmin):
 
 
 @admin.register(Update)
-class UpdateAdmin(AuditedAdminMixin, TranslatableAdmin):
+class UpdateAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
     form = UpdateAdminForm
     list_display = ["__str__", "campaign", "published_on"]
     list_filter = ["published_on"]

@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from zbor import private_files
+from zbor.admin_base import ZborModelAdmin
 from zbor.money import Money, format_money
 
 from . import services
@@ -21,7 +22,7 @@ from .models import Payout, PayoutStatus
 
 
 @admin.register(Payout)
-class PayoutAdmin(admin.ModelAdmin):
+class PayoutAdmin(ZborModelAdmin):
     list_display = ["pk", "campaign", "need", "amount_column", "channel", "status", "requested_by", "requested_at", "paid_at"]
     list_filter = ["status", "channel", "requested_at"]
     list_select_related = ["campaign", "need", "requested_by"]
@@ -99,11 +100,22 @@ class PayoutAdmin(admin.ModelAdmin):
                 return redirect("admin:disbursements_payout_change", payout.pk)
         return self._page(request, "admin/zbor_form.html", form=form, title=_("Request a payout"))
 
+    # Each step's own permission, checked before the payout is looked up: someone who may not
+    # act learns nothing, not even whether payout N exists.
+    ACT_PERMISSIONS = {
+        "approve": "disbursements.approve_payout",
+        "reject": "disbursements.approve_payout",
+        "cancel": "disbursements.add_payout",
+        "pay": "disbursements.change_payout",
+    }
+
     def act_view(self, request, pk: int, action: str):
+        self.require(request, "disbursements.view_payout")
+        if action not in self.ACT_PERMISSIONS:
+            raise Http404
+        self.require(request, self.ACT_PERMISSIONS[action])
         payout = get_object_or_404(Payout, pk=pk)
         form_class = {"reject": RejectForm, "pay": ProofForm}.get(action)
-        if action not in ("approve", "reject", "cancel", "pay"):
-            raise Http404
         form = form_class(request.POST or None, request.FILES or None) if form_class else None
         if request.method == "POST" and (form is None or form.is_valid()):
             try:
@@ -129,4 +141,5 @@ class PayoutAdmin(admin.ModelAdmin):
         return self._page(request, "admin/zbor_form.html", form=form, title=titles[action], intro=intro, multipart=action == "pay")
 
     def proof_view(self, request, pk: int):
+        self.require(request, "disbursements.view_payout")
         return private_files.serve(services.read_proof, get_object_or_404(Payout, pk=pk), by=request.user)  # audited

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zbor.accounts.admin import stream_csv
 from zbor.accounts.services import AuditedAdminMixin, audit
-from zbor.admin_base import ReadOnlyAdmin
+from zbor.admin_base import ReadOnlyAdmin, ZborModelAdmin
 from zbor.campaigns.models import PUBLIC_STATUSES, Campaign
 from zbor.money import Money, format_money
 from zbor.payments import registry
@@ -24,7 +24,7 @@ from . import services
 from .bank_import import assign_line, import_statement
 from .exceptions import DonationError
 from .exports import EXPORTS
-from .models import BankStatement, BankStatementLine, Donation, LineStatus
+from .models import BankStatement, BankStatementLine, Donation, LineStatus, MessageStatus, WordsOfSupport
 
 
 def _money(amount: int, currency: str) -> str:
@@ -37,8 +37,10 @@ class DonationAdmin(ReadOnlyAdmin):
     list_filter = ["status", "provider", "message_status", "created_at"]
     search_fields = ["public_id", "checkout_reference", "payment_reference", "charge_reference"]
     list_select_related = ["campaign"]
-    actions = ["approve_messages", "reject_messages"]
-    exclude = ["email", "idempotency_key"]
+    actions = None
+    # Finance reconciles money: the donor's email, chosen name and words, the checkout link and
+    # the idempotency key are not part of that work (words of support have their own screen).
+    exclude = ["email", "idempotency_key", "public_name", "message", "checkout_url"]
     change_list_template = "admin/donations/donation/change_list.html"
 
     @admin.display(description=_("donation"))
@@ -62,6 +64,8 @@ class DonationAdmin(ReadOnlyAdmin):
 
     def export_view(self, request):
         """CSV for the accountant: ?kind=donations|ledger|payouts&from=YYYY-MM-DD&to=YYYY-MM-DD."""
+        if not any(request.user.has_perm(permission) for permission, _rows in EXPORTS.values()):
+            raise PermissionDenied
         form = ExportForm(request.GET or None)
         if request.GET and form.is_valid():
             permission, rows = EXPORTS[form.cleaned_data["kind"]]
@@ -81,9 +85,39 @@ class DonationAdmin(ReadOnlyAdmin):
         providers = [registry.label(name) for name in registry.enabled()]
         return super().changelist_view(request, {**(extra_context or {}), "live_providers": providers})
 
+
+@admin.register(WordsOfSupport)
+class WordsOfSupportAdmin(ZborModelAdmin):
+    """Editors moderate words of support here: the campaign, the public name and the message.
+    Nothing of the money, the times, the email or the provider's ids (those are finance's)."""
+
+    list_display = ["message_column", "public_name", "campaign", "message_status"]
+    list_filter = ["message_status"]
+    list_select_related = ["campaign"]
+    fields = ("campaign", "public_name", "message", "message_status")
+    readonly_fields = fields
+    actions = ["approve_messages", "reject_messages"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(message="").exclude(message_status=MessageStatus.NONE)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("message of support"))
+    def message_column(self, obj):
+        return obj.message[:80] + ("…" if len(obj.message) > 80 else "")
+
     def _moderate(self, request, queryset, approve: bool):
         count = 0
-        for donation in queryset.exclude(message=""):
+        for donation in queryset:
             services.moderate_message(donation, approve=approve, by=request.user)
             count += 1
         self.message_user(request, ngettext("%(count)d message moderated.", "%(count)d messages moderated.", count) % {"count": count})
@@ -169,7 +203,7 @@ class AssignLineForm(forms.ModelForm):
 
 
 @admin.register(BankStatementLine)
-class BankStatementLineAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class BankStatementLineAdmin(AuditedAdminMixin, ZborModelAdmin):
     form = AssignLineForm
     list_display = ["booked_on", "amount_column", "text", "status", "donation"]
     list_filter = ["status", "booked_on"]

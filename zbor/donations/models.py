@@ -108,6 +108,19 @@ class Donation(models.Model):
         return f"donation:{self.public_id}"
 
 
+
+class WordsOfSupport(Donation):
+    """A donation as the editors who moderate its words of support see it: the campaign, the
+    public name and the message, nothing of the money, the times, the email or the provider."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("words of support")
+        verbose_name_plural = _("words of support")
+        ordering = ["-pk"]
+        default_permissions = ("view",)
+
+
 class Confirmation(models.Model):
     """A payment confirmed by its provider (or matched on a bank statement), waiting for its
     campaign's lock to be booked. A queue, not a record: the row is deleted in the transaction

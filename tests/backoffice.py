@@ -1,0 +1,91 @@
+"""Helpers for the back-office tests: one record of every kind an admin screen shows."""
+
+from __future__ import annotations
+
+import io
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tests import factories
+
+
+def _pdf(author: str = "Ivan Petrov") -> SimpleUploadedFile:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.add_metadata({"/Author": author})
+    out = io.BytesIO()
+    writer.write(out)
+    return SimpleUploadedFile("r.pdf", out.getvalue(), content_type="application/pdf")
+
+
+def every_kind_of_record() -> dict:
+    """One object of each kind of record the back office shows, keyed by a short name; the
+    model's ``_meta.label_lower`` is a key too (for walking every registered admin)."""
+    from django.contrib.auth.models import Group
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from zbor.accounts.models import AuditEvent
+    from zbor.api.models import ApiToken
+    from zbor.campaigns import private
+    from zbor.campaigns.models import Need
+    from zbor.disbursements import services as payouts
+    from zbor.donations.bank_import import import_statement
+    from zbor.donations.models import BankStatement, BankStatementLine, Donation, MessageStatus, WordsOfSupport
+    from zbor.donations.services import record_demo_donation
+    from zbor.ledger.models import Account, TransferGroup
+    from zbor.payments.models import PaymentEventRecord
+
+    finance, finance2 = factories.role_user("finance"), factories.role_user("finance")
+    editor = factories.role_user("editor")
+    superuser = factories.staff_user()
+    campaign = factories.campaign()
+    update = factories.update(campaign)
+    note = factories.note(key=f"note{campaign.pk}")
+    beneficiary = campaign.beneficiary
+    private.write_private(beneficiary, by=editor, real_name="Real Name", contacts="+375 29 000", verification_notes="seen")
+    document = private.add_document(beneficiary, _pdf(), by=editor, label="passport")
+    need = Need.objects.filter(campaign=campaign).order_by("position").first()
+    assert need is not None
+    record_demo_donation(campaign, amount=60000, need=need)
+    payout = payouts.request_payout(need, amount=100, channel="cash", recipient="Secret Person", purpose="coat", by=finance)
+    payouts.approve_payout(payout, by=finance2)
+    payouts.mark_paid(payout, by=finance, proof=_pdf("Shop"))
+    statement_csv = (
+        b"date,amount,currency,reference,transaction_id\n2026-01-05,12.00,EUR,NO-SUCH-REF,tx-1\n"
+    )
+    import_statement(statement_csv, by=finance)
+    ApiToken.objects.create(user=superuser, name="walk", prefix="zbor_walk", token_hash="0" * 64, scopes=[])
+    TOTPDevice.objects.create(user=superuser, name="phone", confirmed=True)
+    words = Donation.objects.create(
+        campaign=campaign, amount=2500, currency="EUR", provider="stripe", status="succeeded", email="vera@example.org",
+        idempotency_key=f"walk-{campaign.pk}", payment_reference="pi_walk", public_name="Friend", message="Hold on",
+        message_status=MessageStatus.PENDING,
+    )
+    PaymentEventRecord.objects.create(provider="stripe", event_id="evt_walk", type="checkout.session.completed", data={})
+    records = {
+        "campaign": campaign,
+        "beneficiary": beneficiary,
+        "beneficiary_document": document,
+        "need": need,
+        "note": note,
+        "update": update,
+        "donation": Donation.objects.filter(campaign=campaign).first(),
+        "words_of_support": WordsOfSupport.objects.get(pk=words.pk),
+        "payout": payout,
+        "bank_statement": BankStatement.objects.first(),
+        "bank_statement_line": BankStatementLine.objects.first(),
+        "payment_event": PaymentEventRecord.objects.first(),
+        "account": Account.objects.first(),
+        "transfer_group": TransferGroup.objects.first(),
+        "api_token": ApiToken.objects.first(),
+        "totp_device": TOTPDevice.objects.first(),
+        "audit_event": AuditEvent.objects.first(),
+        "user": superuser,
+        "group": Group.objects.get(name="editor"),
+    }
+    for value in list(records.values()):
+        records.setdefault(value._meta.label_lower, value)
+    return records
+
