@@ -110,12 +110,13 @@ class TwoFactorLoginForm(AdminAuthenticationForm):
         self.user_cache = None  # nothing on the page may tell a right password from a wrong one
         token = self.cleaned_data.get("otp_token") or ""
         device = match_token(user, token) if user is not None and token else None
-        if device is None:
+        if user is None or device is None:
             raise ValidationError(self.error_messages["invalid_login"], code="invalid_login")
         for other in devices_for_user(user):
             if other != device and isinstance(other, ThrottlingMixin):
                 other.throttle_reset()
-        user.otp_device = device  # django-otp marks the session verified at login
+        # django-otp's documented hand-over: login() marks the session verified with this device.
+        user.otp_device = device  # type: ignore[attr-defined]
         self.user_cache = user
         return self.cleaned_data
 
