@@ -80,6 +80,7 @@ def test_role_change_through_the_screens_needs_a_second_admin(client):
     assert client.post(f"{REQUESTS}{change.pk}/decide/", {"decision": "approve"}).status_code == 302
     assert list(_fresh(person).groups.values_list("name", flat=True)) == ["editor"]
     assert client.post(f"{REQUESTS}{change.pk}/decide/", {"decision": "reject"}).status_code == 400  # decided already
+    assert client.get(f"{REQUESTS}{change.pk}/decide/").status_code == 302  # to the request's own page
 
 
 def test_a_rejected_request_changes_nothing_and_is_audited(client):

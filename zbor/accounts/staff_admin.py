@@ -161,8 +161,8 @@ class StaffChangeRequestAdmin(ZborModelAdmin):
         change = StaffChangeRequest.objects.select_related("target", "requested_by").filter(pk=pk).first()
         if change is None:
             raise Http404
-        form: DecisionForm | None = DecisionForm(request.POST or None)
-        if form is not None and request.method == "POST" and form.is_valid():
+        form = DecisionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
             decision = form.cleaned_data["decision"]
             try:
                 (staff_changes.approve if decision == "approve" else staff_changes.reject)(change, by=request.user)
@@ -171,7 +171,8 @@ class StaffChangeRequestAdmin(ZborModelAdmin):
             else:
                 return self._done(request, change, _("Approved and applied.") if decision == "approve" else _("Rejected."))
         if change.state != StaffChangeRequest.State.PENDING and request.method != "POST":
-            form = None
+            # Decided already: the request's own page says how and by whom.
+            return HttpResponseRedirect(reverse("admin:accounts_staffchangerequest_change", args=[change.pk]))
         intro = _("%(who)s asks, for %(whom)s: %(change)s. Reason: %(reason)s") % {
             "who": change.requested_by.get_username(), "whom": change.target.get_username(),
             "change": self.change_summary(change), "reason": change.reason,
