@@ -170,3 +170,45 @@ def test_create_api_token_command_prints_the_token_once(demo):
     out = io.StringIO()
     call_command("create-api-token", "integration", "bank sync", "--scope", "donations:pending:read", stdout=out)
     assert out.getvalue().startswith("zbor_")
+
+
+def test_a_staff_member_without_a_role_cannot_make_a_token_nor_use_one(client, demo):
+    """Regression (issue 14): a token of a staff member with no role listed pending bank donations."""
+    from zbor.api.models import ApiToken
+    from zbor.api.tokens import PREFIX, _hash, create_token
+
+    nobody = factories.staff_user("no-role", superuser=False)
+    editor = factories.role_user("editor", "an-editor")
+    for user in (nobody, editor):
+        with pytest.raises(ValueError, match="roles do not allow"):
+            create_token(user, name="sync", scopes=["donations:pending:read"])
+    # A token written before this check (or straight into the table) is refused all the same.
+    token = PREFIX + "made-before-the-check"
+    ApiToken.objects.create(user=nobody, name="old", prefix=token[:10], token_hash=_hash(token), scopes=["donations:pending:read", "bank_statements:import"])
+    auth = {"authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/staff/donations/pending-bank", headers=auth).status_code == 403
+
+
+def test_a_token_stops_working_when_its_owner_loses_the_role(client, demo):
+    """Regression (issue 14): a token kept working after its owner lost the finance role."""
+    from django.contrib.auth.models import Group
+
+    record, token = _token(["donations:pending:read"], username="leaver")
+    auth = {"authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/staff/donations/pending-bank", headers=auth).status_code == 200
+    record.user.groups.remove(Group.objects.get(name="finance"))
+    refused = client.get("/api/v1/staff/donations/pending-bank", headers=auth)
+    assert refused.status_code == 403 and "current role" in refused.json()["detail"]
+    record.user.groups.add(Group.objects.get(name="finance"))  # given back: works again
+    assert client.get("/api/v1/staff/donations/pending-bank", headers=auth).status_code == 200
+
+
+def test_create_api_token_command_refuses_a_scope_the_role_does_not_allow(demo):
+    from django.core.management import CommandError, call_command
+
+    from zbor.api.models import ApiToken
+
+    factories.role_user("editor", "wordsmith")
+    with pytest.raises(CommandError, match="No token was made"):
+        call_command("create-api-token", "wordsmith", "sync", "--scope", "donations:pending:read")
+    assert not ApiToken.objects.exists()

@@ -193,3 +193,28 @@ def test_every_role_permission_exists():
     for permissions in ROLES.values():
         for permission in permissions:
             _permission(permission)
+
+
+@pytest.mark.django_db
+def test_the_audit_log_names_only_the_fields_that_changed(client):
+    """Regression (issue 14): changing only a beneficiary's display name was logged as a change
+    of their real name, contacts and verification notes."""
+    editor = factories.role_user("editor", "ed-audit")
+    b = factories.beneficiary(name="Anna")
+    private.write_private(b, by=editor, real_name="Hanna Real", contacts="+375 29 111", verification_notes="Seen\r\nthe papers")
+    client.force_login(editor)
+    data = {"reference": b.reference, "display_name": "Anna K.", "name_is_pseudonym": "on", "consent_recorded": "on",
+            "real_name": "Hanna Real", "contacts": "+375 29 111", "verification_notes": "Seen\r\nthe papers",
+            "new_document_label": ""}
+    before = AuditEvent.objects.count()
+    response = client.post(f"/backoffice/campaigns/beneficiary/{b.pk}/change/?language=en", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    events = list(AuditEvent.objects.order_by("pk")[before:].values_list("action", "fields"))
+    assert events == [("campaigns.beneficiary.change", ["Display name"])], events
+    body = str(list(AuditEvent.objects.values()))
+    assert "Hanna" not in body and "+375" not in body  # names of fields, never values
+    data["contacts"] = "+375 29 222"
+    client.post(f"/backoffice/campaigns/beneficiary/{b.pk}/change/?language=en", data)
+    assert set(AuditEvent.objects.order_by("pk")[before + 1:].values_list("action", flat=True)) == {
+        "beneficiary.private.change", "campaigns.beneficiary.change"}
+    assert all(fields in (["contacts"], ["Contacts"]) for fields in AuditEvent.objects.order_by("pk")[before + 1:].values_list("fields", flat=True))

@@ -104,3 +104,67 @@ def test_guessing_a_colleagues_username_from_elsewhere_does_not_lock_them_out(cl
         sign_in(attacker, "colleague", password="wrong guess 123")
     assert "Too many failed sign-ins" in sign_in(attacker, "colleague").content.decode()
     assert sign_in(Client(REMOTE_ADDR="198.51.100.7"), "colleague").status_code == 302
+
+
+def _errors(response) -> str:
+    import re
+
+    return " ".join(re.findall(r'<p class="errornote">\s*(.*?)\s*</p>', response.content.decode(), re.S))
+
+
+def test_a_wrong_password_and_a_wrong_code_get_the_same_answer(client, settings):
+    """Regression (issue 14): sign-in said "wrong username or password" for a wrong password but
+    "invalid token" for the right password with a wrong code — telling an attacker the password."""
+    settings.ZBOR_REQUIRE_2FA = True
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    user = factories.role_user("finance", "fin2fa")
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    right = f"{totp(device.bin_key):06d}"
+    wrong = "000000" if right != "000000" else "111111"
+    answers = {
+        "wrong password, right code": sign_in(client, "fin2fa", password="wrong guess 123", token=right),
+        "wrong password, no code": sign_in(client, "fin2fa", password="wrong guess 123"),
+        "right password, wrong code": sign_in(client, "fin2fa", token=wrong),
+        "right password, no code": sign_in(client, "fin2fa"),
+        "unknown user": sign_in(client, "nobody-here", token=right),
+    }
+    statuses = {name: r.status_code for name, r in answers.items()}
+    errors = {name: _errors(r) for name, r in answers.items()}
+    assert set(statuses.values()) == {200}, statuses
+    assert len(set(errors.values())) == 1 and "authenticator code" in errors["unknown user"], errors
+    for response in answers.values():
+        page = response.content.decode()
+        assert "correct horse battery" not in page and "otp_device" not in page  # nothing says the password was right
+    assert client.get("/backoffice/").status_code == 302
+    assert LoginFailure.objects.count() == len(answers)  # each one counts against the throttle
+    assert sign_in(client, "fin2fa", token=right).status_code == 302
+    assert client.get("/backoffice/").status_code == 200
+
+
+def test_the_code_of_any_confirmed_device_signs_in_and_leaves_the_others_usable(client, settings):
+    settings.ZBOR_REQUIRE_2FA = True
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0  # failures are still counted, only not waited for
+    user = factories.role_user("editor", "twophones")
+    old = TOTPDevice.objects.create(user=user, name="old phone", confirmed=True)
+    new = TOTPDevice.objects.create(user=user, name="new phone", confirmed=True, key="31" * 20)
+    pending = TOTPDevice.objects.create(user=user, name="not confirmed", confirmed=False, key="42" * 20)
+    assert sign_in(client, "twophones", token=f"{totp(pending.bin_key):06d}").status_code == 200
+    old.refresh_from_db()
+    assert old.throttling_failure_count == 1
+    assert sign_in(client, "twophones", token=f"{totp(new.bin_key):06d}").status_code == 302
+    assert client.get("/backoffice/").status_code == 200
+    old.refresh_from_db()
+    assert old.throttling_failure_count == 0  # a sign-in that worked leaves no device throttled
+
+
+def test_the_sign_in_throttle_counts_wrong_codes_too(client, settings):
+    settings.ZBOR_REQUIRE_2FA = True
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    settings.ZBOR_LOGIN_FAILURES_ALLOWED = 3
+    user = factories.role_user("editor", "coded")
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    for _ in range(3):
+        sign_in(client, "coded", token="not-a-code")
+    response = sign_in(client, "coded", token=f"{totp(device.bin_key):06d}")
+    assert "Too many failed sign-ins" in response.content.decode()
+    assert client.get("/backoffice/").status_code == 302

@@ -4,20 +4,38 @@ from __future__ import annotations
 
 import csv
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from zbor.admin_base import ReadOnlyAdmin, SuperuserOnlyAdmin, ZborModelAdmin
 
+from . import staff_admin  # noqa: F401  (registers the staff change requests' screens)
 from .models import AuditEvent
 from .services import AuditedAdminMixin
+
+
+class NewStaffForm(forms.ModelForm):
+    """A new account: a name, no password (set through enrolment), no role, no back-office access."""
+
+    class Meta:
+        model = User
+        fields = ["username", "first_name", "last_name"]
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        user.set_unusable_password()
+        if commit:
+            user.save()
+        return user
 
 
 class _Echo:
@@ -71,6 +89,10 @@ admin.site.unregister(Group)
 class AuditedUserAdmin(AuditedAdminMixin, UserAdmin, ZborModelAdmin):
     list_display = ["username", "is_active", "is_staff", "roles", "last_login"]
     list_filter = ["is_active", "is_staff", "groups"]
+    # A new account has no password and no role: the person sets a password through enrolment,
+    # and roles come through a request that a second admin approves.
+    add_form = NewStaffForm
+    add_fieldsets = ((None, {"classes": ["wide"], "fields": ["username", "first_name", "last_name"]}),)
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.is_superuser and not request.user.is_superuser:
@@ -78,11 +100,33 @@ class AuditedUserAdmin(AuditedAdminMixin, UserAdmin, ZborModelAdmin):
         return super().has_change_permission(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
-        # Managing people is not a way to grant oneself everything: only a superuser makes one.
-        readonly = list(super().get_readonly_fields(request, obj))
+        # Managing people is not a way to grant oneself (or anyone) roles: they change only
+        # through a request a second admin approves (zbor/accounts/staff_changes.py).
+        readonly = [*super().get_readonly_fields(request, obj), "staff_change_links"]
         if not request.user.is_superuser:
-            readonly += ["is_superuser", "user_permissions"]
+            readonly += ["is_staff", "is_superuser", "groups", "user_permissions"]
         return readonly
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None:
+            fieldsets.append((_("Roles and password: four-eyes"), {"fields": ["staff_change_links"]}))
+        return fieldsets
+
+    @admin.display(description=_("ask a second admin"))
+    def staff_change_links(self, obj):
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("admin:accounts_staffchangerequest_roles", args=[obj.pk]), _("Change roles"),
+            reverse("admin:accounts_staffchangerequest_password", args=[obj.pk]), _("Reset password"),
+        )
+
+    def user_change_password(self, request, id, form_url=""):
+        # Setting someone's password directly would let one admin take over a colleague's
+        # account: only break-glass superusers may; everyone else asks a second admin.
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
 
     @admin.display(description=_("roles"))
     def roles(self, obj):

@@ -20,7 +20,7 @@ class ZborAdminSite(admin.AdminSite):
 
         if settings.ZBOR_REQUIRE_2FA:
             self.login_form = LimitedOTPLoginForm
-            self.login_template = "otp/admin111/login.html"
+            self.login_template = "admin/accounts/login.html"
         else:
             self.login_form = LimitedLoginForm
             self.login_template = None

@@ -12,13 +12,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_otp import devices_for_user
-from django_otp.admin import OTPAdminAuthenticationForm
+from django.utils.translation import gettext_lazy as _lazy
+from django_otp import devices_for_user, match_token
+from django_otp.models import ThrottlingMixin
 
 from zbor.ratelimit import client_hash, salted_hash
 
@@ -67,12 +69,57 @@ class LimitedLoginForm(_Limited, AdminAuthenticationForm):
     pass
 
 
-class LimitedOTPLoginForm(_Limited, OTPAdminAuthenticationForm):
-    def _chosen_device(self, user):
-        # One authenticator app per person is the usual case: use it without asking to pick.
-        device = super()._chosen_device(user)
-        if device is None:
-            devices = list(devices_for_user(user))
-            if len(devices) == 1:
-                device = devices[0]
-        return device
+class TwoFactorLoginForm(AdminAuthenticationForm):
+    """Password and authenticator code in one step, with one answer for every failure.
+
+    Both are checked before anything is said: a wrong password, a right password with a wrong
+    (or missing, or throttled) code, an unknown or inactive account and a non-staff account all
+    give the same message, with the same status, and the form never shows that the password was
+    right (no device list, no password kept in the field). The code is tried against each of the
+    user's confirmed devices — an authenticator app, recovery codes — through django-otp's
+    public ``match_token``; devices that did not match are not left throttled by a sign-in that
+    succeeded, so recovery codes stay usable.
+
+    Timing: the cost of a failed attempt is the password hash, which runs for every attempt
+    (Django hashes even for unknown usernames); the code check adds a few queries at most.
+    """
+
+    otp_token = forms.CharField(
+        label=_lazy("Authenticator code"),
+        required=False,
+        max_length=64,
+        strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "none"}),
+    )
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "invalid_login": _lazy(
+            "Please enter the correct username, password and authenticator code of a staff account. "
+            "Note that the username and password are case-sensitive."
+        ),
+    }
+
+    def clean(self):
+        try:
+            super().clean()
+            password_ok = self.user_cache is not None
+        except ValidationError:
+            password_ok = False
+        user = self.user_cache if password_ok else None
+        self.user_cache = None  # nothing on the page may tell a right password from a wrong one
+        token = self.cleaned_data.get("otp_token") or ""
+        device = match_token(user, token) if user is not None and token else None
+        if user is None or device is None:
+            raise ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+        for other in devices_for_user(user):
+            if other != device and isinstance(other, ThrottlingMixin):
+                other.throttle_reset()
+        # django-otp's documented hand-over: login() marks the session verified with this device.
+        user.otp_device = device  # type: ignore[attr-defined]
+        self.user_cache = user
+        return self.cleaned_data
+
+
+class LimitedOTPLoginForm(_Limited, TwoFactorLoginForm):
+    pass

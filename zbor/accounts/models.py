@@ -56,3 +56,51 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.count} until {self.expires_at:%H:%M:%S}"
+
+
+class StaffChangeRequest(models.Model):
+    """A change to someone's roles, or a reset of their password, waiting for a second admin.
+
+    Made by one admin, decided by another who is neither the requester nor the person changed:
+    nobody gives themselves roles, and no single admin takes over a colleague's account. Both
+    steps are in the audit log. The request holds role names and flags only — never a password.
+    """
+
+    class Kind(models.TextChoices):
+        ROLES = "roles", _("change of roles")
+        PASSWORD = "password", _("password reset")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("waiting for a second admin")
+        APPROVED = "approved", _("approved and applied")
+        REJECTED = "rejected", _("rejected")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    target = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("staff member"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by"))
+    requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    #: For a change of roles: the role names, is_staff and is_superuser before and as requested.
+    roles_before = models.JSONField(_("roles before"), default=list, blank=True)
+    roles_after = models.JSONField(_("roles requested"), default=list, blank=True)
+    is_staff_before = models.BooleanField(_("back-office access before"), default=False)
+    is_staff_after = models.BooleanField(_("back-office access requested"), default=False)
+    is_superuser_before = models.BooleanField(_("superuser before"), default=False)
+    is_superuser_after = models.BooleanField(_("superuser requested"), default=False)
+    reason = models.CharField(_("reason"), max_length=300)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING, db_index=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("decided by")
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("staff change request")
+        verbose_name_plural = _("staff change requests")
+        ordering = ["-requested_at", "-pk"]
+        permissions = [
+            ("request_staff_change", _("Can request a change of someone's roles or a password reset")),
+            ("decide_staff_change", _("Can approve or reject another admin's staff change request")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.target_id} ({self.get_state_display()})"

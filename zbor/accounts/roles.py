@@ -7,11 +7,13 @@
     finance  donations, bank statements, payment events, the ledger (read), payouts (request,
              approve others', mark paid, with recipient details), exports; campaigns and needs
              to read only, never a beneficiary's identity
-    admin    people and roles, the audit log, approving campaigns flagged at risk, emergency
-             unpublish; no donor data (no donations, words of support or payment events)
+    admin    people, the audit log, approving campaigns flagged at risk, emergency unpublish;
+             asks for and decides (as the second admin) changes of roles and password resets;
+             no donor data (no donations, words of support or payment events)
 
-A person may hold several roles. Superusers bypass all of this, so production staff should
-not be superusers.
+A person may hold several roles. Superusers bypass all of this: they are break-glass accounts,
+kept sealed and used only when no two admins can act (docs/back-office.md), so production staff
+should not be superusers.
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ ROLES: dict[str, list[str]] = {
         "api.view_apitoken",
         "api.change_apitoken",
         "accounts.export_auditevent",
+        "accounts.view_staffchangerequest",
+        "accounts.request_staff_change",
+        "accounts.decide_staff_change",
         "campaigns.view_campaign",
         "campaigns.approve_risky_campaign",
         "campaigns.emergency_unpublish",

@@ -12,6 +12,21 @@ class Scope(models.TextChoices):
     READ_PENDING = "donations:pending:read", _("List pending bank-transfer donations")
 
 
+#: What the token's owner must be allowed to do, through their current role, for a scope to
+#: work. Checked when a token is made and again on every call: a token never outlives its
+#: owner's role, and a scope never reaches further than the back office would let its owner go.
+SCOPE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    Scope.IMPORT_STATEMENTS: ("donations.add_bankstatement", "donations.change_bankstatementline"),
+    Scope.READ_PENDING: ("donations.view_donation", "donations.view_bankstatement"),
+}
+
+
+def scope_allowed(user, scope: str) -> bool:
+    """Whether ``user``'s current roles allow the work of ``scope`` (False for an unknown scope)."""
+    needed = SCOPE_PERMISSIONS.get(scope)
+    return bool(needed) and user.is_active and user.is_staff and user.has_perms(needed)
+
+
 class ApiToken(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("acts as"))
     name = models.CharField(_("name"), max_length=100, help_text=_("What uses it, e.g. 'bank sync'."))

@@ -14,7 +14,7 @@ from zbor.donations.bank_import import import_statement
 from zbor.donations.models import Donation, DonationStatus
 from zbor.payments.bank import MAX_STATEMENT_BYTES, StatementError, format_reference
 
-from .models import Scope
+from .models import Scope, scope_allowed
 from .tokens import check_token
 
 
@@ -48,14 +48,16 @@ router = Router(auth=TokenAuth(), tags=["staff"])
 
 
 def _allowed(request, scope: str) -> bool:
-    return scope in request.auth.scopes
+    """The token has the scope, and its owner's role allows that work now (not only when the
+    token was made: a token stops working once its owner loses the role)."""
+    return scope in request.auth.scopes and scope_allowed(request.auth.user, scope)
 
 
 @router.post("/bank-statements", response={200: ImportOut, 400: Problem, 401: Problem, 403: Problem},
              summary="Import a camt.053 or CSV bank statement (scope bank_statements:import)")
 def import_bank_statement(request, file: File[UploadedFile]):
     if not _allowed(request, Scope.IMPORT_STATEMENTS):
-        return 403, Problem(detail="This token may not import statements.")
+        return 403, Problem(detail="This token may not import statements: its scopes or its owner's current role do not allow it.")
     assert file.size is not None  # Django's upload handlers always set the size they received
     if file.size > MAX_STATEMENT_BYTES:
         return 400, Problem(detail="Nothing was imported: the file is larger than 10 MB.")
@@ -71,7 +73,7 @@ def import_bank_statement(request, file: File[UploadedFile]):
             summary="Bank-transfer donations still waiting for their money (scope donations:pending:read)")
 def pending_bank_donations(request):
     if not _allowed(request, Scope.READ_PENDING):
-        return 403, Problem(detail="This token may not list donations.")
+        return 403, Problem(detail="This token may not list donations: its scopes or its owner's current role do not allow it.")
     audit(request.auth.user, "api.donations.pending", request.auth, fields=["donations"])
     rows = (
         Donation.objects.filter(provider="bank", status=DonationStatus.PENDING)

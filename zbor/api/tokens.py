@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from zbor.accounts.services import audit
 
-from .models import ApiToken, Scope
+from .models import ApiToken, Scope, scope_allowed
 
 PREFIX = "zbor_"
 
@@ -24,6 +24,9 @@ def create_token(user, *, name: str, scopes: list[str], by=None, label: str = ""
     unknown = set(scopes) - set(Scope.values)
     if unknown or not scopes:
         raise ValueError(f"scopes must be among {sorted(Scope.values)}")
+    refused = sorted(s for s in scopes if not scope_allowed(user, s))
+    if refused:
+        raise ValueError(f"{user.get_username()}'s roles do not allow the work of {', '.join(refused)}")
     token = PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         record = ApiToken.objects.create(user=user, name=name, prefix=token[:10], token_hash=_hash(token), scopes=sorted(scopes))

@@ -232,9 +232,16 @@ class BeneficiaryAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
 
     def get_form(self, request, obj=None, change: bool = False, **kwargs) -> type[forms.ModelForm]:
         form = super().get_form(request, obj, change=change, **kwargs)
-        if obj is None or not self._private_allowed(request, change=False) or request.method != "GET":
+        if obj is None or not self._private_allowed(request, change=False):
             return form
-        details = private.read_private(obj, by=request.user)  # audited
+        if request.method == "GET":
+            details = private.read_private(obj, by=request.user)  # audited
+        elif self._private_allowed(request, change=True):
+            # A submission is compared with the stored values, so the form (and the audit log
+            # after it) names only the fields whose value changed.
+            details = private.stored_private(obj, by=request.user)
+        else:
+            return form
 
         # mypy cannot check a class whose base is only known at run time.
         class WithPrivateDetails(form):  # type: ignore[valid-type,misc]

@@ -43,6 +43,17 @@ def read_private(beneficiary: Beneficiary, *, by) -> PrivateDetails:
         return PrivateDetails(**{f: decrypt_text(getattr(beneficiary, f"{f}_secret")) for f in FIELDS})
 
 
+def stored_private(beneficiary: Beneficiary, *, by) -> PrivateDetails:
+    """The stored values, for the change form to tell which fields a submission really changes.
+
+    Only for a caller who may change them, and only to compare: they go into the form's initial
+    values of a submitted (bound) form, which shows what was submitted, never these. Not a read
+    in the audit log's sense: nothing is shown, and only the names of changed fields are logged.
+    """
+    _require(by, "campaigns.change_beneficiary_private")
+    return PrivateDetails(**{f: decrypt_text(getattr(beneficiary, f"{f}_secret")) for f in FIELDS})
+
+
 def write_private(beneficiary: Beneficiary, *, by, **values: str) -> list[str]:
     """Encrypt and store the given fields; returns the names of those that changed."""
     _require(by, "campaigns.change_beneficiary_private")

@@ -19,6 +19,9 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=username, is_staff=True, is_active=True).first()
         if user is None:
             raise CommandError(f"No active staff member is called {username!r}.")
-        record, token = create_token(user, name=name, scopes=scope, label="zbor create-api-token")
+        try:
+            record, token = create_token(user, name=name, scopes=scope, label="zbor create-api-token")
+        except ValueError as exc:
+            raise CommandError(f"No token was made: {exc}.") from exc
         self.stdout.write(token)
         self.stdout.write(f"Token {record.prefix}… for {username}, scopes {', '.join(record.scopes)}. It is not shown again.")
