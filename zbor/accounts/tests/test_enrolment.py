@@ -369,3 +369,4 @@ def test_the_command_prints_a_whole_qr_code():
     # A real QR code: about as many rows as columns, each row many characters wide.
     assert len(drawing) >= 10 and min(len(line) for line in drawing) >= 21
     assert any(line.startswith("otpauth://totp/") for line in lines)
+
