@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from datetime import timedelta
 
 from django.db import transaction
@@ -20,8 +21,10 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
 from .models import DeviceReset, EnrolmentLink
 from .services import audit
@@ -133,32 +136,49 @@ def record_failure(link: EnrolmentLink) -> None:
     audit(None, "account.enrolment_failed", link, fields=["otp_token"], label="enrolment link")
 
 
-def pending_device(link: EnrolmentLink, device_id: int | None) -> TOTPDevice:
-    """The unconfirmed authenticator device being set up with this link (made on first view)."""
-    device = TOTPDevice.objects.filter(pk=device_id, user=link.user, confirmed=False).first() if device_id else None
-    if device is None:
-        device = TOTPDevice.objects.create(user=link.user, name="authenticator app", confirmed=False)
-    return device
+def pending_device(link: EnrolmentLink) -> TOTPDevice:
+    """The authenticator being set up with this link, *unsaved*: it is written (confirmed) only
+    by ``complete``. Its key is drawn on the first view and kept on the link."""
+    if not link.pending_key:
+        EnrolmentLink.objects.filter(pk=link.pk, pending_key="").update(pending_key=random_hex(20))
+        link.refresh_from_db(fields=["pending_key"])
+    return TOTPDevice(user=link.user, name="authenticator app", key=link.pending_key, confirmed=False)
+
+
+def check_code(device: TOTPDevice, token: str) -> bool:
+    """Whether ``token`` is the current code of the unsaved ``device`` (one step of clock skew
+    allowed); on success the device remembers the step, so the code cannot be used again."""
+    try:
+        value = int(token)
+    except ValueError:
+        return False
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if not totp.verify(value, device.tolerance, device.last_t + 1):
+        return False
+    device.last_t, device.drift = totp.t(), totp.drift
+    return True
 
 
 def complete(link: EnrolmentLink, device: TOTPDevice, new_password: str | None) -> list[str] | None:
-    """Confirm the device, spend the link, make recovery codes. None if the link was used meanwhile."""
+    """Save the confirmed device, spend the link, make recovery codes. None if the link was used
+    or changed meanwhile."""
     user = link.user
     with transaction.atomic():
         locked = EnrolmentLink.objects.select_for_update().filter(pk=link.pk).select_related("user").first()
-        if locked is None or not usable(locked):
+        if locked is None or not usable(locked) or locked.pending_key != device.key:
             return None
-        locked.used_at = timezone.now()
-        locked.save(update_fields=["used_at"])
+        locked.used_at, locked.pending_key = timezone.now(), ""
+        locked.save(update_fields=["used_at", "pending_key"])
         fields = ["otp_device", "recovery_codes"]
         if new_password is not None:
             user.set_password(new_password)
             user.save(update_fields=["password"])
             fields.append("password")
-        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
         device.confirmed = True
-        device.save(update_fields=["confirmed"])
+        device.save()
         recovery = StaticDevice.objects.create(user=user, name="recovery codes", confirmed=True)
         codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
         StaticToken.objects.bulk_create([StaticToken(device=recovery, token=code) for code in codes])

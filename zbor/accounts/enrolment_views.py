@@ -26,7 +26,6 @@ from . import enrolment
 from .models import EnrolmentLink
 
 SESSION_LINK = "zbor_enrol_link"
-SESSION_DEVICE = "zbor_enrol_device"
 
 
 class EnrolForm(forms.Form):
@@ -72,7 +71,7 @@ class EnrolForm(forms.Form):
         # spent on a form that fails for another reason would leave the person waiting.
         token = (data.get("otp_token") or "").strip()
         if token and not self.errors:
-            if not self.device.verify_token(token):
+            if not enrolment.check_code(self.device, token):
                 self.wrong = True
                 self.add_error(
                     "otp_token",
@@ -116,7 +115,6 @@ def enrol_start(request, token: str):
         return _invalid(request)
     request.session.cycle_key()
     request.session[SESSION_LINK] = link.pk
-    request.session.pop(SESSION_DEVICE, None)
     response = redirect(reverse("admin:enrol"))
     response["Referrer-Policy"] = "no-referrer"
     return response
@@ -130,8 +128,7 @@ def enrol(request):
     if link is None or not enrolment.usable(link):
         return _invalid(request)
     user = link.user
-    device = enrolment.pending_device(link, request.session.get(SESSION_DEVICE))
-    request.session[SESSION_DEVICE] = device.pk
+    device = enrolment.pending_device(link)
     form = EnrolForm(request.POST if request.method == "POST" else None, user=user, device=device)
     if request.method == "POST":
         if form.is_valid():
@@ -139,8 +136,7 @@ def enrol(request):
             codes = enrolment.complete(link, device, new_password)
             if codes is None:
                 return _invalid(request)
-            for key in (SESSION_LINK, SESSION_DEVICE):
-                request.session.pop(key, None)
+            request.session.pop(SESSION_LINK, None)
             login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
             otp_login(request, device)
             return render(

@@ -72,6 +72,10 @@ class EnrolmentLink(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     failures = models.PositiveSmallIntegerField(default=0)
+    #: The authenticator key being set up (hex), shown on the page until confirmed. It becomes a
+    #: device only once a code from it is confirmed: an abandoned or expired link leaves nothing
+    #: that could be used to sign in.
+    pending_key = models.CharField(max_length=80, blank=True)
 
     class Meta:
         verbose_name = _("enrolment link")

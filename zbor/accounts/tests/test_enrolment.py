@@ -42,7 +42,8 @@ def new_staff(username="newcomer"):
 
 
 def code_for(device) -> str:
-    device.refresh_from_db()
+    if device.pk:
+        device.refresh_from_db()
     return f"{totp(device.bin_key):06d}"
 
 
@@ -52,7 +53,9 @@ def open_link(client, token):
     assert response["Location"] == "/backoffice/enrol/"
     page = client.get("/backoffice/enrol/")
     assert page.status_code == 200
-    return page, TOTPDevice.objects.get(pk=client.session["zbor_enrol_device"])
+    link = EnrolmentLink.objects.get(pk=client.session["zbor_enrol_link"])
+    assert link.pending_key
+    return page, enrolment.pending_device(link)  # unsaved: nothing exists to sign in with yet
 
 
 def finish(client, device, **data):
@@ -66,16 +69,17 @@ def test_a_new_staff_member_sets_a_password_and_device_and_gets_recovery_codes(c
     assert not EnrolmentLink.objects.filter(token_hash=token).exists()  # only a hash is stored
     assert EnrolmentLink.objects.get(token_hash=enrolment.token_hash(token)).user == user
     page, device = open_link(client, token)
-    assert not device.confirmed
+    assert not device.confirmed and not TOTPDevice.objects.filter(user=user).exists()
     assert "new_password1" in page.content.decode() and 'name="password"' not in page.content.decode()
     response = finish(client, device, new_password1="a long new passphrase 7", new_password2="a long new passphrase 7")
     assert response.status_code == 200
     codes = response.context["codes"]
     assert len(codes) == enrolment.RECOVERY_CODES and all(code in response.content.decode() for code in codes)
     assert response["Cache-Control"].startswith("max-age=0") or "no-store" in response["Cache-Control"]
-    device.refresh_from_db()
+    device = TOTPDevice.objects.get(user=user)
     user.refresh_from_db()
     assert device.confirmed and user.check_password("a long new passphrase 7")
+    assert EnrolmentLink.objects.get().pending_key == ""
     # Signed in and verified: the back office opens even with two-factor required.
     assert client.get("/backoffice/").status_code == 200
     actions = set(AuditEvent.objects.values_list("action", flat=True))
@@ -89,9 +93,9 @@ def test_a_person_with_a_password_must_confirm_it(client):
     _page, device = open_link(client, enrolment.create_link(admin(), user))
     response = finish(client, device, password="not my password")
     assert response.status_code == 200 and "This is not your password" in response.content.decode()
-    assert not TOTPDevice.objects.get(pk=device.pk).confirmed
+    assert not TOTPDevice.objects.filter(user=user).exists()
     assert finish(client, device, password=PASSWORD).status_code == 200
-    assert TOTPDevice.objects.get(pk=device.pk).confirmed
+    assert TOTPDevice.objects.get(user=user).confirmed
 
 
 def test_the_link_works_once(client):
@@ -118,6 +122,20 @@ def test_a_link_that_expires_while_open_is_refused(client):
     response = finish(client, device, new_password1="a long new passphrase 7", new_password2="a long new passphrase 7")
     assert response.status_code == 410
     assert not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def test_an_abandoned_link_leaves_no_device_to_sign_in_with(client, settings):
+    # The key shown on the page is not a device until a code from it is confirmed: someone who
+    # saw the page (and knows the password) cannot sign in with it by naming an unconfirmed
+    # device, which django-otp's sign-in form would otherwise accept.
+    settings.ZBOR_REQUIRE_2FA = True
+    user = factories.staff_user("abandon", superuser=False)
+    _page, device = open_link(client, enrolment.create_link(admin(), user))
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    client.get("/backoffice/logout/")
+    data = {"username": "abandon", "password": PASSWORD, "otp_token": code_for(device), "otp_device": "otp_totp.totpdevice/1"}
+    assert client.post("/backoffice/login/", data).status_code == 200
+    assert client.get("/backoffice/").status_code == 302
 
 
 def test_unknown_links_get_the_same_answer(client):
@@ -192,7 +210,7 @@ def _enrolled(client):
         "codes"
     ]
     client.logout()
-    return user, device, codes
+    return user, TOTPDevice.objects.get(user=user), codes
 
 
 def _sign_in(client, user, token, device=None):
@@ -369,4 +387,3 @@ def test_the_command_prints_a_whole_qr_code():
     # A real QR code: about as many rows as columns, each row many characters wide.
     assert len(drawing) >= 10 and min(len(line) for line in drawing) >= 21
     assert any(line.startswith("otpauth://totp/") for line in lines)
-
