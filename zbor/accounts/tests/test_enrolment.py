@@ -184,7 +184,7 @@ def test_the_qr_code_is_inline_svg_with_no_external_address(client):
     assert "no-referrer" in client.get("/backoffice/enrol/nonsense/")["Referrer-Policy"]
 
 
-def test_the_qr_code_decodes_to_the_device_address():
+def test_the_qr_code_is_one_svg_path_drawn_here():
     svg = enrolment.qr_svg("otpauth://totp/zbor:x?secret=ABCDEFGH")
     assert svg.startswith("<svg") and svg.count("<path") == 1
 
