@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # Last: its post_migrate hook syncs the role groups once every app's permissions exist.
     "zbor.accounts",
 ]

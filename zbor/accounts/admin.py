@@ -9,17 +9,21 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from zbor.admin_base import ReadOnlyAdmin, SuperuserOnlyAdmin, ZborModelAdmin
 
-from . import staff_admin  # noqa: F401  (registers the staff change requests' screens)
-from .models import AuditEvent
+from . import enrolment, staff_admin  # noqa: F401  (staff_admin registers the staff change requests' screens)
+from .models import AuditEvent, DeviceReset, EnrolmentLink
 from .services import AuditedAdminMixin
 
 
@@ -93,6 +97,69 @@ class AuditedUserAdmin(AuditedAdminMixin, UserAdmin, ZborModelAdmin):
     # and roles come through a request that a second admin approves.
     add_form = NewStaffForm
     add_fieldsets = ((None, {"classes": ["wide"], "fields": ["username", "first_name", "last_name"]}),)
+    change_form_template = "admin/accounts/user_change_form.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.two_factor_view)
+        return [path("<path:object_id>/two-factor/", view, name="auth_user_two_factor")] + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "may_manage_two_factor": enrolment.may_manage(request.user)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def two_factor_view(self, request, object_id):
+        """Enrolment links and lost-phone resets for one staff member (admins only)."""
+        # Permission first, before any lookup: others get 403 whether or not the id exists.
+        if not enrolment.may_manage(request.user):
+            raise PermissionDenied
+        user = self.get_object(request, object_id)
+        if user is None:
+            raise Http404
+        link_url = error = None
+        if request.method == "POST":
+            action = request.POST.get("action")
+            try:
+                if action == "link":
+                    token = enrolment.create_link(request.user, user)
+                elif action == "request_reset":
+                    enrolment.request_reset(request.user, user)
+                    token = None
+                elif action == "approve_reset":
+                    reset_id = request.POST.get("reset", "")
+                    if not reset_id.isdigit() or not DeviceReset.objects.filter(pk=reset_id, user=user).exists():
+                        raise enrolment.EnrolmentError(_("This reset is no longer waiting for approval."))
+                    token = enrolment.approve_reset(request.user, int(reset_id))
+                else:
+                    raise enrolment.EnrolmentError(_("Choose an action."))
+            except enrolment.EnrolmentError as refused:
+                error = str(refused)
+            else:
+                if token:
+                    link_url = request.build_absolute_uri(reverse("admin:enrol_start", args=[token]))
+        self_or_refused = None
+        try:
+            enrolment.check_target(request.user, user)
+        except enrolment.EnrolmentError as refused:
+            self_or_refused = str(refused)
+        now = timezone.now()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Two-factor sign-in: %(name)s") % {"name": user.get_username()},
+            "subject": user,
+            "opts": self.opts,
+            "has_device": enrolment.has_device(user),
+            "recovery_left": StaticToken.objects.filter(device__user=user, device__confirmed=True).count(),
+            "open_links": EnrolmentLink.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).order_by("-created_at"),
+            "pending_resets": DeviceReset.objects.filter(user=user, approved_at__isnull=True).select_related("requested_by"),
+            "link_url": link_url,
+            "error": error,
+            "refused": self_or_refused,
+            "me": request.user,
+        }
+        response = TemplateResponse(request, "admin/accounts/two_factor.html", context, status=400 if error else 200)
+        response["Cache-Control"] = "no-store"
+        response["Referrer-Policy"] = "no-referrer"
+        return response
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.is_superuser and not request.user.is_superuser:
@@ -149,8 +216,16 @@ class AuditedGroupAdmin(AuditedAdminMixin, GroupAdmin, ZborModelAdmin):
 
 class SuperuserOnlyTOTPAdmin(SuperuserOnlyAdmin, AuditedAdminMixin, TOTPDeviceAdmin, ZborModelAdmin):
     """Authenticator devices: only a superuser (or `zbor totp-enroll` on the server) manages them,
-    so nobody can attach their own phone to someone else's account."""
+    so nobody can attach their own phone to someone else's account. Admins use the user's
+    "two-factor" page (enrolment links, resets approved by a second admin) instead."""
+
+
+class SuperuserOnlyStaticAdmin(SuperuserOnlyAdmin, AuditedAdminMixin, StaticDeviceAdmin, ZborModelAdmin):
+    """Recovery codes: only a superuser sees them here; staff get theirs once, at enrolment."""
 
 
 admin.site.unregister(TOTPDevice)
 admin.site.register(TOTPDevice, SuperuserOnlyTOTPAdmin)
+if admin.site.is_registered(StaticDevice):
+    admin.site.unregister(StaticDevice)
+admin.site.register(StaticDevice, SuperuserOnlyStaticAdmin)

@@ -15,6 +15,17 @@ class ZborAdminSite(admin.AdminSite):
             return False
         return not settings.ZBOR_REQUIRE_2FA or request.user.is_verified()
 
+    def get_urls(self):
+        from django.urls import path
+
+        from .enrolment_views import enrol, enrol_start
+
+        # Opened signed out, with a one-time link: the staff member sets up their own device.
+        return [
+            path("enrol/", enrol, name="enrol"),
+            path("enrol/<str:token>/", enrol_start, name="enrol_start"),
+        ] + super().get_urls()
+
     def login(self, request, extra_context=None):
         from .login import LimitedLoginForm, LimitedOTPLoginForm
 

@@ -104,3 +104,48 @@ class StaffChangeRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.target_id} ({self.get_state_display()})"
+
+
+class EnrolmentLink(models.Model):
+    """A one-time link with which a staff member sets up two-factor sign-in themselves.
+
+    Only a SHA-256 hash of the link's secret is stored: the database (or a backup) does not
+    hold a usable link. A link is used once, expires, and is spent after a few wrong tries.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveSmallIntegerField(default=0)
+    #: The authenticator key being set up (hex), shown on the page until confirmed. It becomes a
+    #: device only once a code from it is confirmed: an abandoned or expired link leaves nothing
+    #: that could be used to sign in.
+    pending_key = models.CharField(max_length=80, blank=True)
+
+    class Meta:
+        verbose_name = _("enrolment link")
+        verbose_name_plural = _("enrolment links")
+
+    def __str__(self) -> str:
+        return f"enrolment link {self.pk}"
+
+
+class DeviceReset(models.Model):
+    """A request to remove a staff member's two-factor devices (a lost phone). One admin asks,
+    a different admin approves; approval removes the devices and issues a new enrolment link."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("two-factor reset")
+        verbose_name_plural = _("two-factor resets")
+
+    def __str__(self) -> str:
+        return f"two-factor reset {self.pk}"

@@ -1,8 +1,12 @@
 """`zbor totp-enroll USERNAME`: give a staff member an authenticator app (TOTP) device.
 
-Prints the otpauth address and a QR code to scan. The person signs in with the six-digit code
-from then on. Run again to replace a lost phone (the old device is removed).
+Prints the otpauth address and a QR code to scan in the terminal. The person signs in with the
+six-digit code from then on. Run again to replace a lost phone (the old device is removed).
+This is for the first admin, on the server; everyone else sets up their own device with an
+enrolment link from an admin (the user's "two-factor" page in the back office).
 """
+
+import io
 
 import qrcode
 from django.contrib.auth import get_user_model
@@ -27,8 +31,12 @@ class Command(BaseCommand):
             TOTPDevice.objects.filter(user=user).delete()
             device = TOTPDevice.objects.create(user=user, name="authenticator app", confirmed=True)
             audit(None, "account.totp_enroll", user, fields=["otp_device"], label="zbor totp-enroll")
-        qr = qrcode.QRCode(border=1)
+        qr = qrcode.QRCode(border=2)
         qr.add_data(device.config_url)
-        qr.print_ascii(out=self.stdout, invert=True)
+        # Drawn into a buffer and written once: the command's stdout ends every write() with a
+        # newline, which turned each half-block character into a line of its own.
+        drawing = io.StringIO()
+        qr.print_ascii(out=drawing, invert=True)
+        self.stdout.write(drawing.getvalue(), ending="")
         self.stdout.write(device.config_url)
         self.stdout.write("Scan it with an authenticator app; sign-in now asks for its six-digit code.")
