@@ -126,7 +126,9 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache that falls back to the process's memory (and rate limits to
+            # the database) while Redis cannot be reached: zbor/cache.py.
+            "BACKEND": "zbor.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("ZBOR_CACHE_PREFIX", "zbor"),
         }
