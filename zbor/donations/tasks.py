@@ -14,12 +14,17 @@ def send_receipt(donation_id: int) -> None:
     receipts.send_receipt(donation_id)
 
 
+@db_periodic_task(crontab(minute="*/5"), name="zbor.send_unsent_receipts")
+def send_unsent_receipts() -> None:
+    """Every five minutes: send the receipts the queue never sent (its broker was down when
+    the donation committed, or every retry failed). Claimed one by one: never sent twice."""
+    receipts.send_unsent_receipts()
+
+
 @db_periodic_task(crontab(hour="3", minute="17"), name="zbor.forget_donor_emails")
 def forget_donor_emails() -> None:
-    """Daily: queue receipts left unsent; forget receipt emails past their days, emails of
-    donations that never completed, and unpaid bank pledges."""
-    for donation_id in receipts.unsent_receipts():
-        send_receipt.enqueue(donation_id)
+    """Daily: forget receipt emails past their days, emails of donations that never completed,
+    and unpaid bank pledges."""
     receipts.forget_receipt_emails()
     services.purge_expired_emails()
 
