@@ -12,6 +12,7 @@ from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from .env import env_bool, env_list, env_str
+from .logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(env_str("ZBOR_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -211,18 +212,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {
-        # The request logger prints paths and client details; keep it to errors.
-        "django.server": {"level": "WARNING"},
-        "django.request": {"level": "ERROR"},
-    },
-}
+# LOG_LEVEL is for Zbor's own loggers; every library's stays at WARNING (config/settings/logs.py).
+LOGGING = logging_config(env_str("LOG_LEVEL", "INFO"))
 
 # The foundation running this instance: shown in notes ("<name> note"), titles and feeds.
 ZBOR_FOUNDATION_NAME = env_str("ZBOR_FOUNDATION_NAME", "Zbor Foundation")
