@@ -1,12 +1,17 @@
 """Thin tasks: they take an id and call the service; safe to run twice."""
 
+import logging
+
 from django_tasks import task
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 import zbor.tasks  # noqa: F401  (registers the huey task that runs django-tasks' tasks)
+from zbor.db import erase_residue
 
 from . import receipts, services
+
+log = logging.getLogger(__name__)
 
 
 @task()
@@ -24,9 +29,11 @@ def send_unsent_receipts() -> None:
 @db_periodic_task(crontab(hour="3", minute="17"), name="zbor.forget_donor_emails")
 def forget_donor_emails() -> None:
     """Daily: forget receipt emails past their days, emails of donations that never completed,
-    and unpaid bank pledges."""
+    and unpaid bank pledges; then clear the old values from the database's WAL."""
     receipts.forget_receipt_emails()
     services.purge_expired_emails()
+    if not erase_residue():
+        log.warning("the database's WAL could not be truncated (readers held it); tomorrow's run tries again")
 
 
 @db_periodic_task(crontab(minute="*"), name="zbor.book_stranded_confirmations")
