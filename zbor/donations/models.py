@@ -64,7 +64,7 @@ class Donation(models.Model):
     receipt_sent_at = models.DateTimeField(_("receipt sent"), null=True, blank=True)
     #: Until when one sender (the queued task or the sweep) holds the right to send the
     #: receipt: claimed before sending, so no receipt goes out twice (zbor/donations/receipts.py).
-    receipt_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    receipt_claimed_until = models.DateTimeField(_("receipt being sent until"), null=True, blank=True, editable=False)
     message = models.TextField(_("message of support"), blank=True, max_length=500)
     message_status = models.CharField(
         _("message"), max_length=16, choices=MessageStatus.choices, default=MessageStatus.NONE, blank=True

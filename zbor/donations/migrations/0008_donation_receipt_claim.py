@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='donation',
             name='receipt_claimed_until',
-            field=models.DateTimeField(blank=True, editable=False, null=True),
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="receipt being sent until"),
         ),
         migrations.AddIndex(
             model_name='donation',
