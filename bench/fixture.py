@@ -519,7 +519,7 @@ def generate(
         def flush() -> None:
             w.insert(Donation, ["id", "public_id", "campaign_id", "need_id", "amount", "currency", "status", "refunded", "disputed",
                                 "fee", "provider", "checkout_reference", "checkout_url", "payment_reference", "charge_reference",
-                                "idempotency_key", "public_name", "email", "receipt_sent_at", "message", "message_status",
+                                "idempotency_key", "public_name", "email", "receipt_sent_at", "receipt_claimed_until", "message", "message_status",
                                 "language", "created_at", "succeeded_at"], d_rows)
             w.insert(TransferGroup, ["id", "key", "kind", "reference", "transfer_count", "created_at"], g_rows)
             w.insert(Transfer, ["id", "group_id", "debit_account_id", "credit_account_id", "amount", "currency", "kind", "key",
@@ -617,7 +617,7 @@ def generate(
                 created = ts - 0.05
             d_rows.append((donation_id, uid(public_id), camp_id[c], needs[earmark] if earmark is not None else None, amount,
                            currency, succeeded, 0, 0, 0, provider, checkout, "", "", "", f"{getrandbits(128):032x}", public_name,
-                           email, receipt, message, message_status, language, dt(at(created)), when))
+                           email, receipt, None, message, message_status, language, dt(at(created)), when))
             if len(d_rows) >= chunk_size:
                 flush()
                 say(f"  {k + 1} donations")

@@ -20,6 +20,8 @@ class FakeStripe:
         self.requests: list[dict] = []
         self.sessions: dict[str, dict] = {}
         self.fail_next = False
+        #: Added to every charge returned, e.g. the ``billing_details`` a real charge carries.
+        self.charge_fields: dict = {}
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -73,6 +75,7 @@ class FakeStripe:
                             "id": charge,
                             "object": "charge",
                             "balance_transaction": {"id": "txn_" + pi[3:], "object": "balance_transaction", "fee": FEE, "currency": "eur"},
+                            **fake.charge_fields,
                         },
                     })
                 return self._reply(404, {"error": {"type": "invalid_request_error", "message": "unknown"}})

@@ -66,3 +66,12 @@ def test_donations_of_a_need_and_of_a_campaign_are_found_through_their_indexes()
     # A need's donations: what protecting it from deletion asks (on_delete=PROTECT).
     assert all("donation_need" in plan for plan in plans(lambda: Donation.objects.filter(need_id=1).exists()))
     assert all("donation_campaign_status" in plan for plan in plans(lambda: Donation.objects.filter(campaign_id=1).exists()))
+
+
+def test_the_receipt_sweep_reads_only_the_receipts_still_due_through_their_partial_index():
+    from django.utils import timezone
+
+    from zbor.donations import receipts
+
+    found = plans(lambda: list(receipts._due(timezone.now()).order_by("succeeded_at").values_list("pk", flat=True)[:200]))
+    assert found and all("donation_receipt_due" in plan for plan in found), found

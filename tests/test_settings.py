@@ -83,7 +83,7 @@ def test_database_and_redis_urls_switch_the_backends():
         REDIS_URL="redis://cache.internal:6379/1",
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.postgresql", "zbor", "django.core.cache.backends.redis.RedisCache"]
+    assert result.stdout.split() == ["django.db.backends.postgresql", "zbor", "zbor.cache.ResilientRedisCache"]
 
 
 def test_a_bad_boolean_in_the_environment_is_a_clear_error():

@@ -100,3 +100,43 @@ def _insert_sql(model: type[Model], vendor: str, on_conflict: str) -> str:
         + (f" ON CONFLICT {on_conflict}" if on_conflict else "")
         + ("" if vendor == "sqlite" else f" RETURNING {quote(str(pk.column))}")
     )
+
+
+def erase_residue(*, wait_seconds: float | None = None) -> bool:
+    """After personal data was overwritten or deleted, leave no copy of it in the database's files.
+
+    SQLite (the embedded default) runs every connection with ``secure_delete`` on
+    (config/settings/base.py): what a statement deletes or overwrites is zeroed in its page and
+    free pages are zeroed. But in WAL mode the pages as they were before stay in the ``-wal``
+    file until a checkpoint copies the new ones into the database, and even then the WAL file is
+    only reused, not cleared. ``PRAGMA wal_checkpoint(TRUNCATE)`` copies every page and
+    truncates the WAL to zero bytes. It waits (``wait_seconds``, else the connection's busy
+    timeout) for connections still reading an older snapshot; if they outlast it, it returns
+    False and the WAL still holds the old pages: run it again (``zbor erase-donor`` says so).
+
+    PostgreSQL: True, and nothing is done here. An UPDATE leaves the old row version (a dead
+    tuple) in the table's pages; VACUUM (autovacuum) marks its space reusable but does not
+    overwrite it, so the bytes stay in the data files until new rows reuse the space; ``VACUUM
+    FULL`` writes a new copy of the table and unlinks the old files, whose blocks the
+    filesystem does not clear. The WAL segments and every base backup or replica keep the old
+    values until they are recycled or pruned. Encrypted disks and the backup retention (see
+    docs/deploy.md, "Erasure and what remains") are the controls there.
+    """
+    primary = connections[DEFAULT_DB_ALIAS]
+    if primary.vendor != "sqlite":
+        return True
+    with primary.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        if cursor.fetchone()[0].lower() != "wal":
+            return True  # no write-ahead log (an in-memory database): nothing outside the pages
+        if wait_seconds is not None:
+            cursor.execute("PRAGMA busy_timeout")
+            (usual,) = cursor.fetchone()
+            cursor.execute(f"PRAGMA busy_timeout={int(wait_seconds * 1000)}")
+        try:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, _log_frames, _checkpointed = cursor.fetchone()
+        finally:
+            if wait_seconds is not None:
+                cursor.execute(f"PRAGMA busy_timeout={int(usual)}")
+    return busy == 0

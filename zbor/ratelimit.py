@@ -7,7 +7,9 @@ turned back into addresses, and one day's hashes cannot be linked to the next da
 Counters live where every app server sees them: with ``REDIS_URL`` in Redis (through the
 cache: ``add`` then ``incr``, both atomic there), otherwise in the database table
 ``zbor_rate_counter`` (one upsert per hit; a task deletes ended windows every ten minutes). Local-memory caches are never used for this: each
-process would count alone.
+process would count alone. While Redis cannot be reached the database counts (zbor/cache.py):
+a window that spans the outage's start or end is counted in two places, so a client may get up
+to twice its limit once, and giving never fails because Redis is down.
 
     hit(rule, subject)             -> Verdict(allowed, retry_after)
     first_use(name, token, seconds) -> bool: a token (a solved challenge) is accepted once
@@ -20,9 +22,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
+
+from zbor.cache import shared_count
 
 UPSERT = (
     "INSERT INTO zbor_rate_counter (key, count, expires_at) VALUES (%s, 1, %s) "
@@ -83,22 +86,14 @@ def first_use(name: str, token: str, seconds: int) -> bool:
 def _count(subject: str, seconds_left: float) -> int:
     key = hashlib.sha256(subject.encode()).hexdigest()
     if _uses_cache():
-        return _count_in_cache(key, int(seconds_left) + 1)
+        count = shared_count(f"ratelimit:{key}", timeout=int(seconds_left) + 1)
+        if count is not None:
+            return count
     return _count_in_database(key, seconds_left)
 
 
 def _uses_cache() -> bool:
     return bool(getattr(settings, "REDIS_URL", ""))
-
-
-def _count_in_cache(key: str, seconds: int) -> int:
-    key = f"ratelimit:{key}"
-    cache.add(key, 0, timeout=seconds)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr: this hit starts a new count
-        cache.add(key, 1, timeout=seconds)
-        return 1
 
 
 def _count_in_database(key: str, seconds_left: float) -> int:

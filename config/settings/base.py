@@ -12,6 +12,7 @@ from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from .env import env_bool, env_list, env_str
+from .logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(env_str("ZBOR_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -106,8 +107,11 @@ def _database(url: str) -> dj_database_url.DBConfig:
             # instead of failing with "database is locked" half-way through.
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
+            # secure_delete: what is deleted or overwritten (an erased donor's email) is zeroed
+            # in the file, not left in free space (zbor.db.erase_residue clears the WAL).
             "init_command": (
                 "PRAGMA journal_mode=WAL;"
+                "PRAGMA secure_delete=ON;"
                 "PRAGMA synchronous=NORMAL;"
                 "PRAGMA foreign_keys=ON;"
                 "PRAGMA busy_timeout=20000;"
@@ -127,7 +131,9 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache that falls back to the process's memory (and rate limits to
+            # the database) while Redis cannot be reached: zbor/cache.py.
+            "BACKEND": "zbor.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("ZBOR_CACHE_PREFIX", "zbor"),
         }
@@ -210,18 +216,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {
-        # The request logger prints paths and client details; keep it to errors.
-        "django.server": {"level": "WARNING"},
-        "django.request": {"level": "ERROR"},
-    },
-}
+# LOG_LEVEL is for Zbor's own loggers; every library's stays at WARNING (config/settings/logs.py).
+LOGGING = logging_config(env_str("LOG_LEVEL", "INFO"))
 
 # The foundation running this instance: shown in notes ("<name> note"), titles and feeds.
 ZBOR_FOUNDATION_NAME = env_str("ZBOR_FOUNDATION_NAME", "Zbor Foundation")

@@ -1,5 +1,7 @@
 """Production: HTTPS only, and no start without a real SECRET_KEY."""
 
+import os
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
@@ -37,3 +39,7 @@ if EMAIL_BACKEND.rsplit(".", 2)[-2] in {"console", "filebased"}:  # noqa: F405
     raise ImproperlyConfigured("EMAIL_BACKEND must send mail (SMTP), not print or save it: receipts carry donors' email addresses.")
 # Two-factor sign-in for staff cannot be switched off in production.
 ZBOR_REQUIRE_2FA = True
+# The Stripe SDK prints every request and whole responses (cardholders' names, emails,
+# addresses) to stderr with STRIPE_LOG=debug or info, past the logging settings.
+if os.environ.get("STRIPE_LOG"):
+    raise ImproperlyConfigured("STRIPE_LOG must not be set in production: the Stripe SDK would print cardholders' details to stderr.")

@@ -62,6 +62,9 @@ class Donation(models.Model):
     public_name = models.CharField(_("public name"), max_length=40, blank=True)
     email = models.EmailField(_("email for the receipt"), blank=True)
     receipt_sent_at = models.DateTimeField(_("receipt sent"), null=True, blank=True)
+    #: Until when one sender (the queued task or the sweep) holds the right to send the
+    #: receipt: claimed before sending, so no receipt goes out twice (zbor/donations/receipts.py).
+    receipt_claimed_until = models.DateTimeField(_("receipt being sent until"), null=True, blank=True, editable=False)
     message = models.TextField(_("message of support"), blank=True, max_length=500)
     message_status = models.CharField(
         _("message"), max_length=16, choices=MessageStatus.choices, default=MessageStatus.NONE, blank=True
@@ -98,6 +101,12 @@ class Donation(models.Model):
             models.Index(fields=["need"], condition=Q(need__isnull=False), name="donation_need"),
             models.Index(fields=["payment_reference"], condition=~Q(payment_reference=""), name="donation_payment_reference"),
             models.Index(fields=["charge_reference"], condition=~Q(charge_reference=""), name="donation_charge_reference"),
+            # The receipts still to send (the sweep's query): only those rows, for a moment each.
+            models.Index(
+                fields=["succeeded_at"],
+                condition=Q(status="succeeded", receipt_sent_at__isnull=True) & ~Q(email=""),
+                name="donation_receipt_due",
+            ),
         ]
 
     def __str__(self) -> str:

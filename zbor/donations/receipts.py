@@ -7,10 +7,14 @@ beneficiary, no donor name — a receipt found in a seized mailbox says as littl
 from __future__ import annotations
 
 import logging
+import smtplib
+import socket
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -23,7 +27,18 @@ log = logging.getLogger(__name__)
 
 
 class ReceiptNotSent(Exception):
-    """The mail server did not take the receipt; the task queue tries again."""
+    """The mail server did not take the receipt; the task queue tries again (and the sweep).
+
+    ``mail_server_down`` tells a server that cannot be reached (every receipt would fail) from
+    one that refused this message (a bad address: the others may still go)."""
+
+    def __init__(self, reason: str, *, mail_server_down: bool = False):
+        super().__init__(reason)
+        self.mail_server_down = mail_server_down
+
+
+#: Errors that say the mail server cannot be reached at all, not that it refused one message.
+_SERVER_DOWN = (ConnectionError, TimeoutError, socket.gaierror, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)
 
 
 def receipt_number(donation: Donation) -> str:
@@ -58,12 +73,48 @@ def receipt_pdf(donation: Donation) -> bytes:
     return HTML(string=html).write_pdf()
 
 
+#: How long a sender holds its claim on a receipt: longer than any send takes (the PDF, and the
+#: mail server's EMAIL_TIMEOUT). A sender that died holding it leaves the receipt due again then.
+CLAIM = timedelta(minutes=10)
+
+
+def _due(now):
+    """Receipts to send: succeeded donations with an email, not sent, not held by a sender."""
+    return (
+        Donation.objects.filter(status=DonationStatus.SUCCEEDED, receipt_sent_at__isnull=True)
+        .exclude(email="")
+        .filter(Q(receipt_claimed_until__isnull=True) | Q(receipt_claimed_until__lt=now))
+    )
+
+
+def _claim(donation_id: int) -> bool:
+    """Take the right to send this receipt, for CLAIM. One UPDATE, atomic by itself: of two
+    senders (the queued task, its retry, the sweep on another worker) exactly one gets it."""
+    now = timezone.now()
+    return _due(now).filter(pk=donation_id).update(receipt_claimed_until=now + CLAIM) == 1
+
+
 def send_receipt(donation_id: int) -> None:
-    """Email the receipt with its PDF. Raises on a mail failure so the task queue retries; safe
-    to run twice (a sent receipt is not sent again)."""
-    donation = Donation.objects.filter(pk=donation_id, status=DonationStatus.SUCCEEDED, receipt_sent_at__isnull=True).exclude(email="").first()
-    if donation is None:
+    """Email the receipt with its PDF, at most once.
+
+    The receipt is claimed first (``_claim``); a sender that does not get the claim does
+    nothing (someone else is sending it, or it is sent). On a mail failure the claim is given
+    back and ReceiptNotSent raised, so the task queue retries (or the sweep does later). Safe to
+    run twice, and from several workers at once."""
+    if not _claim(donation_id):
         return
+    try:
+        message = _receipt_message(Donation.objects.get(pk=donation_id))
+        message.send()
+    except Exception as exc:
+        Donation.objects.filter(pk=donation_id).update(receipt_claimed_until=None)
+        # Re-raised without the original message (it can name the address), so the task is
+        # retried and nothing personal reaches the logs.
+        raise ReceiptNotSent(type(exc).__name__, mail_server_down=isinstance(exc, _SERVER_DOWN)) from None
+    Donation.objects.filter(pk=donation_id).update(receipt_sent_at=timezone.now(), receipt_claimed_until=None)
+
+
+def _receipt_message(donation: Donation) -> EmailMessage:
     language = donation.language
     with translation.override(language):
         amount = format_money(Money(donation.amount, donation.currency), language)
@@ -83,27 +134,42 @@ def send_receipt(donation_id: int) -> None:
         except OSError:
             # No Pango on this machine: the email still confirms the donation.
             log.warning("receipt PDF could not be made (is Pango installed?)")
-    try:
-        message.send()
-    except Exception as exc:
-        # Re-raised without the original message (it can name the address), so the task is
-        # retried and nothing personal reaches the logs.
-        raise ReceiptNotSent(type(exc).__name__) from None
-    Donation.objects.filter(pk=donation.pk).update(receipt_sent_at=timezone.now())
+    return message
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    sent: int
+    failed: int
+    #: True when the sweep stopped because the mail server cannot be reached.
+    stopped: bool
+
+
+#: Receipts one sweep sends at most (the next sweep sends more).
+SWEEP_BATCH = 200
+
+
+def send_unsent_receipts(*, batch: int = SWEEP_BATCH) -> SweepResult:
+    """Send the receipts the queue never sent: its broker was down when the donation committed,
+    every retry failed, or a worker died holding the claim. Each is claimed like the queued
+    task's, so a receipt the task is sending at the same moment is not sent twice. Stops at the
+    first failure saying the mail server cannot be reached (the next sweep tries again); a
+    message refused for its address does not hold up the others."""
+    sent = failed = 0
+    for donation_id in list(_due(timezone.now()).order_by("succeeded_at").values_list("pk", flat=True)[:batch]):
+        try:
+            send_receipt(donation_id)
+        except ReceiptNotSent as error:
+            failed += 1
+            if error.mail_server_down:
+                log.warning("receipt sweep stopped: the mail server cannot be reached (%s); the next sweep tries again", error)
+                return SweepResult(sent, failed, stopped=True)
+        else:
+            sent += 1
+    return SweepResult(sent, failed, stopped=False)
 
 
 def forget_receipt_emails() -> int:
     """Delete receipt emails ZBOR_RECEIPT_EMAIL_DAYS after the receipt was sent."""
     cutoff = timezone.now() - timedelta(days=settings.ZBOR_RECEIPT_EMAIL_DAYS)
     return Donation.objects.filter(receipt_sent_at__lte=cutoff).exclude(email="").update(email="")
-
-
-def unsent_receipts() -> list[int]:
-    """Succeeded donations with an email whose receipt never went out (the queue was down, or
-    every retry failed): the daily sweep queues them again."""
-    cutoff = timezone.now() - timedelta(hours=1)
-    return list(
-        Donation.objects.filter(status=DonationStatus.SUCCEEDED, receipt_sent_at__isnull=True, succeeded_at__lt=cutoff)
-        .exclude(email="")
-        .values_list("pk", flat=True)[:1000]
-    )

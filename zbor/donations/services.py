@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
@@ -33,6 +32,7 @@ from zbor.money import Money, format_money, minor_digits, split_proportionally
 from zbor.payments import registry
 from zbor.payments.base import CheckoutRequest, ProviderUnavailable
 from zbor.payments.models import EventStatus, PaymentEventRecord
+from zbor.tasks import enqueue_on_commit
 
 from . import accounts
 from .exceptions import DonationRefused, NotPaidYet, PaymentNotStarted
@@ -438,9 +438,9 @@ def _book(campaign: Campaign, confirmations: list[Confirmation]) -> None:
         if donation.email:
             from .tasks import send_receipt
 
-            # robust: a queue that is down must not turn a committed donation into an error;
-            # the daily sweep (tasks.forget_donor_emails) queues any receipt left unsent.
-            transaction.on_commit(partial(send_receipt.enqueue, donation.pk), robust=True)
+            # A queue that is down must not turn a committed donation into an error: the
+            # receipt is then sent by the sweep (tasks.send_unsent_receipts).
+            enqueue_on_commit(send_receipt, donation.pk)
 
 
 class _AccountCache:

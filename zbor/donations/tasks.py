@@ -1,12 +1,17 @@
 """Thin tasks: they take an id and call the service; safe to run twice."""
 
+import logging
+
 from django_tasks import task
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 import zbor.tasks  # noqa: F401  (registers the huey task that runs django-tasks' tasks)
+from zbor.db import erase_residue
 
 from . import receipts, services
+
+log = logging.getLogger(__name__)
 
 
 @task()
@@ -14,14 +19,21 @@ def send_receipt(donation_id: int) -> None:
     receipts.send_receipt(donation_id)
 
 
+@db_periodic_task(crontab(minute="*/5"), name="zbor.send_unsent_receipts")
+def send_unsent_receipts() -> None:
+    """Every five minutes: send the receipts the queue never sent (its broker was down when
+    the donation committed, or every retry failed). Claimed one by one: never sent twice."""
+    receipts.send_unsent_receipts()
+
+
 @db_periodic_task(crontab(hour="3", minute="17"), name="zbor.forget_donor_emails")
 def forget_donor_emails() -> None:
-    """Daily: queue receipts left unsent; forget receipt emails past their days, emails of
-    donations that never completed, and unpaid bank pledges."""
-    for donation_id in receipts.unsent_receipts():
-        send_receipt.enqueue(donation_id)
+    """Daily: forget receipt emails past their days, emails of donations that never completed,
+    and unpaid bank pledges; then clear the old values from the database's WAL."""
     receipts.forget_receipt_emails()
     services.purge_expired_emails()
+    if not erase_residue():
+        log.warning("the database's WAL could not be truncated (readers held it); tomorrow's run tries again")
 
 
 @db_periodic_task(crontab(minute="*"), name="zbor.book_stranded_confirmations")

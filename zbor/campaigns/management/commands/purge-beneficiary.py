@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from zbor.campaigns.models import Beneficiary
 from zbor.campaigns.private import purge_private
+from zbor.db import erase_residue
 
 
 class Command(BaseCommand):
@@ -26,3 +27,8 @@ class Command(BaseCommand):
                 raise CommandError("Not confirmed; nothing was changed.")
         purge_private(beneficiary, label="zbor purge-beneficiary")
         self.stdout.write(f"Private data of {reference} destroyed. The public page and the ledger are unchanged.")
+        if not erase_residue():
+            raise CommandError(
+                "The database's write-ahead log still holds the old (encrypted) values: other connections "
+                "kept reading. Run the same command again in a minute."
+            )

@@ -2,12 +2,16 @@
 
 Clears the email, public name and words of support of every donation made with that address.
 Amounts, the ledger and every total stay exactly as they were. Audited (without the address).
+Then the old values are cleared from the database's other files too (``zbor.db.erase_residue``:
+on SQLite the WAL is checkpointed and truncated; deleted content is zeroed by secure_delete).
+Running it again for the same address is safe, and finishes a clean-up that readers held up.
 """
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from zbor.accounts.services import audit
+from zbor.db import erase_residue
 from zbor.donations.models import Donation, MessageStatus
 
 
@@ -16,11 +20,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("email")
+        parser.add_argument(
+            "--wait", type=float, default=20.0,
+            help="seconds to wait for readers of the database before clearing its write-ahead log (default 20)",
+        )
 
-    def handle(self, *args, email: str, **options):
+    def handle(self, *args, email: str, wait: float, **options):
+        if not 0 <= wait <= 600:
+            raise CommandError("--wait must be between 0 and 600 seconds.")
         with transaction.atomic():
             count = Donation.objects.filter(email__iexact=email.strip()).update(
                 email="", public_name="", message="", message_status=MessageStatus.NONE
             )
             audit(None, "donor.erase", fields=["email", "public_name", "message"], label="zbor erase-donor")
         self.stdout.write(f"Erased the personal data of {count} donation(s). Amounts and the ledger are unchanged.")
+        if not erase_residue(wait_seconds=wait):
+            raise CommandError(
+                "The database's write-ahead log still holds the erased values: other connections kept "
+                "reading. Run the same command again in a minute."
+            )
