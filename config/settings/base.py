@@ -283,8 +283,11 @@ ZBOR_PRIVATE_ROOT = Path(env_str("ZBOR_PRIVATE_ROOT", str(DATA_DIR / "private"))
 # Staff sign-in: two-factor (TOTP) required, and failed attempts allowed per 15 minutes.
 ZBOR_REQUIRE_2FA = env_bool("ZBOR_REQUIRE_2FA", True)
 ZBOR_LOGIN_FAILURES_ALLOWED = int(env_str("ZBOR_LOGIN_FAILURES_ALLOWED", "5"))
-# Behind a reverse proxy: the request header with the client's address, e.g. HTTP_X_FORWARDED_FOR.
+# Behind a reverse proxy: the request header with the client's address, e.g. HTTP_X_FORWARDED_FOR,
+# read only on connections from ZBOR_TRUSTED_PROXIES (addresses or CIDR blocks), right to left,
+# as nginx's realip module does (zbor/ratelimit.py: client_address).
 ZBOR_CLIENT_IP_HEADER = env_str("ZBOR_CLIENT_IP_HEADER")
+ZBOR_TRUSTED_PROXIES = env_list("ZBOR_TRUSTED_PROXIES", ["127.0.0.0/8", "::1/128"])
 
 # Background tasks: django-tasks' API, run by huey (zbor/tasks.py). Embedded: a SQLite queue
 # next to the database; with REDIS_URL: Redis. The worker is `zbor run_huey` (make run starts it).
