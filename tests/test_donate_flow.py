@@ -309,3 +309,21 @@ def test_the_daily_sweep_sends_receipts_the_queue_never_sent(client, demo):
     Donation.objects.filter(amount=3300).update(succeeded_at=timezone.now() - timedelta(hours=2))
     forget_donor_emails.call_local()
     assert len(mail.outbox) == 1 and Donation.objects.get(amount=3300).receipt_sent_at
+
+
+def test_the_donor_cookie_is_opaque_short_and_still_names_the_campaign(client, demo):
+    """A seized phone's cookie jar must not list the gifts: the cookie holds keyed hashes, not
+    the donations' ids, signed, for an hour; the status page still knows its browser."""
+    from zbor.site.fastpath import MINE_COOKIE
+
+    made = client.post(f"/en/campaigns/{DEMO}/donate/", {"amount": "25", "method": "bank", "idempotency_key": uuid.uuid4().hex})
+    assert made.status_code == 302
+    donation = Donation.objects.order_by("-pk").first()
+    cookie = made.cookies[MINE_COOKIE]
+    assert cookie["max-age"] == 3600 and cookie["httponly"] and cookie["samesite"] == "Lax"
+    for needle in (str(donation.public_id), donation.public_id.hex, str(donation.pk), donation.checkout_reference):
+        assert needle not in cookie.value
+    status = client.get(made["Location"])
+    assert f"/en/campaigns/{DEMO}/" in status.content.decode()
+    client.cookies[MINE_COOKIE] = cookie.value.replace(cookie.value[-3:], "xyz")
+    assert f"/en/campaigns/{DEMO}/" not in client.get(made["Location"]).content.decode()
