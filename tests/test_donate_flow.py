@@ -327,3 +327,14 @@ def test_the_donor_cookie_is_opaque_short_and_still_names_the_campaign(client, d
     assert f"/en/campaigns/{DEMO}/" in status.content.decode()
     client.cookies[MINE_COOKIE] = cookie.value.replace(cookie.value[-3:], "xyz")
     assert f"/en/campaigns/{DEMO}/" not in client.get(made["Location"]).content.decode()
+
+
+def test_the_donate_page_redirects_query_parameters_it_does_not_read(client, demo):
+    """The form page is shared per campaign and language: a visit with ?x=… must not lend its
+    query string to the next visitors' language links."""
+    donate = f"/en/campaigns/{DEMO}/donate/"
+    sent = client.get(donate + "?x=%3Cattack%3E&fbclid=1")
+    assert sent.status_code == 301 and sent["Location"] == donate
+    page = client.get(donate).content.decode()
+    assert "attack" not in page and "?x=" not in page
+    assert f'href="/ru/campaigns/{DEMO}/donate/"' in page

@@ -40,7 +40,7 @@ from zbor.payments.base import EventType
 from zbor.payments.demo import DemoProvider
 
 from .context_processors import absolute
-from .fastpath import MINE_COOKIE, MINE_MAX_AGE, Recent, mine_signer
+from .fastpath import MINE_COOKIE, MINE_MAX_AGE, Recent, canonical_redirect, mine_signer
 from .pages import CampaignCard, build_card
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,13 @@ CSRF_MARK, KEY_MARK, CHALLENGE_MARK = "zbor-mark-csrf-0", "zbor-mark-key-00", "z
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def donate(request, slug: str):
+    if request.method != "POST":
+        # The form page is kept per campaign and language, not per query string: a visit with
+        # ?x=… would otherwise lend its links (the language switch) to the next visitors.
+        # The form reads no query parameter: any is redirected away, as on public pages.
+        unread = canonical_redirect(request, frozenset())
+        if unread is not None:
+            return unread
     if request.method != "POST" and "messages" not in request.COOKIES:
         key = (slug, get_language(), request.scheme, request.get_host(), *settings.ZBOR_PAYMENT_PROVIDERS)
 

@@ -13,8 +13,8 @@ or varies on anything but the encoding, and any status but 200. A request with a
 message (``messages`` cookie) or from a browser that just gave (``zbor_donations``) is rendered
 for it, but only when the cookie's signature holds and only a few times a minute per cookie
 (``PersonalRenders``): past that, or forged, it gets the shared page like everyone else, so a
-cookie replayed by a botnet costs no more than the cached page. The key is scheme, host, path and query string, in a bounded
-table (the oldest entry goes first).
+cookie replayed by a botnet costs no more than the cached page. The key is scheme, host, path
+and query string, in a bounded table (the oldest entry goes first).
 
     application = PublicPageCache(get_wsgi_application())   # config/wsgi.py
 """
