@@ -281,6 +281,12 @@ class Recent:
         self.entries.clear()
 
 
+def freshness() -> str:
+    """The Cache-Control of a public answer: kept no longer than a public page (the bound within
+    which a new donation shows and an emergency unpublish reaches every cache)."""
+    return f"public, max-age={math.ceil(settings.ZBOR_PAGE_CACHE_SECONDS)}"
+
+
 def canonical_redirect(request, params: frozenset[str]) -> HttpResponse | None:
     """A permanent redirect to this page without the query parameters it does not read, or None.
 
