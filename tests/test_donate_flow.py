@@ -338,3 +338,10 @@ def test_the_donate_page_redirects_query_parameters_it_does_not_read(client, dem
     page = client.get(donate).content.decode()
     assert "attack" not in page and "?x=" not in page
     assert f'href="/ru/campaigns/{DEMO}/donate/"' in page
+
+
+def test_the_csrf_cookie_lives_only_as_long_as_the_browser_session(client, demo):
+    """Django's default keeps csrftoken for a year: proof on a seized phone that the donate
+    form was opened. It must be a session cookie (no Max-Age, no Expires)."""
+    cookie = client.get(f"/en/campaigns/{DEMO}/donate/").cookies["csrftoken"]
+    assert cookie.value and not cookie["max-age"] and not cookie["expires"]

@@ -210,6 +210,9 @@ CONTENT_SECURITY_POLICY = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# The CSRF cookie lasts as long as the browser session, not a year: a seized phone's cookie jar
+# should not show that the donate form was opened weeks ago.
+CSRF_COOKIE_AGE = None
 
 LOGGING = {
     "version": 1,
