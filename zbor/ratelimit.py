@@ -3,7 +3,8 @@
 The client is never stored as it is: ``client_hash(request)`` is a SHA-256 of the address
 salted with the secret key and the day (an IPv6 client counted by its /64; behind a trusted
 proxy, the address that proxy saw: ``client_address``), so the counters (and a seized
-database) cannot be turned back into addresses, and one day's hashes cannot be linked to the next day's.
+database) cannot be turned back into addresses, and one day's hashes cannot be linked to the
+next day's.
 
 Counters live where every app server sees them: with ``REDIS_URL`` in Redis (through the
 cache: ``add`` then ``incr``, both atomic there), otherwise in the database table
