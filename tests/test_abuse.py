@@ -66,6 +66,7 @@ def test_card_payments_from_one_client_stop_at_the_limit_with_a_translated_429(c
 def test_behind_a_proxy_the_configured_header_names_the_client(client, demo, settings):
     settings.ZBOR_CARD_STARTS_PER_CLIENT_HOUR = 1
     settings.ZBOR_CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    settings.ZBOR_TRUSTED_PROXIES = ["10.0.0.0/24"]
     proxy = {"REMOTE_ADDR": "10.0.0.1"}
     assert client.post(DONATE, card(), HTTP_X_FORWARDED_FOR=ADDRESS, **proxy).status_code == 302
     assert client.post(DONATE, card(), HTTP_X_FORWARDED_FOR="198.51.100.9", **proxy).status_code == 302

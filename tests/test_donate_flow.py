@@ -304,3 +304,39 @@ def test_the_sweep_sends_receipts_the_queue_never_sent(client, demo):
     assert mail.outbox == []
     send_unsent_receipts.call_local()
     assert len(mail.outbox) == 1 and Donation.objects.get(amount=3300).receipt_sent_at
+
+
+def test_the_donor_cookie_is_opaque_short_and_still_names_the_campaign(client, demo):
+    """A seized phone's cookie jar must not list the gifts: the cookie holds keyed hashes, not
+    the donations' ids, signed, for an hour; the status page still knows its browser."""
+    from zbor.site.fastpath import MINE_COOKIE
+
+    made = client.post(f"/en/campaigns/{DEMO}/donate/", {"amount": "25", "method": "bank", "idempotency_key": uuid.uuid4().hex})
+    assert made.status_code == 302
+    donation = Donation.objects.order_by("-pk").first()
+    cookie = made.cookies[MINE_COOKIE]
+    assert cookie["max-age"] == 3600 and cookie["httponly"] and cookie["samesite"] == "Lax"
+    for needle in (str(donation.public_id), donation.public_id.hex, str(donation.pk), donation.checkout_reference):
+        assert needle not in cookie.value
+    status = client.get(made["Location"])
+    assert f"/en/campaigns/{DEMO}/" in status.content.decode()
+    client.cookies[MINE_COOKIE] = cookie.value.replace(cookie.value[-3:], "xyz")
+    assert f"/en/campaigns/{DEMO}/" not in client.get(made["Location"]).content.decode()
+
+
+def test_the_donate_page_redirects_query_parameters_it_does_not_read(client, demo):
+    """The form page is shared per campaign and language: a visit with ?x=… must not lend its
+    query string to the next visitors' language links."""
+    donate = f"/en/campaigns/{DEMO}/donate/"
+    sent = client.get(donate + "?x=%3Cattack%3E&fbclid=1")
+    assert sent.status_code == 301 and sent["Location"] == donate
+    page = client.get(donate).content.decode()
+    assert "attack" not in page and "?x=" not in page
+    assert f'href="/ru/campaigns/{DEMO}/donate/"' in page
+
+
+def test_the_csrf_cookie_lives_only_as_long_as_the_browser_session(client, demo):
+    """Django's default keeps csrftoken for a year: proof on a seized phone that the donate
+    form was opened. It must be a session cookie (no Max-Age, no Expires)."""
+    cookie = client.get(f"/en/campaigns/{DEMO}/donate/").cookies["csrftoken"]
+    assert cookie.value and not cookie["max-age"] and not cookie["expires"]

@@ -6,12 +6,14 @@ import re
 import threading
 import time
 import types
+from unittest import mock
 
 import pytest
+from django.core import signing
 from django.core.handlers.wsgi import WSGIHandler
 
 from zbor.donations.services import record_demo_donation
-from zbor.site.fastpath import PublicPageCache, Recent
+from zbor.site.fastpath import MINE_MAX_AGE, PERSONAL_RENDERS, PublicPageCache, Recent, mine_signer
 
 DEMO = "from-prison-to-family"
 
@@ -92,16 +94,52 @@ def test_errors_posts_and_pending_flash_messages_go_to_django():
     app = Counting([("Cache-Control", "public, max-age=1")])
     fast = PublicPageCache(app, seconds=60)
     call(fast, "/en/", "POST")
-    call(fast, "/en/", HTTP_COOKIE="messages=abc")
+    call(fast, "/en/", HTTP_COOKIE="messages=" + signing.get_cookie_signer(salt="django.contrib.messages").sign("abc"))
     assert app.calls == 2 and not fast.entries
+
+
+def donor_cookie(marks: str = "a" * 32) -> str:
+    return f"csrftoken=x; zbor_donations={mine_signer().sign(marks)}"
 
 
 def test_a_browser_that_just_gave_sees_the_page_as_it_is_now():
     app = Counting([("Cache-Control", "public, max-age=1")])
     fast = PublicPageCache(app, seconds=60)
     call(fast, "/en/campaigns/a/")
-    assert call(fast, "/en/campaigns/a/", HTTP_COOKIE="csrftoken=x; zbor_donations=id:sig")[2] == b"render 2"
+    assert call(fast, "/en/campaigns/a/", HTTP_COOKIE=donor_cookie())[2] == b"render 2"
     assert call(fast, "/en/campaigns/a/")[2] == b"render 1" and app.calls == 2
+
+
+def test_a_forged_or_old_donor_cookie_gets_the_shared_page():
+    app = Counting([("Cache-Control", "public, max-age=1")])
+    fast = PublicPageCache(app, seconds=60)
+    call(fast, "/en/campaigns/a/")
+    for forged in ["zbor_donations=id:sig", "zbor_donations=" + donor_cookie().split("=")[-1][:-2] + "xx",
+                   "messages=abc:def"]:
+        assert call(fast, "/en/campaigns/a/", HTTP_COOKIE=forged)[2] == b"render 1"
+    cookie, later = donor_cookie(), time.time() + MINE_MAX_AGE + 5
+    with mock.patch("time.time", return_value=later):  # the signature's clock: an hour and more later
+        assert call(fast, "/en/campaigns/a/", HTTP_COOKIE=cookie)[2] == b"render 1"
+    assert app.calls == 1
+
+
+def test_one_donor_cookie_replayed_renders_a_few_pages_a_minute_then_the_shared_one():
+    """A bank pledge yields a genuine cookie a botnet can replay from many machines: it buys
+    PERSONAL_RENDERS renders a minute per process, then the same cached page as anyone."""
+    app = Counting([("Cache-Control", "public, max-age=1")])
+    fast = PublicPageCache(app, seconds=60)
+    call(fast, "/en/campaigns/a/")
+    cookie = donor_cookie()
+    now = time.monotonic()
+    with mock.patch("zbor.site.fastpath.time.monotonic", return_value=now):
+        bodies = [call(fast, "/en/campaigns/a/", HTTP_COOKIE=cookie)[2] for _ in range(1000)]
+    assert app.calls == 1 + PERSONAL_RENDERS
+    assert bodies.count(b"render 1") == 1000 - PERSONAL_RENDERS
+    # Another genuine cookie has its own few; the first has more once the minute is over.
+    assert call(fast, "/en/campaigns/a/", HTTP_COOKIE=donor_cookie("b" * 32))[2] == f"render {app.calls}".encode()
+    with mock.patch("zbor.site.fastpath.time.monotonic", return_value=now + 61):
+        call(fast, "/en/campaigns/a/", HTTP_COOKIE=cookie)
+    assert app.calls == 3 + PERSONAL_RENDERS
 
 
 def test_the_table_is_bounded():

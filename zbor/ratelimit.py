@@ -1,8 +1,10 @@
 """Rate limits for the public site: fixed windows counted per client and per campaign.
 
 The client is never stored as it is: ``client_hash(request)`` is a SHA-256 of the address
-salted with the secret key and the day, so the counters (and a seized database) cannot be
-turned back into addresses, and one day's hashes cannot be linked to the next day's.
+salted with the secret key and the day (an IPv6 client counted by its /64; behind a trusted
+proxy, the address that proxy saw: ``client_address``), so the counters (and a seized
+database) cannot be turned back into addresses, and one day's hashes cannot be linked to the
+next day's.
 
 Counters live where every app server sees them: with ``REDIS_URL`` in Redis (through the
 cache: ``add`` then ``incr``, both atomic there), otherwise in the database table
@@ -17,15 +19,21 @@ to twice its limit once, and giving never fails because Redis is down.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import ipaddress
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.utils import timezone
 
 from zbor.cache import shared_count
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 UPSERT = (
     "INSERT INTO zbor_rate_counter (key, count, expires_at) VALUES (%s, 1, %s) "
@@ -54,17 +62,96 @@ def salted_hash(kind: str, value: str) -> str:
 
 
 def client_address(request) -> str:
-    """The client's address: REMOTE_ADDR, or behind a proxy the first address of the header
-    named by ZBOR_CLIENT_IP_HEADER. Only ever hashed, never stored or logged."""
+    """The address of the client, as far as this server can tell: REMOTE_ADDR, or, when that is
+    one of ZBOR_TRUSTED_PROXIES and ZBOR_CLIENT_IP_HEADER is set, the right-most address in that
+    header that is not a trusted proxy (``forwarded_client``). Only ever hashed, never stored or
+    logged."""
     if request is None:
         return ""
+    remote = request.META.get("REMOTE_ADDR", "")
     header = settings.ZBOR_CLIENT_IP_HEADER
-    address = request.META.get(header, "").split(",")[0].strip() if header else ""
-    return address or request.META.get("REMOTE_ADDR", "")
+    if not header:
+        return remote
+    return forwarded_client(remote, request.META.get(header, ""), trusted_proxies())
+
+
+def forwarded_client(remote: str, forwarded: str, trusted: tuple[IPNetwork, ...]) -> str:
+    """The client a chain of proxies reports, trusting only the proxies in ``trusted``.
+
+    As nginx's realip module (``real_ip_recursive on``) does: the header counts only when the
+    connection comes from a trusted proxy; then its entries are read from the right (the one
+    the proxy itself added) and the first that is not a trusted proxy is the client. Whatever a
+    client writes into the header stands to the left of that entry and is never read, so a
+    forged header cannot make one client look like many. A request reaching the app without a
+    trusted proxy is counted by its own address. An entry that is not an address stops the walk
+    at the last trusted hop (a misconfigured proxy then counts as one client, never as many).
+    """
+    here = parse_address(remote)
+    if remote == "":
+        here = None  # a Unix socket: only a process on this machine (the proxy) can connect
+    elif here is None or not _trusted(here, trusted):
+        return remote
+    client = remote
+    for entry in reversed([e.strip() for e in forwarded.split(",") if e.strip()]):
+        address = parse_address(entry)
+        if address is None:
+            return client
+        client = str(address)
+        if not _trusted(address, trusted):
+            return client
+    return client
+
+
+def parse_address(text: str) -> IPAddress | None:
+    """An IP address from ``text`` ("203.0.113.7", "2001:db8::1", "[2001:db8::1]:443",
+    "203.0.113.7:443"), IPv4-mapped IPv6 as IPv4; None when it is not one."""
+    text = text.strip()
+    if text.startswith("[") and "]" in text:
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:
+        text = text.split(":")[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def client_network(address: str) -> str:
+    """What limits count as one client: an IPv4 address, or the /64 of an IPv6 address.
+
+    One IPv6 subscriber line gets at least a /64 (usually a /56 or /48), and a host picks any of
+    its 2**64 addresses at will: counted by address, one machine could start a card payment
+    from a new address each time. A /64 is the smallest block one user cannot leave
+    (docs/decisions/0004-abuse-controls.md)."""
+    parsed = parse_address(address)
+    if isinstance(parsed, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed) if parsed is not None else address
+
+
+def trusted_proxies() -> tuple[IPNetwork, ...]:
+    return _networks(tuple(settings.ZBOR_TRUSTED_PROXIES))
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(cidrs: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    try:
+        return tuple(ipaddress.ip_network(c.strip(), strict=False) for c in cidrs if c.strip())
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"ZBOR_TRUSTED_PROXIES: {exc} (give addresses or CIDR blocks, comma-separated)") from exc
+
+
+def _trusted(address: IPAddress, trusted: tuple[IPNetwork, ...]) -> bool:
+    return any(address.version == net.version and address in net for net in trusted)
 
 
 def client_hash(request) -> str:
-    return salted_hash("client", client_address(request))
+    """The salted hash of the client's network (``client_network``): the subject of every
+    per-client limit, the donate form's and the staff sign-in's alike."""
+    return salted_hash("client", client_network(client_address(request)))
 
 
 def hit(rule: Rule, subject: str) -> Verdict:

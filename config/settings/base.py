@@ -53,9 +53,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every response carries the framing rules: redirects and refusals made by
+    # the middleware below (HTTPS, host, trailing slash, language), static files and errors.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "zbor.site.middleware.SecurityHeadersMiddleware",
-    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Before LocaleMiddleware: it sees the API's answers last, after the ETag is set.
@@ -67,7 +70,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -215,6 +217,9 @@ CONTENT_SECURITY_POLICY = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# The CSRF cookie lasts as long as the browser session, not a year: a seized phone's cookie jar
+# should not show that the donate form was opened weeks ago.
+CSRF_COOKIE_AGE = None
 
 # LOG_LEVEL is for Zbor's own loggers; every library's stays at WARNING (config/settings/logs.py).
 LOGGING = logging_config(env_str("LOG_LEVEL", "INFO"))
@@ -283,8 +288,11 @@ ZBOR_LOGIN_FAILURES_ALLOWED = int(env_str("ZBOR_LOGIN_FAILURES_ALLOWED", "5"))
 # django-otp's admin never shows an authenticator's secret or QR code (its config/ and qrcode/
 # pages answer 403 to everyone): a stolen superuser session must not clone someone's phone.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
-# Behind a reverse proxy: the request header with the client's address, e.g. HTTP_X_FORWARDED_FOR.
+# Behind a reverse proxy: the request header with the client's address, e.g. HTTP_X_FORWARDED_FOR,
+# read only on connections from ZBOR_TRUSTED_PROXIES (addresses or CIDR blocks), right to left,
+# as nginx's realip module does (zbor/ratelimit.py: client_address).
 ZBOR_CLIENT_IP_HEADER = env_str("ZBOR_CLIENT_IP_HEADER")
+ZBOR_TRUSTED_PROXIES = env_list("ZBOR_TRUSTED_PROXIES", ["127.0.0.0/8", "::1/128"])
 
 # Background tasks: django-tasks' API, run by huey (zbor/tasks.py). Embedded: a SQLite queue
 # next to the database; with REDIS_URL: Redis. The worker is `zbor run_huey` (make run starts it).

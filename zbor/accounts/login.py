@@ -4,7 +4,8 @@ Failed attempts are counted as salted, daily-rotating hashes (the raw IP address
 stored). Sign-in is refused for 15 minutes after ZBOR_LOGIN_FAILURES_ALLOWED failures for one
 username *from one client* — so guessing a colleague's username from elsewhere cannot lock
 them out — and after four times as many failures from one client for any usernames. Behind a
-reverse proxy, ZBOR_CLIENT_IP_HEADER names the header carrying the real client address.
+reverse proxy, ZBOR_CLIENT_IP_HEADER names the header carrying the real client address, read only
+from ZBOR_TRUSTED_PROXIES (``zbor.ratelimit.client_address``, the same client as the donate limits).
 """
 
 from __future__ import annotations

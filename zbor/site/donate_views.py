@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 from django.utils.html import escape
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -38,7 +40,7 @@ from zbor.payments.base import EventType
 from zbor.payments.demo import DemoProvider
 
 from .context_processors import absolute
-from .fastpath import MINE_COOKIE, Recent
+from .fastpath import MINE_COOKIE, MINE_MAX_AGE, Recent, canonical_redirect, mine_signer
 from .pages import CampaignCard, build_card
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,13 @@ CSRF_MARK, KEY_MARK, CHALLENGE_MARK = "zbor-mark-csrf-0", "zbor-mark-key-00", "z
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def donate(request, slug: str):
+    if request.method != "POST":
+        # The form page is kept per campaign and language, not per query string: a visit with
+        # ?x=… would otherwise lend its links (the language switch) to the next visitors.
+        # The form reads no query parameter: any is redirected away, as on public pages.
+        unread = canonical_redirect(request, frozenset())
+        if unread is not None:
+            return unread
     if request.method != "POST" and "messages" not in request.COOKIES:
         key = (slug, get_language(), request.scheme, request.get_host(), *settings.ZBOR_PAYMENT_PROVIDERS)
 
@@ -227,20 +236,29 @@ def _over_limit(request, campaign, card, method: str):
     return None
 
 
-MINE_MAX_AGE = 24 * 60 * 60
+def _mark(donation: Donation) -> str:
+    """What the cookie holds for a donation: a keyed hash of its id, useless without SECRET_KEY."""
+    return salted_hmac(MINE_COOKIE, str(donation.public_id)).hexdigest()[:32]
 
 
 def _mine(request) -> list[str]:
-    return request.get_signed_cookie(MINE_COOKIE, default="", max_age=MINE_MAX_AGE).split(",")
+    try:
+        return mine_signer().unsign(request.COOKIES.get(MINE_COOKIE, ""), max_age=MINE_MAX_AGE).split(".")
+    except signing.BadSignature:
+        return []
 
 
 def _remember(request, response, donation: Donation):
-    """Mark this browser as the one that made the donation, for a day (a signed cookie; nothing
-    is stored on the server). The provider sees the status page's address; without this
-    cookie that page never says which campaign the donation was for."""
-    ids = [str(donation.public_id)] + [i for i in _mine(request) if i and i != str(donation.public_id)]
-    response.set_signed_cookie(
-        MINE_COOKIE, ",".join(ids[:5]), max_age=MINE_MAX_AGE, httponly=True, samesite="Lax",
+    """Mark this browser as the one that made the donation, for an hour (a signed cookie;
+    nothing is stored on the server). The provider sees the status page's address; without
+    this cookie that page never says which campaign the donation was for.
+
+    The cookie is opaque: keyed hashes of the donations' ids, never the ids, so a seized phone
+    does not tell which gifts were made (only that it gave in the last hour)."""
+    mark = _mark(donation)
+    marks = [mark] + [m for m in _mine(request) if m and m != mark]
+    response.set_cookie(
+        MINE_COOKIE, mine_signer().sign(".".join(marks[:5])), max_age=MINE_MAX_AGE, httponly=True, samesite="Lax",
         secure=settings.SESSION_COOKIE_SECURE,
     )
     return response
@@ -251,7 +269,7 @@ def donation_status(request, public_id):
     """After paying: thanks, bank instructions, or what went wrong. Nothing personal is shown,
     and the campaign only to the browser that made the donation."""
     donation = get_object_or_404(Donation.objects.select_related("campaign"), public_id=public_id)
-    campaign = public_campaign(donation.campaign.slug) if str(donation.public_id) in _mine(request) else None
+    campaign = public_campaign(donation.campaign.slug) if _mark(donation) in _mine(request) else None
     context = {
         "donation": donation,
         "amount": format_money(Money(donation.amount, donation.currency), get_language()),

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
-from .fastpath import canonical_redirect
+from .fastpath import canonical_redirect, freshness
 from .pages import build_cards
 from .selectors import campaign_listing
 
@@ -41,7 +41,7 @@ def widget(request, slug: str):
     card, language = _card(slug, request.GET.get("lang"))
     with translation.override(language):
         response = render(request, "site/embed_widget.html", {"card": card, "LANGUAGE_CODE": language})
-    response["Cache-Control"] = "public, max-age=60"
+    response["Cache-Control"] = freshness()
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'self'; frame-ancestors *; base-uri 'none'"
     return response
 
@@ -67,6 +67,6 @@ def badge(request, slug: str):
         "</svg>"
     )
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
-    response["Cache-Control"] = "public, max-age=60"
+    response["Cache-Control"] = freshness()
     response["Access-Control-Allow-Origin"] = "*"
     return response

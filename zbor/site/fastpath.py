@@ -9,9 +9,12 @@ in every process and on every machine, with nothing to purge.
 
 What is never kept: anything not marked public (the donate form, the status page, the staff
 screens, the API's staff part all say ``private``/``no-store``), a response that sets a cookie
-or varies on anything but the encoding, a request with a pending flash message (``messages``
-cookie), and any status but 200. The key is scheme, host, path and query string, in a bounded
-table (the oldest entry goes first).
+or varies on anything but the encoding, and any status but 200. A request with a pending flash
+message (``messages`` cookie) or from a browser that just gave (``zbor_donations``) is rendered
+for it, but only when the cookie's signature holds and only a few times a minute per cookie
+(``PersonalRenders``): past that, or forged, it gets the shared page like everyone else, so a
+cookie replayed by a botnet costs no more than the cached page. The key is scheme, host, path
+and query string, in a bounded table (the oldest entry goes first).
 
     application = PublicPageCache(get_wsgi_application())   # config/wsgi.py
 """
@@ -28,17 +31,81 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
+from django.core import signing
 from django.http import HttpResponse, HttpResponsePermanentRedirect
+from django.http.cookie import parse_cookie
 from django.utils.cache import patch_cache_control
 from django.utils.encoding import escape_uri_path
 
 from zbor.db import public_reads
 
 CACHEABLE_VARY = {"", "accept-encoding"}
-#: The cookie of a browser that gave in the last day (zbor.site.donate_views): its pages are
+#: The cookie of a browser that gave in the last hour (zbor.site.donate_views): its pages are
 #: rendered for it, so that a donor back on the campaign sees their gift counted at once.
+#: Opaque: keyed hashes of the donations' ids, signed with a time (``MINE_SIGNER``).
 MINE_COOKIE = "zbor_donations"
-_MINE_COOKIE_SENT = MINE_COOKIE + "="
+MINE_MAX_AGE = 60 * 60
+MINE_SALT = "zbor.site.mine"
+#: A pending flash message (Django's cookie message storage, signed with this salt).
+MESSAGES_COOKIE, MESSAGES_SALT = "messages", "django.contrib.messages"
+#: Renders a personal cookie may cause per window and process; past that, the shared page.
+PERSONAL_RENDERS, PERSONAL_WINDOW = 5, 60.0
+
+
+def mine_signer() -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt=MINE_SALT)
+
+
+def _signature(name: str, value: str) -> str | None:
+    """The signature of a personal cookie if it is genuine (and, for the donations cookie, not
+    older than MINE_MAX_AGE), else None."""
+    try:
+        if name == MINE_COOKIE:
+            mine_signer().unsign(value, max_age=MINE_MAX_AGE)
+        else:
+            signing.get_cookie_signer(salt=MESSAGES_SALT).unsign(value)
+    except signing.BadSignature:
+        return None
+    return value.rsplit(":", 1)[-1]
+
+
+class PersonalRenders:
+    """At most ``renders`` uncached renders per cookie (by its signature) per ``seconds``, in a
+    bounded table (the oldest cookie goes first; a forgotten one starts again).
+
+    A cookie's signature is checked once per ``seconds`` (an HMAC costs several times what
+    serving a cached page does) and the verdict kept, in a bounded table too."""
+
+    def __init__(self, renders: int = PERSONAL_RENDERS, seconds: float = PERSONAL_WINDOW, max_entries: int = 10000):
+        self.renders, self.seconds, self.max_entries = renders, seconds, max_entries
+        self.counts: OrderedDict[str, tuple[float, int]] = OrderedDict()
+        self.checked: OrderedDict[tuple[str, str], tuple[float, str | None]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def signature(self, name: str, value: str) -> str | None:
+        """``_signature(name, value)``, remembered for ``seconds``."""
+        now = time.monotonic()
+        kept = self.checked.get((name, value))
+        if kept is not None and now < kept[0]:
+            return kept[1]
+        signature = _signature(name, value)
+        with self.lock:
+            self.checked.pop((name, value), None)
+            self.checked[(name, value)] = (now + self.seconds, signature)
+            while len(self.checked) > self.max_entries:
+                self.checked.popitem(last=False)
+        return signature
+
+    def take(self, key: str) -> bool:
+        now = time.monotonic()
+        with self.lock:
+            start, used = self.counts.pop(key, (now, 0))
+            if now - start >= self.seconds:
+                start, used = now, 0
+            self.counts[key] = (start, used + 1)
+            while len(self.counts) > self.max_entries:
+                self.counts.popitem(last=False)
+        return used < self.renders
 
 
 @dataclass
@@ -77,6 +144,7 @@ class PublicPageCache:
         #: Keys being rendered now, with an event set when the render is done.
         self.refreshing: dict[tuple[str, str, str, str], threading.Event] = {}
         self.lock = threading.Lock()
+        self.personal = PersonalRenders()
 
     @property
     def seconds(self) -> float:
@@ -87,7 +155,7 @@ class PublicPageCache:
     def __call__(self, environ, start_response):
         method = environ.get("REQUEST_METHOD")
         cookies = environ.get("HTTP_COOKIE", "")
-        if method not in ("GET", "HEAD") or self.seconds <= 0 or "messages=" in cookies or _MINE_COOKIE_SENT in cookies:
+        if method not in ("GET", "HEAD") or self.seconds <= 0 or self._rendered_for_it(cookies):
             return self.app(environ, start_response)
         key = (
             environ.get("wsgi.url_scheme", "http"),
@@ -116,6 +184,18 @@ class PublicPageCache:
             with self.lock:
                 del self.refreshing[key]
             done.set()
+
+    def _rendered_for_it(self, cookies: str) -> bool:
+        """Whether this request carries a genuine personal cookie with renders left."""
+        if MESSAGES_COOKIE + "=" not in cookies and MINE_COOKIE + "=" not in cookies:
+            return False
+        sent = parse_cookie(cookies)
+        for name in (MESSAGES_COOKIE, MINE_COOKIE):
+            value = sent.get(name)
+            signature = self.personal.signature(name, value) if value else None
+            if signature is not None and self.personal.take(f"{name}:{signature}"):
+                return True
+        return False
 
     def _render(self, key, environ, start_response):
         captured: dict = {}
@@ -199,6 +279,12 @@ class Recent:
 
     def clear(self) -> None:
         self.entries.clear()
+
+
+def freshness() -> str:
+    """The Cache-Control of a public answer: kept no longer than a public page (the bound within
+    which a new donation shows and an emergency unpublish reaches every cache)."""
+    return f"public, max-age={math.ceil(settings.ZBOR_PAGE_CACHE_SECONDS)}"
 
 
 def canonical_redirect(request, params: frozenset[str]) -> HttpResponse | None:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_safe
 from PIL import Image, ImageDraw, ImageFont
 
 from .embed import _card
+from .fastpath import freshness
 
 WIDTH, HEIGHT = 1200, 630
 FONT_DIRS = ["/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF"]
@@ -90,5 +91,6 @@ def share_card(request, slug: str):
         )
         django_cache.set(key, png, 24 * 60 * 60)
     response = HttpResponse(png, content_type="image/png")
-    response["Cache-Control"] = "public, max-age=300"
+    # No longer than a page: after an emergency unpublish no outside cache keeps the card.
+    response["Cache-Control"] = freshness()
     return response
