@@ -418,23 +418,39 @@ class UpdateAdmin(AuditedAdminMixin, TranslatableAdmin):
     autocomplete_fields = ["campaign"]
     fields = ["campaign", "published_on", "title", "body"]
 
-    def _frozen(self, obj) -> bool:
-        # A live campaign's updates change in its revision; a campaign in review is frozen.
-        return obj is not None and obj.campaign.status in (*LIVE_STATUSES, Status.IN_REVIEW)
-
     def has_change_permission(self, request, obj=None):
-        return not self._frozen(obj) and super().has_change_permission(request, obj)
+        # Frozen while its campaign is in review: what the second person approves goes public.
+        if obj is not None and obj.campaign.status == Status.IN_REVIEW:
+            return False
+        return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return not self._frozen(obj) and super().has_delete_permission(request, obj)
+        # A live campaign's updates are removed in its revision, never in place.
+        if obj is not None and obj.campaign.status in (*LIVE_STATUSES, Status.IN_REVIEW):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_form(self, request, obj=None, change: bool = False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # Only campaigns whose updates can change here: never one in review (frozen).
+        form.base_fields["campaign"].queryset = Campaign.objects.exclude(status=Status.IN_REVIEW)
+        return form
 
     def save_model(self, request, obj, form, change):
-        if obj.campaign.status == Status.IN_REVIEW:
+        campaign = Campaign.objects.get(pk=obj.campaign_id)
+        if campaign.status == Status.IN_REVIEW or (change and Update.objects.get(pk=obj.pk).campaign_id != obj.campaign_id):
             raise PermissionDenied
-        if obj.campaign.status in LIVE_STATUSES:
+        if campaign.status in LIVE_STATUSES:
             # Staged in the campaign's revision: the campaign stays on the site as approved.
-            obj.campaign = revisions.start_revision(obj.campaign, by=request.user)
-            messages.warning(request, _("The update was added to the campaign's revision: it goes live when someone else approves it."))
+            revision = revisions.start_revision(campaign, by=request.user)
+            if change:
+                obj = revisions.stage_update(obj, revision, language=obj.get_current_language())
+            else:
+                obj.campaign = revision
+                super().save_model(request, obj, form, change)
+            revisions.record_editor(revision, request.user)
+            messages.warning(request, _("The update was saved in the campaign's revision: it goes live when someone else approves it."))
+            return
         super().save_model(request, obj, form, change)
         revisions.record_editor(obj.campaign, request.user)
 

@@ -291,3 +291,19 @@ def discard_staged(staged: StagedText, *, by) -> None:
         if locked is not None:
             audit(by, f"{locked.kind}.discard", locked.target, fields=sorted(locked.values))
             locked.delete()
+
+
+def stage_update(edited: Update, revision: Campaign, *, language: str) -> Update:
+    """An edit to a live campaign's update, made in the admin, goes to the revision's copy of
+    it (created if the revision has none); the live update is not saved."""
+    copy = Update.objects.filter(campaign=revision, replaces_id=edited.pk).first()
+    if copy is None:
+        copy = Update.objects.create(campaign=revision, replaces_id=edited.pk, published_on=edited.published_on)
+        _copy_translations(Update.objects.get(pk=edited.pk), copy)
+        copy = Update.objects.get(pk=copy.pk)
+    copy.published_on = edited.published_on
+    copy.set_current_language(language)
+    for name in _translated_fields(Update):
+        setattr(copy, name, edited.safe_translation_getter(name, language_code=language, default="") or "")
+    copy.save()
+    return copy
