@@ -56,11 +56,18 @@ def _copy_translations(source, target) -> None:
     """Make ``target``'s translations exactly ``source``'s (rows of parler's translation table)."""
     root = type(source)._parler_meta.root_model
     names = _translated_fields(type(source))
-    root.objects.filter(master=target).delete()
-    root.objects.bulk_create(
-        root(master=target, language_code=t.language_code, **{n: getattr(t, n) for n in names})
-        for t in root.objects.filter(master=source).order_by("language_code")
-    )
+    wanted = {t.language_code: t for t in root.objects.filter(master=source)}
+    # One row at a time, through the models' save and delete: parler keeps its translation
+    # cache (shared by every process) in step only on those.
+    for existing in root.objects.filter(master=target):
+        if existing.language_code not in wanted:
+            existing.delete()
+    current = {t.language_code: t for t in root.objects.filter(master=target)}
+    for code, t in sorted(wanted.items()):
+        row = current.get(code) or root(master=target, language_code=code)
+        for n in names:
+            setattr(row, n, getattr(t, n))
+        row.save()
     # Drop parler's per-instance caches so the copy is read afresh.
     getattr(target, "_translations_cache", {}).clear()
     getattr(target, "_prefetched_objects_cache", {}).pop("translations", None)
@@ -183,6 +190,10 @@ def approve_revision(revision: Campaign, *, by, seen: str) -> Campaign:
         problems = _publication_problems(locked)
         if problems:
             raise CampaignNotReady(problems)
+        # Removals first: a need that donations count on stops the approval before anything
+        # is written (parler's shared translation cache is not rolled back with the database).
+        _remove_dropped(locked.needs.all(), Need, live)
+        _remove_dropped(locked.updates.all(), Update, live)
         old_cover = live.cover.name
         for field in CAMPAIGN_FIELDS:
             setattr(live, field, getattr(locked, field))
@@ -206,8 +217,18 @@ def _publication_problems(campaign: Campaign) -> list[str]:
     return publication_problems(campaign)
 
 
+def _remove_dropped(copies, model, live) -> None:
+    """Delete the live needs or updates the revision no longer has."""
+    kept = [pk for pk in copies.values_list("replaces_id", flat=True) if pk is not None]
+    try:
+        with transaction.atomic():
+            for dropped in model.objects.filter(campaign=live).exclude(pk__in=kept):
+                dropped.delete()
+    except ProtectedError:
+        raise CampaignNotReady([_("A need that donations or payouts count on cannot be removed.")]) from None
+
+
 def _copy_children(copies, originals, model, fields, live) -> None:
-    kept = set()
     for copy in copies.order_by("id"):
         values = {f: getattr(copy, f) for f in fields}
         if copy.replaces_id is not None and originals.filter(pk=copy.replaces_id).exists():
@@ -218,12 +239,6 @@ def _copy_children(copies, originals, model, fields, live) -> None:
         else:
             target = model.objects.create(campaign=live, **values)
         _copy_translations(copy, target)
-        kept.add(target.pk)
-    try:
-        with transaction.atomic():
-            model.objects.filter(campaign=live).exclude(pk__in=kept).delete()
-    except ProtectedError:
-        raise CampaignNotReady([_("A need that donations or payouts count on cannot be removed.")]) from None
 
 
 # Shared text: display names and notes --------------------------------------------------------
