@@ -433,7 +433,9 @@ class UpdateAdmin(AuditedAdminMixin, TranslatableAdmin):
     def get_form(self, request, obj=None, change: bool = False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         # Only campaigns whose updates can change here: never one in review (frozen).
-        form.base_fields["campaign"].queryset = Campaign.objects.exclude(status=Status.IN_REVIEW)
+        field = form.base_fields["campaign"]
+        if isinstance(field, forms.ModelChoiceField):
+            field.queryset = Campaign.objects.exclude(status=Status.IN_REVIEW)
         return form
 
     def save_model(self, request, obj, form, change):

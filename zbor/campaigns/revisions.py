@@ -155,9 +155,10 @@ def public_text(campaign: Campaign) -> list[str]:
 
 def revision_diff(revision: Campaign) -> list[str]:
     """A unified diff of the public text: the live campaign against its revision."""
-    return list(
-        difflib.unified_diff(public_text(revision.revision_of), public_text(revision), "live", "revision", lineterm="", n=2)
-    )
+    live = revision.revision_of
+    if live is None:
+        raise TransitionNotAllowed(_("This is not a revision."))
+    return list(difflib.unified_diff(public_text(live), public_text(revision), "live", "revision", lineterm="", n=2))
 
 
 def revision_digest(revision: Campaign) -> str:
