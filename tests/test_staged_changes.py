@@ -189,3 +189,16 @@ def test_the_review_page_refuses_other_roles_before_looking_anything_up(client, 
         assert client.get(reverse("admin:campaigns_campaign_review", args=[pk])).status_code == 403
         assert client.post(reverse("admin:campaigns_campaign_review", args=[pk]), {"do": "discard"}).status_code == 403
     assert Campaign.objects.filter(pk=revision.pk).exists()
+
+
+def test_a_display_name_in_a_new_language_is_staged_without_an_empty_one(client):
+    campaign = factories.campaign(slug="boots")
+    beneficiary = campaign.beneficiary
+    _login(client, factories.role_user("editor"))
+    url = reverse("admin:campaigns_beneficiary_change", args=[beneficiary.pk]) + "?language=pl"
+    assert client.post(url, _beneficiary_form(beneficiary, "Imię Nowe")).status_code == 302
+    assert not beneficiary.translations.filter(language_code="pl").exists()
+    assert Client().get("/pl/campaigns/boots/").content.decode().count("Anna") >= 1
+    staged = StagedText.objects.get(beneficiary=beneficiary, language_code="pl")
+    revisions.approve_staged(staged, by=factories.role_user("editor"))
+    assert "Imię Nowe" in Client().get("/pl/campaigns/boots/").content.decode()

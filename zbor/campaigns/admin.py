@@ -328,15 +328,19 @@ class BeneficiaryAdmin(AuditedAdminMixin, TranslatableAdmin):
         return WithPrivateDetails
 
     def save_model(self, request, obj, form, change):
+        staged_new_language = False
         if change and "display_name" in form.changed_data and revisions.display_name_is_public(obj):
             # Shown on public pages: staged until someone else approves it; the live name stays.
             language = obj.get_current_language()
             proposed = obj.display_name
             live = Beneficiary.objects.get(pk=obj.pk)
+            staged_new_language = not live.has_translation(language)
             obj.display_name = live.safe_translation_getter("display_name", language_code=language, default="") or ""
             revisions.stage_text(obj, language, {"display_name": proposed}, by=request.user)
             messages.warning(request, _("The new display name waits for another person's approval; the public pages keep the old one."))
         super().save_model(request, obj, form, change)
+        if staged_new_language:
+            obj.delete_translation(obj.get_current_language())  # no empty name in a new language
         if not self._private_allowed(request, change=True):
             return
         private.write_private(obj, by=request.user, **{f: form.cleaned_data.get(f, "") for f in private.FIELDS})
@@ -387,12 +391,17 @@ class NoteAdmin(AuditedAdminMixin, TranslatableAdmin):
             # A note is shared by every story that places it: staged until someone else approves.
             language = obj.get_current_language()
             live = Note.objects.get(pk=obj.pk)
+            new_language = not live.has_translation(language)
             proposed = {}
             for name in ("term", "text"):
                 proposed[name] = getattr(obj, name)
                 setattr(obj, name, live.safe_translation_getter(name, language_code=language, default="") or "")
             revisions.stage_text(obj, language, proposed, by=request.user)
             messages.warning(request, _("The note's new text waits for another person's approval; the public pages keep the old one."))
+            super().save_model(request, obj, form, change)
+            if new_language:
+                obj.delete_translation(language)  # no empty note in a new language
+            return
         super().save_model(request, obj, form, change)
 
     def has_delete_permission(self, request, obj=None):
