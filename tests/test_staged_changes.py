@@ -202,3 +202,36 @@ def test_a_display_name_in_a_new_language_is_staged_without_an_empty_one(client)
     staged = StagedText.objects.get(beneficiary=beneficiary, language_code="pl")
     revisions.approve_staged(staged, by=factories.role_user("editor"))
     assert "Imię Nowe" in Client().get("/pl/campaigns/boots/").content.decode()
+
+
+def test_category_and_need_amounts_change_only_on_approval():
+    campaign = factories.campaign(slug="boots", category="relocation")
+    editor = factories.role_user("editor")
+    revision = revisions.start_revision(campaign, by=editor)
+    revision.category = "legal_aid"
+    revision.save()
+    need = revision.needs.order_by("position").first()
+    need.amount = 123400
+    need.save()
+    revisions.record_editor(revision, editor)
+    api = Client().get("/api/v1/campaigns?category=legal_aid").json()
+    assert api["results"] == []
+    live_need = campaign.needs.order_by("position").first()
+    assert live_need.amount == 50000
+    revisions.approve_revision(revision, by=factories.role_user("editor"), seen=revisions.revision_digest(revision))
+    assert [c["slug"] for c in Client().get("/api/v1/campaigns?category=legal_aid").json()["results"]] == ["boots"]
+    live_need.refresh_from_db()
+    assert live_need.amount == 123400 and campaign.needs.count() == 3  # the same rows: donations keep their need
+
+
+def test_a_revision_for_someone_at_risk_needs_an_admin():
+    campaign = factories.campaign(slug="boots")
+    campaign.beneficiary.at_risk = True  # the danger began after publication
+    campaign.beneficiary.save()
+    editor = factories.role_user("editor")
+    revision = revisions.start_revision(campaign, by=editor)
+    revisions.record_editor(revision, editor)
+    seen = revisions.revision_digest(revision)
+    with pytest.raises(FourEyesViolation):
+        revisions.approve_revision(revision, by=factories.role_user("editor"), seen=seen)
+    revisions.approve_revision(revision, by=factories.role_user("admin"), seen=seen)
