@@ -429,7 +429,7 @@ def generate(
                 rows_ct.append((ids[CampaignT], lang, title[lang].format(name=full), summary_text[lang].format(name=name[lang]),
                                 location[lang], story, "", cid))
             campaign_rows.append([cid, slug, bid, rng.choice(CATEGORIES), str(Status.PUBLISHED), currency, original, "",
-                                  created, published, published, None, staff, 1])
+                                  created, published, published, None, staff, 1, None])
             rows_a.append((ids[CampaignApproval] + 1, cid, 1, reviewer, True, dt(at(published))))
             ids[CampaignApproval] += 1
             audit_rows += [(submitted, staff, "bench-staff", "campaign.submit", "campaigns.campaign", cid, status_field),
@@ -439,7 +439,7 @@ def generate(
             for position, description in enumerate(rng.sample(NEEDS, rng.choice((1, 1, 2, 2, 2, 3, 3, 4)))):
                 need_id += 1
                 amount = rng.choice(NEED_AMOUNTS) * scale[currency]
-                rows_n.append((need_id, cid, position, amount))
+                rows_n.append((need_id, cid, position, amount, None))
                 for lang in languages:
                     ids[NeedT] += 1
                     rows_nt.append((ids[NeedT], lang, description[lang], need_id))
@@ -448,7 +448,7 @@ def generate(
             if rng.random() < 0.2:
                 ids[Update] += 1
                 published_on = at(rng.uniform(published, now_ts)).date()
-                rows_u.append((ids[Update], cid, w.day(published_on)))
+                rows_u.append((ids[Update], cid, w.day(published_on), None))
                 update = rng.choice(UPDATES)
                 for lang in languages:
                     ids[UpdateT] += 1
@@ -467,9 +467,10 @@ def generate(
                                "contacts_secret", "verification_notes_secret", "private_purged_at", "created_at"], rows_b)
         w.insert(BeneficiaryT, ["id", "language_code", "display_name", "master_id"], rows_bt)
         w.insert(CampaignT, ["id", "language_code", "title", "summary", "location", "story", "cover_alt", "master_id"], rows_ct)
-        w.insert(Need, ["id", "campaign_id", "position", "amount"], rows_n)
+        # replaces_id / revision_of_id: only revisions (zbor.campaigns.revisions) have them.
+        w.insert(Need, ["id", "campaign_id", "position", "amount", "replaces_id"], rows_n)
         w.insert(NeedT, ["id", "language_code", "description", "master_id"], rows_nt)
-        w.insert(Update, ["id", "campaign_id", "published_on"], rows_u)
+        w.insert(Update, ["id", "campaign_id", "published_on", "replaces_id"], rows_u)
         w.insert(UpdateT, ["id", "language_code", "title", "body", "master_id"], rows_ut)
         w.insert(CampaignApproval, ["id", "campaign_id", "review_round", "approver_id", "as_admin", "created_at"], rows_a)
         summary.campaigns, summary.needs = campaigns, len(rows_n)
@@ -636,7 +637,8 @@ def generate(
                 summary.funded += 1
             row[8], row[9], row[10] = dt(at(row[8])), dt(at(row[9])), dt(at(row[10]))
         w.insert(Campaign, ["id", "slug", "beneficiary_id", "category", "status", "currency", "original_language", "cover",
-                            "created_at", "updated_at", "published_at", "closed_at", "submitted_by_id", "review_round"],
+                            "created_at", "updated_at", "published_at", "closed_at", "submitted_by_id", "review_round",
+                            "revision_of_id"],
                  campaign_rows)
         w.insert(Account, ["id", "code", "kind", "currency", "owner_kind", "owner_id", "debits_posted", "credits_posted",
                            "created_at"],

@@ -205,22 +205,34 @@ def test_admin_screens_render(staff_client):
     assert "€2,000" in changelist
 
 
-def test_a_published_campaign_keeps_its_currency_and_needs(staff_client):
-    campaign = factories.campaign(status=Status.PUBLISHED)
-    needs = list(campaign.needs.order_by("position"))
-    data = _campaign_form(campaign.beneficiary, slug=campaign.slug, currency="PLN", story="Fine.")
-    data.update({"needs-TOTAL_FORMS": "3", "needs-INITIAL_FORMS": "3"})
+def _revision_form(revision, **overrides):
+    """The change form of a revision, as the admin would post it (its copied needs included)."""
+    needs = list(revision.needs.order_by("position"))
+    data = _campaign_form(revision.beneficiary, slug=revision.slug, **overrides)
+    data.update({"needs-TOTAL_FORMS": str(len(needs)), "needs-INITIAL_FORMS": str(len(needs))})
     for i, need in enumerate(needs):
-        data.update({f"needs-{i}-id": str(need.pk), f"needs-{i}-campaign": str(campaign.pk), f"needs-{i}-position": str(i),
+        data.update({f"needs-{i}-id": str(need.pk), f"needs-{i}-campaign": str(revision.pk), f"needs-{i}-position": str(i),
                      f"needs-{i}-amount": str(need.amount // 100), f"needs-{i}-description": f"Need {i + 1}"})
-    url = reverse("admin:campaigns_campaign_change", args=[campaign.pk]) + "?language=en"
+    return data
+
+
+def test_a_published_campaign_keeps_its_currency_and_needs(staff_client):
+    from zbor.campaigns import revisions
+
+    campaign = factories.campaign(status=Status.PUBLISHED)
+    # The live campaign itself is not editable in place.
+    live_url = reverse("admin:campaigns_campaign_change", args=[campaign.pk]) + "?language=en"
+    assert staff_client.post(live_url, _revision_form(campaign)).status_code == 403
+    revision = revisions.start_revision(campaign, by=factories.role_user("editor"))
+    data = _revision_form(revision, currency="PLN", story="Fine.")
+    url = reverse("admin:campaigns_campaign_change", args=[revision.pk]) + "?language=en"
     response = staff_client.post(url, data)
     assert response.status_code == 200 and "currency cannot change" in _errors(response)
     data["currency"] = "EUR"
     data["needs-0-DELETE"] = "on"
     response = staff_client.post(url, data)
     assert response.status_code == 200 and "cannot be deleted" in response.content.decode()
-    assert campaign.needs.count() == 3
+    assert campaign.needs.count() == 3 and revision.needs.count() == 3
 
 
 def test_a_note_in_use_cannot_be_deleted_or_renamed(staff_client):
@@ -321,28 +333,37 @@ def test_finance_cannot_moderate_words_of_support():
         moderate_message(donation, approve=True, by=factories.role_user("finance"))
 
 
-def test_editing_a_public_campaign_sends_it_back_to_review(client):
-    from zbor.campaigns import services
+def test_editing_a_public_campaign_stages_a_revision_and_keeps_it_online(client):
+    from zbor.campaigns import revisions
 
     campaign = factories.campaign(slug="winter-boots")
     first_published = campaign.published_at
     editor = factories.role_user("editor", "lone-editor")
     client.force_login(editor)
-    needs = list(campaign.needs.order_by("position"))
-    data = _campaign_form(campaign.beneficiary, slug="winter-boots", title="Changed title", story="A new story.",
-                          category="relocation")
-    data.update({"needs-TOTAL_FORMS": "3", "needs-INITIAL_FORMS": "3"})
-    for i, need in enumerate(needs):
-        data.update({f"needs-{i}-id": str(need.pk), f"needs-{i}-campaign": str(campaign.pk), f"needs-{i}-position": str(i),
-                     f"needs-{i}-amount": str(need.amount // 100), f"needs-{i}-description": f"Need {i + 1}"})
-    response = client.post(reverse("admin:campaigns_campaign_change", args=[campaign.pk]) + "?language=en", data)
+    changelist = reverse("admin:campaigns_campaign_changelist")
+    response = client.post(changelist, {"action": "start_revision", "_selected_action": [str(campaign.pk)]})
+    assert response.status_code == 302
+    revision = Campaign.objects.get(revision_of=campaign)
+    data = _revision_form(revision, title="Changed title", story="A new story.", category="relocation")
+    response = client.post(reverse("admin:campaigns_campaign_change", args=[revision.pk]) + "?language=en", data)
+    assert response.status_code == 302, _errors(response)
+    campaign.refresh_from_db()
+    assert campaign.status == Status.PUBLISHED
+    from django.test import Client
+
+    public = Client()  # a visitor: no staff flash messages on the page
+    page = public.get("/en/campaigns/winter-boots/")
+    assert page.status_code == 200 and "Changed title" not in page.content.decode()
+    review = client.get(reverse("admin:campaigns_campaign_review", args=[revision.pk]))
+    assert review.status_code == 200 and "+[en] title: Changed title" in review.content.decode()
+    seen = review.context["seen"]
+    with pytest.raises(revisions.FourEyesViolation):
+        revisions.approve_revision(revision, by=editor, seen=seen)
+    reviewer = factories.role_user("editor")
+    client.force_login(reviewer)
+    response = client.post(reverse("admin:campaigns_campaign_review", args=[revision.pk]), {"do": "approve", "seen": seen})
     assert response.status_code == 302
     campaign.refresh_from_db()
-    assert campaign.status == Status.IN_REVIEW and campaign.submitted_by == editor
-    assert client.get("/en/campaigns/winter-boots/").status_code == 404
-    with pytest.raises(services.FourEyesViolation):
-        services.approve_publication(campaign, by=editor, no_identifying_details=True)
-    services.approve_publication(campaign, by=factories.role_user("editor"), no_identifying_details=True)
-    campaign.refresh_from_db()
     assert campaign.status == Status.PUBLISHED and campaign.published_at == first_published
-    assert "Changed title" in client.get("/en/campaigns/winter-boots/").content.decode()
+    assert not Campaign.objects.filter(pk=revision.pk).exists()
+    assert "Changed title" in public.get("/en/campaigns/winter-boots/").content.decode()

@@ -7,7 +7,9 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import translation
 from django.utils.html import format_html, format_html_join
@@ -19,13 +21,13 @@ from parler.forms import TranslatableModelForm
 
 from zbor import private_files
 from zbor.accounts.services import AuditedAdminMixin
-from zbor.admin_base import ZborTranslatableAdmin
+from zbor.admin_base import ZborModelAdmin, ZborTranslatableAdmin
 from zbor.money import Money, format_money
 
-from . import private, services
+from . import private, revisions, services
 from .exceptions import CampaignError
 from .forms import CampaignAdminForm, NeedForm, NeedFormSet, UpdateAdminForm
-from .models import Beneficiary, BeneficiaryDocument, Campaign, Need, Note, Status, Update
+from .models import LIVE_STATUSES, Beneficiary, BeneficiaryDocument, Campaign, Need, Note, StagedText, Status, Update
 from .selectors import goal_subquery, note_is_used
 
 
@@ -68,7 +70,14 @@ def _service_action(name: str, service, description, done_message, permission: s
     return admin.action(description=description, permissions=[permission])(action)
 
 
+def _start_revision(campaign, by):
+    revisions.start_revision(campaign, by=by)
+
+
 CAMPAIGN_ACTIONS = [
+    _service_action("start_revision", _start_revision, _("Change a live campaign (start a revision)"),
+                    ngettext_lazy("%(count)d revision ready: edit it, then someone else approves it.",
+                                  "%(count)d revisions ready: edit them, then someone else approves them.", "count")),
     _service_action("send_to_review", services.submit_for_review, _("Send to review"),
                     ngettext_lazy("%(count)d campaign sent to review.", "%(count)d campaigns sent to review.", "count")),
     _service_action("approve", lambda c, by: services.approve_publication(c, by=by, no_identifying_details=True),
@@ -107,37 +116,46 @@ class CampaignAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
         # Frozen while in review: what the second person approves is what goes public.
         if obj is not None and obj.status == Status.IN_REVIEW:
             return False
+        # Live: changed only through a revision (zbor.campaigns.revisions), never in place.
+        if obj is not None and obj.status in LIVE_STATUSES:
+            return False
         return super().has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.status == Status.REVISION:
+            readonly.append("slug")  # the address is the live campaign's
+        return readonly
 
     def has_approve_permission(self, request):
         return request.user.has_perm("campaigns.approve_campaign") or request.user.has_perm("campaigns.approve_risky_campaign")
 
     def has_emergency_unpublish_permission(self, request):
         return request.user.has_perm("campaigns.emergency_unpublish")
-    readonly_fields = ["status", "published_at", "closed_at", "preview_links", "publication_checklist"]
+    readonly_fields = ["status", "published_at", "closed_at", "revision_info", "preview_links", "publication_checklist"]
     autocomplete_fields = ["beneficiary"]
     fieldsets = [
         (None, {"fields": ["title", "summary", "slug", "beneficiary", "category", "location"]}),
         (_("Story"), {"fields": ["original_language", "story"]}),
         (_("Money"), {"fields": ["currency"]}),
         (_("Cover image"), {"fields": ["cover", "cover_alt"], "classes": ["collapse"]}),
-        (_("Publication"), {"fields": ["status", "published_at", "closed_at", "publication_checklist", "preview_links"]}),
+        (_("Publication"), {"fields": ["status", "published_at", "closed_at", "revision_info", "publication_checklist", "preview_links"]}),
     ]
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         edited = form.has_changed() or any(formset.has_changed() for formset in formsets)
-        if change and edited and form.instance.status in (Status.PUBLISHED, Status.FUNDED):
-            services.resubmit_after_edit(form.instance, by=request.user)
-            messages.warning(
-                request,
-                _("The campaign changed while public, so it went back to review: it is off the site until someone else approves it."),
-            )
+        if edited or not change:
+            # Whoever changed a draft or a revision may not approve it.
+            revisions.record_editor(form.instance, request.user)
+        if change and edited and form.instance.status == Status.REVISION:
+            messages.warning(request, _("Saved in the revision: the public page keeps the approved text until someone else approves it."))
 
     def save_model(self, request, obj, form, change):
         old_cover = Campaign.objects.get(pk=obj.pk).cover.name if change else ""
         super().save_model(request, obj, form, change)
-        if old_cover and old_cover != obj.cover.name:
+        live_cover = obj.revision_of.cover.name if obj.status == Status.REVISION else ""
+        if old_cover and old_cover != obj.cover.name and old_cover != live_cover:
             # A replaced or cleared cover may be the one that identified someone: remove the file.
             storage = obj.cover.storage
             transaction.on_commit(lambda: storage.delete(old_cover))
@@ -172,6 +190,68 @@ class CampaignAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
             with translation.override(code):
                 links.append((reverse("site:campaign_preview", kwargs={"pk": obj.pk}), name))
         return format_html_join(" · ", '<a href="{}" target="_blank" rel="noopener">{}</a>', links)
+
+    @admin.display(description=_("revision"))
+    def revision_info(self, obj):
+        if obj is None or not obj.pk:
+            return "-"
+        if obj.status == Status.REVISION:
+            return format_html(
+                '<a href="{}">{}</a>', reverse("admin:campaigns_campaign_review", args=[obj.pk]), _("Review the changes")
+            )
+        revision = Campaign.objects.filter(revision_of=obj).first()
+        if revision is not None:
+            return format_html(
+                '<a href="{}">{}</a> · <a href="{}">{}</a>',
+                reverse("admin:campaigns_campaign_change", args=[revision.pk]), _("Edit the open revision"),
+                reverse("admin:campaigns_campaign_review", args=[revision.pk]), _("Review the changes"),
+            )
+        if obj.status in LIVE_STATUSES:
+            return _("To change this live campaign, select it in the list and choose “Change a live campaign (start a revision)”.")
+        return "-"
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/review/", self.admin_site.admin_view(self.review_view), name="campaigns_campaign_review")
+        ] + super().get_urls()
+
+    def review_view(self, request, pk: int):
+        """The diff of a revision against the live page, with approve and discard buttons."""
+        # The permission first, before any lookup: a refused role learns nothing, not even
+        # whether the revision exists.
+        if not (self.has_approve_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        revision = get_object_or_404(Campaign, pk=pk, status=Status.REVISION)
+        here = reverse("admin:campaigns_campaign_review", args=[pk])
+        if request.method == "POST":
+            try:
+                if request.POST.get("do") == "approve":
+                    live = revisions.approve_revision(revision, by=request.user, seen=request.POST.get("seen", ""))
+                    messages.success(request, _("The changes are live."))
+                    return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[live.pk]))
+                if request.POST.get("do") == "discard":
+                    live_pk = revision.revision_of_id
+                    revisions.discard_revision(revision, by=request.user)
+                    messages.success(request, _("The revision was discarded."))
+                    return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[live_pk]))
+            except PermissionDenied:
+                messages.error(request, _("Your role may not do this."))
+            except CampaignError as exc:
+                messages.error(request, str(exc))
+            return HttpResponseRedirect(here)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Changes waiting for approval"),
+            "opts": self.opts,
+            "revision": revision,
+            "live": revision.revision_of,
+            "diff": revisions.revision_diff(revision),
+            "seen": revisions.revision_digest(revision),
+            "editors": [e.user for e in revision.editors.select_related("user")],
+            "may_approve": self.has_approve_permission(request)
+            and not revision.editors.filter(user_id=request.user.pk).exists(),
+        }
+        return TemplateResponse(request, "admin/campaigns/campaign/review.html", context)
 
     @admin.display(description=_("ready to publish?"))
     def publication_checklist(self, obj):
@@ -255,7 +335,19 @@ class BeneficiaryAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
         return WithPrivateDetails
 
     def save_model(self, request, obj, form, change):
+        staged_new_language = False
+        if change and "display_name" in form.changed_data and revisions.display_name_is_public(obj):
+            # Shown on public pages: staged until someone else approves it; the live name stays.
+            language = obj.get_current_language()
+            proposed = obj.display_name
+            live = Beneficiary.objects.get(pk=obj.pk)
+            staged_new_language = not live.has_translation(language)
+            obj.display_name = live.safe_translation_getter("display_name", language_code=language, default="") or ""
+            revisions.stage_text(obj, language, {"display_name": proposed}, by=request.user)
+            messages.warning(request, _("The new display name waits for another person's approval; the public pages keep the old one."))
         super().save_model(request, obj, form, change)
+        if staged_new_language:
+            obj.delete_translation(obj.get_current_language())  # no empty name in a new language
         if not self._private_allowed(request, change=True):
             return
         private.write_private(obj, by=request.user, **{f: form.cleaned_data.get(f, "") for f in private.FIELDS})
@@ -301,6 +393,25 @@ class NoteAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
         # Stories place notes by key: renaming one would leave a gap where it stood.
         return ["key"] if obj is not None else []
 
+    def save_model(self, request, obj, form, change):
+        changed = [name for name in ("term", "text") if name in form.changed_data]
+        if change and changed:
+            # A note is shared by every story that places it: staged until someone else approves.
+            language = obj.get_current_language()
+            live = Note.objects.get(pk=obj.pk)
+            new_language = not live.has_translation(language)
+            proposed = {}
+            for name in ("term", "text"):
+                proposed[name] = getattr(obj, name)
+                setattr(obj, name, live.safe_translation_getter(name, language_code=language, default="") or "")
+            revisions.stage_text(obj, language, proposed, by=request.user)
+            messages.warning(request, _("The note's new text waits for another person's approval; the public pages keep the old one."))
+            super().save_model(request, obj, form, change)
+            if new_language:
+                obj.delete_translation(language)  # no empty note in a new language
+            return
+        super().save_model(request, obj, form, change)
+
     def has_delete_permission(self, request, obj=None):
         obj = getattr(obj, "master", obj)  # parler asks about a translation with the translation
         if obj is not None and note_is_used(obj.key):
@@ -325,8 +436,104 @@ class UpdateAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
     autocomplete_fields = ["campaign"]
     fields = ["campaign", "published_on", "title", "body"]
 
+    def has_change_permission(self, request, obj=None):
+        # Frozen while its campaign is in review: what the second person approves goes public.
+        if obj is not None and obj.campaign.status == Status.IN_REVIEW:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # A live campaign's updates are removed in its revision, never in place.
+        if obj is not None and obj.campaign.status in (*LIVE_STATUSES, Status.IN_REVIEW):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_form(self, request, obj=None, change: bool = False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # Only campaigns whose updates can change here: never one in review (frozen).
+        field = form.base_fields["campaign"]
+        if isinstance(field, forms.ModelChoiceField):
+            field.queryset = Campaign.objects.exclude(status=Status.IN_REVIEW)
+        return form
+
     def save_model(self, request, obj, form, change):
+        campaign = Campaign.objects.get(pk=obj.campaign_id)
+        if campaign.status == Status.IN_REVIEW or (change and Update.objects.get(pk=obj.pk).campaign_id != obj.campaign_id):
+            raise PermissionDenied
+        if campaign.status in LIVE_STATUSES:
+            # Staged in the campaign's revision: the campaign stays on the site as approved.
+            revision = revisions.start_revision(campaign, by=request.user)
+            if change:
+                obj = revisions.stage_update(obj, revision, language=obj.get_current_language())
+            else:
+                obj.campaign = revision
+                super().save_model(request, obj, form, change)
+            revisions.record_editor(revision, request.user)
+            messages.warning(request, _("The update was saved in the campaign's revision: it goes live when someone else approves it."))
+            return
         super().save_model(request, obj, form, change)
-        if obj.campaign.status in (Status.PUBLISHED, Status.FUNDED):
-            services.resubmit_after_edit(obj.campaign, by=request.user)
-            messages.warning(request, _("The campaign went back to review with this update: someone else must approve it."))
+        revisions.record_editor(obj.campaign, request.user)
+
+
+@admin.register(StagedText)
+class StagedTextAdmin(ZborModelAdmin):
+    """Proposed display names and note texts: a second person reads the diff and approves."""
+
+    list_display = ["__str__", "target_column", "diff_column", "editors_column", "created_at"]
+    list_filter = ["kind"]
+    actions = ["approve", "discard"]
+
+    def _may_use(self, request) -> bool:
+        user = request.user
+        return user.has_perm("campaigns.approve_campaign") or user.has_perm("campaigns.approve_risky_campaign")
+
+    def has_module_permission(self, request):
+        return self._may_use(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_use(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_approve_permission(self, request):
+        return self._may_use(request)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("beneficiary", "note").prefetch_related("editors")
+
+    @admin.display(description=_("of"))
+    def target_column(self, obj):
+        return str(obj.target)
+
+    @admin.display(description=_("changes"))
+    def diff_column(self, obj):
+        return format_html("<pre>{}</pre>", "\n".join(revisions.staged_diff(obj)))
+
+    @admin.display(description=_("changed by"))
+    def editors_column(self, obj):
+        return ", ".join(sorted(u.get_username() for u in obj.editors.all()))
+
+    @admin.action(description=_("Approve — I read the changes"), permissions=["approve"])
+    def approve(self, request, queryset):
+        for staged in queryset:
+            try:
+                revisions.approve_staged(staged, by=request.user)
+            except PermissionDenied:
+                self.message_user(request, _("Your role may not do this."), level=messages.ERROR)
+                return
+            except CampaignError as exc:
+                self.message_user(request, f"{staged}: {exc}", level=messages.ERROR)
+            else:
+                self.message_user(request, _("%(change)s is live.") % {"change": staged}, level=messages.SUCCESS)
+
+    @admin.action(description=_("Discard the proposed changes"), permissions=["approve"])
+    def discard(self, request, queryset):
+        for staged in queryset:
+            revisions.discard_staged(staged, by=request.user)

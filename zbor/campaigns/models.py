@@ -41,9 +41,14 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("Closed")
     #: Taken offline in an emergency: answers 404 like a draft.
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    #: A staged copy of a public campaign (zbor.campaigns.revisions): never public itself; its
+    #: content replaces the live campaign's when a second person approves it.
+    REVISION = "revision", _("Revision")
 
 
 PUBLIC_STATUSES = (Status.PUBLISHED, Status.FUNDED, Status.CLOSED)
+#: Campaigns whose content is on the public site: staff change them only through a revision.
+LIVE_STATUSES = PUBLIC_STATUSES
 
 NOTE_KEY_HELP = _("Lowercase letters, digits and hyphens, e.g. shizo. Used in stories as [[note:shizo]].")
 
@@ -160,6 +165,10 @@ class Campaign(TranslatableModel):
     )
     #: Incremented each time the campaign goes to review; approvals count for one round only.
     review_round = models.PositiveIntegerField(default=0, editable=False)
+    #: For a revision: the live campaign whose content it proposes to replace.
+    revision_of = models.OneToOneField(
+        "self", on_delete=models.CASCADE, null=True, blank=True, editable=False, related_name="revision"
+    )
 
     translations = TranslatedFields(
         title=models.CharField(_("title"), max_length=200),
@@ -216,6 +225,8 @@ class Need(TranslatableModel):
     """One budget line. The campaign's goal is the sum of its needs."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="needs")
+    #: In a revision: the live need this copy stands for (None for a need the revision adds).
+    replaces = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+")
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     amount = models.BigIntegerField(
         _("amount"),
@@ -266,6 +277,8 @@ class Update(TranslatableModel):
     """A dated post on a campaign: news from the beneficiary or the foundation."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="updates")
+    #: In a revision: the live update this copy stands for (None for a new update).
+    replaces = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+")
     published_on = models.DateField(_("date"), default=timezone.localdate)
     translations = TranslatedFields(
         title=models.CharField(_("title"), max_length=200),
@@ -318,3 +331,53 @@ class BeneficiaryDocument(models.Model):
     def __str__(self) -> str:
         # The label is private (encrypted); the admin's list shows it to those allowed to read it.
         return f"document #{self.pk} ({self.content_type})"
+
+
+class CampaignEditor(models.Model):
+    """Someone who changed a draft or a revision since its last approval: they may not approve it."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="editors")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "user"], name="campaign_editor_once")]
+
+    def __str__(self) -> str:
+        return f"editor of campaign #{self.campaign_id}"
+
+
+class StagedText(models.Model):
+    """A proposed change to text shared by public pages (a beneficiary's display name, a
+    foundation note), waiting for a second person's approval. The live text stays until then.
+
+    Each edit replaces the row with a new one (a new id), so an approval given on a screen that
+    showed an older proposal matches nothing."""
+
+    class Kind(models.TextChoices):
+        DISPLAY_NAME = "display_name", _("display name")
+        NOTE = "note", _("foundation note")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    beneficiary = models.ForeignKey(Beneficiary, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    note = models.ForeignKey(Note, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    language_code = models.CharField(_("language"), max_length=15)
+    values = models.JSONField(_("proposed text"), default=dict)
+    editors = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+", verbose_name=_("changed by"))
+    created_at = models.DateTimeField(_("proposed"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("change waiting for approval")
+        verbose_name_plural = _("changes waiting for approval")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["beneficiary", "language_code"], name="staged_display_name_once"),
+            models.UniqueConstraint(fields=["note", "language_code"], name="staged_note_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.language_code})"
+
+    @property
+    def target(self):
+        return self.beneficiary if self.kind == self.Kind.DISPLAY_NAME else self.note

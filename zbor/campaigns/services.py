@@ -15,7 +15,7 @@ from zbor.accounts.services import audit
 
 from . import markdown
 from .exceptions import CampaignNotReady, FourEyesViolation, TransitionNotAllowed
-from .models import Campaign, CampaignApproval, Status
+from .models import Campaign, CampaignApproval, CampaignEditor, Status
 from .selectors import existing_note_keys
 
 # Which status may follow which. In review → published happens only through
@@ -23,10 +23,12 @@ from .selectors import existing_note_keys
 TRANSITIONS: dict[str, set[str]] = {
     Status.DRAFT: {Status.IN_REVIEW},
     Status.IN_REVIEW: {Status.DRAFT, Status.PUBLISHED},
-    Status.PUBLISHED: {Status.FUNDED, Status.CLOSED, Status.WITHDRAWN, Status.IN_REVIEW},
-    Status.FUNDED: {Status.PUBLISHED, Status.CLOSED, Status.WITHDRAWN, Status.IN_REVIEW},
+    Status.PUBLISHED: {Status.FUNDED, Status.CLOSED, Status.WITHDRAWN},
+    Status.FUNDED: {Status.PUBLISHED, Status.CLOSED, Status.WITHDRAWN},
     Status.CLOSED: {Status.WITHDRAWN},
     Status.WITHDRAWN: {Status.DRAFT},
+    # A staged copy of a live campaign moves only through zbor.campaigns.revisions.
+    Status.REVISION: set(),
 }
 
 
@@ -121,6 +123,8 @@ def approve_publication(campaign: Campaign, *, by, no_identifying_details: bool)
             raise TransitionNotAllowed(_("Only a campaign in review can be approved."))
         if locked.submitted_by_id == by.pk:
             raise FourEyesViolation(_("You sent this campaign to review: someone else must approve it."))
+        if CampaignEditor.objects.filter(campaign=locked, user_id=by.pk).exists():
+            raise FourEyesViolation(_("You changed this campaign: someone who did not must approve it."))
         problems = publication_problems(locked)
         if problems:
             raise CampaignNotReady(problems)
@@ -145,17 +149,10 @@ def approve_publication(campaign: Campaign, *, by, no_identifying_details: bool)
         locked.status = Status.PUBLISHED
         locked.published_at = locked.published_at or timezone.now()
         locked.save(update_fields=["status", "published_at", "updated_at"])
+        CampaignEditor.objects.filter(campaign=locked).delete()  # approved: a new round starts
         audit(by, "campaign.publish", locked, fields=["status"])
     campaign.refresh_from_db()
     return True
-
-
-def resubmit_after_edit(campaign: Campaign, *, by) -> Campaign:
-    """A public campaign's content was changed: it goes back to review (off the public site)
-    until a second person approves the new version. Nothing goes public on one person's say."""
-    if campaign.status not in (Status.PUBLISHED, Status.FUNDED):
-        return campaign
-    return _transition(campaign, Status.IN_REVIEW, by=by, action="campaign.resubmit_after_edit")
 
 
 def reopen_campaign(campaign: Campaign, *, by) -> Campaign:
@@ -182,6 +179,8 @@ def emergency_unpublish(campaign: Campaign, *, by, purge_private: bool = False) 
         raise PermissionDenied("Your role may not take campaigns offline.")
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if locked.status == Status.REVISION:
+            raise TransitionNotAllowed(_("A revision is never public: take its campaign offline instead."))
         if locked.status != Status.WITHDRAWN:
             locked.status = Status.WITHDRAWN
             locked.save(update_fields=["status", "updated_at"])

@@ -149,6 +149,8 @@ def status_label(status: str) -> str:
         Status.IN_REVIEW: _("In review"),
         # Only staff see a withdrawn campaign, in the preview.
         Status.WITHDRAWN: _("Withdrawn"),
+        # Staff preview a revision before approving it; the public never sees one.
+        Status.REVISION: _("Revision"),
     }
     return labels[status]
 

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('campaigns', '0003_campaign_newest_index'),
-        ('donations', '0007_fewer_index_pages'),
+        ('donations', '0008_words_of_support_for_editors'),
     ]
 
     operations = [
