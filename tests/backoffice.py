@@ -24,12 +24,15 @@ def every_kind_of_record() -> dict:
     """One object of each kind of record the back office shows, keyed by a short name; the
     model's ``_meta.label_lower`` is a key too (for walking every registered admin)."""
     from django.contrib.auth.models import Group
+    from django_otp.plugins.otp_static.models import StaticDevice
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from zbor.accounts.models import AuditEvent
+    from zbor.accounts import staff_changes
+    from zbor.accounts.models import AuditEvent, StaffChangeRequest
     from zbor.api.models import ApiToken
     from zbor.campaigns import private
-    from zbor.campaigns.models import Need
+    from zbor.campaigns import revisions
+    from zbor.campaigns.models import Need, StagedText
     from zbor.disbursements import services as payouts
     from zbor.donations.bank_import import import_statement
     from zbor.donations.models import BankStatement, BankStatementLine, Donation, MessageStatus, WordsOfSupport
@@ -64,6 +67,9 @@ def every_kind_of_record() -> dict:
         message_status=MessageStatus.PENDING,
     )
     PaymentEventRecord.objects.create(provider="stripe", event_id="evt_walk", type="checkout.session.completed", data={})
+    StaticDevice.objects.create(user=superuser, name="recovery codes", confirmed=True)
+    revisions.stage_text(note, "en", {"term": "Note", "text": "A new text"}, by=editor)
+    staff_changes.request_password_reset(editor, by=superuser, reason="lost phone")
     records = {
         "campaign": campaign,
         "beneficiary": beneficiary,
@@ -81,8 +87,12 @@ def every_kind_of_record() -> dict:
         "transfer_group": TransferGroup.objects.first(),
         "api_token": ApiToken.objects.first(),
         "totp_device": TOTPDevice.objects.first(),
+        "static_device": StaticDevice.objects.first(),
+        "staged_text": StagedText.objects.first(),
+        "staff_change_request": StaffChangeRequest.objects.first(),
         "audit_event": AuditEvent.objects.first(),
         "user": superuser,
+        "staff_member": editor,
         "group": Group.objects.get(name="editor"),
     }
     for value in list(records.values()):

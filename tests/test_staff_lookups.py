@@ -43,6 +43,9 @@ PRIVATE_FIELDS: dict[str, list[str]] = {
     "disbursements.payout": ["recipient_secret", "proof_name", "decision_reason", "purpose", "amount"],
     "api.apitoken": ["token_hash", "prefix", "user__email"],
     "otp_totp.totpdevice": ["key", "user__email"],
+    "otp_static.staticdevice": ["token_set__token", "user__email"],
+    "campaigns.stagedtext": ["values", "beneficiary__real_name_secret", "editors__email"],
+    "accounts.staffchangerequest": ["reason", "target__email", "requested_by__email", "target__password"],
     "accounts.auditevent": ["fields", "actor__email"],
 }
 

@@ -438,12 +438,14 @@ class UpdateAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
 
     def has_change_permission(self, request, obj=None):
         # Frozen while its campaign is in review: what the second person approves goes public.
+        obj = getattr(obj, "master", obj)  # parler asks about a translation with the translation
         if obj is not None and obj.campaign.status == Status.IN_REVIEW:
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         # A live campaign's updates are removed in its revision, never in place.
+        obj = getattr(obj, "master", obj)  # parler asks about a translation with the translation
         if obj is not None and obj.campaign.status in (*LIVE_STATUSES, Status.IN_REVIEW):
             return False
         return super().has_delete_permission(request, obj)

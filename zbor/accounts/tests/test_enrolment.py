@@ -232,7 +232,6 @@ def test_after_enrolment_the_app_and_the_recovery_codes_sign_in_with_the_device_
     assert _sign_in(client, user, code_for(device), device).status_code == 302
 
 
-@pytest.mark.xfail(reason="needs accounts branch", strict=False)
 def test_recovery_codes_open_the_sign_in_without_choosing_a_device(client, settings):
     # Sign-in trying every confirmed device (django_otp.devices_for_user) is the accounts
     # helper's change to zbor/accounts/login.py; with an app and recovery codes there are two.
