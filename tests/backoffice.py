@@ -30,8 +30,7 @@ def every_kind_of_record() -> dict:
     from zbor.accounts import staff_changes
     from zbor.accounts.models import AuditEvent, StaffChangeRequest
     from zbor.api.models import ApiToken
-    from zbor.campaigns import private
-    from zbor.campaigns import revisions
+    from zbor.campaigns import private, revisions
     from zbor.campaigns.models import Need, StagedText
     from zbor.disbursements import services as payouts
     from zbor.donations.bank_import import import_statement

@@ -345,9 +345,8 @@ def test_every_staff_api_endpoint_is_in_the_api_table():
 
 
 def test_every_staff_api_endpoint_answers_each_role_as_the_table_says():
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     from django.contrib.auth.models import Group
+    from django.core.files.uploadedfile import SimpleUploadedFile
 
     from zbor.api.models import Scope
     from zbor.api.tokens import create_token
