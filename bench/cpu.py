@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
 import os
 import pstats
 import re
@@ -46,22 +45,11 @@ def main() -> None:
     with open(os.devnull, "w") as quiet:
         call_command("migrate", verbosity=0, stdout=quiet)
         call_command("load_demo", stdout=quiet)
+    from bench.harness import wsgi_call
     from config.wsgi import application
 
     def call(method: str, path: str, body: bytes = b"", cookie: str = "") -> tuple[str, list, bytes]:
-        seen: dict = {}
-
-        def start_response(status, headers, exc_info=None):
-            seen["status"], seen["headers"] = status, headers
-
-        environ = {
-            "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
-            "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "application/x-www-form-urlencoded",
-            "HTTP_COOKIE": cookie, "REMOTE_ADDR": "127.0.0.1", "wsgi.errors": sys.stderr,
-        }
-        content = b"".join(application(environ, start_response))
-        return seen["status"], seen["headers"], content
+        return wsgi_call(application, method, path, body, cookie)
 
     donate = f"/en/campaigns/{DEMO}/donate/"
     _status, headers, page = call("GET", donate)

@@ -18,7 +18,6 @@ ten batches of each kind in turn, each kind's best batch kept. Not part of the t
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import sys
 import tempfile
@@ -48,23 +47,12 @@ def main() -> None:
     with open(os.devnull, "w") as quiet:
         call_command("migrate", verbosity=0, stdout=quiet)
         call_command("load_demo", stdout=quiet)
+    from bench.harness import wsgi_call
     from config.wsgi import application
     from zbor.site import fastpath
 
     def call(method: str, path: str, body: bytes = b"", cookie: str = "", app=application) -> tuple[str, list, bytes]:
-        seen: dict = {}
-
-        def start_response(status, headers, exc_info=None):
-            seen["status"], seen["headers"] = status, headers
-
-        environ = {
-            "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
-            "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "application/x-www-form-urlencoded",
-            "HTTP_COOKIE": cookie, "REMOTE_ADDR": "127.0.0.1", "wsgi.errors": sys.stderr,
-        }
-        content = b"".join(app(environ, start_response))
-        return seen["status"], seen["headers"], content
+        return wsgi_call(app, method, path, body, cookie)
 
     # A real pledge, through the form, gives the real cookie.
     import re
