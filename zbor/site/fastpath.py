@@ -34,7 +34,6 @@ from django.conf import settings
 from django.core import signing
 from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.http.cookie import parse_cookie
-from django.utils.cache import patch_cache_control
 from django.utils.encoding import escape_uri_path
 
 from zbor.db import public_reads
@@ -323,7 +322,7 @@ def public_page(view=None, *, params: Iterable[str] = ()):
         with public_reads():
             response = view(request, *args, **kwargs)
         if response.status_code == 200 and not response.has_header("Cache-Control"):
-            patch_cache_control(response, public=True, max_age=math.ceil(settings.ZBOR_PAGE_CACHE_SECONDS))
+            response["Cache-Control"] = freshness()
         return response
 
     return wrapped
