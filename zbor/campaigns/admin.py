@@ -27,7 +27,7 @@ from zbor.money import Money, format_money
 from . import private, revisions, services
 from .exceptions import CampaignError
 from .forms import CampaignAdminForm, NeedForm, NeedFormSet, UpdateAdminForm
-from .models import LIVE_STATUSES, Beneficiary, BeneficiaryDocument, Campaign, Need, Note, StagedText, Status, Update
+from .models import PUBLIC_STATUSES, Beneficiary, BeneficiaryDocument, Campaign, Need, Note, StagedText, Status, Update
 from .selectors import goal_subquery, note_is_used
 
 
@@ -70,12 +70,8 @@ def _service_action(name: str, service, description, done_message, permission: s
     return admin.action(description=description, permissions=[permission])(action)
 
 
-def _start_revision(campaign, by):
-    revisions.start_revision(campaign, by=by)
-
-
 CAMPAIGN_ACTIONS = [
-    _service_action("start_revision", _start_revision, _("Change a live campaign (start a revision)"),
+    _service_action("start_revision", revisions.start_revision, _("Change a live campaign (start a revision)"),
                     ngettext_lazy("%(count)d revision ready: edit it, then someone else approves it.",
                                   "%(count)d revisions ready: edit them, then someone else approves them.", "count")),
     _service_action("send_to_review", services.submit_for_review, _("Send to review"),
@@ -117,7 +113,7 @@ class CampaignAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
         if obj is not None and obj.status == Status.IN_REVIEW:
             return False
         # Live: changed only through a revision (zbor.campaigns.revisions), never in place.
-        if obj is not None and obj.status in LIVE_STATUSES:
+        if obj is not None and obj.status in PUBLIC_STATUSES:
             return False
         return super().has_change_permission(request, obj)
 
@@ -128,7 +124,7 @@ class CampaignAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
         return readonly
 
     def has_approve_permission(self, request):
-        return request.user.has_perm("campaigns.approve_campaign") or request.user.has_perm("campaigns.approve_risky_campaign")
+        return services.may_approve(request.user)
 
     def has_emergency_unpublish_permission(self, request):
         return request.user.has_perm("campaigns.emergency_unpublish")
@@ -206,7 +202,7 @@ class CampaignAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
                 reverse("admin:campaigns_campaign_change", args=[revision.pk]), _("Edit the open revision"),
                 reverse("admin:campaigns_campaign_review", args=[revision.pk]), _("Review the changes"),
             )
-        if obj.status in LIVE_STATUSES:
+        if obj.status in PUBLIC_STATUSES:
             return _("To change this live campaign, select it in the list and choose “Change a live campaign (start a revision)”.")
         return "-"
 
@@ -239,17 +235,18 @@ class CampaignAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
             except CampaignError as exc:
                 messages.error(request, str(exc))
             return HttpResponseRedirect(here)
+        text = revisions.public_text(revision)  # once, for the diff and the digest
+        editors = [e.user for e in revision.editors.select_related("user")]
         context = {
             **self.admin_site.each_context(request),
             "title": _("Changes waiting for approval"),
             "opts": self.opts,
             "revision": revision,
             "live": revision.revision_of,
-            "diff": revisions.revision_diff(revision),
-            "seen": revisions.revision_digest(revision),
-            "editors": [e.user for e in revision.editors.select_related("user")],
-            "may_approve": self.has_approve_permission(request)
-            and not revision.editors.filter(user_id=request.user.pk).exists(),
+            "diff": revisions.revision_diff(revision, text),
+            "seen": revisions.revision_digest(revision, text),
+            "editors": editors,
+            "may_approve": self.has_approve_permission(request) and request.user.pk not in {e.pk for e in editors},
         }
         return TemplateResponse(request, "admin/campaigns/campaign/review.html", context)
 
@@ -446,7 +443,7 @@ class UpdateAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
     def has_delete_permission(self, request, obj=None):
         # A live campaign's updates are removed in its revision, never in place.
         obj = getattr(obj, "master", obj)  # parler asks about a translation with the translation
-        if obj is not None and obj.campaign.status in (*LIVE_STATUSES, Status.IN_REVIEW):
+        if obj is not None and obj.campaign.status in (*PUBLIC_STATUSES, Status.IN_REVIEW):
             return False
         return super().has_delete_permission(request, obj)
 
@@ -462,7 +459,7 @@ class UpdateAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
         campaign = Campaign.objects.get(pk=obj.campaign_id)
         if campaign.status == Status.IN_REVIEW or (change and Update.objects.get(pk=obj.pk).campaign_id != obj.campaign_id):
             raise PermissionDenied
-        if campaign.status in LIVE_STATUSES:
+        if campaign.status in PUBLIC_STATUSES:
             # Staged in the campaign's revision: the campaign stays on the site as approved.
             revision = revisions.start_revision(campaign, by=request.user)
             if change:
@@ -486,8 +483,7 @@ class StagedTextAdmin(ZborModelAdmin):
     actions = ["approve", "discard"]
 
     def _may_use(self, request) -> bool:
-        user = request.user
-        return user.has_perm("campaigns.approve_campaign") or user.has_perm("campaigns.approve_risky_campaign")
+        return services.may_approve(request.user)
 
     def has_module_permission(self, request):
         return self._may_use(request)

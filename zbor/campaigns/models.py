@@ -46,9 +46,8 @@ class Status(models.TextChoices):
     REVISION = "revision", _("Revision")
 
 
-PUBLIC_STATUSES = (Status.PUBLISHED, Status.FUNDED, Status.CLOSED)
 #: Campaigns whose content is on the public site: staff change them only through a revision.
-LIVE_STATUSES = PUBLIC_STATUSES
+PUBLIC_STATUSES = (Status.PUBLISHED, Status.FUNDED, Status.CLOSED)
 
 NOTE_KEY_HELP = _("Lowercase letters, digits and hyphens, e.g. shizo. Used in stories as [[note:shizo]].")
 

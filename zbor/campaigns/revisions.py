@@ -30,7 +30,7 @@ from zbor.accounts.services import audit
 
 from .exceptions import CampaignNotReady, FourEyesViolation, TransitionNotAllowed
 from .models import (
-    LIVE_STATUSES,
+    PUBLIC_STATUSES,
     Beneficiary,
     Campaign,
     CampaignEditor,
@@ -40,6 +40,7 @@ from .models import (
     Status,
     Update,
 )
+from .services import may_approve, publication_problems
 
 #: Campaign columns a revision carries and an approval copies back (what public pages show).
 CAMPAIGN_FIELDS = ("category", "cover")
@@ -79,17 +80,13 @@ def record_editor(campaign: Campaign, user) -> None:
         CampaignEditor.objects.get_or_create(campaign=campaign, user=user)
 
 
-def is_live(campaign: Campaign) -> bool:
-    return campaign.status in LIVE_STATUSES
-
-
 def start_revision(campaign: Campaign, *, by) -> Campaign:
     """The open revision of a live campaign, created (a full copy) if there is none yet."""
     if not by.has_perm("campaigns.change_campaign"):
         raise PermissionDenied("Your role may not change campaigns.")
     with transaction.atomic():
         live = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if live.status not in LIVE_STATUSES:
+        if live.status not in PUBLIC_STATUSES:
             raise TransitionNotAllowed(_("Only a campaign on the public site is changed through a revision."))
         existing = Campaign.objects.filter(revision_of=live).first()
         if existing is not None:
@@ -153,21 +150,23 @@ def public_text(campaign: Campaign) -> list[str]:
     return lines
 
 
-def revision_diff(revision: Campaign) -> list[str]:
-    """A unified diff of the public text: the live campaign against its revision."""
+def revision_diff(revision: Campaign, text: list[str] | None = None) -> list[str]:
+    """A unified diff of the public text: the live campaign against its revision (whose
+    ``public_text`` may be given, when the caller has it already)."""
     live = revision.revision_of
     if live is None:
         raise TransitionNotAllowed(_("This is not a revision."))
-    return list(difflib.unified_diff(public_text(live), public_text(revision), "live", "revision", lineterm="", n=2))
+    new = public_text(revision) if text is None else text
+    return list(difflib.unified_diff(public_text(live), new, "live", "revision", lineterm="", n=2))
 
 
-def revision_digest(revision: Campaign) -> str:
+def revision_digest(revision: Campaign, text: list[str] | None = None) -> str:
     """A fingerprint of what the revision would publish: an approval names the version it saw."""
-    return hashlib.sha256("\n".join(public_text(revision)).encode()).hexdigest()
+    return hashlib.sha256("\n".join(public_text(revision) if text is None else text).encode()).hexdigest()
 
 
 def _may_approve(by) -> None:
-    if not (by.has_perm("campaigns.approve_campaign") or by.has_perm("campaigns.approve_risky_campaign")):
+    if not may_approve(by):
         raise PermissionDenied("Your role may not approve campaigns.")
 
 
@@ -188,7 +187,7 @@ def approve_revision(revision: Campaign, *, by, seen: str) -> Campaign:
             raise FourEyesViolation(_("The revision changed after you opened it. Read the changes again."))
         if live.beneficiary.at_risk and not by.has_perm("campaigns.approve_risky_campaign"):
             raise FourEyesViolation(_("The beneficiary is at risk: an admin must approve this change."))
-        problems = _publication_problems(locked)
+        problems = publication_problems(locked)
         if problems:
             raise CampaignNotReady(problems)
         # Removals first: a need that donations count on stops the approval before anything
@@ -208,14 +207,7 @@ def approve_revision(revision: Campaign, *, by, seen: str) -> Campaign:
         if old_cover and old_cover != live.cover.name:
             storage = live.cover.storage
             transaction.on_commit(lambda: storage.delete(old_cover))
-    campaign = Campaign.objects.get(pk=live.pk)
-    return campaign
-
-
-def _publication_problems(campaign: Campaign) -> list[str]:
-    from .services import publication_problems
-
-    return publication_problems(campaign)
+    return Campaign.objects.get(pk=live.pk)
 
 
 def _remove_dropped(copies, model, live) -> None:
@@ -230,10 +222,12 @@ def _remove_dropped(copies, model, live) -> None:
 
 
 def _copy_children(copies, originals, model, fields, live) -> None:
+    # After _remove_dropped, every original a copy replaces still exists (replaces is SET_NULL).
+    by_pk = {original.pk: original for original in originals}
     for copy in copies.order_by("id"):
         values = {f: getattr(copy, f) for f in fields}
-        if copy.replaces_id is not None and originals.filter(pk=copy.replaces_id).exists():
-            target = model.objects.get(pk=copy.replaces_id)
+        target = by_pk.get(copy.replaces_id)
+        if target is not None:
             for name, value in values.items():
                 setattr(target, name, value)
             target.save(update_fields=list(values))
@@ -315,8 +309,7 @@ def stage_update(edited: Update, revision: Campaign, *, language: str) -> Update
     copy = Update.objects.filter(campaign=revision, replaces_id=edited.pk).first()
     if copy is None:
         copy = Update.objects.create(campaign=revision, replaces_id=edited.pk, published_on=edited.published_on)
-        _copy_translations(Update.objects.get(pk=edited.pk), copy)
-        copy = Update.objects.get(pk=copy.pk)
+        _copy_translations(edited, copy)
     copy.published_on = edited.published_on
     copy.set_current_language(language)
     for name in _translated_fields(Update):

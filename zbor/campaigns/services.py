@@ -103,6 +103,12 @@ def return_to_draft(campaign: Campaign, *, by) -> Campaign:
     return _transition(campaign, Status.DRAFT, by=by, action="campaign.return_to_draft")
 
 
+def may_approve(user) -> bool:
+    """Whether ``user``'s role approves campaigns and staged changes (editors; admins for
+    beneficiaries at risk). Who may not approve a given change is decided where it is approved."""
+    return user.has_perm("campaigns.approve_campaign") or user.has_perm("campaigns.approve_risky_campaign")
+
+
 def approve_publication(campaign: Campaign, *, by, no_identifying_details: bool) -> bool:
     """A second person approves a campaign in review; True when that publishes it.
 
@@ -111,7 +117,7 @@ def approve_publication(campaign: Campaign, *, by, no_identifying_details: bool)
     (a unique constraint, so two clicks racing count once), and a campaign whose beneficiary is
     at risk needs two approvals, one of them an admin's. All under the campaign's row lock.
     """
-    if not (by.has_perm("campaigns.approve_campaign") or by.has_perm("campaigns.approve_risky_campaign")):
+    if not may_approve(by):
         raise PermissionDenied("Your role may not approve campaigns.")
     if not no_identifying_details:
         raise CampaignNotReady(
