@@ -69,7 +69,7 @@ def has_device(user) -> bool:
 def _issue_link(actor, user) -> str:
     now = timezone.now()
     # A new link replaces any earlier one still open.
-    EnrolmentLink.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
+    EnrolmentLink.objects.filter(user=user, used_at__isnull=True).update(used_at=now, pending_key="")
     token = secrets.token_urlsafe(32)
     link = EnrolmentLink.objects.create(user=user, token_hash=token_hash(token), created_by=actor, expires_at=now + LINK_LIFETIME)
     audit(actor, "account.enrolment_link_create", link, fields=["user"])
@@ -77,10 +77,12 @@ def _issue_link(actor, user) -> str:
 
 
 def create_link(actor, user) -> str:
-    """A new enrolment link for ``user``, who has no device; returns the secret, shown once."""
+    """A new enrolment link for ``user``, who has no device or whose password was reset (by two
+    admins: zbor.accounts.staff_changes); returns the secret, shown once. Enrolling replaces the
+    person's devices, so a reset password is set again together with a new authenticator."""
     check_target(actor, user)
     with transaction.atomic():
-        if has_device(user):
+        if has_device(user) and user.has_usable_password():
             raise EnrolmentError(_("This person already has two-factor sign-in. If the phone is lost, request a reset."))
         return _issue_link(actor, user)
 
@@ -132,6 +134,8 @@ def usable(link: EnrolmentLink) -> bool:
 
 def record_failure(link: EnrolmentLink) -> None:
     EnrolmentLink.objects.filter(pk=link.pk).update(failures=F("failures") + 1)
+    # A spent link keeps no authenticator secret.
+    EnrolmentLink.objects.filter(pk=link.pk, failures__gte=LINK_FAILURES_ALLOWED).update(pending_key="")
     link.refresh_from_db(fields=["failures"])
     audit(None, "account.enrolment_failed", link, fields=["otp_token"], label="enrolment link")
 

@@ -115,7 +115,7 @@ def approve(change: StaffChangeRequest, *, by) -> StaffChangeRequest:
     """Apply the request, as a second admin. StaffChangeError if it may not be."""
     with transaction.atomic():
         locked = _locked_pending(change, by=by)
-        target = get_user_model().objects.select_for_update().get(pk=locked.target_id)
+        target = locked.target  # locked with the request (_locked_pending)
         if locked.kind == StaffChangeRequest.Kind.ROLES:
             if (current_roles(target), target.is_staff, target.is_superuser) != (
                 locked.roles_before, locked.is_staff_before, locked.is_superuser_before

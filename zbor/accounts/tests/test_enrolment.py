@@ -386,3 +386,35 @@ def test_the_command_prints_a_whole_qr_code():
     # A real QR code: about as many rows as columns, each row many characters wide.
     assert len(drawing) >= 10 and min(len(line) for line in drawing) >= 21
     assert any(line.startswith("otpauth://totp/") for line in lines)
+
+
+def test_after_a_password_reset_by_two_admins_the_person_enrols_again(client):
+    """A password reset leaves the person with a device and no password: a new link lets them
+    set both again (it replaces the old devices), instead of locking them out."""
+    from zbor.accounts import staff_changes
+
+    user, old_device, _codes = _enrolled(client)
+    user = get_user_model().objects.get(pk=user.pk)
+    with pytest.raises(enrolment.EnrolmentError):
+        enrolment.create_link(admin(), user)  # a device and a password: a reset is needed first
+    change = staff_changes.request_password_reset(user, by=admin("asker"), reason="lost it")
+    staff_changes.approve(change, by=admin("approver"))
+    token = enrolment.create_link(admin(), get_user_model().objects.get(pk=user.pk))
+    _page, device = open_link(client, token)
+    finish(client, device, new_password1="another long phrase 8", new_password2="another long phrase 8")
+    user = get_user_model().objects.get(pk=user.pk)
+    assert user.check_password("another long phrase 8")
+    assert list(TOTPDevice.objects.filter(user=user).values_list("key", flat=True)) == [device.key] != [old_device.key]
+
+
+def test_a_replaced_or_spent_link_keeps_no_authenticator_secret(client):
+    user = new_staff()
+    open_link(client, enrolment.create_link(admin(), user))
+    enrolment.create_link(admin(), user)  # replaces the first, which had a key on the page
+    assert EnrolmentLink.objects.filter(user=user, used_at__isnull=False).get().pending_key == ""
+    link = EnrolmentLink.objects.get(user=user, used_at__isnull=True)
+    link.pending_key = "ab" * 20
+    link.save()
+    for _ in range(enrolment.LINK_FAILURES_ALLOWED):
+        enrolment.record_failure(link)
+    assert EnrolmentLink.objects.get(pk=link.pk).pending_key == ""
