@@ -11,15 +11,13 @@ a time.
 from __future__ import annotations
 
 import logging
-import weakref
 from typing import Any
 
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin import FieldListFilter, ListFilter
-from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
 from django.contrib.admin.utils import get_fields_from_path
-from django.contrib.admin.views.main import ALL_VAR, ERROR_FLAG, IS_FACETS_VAR, ORDER_VAR, PAGE_VAR, SEARCH_VAR  # type: ignore[attr-defined]
+from django.contrib.admin.views.main import ERROR_FLAG, IGNORED_PARAMS, PAGE_VAR
 from django.core import checks
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
@@ -28,8 +26,8 @@ from parler.admin import TranslatableAdmin
 
 logger = logging.getLogger("zbor.security")
 
-# The changelist's own parameters (Django's names): never a lookup on a field.
-LIST_PARAMETERS = frozenset({ALL_VAR, ORDER_VAR, SEARCH_VAR, PAGE_VAR, ERROR_FLAG, IS_POPUP_VAR, TO_FIELD_VAR, IS_FACETS_VAR})
+# The changelist's own parameters (Django's): never a lookup on a field.
+LIST_PARAMETERS = frozenset({*IGNORED_PARAMS, PAGE_VAR, ERROR_FLAG})
 
 
 class ZborModelAdmin(admin.ModelAdmin):
@@ -40,13 +38,14 @@ class ZborModelAdmin(admin.ModelAdmin):
 
     # -- list lookups ------------------------------------------------------------------------
 
-    def declared_lookups(self, request) -> set[str]:
+    def declared_lookups(self, request) -> frozenset[str]:
         """The query parameters this admin's list understands as filters, and nothing else
-        (worked out once per request: some filters read the database to list their choices)."""
-        cache = self.__dict__.setdefault("_declared_lookups_by_request", weakref.WeakKeyDictionary())
-        if request not in cache:
-            cache[request] = frozenset(self._declared_lookups(request))
-        return set(cache[request])
+        (worked out once per request, kept on it: some filters read the database to list their
+        choices)."""
+        declared = getattr(request, "_zbor_declared_lookups", None)
+        if declared is None:
+            declared = request._zbor_declared_lookups = frozenset(self._declared_lookups(request))
+        return declared
 
     def _declared_lookups(self, request) -> set[str]:
         names: set[str] = set()
@@ -72,8 +71,11 @@ class ZborModelAdmin(admin.ModelAdmin):
         return names
 
     def undeclared_lookups(self, request) -> list[str]:
+        asked = [k for k in request.GET if k not in LIST_PARAMETERS]
+        if not asked:  # a plain list: nothing to refuse, no filter to build
+            return []
         declared = self.declared_lookups(request)
-        return sorted(k for k in request.GET if k not in LIST_PARAMETERS and k not in declared)
+        return sorted(k for k in asked if k not in declared)
 
     def lookup_allowed(self, lookup, value, request):
         # Django's changelist asks this for every filter parameter and answers False with 400

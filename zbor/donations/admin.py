@@ -87,7 +87,7 @@ class DonationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WordsOfSupport)
-class WordsOfSupportAdmin(ZborModelAdmin):
+class WordsOfSupportAdmin(ReadOnlyAdmin):
     """Editors moderate words of support here: the campaign, the public name and the message.
     Nothing of the money, the times, the email or the provider's ids (those are finance's)."""
 
@@ -101,15 +101,6 @@ class WordsOfSupportAdmin(ZborModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).exclude(message="").exclude(message_status=MessageStatus.NONE)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("message of support"))
     def message_column(self, obj):
