@@ -36,10 +36,11 @@ run: compilemessages
 	@$(BIN)/zbor run_huey --workers 1 --quiet & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/granian --interface wsgi --host 127.0.0.1 --port $(PORT) --workers 1 --blocking-threads 16 --no-ws config.wsgi:application
 
-# Static checks, run before the tests: style and bugs (ruff), no high-severity security finding
-# (bandit), types (mypy with django-stubs). Their settings are in pyproject.toml.
+# Static checks, run before the tests: style and bugs (ruff check), one layout (ruff format),
+# no high-severity security finding (bandit), types (mypy with django-stubs). Their settings are in pyproject.toml.
 lint: install
 	$(BIN)/ruff check --quiet .
+	$(BIN)/ruff format --check --quiet .
 	$(BIN)/bandit --quiet --recursive zbor config --exclude '*/tests/*' --severity-level high
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/mypy
 

@@ -99,8 +99,13 @@ def _solve(challenge_json: str) -> str:
     solution = altcha.solve_challenge_v1(task["challenge"], task["salt"], task["algorithm"], task["maxnumber"])
     if solution is None:
         raise Failed("the proof of work has no solution below its maxnumber")
-    payload = {"algorithm": task["algorithm"], "challenge": task["challenge"], "number": solution.number,
-               "salt": task["salt"], "signature": task["signature"]}
+    payload = {
+        "algorithm": task["algorithm"],
+        "challenge": task["challenge"],
+        "number": solution.number,
+        "salt": task["salt"],
+        "signature": task["signature"],
+    }
     return base64.b64encode(json.dumps(payload).encode()).decode()
 
 
@@ -127,7 +132,9 @@ def fill_form(session, server: str, *, method: str, amount: int, email: str = ""
         "message": "",
         "email": email,
         "method": method,
-        "challenge": _solve(_field(page, r'data-challenge="([^"]+)"', "proof-of-work challenge")) if method == "demo" else "",
+        "challenge": _solve(_field(page, r'data-challenge="([^"]+)"', "proof-of-work challenge"))
+        if method == "demo"
+        else "",
     }
     return Form(key, data)
 
@@ -271,8 +278,14 @@ print(json.dumps({
 def database(env: dict[str, str], work: Path, keys: list[str]) -> dict[str, Any]:
     keys_file = work / "keys.json"
     keys_file.write_text(json.dumps(keys))
-    out = subprocess.run([str(BIN / "python"), "-c", DATABASE_QUERY, DEMO, str(keys_file)], env=env, cwd=ROOT,
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [str(BIN / "python"), "-c", DATABASE_QUERY, DEMO, str(keys_file)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     if out.returncode != 0:
         raise Failed(f"reading the database failed:\n{out.stderr[-1500:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -371,11 +384,18 @@ def check_donations(results: Results, env: dict[str, str], work: Path, run: Run)
         f"{distinct} distinct keys from {len(keys)} forms, {new} new donations in the database; "
         f"{succeeded} succeeded card payments of {len(cards)} sent, {pending} pending pledges of {len(pledges)} sent"
         + (f"; wrong: {'; '.join(wrong[:3])}" if wrong else ""),
-        distinct == len(keys) == count and new == distinct and not wrong and succeeded == len(cards) and pending == len(pledges),
+        distinct == len(keys) == count
+        and new == distinct
+        and not wrong
+        and succeeded == len(cards)
+        and pending == len(pledges),
     )
     rose = after["collected"] - run.database_before["collected"]
-    results.check("the ledger's collected total rose by exactly the card payments",
-                  f"+{rose} minor units, card payments {run.card_sum}", rose == run.card_sum)
+    results.check(
+        "the ledger's collected total rose by exactly the card payments",
+        f"+{rose} minor units, card payments {run.card_sum}",
+        rose == run.card_sum,
+    )
 
 
 @dataclass
@@ -425,7 +445,9 @@ def poll_freshness(front: str, apps: list[str], expected: int, since: float) -> 
         if len(settled) == len(sources) and time.monotonic() - since > max(settled) + NGINX_BOUND:
             break  # every source has shown the new total for longer than any cache keeps a page
         time.sleep(0.05)
-    return Freshness(expected, fresh_after, last_seen, formatted.get("text", str(expected)), int(last_seen["app 1 API"]))
+    return Freshness(
+        expected, fresh_after, last_seen, formatted.get("text", str(expected)), int(last_seen["app 1 API"])
+    )
 
 
 def check_freshness(results: Results, fresh: Freshness) -> None:
@@ -434,10 +456,18 @@ def check_freshness(results: Results, fresh: Freshness) -> None:
         shown, ok = [], True
         for kind in ("page", "API"):
             after = fresh.fresh_after[f"{name} {kind}"]
-            shown.append(f"{kind} {after:.2f} s" if after is not None else f"{kind} never (shows {fresh.last_seen[f'{name} {kind}']})")
+            shown.append(
+                f"{kind} {after:.2f} s"
+                if after is not None
+                else f"{kind} never (shows {fresh.last_seen[f'{name} {kind}']})"
+            )
             ok = ok and after is not None and after <= bound
-        results.check(f"{name}{' (its 1 s cache before the apps)' if name == 'nginx' else ''} shows the new total "
-                      f"{fresh.formatted} for good", f"{', '.join(shown)} after the last payment, target ≤ {bound:.0f} s", ok)
+        results.check(
+            f"{name}{' (its 1 s cache before the apps)' if name == 'nginx' else ''} shows the new total "
+            f"{fresh.formatted} for good",
+            f"{', '.join(shown)} after the last payment, target ≤ {bound:.0f} s",
+            ok,
+        )
 
 
 def check_receipt(results: Results, front: str, mail_dir: Path, worker) -> None:
@@ -463,13 +493,21 @@ def check_receipt(results: Results, front: str, mail_dir: Path, worker) -> None:
         detail = f"receipt with its PDF in {found} {delay:.1f} s after the payment, target ≤ 10 s"
     else:
         detail = f"no receipt after {delay:.1f} s"
-    results.check("the task worker mailed the receipt of a donation made through nginx", detail, bool(found) and delay <= 10)
+    results.check(
+        "the task worker mailed the receipt of a donation made through nginx", detail, bool(found) and delay <= 10
+    )
 
 
 def reconcile(results: Results, env: dict[str, str]) -> None:
-    out = subprocess.run([str(BIN / "zbor"), "reconcile"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [str(BIN / "zbor"), "reconcile"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     clean = out.returncode == 0 and "clean: no differences" in out.stdout
-    results.check("zbor reconcile after every donation", "clean: no differences" if clean else (out.stdout + out.stderr)[-800:], clean)
+    results.check(
+        "zbor reconcile after every donation",
+        "clean: no differences" if clean else (out.stdout + out.stderr)[-800:],
+        clean,
+    )
 
 
 def main() -> None:
@@ -488,8 +526,12 @@ def main() -> None:
 
     redis.Redis.from_url(REDIS_URL).flushdb()
     env = base_env(
-        work / "data", DJANGO_SETTINGS_MODULE="config.settings.dev", DATABASE_URL=harness.fresh_database(DATABASE),
-        REDIS_URL=REDIS_URL, ZBOR_CHALLENGE_MAX_NUMBER="1000", EMAIL_BACKEND="bench.cluster.MailToFiles",
+        work / "data",
+        DJANGO_SETTINGS_MODULE="config.settings.dev",
+        DATABASE_URL=harness.fresh_database(DATABASE),
+        REDIS_URL=REDIS_URL,
+        ZBOR_CHALLENGE_MAX_NUMBER="1000",
+        EMAIL_BACKEND="bench.cluster.MailToFiles",
         **{MAIL_DIR_VARIABLE: str(mail_dir)},
     )
     harness.zbor(["migrate", "--no-input"], env)
@@ -507,17 +549,28 @@ def main() -> None:
         front = f"http://127.0.0.1:{ports[2]}"
         for url in (*apps, front):
             harness.wait_for(url + "/en/")
-        print(f"   set up in {time.monotonic() - started:.0f} s; app servers {', '.join(apps)}, nginx {front}", flush=True)
+        print(
+            f"   set up in {time.monotonic() - started:.0f} s; app servers {', '.join(apps)}, nginx {front}",
+            flush=True,
+        )
 
-        print(f"\n1. {args.donations} donations from {args.threads} threads through both app servers at once", flush=True)
+        print(
+            f"\n1. {args.donations} donations from {args.threads} threads through both app servers at once", flush=True
+        )
         run = make_donations(env, work, apps, front, args.donations, args.threads)
-        print(f"   done in {run.seconds:.1f} s; polling every source from {run.ended - run.last_completed:.2f} s after the "
-              "last payment (check 2), then the database", flush=True)
+        print(
+            f"   done in {run.seconds:.1f} s; polling every source from {run.ended - run.last_completed:.2f} s after the "
+            "last payment (check 2), then the database",
+            flush=True,
+        )
         fresh = poll_freshness(front, apps, run.api_before + run.card_sum, run.last_completed)
         check_donations(results, env, work, run)
         rose = fresh.shown - run.api_before
-        results.check("the public API's collected total rose by exactly the card payments",
-                      f"{run.api_before} → {fresh.shown} minor units: +{rose}, card payments {run.card_sum}", rose == run.card_sum)
+        results.check(
+            "the public API's collected total rose by exactly the card payments",
+            f"{run.api_before} → {fresh.shown} minor units: +{rose}, card payments {run.card_sum}",
+            rose == run.card_sum,
+        )
 
         print("\n2. Both app servers and nginx agree within the freshness bound", flush=True)
         check_freshness(results, fresh)
@@ -531,8 +584,10 @@ def main() -> None:
     finally:
         procs.stop_all()
     failed = [name for name, _m, ok in results.rows if not ok]
-    print(f"\n{'PASS' if not failed else 'FAIL'}: {len(results.rows) - len(failed)} of {len(results.rows)} checks met "
-          f"in {time.monotonic() - started:.0f} s." + (f" FAILED: {'; '.join(failed)}. Logs in {work}" if failed else ""))
+    print(
+        f"\n{'PASS' if not failed else 'FAIL'}: {len(results.rows) - len(failed)} of {len(results.rows)} checks met "
+        f"in {time.monotonic() - started:.0f} s." + (f" FAILED: {'; '.join(failed)}. Logs in {work}" if failed else "")
+    )
     sys.exit(1 if failed else 0)
 
 

@@ -33,8 +33,12 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="then profile the pledge")
     args = parser.parse_args()
     os.environ.update(
-        DJANGO_SETTINGS_MODULE="bench.settings_embedded", ZBOR_DATA_DIR=tempfile.mkdtemp(prefix="zbor-cpu-"), DEBUG="false",
-        ALLOWED_HOSTS="127.0.0.1", ZBOR_CARD_STARTS_PER_CLIENT_HOUR="0", ZBOR_PLEDGES_PER_CLIENT_HOUR="0",
+        DJANGO_SETTINGS_MODULE="bench.settings_embedded",
+        ZBOR_DATA_DIR=tempfile.mkdtemp(prefix="zbor-cpu-"),
+        DEBUG="false",
+        ALLOWED_HOSTS="127.0.0.1",
+        ZBOR_CARD_STARTS_PER_CLIENT_HOUR="0",
+        ZBOR_PLEDGES_PER_CLIENT_HOUR="0",
         ZBOR_DONATIONS_PER_CAMPAIGN_HOUR="0",
     )
     import django

@@ -75,16 +75,29 @@ def main() -> None:
     before = campaign_money(campaign.pk, list(campaign.needs.values_list("pk", flat=True))).collected
     amounts = [500 + (n * 37) % 5000 for n in range(args.donations)]
     Donation.objects.bulk_create(
-        Donation(campaign=campaign, amount=amount, currency=campaign.currency, provider="demo",
-                 idempotency_key=uuid.uuid4().hex, checkout_reference=f"demo_{uuid.uuid4().hex}", language="en")
+        Donation(
+            campaign=campaign,
+            amount=amount,
+            currency=campaign.currency,
+            provider="demo",
+            idempotency_key=uuid.uuid4().hex,
+            checkout_reference=f"demo_{uuid.uuid4().hex}",
+            language="en",
+        )
         for amount in amounts
     )
-    pending = list(Donation.objects.filter(campaign=campaign, status=DonationStatus.PENDING).values_list("checkout_reference", "amount"))
+    pending = list(
+        Donation.objects.filter(campaign=campaign, status=DonationStatus.PENDING).values_list(
+            "checkout_reference", "amount"
+        )
+    )
     connection.close()
     context = multiprocessing.get_context("fork")
     start, errors = context.Event(), context.Queue()
     processes = [
-        context.Process(target=confirm_all, args=(pending[i :: args.processes], args.concurrent // args.processes, start, errors))
+        context.Process(
+            target=confirm_all, args=(pending[i :: args.processes], args.concurrent // args.processes, start, errors)
+        )
         for i in range(args.processes)
     ]
     for process in processes:
@@ -99,18 +112,22 @@ def main() -> None:
     after = campaign_money(campaign.pk, list(campaign.needs.values_list("pk", flat=True))).collected
     started = time.perf_counter()
     report = reconcile()
-    print(json.dumps({
-        "donations": len(pending),
-        "concurrent": args.processes * (args.concurrent // args.processes),
-        "processes": args.processes,
-        "seconds": seconds,
-        "per_second": len(pending) / seconds,
-        "exact": after - before == sum(amount for _ref, amount in pending) and not failures,
-        "still_pending": Donation.objects.filter(campaign=campaign, status=DonationStatus.PENDING).count(),
-        "errors": failures[:3],
-        "reconcile_clean": report.ok,
-        "reconcile_seconds": time.perf_counter() - started,
-    }))
+    print(
+        json.dumps(
+            {
+                "donations": len(pending),
+                "concurrent": args.processes * (args.concurrent // args.processes),
+                "processes": args.processes,
+                "seconds": seconds,
+                "per_second": len(pending) / seconds,
+                "exact": after - before == sum(amount for _ref, amount in pending) and not failures,
+                "still_pending": Donation.objects.filter(campaign=campaign, status=DonationStatus.PENDING).count(),
+                "errors": failures[:3],
+                "reconcile_clean": report.ok,
+                "reconcile_seconds": time.perf_counter() - started,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -35,8 +35,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=5000, help="requests of each kind")
     args = parser.parse_args()
     os.environ.update(
-        DJANGO_SETTINGS_MODULE="bench.settings_embedded", ZBOR_DATA_DIR=tempfile.mkdtemp(prefix="zbor-donor-"), DEBUG="false",
-        ALLOWED_HOSTS="127.0.0.1", ZBOR_PLEDGES_PER_CLIENT_HOUR="0", ZBOR_DONATIONS_PER_CAMPAIGN_HOUR="0",
+        DJANGO_SETTINGS_MODULE="bench.settings_embedded",
+        ZBOR_DATA_DIR=tempfile.mkdtemp(prefix="zbor-donor-"),
+        DEBUG="false",
+        ALLOWED_HOSTS="127.0.0.1",
+        ZBOR_PLEDGES_PER_CLIENT_HOUR="0",
+        ZBOR_DONATIONS_PER_CAMPAIGN_HOUR="0",
         ZBOR_PAGE_CACHE_SECONDS="1",
     )
     import django
@@ -64,7 +68,9 @@ def main() -> None:
     body = f"csrfmiddlewaretoken={token}&amount=20&method=bank&idempotency_key={uuid.uuid4().hex}".encode()
     status, headers, _content = call("POST", donate, body, csrf)
     assert status.startswith("302"), status
-    donor = next(v for k, v in headers if k.lower() == "set-cookie" and fastpath.MINE_COOKIE in v).split(";")[0].strip()
+    donor = (
+        next(v for k, v in headers if k.lower() == "set-cookie" and fastpath.MINE_COOKIE in v).split(";")[0].strip()
+    )
 
     campaign = f"/en/campaigns/{DEMO}/"
     django_app = application.app  # the Django handler behind the cache: a full render every time

@@ -87,59 +87,101 @@ NAMES = (
     {"en": "Mikalai", "ru": "Николай", "be": "Мікалай", "pl": "Mikołaj"},
     {"en": "Volha", "ru": "Ольга", "be": "Вольга", "pl": "Olga"},
 )
-INITIALS = ({"en": "K.", "ru": "К.", "be": "К.", "pl": "K."}, {"en": "S.", "ru": "С.", "be": "С.", "pl": "S."},
-            {"en": "M.", "ru": "М.", "be": "М.", "pl": "M."}, {"en": "B.", "ru": "Б.", "be": "Б.", "pl": "B."})
+INITIALS = (
+    {"en": "K.", "ru": "К.", "be": "К.", "pl": "K."},
+    {"en": "S.", "ru": "С.", "be": "С.", "pl": "S."},
+    {"en": "M.", "ru": "М.", "be": "М.", "pl": "M."},
+    {"en": "B.", "ru": "Б.", "be": "Б.", "pl": "B."},
+)
 TITLES = (
-    {"en": "{name}: a new start after prison", "ru": "{name}: новая жизнь после тюрьмы",
-     "be": "{name}: новае жыццё пасля турмы", "pl": "{name}: nowy start po więzieniu"},
-    {"en": "{name}: bringing the family together", "ru": "{name}: воссоединить семью",
-     "be": "{name}: сабраць сям'ю разам", "pl": "{name}: połączyć rodzinę"},
-    {"en": "{name}: a lawyer for the appeal", "ru": "{name}: адвокат для апелляции",
-     "be": "{name}: адвакат для апеляцыі", "pl": "{name}: adwokat do apelacji"},
-    {"en": "{name}: treatment after the colony", "ru": "{name}: лечение после колонии",
-     "be": "{name}: лячэнне пасля калоніі", "pl": "{name}: leczenie po kolonii karnej"},
-    {"en": "{name}: parcels and letters", "ru": "{name}: передачи и письма",
-     "be": "{name}: перадачы і лісты", "pl": "{name}: paczki i listy"},
+    {
+        "en": "{name}: a new start after prison",
+        "ru": "{name}: новая жизнь после тюрьмы",
+        "be": "{name}: новае жыццё пасля турмы",
+        "pl": "{name}: nowy start po więzieniu",
+    },
+    {
+        "en": "{name}: bringing the family together",
+        "ru": "{name}: воссоединить семью",
+        "be": "{name}: сабраць сям'ю разам",
+        "pl": "{name}: połączyć rodzinę",
+    },
+    {
+        "en": "{name}: a lawyer for the appeal",
+        "ru": "{name}: адвокат для апелляции",
+        "be": "{name}: адвакат для апеляцыі",
+        "pl": "{name}: adwokat do apelacji",
+    },
+    {
+        "en": "{name}: treatment after the colony",
+        "ru": "{name}: лечение после колонии",
+        "be": "{name}: лячэнне пасля калоніі",
+        "pl": "{name}: leczenie po kolonii karnej",
+    },
+    {
+        "en": "{name}: parcels and letters",
+        "ru": "{name}: передачи и письма",
+        "be": "{name}: перадачы і лісты",
+        "pl": "{name}: paczki i listy",
+    },
 )
 SUMMARIES = (
-    {"en": "Released after years behind bars, {name} had to leave the country and needs help to settle.",
-     "ru": "После лет заключения {name} пришлось уехать из страны, и теперь нужна помощь, чтобы обустроиться.",
-     "be": "Пасля гадоў зняволення {name} давялося з'ехаць з краіны, і цяпер патрэбна дапамога, каб уладкавацца.",
-     "pl": "Po latach za kratami {name} musi wyjechać z kraju i potrzebuje pomocy, by zacząć od nowa."},
-    {"en": "The family of a political prisoner needs rent, food and school things this winter.",
-     "ru": "Семье политзаключённого этой зимой нужны деньги на аренду, еду и школьные вещи.",
-     "be": "Сям'і палітвязня гэтай зімой патрэбныя грошы на арэнду, ежу і школьныя рэчы.",
-     "pl": "Rodzina więźnia politycznego potrzebuje tej zimy pieniędzy na czynsz, jedzenie i rzeczy do szkoły."},
-    {"en": "Medical care that was refused in the colony, now possible abroad.",
-     "ru": "Лечение, в котором отказывали в колонии, теперь возможно за границей.",
-     "be": "Лячэнне, у якім адмаўлялі ў калоніі, цяпер магчымае за мяжой.",
-     "pl": "Leczenie, którego odmawiano w kolonii karnej, jest teraz możliwe za granicą."},
+    {
+        "en": "Released after years behind bars, {name} had to leave the country and needs help to settle.",
+        "ru": "После лет заключения {name} пришлось уехать из страны, и теперь нужна помощь, чтобы обустроиться.",
+        "be": "Пасля гадоў зняволення {name} давялося з'ехаць з краіны, і цяпер патрэбна дапамога, каб уладкавацца.",
+        "pl": "Po latach za kratami {name} musi wyjechać z kraju i potrzebuje pomocy, by zacząć od nowa.",
+    },
+    {
+        "en": "The family of a political prisoner needs rent, food and school things this winter.",
+        "ru": "Семье политзаключённого этой зимой нужны деньги на аренду, еду и школьные вещи.",
+        "be": "Сям'і палітвязня гэтай зімой патрэбныя грошы на арэнду, ежу і школьныя рэчы.",
+        "pl": "Rodzina więźnia politycznego potrzebuje tej zimy pieniędzy na czynsz, jedzenie i rzeczy do szkoły.",
+    },
+    {
+        "en": "Medical care that was refused in the colony, now possible abroad.",
+        "ru": "Лечение, в котором отказывали в колонии, теперь возможно за границей.",
+        "be": "Лячэнне, у якім адмаўлялі ў калоніі, цяпер магчымае за мяжой.",
+        "pl": "Leczenie, którego odmawiano w kolonii karnej, jest teraz możliwe za granicą.",
+    },
 )
 PARAGRAPHS = (
-    {"en": "{name} grew up in a small town and worked at a furniture workshop before the events of 2020.",
-     "ru": "{name} вырос в небольшом городе и до событий 2020 года работал в столярной мастерской.",
-     "be": "{name} вырас у невялікім горадзе і да падзей 2020 года працаваў у сталярнай майстэрні.",
-     "pl": "{name} dorastał w małym mieście i przed wydarzeniami 2020 roku pracował w stolarni."},
-    {"en": "After the election, {name} went to a peaceful protest with neighbours and was detained a week later.",
-     "ru": "После выборов {name} вышел с соседями на мирный протест и через неделю был задержан.",
-     "be": "Пасля выбараў {name} выйшаў з суседзямі на мірны пратэст і праз тыдзень быў затрыманы.",
-     "pl": "Po wyborach {name} wyszedł z sąsiadami na pokojowy protest i tydzień później został zatrzymany."},
-    {"en": "The court gave three years in a penal colony for **taking part in mass riots**.",
-     "ru": "Суд дал три года колонии за **участие в массовых беспорядках**.",
-     "be": "Суд даў тры гады калоніі за **ўдзел у масавых беспарадках**.",
-     "pl": "Sąd skazał na trzy lata kolonii karnej za **udział w masowych zamieszkach**."},
-    {"en": "In the colony political prisoners are treated worse than anyone else, and health suffers.",
-     "ru": "В колонии с политическими обращаются хуже, чем с остальными, и здоровье страдает.",
-     "be": "У калоніі з палітычнымі абыходзяцца горш, чым з астатнімі, і здароўе пакутуе.",
-     "pl": "W kolonii więźniowie polityczni są traktowani gorzej niż inni i cierpi na tym zdrowie."},
-    {"en": "After release the pressure did not stop, and the family had to leave for Poland.",
-     "ru": "После освобождения давление не прекратилось, и семье пришлось уехать в Польшу.",
-     "be": "Пасля вызвалення ціск не спыніўся, і сям'і давялося з'ехаць у Польшчу.",
-     "pl": "Po wyjściu na wolność nacisk nie ustał i rodzina musiała wyjechać do Polski."},
-    {"en": "Your help pays for the first months: a room, documents, a doctor and a lawyer.",
-     "ru": "Ваша помощь оплатит первые месяцы: комнату, документы, врача и юриста.",
-     "be": "Ваша дапамога аплаціць першыя месяцы: пакой, дакументы, лекара і юрыста.",
-     "pl": "Twoja pomoc opłaci pierwsze miesiące: pokój, dokumenty, lekarza i prawnika."},
+    {
+        "en": "{name} grew up in a small town and worked at a furniture workshop before the events of 2020.",
+        "ru": "{name} вырос в небольшом городе и до событий 2020 года работал в столярной мастерской.",
+        "be": "{name} вырас у невялікім горадзе і да падзей 2020 года працаваў у сталярнай майстэрні.",
+        "pl": "{name} dorastał w małym mieście i przed wydarzeniami 2020 roku pracował w stolarni.",
+    },
+    {
+        "en": "After the election, {name} went to a peaceful protest with neighbours and was detained a week later.",
+        "ru": "После выборов {name} вышел с соседями на мирный протест и через неделю был задержан.",
+        "be": "Пасля выбараў {name} выйшаў з суседзямі на мірны пратэст і праз тыдзень быў затрыманы.",
+        "pl": "Po wyborach {name} wyszedł z sąsiadami na pokojowy protest i tydzień później został zatrzymany.",
+    },
+    {
+        "en": "The court gave three years in a penal colony for **taking part in mass riots**.",
+        "ru": "Суд дал три года колонии за **участие в массовых беспорядках**.",
+        "be": "Суд даў тры гады калоніі за **ўдзел у масавых беспарадках**.",
+        "pl": "Sąd skazał na trzy lata kolonii karnej za **udział w masowych zamieszkach**.",
+    },
+    {
+        "en": "In the colony political prisoners are treated worse than anyone else, and health suffers.",
+        "ru": "В колонии с политическими обращаются хуже, чем с остальными, и здоровье страдает.",
+        "be": "У калоніі з палітычнымі абыходзяцца горш, чым з астатнімі, і здароўе пакутуе.",
+        "pl": "W kolonii więźniowie polityczni są traktowani gorzej niż inni i cierpi na tym zdrowie.",
+    },
+    {
+        "en": "After release the pressure did not stop, and the family had to leave for Poland.",
+        "ru": "После освобождения давление не прекратилось, и семье пришлось уехать в Польшу.",
+        "be": "Пасля вызвалення ціск не спыніўся, і сям'і давялося з'ехаць у Польшчу.",
+        "pl": "Po wyjściu na wolność nacisk nie ustał i rodzina musiała wyjechać do Polski.",
+    },
+    {
+        "en": "Your help pays for the first months: a room, documents, a doctor and a lawyer.",
+        "ru": "Ваша помощь оплатит первые месяцы: комнату, документы, врача и юриста.",
+        "be": "Ваша дапамога аплаціць першыя месяцы: пакой, дакументы, лекара і юрыста.",
+        "pl": "Twoja pomoc opłaci pierwsze miesiące: pokój, dokumenty, lekarza i prawnika.",
+    },
 )
 LOCATIONS = (
     {"en": "Poland", "ru": "Польша", "be": "Польшча", "pl": "Polska"},
@@ -148,8 +190,12 @@ LOCATIONS = (
     {"en": "", "ru": "", "be": "", "pl": ""},
 )
 NEEDS = (
-    {"en": "Rent for the first three months", "ru": "Аренда на первые три месяца",
-     "be": "Арэнда на першыя тры месяцы", "pl": "Czynsz za pierwsze trzy miesiące"},
+    {
+        "en": "Rent for the first three months",
+        "ru": "Аренда на первые три месяца",
+        "be": "Арэнда на першыя тры месяцы",
+        "pl": "Czynsz za pierwsze trzy miesiące",
+    },
     {"en": "Lawyer's fees", "ru": "Услуги адвоката", "be": "Паслугі адваката", "pl": "Honorarium adwokata"},
     {"en": "Medical treatment", "ru": "Лечение", "be": "Лячэнне", "pl": "Leczenie"},
     {"en": "Visa and documents", "ru": "Виза и документы", "be": "Віза і дакументы", "pl": "Wiza i dokumenty"},
@@ -159,14 +205,18 @@ NEEDS = (
     {"en": "Language course", "ru": "Языковые курсы", "be": "Моўныя курсы", "pl": "Kurs językowy"},
 )
 UPDATES = (
-    {"en": ("Thank you", "The first need is covered. Thank you for your support."),
-     "ru": ("Спасибо", "Первая потребность закрыта. Спасибо за поддержку."),
-     "be": ("Дзякуй", "Першая патрэба закрытая. Дзякуй за падтрымку."),
-     "pl": ("Dziękujemy", "Pierwsza potrzeba jest pokryta. Dziękujemy za wsparcie.")},
-    {"en": ("News from the lawyer", "The appeal has been filed; we will write when there is a date."),
-     "ru": ("Новости от адвоката", "Апелляция подана; напишем, когда будет дата."),
-     "be": ("Навіны ад адваката", "Апеляцыя пададзеная; напішам, калі будзе дата."),
-     "pl": ("Wieści od adwokata", "Apelacja została złożona; napiszemy, gdy będzie termin.")},
+    {
+        "en": ("Thank you", "The first need is covered. Thank you for your support."),
+        "ru": ("Спасибо", "Первая потребность закрыта. Спасибо за поддержку."),
+        "be": ("Дзякуй", "Першая патрэба закрытая. Дзякуй за падтрымку."),
+        "pl": ("Dziękujemy", "Pierwsza potrzeba jest pokryta. Dziękujemy za wsparcie."),
+    },
+    {
+        "en": ("News from the lawyer", "The appeal has been filed; we will write when there is a date."),
+        "ru": ("Новости от адвоката", "Апелляция подана; напишем, когда будет дата."),
+        "be": ("Навіны ад адваката", "Апеляцыя пададзеная; напішам, калі будзе дата."),
+        "pl": ("Wieści od adwokata", "Apelacja została złożona; napiszemy, gdy będzie termin."),
+    },
 )
 MESSAGES = {
     "en": ("Stay strong!", "You are not alone.", "With love from Vilnius.", "Hold on, freedom is near."),
@@ -336,7 +386,14 @@ def generate(
     from zbor.accounts.models import AuditEvent
     from zbor.campaigns.models import Beneficiary, Campaign, CampaignApproval, Need, Status, Update
     from zbor.donations.accounts import OWNER
-    from zbor.donations.models import BankStatement, BankStatementLine, Donation, DonationStatus, LineStatus, MessageStatus
+    from zbor.donations.models import (
+        BankStatement,
+        BankStatementLine,
+        Donation,
+        DonationStatus,
+        LineStatus,
+        MessageStatus,
+    )
     from zbor.ledger.models import Account, AccountKind, Transfer, TransferGroup, TransferKind
 
     if campaigns < 1 or donations < 0:
@@ -358,22 +415,44 @@ def generate(
     BeneficiaryT = Beneficiary._parler_meta.root_model
     NeedT = Need._parler_meta.root_model
     UpdateT = Update._parler_meta.root_model
-    models = [Beneficiary, BeneficiaryT, Campaign, CampaignT, Need, NeedT, Update, UpdateT, CampaignApproval, AuditEvent,
-              Donation, BankStatement, BankStatementLine, Account, TransferGroup, Transfer]
+    models = [
+        Beneficiary,
+        BeneficiaryT,
+        Campaign,
+        CampaignT,
+        Need,
+        NeedT,
+        Update,
+        UpdateT,
+        CampaignApproval,
+        AuditEvent,
+        Donation,
+        BankStatement,
+        BankStatementLine,
+        Account,
+        TransferGroup,
+        Transfer,
+    ]
 
     with _large_sqlite_cache(connection), transaction.atomic():
         if Campaign.objects.filter(slug__startswith=slug_prefix).exists():
-            raise RuntimeError(f"campaigns named {slug_prefix}… exist already: use an empty database or another slug_prefix")
+            raise RuntimeError(
+                f"campaigns named {slug_prefix}… exist already: use an empty database or another slug_prefix"
+            )
         loader = None
         if w.postgres and donations >= 10_000:
             # Before any row is written: PostgreSQL refuses to alter a table with deferred
             # foreign key checks pending.
-            loader = _PostgresBulkLoad(connection, [m._meta.db_table for m in (Donation, BankStatementLine, TransferGroup, Transfer)])
+            loader = _PostgresBulkLoad(
+                connection, [m._meta.db_table for m in (Donation, BankStatementLine, TransferGroup, Transfer)]
+            )
             loader.drop()
         User = get_user_model()
         people = {}
         for username in ("bench-staff", "bench-reviewer"):
-            user, created = User.objects.get_or_create(username=username, defaults={"is_staff": True, "is_superuser": True})
+            user, created = User.objects.get_or_create(
+                username=username, defaults={"is_staff": True, "is_superuser": True}
+            )
             if created:
                 user.set_unusable_password()
                 user.save(update_fields=["password"])
@@ -400,7 +479,11 @@ def generate(
         campaign_rows: list[list[Any]] = []
         # (time, actor id, actor label, action, object type, object id, fields)
         audit_rows: list[tuple[float, int | None, str, str, str, int, str]] = []
-        status_field, lines_field, message_field = json.dumps(["status"]), json.dumps(["lines"]), json.dumps(["message_status"])
+        status_field, lines_field, message_field = (
+            json.dumps(["status"]),
+            json.dumps(["lines"]),
+            json.dumps(["message_status"]),
+        )
         need_id = top[Need]
         ids = {m: top[m] for m in (BeneficiaryT, CampaignT, NeedT, Update, UpdateT, CampaignApproval)}
         for i in range(campaigns):
@@ -419,22 +502,61 @@ def generate(
             slug = f"{slug_prefix}{i:05d}"
             if len(summary.slugs) < 1000:
                 summary.slugs.append(slug)
-            rows_b.append((bid, f"B-{slug}"[:40], rng.random() < 0.5, True, False, "", "", "", None, dt(at(created - 3600))))
+            rows_b.append(
+                (bid, f"B-{slug}"[:40], rng.random() < 0.5, True, False, "", "", "", None, dt(at(created - 3600)))
+            )
             for lang in languages:
                 ids[BeneficiaryT] += 1
                 rows_bt.append((ids[BeneficiaryT], lang, f"{name[lang]} {initial[lang]}", bid))
                 full = f"{name[lang]} {initial[lang]}"
                 ids[CampaignT] += 1
                 story = "\n\n".join(p[lang].format(name=name[lang]) for p in paragraphs)
-                rows_ct.append((ids[CampaignT], lang, title[lang].format(name=full), summary_text[lang].format(name=name[lang]),
-                                location[lang], story, "", cid))
-            campaign_rows.append([cid, slug, bid, rng.choice(CATEGORIES), str(Status.PUBLISHED), currency, original, "",
-                                  created, published, published, None, staff, 1, None])
+                rows_ct.append(
+                    (
+                        ids[CampaignT],
+                        lang,
+                        title[lang].format(name=full),
+                        summary_text[lang].format(name=name[lang]),
+                        location[lang],
+                        story,
+                        "",
+                        cid,
+                    )
+                )
+            campaign_rows.append(
+                [
+                    cid,
+                    slug,
+                    bid,
+                    rng.choice(CATEGORIES),
+                    str(Status.PUBLISHED),
+                    currency,
+                    original,
+                    "",
+                    created,
+                    published,
+                    published,
+                    None,
+                    staff,
+                    1,
+                    None,
+                ]
+            )
             rows_a.append((ids[CampaignApproval] + 1, cid, 1, reviewer, True, dt(at(published))))
             ids[CampaignApproval] += 1
-            audit_rows += [(submitted, staff, "bench-staff", "campaign.submit", "campaigns.campaign", cid, status_field),
-                           (published - 0.01, reviewer, "bench-reviewer", "campaign.approve", "campaigns.campaign", cid, status_field),
-                           (published, reviewer, "bench-reviewer", "campaign.publish", "campaigns.campaign", cid, status_field)]
+            audit_rows += [
+                (submitted, staff, "bench-staff", "campaign.submit", "campaigns.campaign", cid, status_field),
+                (
+                    published - 0.01,
+                    reviewer,
+                    "bench-reviewer",
+                    "campaign.approve",
+                    "campaigns.campaign",
+                    cid,
+                    status_field,
+                ),
+                (published, reviewer, "bench-reviewer", "campaign.publish", "campaigns.campaign", cid, status_field),
+            ]
             need_ids, amounts = [], []
             for position, description in enumerate(rng.sample(NEEDS, rng.choice((1, 1, 2, 2, 2, 3, 3, 4)))):
                 need_id += 1
@@ -463,23 +585,45 @@ def generate(
             weight_total += rng.lognormvariate(0, 1.2)
             cumulative.append(weight_total)
 
-        w.insert(Beneficiary, ["id", "reference", "name_is_pseudonym", "consent_recorded", "at_risk", "real_name_secret",
-                               "contacts_secret", "verification_notes_secret", "private_purged_at", "created_at"], rows_b)
+        w.insert(
+            Beneficiary,
+            [
+                "id",
+                "reference",
+                "name_is_pseudonym",
+                "consent_recorded",
+                "at_risk",
+                "real_name_secret",
+                "contacts_secret",
+                "verification_notes_secret",
+                "private_purged_at",
+                "created_at",
+            ],
+            rows_b,
+        )
         w.insert(BeneficiaryT, ["id", "language_code", "display_name", "master_id"], rows_bt)
-        w.insert(CampaignT, ["id", "language_code", "title", "summary", "location", "story", "cover_alt", "master_id"], rows_ct)
+        w.insert(
+            CampaignT,
+            ["id", "language_code", "title", "summary", "location", "story", "cover_alt", "master_id"],
+            rows_ct,
+        )
         # replaces_id / revision_of_id: only revisions (zbor.campaigns.revisions) have them.
         w.insert(Need, ["id", "campaign_id", "position", "amount", "replaces_id"], rows_n)
         w.insert(NeedT, ["id", "language_code", "description", "master_id"], rows_nt)
         w.insert(Update, ["id", "campaign_id", "published_on", "replaces_id"], rows_u)
         w.insert(UpdateT, ["id", "language_code", "title", "body", "master_id"], rows_ut)
-        w.insert(CampaignApproval, ["id", "campaign_id", "review_round", "approver_id", "as_admin", "created_at"], rows_a)
+        w.insert(
+            CampaignApproval, ["id", "campaign_id", "review_round", "approver_id", "as_admin", "created_at"], rows_a
+        )
         summary.campaigns, summary.needs = campaigns, len(rows_n)
         del rows_b, rows_bt, rows_ct, rows_n, rows_nt, rows_u, rows_ut, rows_a
 
         # ---- accounts: created on first use, totals kept as post_group keeps them -----------
         # code -> [id, kind, currency, owner_kind, owner_id, debits, credits, created ts, existed]
         accounts: dict[str, list[Any]] = {}
-        for account in Account.objects.filter(code__in=[f"provider:{p}:{c}" for p in PROVIDERS for c, _w, _s in CURRENCIES]):
+        for account in Account.objects.filter(
+            code__in=[f"provider:{p}:{c}" for p in PROVIDERS for c, _w, _s in CURRENCIES]
+        ):
             accounts[account.code] = [account.pk, account.kind, account.currency, "", None, 0, 0, 0.0, True]
         next_account = [top[Account]]
 
@@ -487,7 +631,17 @@ def generate(
             found = accounts.get(code)
             if found is None:
                 next_account[0] += 1
-                found = accounts[code] = [next_account[0], kind, currency, OWNER if owner_id else "", owner_id, 0, 0, ts, False]
+                found = accounts[code] = [
+                    next_account[0],
+                    kind,
+                    currency,
+                    OWNER if owner_id else "",
+                    owner_id,
+                    0,
+                    0,
+                    ts,
+                    False,
+                ]
             return found
 
         # ---- donations, in the order they succeeded -----------------------------------------
@@ -497,19 +651,32 @@ def generate(
         raised = [[0] * len(n) for n in camp_needs]
         collected = [0] * campaigns
         opened = 0
-        donation_id, group_id, transfer_id, line_id = top[Donation], top[TransferGroup], top[Transfer], top[BankStatementLine]
+        donation_id, group_id, transfer_id, line_id = (
+            top[Donation],
+            top[TransferGroup],
+            top[Transfer],
+            top[BankStatementLine],
+        )
         statements: dict[date, list[Any]] = {}  # day -> [id, uploaded ts, lines]
         next_statement = top[BankStatement]
         bank_count = 0
         salt = rng.getrandbits(40) ^ zlib.crc32(slug_prefix.encode())  # another prefix, other references
         # Plain strings: the drivers adapt str, not Django's choices enums.
-        succeeded, matched, none_message = str(DonationStatus.SUCCEEDED), str(LineStatus.MATCHED), str(MessageStatus.NONE)
+        succeeded, matched, none_message = (
+            str(DonationStatus.SUCCEEDED),
+            str(LineStatus.MATCHED),
+            str(MessageStatus.NONE),
+        )
         approved_message, pending_message = str(MessageStatus.APPROVED), str(MessageStatus.PENDING)
         message_statuses = (approved_message,) * 7 + (pending_message,) * 2 + (str(MessageStatus.REJECTED),)
         approve_action, reject_action = "donation.message.approve", "donation.message.reject"
         receipt_cutoff = now_ts - settings.ZBOR_RECEIPT_EMAIL_DAYS * DAY
         kind_donation, kind_need, kind_unallocated, kind_provider = (
-            str(TransferKind.DONATION), str(AccountKind.NEED), str(AccountKind.UNALLOCATED), str(AccountKind.PROVIDER))
+            str(TransferKind.DONATION),
+            str(AccountKind.NEED),
+            str(AccountKind.UNALLOCATED),
+            str(AccountKind.PROVIDER),
+        )
         d_rows: list[tuple] = []
         g_rows: list[tuple] = []
         t_rows: list[tuple] = []
@@ -518,15 +685,58 @@ def generate(
         UUID = uuid.UUID
 
         def flush() -> None:
-            w.insert(Donation, ["id", "public_id", "campaign_id", "need_id", "amount", "currency", "status", "refunded", "disputed",
-                                "fee", "provider", "checkout_reference", "checkout_url", "payment_reference", "charge_reference",
-                                "idempotency_key", "public_name", "email", "receipt_sent_at", "receipt_claimed_until", "message", "message_status",
-                                "language", "created_at", "succeeded_at"], d_rows)
+            w.insert(
+                Donation,
+                [
+                    "id",
+                    "public_id",
+                    "campaign_id",
+                    "need_id",
+                    "amount",
+                    "currency",
+                    "status",
+                    "refunded",
+                    "disputed",
+                    "fee",
+                    "provider",
+                    "checkout_reference",
+                    "checkout_url",
+                    "payment_reference",
+                    "charge_reference",
+                    "idempotency_key",
+                    "public_name",
+                    "email",
+                    "receipt_sent_at",
+                    "receipt_claimed_until",
+                    "message",
+                    "message_status",
+                    "language",
+                    "created_at",
+                    "succeeded_at",
+                ],
+                d_rows,
+            )
             w.insert(TransferGroup, ["id", "key", "kind", "reference", "transfer_count", "created_at"], g_rows)
-            w.insert(Transfer, ["id", "group_id", "debit_account_id", "credit_account_id", "amount", "currency", "kind", "key",
-                                "created_at"], t_rows)
-            w.insert(BankStatementLine, ["id", "statement_id", "key", "booked_on", "amount", "currency", "text", "status",
-                                         "donation_id"], l_rows)
+            w.insert(
+                Transfer,
+                [
+                    "id",
+                    "group_id",
+                    "debit_account_id",
+                    "credit_account_id",
+                    "amount",
+                    "currency",
+                    "kind",
+                    "key",
+                    "created_at",
+                ],
+                t_rows,
+            )
+            w.insert(
+                BankStatementLine,
+                ["id", "statement_id", "key", "booked_on", "amount", "currency", "text", "status", "donation_id"],
+                l_rows,
+            )
             for rows in (d_rows, g_rows, t_rows, l_rows):
                 rows.clear()
 
@@ -568,13 +778,37 @@ def generate(
                 need_raised[j] += share
                 credit[6] += share
                 transfer_id += 1
-                t_rows.append((transfer_id, group_id, clearing[0], credit[0], share, currency, kind_donation, f"{key}#{lines}", when))
+                t_rows.append(
+                    (
+                        transfer_id,
+                        group_id,
+                        clearing[0],
+                        credit[0],
+                        share,
+                        currency,
+                        kind_donation,
+                        f"{key}#{lines}",
+                        when,
+                    )
+                )
                 lines += 1
             if beyond:
                 credit = account(f"campaign:{camp_id[c]}:unallocated", kind_unallocated, currency, camp_id[c], ts)
                 credit[6] += beyond
                 transfer_id += 1
-                t_rows.append((transfer_id, group_id, clearing[0], credit[0], beyond, currency, kind_donation, f"{key}#{lines}", when))
+                t_rows.append(
+                    (
+                        transfer_id,
+                        group_id,
+                        clearing[0],
+                        credit[0],
+                        beyond,
+                        currency,
+                        kind_donation,
+                        f"{key}#{lines}",
+                        when,
+                    )
+                )
                 lines += 1
             clearing[5] += amount
             collected[c] += amount
@@ -591,9 +825,17 @@ def generate(
                 message = choice(MESSAGES[language])
                 message_status = choice(message_statuses)
                 if message_status != pending_message:
-                    audit_rows.append((min(ts + rng.uniform(600, 2 * DAY), now_ts - 1), staff, "bench-staff",
-                                       approve_action if message_status == approved_message else reject_action,
-                                       "donations.donation", donation_id, message_field))
+                    audit_rows.append(
+                        (
+                            min(ts + rng.uniform(600, 2 * DAY), now_ts - 1),
+                            staff,
+                            "bench-staff",
+                            approve_action if message_status == approved_message else reject_action,
+                            "donations.donation",
+                            donation_id,
+                            message_field,
+                        )
+                    )
             receipt = None
             if random_() < 0.15:
                 # A receipt was sent; its email is deleted ZBOR_RECEIPT_EMAIL_DAYS later.
@@ -611,14 +853,51 @@ def generate(
                     statement = statements[day] = [next_statement, ts - 1, 0]
                 statement[2] += 1
                 line_id += 1
-                l_rows.append((line_id, statement[0], f"camt:{slug_prefix}{seed}-{bank_count}", w.day(day - timedelta(days=1)), amount,
-                               currency, "", matched, donation_id))
+                l_rows.append(
+                    (
+                        line_id,
+                        statement[0],
+                        f"camt:{slug_prefix}{seed}-{bank_count}",
+                        w.day(day - timedelta(days=1)),
+                        amount,
+                        currency,
+                        "",
+                        matched,
+                        donation_id,
+                    )
+                )
             else:
                 checkout = f"demo_seed_{getrandbits(128):032x}"
                 created = ts - 0.05
-            d_rows.append((donation_id, uid(public_id), camp_id[c], needs[earmark] if earmark is not None else None, amount,
-                           currency, succeeded, 0, 0, 0, provider, checkout, "", "", "", f"{getrandbits(128):032x}", public_name,
-                           email, receipt, None, message, message_status, language, dt(at(created)), when))
+            d_rows.append(
+                (
+                    donation_id,
+                    uid(public_id),
+                    camp_id[c],
+                    needs[earmark] if earmark is not None else None,
+                    amount,
+                    currency,
+                    succeeded,
+                    0,
+                    0,
+                    0,
+                    provider,
+                    checkout,
+                    "",
+                    "",
+                    "",
+                    f"{getrandbits(128):032x}",
+                    public_name,
+                    email,
+                    receipt,
+                    None,
+                    message,
+                    message_status,
+                    language,
+                    dt(at(created)),
+                    when,
+                )
+            )
             if len(d_rows) >= chunk_size:
                 flush()
                 say(f"  {k + 1} donations")
@@ -633,28 +912,75 @@ def generate(
             if funded is not None:
                 row[4] = str(Status.FUNDED)
                 row[9] = funded  # updated_at
-                audit_rows.append((funded, None, "zbor", "campaign.funded", "campaigns.campaign", row[0], status_field))
+                audit_rows.append(
+                    (funded, None, "zbor", "campaign.funded", "campaigns.campaign", row[0], status_field)
+                )
                 summary.funded += 1
             row[8], row[9], row[10] = dt(at(row[8])), dt(at(row[9])), dt(at(row[10]))
-        w.insert(Campaign, ["id", "slug", "beneficiary_id", "category", "status", "currency", "original_language", "cover",
-                            "created_at", "updated_at", "published_at", "closed_at", "submitted_by_id", "review_round",
-                            "revision_of_id"],
-                 campaign_rows)
-        w.insert(Account, ["id", "code", "kind", "currency", "owner_kind", "owner_id", "debits_posted", "credits_posted",
-                           "created_at"],
-                 sorted((a[0], code, a[1], a[2], a[3], a[4], a[5], a[6], dt(at(a[7]))) for code, a in accounts.items() if not a[8]))
+        w.insert(
+            Campaign,
+            [
+                "id",
+                "slug",
+                "beneficiary_id",
+                "category",
+                "status",
+                "currency",
+                "original_language",
+                "cover",
+                "created_at",
+                "updated_at",
+                "published_at",
+                "closed_at",
+                "submitted_by_id",
+                "review_round",
+                "revision_of_id",
+            ],
+            campaign_rows,
+        )
+        w.insert(
+            Account,
+            [
+                "id",
+                "code",
+                "kind",
+                "currency",
+                "owner_kind",
+                "owner_id",
+                "debits_posted",
+                "credits_posted",
+                "created_at",
+            ],
+            sorted(
+                (a[0], code, a[1], a[2], a[3], a[4], a[5], a[6], dt(at(a[7])))
+                for code, a in accounts.items()
+                if not a[8]
+            ),
+        )
         for a in accounts.values():
             if a[8] and (a[5] or a[6]):
-                Account.objects.filter(pk=a[0]).update(debits_posted=F("debits_posted") + a[5], credits_posted=F("credits_posted") + a[6])
+                Account.objects.filter(pk=a[0]).update(
+                    debits_posted=F("debits_posted") + a[5], credits_posted=F("credits_posted") + a[6]
+                )
         summary.accounts = sum(1 for a in accounts.values() if not a[8])
-        w.insert(BankStatement, ["id", "uploaded_at", "uploaded_by_id", "lines_total", "lines_new", "lines_matched"],
-                 [(s[0], dt(at(s[1])), staff, s[2], s[2], s[2]) for s in statements.values()])
-        audit_rows += [(s[1] + 1, staff, "bench-staff", "bank_statement.import", "donations.bankstatement", s[0], lines_field)
-                       for s in statements.values()]
+        w.insert(
+            BankStatement,
+            ["id", "uploaded_at", "uploaded_by_id", "lines_total", "lines_new", "lines_matched"],
+            [(s[0], dt(at(s[1])), staff, s[2], s[2], s[2]) for s in statements.values()],
+        )
+        audit_rows += [
+            (s[1] + 1, staff, "bench-staff", "bank_statement.import", "donations.bankstatement", s[0], lines_field)
+            for s in statements.values()
+        ]
         audit_rows.sort(key=lambda row: row[0])
-        w.insert(AuditEvent, ["id", "at", "actor_id", "actor_label", "action", "object_type", "object_id", "fields"],
-                 [(top[AuditEvent] + n + 1, dt(at(ts)), actor, label, action, kind, str(pk), fields)
-                  for n, (ts, actor, label, action, kind, pk, fields) in enumerate(audit_rows)])
+        w.insert(
+            AuditEvent,
+            ["id", "at", "actor_id", "actor_label", "action", "object_type", "object_id", "fields"],
+            [
+                (top[AuditEvent] + n + 1, dt(at(ts)), actor, label, action, kind, str(pk), fields)
+                for n, (ts, actor, label, action, kind, pk, fields) in enumerate(audit_rows)
+            ],
+        )
         if loader is not None:
             say("indexes and constraints")
             loader.restore()
@@ -692,8 +1018,14 @@ def main(argv: list[str] | None = None) -> None:
             print(f"[{time.perf_counter() - began:7.1f}s] {message}", flush=True)
 
     began = time.perf_counter()
-    summary = generate(args.campaigns, args.donations, seed=args.seed, slug_prefix=args.slug_prefix,
-                       chunk_size=args.chunk_size, progress=progress)
+    summary = generate(
+        args.campaigns,
+        args.donations,
+        seed=args.seed,
+        slug_prefix=args.slug_prefix,
+        chunk_size=args.chunk_size,
+        progress=progress,
+    )
     print(
         f"{connection.vendor}: {summary.campaigns} campaigns ({summary.funded} funded), {summary.needs} needs, "
         f"{summary.donations} donations, {summary.transfer_groups} transfer groups, {summary.transfers} transfers, "

@@ -34,10 +34,19 @@ def wsgi_call(app, method: str, path: str, body: bytes = b"", cookie: str = "") 
         seen["status"], seen["headers"] = status, headers
 
     environ = {
-        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
-        "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "application/x-www-form-urlencoded",
-        "HTTP_COOKIE": cookie, "REMOTE_ADDR": "127.0.0.1", "wsgi.errors": sys.stderr,
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "HTTP_HOST": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "HTTP_COOKIE": cookie,
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.errors": sys.stderr,
     }
     content = b"".join(app(environ, start_response))
     return seen["status"], seen["headers"], content
@@ -87,7 +96,9 @@ class Processes:
 
     def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
         log = open(self.workdir / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen(args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.running.append(process)
         return process
 
@@ -109,8 +120,21 @@ class Processes:
 def granian(procs: Processes, name: str, port: int, env: dict[str, str], workers: int = 1) -> subprocess.Popen:
     return procs.start(
         name,
-        [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-         "--blocking-threads", "16", "--no-ws", "config.wsgi:application"],
+        [
+            str(BIN / "granian"),
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--blocking-threads",
+            "16",
+            "--no-ws",
+            "config.wsgi:application",
+        ],
         env,
     )
 
@@ -152,7 +176,9 @@ http {{
 """
 
 
-def nginx(procs: Processes, workdir: Path, port: int, upstream_ports: list[int], workers: str = "auto") -> subprocess.Popen:
+def nginx(
+    procs: Processes, workdir: Path, port: int, upstream_ports: list[int], workers: str = "auto"
+) -> subprocess.Popen:
     directory = workdir / "nginx"
     (directory / "files").mkdir(parents=True, exist_ok=True)
     # nginx's workers drop root for nobody: they must reach the files and write the cache.
@@ -163,7 +189,9 @@ def nginx(procs: Processes, workdir: Path, port: int, upstream_ports: list[int],
     conf = directory / "nginx.conf"
     upstreams = " ".join(f"server 127.0.0.1:{p};" for p in upstream_ports)
     conf.write_text(NGINX.format(workers=workers, dir=directory, port=port, upstreams=upstreams))
-    return procs.start("nginx", ["nginx", "-c", str(conf), "-p", str(directory), "-g", "daemon off;"], dict(os.environ))
+    return procs.start(
+        "nginx", ["nginx", "-c", str(conf), "-p", str(directory), "-g", "daemon off;"], dict(os.environ)
+    )
 
 
 def put_file(workdir: Path, name: str, body: bytes) -> str:
@@ -179,7 +207,9 @@ class Load:
     errors: int
 
     def __str__(self) -> str:
-        return f"{self.rps:9.0f} req/s  p99 {self.p99_ms:7.1f} ms" + (f"  ({self.errors} errors)" if self.errors else "")
+        return f"{self.rps:9.0f} req/s  p99 {self.p99_ms:7.1f} ms" + (
+            f"  ({self.errors} errors)" if self.errors else ""
+        )
 
 
 def _ms(text: str) -> float:
@@ -201,7 +231,9 @@ def wrk(url: str, seconds: float = 5, connections: int = 32, script: Path | None
     p99 = _ms(distribution.group(1)) if distribution else float("inf")
     if p99 == float("inf") or not rps:
         print(f"    wrk {url}: nothing came back\n{out}", flush=True)
-    errors = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|Socket errors: .*?timeout)\s*:?\s*(\d+)", out))
+    errors = sum(
+        int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|Socket errors: .*?timeout)\s*:?\s*(\d+)", out)
+    )
     return Load(rps, p99, errors)
 
 

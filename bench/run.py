@@ -69,9 +69,14 @@ class Results:
 def base_env(data: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "ZBOR_", "DJANGO_"))}
     env.update(
-        PYTHONPATH=str(ROOT), ZBOR_DATA_DIR=str(data), DEBUG="false", ALLOWED_HOSTS="127.0.0.1,localhost",
+        PYTHONPATH=str(ROOT),
+        ZBOR_DATA_DIR=str(data),
+        DEBUG="false",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
         # The bench is one client hammering the donate form: the abuse limits would stop it.
-        ZBOR_CARD_STARTS_PER_CLIENT_HOUR="0", ZBOR_PLEDGES_PER_CLIENT_HOUR="0", ZBOR_DONATIONS_PER_CAMPAIGN_HOUR="0",
+        ZBOR_CARD_STARTS_PER_CLIENT_HOUR="0",
+        ZBOR_PLEDGES_PER_CLIENT_HOUR="0",
+        ZBOR_DONATIONS_PER_CAMPAIGN_HOUR="0",
     )
     env.update(extra)
     return env
@@ -143,18 +148,29 @@ def embedded(results: Results, work: Path, seconds: float) -> dict[str, Load]:
             figures[name] = load
             results.ratio(f"embedded {name} vs nginx file ({len(body)} B)", load, base, 0.20)
         donate_url = app + f"/en/campaigns/{DEMO}/donate/"
-        best = best_of(3, seconds, {
-            "one query": (app + "/bench/one-query/", None),
-            "donate page": (donate_url, None),
-            "pledge": (donate_url, pledge_script(work, donate_url)),
-        })
+        best = best_of(
+            3,
+            seconds,
+            {
+                "one query": (app + "/bench/one-query/", None),
+                "donate page": (donate_url, None),
+                "pledge": (donate_url, pledge_script(work, donate_url)),
+            },
+        )
         figures["donate page"] = best["donate page"]
         results.ratio("embedded donate page vs a one-query Django view", best["donate page"], best["one query"], 0.60)
-        results.ratio("embedded start of a payment (bank pledge POST) vs a one-query Django view", best["pledge"], best["one query"], 0.60)
+        results.ratio(
+            "embedded start of a payment (bank pledge POST) vs a one-query Django view",
+            best["pledge"],
+            best["one query"],
+            0.60,
+        )
         page = harness.fetch(app + PAGES["campaign page"])
         css = harness.fetch(app + re.search(rb'href="(/static/[^"]+\.css)"', page).group(1).decode())  # type: ignore[union-attr]
         weight = len(page) + len(css)
-        results.check("campaign page weight (HTML + CSS)", f"{weight / 1024:.1f} KB, target < 50 KB", weight < 50 * 1024)
+        results.check(
+            "campaign page weight (HTML + CSS)", f"{weight / 1024:.1f} KB, target < 50 KB", weight < 50 * 1024
+        )
         return figures
     finally:
         procs.stop_all()
@@ -169,9 +185,14 @@ def production(results: Results, work: Path, seconds: float) -> None:
     harness.zbor(["load_demo"], setup_env)
     subprocess.run(["redis-cli", "-n", "13", "flushdb"], check=False, capture_output=True)
     env = base_env(
-        work / "production", DJANGO_SETTINGS_MODULE="bench.settings_production", SECRET_KEY=secrets.token_urlsafe(64),
-        ZBOR_ENCRYPTION_KEYS=ENCRYPTION_KEY, SECURE_SSL_REDIRECT="false", ZBOR_PAYMENT_PROVIDERS="bank",
-        ZBOR_BANK_IBAN="PL61 1090 1014 0000 0712 1981 2874", **common,
+        work / "production",
+        DJANGO_SETTINGS_MODULE="bench.settings_production",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        ZBOR_ENCRYPTION_KEYS=ENCRYPTION_KEY,
+        SECURE_SSL_REDIRECT="false",
+        ZBOR_PAYMENT_PROVIDERS="bank",
+        ZBOR_BANK_IBAN="PL61 1090 1014 0000 0712 1981 2874",
+        **common,
     )
     harness.zbor(["collectstatic", "--no-input"], env)
     procs = Processes(work)
@@ -191,11 +212,20 @@ def production(results: Results, work: Path, seconds: float) -> None:
         # Freshness: a donation recorded now, looked for on every language's page and in the API.
         collected_before = json.loads(harness.fetch(front + PAGES["API campaign"]))["collected"]["amount"]
         started = time.monotonic()
-        subprocess.run([str(BIN / "python"), "-c", (
-            "import django; django.setup(); from zbor.campaigns.models import Campaign; "
-            "from zbor.donations.services import record_demo_donation; "
-            f"record_demo_donation(Campaign.objects.get(slug='{DEMO}'), amount=1234)"
-        )], env=setup_env, check=True, cwd=ROOT)
+        subprocess.run(
+            [
+                str(BIN / "python"),
+                "-c",
+                (
+                    "import django; django.setup(); from zbor.campaigns.models import Campaign; "
+                    "from zbor.donations.services import record_demo_donation; "
+                    f"record_demo_donation(Campaign.objects.get(slug='{DEMO}'), amount=1234)"
+                ),
+            ],
+            env=setup_env,
+            check=True,
+            cwd=ROOT,
+        )
         recorded = time.monotonic()
         wanted = collected_before + 1234
 
@@ -207,12 +237,21 @@ def production(results: Results, work: Path, seconds: float) -> None:
         while not all(shown(lang) for lang in ("en", "ru", "be", "pl")) and time.monotonic() - recorded < 10:
             time.sleep(0.05)
         delay = time.monotonic() - recorded
-        results.check("a new donation on all four languages' pages and in the API", f"{delay:.2f} s after it was recorded (recording took {recorded - started:.2f} s), target ≤ 2 s", delay <= 2)
+        results.check(
+            "a new donation on all four languages' pages and in the API",
+            f"{delay:.2f} s after it was recorded (recording took {recorded - started:.2f} s), target ≤ 2 s",
+            delay <= 2,
+        )
     finally:
         procs.stop_all()
     print("   donations: 32 confirmations at a time on one campaign, from 8 processes …", flush=True)
-    out = subprocess.run([str(BIN / "python"), "bench/donations.py", "--donations", "3000", "--concurrent", "32", "--processes", "8"],
-                         env=setup_env, cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run(
+        [str(BIN / "python"), "bench/donations.py", "--donations", "3000", "--concurrent", "32", "--processes", "8"],
+        env=setup_env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     if out.returncode != 0:
         results.check("donations recorded end to end", out.stderr[-500:], False)
         return
@@ -226,28 +265,50 @@ def production(results: Results, work: Path, seconds: float) -> None:
 
 def growth(results: Results, work: Path, seconds: float, campaigns: int, donations: int) -> None:
     print(f"\n3. Growth: {campaigns:,} campaigns and {donations:,} donations on PostgreSQL", flush=True)
-    urls = {"campaign page": f"/en/campaigns/{DEMO}/", "campaign list": "/en/campaigns/", "donate page": f"/en/campaigns/{DEMO}/donate/"}
+    urls = {
+        "campaign page": f"/en/campaigns/{DEMO}/",
+        "campaign list": "/en/campaigns/",
+        "donate page": f"/en/campaigns/{DEMO}/donate/",
+    }
     envs = {}
     for label, size in (("empty", 0), ("grown", donations)):
         database = harness.fresh_database(f"zbor_bench_{label}")
         # Django renders every request: the cost that could grow. Six campaigns a page, as many
         # as the demo has: both lists show the same full page, with 6 or 10,000 campaigns behind it.
-        env = envs[label] = base_env(work / f"growth-{label}", DJANGO_SETTINGS_MODULE="config.settings.dev", DATABASE_URL=database,
-                                     ZBOR_PAGE_CACHE_SECONDS="0", ZBOR_CAMPAIGNS_PER_PAGE="6")
+        env = envs[label] = base_env(
+            work / f"growth-{label}",
+            DJANGO_SETTINGS_MODULE="config.settings.dev",
+            DATABASE_URL=database,
+            ZBOR_PAGE_CACHE_SECONDS="0",
+            ZBOR_CAMPAIGNS_PER_PAGE="6",
+        )
         harness.zbor(["migrate", "--no-input"], env)
         harness.zbor(["load_demo"], env)
         if size:
             started = time.monotonic()
-            subprocess.run([str(BIN / "python"), "bench/fixture.py", "--campaigns", str(campaigns), "--donations", str(size)],
-                           env=env, cwd=ROOT, check=True)
+            subprocess.run(
+                [str(BIN / "python"), "bench/fixture.py", "--campaigns", str(campaigns), "--donations", str(size)],
+                env=env,
+                cwd=ROOT,
+                check=True,
+            )
             print(f"   fixture made in {time.monotonic() - started:.0f} s", flush=True)
             started = time.monotonic()
-            rss = subprocess.run(["/usr/bin/time", "-f", "%M", str(BIN / "zbor"), "reconcile"], env=env, cwd=ROOT,
-                                 capture_output=True, text=True)
+            rss = subprocess.run(
+                ["/usr/bin/time", "-f", "%M", str(BIN / "zbor"), "reconcile"],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+            )
             took = time.monotonic() - started
             peak = int(rss.stderr.strip().splitlines()[-1]) / 1024
             clean = "clean: no differences" in rss.stdout
-            results.check("zbor reconcile through every transfer", f"{took:.1f} s, peak memory {peak:.0f} MB, clean: {clean}, target < 60 s", took < 60 and clean)
+            results.check(
+                "zbor reconcile through every transfer",
+                f"{took:.1f} s, peak memory {peak:.0f} MB, clean: {clean}, target < 60 s",
+                took < 60 and clean,
+            )
     # The fixture's writes are flushed before anything is timed, and the two servers are
     # measured in turn, page by page, so both see the same moments of the machine.
     subprocess.run(["psql", harness.PG + "/postgres", "-qc", "CHECKPOINT"], check=True, capture_output=True)
@@ -265,7 +326,11 @@ def growth(results: Results, work: Path, seconds: float, campaigns: int, donatio
             best = best_of(5, seconds, {label: (app + path, None) for label, app in apps.items()})
             grown, empty = best["grown"], best["empty"]
             slower = empty.rps / grown.rps
-            results.check(f"{name} rendered with {donations:,} donations vs the demo database", f"{slower:.2f}× slower ({grown.rps:.0f} vs {empty.rps:.0f} req/s), target ≤ 1.2×", slower <= 1.2)
+            results.check(
+                f"{name} rendered with {donations:,} donations vs the demo database",
+                f"{slower:.2f}× slower ({grown.rps:.0f} vs {empty.rps:.0f} req/s), target ≤ 1.2×",
+                slower <= 1.2,
+            )
     finally:
         procs.stop_all()
 
@@ -289,7 +354,10 @@ def main() -> None:
     if args.only == "growth" or (args.only is None and not args.quick):
         growth(results, work, args.seconds, args.campaigns, args.donations)
     failed = [name for name, _m, ok in results.rows if not ok]
-    print(f"\n{len(results.rows) - len(failed)} of {len(results.rows)} targets met." + (f" FAILED: {', '.join(failed)}" if failed else ""))
+    print(
+        f"\n{len(results.rows) - len(failed)} of {len(results.rows)} targets met."
+        + (f" FAILED: {', '.join(failed)}" if failed else "")
+    )
     sys.exit(1 if failed else 0)
 
 

@@ -46,26 +46,38 @@ def every_kind_of_record() -> dict:
     update = factories.update(campaign)
     note = factories.note(key=f"note{campaign.pk}")
     beneficiary = campaign.beneficiary
-    private.write_private(beneficiary, by=editor, real_name="Real Name", contacts="+375 29 000", verification_notes="seen")
+    private.write_private(
+        beneficiary, by=editor, real_name="Real Name", contacts="+375 29 000", verification_notes="seen"
+    )
     document = private.add_document(beneficiary, _pdf(), by=editor, label="passport")
     need = Need.objects.filter(campaign=campaign).order_by("position").first()
     assert need is not None
     record_demo_donation(campaign, amount=60000, need=need)
-    payout = payouts.request_payout(need, amount=100, channel="cash", recipient="Secret Person", purpose="coat", by=finance)
+    payout = payouts.request_payout(
+        need, amount=100, channel="cash", recipient="Secret Person", purpose="coat", by=finance
+    )
     payouts.approve_payout(payout, by=finance2)
     payouts.mark_paid(payout, by=finance, proof=_pdf("Shop"))
-    statement_csv = (
-        b"date,amount,currency,reference,transaction_id\n2026-01-05,12.00,EUR,NO-SUCH-REF,tx-1\n"
-    )
+    statement_csv = b"date,amount,currency,reference,transaction_id\n2026-01-05,12.00,EUR,NO-SUCH-REF,tx-1\n"
     import_statement(statement_csv, by=finance)
     ApiToken.objects.create(user=superuser, name="walk", prefix="zbor_walk", token_hash="0" * 64, scopes=[])
     TOTPDevice.objects.create(user=superuser, name="phone", confirmed=True)
     words = Donation.objects.create(
-        campaign=campaign, amount=2500, currency="EUR", provider="stripe", status="succeeded", email="vera@example.org",
-        idempotency_key=f"walk-{campaign.pk}", payment_reference="pi_walk", public_name="Friend", message="Hold on",
+        campaign=campaign,
+        amount=2500,
+        currency="EUR",
+        provider="stripe",
+        status="succeeded",
+        email="vera@example.org",
+        idempotency_key=f"walk-{campaign.pk}",
+        payment_reference="pi_walk",
+        public_name="Friend",
+        message="Hold on",
         message_status=MessageStatus.PENDING,
     )
-    PaymentEventRecord.objects.create(provider="stripe", event_id="evt_walk", type="checkout.session.completed", data={})
+    PaymentEventRecord.objects.create(
+        provider="stripe", event_id="evt_walk", type="checkout.session.completed", data={}
+    )
     StaticDevice.objects.create(user=superuser, name="recovery codes", confirmed=True)
     revisions.stage_text(note, "en", {"term": "Note", "text": "A new text"}, by=editor)
     staff_changes.request_password_reset(editor, by=superuser, reason="lost phone")
@@ -97,4 +109,3 @@ def every_kind_of_record() -> dict:
     for value in list(records.values()):
         records.setdefault(value._meta.label_lower, value)
     return records
-

@@ -41,7 +41,10 @@ def beneficiary(
     *, reference: str | None = None, name: str = "Anna", pseudonym: bool = True, at_risk: bool = False, **names
 ) -> Beneficiary:
     b = Beneficiary.objects.create(
-        reference=reference or f"B-{next(_seq):04d}", name_is_pseudonym=pseudonym, consent_recorded=True, at_risk=at_risk
+        reference=reference or f"B-{next(_seq):04d}",
+        name_is_pseudonym=pseudonym,
+        consent_recorded=True,
+        at_risk=at_risk,
     )
     b.create_translation("en", display_name=name)
     for language, display_name in names.items():
@@ -88,7 +91,9 @@ def campaign(
         need.create_translation(original_language, description=f"Need {position + 1}")
     for amount in donations:
         record_demo_donation(c, amount=amount)
-    services.bring_to_status(c, status, by=by or _user("factory-editor"), approver=approver or _user("factory-reviewer"))
+    services.bring_to_status(
+        c, status, by=by or _user("factory-editor"), approver=approver or _user("factory-reviewer")
+    )
     c.refresh_from_db()
     return c
 
@@ -111,6 +116,11 @@ def solved_challenge() -> str:
 
     task = challenge.create()
     solution = altcha.solve_challenge_v1(task.challenge, task.salt, task.algorithm, task.maxnumber)
-    payload = {"algorithm": task.algorithm, "challenge": task.challenge, "number": solution.number,
-               "salt": task.salt, "signature": task.signature}
+    payload = {
+        "algorithm": task.algorithm,
+        "challenge": task.challenge,
+        "number": solution.number,
+        "salt": task.salt,
+        "signature": task.signature,
+    }
     return base64.b64encode(json.dumps(payload).encode()).decode()

@@ -40,7 +40,9 @@ class FakeStripe:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 form = parse_qs(self.rfile.read(length).decode())
-                fake.requests.append({"method": "POST", "path": self.path, "form": form, "headers": dict(self.headers)})
+                fake.requests.append(
+                    {"method": "POST", "path": self.path, "form": form, "headers": dict(self.headers)}
+                )
                 if fake.fail_next:
                     fake.fail_next = False
                     return self._reply(402, {"error": {"type": "invalid_request_error", "message": "refused"}})
@@ -68,16 +70,24 @@ class FakeStripe:
                 if self.path.startswith("/v1/payment_intents/"):
                     pi = self.path.split("/")[3].split("?")[0]
                     charge = "ch_" + pi[3:]
-                    return self._reply(200, {
-                        "id": pi,
-                        "object": "payment_intent",
-                        "latest_charge": {
-                            "id": charge,
-                            "object": "charge",
-                            "balance_transaction": {"id": "txn_" + pi[3:], "object": "balance_transaction", "fee": FEE, "currency": "eur"},
-                            **fake.charge_fields,
+                    return self._reply(
+                        200,
+                        {
+                            "id": pi,
+                            "object": "payment_intent",
+                            "latest_charge": {
+                                "id": charge,
+                                "object": "charge",
+                                "balance_transaction": {
+                                    "id": "txn_" + pi[3:],
+                                    "object": "balance_transaction",
+                                    "fee": FEE,
+                                    "currency": "eur",
+                                },
+                                **fake.charge_fields,
+                            },
                         },
-                    })
+                    )
                 return self._reply(404, {"error": {"type": "invalid_request_error", "message": "unknown"}})
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -90,9 +90,19 @@ with connection.cursor() as cursor:
     cursor.execute("INSERT INTO writes VALUES (95, 1), (95, 2) RETURNING n")
     unread = unread and sorted(many) == [(1,), (2,), (3,), (4,)] and sorted(cursor) == [(1,), (2,)]
 free = WRITER.acquire(blocking=False)
-print(json.dumps({
-    "rows": rows, "errors": seen["errors"], "returned": all(seen["returned"]) and len(seen["returned"]) == 16 * 40,
-    "waited_for_turn": waited_for_turn and finished.is_set(), "rows_read_at_once": unread, "most_at_once": seen["most_at_once"],
-    "held_inside": all(seen["inside"]), "held_after": any(seen["after"]), "free_at_end": free,
-    "seconds": time.perf_counter() - started,
-}))
+print(
+    json.dumps(
+        {
+            "rows": rows,
+            "errors": seen["errors"],
+            "returned": all(seen["returned"]) and len(seen["returned"]) == 16 * 40,
+            "waited_for_turn": waited_for_turn and finished.is_set(),
+            "rows_read_at_once": unread,
+            "most_at_once": seen["most_at_once"],
+            "held_inside": all(seen["inside"]),
+            "held_after": any(seen["after"]),
+            "free_at_end": free,
+            "seconds": time.perf_counter() - started,
+        }
+    )
+)

@@ -27,8 +27,13 @@ ADDRESS = "203.0.113.77"
 
 
 def card(**extra):
-    return {"amount": "25", "method": "demo", "idempotency_key": uuid.uuid4().hex,
-            "challenge": factories.solved_challenge(), **extra}
+    return {
+        "amount": "25",
+        "method": "demo",
+        "idempotency_key": uuid.uuid4().hex,
+        "challenge": factories.solved_challenge(),
+        **extra,
+    }
 
 
 def pledge(**extra):
@@ -149,9 +154,17 @@ def test_a_wrong_number_a_forged_signature_or_an_old_challenge_is_refused(client
     assert client.post(DONATE, card(challenge=_payload(number=payload["number"] + 1))).status_code == 400
     forged = altcha.create_challenge_v1(hmac_key="not-our-key", max_number=10)
     solution = altcha.solve_challenge_v1(forged.challenge, forged.salt, "SHA-256", 10)
-    made_up = base64.b64encode(json.dumps({"algorithm": "SHA-256", "challenge": forged.challenge,
-                                           "number": solution.number, "salt": forged.salt,
-                                           "signature": forged.signature}).encode()).decode()
+    made_up = base64.b64encode(
+        json.dumps(
+            {
+                "algorithm": "SHA-256",
+                "challenge": forged.challenge,
+                "number": solution.number,
+                "salt": forged.salt,
+                "signature": forged.signature,
+            }
+        ).encode()
+    ).decode()
     assert client.post(DONATE, card(challenge=made_up)).status_code == 400
     settings.ZBOR_CHALLENGE_SECONDS = -1
     assert client.post(DONATE, card()).status_code == 400  # expired at once
@@ -168,8 +181,13 @@ def test_our_answers_are_altchas_format(settings):
     """ALTCHA's own library accepts what our page sends, once it knows our key."""
     task = challenge.create()
     solution = altcha.solve_challenge_v1(task.challenge, task.salt, task.algorithm, task.maxnumber)
-    payload = {"algorithm": task.algorithm, "challenge": task.challenge, "number": solution.number,
-               "salt": task.salt, "signature": task.signature}
+    payload = {
+        "algorithm": task.algorithm,
+        "challenge": task.challenge,
+        "number": solution.number,
+        "salt": task.salt,
+        "signature": task.signature,
+    }
     ok, error = altcha.verify_solution_v1(payload, challenge._key())
     assert ok, error
 
@@ -224,7 +242,18 @@ def _policy(response) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("path", ["/en/", "/en/campaigns/", f"/en/campaigns/{DEMO}/", DONATE, "/en/transparency/", "/backoffice/login/", "/api/v1/docs"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/en/",
+        "/en/campaigns/",
+        f"/en/campaigns/{DEMO}/",
+        DONATE,
+        "/en/transparency/",
+        "/backoffice/login/",
+        "/api/v1/docs",
+    ],
+)
 def test_every_page_has_a_strict_content_security_policy(client, demo, path):
     response = client.get(path)
     assert response.status_code == 200
@@ -311,9 +340,17 @@ def test_the_public_never_sees_a_donations_amount_or_its_time(client, new, setti
     minute = timezone.localtime(donation.succeeded_at).strftime("%Y-%m-%dT%H:%M")
     http_minute = donation.succeeded_at.astimezone(datetime.UTC).strftime("%a, %d %b %Y %H:%M")
     paths = [
-        "/en/", "/en/campaigns/", "/en/transparency/", "/sitemap.xml", "/en/campaigns/feed/", f"/en/campaigns/{DEMO}/feed/",
-        f"/embed/campaigns/{DEMO}/", f"/embed/campaigns/{DEMO}/badge.svg",
-        "/api/v1/campaigns", f"/api/v1/campaigns/{DEMO}", "/api/v1/totals",
+        "/en/",
+        "/en/campaigns/",
+        "/en/transparency/",
+        "/sitemap.xml",
+        "/en/campaigns/feed/",
+        f"/en/campaigns/{DEMO}/feed/",
+        f"/embed/campaigns/{DEMO}/",
+        f"/embed/campaigns/{DEMO}/badge.svg",
+        "/api/v1/campaigns",
+        f"/api/v1/campaigns/{DEMO}",
+        "/api/v1/totals",
     ] + [f"/{lang}/campaigns/{DEMO}/" for lang in ("en", "ru", "be", "pl")]
     for path in paths:
         response = client.get(path, follow=True)

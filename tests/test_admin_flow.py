@@ -50,7 +50,10 @@ def _campaign_form(beneficiary, **overrides):
 
 
 def _errors(response) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", m) for m in re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', response.content.decode(), re.S))
+    return " ".join(
+        re.sub(r"<[^>]+>", " ", m)
+        for m in re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', response.content.decode(), re.S)
+    )
 
 
 def _translate(staff_client, campaign, language, title, summary, story, descriptions):
@@ -58,13 +61,15 @@ def _translate(staff_client, campaign, language, title, summary, story, descript
     data = _campaign_form(campaign.beneficiary, title=title, summary=summary, story=story)
     data.update({"needs-TOTAL_FORMS": str(len(needs)), "needs-INITIAL_FORMS": str(len(needs))})
     for i, (need, description) in enumerate(zip(needs, descriptions, strict=True)):
-        data.update({
-            f"needs-{i}-id": str(need.pk),
-            f"needs-{i}-campaign": str(campaign.pk),
-            f"needs-{i}-position": str(need.position),
-            f"needs-{i}-amount": str(need.amount / 100).rstrip("0").rstrip("."),
-            f"needs-{i}-description": description,
-        })
+        data.update(
+            {
+                f"needs-{i}-id": str(need.pk),
+                f"needs-{i}-campaign": str(campaign.pk),
+                f"needs-{i}-position": str(need.position),
+                f"needs-{i}-amount": str(need.amount / 100).rstrip("0").rstrip("."),
+                f"needs-{i}-description": description,
+            }
+        )
     url = reverse("admin:campaigns_campaign_change", args=[campaign.pk]) + f"?language={language}"
     response = staff_client.post(url, data)
     assert response.status_code == 302, _errors(response)
@@ -94,10 +99,24 @@ def test_staff_write_translate_publish_and_the_public_reads_every_language(staff
     assert campaign.status == Status.DRAFT
     assert [n.amount for n in campaign.needs.order_by("position")] == [12000, 3050]
 
-    _translate(staff_client, campaign, "ru", "Зимние ботинки для семьи", "Семье нужны ботинки.",
-               "История.\n\n[[note:shizo]]\n\nКонец.", ["Ботинки для двоих детей", "Тёплые носки"])
-    _translate(staff_client, campaign, "pl", "Zimowe buty dla rodziny", "Rodzina potrzebuje butów.",
-               "Historia.\n\n[[note:shizo]]", ["Buty dla dwojga dzieci", "Ciepłe skarpety"])
+    _translate(
+        staff_client,
+        campaign,
+        "ru",
+        "Зимние ботинки для семьи",
+        "Семье нужны ботинки.",
+        "История.\n\n[[note:shizo]]\n\nКонец.",
+        ["Ботинки для двоих детей", "Тёплые носки"],
+    )
+    _translate(
+        staff_client,
+        campaign,
+        "pl",
+        "Zimowe buty dla rodziny",
+        "Rodzina potrzebuje butów.",
+        "Historia.\n\n[[note:shizo]]",
+        ["Buty dla dwojga dzieci", "Ciepłe skarpety"],
+    )
 
     assert client.get("/en/campaigns/winter-boots/").status_code == 404  # still a draft
 
@@ -127,7 +146,16 @@ def test_staff_write_translate_publish_and_the_public_reads_every_language(staff
         assert "winter-boots" in client.get(f"/{language}/campaigns/").content.decode()
 
 
-@pytest.mark.parametrize(("amount", "message"), [("0", "greater than zero"), ("-20", "greater than zero"), ("ten", "Enter a number"), ("1.2345", "at most 2 decimal places"), ("2000000000", "at most")])
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("0", "greater than zero"),
+        ("-20", "greater than zero"),
+        ("ten", "Enter a number"),
+        ("1.2345", "at most 2 decimal places"),
+        ("2000000000", "at most"),
+    ],
+)
 def test_a_bad_need_amount_is_refused_with_a_message_and_nothing_is_saved(staff_client, amount, message):
     beneficiary = factories.beneficiary()
     response = staff_client.post(
@@ -201,7 +229,9 @@ def test_admin_screens_render(staff_client):
         ("admin:campaigns_update_changelist", []),
     ]:
         assert staff_client.get(reverse(name, args=args)).status_code == 200, name
-    changelist = staff_client.get(reverse("admin:campaigns_campaign_changelist") + "?status__exact=published").content.decode()
+    changelist = staff_client.get(
+        reverse("admin:campaigns_campaign_changelist") + "?status__exact=published"
+    ).content.decode()
     assert "€2,000" in changelist
 
 
@@ -211,8 +241,15 @@ def _revision_form(revision, **overrides):
     data = _campaign_form(revision.beneficiary, slug=revision.slug, **overrides)
     data.update({"needs-TOTAL_FORMS": str(len(needs)), "needs-INITIAL_FORMS": str(len(needs))})
     for i, need in enumerate(needs):
-        data.update({f"needs-{i}-id": str(need.pk), f"needs-{i}-campaign": str(revision.pk), f"needs-{i}-position": str(i),
-                     f"needs-{i}-amount": str(need.amount // 100), f"needs-{i}-description": f"Need {i + 1}"})
+        data.update(
+            {
+                f"needs-{i}-id": str(need.pk),
+                f"needs-{i}-campaign": str(revision.pk),
+                f"needs-{i}-position": str(i),
+                f"needs-{i}-amount": str(need.amount // 100),
+                f"needs-{i}-description": f"Need {i + 1}",
+            }
+        )
     return data
 
 
@@ -249,7 +286,9 @@ def test_staff_edits_in_the_admin_are_audited_by_field_name(staff_client):
     from zbor.accounts.models import AuditEvent
 
     beneficiary = factories.beneficiary()
-    response = staff_client.post(reverse("admin:campaigns_campaign_add") + "?language=en", _campaign_form(beneficiary, story="Secret words."))
+    response = staff_client.post(
+        reverse("admin:campaigns_campaign_add") + "?language=en", _campaign_form(beneficiary, story="Secret words.")
+    )
     assert response.status_code == 302
     campaign = Campaign.objects.get(slug="winter-boots")
     event = AuditEvent.objects.get(action="campaigns.campaign.add", object_id=str(campaign.pk))
@@ -265,8 +304,16 @@ def test_role_changes_are_audited(client):
     admin_user = factories.role_user("admin", "people-admin")
     client.force_login(admin_user)
     target = factories.staff_user("newcomer", superuser=False)
-    data = {"username": "newcomer", "is_active": "on", "is_staff": "on", "groups": [Group.objects.get(name="finance").pk],
-            "date_joined_0": "2026-11-29", "date_joined_1": "10:00:00", "last_login_0": "", "last_login_1": ""}
+    data = {
+        "username": "newcomer",
+        "is_active": "on",
+        "is_staff": "on",
+        "groups": [Group.objects.get(name="finance").pk],
+        "date_joined_0": "2026-11-29",
+        "date_joined_1": "10:00:00",
+        "last_login_0": "",
+        "last_login_1": "",
+    }
     response = client.post(f"/backoffice/auth/user/{target.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[:3000]
     event = AuditEvent.objects.get(action="auth.user.change", object_id=str(target.pk))
@@ -276,8 +323,16 @@ def test_role_changes_are_audited(client):
 def test_an_admin_cannot_make_anyone_a_superuser(client):
     admin_user = factories.role_user("admin", "people-admin2")
     client.force_login(admin_user)
-    data = {"username": "people-admin2", "is_active": "on", "is_staff": "on", "is_superuser": "on",
-            "date_joined_0": "2026-11-29", "date_joined_1": "10:00:00", "last_login_0": "", "last_login_1": ""}
+    data = {
+        "username": "people-admin2",
+        "is_active": "on",
+        "is_staff": "on",
+        "is_superuser": "on",
+        "date_joined_0": "2026-11-29",
+        "date_joined_1": "10:00:00",
+        "last_login_0": "",
+        "last_login_1": "",
+    }
     client.post(f"/backoffice/auth/user/{admin_user.pk}/change/", data)
     admin_user.refresh_from_db()
     assert not admin_user.is_superuser
@@ -299,10 +354,16 @@ def test_private_details_never_prefill_another_beneficiarys_form(client):
 def test_a_campaign_in_review_is_frozen_and_at_risk_needs_two_approvals_one_an_admins():
     from zbor.campaigns import services
 
-    editor, reviewer, admin = factories.role_user("editor"), factories.role_user("editor"), factories.role_user("admin")
+    editor, reviewer, admin = (
+        factories.role_user("editor"),
+        factories.role_user("editor"),
+        factories.role_user("admin"),
+    )
     campaign = factories.campaign(status=Status.DRAFT, beneficiary_at_risk=True)
     services.submit_for_review(campaign, by=editor)
-    assert not services.approve_publication(campaign, by=admin, no_identifying_details=True)  # the admin alone is not enough
+    assert not services.approve_publication(
+        campaign, by=admin, no_identifying_details=True
+    )  # the admin alone is not enough
     assert services.approve_publication(campaign, by=reviewer, no_identifying_details=True)
 
 
@@ -315,10 +376,18 @@ def test_editors_cannot_untick_at_risk_nor_admins_edit_roles_or_devices(client):
     assert 'name="at_risk"' not in page
     client.force_login(factories.role_user("admin"))
     group = Group.objects.get(name="admin")
-    assert client.post(f"/backoffice/auth/group/{group.pk}/change/", {"name": "admin", "permissions": []}).status_code == 403
+    assert (
+        client.post(f"/backoffice/auth/group/{group.pk}/change/", {"name": "admin", "permissions": []}).status_code
+        == 403
+    )
     assert client.get("/backoffice/otp_totp/totpdevice/").status_code == 403
     superuser = factories.staff_user("root")
-    assert client.post(f"/backoffice/auth/user/{superuser.pk}/password/", {"password1": "x" * 20, "password2": "x" * 20}).status_code == 403
+    assert (
+        client.post(
+            f"/backoffice/auth/user/{superuser.pk}/password/", {"password1": "x" * 20, "password2": "x" * 20}
+        ).status_code
+        == 403
+    )
 
 
 def test_finance_cannot_moderate_words_of_support():
@@ -328,7 +397,9 @@ def test_finance_cannot_moderate_words_of_support():
     from zbor.donations.services import moderate_message
 
     campaign = factories.campaign()
-    donation = Donation.objects.create(campaign=campaign, amount=100, currency="EUR", provider="demo", idempotency_key="k" * 20, message="Hi")
+    donation = Donation.objects.create(
+        campaign=campaign, amount=100, currency="EUR", provider="demo", idempotency_key="k" * 20, message="Hi"
+    )
     with pytest.raises(PermissionDenied):
         moderate_message(donation, approve=True, by=factories.role_user("finance"))
 
@@ -361,7 +432,9 @@ def test_editing_a_public_campaign_stages_a_revision_and_keeps_it_online(client)
         revisions.approve_revision(revision, by=editor, seen=seen)
     reviewer = factories.role_user("editor")
     client.force_login(reviewer)
-    response = client.post(reverse("admin:campaigns_campaign_review", args=[revision.pk]), {"do": "approve", "seen": seen})
+    response = client.post(
+        reverse("admin:campaigns_campaign_review", args=[revision.pk]), {"do": "approve", "seen": seen}
+    )
     assert response.status_code == 302
     campaign.refresh_from_db()
     assert campaign.status == Status.PUBLISHED and campaign.published_at == first_published

@@ -11,11 +11,44 @@ DEMO = "from-prison-to-family"
 
 # Every field the API may ever return. A new field must be added here on purpose.
 PUBLIC_FIELDS = {
-    "count", "page", "pages", "results", "slug", "url", "language", "title", "summary", "display_name",
-    "name_is_pseudonym", "category", "category_label", "status", "location", "published_at", "goal", "collected",
-    "amount", "currency", "formatted", "story_language", "story_is_translation", "story_markdown", "story_html",
-    "beyond_goal", "needs", "description", "updates", "date", "body_html", "spending", "need", "channel",
-    "receipt_checked", "paid_out", "held", "campaigns",
+    "count",
+    "page",
+    "pages",
+    "results",
+    "slug",
+    "url",
+    "language",
+    "title",
+    "summary",
+    "display_name",
+    "name_is_pseudonym",
+    "category",
+    "category_label",
+    "status",
+    "location",
+    "published_at",
+    "goal",
+    "collected",
+    "amount",
+    "currency",
+    "formatted",
+    "story_language",
+    "story_is_translation",
+    "story_markdown",
+    "story_html",
+    "beyond_goal",
+    "needs",
+    "description",
+    "updates",
+    "date",
+    "body_html",
+    "spending",
+    "need",
+    "channel",
+    "receipt_checked",
+    "paid_out",
+    "held",
+    "campaigns",
 }
 
 
@@ -43,7 +76,9 @@ def test_campaign_list_detail_and_totals_in_every_language(client, demo):
 
 
 def test_filters_sorting_and_pagination_match_the_site(client, demo, settings):
-    assert [c["slug"] for c in client.get("/api/v1/campaigns?category=legal_aid").json()["results"]] == ["lawyer-for-an-appeal"]
+    assert [c["slug"] for c in client.get("/api/v1/campaigns?category=legal_aid").json()["results"]] == [
+        "lawyer-for-an-appeal"
+    ]
     assert client.get("/api/v1/campaigns?sort=most_needed").json()["results"][0]["slug"] == DEMO
     settings.ZBOR_CAMPAIGNS_PER_PAGE = 2
     page = client.get("/api/v1/campaigns?page=3").json()
@@ -60,7 +95,11 @@ def test_bad_parameters_are_a_clear_4xx(client, demo, query):
     ("path", "unknown", "takes"),
     [
         (f"/api/v1/campaigns/{DEMO}?lang=pl&x=8d1f", ["x"], "lang"),
-        ("/api/v1/campaigns?page=1&utm_source=feed&_=1732900000", ["utm_source", "_"], "category, lang, page, sort, status"),
+        (
+            "/api/v1/campaigns?page=1&utm_source=feed&_=1732900000",
+            ["utm_source", "_"],
+            "category, lang, page, sort, status",
+        ),
         ("/api/v1/totals?nocache=1", ["nocache"], "lang"),
     ],
 )
@@ -72,7 +111,9 @@ def test_query_parameters_an_endpoint_does_not_take_are_refused(client, demo, pa
         (["query", name], f"Unknown query parameter. This endpoint takes: {takes}.") for name in unknown
     ]
     assert response["Access-Control-Allow-Origin"] == "*"
-    documented = path.split("?")[0] + "?" + "&".join(p for p in path.split("?")[1].split("&") if p.split("=")[0] not in unknown)
+    documented = (
+        path.split("?")[0] + "?" + "&".join(p for p in path.split("?")[1].split("&") if p.split("=")[0] not in unknown)
+    )
     assert client.get(documented).status_code == 200
 
 
@@ -99,8 +140,12 @@ def test_no_response_holds_anything_private(client, demo):
     beneficiary = Campaign.objects.get(slug=DEMO).beneficiary
     private.write_private(beneficiary, by=editor, real_name="Pavel Realname", contacts="+995 555 000")
     secrets = ["Pavel Realname", "+995", "B-0001", "B-0003", "Demo law office", "Demo payout", "demo-reviewer", "@"]
-    paths = ["/api/v1/campaigns", "/api/v1/totals"] + [f"/api/v1/campaigns/{slug}" for slug in
-             Campaign.objects.filter(status__in=["published", "funded", "closed"]).values_list("slug", flat=True)]
+    paths = ["/api/v1/campaigns", "/api/v1/totals"] + [
+        f"/api/v1/campaigns/{slug}"
+        for slug in Campaign.objects.filter(status__in=["published", "funded", "closed"]).values_list(
+            "slug", flat=True
+        )
+    ]
     for path in paths:
         for language in ("en", "ru"):
             body = client.get(f"{path}?lang={language}").json()
@@ -141,10 +186,14 @@ def test_staff_tokens_are_hashed_scoped_revocable_and_audited(client, demo):
     [row] = pending.json()
     assert row["amount"] == 4000 and row["campaign"] == DEMO and "@" not in str(row)
     statement = f"date,amount,currency,reference,transaction_id\n2026-11-28,40.00,EUR,{row['reference']},T1\n".encode()
-    imported = client.post("/api/v1/staff/bank-statements", {"file": SimpleUploadedFile("s.csv", statement)}, headers=auth)
+    imported = client.post(
+        "/api/v1/staff/bank-statements", {"file": SimpleUploadedFile("s.csv", statement)}, headers=auth
+    )
     assert imported.status_code == 200 and imported.json()["matched"] == 1
     assert Donation.objects.get(provider="bank").status == "succeeded"
-    bad = client.post("/api/v1/staff/bank-statements", {"file": SimpleUploadedFile("s.csv", b"nonsense")}, headers=auth)
+    bad = client.post(
+        "/api/v1/staff/bank-statements", {"file": SimpleUploadedFile("s.csv", b"nonsense")}, headers=auth
+    )
     assert bad.status_code == 400 and "Nothing was imported" in bad.json()["detail"]
     assert AuditEvent.objects.filter(action="api.bank_statement.import", actor=record.user).exists()
     assert AuditEvent.objects.filter(action="api.donations.pending", actor=record.user).exists()
@@ -158,7 +207,10 @@ def test_staff_tokens_only_do_what_their_scope_says(client, demo):
     assert client.get("/api/v1/staff/donations/pending-bank", headers=auth).status_code == 200
     assert client.post("/api/v1/staff/bank-statements", {}, headers=auth).status_code in (403, 422)
     assert client.get("/api/v1/staff/donations/pending-bank").status_code == 401
-    assert client.get("/api/v1/staff/donations/pending-bank", headers={"authorization": "Bearer zbor_wrong"}).status_code == 401
+    assert (
+        client.get("/api/v1/staff/donations/pending-bank", headers={"authorization": "Bearer zbor_wrong"}).status_code
+        == 401
+    )
 
 
 def test_create_api_token_command_prints_the_token_once(demo):
@@ -184,7 +236,13 @@ def test_a_staff_member_without_a_role_cannot_make_a_token_nor_use_one(client, d
             create_token(user, name="sync", scopes=["donations:pending:read"])
     # A token written before this check (or straight into the table) is refused all the same.
     token = PREFIX + "made-before-the-check"
-    ApiToken.objects.create(user=nobody, name="old", prefix=token[:10], token_hash=_hash(token), scopes=["donations:pending:read", "bank_statements:import"])
+    ApiToken.objects.create(
+        user=nobody,
+        name="old",
+        prefix=token[:10],
+        token_hash=_hash(token),
+        scopes=["donations:pending:read", "bank_statements:import"],
+    )
     auth = {"authorization": f"Bearer {token}"}
     assert client.get("/api/v1/staff/donations/pending-bank", headers=auth).status_code == 403
 

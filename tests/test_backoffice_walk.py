@@ -244,12 +244,25 @@ def _requests(records) -> list[tuple[str, list[str]]]:
         key = pattern.name or route
         model = next((m for prefix, m in models.items() if route.startswith(prefix)), None)
         record = records.get(model._meta.label_lower) if model is not None else None
-        assert model is None or record is not None, f"every_kind_of_record() (tests/backoffice.py) makes no {model._meta.label}"
+        assert model is None or record is not None, (
+            f"every_kind_of_record() (tests/backoffice.py) makes no {model._meta.label}"
+        )
         if pattern.name == "view_on_site":
             ct = ContentType.objects.get_for_model(records["campaign"]).pk
             out.append((key, [f"{base}r/{ct}/{records['campaign'].pk}/", f"{base}r/{ct}/{MISSING}/"]))
         elif pattern.name == "app_list":
-            for app in ("campaigns", "ledger", "payments", "accounts", "auth", "otp_totp", "otp_static", "donations", "disbursements", "api"):
+            for app in (
+                "campaigns",
+                "ledger",
+                "payments",
+                "accounts",
+                "auth",
+                "otp_totp",
+                "otp_static",
+                "donations",
+                "disbursements",
+                "api",
+            ):
                 out.append((f"app_list:{app}", [reverse("admin:app_list", args=[app])]))
         elif pattern.name == "autocomplete":
             out.append((key, [reverse("admin:autocomplete")]))
@@ -260,13 +273,31 @@ def _requests(records) -> list[tuple[str, list[str]]]:
             out.append((key, [f"{base}no-such-page/"]))
         elif "delete-translation" in route:
             prefix = route.split("^")[0]
-            out.append((key, [f"{base}{prefix}{record.pk}/change/delete-translation/en/", f"{base}{prefix}{MISSING}/change/delete-translation/en/"]))
+            out.append(
+                (
+                    key,
+                    [
+                        f"{base}{prefix}{record.pk}/change/delete-translation/en/",
+                        f"{base}{prefix}{MISSING}/change/delete-translation/en/",
+                    ],
+                )
+            )
         elif pattern.name == "disbursements_payout_act":
             for action in ("approve", "reject", "cancel", "pay", "nonsense"):
-                out.append((f"{key}:{action}", [reverse(f"admin:{key}", args=[pk, action]) for pk in (record.pk, MISSING)]))
+                out.append(
+                    (f"{key}:{action}", [reverse(f"admin:{key}", args=[pk, action]) for pk in (record.pk, MISSING)])
+                )
         elif pattern.name == "campaigns_beneficiary_document":
             document = records["beneficiary_document"]
-            out.append((key, [reverse(f"admin:{key}", args=[document.beneficiary_id, document.pk]), reverse(f"admin:{key}", args=[MISSING, MISSING])]))
+            out.append(
+                (
+                    key,
+                    [
+                        reverse(f"admin:{key}", args=[document.beneficiary_id, document.pk]),
+                        reverse(f"admin:{key}", args=[MISSING, MISSING]),
+                    ],
+                )
+            )
         elif pattern.name == "enrol_start":
             # Opened signed out by the person enrolling; a link that is not (or no longer) valid is gone.
             out.append((key, [reverse(f"admin:{key}", args=["no-such-link"])]))
@@ -364,11 +395,13 @@ def test_every_staff_api_endpoint_answers_each_role_as_the_table_says():
         for method, path in _api_table():
             if method == "POST":
                 statement = SimpleUploadedFile(
-                    "s.csv", b"date,amount,currency,reference,transaction_id\n2026-01-06,5.00,EUR,NOPE,tx-" + role.encode() + b"\n"
+                    "s.csv",
+                    b"date,amount,currency,reference,transaction_id\n2026-01-06,5.00,EUR,NOPE,tx-"
+                    + role.encode()
+                    + b"\n",
                 )
                 response = client.post(path, {"file": statement}, **auth)
             else:
                 response = client.get(path, **auth)
             observed.setdefault((method, path), {})[role] = str(response.status_code)
     assert observed == _api_table()
-

@@ -22,7 +22,9 @@ def finance(client, demo):
 
 
 def pledge(client, amount="50"):
-    response = client.post(f"/en/campaigns/{DEMO}/donate/", {"amount": amount, "method": "bank", "idempotency_key": uuid.uuid4().hex})
+    response = client.post(
+        f"/en/campaigns/{DEMO}/donate/", {"amount": amount, "method": "bank", "idempotency_key": uuid.uuid4().hex}
+    )
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
     reference = re.search(r'<code class="reference">([A-Z0-9-]+)</code>', page).group(1)
@@ -31,7 +33,9 @@ def pledge(client, amount="50"):
 
 
 def upload(client, content: bytes, name="statement.csv"):
-    return client.post("/backoffice/donations/bankstatement/import/", {"file": SimpleUploadedFile(name, content)}, follow=True)
+    return client.post(
+        "/backoffice/donations/bankstatement/import/", {"file": SimpleUploadedFile(name, content)}, follow=True
+    )
 
 
 def csv_statement(*rows) -> bytes:
@@ -47,7 +51,9 @@ def test_a_pledge_is_pending_until_the_statement_arrives_then_counts(client, fin
     reference = pledge(client)
     assert collected(client) == "€683"
     sloppy = reference.lower().replace("-", " ").replace("0", "o")
-    response = upload(finance, csv_statement(f"2026-11-28,50.00,EUR,Donation {sloppy},T1", "2026-11-28,-2.00,EUR,bank fee,T2"))
+    response = upload(
+        finance, csv_statement(f"2026-11-28,50.00,EUR,Donation {sloppy},T1", "2026-11-28,-2.00,EUR,bank fee,T2")
+    )
     assert "1 matched to donations" in response.content.decode()
     assert Donation.objects.get(provider="bank").status == DonationStatus.SUCCEEDED
     assert collected(client) == "€733"
@@ -99,7 +105,9 @@ def test_an_unmatched_line_waits_and_staff_assign_it(client, finance, demo):
     assert line.text == "for Pavel"
     queue = finance.get("/backoffice/donations/bankstatementline/?status__exact=unmatched").content.decode()
     assert "for Pavel" in queue
-    response = finance.post(f"/backoffice/donations/bankstatementline/{line.pk}/change/", {"assign_to": demo.pk}, follow=True)
+    response = finance.post(
+        f"/backoffice/donations/bankstatementline/{line.pk}/change/", {"assign_to": demo.pk}, follow=True
+    )
     assert response.status_code == 200
     line.refresh_from_db()
     assert line.status == LineStatus.ASSIGNED and line.text == "" and line.donation.status == DonationStatus.SUCCEEDED
@@ -141,7 +149,9 @@ def test_a_reversed_transfer_is_never_booked_as_a_donation(client, finance, demo
     from zbor.payments.tests.test_bank import camt, entry
 
     reference = pledge(client)
-    reversed_ = entry(amount="50.00", text=reference, ref="REV-1").replace("<CdtDbtInd>", "<RvslInd>true</RvslInd><CdtDbtInd>")
+    reversed_ = entry(amount="50.00", text=reference, ref="REV-1").replace(
+        "<CdtDbtInd>", "<RvslInd>true</RvslInd><CdtDbtInd>"
+    )
     upload(finance, camt(reversed_), name="statement.xml")
     assert BankStatementLine.objects.get().status == LineStatus.REVERSAL
     assert Donation.objects.get(provider="bank").status == DonationStatus.PENDING

@@ -43,14 +43,19 @@ def test_the_generated_data_reconciles_and_its_pages_render(client, fixture):
     call_command("reconcile", stdout=out)  # exits 1 on any difference
     assert out.getvalue().splitlines()[-1] == "clean: no differences"
 
-    busiest = Campaign.objects.get(pk=Donation.objects.values("campaign").annotate(n=Sum("amount")).order_by("-n")[0]["campaign"])
+    busiest = Campaign.objects.get(
+        pk=Donation.objects.values("campaign").annotate(n=Sum("amount")).order_by("-n")[0]["campaign"]
+    )
     collected = Donation.objects.filter(campaign=busiest).aggregate(total=Sum("amount"))["total"]
     assert campaign_money(busiest.pk, []).collected == collected > 0
     goal = sum(Need.objects.filter(campaign=busiest).values_list("amount", flat=True))
     response = client.get(f"/en/campaigns/{busiest.slug}/")
     assert response.status_code == 200
     text = text_of(response.content.decode())
-    assert f"Collected: {format_money(Money(collected, busiest.currency), 'en')} of {format_money(Money(goal, busiest.currency), 'en')}" in text
+    assert (
+        f"Collected: {format_money(Money(collected, busiest.currency), 'en')} of {format_money(Money(goal, busiest.currency), 'en')}"
+        in text
+    )
     translation = Campaign._parler_meta.root_model.objects.exclude(language_code="en").select_related("master").first()
     page = client.get(f"/{translation.language_code}/campaigns/{translation.master.slug}/")
     assert page.status_code == 200 and escape(translation.title) in page.content.decode()
@@ -72,7 +77,11 @@ def test_it_is_what_the_services_would_have_written(fixture):
             if beyond:
                 expected.append((f"campaign:{campaign.pk}:unallocated", beyond))
             group = TransferGroup.objects.get(key=f"{donation.reference}:succeeded")
-            assert (group.reference, group.kind, group.transfer_count) == (donation.reference, TransferKind.DONATION, len(expected))
+            assert (group.reference, group.kind, group.transfer_count) == (
+                donation.reference,
+                TransferKind.DONATION,
+                len(expected),
+            )
             transfers = list(group.transfers.select_related("debit_account", "credit_account").order_by("key"))
             assert [(t.credit_account.code, t.amount) for t in transfers] == expected
             assert {t.debit_account.code for t in transfers} == {f"provider:{donation.provider}:{donation.currency}"}
@@ -90,7 +99,9 @@ def _reference_problems() -> set[str]:
     reference's sums in Python dictionaries. An oracle for the rewritten queries."""
 
     def sums(kind):
-        return dict(Transfer.objects.filter(kind=kind).values_list("group__reference").annotate(total=Sum("amount")).order_by())
+        return dict(
+            Transfer.objects.filter(kind=kind).values_list("group__reference").annotate(total=Sum("amount")).order_by()
+        )
 
     given, refunds, disputes = sums(TransferKind.DONATION), sums(TransferKind.REFUND), sums(TransferKind.DISPUTE)
     reinstated, fees = sums(TransferKind.REINSTATEMENT), sums(TransferKind.FEE)
@@ -105,7 +116,9 @@ def _reference_problems() -> set[str]:
             if refunds.get(ref, 0) != d.refunded:
                 problems.add(f"{ref}: says {d.refunded} refunded, ledger refunded {refunds.get(ref, 0)}")
             if disputes.get(ref, 0) - reinstated.get(ref, 0) != d.disputed:
-                problems.add(f"{ref}: says {d.disputed} held by disputes, ledger {disputes.get(ref, 0) - reinstated.get(ref, 0)}")
+                problems.add(
+                    f"{ref}: says {d.disputed} held by disputes, ledger {disputes.get(ref, 0) - reinstated.get(ref, 0)}"
+                )
             if fees.get(ref, 0) != d.fee:
                 problems.add(f"{ref}: fee {d.fee}, ledger fee {fees.get(ref, 0)}")
         elif ref in booked:
@@ -121,21 +134,45 @@ def test_reconcile_still_finds_every_kind_of_difference(fixture):
     Donation.objects.filter(pk=fourth.pk).update(fee=3)
     Donation.objects.filter(pk=fifth.pk).update(status=DonationStatus.FAILED)
     unpaid = Donation.objects.create(
-        campaign=sixth.campaign, amount=500, currency=sixth.currency, status=DonationStatus.SUCCEEDED, provider="demo",
+        campaign=sixth.campaign,
+        amount=500,
+        currency=sixth.currency,
+        status=DonationStatus.SUCCEEDED,
+        provider="demo",
         idempotency_key=uuid.uuid4().hex,
     )
     need = Account.objects.filter(code__startswith="need:").order_by("pk").first()
     clearing = Account.objects.get(code=f"provider:demo:{need.currency}")
     Account.objects.filter(pk=need.pk).update(credits_posted=need.credits_posted + 7)
     stranger = f"donation:{uuid.uuid4()}"
-    group = TransferGroup.objects.create(key=f"{stranger}:succeeded", kind=TransferKind.DONATION, reference=stranger, transfer_count=2)
-    Transfer.objects.create(group=group, debit_account=clearing, credit_account=need, amount=100, currency="XXX",
-                            kind=TransferKind.DONATION, key=f"{group.key}#0")
+    group = TransferGroup.objects.create(
+        key=f"{stranger}:succeeded", kind=TransferKind.DONATION, reference=stranger, transfer_count=2
+    )
+    Transfer.objects.create(
+        group=group,
+        debit_account=clearing,
+        credit_account=need,
+        amount=100,
+        currency="XXX",
+        kind=TransferKind.DONATION,
+        key=f"{group.key}#0",
+    )
     # A reinstatement alone is not "booked": no difference for a reference with only that.
-    lonely = TransferGroup.objects.create(key="donation:lonely:reinstated", kind=TransferKind.REINSTATEMENT, reference="donation:lonely",
-                                          transfer_count=1)
-    Transfer.objects.create(group=lonely, debit_account=clearing, credit_account=need, amount=5, currency=need.currency,
-                            kind=TransferKind.REINSTATEMENT, key=f"{lonely.key}#0")
+    lonely = TransferGroup.objects.create(
+        key="donation:lonely:reinstated",
+        kind=TransferKind.REINSTATEMENT,
+        reference="donation:lonely",
+        transfer_count=1,
+    )
+    Transfer.objects.create(
+        group=lonely,
+        debit_account=clearing,
+        credit_account=need,
+        amount=5,
+        currency=need.currency,
+        kind=TransferKind.REINSTATEMENT,
+        key=f"{lonely.key}#0",
+    )
 
     report = reconcile()
     assert not report.ok
@@ -154,11 +191,21 @@ def test_reconcile_still_finds_every_kind_of_difference(fixture):
     assert report.problems[-1] == f"{stranger}: ledger transfers for an unknown donation"
     assert report.problems[0].startswith(first.reference)
     ledger = report.ledger.problems
-    assert any(p.startswith(f"account {need.code}: totals say debits {need.debits_posted}, credits {need.credits_posted + 7}; ") for p in ledger)
+    assert any(
+        p.startswith(
+            f"account {need.code}: totals say debits {need.debits_posted}, credits {need.credits_posted + 7}; "
+        )
+        for p in ledger
+    )
     assert any(p.startswith(f"account {clearing.code}: totals say ") for p in ledger)
     assert any(p.startswith("all debits (") for p in ledger)
     assert f"transfer {group.key}#0: its currency differs from an account's" in ledger
     assert f"group {group.key}: 2 transfers written, 1 found" in ledger
     lines = report.lines()
-    assert lines[:2] == [f"accounts: {report.ledger.accounts}, transfer groups: 502, transfers: {fixture.transfers + 2}", "donations checked: 501"]
-    assert all(line.startswith("DIFFERENCE: ") for line in lines[2:]) and len(lines) == 2 + len(ledger) + len(report.problems)
+    assert lines[:2] == [
+        f"accounts: {report.ledger.accounts}, transfer groups: 502, transfers: {fixture.transfers + 2}",
+        "donations checked: 501",
+    ]
+    assert all(line.startswith("DIFFERENCE: ") for line in lines[2:]) and len(lines) == 2 + len(ledger) + len(
+        report.problems
+    )

@@ -27,8 +27,15 @@ def test_campaign_page_shows_collected_and_loads_nothing_from_elsewhere(browser,
 
 def test_layout_fits_a_320_pixel_screen(browser, demo_server):
     page = browser.new_page(viewport={"width": 320, "height": 800})
-    for path in ["/en/", "/en/campaigns/", "/ru/campaigns/from-prison-to-family/", "/be/campaigns/from-prison-to-family/donate/",
-                 "/pl/transparency/", "/ru/campaigns/lawyer-for-an-appeal/", "/embed/campaigns/from-prison-to-family/?lang=be"]:
+    for path in [
+        "/en/",
+        "/en/campaigns/",
+        "/ru/campaigns/from-prison-to-family/",
+        "/be/campaigns/from-prison-to-family/donate/",
+        "/pl/transparency/",
+        "/ru/campaigns/lawyer-for-an-appeal/",
+        "/embed/campaigns/from-prison-to-family/?lang=be",
+    ]:
         page.goto(demo_server.url + path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
 
@@ -49,7 +56,10 @@ def test_a_donor_gives_25_by_card_the_page_answers_the_bot_check_and_the_total_i
     hosts, csp_errors = set(), []
     page = browser.new_page()
     page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname))
-    page.on("console", lambda message: csp_errors.append(message.text) if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: csp_errors.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     page.goto(f"{demo_server.url}/en/campaigns/from-prison-to-family/")
     page.get_by_role("link", name="Donate").click()
     page.get_by_label("Amount", exact=True).fill("25")

@@ -17,7 +17,13 @@ pytestmark = needs_chromium
 
 DEMO = "from-prison-to-family"
 LANGUAGES = ["en", "ru", "be", "pl"]
-PUBLIC_PAGES = ["/en/", "/en/campaigns/", f"/en/campaigns/{DEMO}/", "/en/transparency/", f"/en/campaigns/{DEMO}/donate/"]
+PUBLIC_PAGES = [
+    "/en/",
+    "/en/campaigns/",
+    f"/en/campaigns/{DEMO}/",
+    "/en/transparency/",
+    f"/en/campaigns/{DEMO}/donate/",
+]
 IBAN = "PL61 1090 1014 0000 0712 1981 2874"  # config/settings/test.py
 REFERENCE = re.compile(r"^ZB[0-9A-Z]{4}-[0-9A-Z]{5}$")
 
@@ -58,7 +64,11 @@ class Watch:
         return page
 
     def elsewhere(self) -> list[str]:
-        return [u for u in self.requests if (urlsplit(u).scheme, urlsplit(u).netloc) != (self.origin.scheme, self.origin.netloc)]
+        return [
+            u
+            for u in self.requests
+            if (urlsplit(u).scheme, urlsplit(u).netloc) != (self.origin.scheme, self.origin.netloc)
+        ]
 
     def csp_violations(self) -> list[str]:
         return [m for m in self.console if "Content Security Policy" in m]
@@ -96,7 +106,9 @@ def test_with_javascript_every_request_stays_on_this_server_and_no_csp_violation
     context.close()
 
     assert watch.elsewhere() == [], watch.elsewhere()
-    assert any(u.endswith(".css") for u in watch.requests) and any(u.endswith(".js") for u in watch.requests), watch.requests
+    assert any(u.endswith(".css") for u in watch.requests) and any(u.endswith(".js") for u in watch.requests), (
+        watch.requests
+    )
     assert watch.csp_violations() == [], watch.console
     assert watch.errors == [], watch.errors
 
@@ -138,8 +150,9 @@ def test_tor_safest_every_public_page_is_readable_without_javascript(browser, de
             collected = page.locator(".summary-box .progress-text").first
             assert collected.is_visible(), path
             # €683 of €2,000, in each language's own notation ("€683", "683 €", "2 000 €").
-            assert re.search(r"683\b", collected.inner_text()) and re.search(r"2[\s,.\u00a0\u202f]?000", collected.inner_text()), (
-                path, collected.inner_text())
+            assert re.search(r"683\b", collected.inner_text()) and re.search(
+                r"2[\s,.\u00a0\u202f]?000", collected.inner_text()
+            ), (path, collected.inner_text())
     # The donate form offers a bank transfer, which needs no script.
     page.goto(f"{demo_server.url}/en/campaigns/{DEMO}/donate/")
     assert page.get_by_label("Bank transfer").is_visible()

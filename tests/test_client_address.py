@@ -20,7 +20,12 @@ def pledge():
 
 
 def card():
-    return {"amount": "25", "method": "demo", "idempotency_key": uuid.uuid4().hex, "challenge": factories.solved_challenge()}
+    return {
+        "amount": "25",
+        "method": "demo",
+        "idempotency_key": uuid.uuid4().hex,
+        "challenge": factories.solved_challenge(),
+    }
 
 
 class Request:
@@ -30,7 +35,9 @@ class Request:
 
 def test_25_pledges_from_25_addresses_of_one_ipv6_64_are_limited(client, demo, settings):
     settings.ZBOR_PLEDGES_PER_CLIENT_HOUR = 20
-    codes = [client.post(DONATE, pledge(), REMOTE_ADDR=f"2001:db8:1:2:{n:x}::{n + 1:x}").status_code for n in range(25)]
+    codes = [
+        client.post(DONATE, pledge(), REMOTE_ADDR=f"2001:db8:1:2:{n:x}::{n + 1:x}").status_code for n in range(25)
+    ]
     assert codes == [302] * 20 + [429] * 5
     # The neighbouring /64 is another subscriber.
     assert client.post(DONATE, pledge(), REMOTE_ADDR="2001:db8:1:3::1").status_code == 302
@@ -64,7 +71,9 @@ def test_through_the_proxy_only_the_address_it_added_counts(client, demo, settin
     settings.ZBOR_TRUSTED_PROXIES = ["10.0.0.0/24"]
     settings.ZBOR_PLEDGES_PER_CLIENT_HOUR = 3
     codes = [
-        client.post(DONATE, pledge(), REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=f"198.51.100.{n}, 203.0.113.50").status_code
+        client.post(
+            DONATE, pledge(), REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=f"198.51.100.{n}, 203.0.113.50"
+        ).status_code
         for n in range(5)
     ]
     assert codes == [302, 302, 302, 429, 429]

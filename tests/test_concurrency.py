@@ -25,8 +25,12 @@ def _give(slug: str, amount: int) -> int:
         client = Client()
         response = client.post(
             f"/en/campaigns/{slug}/donate/",
-            {"amount": str(amount), "method": "demo", "idempotency_key": uuid.uuid4().hex,
-             "challenge": factories.solved_challenge()},
+            {
+                "amount": str(amount),
+                "method": "demo",
+                "idempotency_key": uuid.uuid4().hex,
+                "challenge": factories.solved_challenge(),
+            },
         )
         assert response.status_code == 302, response.status_code
         done = client.post(response["Location"], {"outcome": "complete"})
@@ -54,6 +58,9 @@ def test_fifty_concurrent_donations_add_up_exactly():
     # Allocated one after another: no need was filled past its amount, and the needs filled in
     # order — a lost update under concurrency would break either.
     needs = list(campaign.needs.order_by("position"))
-    assert [money.raised_by_need[n.pk] for n in needs] == [min(expected, 100000), max(0, min(expected - 100000, 50000))]
+    assert [money.raised_by_need[n.pk] for n in needs] == [
+        min(expected, 100000),
+        max(0, min(expected - 100000, 50000)),
+    ]
     report = reconcile()
     assert report.ok, report.lines()

@@ -19,8 +19,15 @@ DEMO = "from-prison-to-family"
 
 
 def form_data(**overrides):
-    data = {"amount": "25", "need": "", "public_name": "", "email": "", "message": "", "method": "demo",
-            "idempotency_key": uuid.uuid4().hex}
+    data = {
+        "amount": "25",
+        "need": "",
+        "public_name": "",
+        "email": "",
+        "message": "",
+        "method": "demo",
+        "idempotency_key": uuid.uuid4().hex,
+    }
     data.update(overrides)
     if data["method"] == "demo" and "challenge" not in overrides:
         data["challenge"] = factories.solved_challenge()
@@ -168,7 +175,9 @@ def test_a_receipt_pdf_is_sent_through_the_task_queue_then_the_email_is_forgotte
     assert "31" in pdf_text and "Pavel" not in pdf_text and DEMO not in pdf_text
     donation.refresh_from_db()
     assert donation.receipt_sent_at and donation.email == "donor@example.org"  # kept a few days for a resend
-    Donation.objects.filter(pk=donation.pk).update(receipt_sent_at=donation.receipt_sent_at - timedelta(days=settings.ZBOR_RECEIPT_EMAIL_DAYS))
+    Donation.objects.filter(pk=donation.pk).update(
+        receipt_sent_at=donation.receipt_sent_at - timedelta(days=settings.ZBOR_RECEIPT_EMAIL_DAYS)
+    )
     forget_receipt_emails()
     assert Donation.objects.get(pk=donation.pk).email == ""
 
@@ -260,7 +269,9 @@ def test_pages_cost_the_same_queries_with_10_or_400_donations(client):
 
 
 def test_erase_donor_removes_personal_data_and_keeps_the_money(client, demo):
-    give(client, outcome="complete", public_name="Kasia", message="Trzymaj się", email="kasia@example.org", amount="12")
+    give(
+        client, outcome="complete", public_name="Kasia", message="Trzymaj się", email="kasia@example.org", amount="12"
+    )
     donation = Donation.objects.get(amount=1200)
     Donation.objects.filter(pk=donation.pk).update(email="kasia@example.org")  # as if the receipt were still pending
     out = io.StringIO()
@@ -279,7 +290,9 @@ def test_old_unpaid_bank_pledges_expire_and_forget_their_email(client, demo, set
     from zbor.donations.services import purge_expired_emails
 
     client.post(f"/en/campaigns/{DEMO}/donate/", form_data(method="bank", email="late@example.org"))
-    Donation.objects.filter(provider="bank").update(created_at=timezone.now() - timedelta(days=settings.ZBOR_EMAIL_RETENTION_DAYS + 1))
+    Donation.objects.filter(provider="bank").update(
+        created_at=timezone.now() - timedelta(days=settings.ZBOR_EMAIL_RETENTION_DAYS + 1)
+    )
     purge_expired_emails()
     donation = Donation.objects.get(provider="bank")
     assert donation.status == DonationStatus.EXPIRED and donation.email == ""
@@ -294,7 +307,10 @@ def test_finance_exports_donations_without_personal_data(client, demo):
     assert "Ola" not in body and "ola@example.org" not in body
     ledger = b"".join(client.get("/backoffice/donations/donation/export/?kind=ledger").streaming_content).decode()
     assert "provider:demo:EUR" in ledger
-    assert client.get("/backoffice/donations/donation/export/?kind=donations&start=2030-01-01&end=2020-01-01").status_code == 200
+    assert (
+        client.get("/backoffice/donations/donation/export/?kind=donations&start=2030-01-01&end=2020-01-01").status_code
+        == 200
+    )
 
 
 def test_the_sweep_sends_receipts_the_queue_never_sent(client, demo):
@@ -311,7 +327,9 @@ def test_the_donor_cookie_is_opaque_short_and_still_names_the_campaign(client, d
     the donations' ids, signed, for an hour; the status page still knows its browser."""
     from zbor.site.fastpath import MINE_COOKIE
 
-    made = client.post(f"/en/campaigns/{DEMO}/donate/", {"amount": "25", "method": "bank", "idempotency_key": uuid.uuid4().hex})
+    made = client.post(
+        f"/en/campaigns/{DEMO}/donate/", {"amount": "25", "method": "bank", "idempotency_key": uuid.uuid4().hex}
+    )
     assert made.status_code == 302
     donation = Donation.objects.order_by("-pk").first()
     cookie = made.cookies[MINE_COOKIE]

@@ -48,7 +48,9 @@ def test_a_statement_line_finds_its_pledge_through_the_index_of_references():
     # A reference no pledge has: the exact lookup finds nothing, then the one for typing slips
     # runs when there are references one slip away.
     text = bank.format_reference(bank.new_reference())
-    line = StatementLine(key="1", booked_on=datetime.date(2026, 11, 29), amount=5000, currency="EUR", is_credit=True, text=text)
+    line = StatementLine(
+        key="1", booked_on=datetime.date(2026, 11, 29), amount=5000, currency="EUR", is_credit=True, text=text
+    )
     found = plans(lambda: bank_import._pending_bank_donation(line))
     assert found and all("donation_checkout_once" in plan for plan in found)
 
@@ -65,7 +67,9 @@ def test_approved_messages_are_read_through_the_partial_index_of_messages():
 def test_donations_of_a_need_and_of_a_campaign_are_found_through_their_indexes():
     # A need's donations: what protecting it from deletion asks (on_delete=PROTECT).
     assert all("donation_need" in plan for plan in plans(lambda: Donation.objects.filter(need_id=1).exists()))
-    assert all("donation_campaign_status" in plan for plan in plans(lambda: Donation.objects.filter(campaign_id=1).exists()))
+    assert all(
+        "donation_campaign_status" in plan for plan in plans(lambda: Donation.objects.filter(campaign_id=1).exists())
+    )
 
 
 def test_the_receipt_sweep_reads_only_the_receipts_still_due_through_their_partial_index():
@@ -73,5 +77,7 @@ def test_the_receipt_sweep_reads_only_the_receipts_still_due_through_their_parti
 
     from zbor.donations import receipts
 
-    found = plans(lambda: list(receipts._due(timezone.now()).order_by("succeeded_at").values_list("pk", flat=True)[:200]))
+    found = plans(
+        lambda: list(receipts._due(timezone.now()).order_by("succeeded_at").values_list("pk", flat=True)[:200])
+    )
     assert found and all("donation_receipt_due" in plan for plan in found), found

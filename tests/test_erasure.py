@@ -85,7 +85,9 @@ def data_dir(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env |= {"DJANGO_SETTINGS_MODULE": "config.settings.test", "ZBOR_DATA_DIR": str(tmp_path)}
-    server = subprocess.Popen([sys.executable, "-c", SERVER], cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER], cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert server.stdout.readline().strip() == "ready"
         result = zbor(tmp_path, code=CREATE)

@@ -23,10 +23,21 @@ def environ(path: str, method: str = "GET", **extra) -> dict:
     if "?" in path:
         path, query = path.split("?", 1)
     env = {
-        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80", "HTTP_HOST": "testserver", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": io.StringIO(), "wsgi.version": (1, 0), "wsgi.multithread": True, "wsgi.multiprocess": False,
-        "wsgi.run_once": False, "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "testserver",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": io.StringIO(),
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
     }
     env.update(extra)
     return env
@@ -114,8 +125,11 @@ def test_a_forged_or_old_donor_cookie_gets_the_shared_page():
     app = Counting([("Cache-Control", "public, max-age=1")])
     fast = PublicPageCache(app, seconds=60)
     call(fast, "/en/campaigns/a/")
-    for forged in ["zbor_donations=id:sig", "zbor_donations=" + donor_cookie().split("=")[-1][:-2] + "xx",
-                   "messages=abc:def"]:
+    for forged in [
+        "zbor_donations=id:sig",
+        "zbor_donations=" + donor_cookie().split("=")[-1][:-2] + "xx",
+        "messages=abc:def",
+    ]:
         assert call(fast, "/en/campaigns/a/", HTTP_COOKIE=forged)[2] == b"render 1"
     cookie, later = donor_cookie(), time.time() + MINE_MAX_AGE + 5
     with mock.patch("time.time", return_value=later):  # the signature's clock: an hour and more later
@@ -225,7 +239,10 @@ def test_a_new_donation_shows_on_every_language_and_in_the_api_within_the_bound(
     fast = PublicPageCache(django_app)
     pages = {lang: f"/{lang}/campaigns/{DEMO}/" for lang in ("en", "ru", "be", "pl")}
     before = {lang: call(fast, path) for lang, path in pages.items()}
-    assert all(status.startswith("200") and headers["Cache-Control"] == "public, max-age=1" for status, headers, _ in before.values())
+    assert all(
+        status.startswith("200") and headers["Cache-Control"] == "public, max-age=1"
+        for status, headers, _ in before.values()
+    )
     api = call(fast, f"/api/v1/campaigns/{DEMO}")[2]
     assert b'"amount":68300' in api.replace(b" ", b"")
     record_demo_donation(demo, amount=2500)
@@ -280,7 +297,9 @@ PLEDGE_QUERIES = {False: 3, True: 1}
 
 
 @pytest.mark.django_db
-def test_the_donate_form_is_rendered_once_a_second_and_each_visitor_gets_their_own_keys(client, demo, django_assert_num_queries):
+def test_the_donate_form_is_rendered_once_a_second_and_each_visitor_gets_their_own_keys(
+    client, demo, django_assert_num_queries
+):
     first = client.get(DONATE).content.decode()
     with django_assert_num_queries(0):
         second = client.get(DONATE).content.decode()
@@ -306,5 +325,7 @@ def test_starting_a_payment_costs_a_fixed_number_of_queries(client, demo, settin
         client.get(DONATE)
     for n in range(2):  # the same count for the first and a later pledge
         with django_assert_num_queries(PLEDGE_QUERIES[bool(settings.REDIS_URL)]):
-            response = client.post(DONATE, {"amount": str(20 + n), "method": "bank", "idempotency_key": uuid.uuid4().hex})
+            response = client.post(
+                DONATE, {"amount": str(20 + n), "method": "bank", "idempotency_key": uuid.uuid4().hex}
+            )
         assert response.status_code == 302

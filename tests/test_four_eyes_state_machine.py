@@ -152,4 +152,6 @@ class FourEyesMachine(RuleBasedStateMachine):
 
 @pytest.mark.django_db
 def test_nothing_reaches_a_public_page_without_a_second_persons_approval():
-    run_state_machine_as_test(FourEyesMachine, settings=settings(max_examples=15, stateful_step_count=15, deadline=None))
+    run_state_machine_as_test(
+        FourEyesMachine, settings=settings(max_examples=15, stateful_step_count=15, deadline=None)
+    )

@@ -68,4 +68,6 @@ def test_embedded_and_shared_answers_are_kept_no_longer_than_a_page(client, demo
         response = client.get(path)
         assert response.status_code == 200, path
         max_age = int(response["Cache-Control"].split("max-age=")[1].split(",")[0])
-        assert response["Cache-Control"].startswith("public") and max_age <= math.ceil(settings.ZBOR_PAGE_CACHE_SECONDS), path
+        assert response["Cache-Control"].startswith("public") and max_age <= math.ceil(
+            settings.ZBOR_PAGE_CACHE_SECONDS
+        ), path

@@ -74,28 +74,106 @@ def rolled_back():
 # ---------------------------------------------------------------------------------------------
 
 HOSTILE = [
-    "<script>alert(1)</script>", "<SCRIPT SRC=//evil.example/x.js></SCRIPT>", "<img src=x onerror=alert(1)>",
-    "<iframe src='https://evil.example'></iframe>", "<svg onload=alert(1)>", "<b onclick=alert(1)>x</b>",
-    "<div style=\"background:url(javascript:alert(1))\">x</div>", "<style>p{color:red}</style>",
-    "<object data=x></object>", "<embed src=x>", "<base href=//evil.example>", "<meta http-equiv=refresh content=0>",
-    "<form action=//evil.example><input name=x></form>", "<math><mi xlink:href='javascript:alert(1)'>x</mi></math>",
-    "<a href=\"javascript:alert(1)\">x</a>", "<!-- comment -->", "<![CDATA[x]]>", "<?php x ?>",
-    "[x](javascript:alert(1))", "[x](JaVaScRiPt:alert(1))", "[x](java\tscript:alert(1))", "[x](jav&#x61;script:alert(1))",
-    "[x](&#106;avascript:alert(1))", "[x](javascript&colon;alert(1))", "[x](<javascript:alert(1)>)", "[x]( javascript:alert(1))",
-    "[x](data:text/html;base64,PHNjcmlwdD4=)", "[x](DATA:text/html,x)", "[x](vbscript:msgbox(1))", "[x](file:///etc/passwd)",
-    "[x](//evil.example)", "[x](http://ok.example \"t onmouseover=alert(1)\")", "[x](http://ok.example' onclick='alert(1))",
-    "[x](mailto:a@b.example)", "[x](https://ok.example/?q=<script>)", "<javascript:alert(1)>", "<http://ok.example>",
-    "[ref]: javascript:alert(1)", "[ref]", "![img](https://evil.example/pixel.png)", "![img](javascript:alert(1))",
-    "&lt;script&gt;", "&#60;script&#62;", "\x00", "\ufffd", "\u202e", "\r\n", "*", "_", "`", "~~s~~", "**b**",
-    "[[note:shizo]]", "[[note:missing]]", "[[ NOTE : Shizo ]]", "[[note shizo]]", "[[note:]]", "[[note:<script>]]",
-    "[[note:\"onmouseover=alert(1)]]", "  [[note:shizo]]", "    [[note:shizo]]", "> [[note:shizo]]", "- [[note:shizo]]",
-    "- item", "  - nested", "    - deeper", "      - deepest", "1. one", "99999999999. big", "> quote", "> > nested quote",
-    "```\ncode <script>\n```", "```javascript:\nx\n```", "    indented <script>", "# h1", "###### h6", "Title\n===",
-    "---", "| a | b |\n|---|---|\n| <script> | x |", "\\<script>", "<a href='x'>", "</p><script>",
+    "<script>alert(1)</script>",
+    "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
+    "<img src=x onerror=alert(1)>",
+    "<iframe src='https://evil.example'></iframe>",
+    "<svg onload=alert(1)>",
+    "<b onclick=alert(1)>x</b>",
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    "<style>p{color:red}</style>",
+    "<object data=x></object>",
+    "<embed src=x>",
+    "<base href=//evil.example>",
+    "<meta http-equiv=refresh content=0>",
+    "<form action=//evil.example><input name=x></form>",
+    "<math><mi xlink:href='javascript:alert(1)'>x</mi></math>",
+    '<a href="javascript:alert(1)">x</a>',
+    "<!-- comment -->",
+    "<![CDATA[x]]>",
+    "<?php x ?>",
+    "[x](javascript:alert(1))",
+    "[x](JaVaScRiPt:alert(1))",
+    "[x](java\tscript:alert(1))",
+    "[x](jav&#x61;script:alert(1))",
+    "[x](&#106;avascript:alert(1))",
+    "[x](javascript&colon;alert(1))",
+    "[x](<javascript:alert(1)>)",
+    "[x]( javascript:alert(1))",
+    "[x](data:text/html;base64,PHNjcmlwdD4=)",
+    "[x](DATA:text/html,x)",
+    "[x](vbscript:msgbox(1))",
+    "[x](file:///etc/passwd)",
+    "[x](//evil.example)",
+    '[x](http://ok.example "t onmouseover=alert(1)")',
+    "[x](http://ok.example' onclick='alert(1))",
+    "[x](mailto:a@b.example)",
+    "[x](https://ok.example/?q=<script>)",
+    "<javascript:alert(1)>",
+    "<http://ok.example>",
+    "[ref]: javascript:alert(1)",
+    "[ref]",
+    "![img](https://evil.example/pixel.png)",
+    "![img](javascript:alert(1))",
+    "&lt;script&gt;",
+    "&#60;script&#62;",
+    "\x00",
+    "\ufffd",
+    "\u202e",
+    "\r\n",
+    "*",
+    "_",
+    "`",
+    "~~s~~",
+    "**b**",
+    "[[note:shizo]]",
+    "[[note:missing]]",
+    "[[ NOTE : Shizo ]]",
+    "[[note shizo]]",
+    "[[note:]]",
+    "[[note:<script>]]",
+    '[[note:"onmouseover=alert(1)]]',
+    "  [[note:shizo]]",
+    "    [[note:shizo]]",
+    "> [[note:shizo]]",
+    "- [[note:shizo]]",
+    "- item",
+    "  - nested",
+    "    - deeper",
+    "      - deepest",
+    "1. one",
+    "99999999999. big",
+    "> quote",
+    "> > nested quote",
+    "```\ncode <script>\n```",
+    "```javascript:\nx\n```",
+    "    indented <script>",
+    "# h1",
+    "###### h6",
+    "Title\n===",
+    "---",
+    "| a | b |\n|---|---|\n| <script> | x |",
+    "\\<script>",
+    "<a href='x'>",
+    "</p><script>",
 ]
 
 
-RUNS = ["- ", "> ", "[", "*a", "_a", "`", "  - x\n", "1. ", "[[note:shizo]]\n\n", "<script>", "[x](javascript:x)\n", "[a](", "|a|\n"]
+RUNS = [
+    "- ",
+    "> ",
+    "[",
+    "*a",
+    "_a",
+    "`",
+    "  - x\n",
+    "1. ",
+    "[[note:shizo]]\n\n",
+    "<script>",
+    "[x](javascript:x)\n",
+    "[a](",
+    "|a|\n",
+]
 
 
 def _join(parts):
@@ -121,7 +199,9 @@ ALLOWED_ATTRIBUTES = {
     "dfn": {"lang"},
     "div": {"lang"},
 }
-DANGEROUS = re.compile(r"<\s*/?\s*(script|iframe|style|img|svg|object|embed|base|meta|form|input|math|link)\b", re.IGNORECASE)
+DANGEROUS = re.compile(
+    r"<\s*/?\s*(script|iframe|style|img|svg|object|embed|base|meta|form|input|math|link)\b", re.IGNORECASE
+)
 
 
 class _Audit(HTMLParser):
@@ -163,7 +243,9 @@ def _note_renderer(notes: dict[str, markdown.NoteContent]):
         if key not in notes:
             return SafeString("")  # as the campaign page does for a note that does not exist
         count += 1
-        return markdown.render_note(notes[key], label="Zbor Foundation note", element_id=f"note-{key}-{count}", language="en")
+        return markdown.render_note(
+            notes[key], label="Zbor Foundation note", element_id=f"note-{key}-{count}", language="en"
+        )
 
     return render
 
@@ -176,7 +258,7 @@ def test_any_story_renders_to_safe_html(source, term, note_text):
     assert isinstance(out, SafeString)
     assert_safe_html(out)
     assert_safe_html(markdown.render_markdown(source))
-    assert_safe_html(markdown.render_note(notes["shizo"], label="<b>label</b>", element_id="note-\"x", language="en"))
+    assert_safe_html(markdown.render_note(notes["shizo"], label="<b>label</b>", element_id='note-"x', language="en"))
 
 
 @pytest.mark.parametrize("run", RUNS)
@@ -215,12 +297,54 @@ AMOUNT_TEXT = st.one_of(
     text(40),
     st.from_regex(r"\A[-+]?[0-9 ,.'\u00a0]{0,30}\Z"),
     st.from_regex(r"\A[-+]?[0-9]{0,30}([.,][0-9]{0,6})?([eE][-+]?[0-9]{1,12})?\Z"),
-    st.sampled_from([
-        "25", "25.50", "25,5", "1 000", "1,000.50", "1.000,50", "0", "-5", "+5", "0.001", "1e3", "1e999990", "1e999999", "1E+999999999",
-        "1e-999999999", "-1e999999", "NaN", "sNaN", "-sNaN", "Infinity", "-Infinity", "1_000", "١٢٣", "１２３", "9" * 24,
-        "9" * 25, "9" * 60, "0." + "0" * 30 + "1", "1" + "0" * 27 + ".5", ".5", "5.", ".", ",", "-", "--5", "1,2,3",
-        "1.2.3", "1,000,000.00", "1.000.000,00", "\u00a0", "\x00", "25\x00", "€25", "25 €",
-    ]),
+    st.sampled_from(
+        [
+            "25",
+            "25.50",
+            "25,5",
+            "1 000",
+            "1,000.50",
+            "1.000,50",
+            "0",
+            "-5",
+            "+5",
+            "0.001",
+            "1e3",
+            "1e999990",
+            "1e999999",
+            "1E+999999999",
+            "1e-999999999",
+            "-1e999999",
+            "NaN",
+            "sNaN",
+            "-sNaN",
+            "Infinity",
+            "-Infinity",
+            "1_000",
+            "١٢٣",
+            "１２３",
+            "9" * 24,
+            "9" * 25,
+            "9" * 60,
+            "0." + "0" * 30 + "1",
+            "1" + "0" * 27 + ".5",
+            ".5",
+            "5.",
+            ".",
+            ",",
+            "-",
+            "--5",
+            "1,2,3",
+            "1.2.3",
+            "1,000,000.00",
+            "1.000.000,00",
+            "\u00a0",
+            "\x00",
+            "25\x00",
+            "€25",
+            "25 €",
+        ]
+    ),
 )
 
 
@@ -245,13 +369,19 @@ def test_a_typed_amount_is_a_positive_whole_number_of_minor_units_or_a_message(t
     assert parse_amount(_plain_decimal_digits(minor, currency), currency) == minor
     Money(minor, currency)
     plain = typed.strip()
-    if re.fullmatch(r"\+?[0-9]+(\.[0-9]{0,3})?", plain, re.ASCII) and not re.fullmatch(r"\+?[0-9]{1,3}\.[0-9]{3}", plain):
+    if re.fullmatch(r"\+?[0-9]+(\.[0-9]{0,3})?", plain, re.ASCII) and not re.fullmatch(
+        r"\+?[0-9]{1,3}\.[0-9]{3}", plain
+    ):
         assert minor == Fraction(plain.lstrip("+")) * 10 ** minor_digits(currency)
 
 
 @fuzz(400)
-@given(st.one_of(AMOUNT_TEXT, text(200), st.none()), st.sampled_from(CURRENCIES),
-       st.one_of(st.none(), st.integers(min_value=1, max_value=10**15)), st.booleans())
+@given(
+    st.one_of(AMOUNT_TEXT, text(200), st.none()),
+    st.sampled_from(CURRENCIES),
+    st.one_of(st.none(), st.integers(min_value=1, max_value=10**15)),
+    st.booleans(),
+)
 def test_the_amount_field_cleans_to_minor_units_or_raises_a_validation_error(typed, currency, max_minor, required):
     field = AmountField(currency=currency, max_minor=max_minor, required=required)
     try:
@@ -277,8 +407,11 @@ def test_an_amount_shown_in_the_field_reads_back_as_itself(minor, currency):
 
 
 @fuzz(300)
-@given(st.integers(min_value=1, max_value=10**13), st.sampled_from(["EUR", "PLN", "JPY", "BYN", "UAH", "USD"]),
-       st.sampled_from(["en", "ru", "be", "pl"]))
+@given(
+    st.integers(min_value=1, max_value=10**13),
+    st.sampled_from(["EUR", "PLN", "JPY", "BYN", "UAH", "USD"]),
+    st.sampled_from(["en", "ru", "be", "pl"]),
+)
 def test_an_amount_as_the_site_shows_it_reads_back_as_itself(minor, currency, locale):
     # What a donor would copy from a page into the form, without its currency symbol. (Only for
     # currencies of at most two decimals: "KWD 1,000", a whole amount of a three-decimal
@@ -305,8 +438,12 @@ def _form_fields(needs: list[str]):
     good_key = st.uuids().map(lambda u: u.hex)
     return st.fixed_dictionaries(
         {
-            "amount": st.one_of(good_amount, good_amount, AMOUNT_TEXT,
-                                st.sampled_from(["10000.01", "0.001", "1e999990", "sNaN", "99999999999999999999999"])),
+            "amount": st.one_of(
+                good_amount,
+                good_amount,
+                AMOUNT_TEXT,
+                st.sampled_from(["10000.01", "0.001", "1e999990", "sNaN", "99999999999999999999999"]),
+            ),
             "method": st.one_of(st.just("bank"), st.just("bank"), st.just("bank"), text(10)),
             "idempotency_key": st.one_of(good_key, good_key, text(70)),
         },
@@ -353,10 +490,47 @@ def test_the_donate_form_never_fails_and_a_refused_form_creates_nothing(client, 
 # ---------------------------------------------------------------------------------------------
 
 NASTY_CELLS = [
-    "", " ", "NaN", "sNaN", "-sNaN", "Infinity", "-0", "0", "0.00", "1e999999", "1E+30", "-1e999999", "9" * 40, "-" + "9" * 19,
-    "92233720368547758.07", "0.001", "1,00", "1.000,00", "١٢٣", "\x00", "x\x00y", "x" * 300, "2026-02-30", "2026-13-01",
-    "99999-01-01", "0000-00-00", "20261128", "2026-11-28T25:00:00", "2026-W48-6", "eur", "XXX", "XTS", "ZZZ", "€", "\"",
-    "a,b", "a\nb", "a\r\nb", "=cmd|' /C calc'!A0", "\ufeff", "\u2028",
+    "",
+    " ",
+    "NaN",
+    "sNaN",
+    "-sNaN",
+    "Infinity",
+    "-0",
+    "0",
+    "0.00",
+    "1e999999",
+    "1E+30",
+    "-1e999999",
+    "9" * 40,
+    "-" + "9" * 19,
+    "92233720368547758.07",
+    "0.001",
+    "1,00",
+    "1.000,00",
+    "١٢٣",
+    "\x00",
+    "x\x00y",
+    "x" * 300,
+    "2026-02-30",
+    "2026-13-01",
+    "99999-01-01",
+    "0000-00-00",
+    "20261128",
+    "2026-11-28T25:00:00",
+    "2026-W48-6",
+    "eur",
+    "XXX",
+    "XTS",
+    "ZZZ",
+    "€",
+    '"',
+    "a,b",
+    "a\nb",
+    "a\r\nb",
+    "=cmd|' /C calc'!A0",
+    "\ufeff",
+    "\u2028",
 ]
 
 
@@ -384,11 +558,16 @@ def _amount_text(minor: int, currency: str) -> str:
 def _sloppy(reference: str) -> st.SearchStrategy[str]:
     from zbor.payments.bank import format_reference
 
-    return st.sampled_from([
-        reference, format_reference(reference), reference.lower(), f"Donation {format_reference(reference).replace('-', ' ')}",
-        reference[:4] + reference[5] + reference[4] + reference[6:],  # two neighbours swapped
-        f"{reference} and {reference}",
-    ])
+    return st.sampled_from(
+        [
+            reference,
+            format_reference(reference),
+            reference.lower(),
+            f"Donation {format_reference(reference).replace('-', ' ')}",
+            reference[:4] + reference[5] + reference[4] + reference[6:],  # two neighbours swapped
+            f"{reference} and {reference}",
+        ]
+    )
 
 
 def _minor_amount(draw, currency: str, *, signed: bool) -> str:
@@ -403,18 +582,50 @@ def _remittance(draw, references) -> str:
 NASTY = st.one_of(st.sampled_from(NASTY_CELLS), text(20))
 #: Faults aimed at one field each, so that the rest of the file is valid and the parser gets to it.
 NASTY_FOR = {
-    "amount": ["NaN", "sNaN", "-sNaN", "Infinity", "1e999999", "-1e999999", "1E+30", "9" * 40, "92233720368547758.07",
-               "-92233720368547758.08", "0.001", "1,00", "", "0", "-0", "0.00", "١٢٣", "0x10", " 1.00 "],
-    "date": ["2026-02-30", "2026-13-01", "99999-01-01", "0000-00-00", "20261128", "2026-11-28T25:00:00", "2026-W48-6", ""],
+    "amount": [
+        "NaN",
+        "sNaN",
+        "-sNaN",
+        "Infinity",
+        "1e999999",
+        "-1e999999",
+        "1E+30",
+        "9" * 40,
+        "92233720368547758.07",
+        "-92233720368547758.08",
+        "0.001",
+        "1,00",
+        "",
+        "0",
+        "-0",
+        "0.00",
+        "١٢٣",
+        "0x10",
+        " 1.00 ",
+    ],
+    "date": [
+        "2026-02-30",
+        "2026-13-01",
+        "99999-01-01",
+        "0000-00-00",
+        "20261128",
+        "2026-11-28T25:00:00",
+        "2026-W48-6",
+        "",
+    ],
     "currency": ["eur", "XXX", "XTS", "ZZZ", "€", "", "EURO", "E\x00R"],
-    "text": ["\x00", "x\x00y", "x" * 600, "a,b", "a\nb", "\"", "=cmd|' /C calc'!A0", "\u2028", "ZB" * 300],
+    "text": ["\x00", "x\x00y", "x" * 600, "a,b", "a\nb", '"', "=cmd|' /C calc'!A0", "\u2028", "ZB" * 300],
     "id": ["", " ", "x" * 300, "\x00", "T0", "REF0", "TX0"],
 }
 CSV_FIELDS = ["date", "amount", "currency", "text", "id"]
 
 
 def nasty_for(field: str):
-    return st.one_of(st.sampled_from(NASTY_FOR[field]), st.sampled_from(NASTY_FOR[field]), st.sampled_from(NASTY_FOR[field]), NASTY)
+    return st.one_of(
+        st.sampled_from(NASTY_FOR[field]), st.sampled_from(NASTY_FOR[field]), st.sampled_from(NASTY_FOR[field]), NASTY
+    )
+
+
 HEADER = ["date", "amount", "currency", "reference", "transaction_id"]
 
 
@@ -425,11 +636,33 @@ def mutated_csv(draw, references):
     rows = []
     for i in range(draw(st.integers(min_value=0, max_value=6))):
         currency = draw(st.sampled_from(["EUR", "EUR", "PLN", "JPY", "KWD"]))
-        rows.append([draw(st.dates()).isoformat(), _minor_amount(draw, currency, signed=True), currency,
-                     _remittance(draw, references), f"T{i}"])
+        rows.append(
+            [
+                draw(st.dates()).isoformat(),
+                _minor_amount(draw, currency, signed=True),
+                currency,
+                _remittance(draw, references),
+                f"T{i}",
+            ]
+        )
     for _ in range(draw(st.sampled_from([0, 0, 1, 1, 2]))):
-        kind = draw(st.sampled_from(["cell", "cell", "cell", "drop-cell", "extra-cell", "duplicate", "header-case",
-                                      "header-order", "drop-column", "blank-line", "long-id"]))
+        kind = draw(
+            st.sampled_from(
+                [
+                    "cell",
+                    "cell",
+                    "cell",
+                    "drop-cell",
+                    "extra-cell",
+                    "duplicate",
+                    "header-case",
+                    "header-order",
+                    "drop-column",
+                    "blank-line",
+                    "long-id",
+                ]
+            )
+        )
         full = [r for r in rows if r]
         if kind == "cell" and full:
             row = draw(st.sampled_from(full))
@@ -468,17 +701,24 @@ def mutated_csv(draw, references):
 def _entry(draw, references, index) -> dict:
     currency = draw(st.sampled_from(["EUR", "EUR", "PLN", "JPY"]))
     entry = {
-        "currency": currency, "amount": _minor_amount(draw, currency, signed=False),
-        "indicator": draw(st.sampled_from(["CRDT", "CRDT", "CRDT", "DBIT"])), "date": draw(st.dates()).isoformat(),
-        "ref": draw(st.sampled_from([f"REF{index}", f"REF{index}", ""])), "text": _remittance(draw, references),
-        "extra": draw(st.sampled_from(["", "", "", "<Sts>BOOK</Sts>", "<Sts><Cd>PDNG</Cd></Sts>", "<RvslInd>true</RvslInd>"])),
+        "currency": currency,
+        "amount": _minor_amount(draw, currency, signed=False),
+        "indicator": draw(st.sampled_from(["CRDT", "CRDT", "CRDT", "DBIT"])),
+        "date": draw(st.dates()).isoformat(),
+        "ref": draw(st.sampled_from([f"REF{index}", f"REF{index}", ""])),
+        "text": _remittance(draw, references),
+        "extra": draw(
+            st.sampled_from(["", "", "", "<Sts>BOOK</Sts>", "<Sts><Cd>PDNG</Cd></Sts>", "<RvslInd>true</RvslInd>"])
+        ),
         "batch": [],
     }
     if draw(st.integers(0, 4)) == 0:  # a batch: one line per transaction, each with its amount
         parts = draw(st.lists(st.integers(min_value=1, max_value=10**6), min_size=2, max_size=3))
         entry["amount"] = _amount_text(sum(parts), currency)
-        entry["batch"] = [{"amount": _amount_text(p, currency), "ref": f"TX{i}", "text": _remittance(draw, references)}
-                          for i, p in enumerate(parts)]
+        entry["batch"] = [
+            {"amount": _amount_text(p, currency), "ref": f"TX{i}", "text": _remittance(draw, references)}
+            for i, p in enumerate(parts)
+        ]
     return entry
 
 
@@ -493,13 +733,19 @@ def _entry_xml(e: dict) -> str:
 
     details = f"<NtryDtls><TxDtls><RmtInf><Ustrd>{x(e['text'])}</Ustrd></RmtInf></TxDtls></NtryDtls>"
     if e["batch"]:
-        details = "<NtryDtls>" + "".join(
-            f"<TxDtls><Refs><AcctSvcrRef>{x(t['ref'])}</AcctSvcrRef></Refs><AmtDtls><TxAmt><Amt Ccy=\"{x(e['currency'])}\">"
-            f"{x(t['amount'])}</Amt></TxAmt></AmtDtls><RmtInf><Ustrd>{x(t['text'])}</Ustrd></RmtInf></TxDtls>"
-            for t in e["batch"]
-        ) + "</NtryDtls>"
-    return (f"<Ntry><Amt Ccy=\"{x(e['currency'])}\">{x(e['amount'])}</Amt>{e['extra']}<CdtDbtInd>{x(e['indicator'])}</CdtDbtInd>"
-            f"<BookgDt><Dt>{x(e['date'])}</Dt></BookgDt><AcctSvcrRef>{x(e['ref'])}</AcctSvcrRef>{details}</Ntry>")
+        details = (
+            "<NtryDtls>"
+            + "".join(
+                f'<TxDtls><Refs><AcctSvcrRef>{x(t["ref"])}</AcctSvcrRef></Refs><AmtDtls><TxAmt><Amt Ccy="{x(e["currency"])}">'
+                f"{x(t['amount'])}</Amt></TxAmt></AmtDtls><RmtInf><Ustrd>{x(t['text'])}</Ustrd></RmtInf></TxDtls>"
+                for t in e["batch"]
+            )
+            + "</NtryDtls>"
+        )
+    return (
+        f'<Ntry><Amt Ccy="{x(e["currency"])}">{x(e["amount"])}</Amt>{e["extra"]}<CdtDbtInd>{x(e["indicator"])}</CdtDbtInd>'
+        f"<BookgDt><Dt>{x(e['date'])}</Dt></BookgDt><AcctSvcrRef>{x(e['ref'])}</AcctSvcrRef>{details}</Ntry>"
+    )
 
 
 @st.composite
@@ -509,9 +755,28 @@ def mutated_camt(draw, references):
     version = draw(st.sampled_from(["02", "02", "04", "08"]))
     account = draw(st.sampled_from(["", "", "<Acct><Id><IBAN>PL61 1090 1014 0000 0712 1981 2874</IBAN></Id></Acct>"]))
     statement_id, statements = "STMT-1", 1
-    faults = [draw(st.sampled_from(["field", "field", "field", "batch-field", "raw", "duplicate-entry", "drop-element", "entity",
-                                    "namespace", "encoding", "account", "statement-id", "two-statements"]))
-              for _ in range(draw(st.sampled_from([0, 0, 1, 1, 2])))]
+    faults = [
+        draw(
+            st.sampled_from(
+                [
+                    "field",
+                    "field",
+                    "field",
+                    "batch-field",
+                    "raw",
+                    "duplicate-entry",
+                    "drop-element",
+                    "entity",
+                    "namespace",
+                    "encoding",
+                    "account",
+                    "statement-id",
+                    "two-statements",
+                ]
+            )
+        )
+        for _ in range(draw(st.sampled_from([0, 0, 1, 1, 2])))
+    ]
     for kind in faults:
         if kind == "field" and entries:
             field = draw(st.sampled_from(["currency", "amount", "amount", "indicator", "date", "ref", "text"]))
@@ -523,44 +788,76 @@ def mutated_camt(draw, references):
             transaction_[field] = draw(nasty_for({"ref": "id"}.get(field, field)))
         elif kind == "raw" and entries:
             e = draw(st.sampled_from(entries))
-            e["raw"], e["text"] = True, draw(st.sampled_from(["<", "&", "&amp", "]]>", "<Ustrd>", "&#0;", "&#x1;", "\x00"]))
+            e["raw"], e["text"] = (
+                True,
+                draw(st.sampled_from(["<", "&", "&amp", "]]>", "<Ustrd>", "&#0;", "&#x1;", "\x00"])),
+            )
         elif kind == "duplicate-entry" and entries:
             entries.append(dict(draw(st.sampled_from(entries))))
         elif kind == "account":
-            account = draw(st.sampled_from(["<Acct><Id><IBAN>DE89370400440532013000</IBAN></Id></Acct>",
-                                            "<Acct><Id><IBAN>pl61109010140000071219812874</IBAN></Id></Acct>"]))
+            account = draw(
+                st.sampled_from(
+                    [
+                        "<Acct><Id><IBAN>DE89370400440532013000</IBAN></Id></Acct>",
+                        "<Acct><Id><IBAN>pl61109010140000071219812874</IBAN></Id></Acct>",
+                    ]
+                )
+            )
         elif kind == "statement-id":
             statement_id = draw(st.sampled_from(["", " "]))
         elif kind == "two-statements":
             statements = 2
-    xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.{version}">'
-           "<BkToCstmrStmt><GrpHdr><MsgId>M1</MsgId></GrpHdr>"
-           + f"<Stmt>{account}<Id>{statement_id}</Id>{''.join(_entry_xml(e) for e in entries)}</Stmt>" * statements
-           + "</BkToCstmrStmt></Document>")
+    xml = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.{version}">'
+        "<BkToCstmrStmt><GrpHdr><MsgId>M1</MsgId></GrpHdr>"
+        + f"<Stmt>{account}<Id>{statement_id}</Id>{''.join(_entry_xml(e) for e in entries)}</Stmt>" * statements
+        + "</BkToCstmrStmt></Document>"
+    )
     for kind in faults:
         if kind == "drop-element":
-            tag = draw(st.sampled_from(["Amt", "CdtDbtInd", "BookgDt", "Dt", "Id", "Stmt", "Ntry", "AcctSvcrRef", "Ustrd",
-                                        "TxAmt", "BkToCstmrStmt"]))
+            tag = draw(
+                st.sampled_from(
+                    [
+                        "Amt",
+                        "CdtDbtInd",
+                        "BookgDt",
+                        "Dt",
+                        "Id",
+                        "Stmt",
+                        "Ntry",
+                        "AcctSvcrRef",
+                        "Ustrd",
+                        "TxAmt",
+                        "BkToCstmrStmt",
+                    ]
+                )
+            )
             xml = re.sub(rf"<{tag}\b[^>]*>.*?</{tag}>", "", xml, count=1, flags=re.S)
         elif kind == "entity":
             xml = xml.replace("<Document", '<!DOCTYPE d [<!ENTITY x "y">]><Document', 1).replace("M1", "&x;")
         elif kind == "namespace":
-            xml = xml.replace("urn:iso:std:iso:20022:tech:xsd:camt.053.001",
-                              draw(st.sampled_from(["urn:other", "", "urn:iso:std:iso:20022:tech:xsd:camt.052.001"])))
+            xml = xml.replace(
+                "urn:iso:std:iso:20022:tech:xsd:camt.053.001",
+                draw(st.sampled_from(["urn:other", "", "urn:iso:std:iso:20022:tech:xsd:camt.052.001"])),
+            )
         elif kind == "encoding":
-            xml = xml.replace('encoding="UTF-8"', draw(st.sampled_from(['encoding="UTF-16"', 'encoding="latin-1"', 'encoding="x"'])))
+            xml = xml.replace(
+                'encoding="UTF-8"', draw(st.sampled_from(['encoding="UTF-16"', 'encoding="latin-1"', 'encoding="x"']))
+            )
     return xml
 
 
 @st.composite
 def statement_files(draw, references):
-    data = draw(st.one_of(
-        st.binary(max_size=300),
-        mutated_csv(references).map(str.encode),
-        mutated_csv(references).map(str.encode),
-        mutated_camt(references).map(str.encode),
-        mutated_camt(references).map(str.encode),
-    ))
+    data = draw(
+        st.one_of(
+            st.binary(max_size=300),
+            mutated_csv(references).map(str.encode),
+            mutated_csv(references).map(str.encode),
+            mutated_camt(references).map(str.encode),
+            mutated_camt(references).map(str.encode),
+        )
+    )
     if draw(st.integers(0, 5)) == 0:  # byte-level damage: truncation, inserted bytes, another encoding
         kind = draw(st.sampled_from(["truncate", "insert", "latin1"]))
         at = draw(st.integers(0, len(data)))
@@ -581,8 +878,12 @@ def check_import(content: bytes, user, *, twice: bool = True) -> str:
     from zbor.payments.bank import StatementError, parse_statement
 
     def counts():
-        return (BankStatementLine.objects.count(), BankStatement.objects.count(), Transfer.objects.count(),
-                Donation.objects.filter(status=DonationStatus.SUCCEEDED).count())
+        return (
+            BankStatementLine.objects.count(),
+            BankStatement.objects.count(),
+            Transfer.objects.count(),
+            Donation.objects.filter(status=DonationStatus.SUCCEEDED).count(),
+        )
 
     with rolled_back():
         before = counts()
@@ -620,16 +921,26 @@ def test_each_fault_in_each_field_is_refused_or_imported_whole(bank_world):
         for value in values:
             column = CSV_FIELDS.index(field)
             row = [*good_csv[:column], value, *good_csv[column + 1 :]]
-            check_import(csv_statement(",".join(good_csv).replace("T1", "T0"), ",".join(row)), bank_world["user"], twice=False)
+            check_import(
+                csv_statement(",".join(good_csv).replace("T1", "T0"), ",".join(row)), bank_world["user"], twice=False
+            )
             quoted = io.StringIO()
             csv.writer(quoted).writerow(row)
-            check_import(csv_statement(",".join(good_csv).replace("T1", "T0"), quoted.getvalue().rstrip("\r\n")), bank_world["user"], twice=False)
+            check_import(
+                csv_statement(",".join(good_csv).replace("T1", "T0"), quoted.getvalue().rstrip("\r\n")),
+                bank_world["user"],
+                twice=False,
+            )
             xml_value = escape(re.sub(XML_INVALID, "", value))
             if field != "id":
                 faulty = entry(**{**good_camt, field: xml_value, "ref": "R2"})
                 check_import(camt(entry(**good_camt) + faulty), bank_world["user"], twice=False)
             # Any of them as the bank's reference for the line.
-            check_import(camt(entry(**{**good_camt, "ref": xml_value}) + entry(**{**good_camt, "ref": "R2"})), bank_world["user"], twice=False)
+            check_import(
+                camt(entry(**{**good_camt, "ref": xml_value}) + entry(**{**good_camt, "ref": "R2"})),
+                bank_world["user"],
+                twice=False,
+            )
 
 
 @fuzz(200)
@@ -653,17 +964,49 @@ def stripe_world(db, settings, client):
         campaign = factories.campaign(slug="fuzz-stripe", needs=(50000, 50000))
 
         def start(provider, amount):
-            return services.start_donation(campaign, amount=amount, need=None, provider=provider, idempotency_key=uuid.uuid4().hex)
+            return services.start_donation(
+                campaign, amount=amount, need=None, provider=provider, idempotency_key=uuid.uuid4().hex
+            )
 
         pending, paid = start("stripe", 2500), start("stripe", 4000)
-        response = _post_event(client, {"id": "evt_paid", "object": "event", "type": "checkout.session.completed", "data": {"object": {
-            "id": paid.checkout_reference, "object": "checkout.session", "payment_status": "paid", "amount_total": 4000,
-            "currency": "eur", "payment_intent": "pi_fuzz_paid"}}})
+        response = _post_event(
+            client,
+            {
+                "id": "evt_paid",
+                "object": "event",
+                "type": "checkout.session.completed",
+                "data": {
+                    "object": {
+                        "id": paid.checkout_reference,
+                        "object": "checkout.session",
+                        "payment_status": "paid",
+                        "amount_total": 4000,
+                        "currency": "eur",
+                        "payment_intent": "pi_fuzz_paid",
+                    }
+                },
+            },
+        )
         assert response.status_code == 200 and response.content == b"processed"
         # Paid, but Stripe named no payment intent: no refund may find it by an empty reference.
-        response = _post_event(client, {"id": "evt_paid_2", "object": "event", "type": "checkout.session.completed", "data": {"object": {
-            "id": start("stripe", 3000).checkout_reference, "object": "checkout.session", "payment_status": "paid",
-            "amount_total": 3000, "currency": "eur", "payment_intent": None}}})
+        response = _post_event(
+            client,
+            {
+                "id": "evt_paid_2",
+                "object": "event",
+                "type": "checkout.session.completed",
+                "data": {
+                    "object": {
+                        "id": start("stripe", 3000).checkout_reference,
+                        "object": "checkout.session",
+                        "payment_status": "paid",
+                        "amount_total": 3000,
+                        "currency": "eur",
+                        "payment_intent": None,
+                    }
+                },
+            },
+        )
         assert response.status_code == 200 and response.content == b"processed"
         world = {
             "pending": pending.checkout_reference,
@@ -692,12 +1035,49 @@ JSON = st.recursive(
 )
 SUCCEEDED_KINDS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 DISPUTE_KINDS = ("charge.dispute.created", "charge.dispute.funds_reinstated")
-KINDS = [*SUCCEEDED_KINDS, "checkout.session.async_payment_failed", "checkout.session.expired", "charge.refunded",
-         *DISPUTE_KINDS, "customer.created", "payment_intent.succeeded"]
-AMOUNTS = [2500, 4000, 1, 0, -1, 10**20, 2**63, -(2**63), True, False, 2500.0, 25.5, "2500", None, [2500], {"value": 2500}]
+KINDS = [
+    *SUCCEEDED_KINDS,
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+    "charge.refunded",
+    *DISPUTE_KINDS,
+    "customer.created",
+    "payment_intent.succeeded",
+]
+AMOUNTS = [
+    2500,
+    4000,
+    1,
+    0,
+    -1,
+    10**20,
+    2**63,
+    -(2**63),
+    True,
+    False,
+    2500.0,
+    25.5,
+    "2500",
+    None,
+    [2500],
+    {"value": 2500},
+]
 
 
-NASTY_STRIPE = [*AMOUNTS, "", "x" * 300, "cs\x00", "eu\x00", "EURO", 978, "pi/../x", "evt_paid", {"id": "pi_fuzz_paid"}, [], {}]
+NASTY_STRIPE = [
+    *AMOUNTS,
+    "",
+    "x" * 300,
+    "cs\x00",
+    "eu\x00",
+    "EURO",
+    978,
+    "pi/../x",
+    "evt_paid",
+    {"id": "pi_fuzz_paid"},
+    [],
+    {},
+]
 
 
 @st.composite
@@ -707,17 +1087,33 @@ def stripe_events(draw, world):
     currency = st.sampled_from(["eur", "eur", "EUR", "pln"])
     intent = st.sampled_from([world["paid_intent"], world["paid_intent"], "pi_new", None])
     if kind.startswith("checkout.session"):
-        obj = {"id": draw(st.sampled_from([world["pending"], world["pending"], *world["others"], "cs_test_unknown"])),
-               "object": "checkout.session", "payment_status": draw(st.sampled_from(["paid", "paid", "unpaid"])),
-               "amount_total": draw(st.sampled_from([2500, 2500, 1, 4000, 0])), "currency": draw(currency),
-               "payment_intent": draw(st.sampled_from(["pi_new", None, world["paid_intent"]]))}
+        obj = {
+            "id": draw(st.sampled_from([world["pending"], world["pending"], *world["others"], "cs_test_unknown"])),
+            "object": "checkout.session",
+            "payment_status": draw(st.sampled_from(["paid", "paid", "unpaid"])),
+            "amount_total": draw(st.sampled_from([2500, 2500, 1, 4000, 0])),
+            "currency": draw(currency),
+            "payment_intent": draw(st.sampled_from(["pi_new", None, world["paid_intent"]])),
+        }
     elif kind == "charge.refunded":
-        obj = {"id": "ch_1", "object": "charge", "amount": 4000, "amount_refunded": draw(st.sampled_from([1000, 4000, 5000, 0])),
-               "currency": draw(currency), "payment_intent": draw(intent)}
+        obj = {
+            "id": "ch_1",
+            "object": "charge",
+            "amount": 4000,
+            "amount_refunded": draw(st.sampled_from([1000, 4000, 5000, 0])),
+            "currency": draw(currency),
+            "payment_intent": draw(intent),
+        }
     elif kind in DISPUTE_KINDS:
-        obj = {"id": "du_1", "object": "dispute", "amount": draw(st.sampled_from([1000, 4000, 5000, 0])), "currency": draw(currency),
-               "payment_intent": draw(intent), "charge": "ch_1",
-               "status": draw(st.sampled_from(["needs_response", "lost", "won", "warning_needs_response"]))}
+        obj = {
+            "id": "du_1",
+            "object": "dispute",
+            "amount": draw(st.sampled_from([1000, 4000, 5000, 0])),
+            "currency": draw(currency),
+            "payment_intent": draw(intent),
+            "charge": "ch_1",
+            "status": draw(st.sampled_from(["needs_response", "lost", "won", "warning_needs_response"])),
+        }
     else:
         obj = {"id": "cus_1", "object": "customer"}
     event = {"id": f"evt_{draw(st.uuids()).hex[:16]}", "object": "event", "type": kind, "data": {"object": obj}}
@@ -737,7 +1133,11 @@ def stripe_events(draw, world):
 
 def books_money(event, world) -> bool:
     """Whether an event is a well-formed one that should move money for a real donation."""
-    if not isinstance(event, dict) or not isinstance(event.get("data"), dict) or not isinstance(event["data"].get("object"), dict):
+    if (
+        not isinstance(event, dict)
+        or not isinstance(event.get("data"), dict)
+        or not isinstance(event["data"].get("object"), dict)
+    ):
         return False
     if not isinstance(event.get("id"), str):
         return False
@@ -749,13 +1149,23 @@ def books_money(event, world) -> bool:
 
     currency_ok = isinstance(obj.get("currency"), str) and obj["currency"].upper() == "EUR"
     if kind in SUCCEEDED_KINDS:
-        return (obj.get("id") == world["pending"] and obj.get("payment_status") == "paid"
-                and amount("amount_total") is not None and currency_ok)
+        return (
+            obj.get("id") == world["pending"]
+            and obj.get("payment_status") == "paid"
+            and amount("amount_total") is not None
+            and currency_ok
+        )
     if kind == "charge.refunded":
-        return obj.get("payment_intent") == world["paid_intent"] and amount("amount_refunded") is not None and currency_ok
+        return (
+            obj.get("payment_intent") == world["paid_intent"] and amount("amount_refunded") is not None and currency_ok
+        )
     if kind in DISPUTE_KINDS:
-        return (obj.get("payment_intent") == world["paid_intent"] and amount("amount") is not None and currency_ok
-                and not str(obj.get("status", "")).startswith("warning_"))
+        return (
+            obj.get("payment_intent") == world["paid_intent"]
+            and amount("amount") is not None
+            and currency_ok
+            and not str(obj.get("status", "")).startswith("warning_")
+        )
     return False
 
 
@@ -785,7 +1195,9 @@ def test_no_webhook_body_makes_a_500_or_moves_money_unless_well_formed(client, s
         if signature is not None or response.status_code != 200:
             assert (Transfer.objects.count(), PaymentEventRecord.objects.count()) == before
         moved = Transfer.objects.count() != before[0]
-        event(f"webhook {shape}: {response.status_code} {response.content.decode()[:20]}{', money moved' if moved else ''}")
+        event(
+            f"webhook {shape}: {response.status_code} {response.content.decode()[:20]}{', money moved' if moved else ''}"
+        )
         if moved:
             assert signature is None and books_money(payload, stripe_world), payload
         assert list(Donation.objects.exclude(provider="stripe").values_list("pk", "status")) == others
@@ -800,7 +1212,9 @@ def demo_world(db):
     from zbor.donations import services
 
     campaign = factories.campaign(slug="fuzz-demo", needs=(50000,))
-    pending = services.start_donation(campaign, amount=1500, need=None, provider="demo", idempotency_key=uuid.uuid4().hex)
+    pending = services.start_donation(
+        campaign, amount=1500, need=None, provider="demo", idempotency_key=uuid.uuid4().hex
+    )
     bank = services.start_donation(campaign, amount=1500, need=None, provider="bank", idempotency_key=uuid.uuid4().hex)
     return {"pending": pending.checkout_reference, "bank": bank.checkout_reference}
 
@@ -811,9 +1225,13 @@ def test_the_demo_checkout_moves_money_only_when_completed(client, demo_world, d
     from zbor.donations.models import Donation, DonationStatus
     from zbor.ledger.models import Transfer
 
-    known = st.sampled_from([demo_world["pending"], demo_world["pending"], demo_world["pending"], demo_world["bank"], "demo_x"])
+    known = st.sampled_from(
+        [demo_world["pending"], demo_world["pending"], demo_world["pending"], demo_world["bank"], "demo_x"]
+    )
     reference = data.draw(st.one_of(known, known, known, text(30).map(lambda s: s.replace("\x00", "") or "x")))
-    outcome = data.draw(st.one_of(st.sampled_from(["complete", "fail", "cancel", "COMPLETE", " complete", "", "refund"]), text(20)))
+    outcome = data.draw(
+        st.one_of(st.sampled_from(["complete", "fail", "cancel", "COMPLETE", " complete", "", "refund"]), text(20))
+    )
     fields = {"outcome": outcome} if data.draw(st.booleans()) or outcome else {}
     with rolled_back():
         before = Transfer.objects.count()
@@ -854,7 +1272,9 @@ def test_the_donate_form_cleans_any_input_as_django_would(donate_world, data):
         posted = QueryDict(mutable=True)
         for name, value in data.draw(_form_fields(needs)).items():
             posted.setlist(name, [value] * data.draw(st.integers(min_value=1, max_value=2)))
-        ours, django = (cls(posted, campaign=context.campaign, choices=context.choices) for cls in (DonateForm, AsDjango))
+        ours, django = (
+            cls(posted, campaign=context.campaign, choices=context.choices) for cls in (DonateForm, AsDjango)
+        )
         assert ours.is_valid() == django.is_valid()
         assert ours.cleaned_data == django.cleaned_data
         assert ours.errors.get_json_data() == django.errors.get_json_data()

@@ -31,8 +31,12 @@ pytestmark = pytest.mark.django_db
 def pending(campaign, amount: int, n: int = 1) -> list[Donation]:
     return [
         Donation.objects.create(
-            campaign=campaign, amount=amount, currency=campaign.currency, provider="demo",
-            checkout_reference=f"demo_{uuid.uuid4().hex}", idempotency_key=uuid.uuid4().hex,
+            campaign=campaign,
+            amount=amount,
+            currency=campaign.currency,
+            provider="demo",
+            checkout_reference=f"demo_{uuid.uuid4().hex}",
+            idempotency_key=uuid.uuid4().hex,
         )
         for _ in range(n)
     ]
@@ -59,7 +63,9 @@ def test_one_turn_books_every_confirmation_waiting_in_the_order_they_arrived():
     assert services.confirm_donation(last, amount=1000) is True
 
     assert not Confirmation.objects.exists()
-    assert set(Donation.objects.filter(campaign=campaign).values_list("status", flat=True)) == {DonationStatus.SUCCEEDED}
+    assert set(Donation.objects.filter(campaign=campaign).values_list("status", flat=True)) == {
+        DonationStatus.SUCCEEDED
+    }
     assert TransferGroup.objects.filter(reference__in=[d.reference for d in [*early, last]]).count() == 3
     # In arrival order: the first two fill the first need and most of the second, the last
     # gift takes what is left of it and the rest goes beyond the goal.
@@ -74,7 +80,11 @@ def test_the_confirmed_amount_and_references_are_the_providers():
     assert services.confirm_donation(donation, amount=1900, fee=58, payment_reference="pi_1", charge_reference="ch_1")
     donation.refresh_from_db()
     assert (donation.status, donation.amount, donation.fee, donation.payment_reference, donation.charge_reference) == (
-        DonationStatus.SUCCEEDED, 1900, 58, "pi_1", "ch_1",
+        DonationStatus.SUCCEEDED,
+        1900,
+        58,
+        "pi_1",
+        "ch_1",
     )
     assert services.confirm_donation(donation, amount=1900) is False  # booked once
     assert TransferGroup.objects.filter(reference=donation.reference).count() == 1
@@ -126,7 +136,9 @@ def _deliver(reference: str, amount: int) -> str:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_payments_confirmed_at_once_from_many_threads_are_each_booked_once():
-    if not run_here_or_on_postgres(f"{__file__}::test_payments_confirmed_at_once_from_many_threads_are_each_booked_once"):
+    if not run_here_or_on_postgres(
+        f"{__file__}::test_payments_confirmed_at_once_from_many_threads_are_each_booked_once"
+    ):
         return
 
     campaign = factories.campaign(slug="many-at-once", needs=(100000, 50000))

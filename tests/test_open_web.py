@@ -61,8 +61,10 @@ def test_the_badge_is_an_svg_with_the_amounts(client, demo):
 
 def test_the_campaign_page_offers_a_copy_paste_snippet(client, demo):
     html = client.get(f"/en/campaigns/{DEMO}/").content.decode()
-    assert re.search(r"&lt;iframe src=&quot;http://testserver/embed/campaigns/from-prison-to-family/\?lang=en", html) or \
-        "&lt;iframe src=\"http://testserver/embed/campaigns/from-prison-to-family/?lang=en" in html
+    assert (
+        re.search(r"&lt;iframe src=&quot;http://testserver/embed/campaigns/from-prison-to-family/\?lang=en", html)
+        or '&lt;iframe src="http://testserver/embed/campaigns/from-prison-to-family/?lang=en' in html
+    )
     assert f'href="/en/campaigns/{DEMO}/feed/"' in html
 
 

@@ -63,8 +63,14 @@ def text_of(html):
 
 def test_request_approve_pay_and_the_page_shows_it(client, demo, people):
     need = safety_net(demo)
-    payout = services.request_payout(need, amount=30000, channel="bank_abroad", recipient="Landlord Tbilisi, GE00 1234",
-                                     purpose="Rent for two months", by=people["finance"])
+    payout = services.request_payout(
+        need,
+        amount=30000,
+        channel="bank_abroad",
+        recipient="Landlord Tbilisi, GE00 1234",
+        purpose="Rent for two months",
+        by=people["finance"],
+    )
     services.approve_payout(payout, by=people["finance2"])
     services.mark_paid(payout, by=people["finance"], proof=receipt())
     assert payout.status == PayoutStatus.PAID
@@ -77,14 +83,18 @@ def test_request_approve_pay_and_the_page_shows_it(client, demo, people):
     report = reconcile()
     assert report.ok, report.lines()
     actions = list(
-        AuditEvent.objects.filter(object_type="disbursements.payout", object_id=str(payout.pk)).values_list("action", flat=True).order_by("pk")
+        AuditEvent.objects.filter(object_type="disbursements.payout", object_id=str(payout.pk))
+        .values_list("action", flat=True)
+        .order_by("pk")
     )
     assert actions == ["payout.request", "payout.approved", "payout.paid"]
 
 
 def test_the_proof_is_stripped_of_metadata_and_encrypted(demo, people, settings):
     need = safety_net(demo)
-    payout = services.request_payout(need, amount=1000, channel="cash", recipient="x", purpose="y", by=people["finance"])
+    payout = services.request_payout(
+        need, amount=1000, channel="cash", recipient="x", purpose="y", by=people["finance"]
+    )
     services.approve_payout(payout, by=people["finance2"])
     services.mark_paid(payout, by=people["finance"], proof=pdf_receipt())
     stored = (settings.ZBOR_PRIVATE_ROOT / payout.proof_name).read_bytes()
@@ -103,7 +113,9 @@ def test_a_payout_above_what_the_need_holds_is_refused(demo, people):
 
 
 def test_nobody_approves_their_own_payout_and_deciding_twice_counts_once(demo, people):
-    payout = services.request_payout(safety_net(demo), amount=100, channel="cash", recipient="x", purpose="y", by=people["finance"])
+    payout = services.request_payout(
+        safety_net(demo), amount=100, channel="cash", recipient="x", purpose="y", by=people["finance"]
+    )
     with pytest.raises(PayoutFourEyes):
         services.approve_payout(payout, by=people["finance"])
     services.approve_payout(payout, by=people["finance2"])
@@ -116,9 +128,13 @@ def test_nobody_approves_their_own_payout_and_deciding_twice_counts_once(demo, p
 def test_rejected_and_cancelled_payouts_move_nothing(demo, people):
     need = safety_net(demo)
     before = Transfer.objects.count()
-    rejected = services.request_payout(need, amount=100, channel="cash", recipient="x", purpose="y", by=people["finance"])
+    rejected = services.request_payout(
+        need, amount=100, channel="cash", recipient="x", purpose="y", by=people["finance"]
+    )
     services.reject_payout(rejected, by=people["finance2"], reason="No receipt expected")
-    cancelled = services.request_payout(need, amount=100, channel="cash", recipient="x", purpose="y", by=people["finance"])
+    cancelled = services.request_payout(
+        need, amount=100, channel="cash", recipient="x", purpose="y", by=people["finance"]
+    )
     with pytest.raises(PayoutFourEyes):
         services.cancel_payout(cancelled, by=people["finance2"])
     services.cancel_payout(cancelled, by=people["finance"])
@@ -132,7 +148,9 @@ def test_rejected_and_cancelled_payouts_move_nothing(demo, people):
 def test_paying_requires_an_approval_and_a_readable_proof(demo, people):
     from django.core.exceptions import ValidationError
 
-    payout = services.request_payout(safety_net(demo), amount=100, channel="cash", recipient="x", purpose="y", by=people["finance"])
+    payout = services.request_payout(
+        safety_net(demo), amount=100, channel="cash", recipient="x", purpose="y", by=people["finance"]
+    )
     with pytest.raises(PayoutWrongState):
         services.mark_paid(payout, by=people["finance"], proof=receipt())
     services.approve_payout(payout, by=people["finance2"])
@@ -142,11 +160,15 @@ def test_paying_requires_an_approval_and_a_readable_proof(demo, people):
 
 
 def test_an_editor_cannot_see_recipient_details_or_request_payouts(demo, people, client):
-    payout = services.request_payout(safety_net(demo), amount=100, channel="cash", recipient="Secret Person", purpose="y", by=people["finance"])
+    payout = services.request_payout(
+        safety_net(demo), amount=100, channel="cash", recipient="Secret Person", purpose="y", by=people["finance"]
+    )
     with pytest.raises(PermissionDenied):
         services.read_recipient(payout, by=people["editor"])
     with pytest.raises(PermissionDenied):
-        services.request_payout(safety_net(demo), amount=1, channel="cash", recipient="x", purpose="y", by=people["editor"])
+        services.request_payout(
+            safety_net(demo), amount=1, channel="cash", recipient="x", purpose="y", by=people["editor"]
+        )
     client.force_login(people["editor"])
     assert client.get(f"/backoffice/disbursements/payout/{payout.pk}/change/").status_code == 403
     client.force_login(people["finance2"])
@@ -158,9 +180,16 @@ def test_an_editor_cannot_see_recipient_details_or_request_payouts(demo, people,
 def test_finance_works_payouts_through_the_admin(demo, people, client):
     client.force_login(people["finance"])
     need = safety_net(demo)
-    response = client.post("/backoffice/disbursements/payout/request/", {
-        "need": need.pk, "amount": "250", "channel": "in_kind", "recipient": "Shop", "purpose": "Winter coat",
-    })
+    response = client.post(
+        "/backoffice/disbursements/payout/request/",
+        {
+            "need": need.pk,
+            "amount": "250",
+            "channel": "in_kind",
+            "recipient": "Shop",
+            "purpose": "Winter coat",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     payout = Payout.objects.get(purpose="Winter coat")
     assert payout.amount == 25000
@@ -205,18 +234,28 @@ def test_the_demo_shows_money_spent_and_the_transparency_page_adds_up(client, de
     spent = page.split("How the money was spent")[1]
     assert "Paid out so far: €1,500" in spent and spent.count("Receipt checked by the foundation") == 2
     figures = text_of(client.get("/en/transparency/").content.decode())
-    assert "Collected €2,628" in figures and "Paid out €1,500" in figures and "Held for the campaigns €1,128" in figures
+    assert (
+        "Collected €2,628" in figures and "Paid out €1,500" in figures and "Held for the campaigns €1,128" in figures
+    )
     assert "Legal aid €1,500 €1,500 €0" in figures
     for language in ("ru", "be", "pl"):
         assert client.get(f"/{language}/transparency/").status_code == 200
     assert reconcile().ok
 
 
-def test_an_emergency_purge_destroys_payout_recipients_and_proofs_too(demo, people, settings, django_capture_on_commit_callbacks):
+def test_an_emergency_purge_destroys_payout_recipients_and_proofs_too(
+    demo, people, settings, django_capture_on_commit_callbacks
+):
     from zbor.campaigns.private import purge_private
 
-    payout = services.request_payout(safety_net(demo), amount=1000, channel="cash", recipient="Pavel Realname, IBAN GE00",
-                                     purpose="Rent for Pavel", by=people["finance"])
+    payout = services.request_payout(
+        safety_net(demo),
+        amount=1000,
+        channel="cash",
+        recipient="Pavel Realname, IBAN GE00",
+        purpose="Rent for Pavel",
+        by=people["finance"],
+    )
     services.approve_payout(payout, by=people["finance2"])
     services.mark_paid(payout, by=people["finance"], proof=receipt())
     proof = settings.ZBOR_PRIVATE_ROOT / Payout.objects.get(pk=payout.pk).proof_name
@@ -236,7 +275,9 @@ def test_a_refund_after_a_payout_that_overdraws_a_need_is_reported(client, demo,
     from zbor.ledger.models import TransferKind
 
     need = safety_net(demo)
-    payout = services.request_payout(need, amount=50000, channel="cash", recipient="x", purpose="y", by=people["finance"])
+    payout = services.request_payout(
+        need, amount=50000, channel="cash", recipient="x", purpose="y", by=people["finance"]
+    )
     services.approve_payout(payout, by=people["finance2"])
     services.mark_paid(payout, by=people["finance"], proof=receipt())
     first = Donation.objects.filter(campaign=demo).order_by("pk").first()

@@ -56,7 +56,9 @@ SCRIPT = textwrap.dedent(
 
 
 def _write_private_data(env: dict) -> None:
-    result = subprocess.run([sys.executable, "-c", SCRIPT, *REAL_NAMES], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT, *REAL_NAMES], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-3000:]
 
 
@@ -74,7 +76,12 @@ def _needles() -> list[bytes]:
 
 
 def test_no_real_name_in_the_sqlite_file_or_the_media_and_private_directories(tmp_path):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev", "ZBOR_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+        "ZBOR_DATA_DIR": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+    }
     env.pop("DATABASE_URL", None)
     _write_private_data(env)
     assert (tmp_path / "zbor.sqlite3").exists()
@@ -82,7 +89,9 @@ def test_no_real_name_in_the_sqlite_file_or_the_media_and_private_directories(tm
 
 
 def test_no_real_name_in_a_postgresql_dump(tmp_path):
-    url = os.environ.get("ZBOR_TEST_DATABASE_URL") or (os.environ.get("DATABASE_URL", "") if connection.vendor == "postgresql" else "")
+    url = os.environ.get("ZBOR_TEST_DATABASE_URL") or (
+        os.environ.get("DATABASE_URL", "") if connection.vendor == "postgresql" else ""
+    )
     if not url:
         pytest.skip("needs PostgreSQL: set ZBOR_TEST_DATABASE_URL")
     import psycopg
@@ -92,8 +101,13 @@ def test_no_real_name_in_a_postgresql_dump(tmp_path):
         admin.execute(f'CREATE DATABASE "{name}"')
     db_url = url.rsplit("/", 1)[0] + f"/{name}"
     try:
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev", "ZBOR_DATA_DIR": str(tmp_path),
-               "DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+            "ZBOR_DATA_DIR": str(tmp_path),
+            "DATABASE_URL": db_url,
+            "PYTHONPATH": str(ROOT),
+        }
         _write_private_data(env)
         dump = subprocess.run(["pg_dump", "--data-only", db_url], capture_output=True, timeout=120)
         assert dump.returncode == 0, dump.stderr
@@ -148,7 +162,9 @@ def test_purge_beneficiary_destroys_private_data_but_keeps_page_and_ledger(clien
     assert private.read_private(b, by=editor) == private.PrivateDetails("", "", "")
     assert not b.documents.exists() and b.private_purged_at
     assert client.get("/en/campaigns/from-prison-to-family/").status_code == 200
-    assert "Collected: €683" in client.get("/en/campaigns/from-prison-to-family/").content.decode().replace("<strong>", "").replace("</strong>", "")
+    assert "Collected: €683" in client.get("/en/campaigns/from-prison-to-family/").content.decode().replace(
+        "<strong>", ""
+    ).replace("</strong>", "")
     assert AuditEvent.objects.filter(action="beneficiary.private.purge", actor_label="zbor purge-beneficiary").exists()
 
 
@@ -201,11 +217,20 @@ def test_the_audit_log_names_only_the_fields_that_changed(client):
     of their real name, contacts and verification notes."""
     editor = factories.role_user("editor", "ed-audit")
     b = factories.beneficiary(name="Anna")
-    private.write_private(b, by=editor, real_name="Hanna Real", contacts="+375 29 111", verification_notes="Seen\r\nthe papers")
+    private.write_private(
+        b, by=editor, real_name="Hanna Real", contacts="+375 29 111", verification_notes="Seen\r\nthe papers"
+    )
     client.force_login(editor)
-    data = {"reference": b.reference, "display_name": "Anna K.", "name_is_pseudonym": "on", "consent_recorded": "on",
-            "real_name": "Hanna Real", "contacts": "+375 29 111", "verification_notes": "Seen\r\nthe papers",
-            "new_document_label": ""}
+    data = {
+        "reference": b.reference,
+        "display_name": "Anna K.",
+        "name_is_pseudonym": "on",
+        "consent_recorded": "on",
+        "real_name": "Hanna Real",
+        "contacts": "+375 29 111",
+        "verification_notes": "Seen\r\nthe papers",
+        "new_document_label": "",
+    }
     before = AuditEvent.objects.count()
     response = client.post(f"/backoffice/campaigns/beneficiary/{b.pk}/change/?language=en", data)
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -215,6 +240,11 @@ def test_the_audit_log_names_only_the_fields_that_changed(client):
     assert "Hanna" not in body and "+375" not in body  # names of fields, never values
     data["contacts"] = "+375 29 222"
     client.post(f"/backoffice/campaigns/beneficiary/{b.pk}/change/?language=en", data)
-    assert set(AuditEvent.objects.order_by("pk")[before + 1:].values_list("action", flat=True)) == {
-        "beneficiary.private.change", "campaigns.beneficiary.change"}
-    assert all(fields in (["contacts"], ["Contacts"]) for fields in AuditEvent.objects.order_by("pk")[before + 1:].values_list("fields", flat=True))
+    assert set(AuditEvent.objects.order_by("pk")[before + 1 :].values_list("action", flat=True)) == {
+        "beneficiary.private.change",
+        "campaigns.beneficiary.change",
+    }
+    assert all(
+        fields in (["contacts"], ["Contacts"])
+        for fields in AuditEvent.objects.order_by("pk")[before + 1 :].values_list("fields", flat=True)
+    )

@@ -21,9 +21,27 @@ def text_of(html: str) -> str:
 
 EXPECTED = {
     "en": {"goal": "€2,000", "collected": "€683", "need": "€500", "big_need": "€1,000", "note": "SHIZO"},
-    "ru": {"goal": f"2{NBSP}000{NBSP}€", "collected": f"683{NBSP}€", "need": f"500{NBSP}€", "big_need": f"1{NBSP}000{NBSP}€", "note": "ШИЗО"},
-    "be": {"goal": f"2{NBSP}000{NBSP}€", "collected": f"683{NBSP}€", "need": f"500{NBSP}€", "big_need": f"1{NBSP}000{NBSP}€", "note": "ШІЗА"},
-    "pl": {"goal": f"2{NBSP}000{NBSP}€", "collected": f"683{NBSP}€", "need": f"500{NBSP}€", "big_need": f"1{NBSP}000{NBSP}€", "note": "SZIZO"},
+    "ru": {
+        "goal": f"2{NBSP}000{NBSP}€",
+        "collected": f"683{NBSP}€",
+        "need": f"500{NBSP}€",
+        "big_need": f"1{NBSP}000{NBSP}€",
+        "note": "ШИЗО",
+    },
+    "be": {
+        "goal": f"2{NBSP}000{NBSP}€",
+        "collected": f"683{NBSP}€",
+        "need": f"500{NBSP}€",
+        "big_need": f"1{NBSP}000{NBSP}€",
+        "note": "ШІЗА",
+    },
+    "pl": {
+        "goal": f"2{NBSP}000{NBSP}€",
+        "collected": f"683{NBSP}€",
+        "need": f"500{NBSP}€",
+        "big_need": f"1{NBSP}000{NBSP}€",
+        "note": "SZIZO",
+    },
 }
 
 
@@ -120,7 +138,13 @@ def test_private_beneficiary_reference_never_reaches_public_pages(client, demo):
 
 
 def test_root_redirects_by_accept_language():
-    for header, target in [("ru-RU,ru;q=0.9", "/ru/"), ("be", "/be/"), ("pl,en;q=0.5", "/pl/"), ("de", "/en/"), ("", "/en/")]:
+    for header, target in [
+        ("ru-RU,ru;q=0.9", "/ru/"),
+        ("be", "/be/"),
+        ("pl,en;q=0.5", "/pl/"),
+        ("de", "/en/"),
+        ("", "/en/"),
+    ]:
         response = Client(headers={"accept-language": header}).get("/")
         assert response.status_code == 302 and response["Location"] == target, header
 
@@ -305,6 +329,10 @@ def test_query_parameters_a_page_does_not_read_are_redirected_away(client, demo,
 
 
 def test_query_parameters_a_page_reads_are_kept(client, demo):
-    for path in ("/en/campaigns/?category=prisoners&status=published&sort=newest&page=1", "/sitemap.xml?p=1",
-                 f"/embed/campaigns/{DEMO}/?lang=ru", "/en/"):
+    for path in (
+        "/en/campaigns/?category=prisoners&status=published&sort=newest&page=1",
+        "/sitemap.xml?p=1",
+        f"/embed/campaigns/{DEMO}/?lang=ru",
+        "/en/",
+    ):
         assert client.get(path).status_code == 200, path

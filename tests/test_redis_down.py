@@ -47,7 +47,9 @@ def closed_port() -> int:
 def use_redis_at(settings, url: str) -> None:
     """The settings production has with ``REDIS_URL=url`` (config/settings/base.py)."""
     settings.REDIS_URL = url
-    settings.CACHES = {"default": {"BACKEND": "zbor.cache.ResilientRedisCache", "LOCATION": url, "KEY_PREFIX": "zbor-redis-down"}}
+    settings.CACHES = {
+        "default": {"BACKEND": "zbor.cache.ResilientRedisCache", "LOCATION": url, "KEY_PREFIX": "zbor-redis-down"}
+    }
 
 
 @pytest.fixture
@@ -67,8 +69,9 @@ def pledge(client, **extra):
     return client.post(DONATE, data)
 
 
-def test_the_whole_donate_flow_works_with_redis_down(client, demo, redis_down, settings, caplog,
-                                                     django_capture_on_commit_callbacks):
+def test_the_whole_donate_flow_works_with_redis_down(
+    client, demo, redis_down, settings, caplog, django_capture_on_commit_callbacks
+):
     caplog.set_level(logging.INFO)
     # The pages a donor reads on the way: the campaign, the list, the donate page, the share card.
     assert client.get(f"/en/campaigns/{DEMO}/").status_code == 200
@@ -88,8 +91,16 @@ def test_the_whole_donate_flow_works_with_redis_down(client, demo, redis_down, s
     # The demo card checkout, with the proof of work (accepted once: counted in the database)
     # and a receipt by email.
     with django_capture_on_commit_callbacks(execute=True):
-        started = client.post(DONATE, {"amount": "25", "method": "demo", "idempotency_key": uuid.uuid4().hex,
-                                       "email": "donor@example.org", "challenge": factories.solved_challenge()})
+        started = client.post(
+            DONATE,
+            {
+                "amount": "25",
+                "method": "demo",
+                "idempotency_key": uuid.uuid4().hex,
+                "email": "donor@example.org",
+                "challenge": factories.solved_challenge(),
+            },
+        )
         assert started.status_code == 302, started.content.decode()[:2000]
         done = client.post(started["Location"], {"outcome": "complete"})
     assert "Thank you" in client.get(done["Location"]).content.decode()
@@ -99,11 +110,23 @@ def test_the_whole_donate_flow_works_with_redis_down(client, demo, redis_down, s
 
     # A card payment through Stripe (the real SDK against a local fake), confirmed by its webhook.
     with stripe_enabled(settings, WEBHOOK_SECRET):
-        started = client.post(DONATE, {"amount": "30", "method": "stripe", "idempotency_key": uuid.uuid4().hex,
-                                       "challenge": factories.solved_challenge()})
+        started = client.post(
+            DONATE,
+            {
+                "amount": "30",
+                "method": "stripe",
+                "idempotency_key": uuid.uuid4().hex,
+                "challenge": factories.solved_challenge(),
+            },
+        )
         assert started.status_code == 302 and started["Location"].startswith("https://checkout.stripe.test/")
         session = Donation.objects.get(provider="stripe", amount=3000).checkout_reference
-        assert send(client, "checkout.session.completed", session_completed(session, amount=3000), secret=WEBHOOK_SECRET).status_code == 200
+        assert (
+            send(
+                client, "checkout.session.completed", session_completed(session, amount=3000), secret=WEBHOOK_SECRET
+            ).status_code
+            == 200
+        )
     assert Donation.objects.get(provider="stripe", amount=3000).status == DonationStatus.SUCCEEDED
 
     # The limits were counted where every app server sees them: the database.

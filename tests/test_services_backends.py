@@ -24,8 +24,20 @@ def test_migrations_apply_and_the_demo_loads_on_postgresql():
     try:
         url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
         env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.dev"}
-        for command in (["migrate", "--no-input", "-v0"], ["load_demo"], ["load_demo"], ["makemigrations", "--check", "--dry-run"]):
-            result = subprocess.run([sys.executable, "-m", "zbor", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        for command in (
+            ["migrate", "--no-input", "-v0"],
+            ["load_demo"],
+            ["load_demo"],
+            ["makemigrations", "--check", "--dry-run"],
+        ):
+            result = subprocess.run(
+                [sys.executable, "-m", "zbor", *command],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
             assert result.returncode == 0, (command, result.stdout, result.stderr)
         with psycopg.connect(url) as conn:
             assert conn.execute("select count(*) from campaigns_campaign").fetchone()[0] == 6
@@ -41,8 +53,15 @@ def test_redis_url_gives_a_working_shared_cache():
         "import django; django.setup(); from django.core.cache import cache; "
         "cache.set('zbor-ci-probe', 'ok', 30); print(cache.get('zbor-ci-probe'))"
     )
-    env = {**os.environ, "REDIS_URL": REDIS_URL, "DJANGO_SETTINGS_MODULE": "config.settings.dev", "ZBOR_CACHE_PREFIX": "zbor-test"}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "REDIS_URL": REDIS_URL,
+        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+        "ZBOR_CACHE_PREFIX": "zbor-test",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
     import redis

@@ -16,12 +16,21 @@ KEY = "ZmFrZS10ZXN0LWtleS0wMDAwMDAwMDAwMDAwMDAwMDA="
 def _run_python(code: str, **env) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL", "REDIS_URL"}}
     environment.update(env)
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.mark.parametrize(
     "secret",
-    [None, "", "change-me", "dev-insecure-zbor-secret-key-do-not-use-in-production", "django-insecure-" + "x" * 60, "short"],
+    [
+        None,
+        "",
+        "change-me",
+        "dev-insecure-zbor-secret-key-do-not-use-in-production",
+        "django-insecure-" + "x" * 60,
+        "short",
+    ],
 )
 def test_production_settings_refuse_a_missing_or_default_secret_key(secret):
     env = {"DJANGO_SETTINGS_MODULE": "config.settings.production"}
@@ -48,8 +57,13 @@ def test_demo_data_cannot_be_loaded_with_production_settings(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "zbor", "load_demo"],
         cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": "p" * 64,
-             "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}", "ZBOR_ENCRYPTION_KEYS": KEY},
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "SECRET_KEY": "p" * 64,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+            "ZBOR_ENCRYPTION_KEYS": KEY,
+        },
         capture_output=True,
         text=True,
         timeout=60,
@@ -87,12 +101,16 @@ def test_database_and_redis_urls_switch_the_backends():
 
 
 def test_a_bad_boolean_in_the_environment_is_a_clear_error():
-    result = _run_python("import django; django.setup()", DJANGO_SETTINGS_MODULE="config.settings.dev", DEBUG="perhaps")
+    result = _run_python(
+        "import django; django.setup()", DJANGO_SETTINGS_MODULE="config.settings.dev", DEBUG="perhaps"
+    )
     assert result.returncode != 0 and "DEBUG must be true or false" in result.stderr
 
 
 def test_the_zbor_command_is_manage_py():
-    result = subprocess.run([sys.executable, "-m", "zbor", "help", "migrate"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "zbor", "help", "migrate"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0 and "usage:" in result.stdout and "migrate" in result.stdout
     installed = Path(sys.executable).parent / "zbor"
     assert installed.exists(), "the package installs a `zbor` command"
@@ -121,7 +139,9 @@ def test_the_admin_shows_which_payment_methods_are_live(admin_client):
 
 
 def test_production_settings_refuse_to_start_without_encryption_keys():
-    result = _run_python("import django; django.setup()", DJANGO_SETTINGS_MODULE="config.settings.production", SECRET_KEY="s" * 64)
+    result = _run_python(
+        "import django; django.setup()", DJANGO_SETTINGS_MODULE="config.settings.production", SECRET_KEY="s" * 64
+    )
     assert result.returncode != 0 and "ZBOR_ENCRYPTION_KEYS is required" in result.stderr
 
 
@@ -129,10 +149,17 @@ def test_production_settings_pass_check_deploy_with_no_warning():
     result = subprocess.run(
         [sys.executable, "-m", "zbor", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
-        env={**{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}},
-             "DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": "d" * 20 + "8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0",
-             "ZBOR_ENCRYPTION_KEYS": KEY, "ZBOR_PAYMENT_PROVIDERS": "bank", "ZBOR_BANK_IBAN": "PL61 1090 1014 0000 0712 1981 2874"},
-        capture_output=True, text=True, timeout=120,
+        env={
+            **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}},
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "SECRET_KEY": "d" * 20 + "8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0",
+            "ZBOR_ENCRYPTION_KEYS": KEY,
+            "ZBOR_PAYMENT_PROVIDERS": "bank",
+            "ZBOR_BANK_IBAN": "PL61 1090 1014 0000 0712 1981 2874",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -167,7 +194,8 @@ def test_sqlite_writers_of_one_process_take_turns_in_the_process(tmp_path):
 def test_the_server_process_leaves_its_loaded_code_out_of_garbage_collection(tmp_path):
     result = _run_python(
         "import gc, json, config.wsgi as w; print(json.dumps([gc.get_freeze_count(), gc.get_threshold(), w.GC_FIRST_THRESHOLD]))",
-        DJANGO_SETTINGS_MODULE="config.settings.dev", ZBOR_DATA_DIR=str(tmp_path),
+        DJANGO_SETTINGS_MODULE="config.settings.dev",
+        ZBOR_DATA_DIR=str(tmp_path),
     )
     assert result.returncode == 0, result.stderr
     frozen, threshold, first = json.loads(result.stdout.strip().splitlines()[-1])

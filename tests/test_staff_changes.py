@@ -19,9 +19,17 @@ def _fresh(user):
 
 
 def _roles_form(user, **overrides):
-    data = {"username": user.username, "is_active": "on", "is_staff": "on", "is_superuser": "on",
-            "groups": [g.pk for g in Group.objects.all()],
-            "date_joined_0": "2026-11-29", "date_joined_1": "10:00:00", "last_login_0": "", "last_login_1": ""}
+    data = {
+        "username": user.username,
+        "is_active": "on",
+        "is_staff": "on",
+        "is_superuser": "on",
+        "groups": [g.pk for g in Group.objects.all()],
+        "date_joined_0": "2026-11-29",
+        "date_joined_1": "10:00:00",
+        "last_login_0": "",
+        "last_login_1": "",
+    }
     data.update(overrides)
     return data
 
@@ -43,9 +51,13 @@ def test_an_admin_cannot_give_itself_roles_on_the_user_form(client):
 def test_an_admin_cannot_ask_for_its_own_roles_nor_approve_its_own_request(client):
     me, second = factories.role_user("admin", "me-admin"), factories.role_user("admin", "second-admin")
     with pytest.raises(staff_changes.StaffChangeError):
-        staff_changes.request_roles(me, by=me, roles=["admin", "editor"], is_staff=True, is_superuser=False, reason="more")
+        staff_changes.request_roles(
+            me, by=me, roles=["admin", "editor"], is_staff=True, is_superuser=False, reason="more"
+        )
     # Another admin asks for me; I may not approve it — only a third admin.
-    change = staff_changes.request_roles(me, by=second, roles=["admin", "editor"], is_staff=True, is_superuser=False, reason="cover")
+    change = staff_changes.request_roles(
+        me, by=second, roles=["admin", "editor"], is_staff=True, is_superuser=False, reason="cover"
+    )
     client.force_login(me)
     response = client.post(f"{REQUESTS}{change.pk}/decide/", {"decision": "approve"})
     assert response.status_code == 400 and "second admin" in response.content.decode()
@@ -56,7 +68,9 @@ def test_an_admin_cannot_ask_for_its_own_roles_nor_approve_its_own_request(clien
     client.force_login(third)
     assert client.post(f"{REQUESTS}{change.pk}/decide/", {"decision": "approve"}).status_code == 302
     assert _fresh(me).groups.filter(name="editor").exists()
-    actions = list(AuditEvent.objects.filter(action__startswith="staff_change").values_list("action", "actor_label", "fields"))
+    actions = list(
+        AuditEvent.objects.filter(action__startswith="staff_change").values_list("action", "actor_label", "fields")
+    )
     assert ("staff_change.request", "second-admin", ["groups"]) in actions
     assert ("staff_change.approve", "third-admin", ["groups"]) in actions
     assert AuditEvent.objects.filter(action="auth.user.roles.change", object_id=str(me.pk), actor=third).exists()
@@ -69,7 +83,9 @@ def test_role_change_through_the_screens_needs_a_second_admin(client):
     assert client.get(f"{USERS}{person.pk}/change/").status_code == 200
     assert client.get(f"{REQUESTS}ask/{person.pk}/roles/").status_code == 200
     editor = Group.objects.get(name="editor")
-    response = client.post(f"{REQUESTS}ask/{person.pk}/roles/", {"roles": [editor.pk], "is_staff": "on", "reason": "moved to editing"})
+    response = client.post(
+        f"{REQUESTS}ask/{person.pk}/roles/", {"roles": [editor.pk], "is_staff": "on", "reason": "moved to editing"}
+    )
     assert response.status_code == 302
     change = StaffChangeRequest.objects.get()
     assert change.roles_before == ["finance"] and change.roles_after == ["editor"]
@@ -99,9 +115,13 @@ def test_password_resets_need_a_second_admin_and_the_direct_form_is_refused(clie
     asker, approver = factories.role_user("admin", "pw-asker"), factories.role_user("admin", "pw-approver")
     person = factories.role_user("finance", "pw-person")
     client.force_login(asker)
-    direct = client.post(f"{USERS}{person.pk}/password/", {"password1": "a new long secret 123", "password2": "a new long secret 123"})
+    direct = client.post(
+        f"{USERS}{person.pk}/password/", {"password1": "a new long secret 123", "password2": "a new long secret 123"}
+    )
     assert direct.status_code == 403
-    assert client.get(f"{USERS}999999/password/").status_code == 403  # checked before the lookup: ids cannot be counted
+    assert (
+        client.get(f"{USERS}999999/password/").status_code == 403
+    )  # checked before the lookup: ids cannot be counted
     assert _fresh(person).check_password("correct horse battery")
     assert client.post(f"{REQUESTS}ask/{person.pk}/password/", {"reason": "lost it"}).status_code == 302
     change = StaffChangeRequest.objects.get(kind="password")
@@ -110,7 +130,9 @@ def test_password_resets_need_a_second_admin_and_the_direct_form_is_refused(clie
     assert client.post(f"{REQUESTS}{change.pk}/decide/", {"decision": "approve"}).status_code == 302
     person = _fresh(person)
     assert not person.has_usable_password()
-    assert AuditEvent.objects.filter(action="auth.user.password.change", object_id=str(person.pk), actor=approver).exists()
+    assert AuditEvent.objects.filter(
+        action="auth.user.password.change", object_id=str(person.pk), actor=approver
+    ).exists()
 
 
 def test_only_admins_reach_the_request_screens_and_the_permission_comes_first(client):
@@ -118,8 +140,15 @@ def test_only_admins_reach_the_request_screens_and_the_permission_comes_first(cl
     change = staff_changes.request_password_reset(person, by=factories.role_user("admin"), reason="why")
     for role in ("editor", "finance"):
         client.force_login(factories.role_user(role))
-        for url in (f"{REQUESTS}ask/{person.pk}/roles/", f"{REQUESTS}ask/999999/roles/", f"{REQUESTS}ask/{person.pk}/password/",
-                    f"{REQUESTS}{change.pk}/decide/", f"{REQUESTS}999999/decide/", REQUESTS, f"{REQUESTS}{change.pk}/change/"):
+        for url in (
+            f"{REQUESTS}ask/{person.pk}/roles/",
+            f"{REQUESTS}ask/999999/roles/",
+            f"{REQUESTS}ask/{person.pk}/password/",
+            f"{REQUESTS}{change.pk}/decide/",
+            f"{REQUESTS}999999/decide/",
+            REQUESTS,
+            f"{REQUESTS}{change.pk}/change/",
+        ):
             assert client.get(url).status_code == 403, (role, url)
         assert client.post(f"{REQUESTS}{change.pk}/decide/", {"decision": "approve"}).status_code == 403
     client.force_login(factories.role_user("admin"))
@@ -135,7 +164,9 @@ def test_only_a_superuser_asks_for_or_approves_superuser_status():
     with pytest.raises(staff_changes.StaffChangeError):
         staff_changes.request_roles(person, by=a1, roles=["editor"], is_staff=True, is_superuser=True, reason="x")
     root = factories.staff_user("root-1")
-    change = staff_changes.request_roles(person, by=root, roles=["editor"], is_staff=True, is_superuser=True, reason="x")
+    change = staff_changes.request_roles(
+        person, by=root, roles=["editor"], is_staff=True, is_superuser=True, reason="x"
+    )
     with pytest.raises(staff_changes.StaffChangeError):
         staff_changes.approve(change, by=a2)
     staff_changes.approve(change, by=factories.staff_user("root-2"))
@@ -154,7 +185,9 @@ def test_new_accounts_have_no_password_and_no_role(client):
 def test_a_stale_request_is_not_applied():
     a1, a2 = factories.role_user("admin"), factories.role_user("admin")
     person = factories.role_user("editor")
-    change = staff_changes.request_roles(person, by=a1, roles=["editor", "finance"], is_staff=True, is_superuser=False, reason="x")
+    change = staff_changes.request_roles(
+        person, by=a1, roles=["editor", "finance"], is_staff=True, is_superuser=False, reason="x"
+    )
     person.groups.clear()  # changed meanwhile (a break-glass superuser)
     with pytest.raises(staff_changes.StaffChangeError, match="changed since"):
         staff_changes.approve(change, by=a2)

@@ -23,7 +23,12 @@ ROLES = ["none", "editor", "finance", "admin", "superuser"]
 PRIVATE_FIELDS: dict[str, list[str]] = {
     "auth.user": ["email", "password", "first_name", "last_name", "username"],
     "auth.group": ["permissions__codename"],
-    "campaigns.beneficiary": ["real_name_secret", "contacts_secret", "verification_notes_secret", "documents__label_secret"],
+    "campaigns.beneficiary": [
+        "real_name_secret",
+        "contacts_secret",
+        "verification_notes_secret",
+        "documents__label_secret",
+    ],
     "campaigns.campaign": ["beneficiary__real_name_secret", "beneficiary__contacts_secret", "submitted_by__email"],
     "campaigns.note": ["translations__text"],
     "campaigns.update": ["campaign__beneficiary__real_name_secret"],
@@ -31,12 +36,28 @@ PRIVATE_FIELDS: dict[str, list[str]] = {
     "ledger.transfergroup": ["reference", "key"],
     "payments.paymenteventrecord": ["data", "event_id", "checkout_reference", "payment_reference"],
     "donations.donation": [
-        "email", "idempotency_key", "payment_reference", "checkout_reference", "charge_reference", "checkout_url",
-        "public_name", "message", "amount", "succeeded_at",
+        "email",
+        "idempotency_key",
+        "payment_reference",
+        "checkout_reference",
+        "charge_reference",
+        "checkout_url",
+        "public_name",
+        "message",
+        "amount",
+        "succeeded_at",
     ],
     "donations.wordsofsupport": [
-        "email", "idempotency_key", "payment_reference", "checkout_reference", "amount", "created_at", "succeeded_at", "status",
-        "provider", "message_status__gte",
+        "email",
+        "idempotency_key",
+        "payment_reference",
+        "checkout_reference",
+        "amount",
+        "created_at",
+        "succeeded_at",
+        "status",
+        "provider",
+        "message_status__gte",
     ],
     "donations.bankstatement": ["uploaded_by__email"],
     "donations.bankstatementline": ["text", "key", "donation__email", "amount"],
@@ -110,13 +131,29 @@ def test_declared_filters_search_date_hierarchy_ordering_and_pages_still_work(cl
     client.force_login(factories.role_user("finance"))
     donations = reverse("admin:donations_donation_changelist")
     for query in [
-        "", "status__exact=succeeded", "provider=demo", "message_status__exact=pending", "created_at__gte=2020-01-01+00:00:00%2B00:00",
-        "q=abc", "o=2", "p=1", "all=", "e=1", "_facets=True", "status__isnull=True",
+        "",
+        "status__exact=succeeded",
+        "provider=demo",
+        "message_status__exact=pending",
+        "created_at__gte=2020-01-01+00:00:00%2B00:00",
+        "q=abc",
+        "o=2",
+        "p=1",
+        "all=",
+        "e=1",
+        "_facets=True",
+        "status__isnull=True",
     ]:
         assert client.get(f"{donations}?{query}").status_code == 200, query
     client.force_login(factories.role_user("admin"))
     audit = reverse("admin:accounts_auditevent_changelist")
-    for query in ["at__year=2026", "at__year=2026&at__month=1", "action=x", "object_type=y", "at__gte=2026-01-01+00:00:00%2B00:00"]:
+    for query in [
+        "at__year=2026",
+        "at__year=2026&at__month=1",
+        "action=x",
+        "object_type=y",
+        "at__gte=2026-01-01+00:00:00%2B00:00",
+    ]:
         assert client.get(f"{audit}?{query}").status_code == 200, query
 
 
@@ -160,8 +197,14 @@ def test_custom_views_refuse_before_looking_the_object_up(client, role):
     missing = 999999
     urls = []
     for pk in (payout.pk, missing):
-        urls += [reverse("admin:disbursements_payout_act", args=[pk, action]) for action in ("approve", "reject", "cancel", "pay", "nonsense")]
-        urls += [reverse("admin:disbursements_payout_proof", args=[pk]), reverse("admin:disbursements_payout_history", args=[pk])]
+        urls += [
+            reverse("admin:disbursements_payout_act", args=[pk, action])
+            for action in ("approve", "reject", "cancel", "pay", "nonsense")
+        ]
+        urls += [
+            reverse("admin:disbursements_payout_proof", args=[pk]),
+            reverse("admin:disbursements_payout_history", args=[pk]),
+        ]
         urls += [reverse("admin:donations_donation_history", args=[pk])]
     if role != "admin":  # an admin reads the audit log, whose history is the same
         urls += [reverse("admin:accounts_auditevent_history", args=[missing])]
@@ -180,9 +223,18 @@ def test_an_editor_moderates_words_of_support_without_seeing_the_donation(client
 
     campaign = factories.campaign()
     Donation.objects.create(
-        campaign=campaign, amount=4321, currency="EUR", provider="stripe", status="succeeded", email="vera@example.org",
-        idempotency_key="idem-secret-1", payment_reference="pi_SECRET", checkout_reference="cs_SECRET",
-        public_name="Friend", message="Hold on, we are with you", message_status=MessageStatus.PENDING,
+        campaign=campaign,
+        amount=4321,
+        currency="EUR",
+        provider="stripe",
+        status="succeeded",
+        email="vera@example.org",
+        idempotency_key="idem-secret-1",
+        payment_reference="pi_SECRET",
+        checkout_reference="cs_SECRET",
+        public_name="Friend",
+        message="Hold on, we are with you",
+        message_status=MessageStatus.PENDING,
     )
     donation = Donation.objects.get(payment_reference="pi_SECRET")
     client.force_login(factories.role_user("editor"))
@@ -199,7 +251,8 @@ def test_an_editor_moderates_words_of_support_without_seeing_the_donation(client
         for secret in ("vera@example.org", "idem-secret", "pi_SECRET", "cs_SECRET", "43.21", "43,21", "stripe"):
             assert secret not in text, secret
     response = client.post(
-        reverse("admin:donations_wordsofsupport_changelist"), {"action": "approve_messages", "_selected_action": [donation.pk]}
+        reverse("admin:donations_wordsofsupport_changelist"),
+        {"action": "approve_messages", "_selected_action": [donation.pk]},
     )
     assert response.status_code == 302
     donation.refresh_from_db()
@@ -230,13 +283,26 @@ def test_declared_lookups_cover_simple_filters_filter_classes_and_the_date_hiera
             return queryset
 
     class Sample(ZborModelAdmin):
-        list_filter = [BigGifts, ("created_at", admin.DateFieldListFilter), ("status", admin.ChoicesFieldListFilter), "campaign"]
+        list_filter = [
+            BigGifts,
+            ("created_at", admin.DateFieldListFilter),
+            ("status", admin.ChoicesFieldListFilter),
+            "campaign",
+        ]
         date_hierarchy = "succeeded_at"
 
     request = rf.get("/")
     request.user = factories.staff_user()
     declared = Sample(Donation, admin.site).declared_lookups(request)
     assert declared == {
-        "big", "created_at__gte", "created_at__lt", "status__exact", "status__isnull", "campaign__id__exact",
-        "campaign__isnull", "succeeded_at__year", "succeeded_at__month", "succeeded_at__day",
+        "big",
+        "created_at__gte",
+        "created_at__lt",
+        "status__exact",
+        "status__isnull",
+        "campaign__id__exact",
+        "campaign__isnull",
+        "succeeded_at__year",
+        "succeeded_at__month",
+        "succeeded_at__day",
     }

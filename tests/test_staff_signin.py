@@ -41,8 +41,13 @@ def test_production_settings_require_two_factor():
     import sys
 
     code = "import django; django.setup(); from django.conf import settings; print(settings.ZBOR_REQUIRE_2FA)"
-    env = {"DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": "s" * 64, "ZBOR_REQUIRE_2FA": "false",
-           "ZBOR_ENCRYPTION_KEYS": "ZmFrZS10ZXN0LWtleS0wMDAwMDAwMDAwMDAwMDAwMDA=", "PATH": "/usr/bin:/bin"}
+    env = {
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": "s" * 64,
+        "ZBOR_REQUIRE_2FA": "false",
+        "ZBOR_ENCRYPTION_KEYS": "ZmFrZS10ZXN0LWtleS0wMDAwMDAwMDAwMDAwMDAwMDA=",
+        "PATH": "/usr/bin:/bin",
+    }
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "True", result.stderr
 
@@ -66,12 +71,35 @@ def test_sessions_expire(settings):
 @pytest.mark.parametrize(
     ("role", "allowed", "forbidden"),
     [
-        ("editor", ["/backoffice/campaigns/campaign/", "/backoffice/campaigns/beneficiary/"],
-         ["/backoffice/disbursements/payout/", "/backoffice/donations/bankstatement/", "/backoffice/accounts/auditevent/", "/backoffice/auth/user/"]),
-        ("finance", ["/backoffice/donations/donation/", "/backoffice/disbursements/payout/", "/backoffice/ledger/account/"],
-         ["/backoffice/campaigns/beneficiary/", "/backoffice/accounts/auditevent/", "/backoffice/auth/user/", "/backoffice/campaigns/campaign/add/"]),
-        ("admin", ["/backoffice/auth/user/", "/backoffice/accounts/auditevent/"],
-         ["/backoffice/donations/donation/", "/backoffice/disbursements/payout/", "/backoffice/campaigns/beneficiary/"]),
+        (
+            "editor",
+            ["/backoffice/campaigns/campaign/", "/backoffice/campaigns/beneficiary/"],
+            [
+                "/backoffice/disbursements/payout/",
+                "/backoffice/donations/bankstatement/",
+                "/backoffice/accounts/auditevent/",
+                "/backoffice/auth/user/",
+            ],
+        ),
+        (
+            "finance",
+            ["/backoffice/donations/donation/", "/backoffice/disbursements/payout/", "/backoffice/ledger/account/"],
+            [
+                "/backoffice/campaigns/beneficiary/",
+                "/backoffice/accounts/auditevent/",
+                "/backoffice/auth/user/",
+                "/backoffice/campaigns/campaign/add/",
+            ],
+        ),
+        (
+            "admin",
+            ["/backoffice/auth/user/", "/backoffice/accounts/auditevent/"],
+            [
+                "/backoffice/donations/donation/",
+                "/backoffice/disbursements/payout/",
+                "/backoffice/campaigns/beneficiary/",
+            ],
+        ),
     ],
 )
 def test_each_role_sees_only_what_it_needs(client, role, allowed, forbidden):

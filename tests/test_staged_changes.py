@@ -111,7 +111,9 @@ def test_an_editor_who_edits_during_review_cannot_approve(client):
     _login(client, editor_a)
     client.post(url, _update_form(campaign, "News by A", "Text nobody else has seen."))
     # A now tries every way to approve: the old review action, and the revision's review page.
-    client.post(reverse("admin:campaigns_campaign_changelist"), {"action": "approve", "_selected_action": [str(campaign.pk)]})
+    client.post(
+        reverse("admin:campaigns_campaign_changelist"), {"action": "approve", "_selected_action": [str(campaign.pk)]}
+    )
     revision = Campaign.objects.filter(status="revision").first()
     seen = ""
     if revision is not None:

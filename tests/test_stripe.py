@@ -29,34 +29,57 @@ def fake_stripe(settings):
 
 
 def start_card_donation(client, amount="25", **extra):
-    data = {"amount": amount, "method": "stripe", "idempotency_key": uuid.uuid4().hex,
-            "challenge": factories.solved_challenge(), **extra}
+    data = {
+        "amount": amount,
+        "method": "stripe",
+        "idempotency_key": uuid.uuid4().hex,
+        "challenge": factories.solved_challenge(),
+        **extra,
+    }
     response = client.post(f"/en/campaigns/{DEMO}/donate/", data)
     assert response.status_code == 302, response.content.decode()[:3000]
     return response
 
 
 def send(client, event_type, obj, *, event_id=None, timestamp=None, secret=SECRET, signature=None):
-    payload = json.dumps({
-        "id": event_id or f"evt_{uuid.uuid4().hex[:16]}",
-        "object": "event",
-        "api_version": "2025-01-27.acacia",
-        "created": int(time.time()),
-        "type": event_type,
-        "data": {"object": obj},
-    })
+    payload = json.dumps(
+        {
+            "id": event_id or f"evt_{uuid.uuid4().hex[:16]}",
+            "object": "event",
+            "api_version": "2025-01-27.acacia",
+            "created": int(time.time()),
+            "type": event_type,
+            "data": {"object": obj},
+        }
+    )
     header = signature or stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp=timestamp)
-    return client.post("/webhooks/stripe/", payload, content_type="application/json", headers={"stripe-signature": header})
+    return client.post(
+        "/webhooks/stripe/", payload, content_type="application/json", headers={"stripe-signature": header}
+    )
 
 
 def session_completed(session_id, amount=2500, pi="pi_test_1"):
-    return {"id": session_id, "object": "checkout.session", "payment_status": "paid", "amount_total": amount,
-            "currency": "eur", "payment_intent": pi, "customer_details": {"email": "donor@example.org", "name": "Real Name"}}
+    return {
+        "id": session_id,
+        "object": "checkout.session",
+        "payment_status": "paid",
+        "amount_total": amount,
+        "currency": "eur",
+        "payment_intent": pi,
+        "customer_details": {"email": "donor@example.org", "name": "Real Name"},
+    }
 
 
 def charge_refunded(amount_refunded, pi="pi_test_1", amount=2500):
-    return {"id": "ch_test_1", "object": "charge", "amount": amount, "amount_refunded": amount_refunded,
-            "currency": "eur", "payment_intent": pi, "refunded": amount_refunded == amount}
+    return {
+        "id": "ch_test_1",
+        "object": "charge",
+        "amount": amount,
+        "amount_refunded": amount_refunded,
+        "currency": "eur",
+        "payment_intent": pi,
+        "refunded": amount_refunded == amount,
+    }
 
 
 def collected(client):
@@ -106,7 +129,10 @@ def test_the_same_event_delivered_three_times_counts_once(client, demo, fake_str
     start_card_donation(client)
     session = Donation.objects.get(provider="stripe").checkout_reference
     for _ in range(3):
-        assert send(client, "checkout.session.completed", session_completed(session), event_id="evt_same").status_code == 200
+        assert (
+            send(client, "checkout.session.completed", session_completed(session), event_id="evt_same").status_code
+            == 200
+        )
     assert PaymentEventRecord.objects.count() == 1
     assert TransferGroup.objects.filter(key__endswith=":succeeded", reference__startswith="donation:").count() == 18
     assert collected(client) == "€708"
@@ -158,8 +184,15 @@ def test_a_dispute_takes_the_money_back_from_the_campaign(client, demo, fake_str
 
 
 def dispute_obj(amount, status="needs_response", dispute_id="dp_1"):
-    return {"id": dispute_id, "object": "dispute", "amount": amount, "currency": "eur", "charge": "ch_test_1",
-            "payment_intent": "pi_test_1", "status": status}
+    return {
+        "id": dispute_id,
+        "object": "dispute",
+        "amount": amount,
+        "currency": "eur",
+        "charge": "ch_test_1",
+        "payment_intent": "pi_test_1",
+        "status": status,
+    }
 
 
 def test_a_refund_and_a_dispute_on_one_charge_are_counted_apart(client, demo, fake_stripe):
@@ -178,7 +211,9 @@ def test_an_inquiry_takes_no_money(client, demo, fake_stripe):
     start_card_donation(client)
     session = Donation.objects.get(provider="stripe").checkout_reference
     send(client, "checkout.session.completed", session_completed(session))
-    assert send(client, "charge.dispute.created", dispute_obj(2500, status="warning_needs_response")).status_code == 200
+    assert (
+        send(client, "charge.dispute.created", dispute_obj(2500, status="warning_needs_response")).status_code == 200
+    )
     assert Donation.objects.get(provider="stripe").disputed == 0
     assert collected(client) == "€708"
 
@@ -209,8 +244,13 @@ def test_a_deferred_refund_delivered_again_is_retried(client, demo, fake_stripe,
 def test_a_bad_signature_is_400_and_nothing_is_stored(client, demo, fake_stripe):
     start_card_donation(client)
     session = Donation.objects.get(provider="stripe").checkout_reference
-    assert send(client, "checkout.session.completed", session_completed(session), secret="whsec_wrong").status_code == 400
-    assert send(client, "checkout.session.completed", session_completed(session), signature="t=1,v1=deadbeef").status_code == 400
+    assert (
+        send(client, "checkout.session.completed", session_completed(session), secret="whsec_wrong").status_code == 400
+    )
+    assert (
+        send(client, "checkout.session.completed", session_completed(session), signature="t=1,v1=deadbeef").status_code
+        == 400
+    )
     assert client.post("/webhooks/stripe/", "not json", content_type="application/json").status_code == 400
     assert not PaymentEventRecord.objects.exists()
     assert Donation.objects.get(provider="stripe").status == DonationStatus.PENDING
@@ -234,7 +274,11 @@ def test_expired_and_failed_sessions_end_the_donation_without_money(client, demo
     start_card_donation(client, amount="11")
     first, second = Donation.objects.filter(provider="stripe").order_by("amount")
     send(client, "checkout.session.expired", {"id": first.checkout_reference, "object": "checkout.session"})
-    send(client, "checkout.session.async_payment_failed", {"id": second.checkout_reference, "object": "checkout.session", "payment_intent": "pi_x"})
+    send(
+        client,
+        "checkout.session.async_payment_failed",
+        {"id": second.checkout_reference, "object": "checkout.session", "payment_intent": "pi_x"},
+    )
     statuses = set(Donation.objects.filter(provider="stripe").values_list("status", flat=True))
     assert statuses == {DonationStatus.EXPIRED, DonationStatus.FAILED}
     assert not Transfer.objects.filter(group__reference__in=[first.reference, second.reference]).exists()
@@ -262,12 +306,19 @@ def test_a_crash_between_confirmation_and_ledger_write_loses_nothing(client, dem
 
     monkeypatch.setattr(services, "post_new_groups", crash)
     crashing = Client(raise_request_exception=False)
-    assert send(crashing, "checkout.session.completed", session_completed(session), event_id="evt_crash").status_code == 500
+    assert (
+        send(crashing, "checkout.session.completed", session_completed(session), event_id="evt_crash").status_code
+        == 500
+    )
     assert PaymentEventRecord.objects.get().status == EventStatus.FAILED
     assert Donation.objects.get(provider="stripe").status == DonationStatus.PENDING
     monkeypatch.setattr(services, "post_new_groups", real)
-    assert send(client, "checkout.session.completed", session_completed(session), event_id="evt_crash").status_code == 200
-    assert send(client, "checkout.session.completed", session_completed(session), event_id="evt_crash").status_code == 200
+    assert (
+        send(client, "checkout.session.completed", session_completed(session), event_id="evt_crash").status_code == 200
+    )
+    assert (
+        send(client, "checkout.session.completed", session_completed(session), event_id="evt_crash").status_code == 200
+    )
     assert Donation.objects.get(provider="stripe").status == DonationStatus.SUCCEEDED
     assert collected(client) == "€708"
     assert reconcile().ok
@@ -275,8 +326,15 @@ def test_a_crash_between_confirmation_and_ledger_write_loses_nothing(client, dem
 
 def test_stripe_refusing_the_checkout_shows_a_message_and_charges_nothing(client, demo, fake_stripe):
     fake_stripe.fail_next = True
-    response = client.post(f"/en/campaigns/{DEMO}/donate/", {"amount": "25", "method": "stripe", "idempotency_key": uuid.uuid4().hex,
-                                                                 "challenge": factories.solved_challenge()})
+    response = client.post(
+        f"/en/campaigns/{DEMO}/donate/",
+        {
+            "amount": "25",
+            "method": "stripe",
+            "idempotency_key": uuid.uuid4().hex,
+            "challenge": factories.solved_challenge(),
+        },
+    )
     assert response.status_code == 400 and "could not be started" in response.content.decode()
 
 

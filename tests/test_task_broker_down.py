@@ -58,8 +58,16 @@ def broker_back(monkeypatch) -> None:
 
 def give_by_demo_card(client, captured_commits, *, email: str, amount: str) -> Donation:
     with captured_commits(execute=True):
-        started = client.post(DONATE, {"amount": amount, "method": "demo", "email": email, "idempotency_key": uuid.uuid4().hex,
-                                       "challenge": factories.solved_challenge()})
+        started = client.post(
+            DONATE,
+            {
+                "amount": amount,
+                "method": "demo",
+                "email": email,
+                "idempotency_key": uuid.uuid4().hex,
+                "challenge": factories.solved_challenge(),
+            },
+        )
         assert started.status_code == 302, started.content.decode()[:2000]
         done = client.post(started["Location"], {"outcome": "complete"})
     assert done.status_code == 302
@@ -95,8 +103,12 @@ def test_a_donation_made_while_the_broker_is_down_succeeds_and_its_receipt_goes_
     assert all(d.receipt_sent_at is not None for d in Donation.objects.filter(pk__in=[first.pk, second.pk]))
 
 
-def test_finance_matches_a_bank_transfer_while_the_broker_is_down(client, demo, broker_down, django_capture_on_commit_callbacks):
-    started = client.post(DONATE, {"amount": "40", "method": "bank", "email": "pledge@example.org", "idempotency_key": uuid.uuid4().hex})
+def test_finance_matches_a_bank_transfer_while_the_broker_is_down(
+    client, demo, broker_down, django_capture_on_commit_callbacks
+):
+    started = client.post(
+        DONATE, {"amount": "40", "method": "bank", "email": "pledge@example.org", "idempotency_key": uuid.uuid4().hex}
+    )
     assert started.status_code == 302
     pledge = Donation.objects.get(provider="bank", email="pledge@example.org")
     with django_capture_on_commit_callbacks(execute=True):
@@ -112,8 +124,15 @@ def test_finance_matches_a_bank_transfer_while_the_broker_is_down(client, demo, 
 def succeeded(email: str, **fields) -> Donation:
     campaign = factories.campaign()
     return Donation.objects.create(
-        campaign=campaign, amount=1000, currency="EUR", provider="demo", idempotency_key=uuid.uuid4().hex,
-        status=DonationStatus.SUCCEEDED, succeeded_at=timezone.now(), email=email, **fields,
+        campaign=campaign,
+        amount=1000,
+        currency="EUR",
+        provider="demo",
+        idempotency_key=uuid.uuid4().hex,
+        status=DonationStatus.SUCCEEDED,
+        succeeded_at=timezone.now(),
+        email=email,
+        **fields,
     )
 
 
@@ -131,7 +150,11 @@ def test_a_receipt_held_by_another_sender_is_not_sent_until_its_claim_runs_out()
 def test_a_failed_send_gives_its_claim_back_and_the_sweep_stops_only_for_a_server_that_is_down(monkeypatch):
     from django.core.mail.backends import locmem
 
-    refused, down, fine = succeeded("refused@example.org"), succeeded("down@example.org"), succeeded("fine@example.org")
+    refused, down, fine = (
+        succeeded("refused@example.org"),
+        succeeded("down@example.org"),
+        succeeded("fine@example.org"),
+    )
     Donation.objects.filter(pk=refused.pk).update(succeeded_at=timezone.now() - timedelta(minutes=3))
     Donation.objects.filter(pk=down.pk).update(succeeded_at=timezone.now() - timedelta(minutes=2))
     real = locmem.EmailBackend.send_messages
@@ -159,7 +182,9 @@ def test_the_command_sends_due_receipts_and_says_when_the_mail_server_is_down(mo
     from django.core.mail.backends import locmem
 
     succeeded("command@example.org")
-    monkeypatch.setattr(locmem.EmailBackend, "send_messages", lambda self, messages: (_ for _ in ()).throw(TimeoutError()))
+    monkeypatch.setattr(
+        locmem.EmailBackend, "send_messages", lambda self, messages: (_ for _ in ()).throw(TimeoutError())
+    )
     with pytest.raises(CommandError, match="mail server cannot be reached"):
         call_command("send_unsent_receipts", stdout=io.StringIO())
     monkeypatch.undo()

@@ -43,9 +43,23 @@ def test_no_string_in_the_code_is_missing_from_the_catalogues(tmp_path):
     shutil.copytree(ROOT / "locale", locale, ignore=shutil.ignore_patterns("*.mo"))
     env = {**os.environ, "ZBOR_LOCALE_DIR": str(locale), "DJANGO_SETTINGS_MODULE": "config.settings.test"}
     result = subprocess.run(
-        [sys.executable, "-m", "zbor", "makemessages", *sum((["-l", code] for code in LANGUAGES), []),
-         "--no-location", "--no-obsolete", "--ignore=.venv/*", "--ignore=build/*", "--ignore=tests/*"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "zbor",
+            "makemessages",
+            *sum((["-l", code] for code in LANGUAGES), []),
+            "--no-location",
+            "--no-obsolete",
+            "--ignore=.venv/*",
+            "--ignore=build/*",
+            "--ignore=tests/*",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     for language in LANGUAGES:

@@ -96,10 +96,17 @@ class ZborModelAdmin(admin.ModelAdmin):
         from zbor.accounts.services import audit
 
         logger.warning(
-            "refused list lookup on %s by user %s: %s", self.opts.label_lower, request.user.pk, ", ".join(refused)[:200]
+            "refused list lookup on %s by user %s: %s",
+            self.opts.label_lower,
+            request.user.pk,
+            ", ".join(refused)[:200],
         )
         # Probing a list is worth an audit row: parameter names only, never the values tried.
-        audit(request.user, "admin.lookup.refused", fields=[f"{self.opts.label_lower}:{name}"[:100] for name in refused[:10]])
+        audit(
+            request.user,
+            "admin.lookup.refused",
+            fields=[f"{self.opts.label_lower}:{name}"[:100] for name in refused[:10]],
+        )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

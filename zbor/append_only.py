@@ -31,7 +31,10 @@ def _postgres(tables: list[str], up: bool) -> list[str]:
         return [
             stmt
             for t in tables
-            for stmt in (f"DROP TRIGGER IF EXISTS {t}_append_only ON {t}", f"DROP TRIGGER IF EXISTS {t}_no_truncate ON {t}")
+            for stmt in (
+                f"DROP TRIGGER IF EXISTS {t}_append_only ON {t}",
+                f"DROP TRIGGER IF EXISTS {t}_no_truncate ON {t}",
+            )
         ]
     return [
         f"CREATE TABLE IF NOT EXISTS {MAINTENANCE_TABLE} (reason text NOT NULL)",

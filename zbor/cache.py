@@ -76,7 +76,8 @@ class _Outage:
         log.warning(
             "Redis cannot be reached (%s): caching in this process's memory and counting rate "
             "limits in the database until it answers again (tried again every %d s).",
-            type(error).__name__, RETRY_SECONDS,
+            type(error).__name__,
+            RETRY_SECONDS,
         )
 
     def remember(self, keys, version: int | None) -> None:
@@ -107,7 +108,8 @@ class _Outage:
         if overflowed:
             log.warning(
                 "More than %d cache keys changed during the Redis outage: some values cached before it "
-                "may be served until they expire.", REMEMBERED_KEYS,
+                "may be served until they expire.",
+                REMEMBERED_KEYS,
             )
 
 
@@ -124,7 +126,11 @@ class ResilientRedisCache(RedisCache):
     """Django's RedisCache, answering from a local-memory cache while Redis cannot be reached."""
 
     def __init__(self, server, params):
-        options = {"socket_connect_timeout": CONNECT_TIMEOUT, "socket_timeout": SOCKET_TIMEOUT, **params.get("OPTIONS", {})}
+        options = {
+            "socket_connect_timeout": CONNECT_TIMEOUT,
+            "socket_timeout": SOCKET_TIMEOUT,
+            **params.get("OPTIONS", {}),
+        }
         super().__init__(server, {**params, "OPTIONS": options})
         location = server if isinstance(server, str) else ",".join(server)
         self.outage = _outage_of(location)

@@ -88,7 +88,9 @@ def verify(payload: str) -> bool:
         return False
     if not salt.endswith("&") or expires < time.time() or not 0 <= number <= settings.ZBOR_CHALLENGE_MAX_NUMBER:
         return False
-    if not hmac.compare_digest(_digest(salt, number), challenge) or not hmac.compare_digest(_sign(challenge), signature):
+    if not hmac.compare_digest(_digest(salt, number), challenge) or not hmac.compare_digest(
+        _sign(challenge), signature
+    ):
         return False
     # Once only: a solved challenge replayed by a bot counts as a second use.
     return ratelimit.first_use("challenge", challenge, settings.ZBOR_CHALLENGE_SECONDS)

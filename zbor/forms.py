@@ -46,5 +46,11 @@ class AmountField(forms.Field):
 
     def widget_attrs(self, widget):
         attrs = super().widget_attrs(widget)
-        attrs.update({"maxlength": str(MAX_TYPED_LENGTH), "inputmode": "decimal" if minor_digits(self.currency) else "numeric", "autocomplete": "off"})
+        attrs.update(
+            {
+                "maxlength": str(MAX_TYPED_LENGTH),
+                "inputmode": "decimal" if minor_digits(self.currency) else "numeric",
+                "autocomplete": "off",
+            }
+        )
         return attrs

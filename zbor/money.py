@@ -92,7 +92,9 @@ def format_money(money: Money, locale: str) -> str:
     digits = minor_digits(money.currency)
     value = money.as_decimal()
     if money.amount % (10**digits) == 0:
-        text = _whole_pattern(locale).apply(value, Locale.parse(locale), currency=money.currency, currency_digits=False)
+        text = _whole_pattern(locale).apply(
+            value, Locale.parse(locale), currency=money.currency, currency_digits=False
+        )
     else:
         text = format_currency(value, money.currency, locale=locale)
     return _space_letter_symbol(text, get_currency_symbol(money.currency, locale))
@@ -109,7 +111,7 @@ def _space_letter_symbol(text: str, symbol: str) -> str:
 
 
 def _normalise_separators(text: str, digits: int) -> str | None:
-    """"1,000.50", "1.000,50", "1 000,5", "1,000" → a plain "1000.50"; None if ambiguous nonsense.
+    """ "1,000.50", "1.000,50", "1 000,5", "1,000" → a plain "1000.50"; None if ambiguous nonsense.
 
     Whichever of "," and "." comes last is the decimal mark when both appear. A lone separator
     followed by exactly three digits is a thousands separator for currencies with fewer than
@@ -161,7 +163,8 @@ def parse_amount(text: str, currency: str) -> int:
         minor = value.scaleb(digits)
     if minor != minor.to_integral_value():
         raise InvalidAmount(
-            _("%(currency)s amounts have at most %(digits)s decimal places.") % {"currency": currency, "digits": digits}
+            _("%(currency)s amounts have at most %(digits)s decimal places.")
+            % {"currency": currency, "digits": digits}
         )
     if minor <= 0:
         raise InvalidAmount(_("Enter an amount greater than zero."))

@@ -32,7 +32,9 @@ def random_string(length: int, allowed_chars: str = crypto.RANDOM_STRING_CHARS) 
     usable = 256 - 256 % symbols
     chosen: list[str] = []
     while len(chosen) < length:
-        chosen.extend(allowed_chars[byte % symbols] for byte in secrets.token_bytes(length + length // 4 + 8) if byte < usable)
+        chosen.extend(
+            allowed_chars[byte % symbols] for byte in secrets.token_bytes(length + length // 4 + 8) if byte < usable
+        )
     return "".join(chosen[:length])
 
 

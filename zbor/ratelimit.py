@@ -141,7 +141,9 @@ def _networks(cidrs: tuple[str, ...]) -> tuple[IPNetwork, ...]:
     try:
         return tuple(ipaddress.ip_network(c.strip(), strict=False) for c in cidrs if c.strip())
     except ValueError as exc:
-        raise ImproperlyConfigured(f"ZBOR_TRUSTED_PROXIES: {exc} (give addresses or CIDR blocks, comma-separated)") from exc
+        raise ImproperlyConfigured(
+            f"ZBOR_TRUSTED_PROXIES: {exc} (give addresses or CIDR blocks, comma-separated)"
+        ) from exc
 
 
 def _trusted(address: IPAddress, trusted: tuple[IPNetwork, ...]) -> bool:

@@ -92,7 +92,8 @@ class _QueueOutage:
             log.warning(
                 "The task queue did not take %s (%s); tasks are not queued until it does. "
                 "Receipts are sent by the sweep once it works again.",
-                task_name, type(error.__cause__).__name__,
+                task_name,
+                type(error.__cause__).__name__,
             )
 
     def worked(self) -> None:

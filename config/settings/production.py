@@ -32,14 +32,20 @@ ZBOR_DEMO = False
 if "demo" in ZBOR_PAYMENT_PROVIDERS:  # noqa: F405
     raise ImproperlyConfigured("The demo payment provider cannot be enabled with production settings.")
 if not ZBOR_ENCRYPTION_KEYS:  # noqa: F405
-    raise ImproperlyConfigured("ZBOR_ENCRYPTION_KEYS is required: beneficiaries' and recipients' private data is encrypted with it.")
+    raise ImproperlyConfigured(
+        "ZBOR_ENCRYPTION_KEYS is required: beneficiaries' and recipients' private data is encrypted with it."
+    )
 # A mail backend that prints or saves messages would write donors' addresses (a receipt's To:)
 # into the server's logs or disk.
 if EMAIL_BACKEND.rsplit(".", 2)[-2] in {"console", "filebased"}:  # noqa: F405
-    raise ImproperlyConfigured("EMAIL_BACKEND must send mail (SMTP), not print or save it: receipts carry donors' email addresses.")
+    raise ImproperlyConfigured(
+        "EMAIL_BACKEND must send mail (SMTP), not print or save it: receipts carry donors' email addresses."
+    )
 # Two-factor sign-in for staff cannot be switched off in production.
 ZBOR_REQUIRE_2FA = True
 # The Stripe SDK prints every request and whole responses (cardholders' names, emails,
 # addresses) to stderr with STRIPE_LOG=debug or info, past the logging settings.
 if os.environ.get("STRIPE_LOG"):
-    raise ImproperlyConfigured("STRIPE_LOG must not be set in production: the Stripe SDK would print cardholders' details to stderr.")
+    raise ImproperlyConfigured(
+        "STRIPE_LOG must not be set in production: the Stripe SDK would print cardholders' details to stderr."
+    )

@@ -71,16 +71,23 @@ class AuditEventAdmin(ReadOnlyAdmin):
     change_list_template = "admin/accounts/auditevent/change_list.html"
 
     def get_urls(self):
-        return [path("export/", self.admin_site.admin_view(self.export_view), name="accounts_auditevent_export")] + super().get_urls()
+        return [
+            path("export/", self.admin_site.admin_view(self.export_view), name="accounts_auditevent_export")
+        ] + super().get_urls()
 
     def export_view(self, request):
         if not request.user.has_perm("accounts.export_auditevent"):
             raise PermissionDenied
-        rows = AuditEvent.objects.order_by("at", "pk").values_list("at", "actor_label", "action", "object_type", "object_id", "fields")
+        rows = AuditEvent.objects.order_by("at", "pk").values_list(
+            "at", "actor_label", "action", "object_type", "object_id", "fields"
+        )
         return stream_csv(
             "audit-log.csv",
             ["when", "who", "action", "object type", "object id", "fields"],
-            ((at.isoformat(), who, action, otype, oid, " ".join(fields)) for at, who, action, otype, oid, fields in rows.iterator(2000)),
+            (
+                (at.isoformat(), who, action, otype, oid, " ".join(fields))
+                for at, who, action, otype, oid, fields in rows.iterator(2000)
+            ),
         )
 
 
@@ -149,8 +156,12 @@ class AuditedUserAdmin(AuditedAdminMixin, UserAdmin, ZborModelAdmin):
             "opts": self.opts,
             "has_device": enrolment.has_device(user),
             "recovery_left": StaticToken.objects.filter(device__user=user, device__confirmed=True).count(),
-            "open_links": EnrolmentLink.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).order_by("-created_at"),
-            "pending_resets": DeviceReset.objects.filter(user=user, approved_at__isnull=True).select_related("requested_by"),
+            "open_links": EnrolmentLink.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).order_by(
+                "-created_at"
+            ),
+            "pending_resets": DeviceReset.objects.filter(user=user, approved_at__isnull=True).select_related(
+                "requested_by"
+            ),
             "link_url": link_url,
             "error": error,
             "refused": self_or_refused,
@@ -184,8 +195,10 @@ class AuditedUserAdmin(AuditedAdminMixin, UserAdmin, ZborModelAdmin):
     def staff_change_links(self, obj):
         return format_html(
             '<a href="{}">{}</a> · <a href="{}">{}</a>',
-            reverse("admin:accounts_staffchangerequest_roles", args=[obj.pk]), _("Change roles"),
-            reverse("admin:accounts_staffchangerequest_password", args=[obj.pk]), _("Reset password"),
+            reverse("admin:accounts_staffchangerequest_roles", args=[obj.pk]),
+            _("Change roles"),
+            reverse("admin:accounts_staffchangerequest_password", args=[obj.pk]),
+            _("Reset password"),
         )
 
     def user_change_password(self, request, id, form_url=""):

@@ -71,7 +71,9 @@ def _issue_link(actor, user) -> str:
     # A new link replaces any earlier one still open.
     EnrolmentLink.objects.filter(user=user, used_at__isnull=True).update(used_at=now, pending_key="")
     token = secrets.token_urlsafe(32)
-    link = EnrolmentLink.objects.create(user=user, token_hash=token_hash(token), created_by=actor, expires_at=now + LINK_LIFETIME)
+    link = EnrolmentLink.objects.create(
+        user=user, token_hash=token_hash(token), created_by=actor, expires_at=now + LINK_LIFETIME
+    )
     audit(actor, "account.enrolment_link_create", link, fields=["user"])
     return token
 
@@ -83,7 +85,9 @@ def create_link(actor, user) -> str:
     check_target(actor, user)
     with transaction.atomic():
         if has_device(user) and user.has_usable_password():
-            raise EnrolmentError(_("This person already has two-factor sign-in. If the phone is lost, request a reset."))
+            raise EnrolmentError(
+                _("This person already has two-factor sign-in. If the phone is lost, request a reset.")
+            )
         return _issue_link(actor, user)
 
 
@@ -101,7 +105,10 @@ def approve_reset(actor, reset_id: int) -> str:
     """A second admin approves: the devices go and a new enrolment link is returned (shown once)."""
     with transaction.atomic():
         reset = (
-            DeviceReset.objects.select_for_update().filter(pk=reset_id, approved_at__isnull=True).select_related("user").first()
+            DeviceReset.objects.select_for_update()
+            .filter(pk=reset_id, approved_at__isnull=True)
+            .select_related("user")
+            .first()
         )
         if reset is None:
             raise EnrolmentError(_("This reset is no longer waiting for approval."))

@@ -30,10 +30,14 @@ SESSION_LINK = "zbor_enrol_link"
 
 class EnrolForm(forms.Form):
     password = forms.CharField(
-        label=gettext_lazy("Your password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=gettext_lazy("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     new_password1 = forms.CharField(
-        label=gettext_lazy("Choose a password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=gettext_lazy("Choose a password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     new_password2 = forms.CharField(
         label=gettext_lazy("The same password again"),
@@ -98,12 +102,20 @@ def _context(request, **extra):
 
     # Not each_context(): these pages are for a signed-out person (or one signed in a moment ago).
     site = admin.site
-    return {"site_header": site.site_header, "site_title": site.site_title, "has_permission": False, "is_popup": False, **extra}
+    return {
+        "site_header": site.site_header,
+        "site_title": site.site_title,
+        "has_permission": False,
+        "is_popup": False,
+        **extra,
+    }
 
 
 def _invalid(request):
     # One answer for unknown, used, expired and spent links: the page tells nothing about which.
-    response = render(request, "accounts/enrol_invalid.html", _context(request, title=_("This link cannot be used")), status=410)
+    response = render(
+        request, "accounts/enrol_invalid.html", _context(request, title=_("This link cannot be used")), status=410
+    )
     response["Referrer-Policy"] = "no-referrer"
     return response
 

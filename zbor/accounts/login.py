@@ -56,9 +56,7 @@ class _Limited(_FormBase):
     def clean(self):
         username = (self.data.get("username") or "").strip()
         if throttled(username, self.request):
-            raise ValidationError(
-                _("Too many failed sign-ins. Wait 15 minutes and try again."), code="throttled"
-            )
+            raise ValidationError(_("Too many failed sign-ins. Wait 15 minutes and try again."), code="throttled")
         try:
             return super().clean()
         except ValidationError:
@@ -90,7 +88,9 @@ class TwoFactorLoginForm(AdminAuthenticationForm):
         required=False,
         max_length=64,
         strip=True,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "none"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "none"}
+        ),
     )
 
     error_messages = {

@@ -19,7 +19,9 @@ else:
     _AdminBase = object
 
 
-def audit(actor, action: str, obj: models.Model | None = None, *, fields: Iterable[str] = (), label: str = "") -> AuditEvent:
+def audit(
+    actor, action: str, obj: models.Model | None = None, *, fields: Iterable[str] = (), label: str = ""
+) -> AuditEvent:
     """Record that ``actor`` (a user, or None for a command named by ``label``) did ``action``.
 
     ``fields`` names what was read or changed; values are never recorded, so the log itself

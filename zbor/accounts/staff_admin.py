@@ -45,7 +45,8 @@ class PasswordResetRequestForm(forms.Form):
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(
-        label=gettext_lazy("Decision"), widget=forms.RadioSelect,
+        label=gettext_lazy("Decision"),
+        widget=forms.RadioSelect,
         choices=[("approve", gettext_lazy("Approve and apply")), ("reject", gettext_lazy("Reject"))],
     )
 
@@ -57,7 +58,15 @@ class StaffChangeRequestAdmin(ZborModelAdmin):
     list_display = ["requested_at", "kind", "target", "requested_by", "state", "decided_by", "decided_at"]
     list_filter = ["state", "kind"]
     readonly_fields = fields = (
-        "kind", "target", "requested_by", "requested_at", "change_summary", "reason", "state", "decided_by", "decided_at",
+        "kind",
+        "target",
+        "requested_by",
+        "requested_at",
+        "change_summary",
+        "reason",
+        "state",
+        "decided_by",
+        "decided_at",
         "decision_link",
     )
 
@@ -75,25 +84,40 @@ class StaffChangeRequestAdmin(ZborModelAdmin):
         if obj.kind == StaffChangeRequest.Kind.PASSWORD:
             return _("The password stops working and every session ends; a new one is set through enrolment.")
         parts = [
-            _("roles: %(before)s → %(after)s") % {"before": ", ".join(obj.roles_before) or "—", "after": ", ".join(obj.roles_after) or "—"}
+            _("roles: %(before)s → %(after)s")
+            % {"before": ", ".join(obj.roles_before) or "—", "after": ", ".join(obj.roles_after) or "—"}
         ]
         if obj.is_staff_before != obj.is_staff_after:
-            parts.append(_("back office: %(before)s → %(after)s") % {"before": _yes_no(obj.is_staff_before), "after": _yes_no(obj.is_staff_after)})
+            parts.append(
+                _("back office: %(before)s → %(after)s")
+                % {"before": _yes_no(obj.is_staff_before), "after": _yes_no(obj.is_staff_after)}
+            )
         if obj.is_superuser_before != obj.is_superuser_after:
-            parts.append(_("superuser: %(before)s → %(after)s") % {"before": _yes_no(obj.is_superuser_before), "after": _yes_no(obj.is_superuser_after)})
+            parts.append(
+                _("superuser: %(before)s → %(after)s")
+                % {"before": _yes_no(obj.is_superuser_before), "after": _yes_no(obj.is_superuser_after)}
+            )
         return "; ".join(parts)
 
     @admin.display(description=gettext_lazy("decision"))
     def decision_link(self, obj):
         if obj is None or obj.state != StaffChangeRequest.State.PENDING:
             return "—"
-        return format_html('<a href="{}">{}</a>', reverse("admin:accounts_staffchangerequest_decide", args=[obj.pk]), _("Approve or reject"))
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:accounts_staffchangerequest_decide", args=[obj.pk]),
+            _("Approve or reject"),
+        )
 
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
             path("ask/<int:user_id>/roles/", view(self.request_roles_view), name="accounts_staffchangerequest_roles"),
-            path("ask/<int:user_id>/password/", view(self.request_password_view), name="accounts_staffchangerequest_password"),
+            path(
+                "ask/<int:user_id>/password/",
+                view(self.request_password_view),
+                name="accounts_staffchangerequest_password",
+            ),
             path("<int:pk>/decide/", view(self.decide_view), name="accounts_staffchangerequest_decide"),
         ] + super().get_urls()
 
@@ -109,9 +133,15 @@ class StaffChangeRequestAdmin(ZborModelAdmin):
 
     def _render(self, request, title: str, form, *, intro: str = "", submit: str = ""):
         context = {
-            **self.admin_site.each_context(request), "opts": self.opts, "title": title, "form": form, "intro": intro,
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "form": form,
+            "intro": intro,
             "submit": submit or _("Ask a second admin"),
-            "note": "" if submit else _("Nothing changes until another admin approves. Nobody approves their own request."),
+            "note": ""
+            if submit
+            else _("Nothing changes until another admin approves. Nobody approves their own request."),
         }
         response = TemplateResponse(request, "admin/zbor_form.html", context)
         if request.method == "POST":
@@ -124,15 +154,22 @@ class StaffChangeRequestAdmin(ZborModelAdmin):
 
     def request_roles_view(self, request, user_id: int):
         target = self._target(request, user_id)
-        initial = {"roles": Group.objects.filter(name__in=staff_changes.current_roles(target)), "is_staff": target.is_staff,
-                   "is_superuser": target.is_superuser}
+        initial = {
+            "roles": Group.objects.filter(name__in=staff_changes.current_roles(target)),
+            "is_staff": target.is_staff,
+            "is_superuser": target.is_superuser,
+        }
         form = RolesRequestForm(request.POST or None, initial=initial, allow_superuser=request.user.is_superuser)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
                 change = staff_changes.request_roles(
-                    target, by=request.user, roles=[g.name for g in data["roles"]], is_staff=data["is_staff"],
-                    is_superuser=data.get("is_superuser", target.is_superuser), reason=data["reason"],
+                    target,
+                    by=request.user,
+                    roles=[g.name for g in data["roles"]],
+                    is_staff=data["is_staff"],
+                    is_superuser=data.get("is_superuser", target.is_superuser),
+                    reason=data["reason"],
                 )
             except staff_changes.StaffChangeError as exc:
                 form.add_error(None, str(exc))
@@ -145,14 +182,20 @@ class StaffChangeRequestAdmin(ZborModelAdmin):
         form = PasswordResetRequestForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                change = staff_changes.request_password_reset(target, by=request.user, reason=form.cleaned_data["reason"])
+                change = staff_changes.request_password_reset(
+                    target, by=request.user, reason=form.cleaned_data["reason"]
+                )
             except staff_changes.StaffChangeError as exc:
                 form.add_error(None, str(exc))
             else:
                 return self._done(request, change, _("Asked. Another admin must approve it before anything changes."))
         return self._render(
-            request, _("Ask to reset the password of %(name)s") % {"name": target.get_username()}, form,
-            intro=_("Once approved, the password stops working and every session ends; they set a new one through enrolment."),
+            request,
+            _("Ask to reset the password of %(name)s") % {"name": target.get_username()},
+            form,
+            intro=_(
+                "Once approved, the password stops working and every session ends; they set a new one through enrolment."
+            ),
         )
 
     def decide_view(self, request, pk: int):
@@ -169,16 +212,25 @@ class StaffChangeRequestAdmin(ZborModelAdmin):
             except staff_changes.StaffChangeError as exc:
                 form.add_error(None, str(exc))
             else:
-                return self._done(request, change, _("Approved and applied.") if decision == "approve" else _("Rejected."))
+                return self._done(
+                    request, change, _("Approved and applied.") if decision == "approve" else _("Rejected.")
+                )
         if change.state != StaffChangeRequest.State.PENDING and request.method != "POST":
             # Decided already: the request's own page says how and by whom.
             return HttpResponseRedirect(reverse("admin:accounts_staffchangerequest_change", args=[change.pk]))
         intro = _("%(who)s asks, for %(whom)s: %(change)s. Reason: %(reason)s") % {
-            "who": change.requested_by.get_username(), "whom": change.target.get_username(),
-            "change": self.change_summary(change), "reason": change.reason,
+            "who": change.requested_by.get_username(),
+            "whom": change.target.get_username(),
+            "change": self.change_summary(change),
+            "reason": change.reason,
         }
-        return self._render(request, _("Decide: %(change)s") % {"change": change.get_kind_display()}, form, intro=intro,
-                            submit=_("Decide"))
+        return self._render(
+            request,
+            _("Decide: %(change)s") % {"change": change.get_kind_display()},
+            form,
+            intro=intro,
+            submit=_("Decide"),
+        )
 
 
 def _yes_no(value: bool) -> str:

@@ -43,14 +43,20 @@ def current_roles(user) -> list[str]:
 def _check_request(target, *, by) -> None:
     _require(by, REQUEST)
     if target.pk == by.pk:
-        raise StaffChangeError(_("Nobody changes their own roles or resets their own password here: ask another admin."))
+        raise StaffChangeError(
+            _("Nobody changes their own roles or resets their own password here: ask another admin.")
+        )
     if target.is_superuser and not by.is_superuser:
         raise StaffChangeError(_("Only a superuser may ask for a change to a superuser."))
     if StaffChangeRequest.objects.filter(target=target, state=StaffChangeRequest.State.PENDING).exists():
-        raise StaffChangeError(_("This person already has a request waiting for a second admin: decide that one first."))
+        raise StaffChangeError(
+            _("This person already has a request waiting for a second admin: decide that one first.")
+        )
 
 
-def request_roles(target, *, by, roles: list[str], is_staff: bool, is_superuser: bool, reason: str) -> StaffChangeRequest:
+def request_roles(
+    target, *, by, roles: list[str], is_staff: bool, is_superuser: bool, reason: str
+) -> StaffChangeRequest:
     """Ask for ``target`` to hold exactly ``roles`` (and the two flags). Nothing changes yet."""
     unknown = set(roles) - set(ROLES)
     if unknown:
@@ -64,10 +70,16 @@ def request_roles(target, *, by, roles: list[str], is_staff: bool, is_superuser:
         if sorted(set(roles)) == before and is_staff == target.is_staff and is_superuser == target.is_superuser:
             raise StaffChangeError(_("That is what this person has already: nothing to ask for."))
         change = StaffChangeRequest.objects.create(
-            kind=StaffChangeRequest.Kind.ROLES, target=target, requested_by=by, reason=reason,
-            roles_before=before, roles_after=sorted(set(roles)),
-            is_staff_before=target.is_staff, is_staff_after=is_staff,
-            is_superuser_before=target.is_superuser, is_superuser_after=is_superuser,
+            kind=StaffChangeRequest.Kind.ROLES,
+            target=target,
+            requested_by=by,
+            reason=reason,
+            roles_before=before,
+            roles_after=sorted(set(roles)),
+            is_staff_before=target.is_staff,
+            is_staff_after=is_staff,
+            is_superuser_before=target.is_superuser,
+            is_superuser_after=is_superuser,
         )
         audit(by, "staff_change.request", change, fields=_changed_fields(change))
     return change
@@ -80,7 +92,10 @@ def request_password_reset(target, *, by, reason: str) -> StaffChangeRequest:
         target = get_user_model().objects.select_for_update().get(pk=target.pk)
         _check_request(target, by=by)
         change = StaffChangeRequest.objects.create(
-            kind=StaffChangeRequest.Kind.PASSWORD, target=target, requested_by=by, reason=reason,
+            kind=StaffChangeRequest.Kind.PASSWORD,
+            target=target,
+            requested_by=by,
+            reason=reason,
         )
         audit(by, "staff_change.request", change, fields=["password"])
     return change
@@ -118,9 +133,13 @@ def approve(change: StaffChangeRequest, *, by) -> StaffChangeRequest:
         target = locked.target  # locked with the request (_locked_pending)
         if locked.kind == StaffChangeRequest.Kind.ROLES:
             if (current_roles(target), target.is_staff, target.is_superuser) != (
-                locked.roles_before, locked.is_staff_before, locked.is_superuser_before
+                locked.roles_before,
+                locked.is_staff_before,
+                locked.is_superuser_before,
             ):
-                raise StaffChangeError(_("This person's roles changed since the request was made: reject it and ask again."))
+                raise StaffChangeError(
+                    _("This person's roles changed since the request was made: reject it and ask again.")
+                )
             target.groups.remove(*Group.objects.filter(name__in=ROLES).exclude(name__in=locked.roles_after))
             target.groups.add(*Group.objects.filter(name__in=locked.roles_after))
             target.is_staff, target.is_superuser = locked.is_staff_after, locked.is_superuser_after

@@ -29,7 +29,11 @@ class PublicApiHeadersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method in ("GET", "HEAD") and request.path.startswith(PREFIX) and not request.path.startswith(STAFF):
+        if (
+            request.method in ("GET", "HEAD")
+            and request.path.startswith(PREFIX)
+            and not request.path.startswith(STAFF)
+        ):
             refused = _undocumented_parameters(request)
             if refused is not None:
                 response = refused
@@ -47,7 +51,11 @@ class PublicApiHeadersMiddleware:
         response["Access-Control-Allow-Methods"] = "GET, HEAD"
         if response.status_code in (200, 304):
             response["Cache-Control"] = f"public, max-age={settings.ZBOR_API_MAX_AGE}"
-            vary = [v.strip() for v in response.get("Vary", "").split(",") if v.strip() and v.strip().lower() != "accept-language"]
+            vary = [
+                v.strip()
+                for v in response.get("Vary", "").split(",")
+                if v.strip() and v.strip().lower() != "accept-language"
+            ]
             if vary:
                 response["Vary"] = ", ".join(vary)
             elif response.has_header("Vary"):
@@ -84,7 +92,16 @@ def _undocumented_parameters(request) -> JsonResponse | None:
                 return None
             takes = ", ".join(sorted(names)) or "none"
             return JsonResponse(
-                {"detail": [{"type": "unknown_parameter", "loc": ["query", name], "msg": f"Unknown query parameter. This endpoint takes: {takes}."} for name in unknown]},
+                {
+                    "detail": [
+                        {
+                            "type": "unknown_parameter",
+                            "loc": ["query", name],
+                            "msg": f"Unknown query parameter. This endpoint takes: {takes}.",
+                        }
+                        for name in unknown
+                    ]
+                },
                 status=422,
             )
     return None

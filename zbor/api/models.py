@@ -28,7 +28,9 @@ def scope_allowed(user, scope: str) -> bool:
 
 
 class ApiToken(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("acts as"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("acts as")
+    )
     name = models.CharField(_("name"), max_length=100, help_text=_("What uses it, e.g. 'bank sync'."))
     #: The token's first characters, shown to staff to tell tokens apart. Not secret on its own.
     prefix = models.CharField(_("prefix"), max_length=12, editable=False)

@@ -53,11 +53,16 @@ def _allowed(request, scope: str) -> bool:
     return scope in request.auth.scopes and scope_allowed(request.auth.user, scope)
 
 
-@router.post("/bank-statements", response={200: ImportOut, 400: Problem, 401: Problem, 403: Problem},
-             summary="Import a camt.053 or CSV bank statement (scope bank_statements:import)")
+@router.post(
+    "/bank-statements",
+    response={200: ImportOut, 400: Problem, 401: Problem, 403: Problem},
+    summary="Import a camt.053 or CSV bank statement (scope bank_statements:import)",
+)
 def import_bank_statement(request, file: File[UploadedFile]):
     if not _allowed(request, Scope.IMPORT_STATEMENTS):
-        return 403, Problem(detail="This token may not import statements: its scopes or its owner's current role do not allow it.")
+        return 403, Problem(
+            detail="This token may not import statements: its scopes or its owner's current role do not allow it."
+        )
     assert file.size is not None  # Django's upload handlers always set the size they received
     if file.size > MAX_STATEMENT_BYTES:
         return 400, Problem(detail="Nothing was imported: the file is larger than 10 MB.")
@@ -66,14 +71,25 @@ def import_bank_statement(request, file: File[UploadedFile]):
     except StatementError as exc:
         return 400, Problem(detail=f"Nothing was imported: {exc}")
     audit(request.auth.user, "api.bank_statement.import", request.auth, fields=["lines"])
-    return ImportOut(lines=report.total, new=report.new, matched=report.matched, unmatched=report.unmatched, outgoing=report.outgoing)
+    return ImportOut(
+        lines=report.total,
+        new=report.new,
+        matched=report.matched,
+        unmatched=report.unmatched,
+        outgoing=report.outgoing,
+    )
 
 
-@router.get("/donations/pending-bank", response={200: list[PendingOut], 401: Problem, 403: Problem},
-            summary="Bank-transfer donations still waiting for their money (scope donations:pending:read)")
+@router.get(
+    "/donations/pending-bank",
+    response={200: list[PendingOut], 401: Problem, 403: Problem},
+    summary="Bank-transfer donations still waiting for their money (scope donations:pending:read)",
+)
 def pending_bank_donations(request):
     if not _allowed(request, Scope.READ_PENDING):
-        return 403, Problem(detail="This token may not list donations: its scopes or its owner's current role do not allow it.")
+        return 403, Problem(
+            detail="This token may not list donations: its scopes or its owner's current role do not allow it."
+        )
     audit(request.auth.user, "api.donations.pending", request.auth, fields=["donations"])
     rows = (
         Donation.objects.filter(provider="bank", status=DonationStatus.PENDING)
@@ -82,8 +98,12 @@ def pending_bank_donations(request):
     )
     return [
         PendingOut(
-            donation=str(d.public_id)[:8], reference=format_reference(d.checkout_reference), amount=d.amount,
-            currency=d.currency, created=d.created_at.date(), campaign=d.campaign.slug,
+            donation=str(d.public_id)[:8],
+            reference=format_reference(d.checkout_reference),
+            amount=d.amount,
+            currency=d.currency,
+            created=d.created_at.date(),
+            campaign=d.campaign.slug,
         )
         for d in rows
     ]

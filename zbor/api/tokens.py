@@ -29,7 +29,9 @@ def create_token(user, *, name: str, scopes: list[str], by=None, label: str = ""
         raise ValueError(f"{user.get_username()}'s roles do not allow the work of {', '.join(refused)}")
     token = PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
-        record = ApiToken.objects.create(user=user, name=name, prefix=token[:10], token_hash=_hash(token), scopes=sorted(scopes))
+        record = ApiToken.objects.create(
+            user=user, name=name, prefix=token[:10], token_hash=_hash(token), scopes=sorted(scopes)
+        )
         audit(by, "api_token.create", record, fields=["scopes"], label=label)
     return record, token
 

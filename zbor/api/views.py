@@ -84,12 +84,18 @@ class Invalid(Schema):
     detail: list[dict]
 
 
-@api.get("/campaigns", response={200: CampaignPage, 422: Invalid}, summary="Public campaigns, filtered, sorted and paginated like the site")
+@api.get(
+    "/campaigns",
+    response={200: CampaignPage, 422: Invalid},
+    summary="Public campaigns, filtered, sorted and paginated like the site",
+)
 def list_campaigns(request, filters: Query[ListFilters]):
     language = filters.lang
     with translation.override(language):
         paginator = Paginator(
-            campaign_listing({"category": filters.category or "", "status": filters.status or "", "sort": filters.sort or ""}),
+            campaign_listing(
+                {"category": filters.category or "", "status": filters.status or "", "sort": filters.sort or ""}
+            ),
             settings.ZBOR_CAMPAIGNS_PER_PAGE,
         )
         page = paginator.get_page(filters.page)
@@ -132,7 +138,9 @@ def campaign_detail(request, slug: str, lang: Language = "en"):
             spending=[
                 SpentOut(
                     date=paid_on(p),
-                    need=next((v.description for n, v in zip(needs, page.needs, strict=True) if n.pk == p.need_id), ""),
+                    need=next(
+                        (v.description for n, v in zip(needs, page.needs, strict=True) if n.pk == p.need_id), ""
+                    ),
                     amount=_money(p.amount, p.currency, language),
                     channel=str(Channel(p.channel).label),
                     receipt_checked=True,
@@ -142,7 +150,11 @@ def campaign_detail(request, slug: str, lang: Language = "en"):
         )
 
 
-@api.get("/totals", response={200: list[TotalsOut], 422: Invalid}, summary="The foundation's totals per currency, from the ledger")
+@api.get(
+    "/totals",
+    response={200: list[TotalsOut], 422: Invalid},
+    summary="The foundation's totals per currency, from the ledger",
+)
 def totals(request, lang: Language = "en"):
     language = lang
     from zbor.campaigns.selectors import public_campaigns

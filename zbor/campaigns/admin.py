@@ -71,31 +71,71 @@ def _service_action(name: str, service, description, done_message, permission: s
 
 
 CAMPAIGN_ACTIONS = [
-    _service_action("start_revision", revisions.start_revision, _("Change a live campaign (start a revision)"),
-                    ngettext_lazy("%(count)d revision ready: edit it, then someone else approves it.",
-                                  "%(count)d revisions ready: edit them, then someone else approves them.", "count")),
-    _service_action("send_to_review", services.submit_for_review, _("Send to review"),
-                    ngettext_lazy("%(count)d campaign sent to review.", "%(count)d campaigns sent to review.", "count")),
-    _service_action("approve", lambda c, by: services.approve_publication(c, by=by, no_identifying_details=True),
-                    _("Approve for publication — I checked that nothing identifies the person"),
-                    ngettext_lazy("%(count)d campaign approved.", "%(count)d campaigns approved.", "count"), "approve"),
-    _service_action("reopen", services.reopen_campaign, _("Reopen a funded campaign"),
-                    ngettext_lazy("%(count)d campaign reopened.", "%(count)d campaigns reopened.", "count")),
-    _service_action("mark_funded", services.mark_funded, _("Mark as funded"),
-                    ngettext_lazy("%(count)d campaign marked as funded.", "%(count)d campaigns marked as funded.", "count")),
-    _service_action("close", services.close_campaign, _("Close"),
-                    ngettext_lazy("%(count)d campaign closed.", "%(count)d campaigns closed.", "count")),
-    _service_action("return_to_draft", services.return_to_draft, _("Return to draft"),
-                    ngettext_lazy("%(count)d campaign returned to draft.", "%(count)d campaigns returned to draft.", "count")),
-    _service_action("emergency_unpublish", services.emergency_unpublish, _("EMERGENCY: take offline now"),
-                    ngettext_lazy("%(count)d campaign taken offline.", "%(count)d campaigns taken offline.", "count"),
-                    "emergency_unpublish"),
-    _service_action("emergency_unpublish_and_purge",
-                    lambda c, by: services.emergency_unpublish(c, by=by, purge_private=True),
-                    _("EMERGENCY: take offline now and destroy the beneficiary's private data"),
-                    ngettext_lazy("%(count)d campaign taken offline, private data destroyed.",
-                                  "%(count)d campaigns taken offline, private data destroyed.", "count"),
-                    "emergency_unpublish"),
+    _service_action(
+        "start_revision",
+        revisions.start_revision,
+        _("Change a live campaign (start a revision)"),
+        ngettext_lazy(
+            "%(count)d revision ready: edit it, then someone else approves it.",
+            "%(count)d revisions ready: edit them, then someone else approves them.",
+            "count",
+        ),
+    ),
+    _service_action(
+        "send_to_review",
+        services.submit_for_review,
+        _("Send to review"),
+        ngettext_lazy("%(count)d campaign sent to review.", "%(count)d campaigns sent to review.", "count"),
+    ),
+    _service_action(
+        "approve",
+        lambda c, by: services.approve_publication(c, by=by, no_identifying_details=True),
+        _("Approve for publication — I checked that nothing identifies the person"),
+        ngettext_lazy("%(count)d campaign approved.", "%(count)d campaigns approved.", "count"),
+        "approve",
+    ),
+    _service_action(
+        "reopen",
+        services.reopen_campaign,
+        _("Reopen a funded campaign"),
+        ngettext_lazy("%(count)d campaign reopened.", "%(count)d campaigns reopened.", "count"),
+    ),
+    _service_action(
+        "mark_funded",
+        services.mark_funded,
+        _("Mark as funded"),
+        ngettext_lazy("%(count)d campaign marked as funded.", "%(count)d campaigns marked as funded.", "count"),
+    ),
+    _service_action(
+        "close",
+        services.close_campaign,
+        _("Close"),
+        ngettext_lazy("%(count)d campaign closed.", "%(count)d campaigns closed.", "count"),
+    ),
+    _service_action(
+        "return_to_draft",
+        services.return_to_draft,
+        _("Return to draft"),
+        ngettext_lazy("%(count)d campaign returned to draft.", "%(count)d campaigns returned to draft.", "count"),
+    ),
+    _service_action(
+        "emergency_unpublish",
+        services.emergency_unpublish,
+        _("EMERGENCY: take offline now"),
+        ngettext_lazy("%(count)d campaign taken offline.", "%(count)d campaigns taken offline.", "count"),
+        "emergency_unpublish",
+    ),
+    _service_action(
+        "emergency_unpublish_and_purge",
+        lambda c, by: services.emergency_unpublish(c, by=by, purge_private=True),
+        _("EMERGENCY: take offline now and destroy the beneficiary's private data"),
+        ngettext_lazy(
+            "%(count)d campaign taken offline, private data destroyed.",
+            "%(count)d campaigns taken offline, private data destroyed.",
+            "count",
+        ),
+        "emergency_unpublish",
+    ),
 ]
 
 
@@ -128,14 +168,34 @@ class CampaignAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
 
     def has_emergency_unpublish_permission(self, request):
         return request.user.has_perm("campaigns.emergency_unpublish")
-    readonly_fields = ["status", "published_at", "closed_at", "revision_info", "preview_links", "publication_checklist"]
+
+    readonly_fields = [
+        "status",
+        "published_at",
+        "closed_at",
+        "revision_info",
+        "preview_links",
+        "publication_checklist",
+    ]
     autocomplete_fields = ["beneficiary"]
     fieldsets = [
         (None, {"fields": ["title", "summary", "slug", "beneficiary", "category", "location"]}),
         (_("Story"), {"fields": ["original_language", "story"]}),
         (_("Money"), {"fields": ["currency"]}),
         (_("Cover image"), {"fields": ["cover", "cover_alt"], "classes": ["collapse"]}),
-        (_("Publication"), {"fields": ["status", "published_at", "closed_at", "revision_info", "publication_checklist", "preview_links"]}),
+        (
+            _("Publication"),
+            {
+                "fields": [
+                    "status",
+                    "published_at",
+                    "closed_at",
+                    "revision_info",
+                    "publication_checklist",
+                    "preview_links",
+                ]
+            },
+        ),
     ]
 
     def save_related(self, request, form, formsets, change):
@@ -145,7 +205,10 @@ class CampaignAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
             # Whoever changed a draft or a revision may not approve it.
             revisions.record_editor(form.instance, request.user)
         if change and edited and form.instance.status == Status.REVISION:
-            messages.warning(request, _("Saved in the revision: the public page keeps the approved text until someone else approves it."))
+            messages.warning(
+                request,
+                _("Saved in the revision: the public page keeps the approved text until someone else approves it."),
+            )
 
     def save_model(self, request, obj, form, change):
         old_cover = Campaign.objects.get(pk=obj.pk).cover.name if change else ""
@@ -193,17 +256,23 @@ class CampaignAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
             return "-"
         if obj.status == Status.REVISION:
             return format_html(
-                '<a href="{}">{}</a>', reverse("admin:campaigns_campaign_review", args=[obj.pk]), _("Review the changes")
+                '<a href="{}">{}</a>',
+                reverse("admin:campaigns_campaign_review", args=[obj.pk]),
+                _("Review the changes"),
             )
         revision = Campaign.objects.filter(revision_of=obj).first()
         if revision is not None:
             return format_html(
                 '<a href="{}">{}</a> · <a href="{}">{}</a>',
-                reverse("admin:campaigns_campaign_change", args=[revision.pk]), _("Edit the open revision"),
-                reverse("admin:campaigns_campaign_review", args=[revision.pk]), _("Review the changes"),
+                reverse("admin:campaigns_campaign_change", args=[revision.pk]),
+                _("Edit the open revision"),
+                reverse("admin:campaigns_campaign_review", args=[revision.pk]),
+                _("Review the changes"),
             )
         if obj.status in PUBLIC_STATUSES:
-            return _("To change this live campaign, select it in the list and choose “Change a live campaign (start a revision)”.")
+            return _(
+                "To change this live campaign, select it in the list and choose “Change a live campaign (start a revision)”."
+            )
         return "-"
 
     def get_urls(self):
@@ -265,9 +334,13 @@ class BeneficiaryAdminForm(TranslatableModelForm):
 
     real_name = forms.CharField(label=capfirst(_("real name")), required=False, max_length=200)
     contacts = forms.CharField(label=capfirst(_("contacts")), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    verification_notes = forms.CharField(label=capfirst(_("verification notes")), required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    verification_notes = forms.CharField(
+        label=capfirst(_("verification notes")), required=False, widget=forms.Textarea(attrs={"rows": 5})
+    )
     new_document = forms.FileField(
-        label=capfirst(_("add a document")), required=False, help_text=_("PDF or picture. Metadata is removed; the file is encrypted.")
+        label=capfirst(_("add a document")),
+        required=False,
+        help_text=_("PDF or picture. Metadata is removed; the file is encrypted."),
     )
     new_document_label = forms.CharField(label=capfirst(_("document label")), required=False, max_length=200)
 
@@ -282,12 +355,21 @@ PRIVATE_FIELDS = ["real_name", "contacts", "verification_notes", "new_document",
 @admin.register(Beneficiary)
 class BeneficiaryAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
     form = BeneficiaryAdminForm
-    list_display = ["reference", "display_name_column", "name_is_pseudonym", "consent_recorded", "at_risk", "created_at"]
+    list_display = [
+        "reference",
+        "display_name_column",
+        "name_is_pseudonym",
+        "consent_recorded",
+        "at_risk",
+        "created_at",
+    ]
     list_filter = ["name_is_pseudonym", "consent_recorded", "at_risk"]
     search_fields = ["reference", "translations__display_name"]
 
     def _private_allowed(self, request, *, change: bool) -> bool:
-        return request.user.has_perm("campaigns.change_beneficiary_private" if change else "campaigns.view_beneficiary_private")
+        return request.user.has_perm(
+            "campaigns.change_beneficiary_private" if change else "campaigns.view_beneficiary_private"
+        )
 
     def get_fieldsets(self, request, obj=None):
         public = (None, {"fields": ["reference", "display_name", "name_is_pseudonym", "consent_recorded", "at_risk"]})
@@ -341,7 +423,10 @@ class BeneficiaryAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
             staged_new_language = not live.has_translation(language)
             obj.display_name = live.safe_translation_getter("display_name", language_code=language, default="") or ""
             revisions.stage_text(obj, language, {"display_name": proposed}, by=request.user)
-            messages.warning(request, _("The new display name waits for another person's approval; the public pages keep the old one."))
+            messages.warning(
+                request,
+                _("The new display name waits for another person's approval; the public pages keep the old one."),
+            )
         super().save_model(request, obj, form, change)
         if staged_new_language:
             obj.delete_translation(obj.get_current_language())  # no empty name in a new language
@@ -351,7 +436,9 @@ class BeneficiaryAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
         upload = form.cleaned_data.get("new_document")
         if upload:
             try:
-                private.add_document(obj, upload, by=request.user, label=form.cleaned_data.get("new_document_label", ""))
+                private.add_document(
+                    obj, upload, by=request.user, label=form.cleaned_data.get("new_document_label", "")
+                )
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
 
@@ -360,14 +447,21 @@ class BeneficiaryAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
         if obj is None or not obj.pk:
             return "-"
         links = [
-            (reverse("admin:campaigns_beneficiary_document", args=[obj.pk, d.pk]), private.document_label(d) or d.uploaded_at.date())
+            (
+                reverse("admin:campaigns_beneficiary_document", args=[obj.pk, d.pk]),
+                private.document_label(d) or d.uploaded_at.date(),
+            )
             for d in obj.documents.all()
         ]
         return format_html_join(", ", '<a href="{}">{}</a>', links) or "-"
 
     def get_urls(self):
         return [
-            path("<int:pk>/document/<int:doc>/", self.admin_site.admin_view(self.document_view), name="campaigns_beneficiary_document")
+            path(
+                "<int:pk>/document/<int:doc>/",
+                self.admin_site.admin_view(self.document_view),
+                name="campaigns_beneficiary_document",
+            )
         ] + super().get_urls()
 
     def document_view(self, request, pk: int, doc: int):
@@ -402,7 +496,10 @@ class NoteAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
                 proposed[name] = getattr(obj, name)
                 setattr(obj, name, live.safe_translation_getter(name, language_code=language, default="") or "")
             revisions.stage_text(obj, language, proposed, by=request.user)
-            messages.warning(request, _("The note's new text waits for another person's approval; the public pages keep the old one."))
+            messages.warning(
+                request,
+                _("The note's new text waits for another person's approval; the public pages keep the old one."),
+            )
             super().save_model(request, obj, form, change)
             if new_language:
                 obj.delete_translation(language)  # no empty note in a new language
@@ -457,7 +554,9 @@ class UpdateAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
 
     def save_model(self, request, obj, form, change):
         campaign = Campaign.objects.get(pk=obj.campaign_id)
-        if campaign.status == Status.IN_REVIEW or (change and Update.objects.get(pk=obj.pk).campaign_id != obj.campaign_id):
+        if campaign.status == Status.IN_REVIEW or (
+            change and Update.objects.get(pk=obj.pk).campaign_id != obj.campaign_id
+        ):
             raise PermissionDenied
         if campaign.status in PUBLIC_STATUSES:
             # Staged in the campaign's revision: the campaign stays on the site as approved.
@@ -468,7 +567,10 @@ class UpdateAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
                 obj.campaign = revision
                 super().save_model(request, obj, form, change)
             revisions.record_editor(revision, request.user)
-            messages.warning(request, _("The update was saved in the campaign's revision: it goes live when someone else approves it."))
+            messages.warning(
+                request,
+                _("The update was saved in the campaign's revision: it goes live when someone else approves it."),
+            )
             return
         super().save_model(request, obj, form, change)
         revisions.record_editor(obj.campaign, request.user)

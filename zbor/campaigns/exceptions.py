@@ -1,9 +1,9 @@
 """What can go wrong when staff move a campaign through its life.
 
-    CampaignError                 base; its message is shown to staff as is
-    ├── TransitionNotAllowed      e.g. publishing a closed campaign
-    ├── CampaignNotReady          e.g. sending to review without needs, a story or consent
-    └── FourEyesViolation         approving one's own campaign, or approving twice
+CampaignError                 base; its message is shown to staff as is
+├── TransitionNotAllowed      e.g. publishing a closed campaign
+├── CampaignNotReady          e.g. sending to review without needs, a story or consent
+└── FourEyesViolation         approving one's own campaign, or approving twice
 """
 
 

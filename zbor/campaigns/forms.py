@@ -38,7 +38,9 @@ class CampaignAdminForm(TranslatableModelForm):
         currency = self.cleaned_data.get("currency")
         if self.instance.pk and self.instance.published_at and currency != self.instance.currency:
             raise ValidationError(
-                _("The currency cannot change once the campaign has been published: its needs and donations are in %(currency)s.")
+                _(
+                    "The currency cannot change once the campaign has been published: its needs and donations are in %(currency)s."
+                )
                 % {"currency": self.instance.currency}
             )
         return currency
@@ -77,7 +79,9 @@ class NeedFormSet(TranslatableBaseInlineFormSet):
         for form in self.forms:
             if form.instance.pk and self._should_delete_form(form):
                 raise ValidationError(
-                    _("Needs of a campaign that has been published cannot be deleted: donations may count on them. Close the campaign instead, or lower the need's amount.")
+                    _(
+                        "Needs of a campaign that has been published cannot be deleted: donations may count on them. Close the campaign instead, or lower the need's amount."
+                    )
                 )
 
     def get_form_kwargs(self, index):

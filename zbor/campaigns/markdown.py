@@ -34,8 +34,24 @@ NOTE_KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 NOTE_ATTEMPT = re.compile(r"^\s*\[\[\s*note\b", re.IGNORECASE)
 
 ALLOWED_TAGS = {
-    "p", "br", "strong", "em", "a", "ul", "ol", "li", "blockquote",
-    "h2", "h3", "h4", "h5", "h6", "code", "pre", "hr", "s",
+    "p",
+    "br",
+    "strong",
+    "em",
+    "a",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "code",
+    "pre",
+    "hr",
+    "s",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 ALLOWED_SCHEMES = {"http", "https", "mailto"}
@@ -124,9 +140,7 @@ def note_reference_errors(source: str, existing: Iterable[str]) -> list[str]:
     placed = len(note_keys(source))
     attempts = sum(1 for line in (source or "").splitlines() if NOTE_ATTEMPT.match(line))
     if attempts > placed:
-        errors.append(
-            _("A note reference must stand alone on its own line and look exactly like [[note:shizo]].")
-        )
+        errors.append(_("A note reference must stand alone on its own line and look exactly like [[note:shizo]]."))
     return errors
 
 

@@ -225,7 +225,9 @@ class Need(TranslatableModel):
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="needs")
     #: In a revision: the live need this copy stands for (None for a need the revision adds).
-    replaces = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+")
+    replaces = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     amount = models.BigIntegerField(
         _("amount"),
@@ -277,7 +279,9 @@ class Update(TranslatableModel):
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="updates")
     #: In a revision: the live update this copy stands for (None for a new update).
-    replaces = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+")
+    replaces = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
     published_on = models.DateField(_("date"), default=timezone.localdate)
     translations = TranslatedFields(
         title=models.CharField(_("title"), max_length=200),

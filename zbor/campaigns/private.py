@@ -113,7 +113,13 @@ def purge_private(beneficiary: Beneficiary, *, by=None, label: str = "") -> None
         locked.private_purged_at = timezone.now()
         locked.save(update_fields=[*(f"{f}_secret" for f in FIELDS), "private_purged_at"])
         names += _purge_payout_details(locked)
-        audit(by, "beneficiary.private.purge", locked, fields=[*FIELDS, "documents", "payout recipients", "payout proofs"], label=label)
+        audit(
+            by,
+            "beneficiary.private.purge",
+            locked,
+            fields=[*FIELDS, "documents", "payout recipients", "payout proofs"],
+            label=label,
+        )
         transaction.on_commit(lambda: _delete_files(names))
     beneficiary.refresh_from_db()
 

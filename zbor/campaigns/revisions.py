@@ -106,7 +106,9 @@ def start_revision(campaign: Campaign, *, by) -> Campaign:
             copy = Need.objects.create(campaign=revision, replaces=need, **{f: getattr(need, f) for f in NEED_FIELDS})
             _copy_translations(need, copy)
         for update in live.updates.order_by("published_on", "id"):
-            copy = Update.objects.create(campaign=revision, replaces=update, **{f: getattr(update, f) for f in UPDATE_FIELDS})
+            copy = Update.objects.create(
+                campaign=revision, replaces=update, **{f: getattr(update, f) for f in UPDATE_FIELDS}
+            )
             _copy_translations(update, copy)
         audit(by, "campaign.revision_start", live, fields=[])
     return revision
@@ -134,7 +136,7 @@ def public_text(campaign: Campaign) -> list[str]:
     names = _translated_fields(Campaign)
     for t in sorted(campaign.translations.all(), key=lambda t: t.language_code):
         for name in names:
-            for line in (str(getattr(t, name) or "").splitlines() or [""]):
+            for line in str(getattr(t, name) or "").splitlines() or [""]:
                 lines.append(f"[{t.language_code}] {name}: {line}")
     for number, need in enumerate(campaign.needs.order_by("position", "id"), start=1):
         lines.append(f"need {number}: {need.amount} (minor units of {campaign.currency})")

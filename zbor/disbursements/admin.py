@@ -23,12 +23,35 @@ from .models import Payout, PayoutStatus
 
 @admin.register(Payout)
 class PayoutAdmin(ZborModelAdmin):
-    list_display = ["pk", "campaign", "need", "amount_column", "channel", "status", "requested_by", "requested_at", "paid_at"]
+    list_display = [
+        "pk",
+        "campaign",
+        "need",
+        "amount_column",
+        "channel",
+        "status",
+        "requested_by",
+        "requested_at",
+        "paid_at",
+    ]
     list_filter = ["status", "channel", "requested_at"]
     list_select_related = ["campaign", "need", "requested_by"]
     readonly_fields = (
-        "campaign", "need", "amount_column", "channel", "purpose", "status", "requested_by", "requested_at",
-        "decided_by", "decided_at", "decision_reason", "paid_by", "paid_at", "proof", "next_steps",
+        "campaign",
+        "need",
+        "amount_column",
+        "channel",
+        "purpose",
+        "status",
+        "requested_by",
+        "requested_at",
+        "decided_by",
+        "decided_at",
+        "decision_reason",
+        "paid_by",
+        "paid_at",
+        "proof",
+        "next_steps",
     )
     fields = readonly_fields
 
@@ -41,13 +64,17 @@ class PayoutAdmin(ZborModelAdmin):
         recipient = None
         if payout is not None and request.user.has_perm("disbursements.view_payout_recipient"):
             recipient = services.read_recipient(payout, by=request.user)  # audited
-        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "recipient_details": recipient})
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), "recipient_details": recipient}
+        )
 
     @admin.display(description=_("proof"))
     def proof(self, obj):
         if not obj.proof_name:
             return "-"
-        return format_html('<a href="{}">{}</a>', reverse("admin:disbursements_payout_proof", args=[obj.pk]), _("Open the proof"))
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:disbursements_payout_proof", args=[obj.pk]), _("Open the proof")
+        )
 
     @admin.display(description=_("next steps"))
     def next_steps(self, obj):
@@ -59,7 +86,13 @@ class PayoutAdmin(ZborModelAdmin):
             ("pay", _("Mark as paid"), [PayoutStatus.APPROVED]),
         ]:
             if obj.status in states:
-                links.append(format_html('<a class="button" href="{}">{}</a>', reverse("admin:disbursements_payout_act", args=[obj.pk, action]), label))
+                links.append(
+                    format_html(
+                        '<a class="button" href="{}">{}</a>',
+                        reverse("admin:disbursements_payout_act", args=[obj.pk, action]),
+                        label,
+                    )
+                )
         return format_html(" ".join(["{}"] * len(links)), *links) if links else "-"
 
     def has_add_permission(self, request):
@@ -80,7 +113,9 @@ class PayoutAdmin(ZborModelAdmin):
         ] + super().get_urls()
 
     def _page(self, request, template, **context):
-        return render(request, template, {**self.admin_site.each_context(request), "opts": self.model._meta, **context})
+        return render(
+            request, template, {**self.admin_site.each_context(request), "opts": self.model._meta, **context}
+        )
 
     def request_view(self, request):
         if not request.user.has_perm("disbursements.add_payout"):
@@ -90,8 +125,12 @@ class PayoutAdmin(ZborModelAdmin):
             data = form.cleaned_data
             try:
                 payout = services.request_payout(
-                    data["need"], amount=data["amount"], channel=data["channel"], recipient=data["recipient"],
-                    purpose=data["purpose"], by=request.user,
+                    data["need"],
+                    amount=data["amount"],
+                    channel=data["channel"],
+                    recipient=data["recipient"],
+                    purpose=data["purpose"],
+                    by=request.user,
                 )
             except PayoutError as exc:
                 form.add_error("amount", str(exc))
@@ -136,9 +175,16 @@ class PayoutAdmin(ZborModelAdmin):
             else:
                 messages.success(request, _("Done."))
             return redirect("admin:disbursements_payout_change", payout.pk)
-        titles = {"approve": _("Approve payout"), "reject": _("Reject payout"), "cancel": _("Cancel payout"), "pay": _("Mark payout as paid")}
+        titles = {
+            "approve": _("Approve payout"),
+            "reject": _("Reject payout"),
+            "cancel": _("Cancel payout"),
+            "pay": _("Mark payout as paid"),
+        }
         intro = f"{payout} · {payout.campaign} · {payout.get_channel_display()}"
-        return self._page(request, "admin/zbor_form.html", form=form, title=titles[action], intro=intro, multipart=action == "pay")
+        return self._page(
+            request, "admin/zbor_form.html", form=form, title=titles[action], intro=intro, multipart=action == "pay"
+        )
 
     def proof_view(self, request, pk: int):
         self.require(request, "disbursements.view_payout")

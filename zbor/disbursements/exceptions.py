@@ -1,9 +1,9 @@
 """Why a payout action was refused; every message is shown to finance staff as is.
 
-    PayoutError
-    ├── PayoutExceedsNeed     more than the need holds (minus payouts already spoken for)
-    ├── PayoutFourEyes        approving or rejecting one's own request
-    └── PayoutWrongState      e.g. paying a payout nobody approved, cancelling a paid one
+PayoutError
+├── PayoutExceedsNeed     more than the need holds (minus payouts already spoken for)
+├── PayoutFourEyes        approving or rejecting one's own request
+└── PayoutWrongState      e.g. paying a payout nobody approved, cancelling a paid one
 """
 
 

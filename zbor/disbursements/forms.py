@@ -54,4 +54,7 @@ class RejectForm(forms.Form):
 
 
 class ProofForm(forms.Form):
-    proof = forms.FileField(label=_("Proof of payment"), help_text=_("A receipt: picture or PDF. Metadata is removed; the file is encrypted."))
+    proof = forms.FileField(
+        label=_("Proof of payment"),
+        help_text=_("A receipt: picture or PDF. Metadata is removed; the file is encrypted."),
+    )

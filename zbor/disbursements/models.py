@@ -35,16 +35,22 @@ class Payout(models.Model):
     amount = models.BigIntegerField(_("amount"), help_text=_("In minor units of the campaign's currency."))
     currency = models.CharField(_("currency"), max_length=3)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
-    purpose = models.CharField(_("purpose"), max_length=300, help_text=_("What the money pays for. Not shown publicly."))
+    purpose = models.CharField(
+        _("purpose"), max_length=300, help_text=_("What the money pays for. Not shown publicly.")
+    )
     #: Encrypted (zbor.crypto): who receives it and how. Readable only with view_payout_recipient.
     recipient_secret = models.TextField(editable=False)
     status = models.CharField(_("status"), max_length=16, choices=PayoutStatus.choices, default=PayoutStatus.REQUESTED)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decision_reason = models.CharField(_("reason"), max_length=300, blank=True)
-    paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
     #: The proof of payment, metadata stripped and encrypted in private storage.
     proof_name = models.CharField(max_length=64, blank=True, editable=False)
@@ -57,7 +63,8 @@ class Payout(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive"),
             models.CheckConstraint(
-                condition=~Q(status="paid") | (~Q(proof_name="") & Q(paid_at__isnull=False)), name="payout_paid_has_proof"
+                condition=~Q(status="paid") | (~Q(proof_name="") & Q(paid_at__isnull=False)),
+                name="payout_paid_has_proof",
             ),
         ]
         permissions = [

@@ -1,12 +1,12 @@
 """Which ledger accounts hold a campaign's money. See docs/ledger.md for the chart of accounts.
 
-    provider:<provider>:<CUR>       what a provider (or the bank) holds for the foundation
-    fees:<provider>:<CUR>           provider fees paid by the foundation
-    refunds:<provider>:<CUR>        given back to donors (contra account of the clearing)
-    disputes:<provider>:<CUR>       taken back by card disputes (contra account of the clearing)
-    need:<need id>                  given for one need
-    campaign:<id>:unallocated       given beyond the campaign's goal
-    payouts:need:<need id>          paid out for a need (the disbursements issue)
+provider:<provider>:<CUR>       what a provider (or the bank) holds for the foundation
+fees:<provider>:<CUR>           provider fees paid by the foundation
+refunds:<provider>:<CUR>        given back to donors (contra account of the clearing)
+disputes:<provider>:<CUR>       taken back by card disputes (contra account of the clearing)
+need:<need id>                  given for one need
+campaign:<id>:unallocated       given beyond the campaign's goal
+payouts:need:<need id>          paid out for a need (the disbursements issue)
 """
 
 from __future__ import annotations
@@ -41,12 +41,18 @@ def fees_code(provider: str, currency: str) -> str:
 
 
 def need_account(need: Need, currency: str) -> Account:
-    return get_account(need_code(need.pk), kind=AccountKind.NEED, currency=currency, owner_kind=OWNER, owner_id=need.campaign_id)
+    return get_account(
+        need_code(need.pk), kind=AccountKind.NEED, currency=currency, owner_kind=OWNER, owner_id=need.campaign_id
+    )
 
 
 def unallocated_account(campaign: Campaign) -> Account:
     return get_account(
-        unallocated_code(campaign.pk), kind=AccountKind.UNALLOCATED, currency=campaign.currency, owner_kind=OWNER, owner_id=campaign.pk
+        unallocated_code(campaign.pk),
+        kind=AccountKind.UNALLOCATED,
+        currency=campaign.currency,
+        owner_kind=OWNER,
+        owner_id=campaign.pk,
     )
 
 
@@ -65,4 +71,6 @@ def returned_account(kind: str, provider: str, currency: str) -> Account:
 
 
 def payouts_account(need: Need, currency: str) -> Account:
-    return get_account(payouts_code(need.pk), kind=AccountKind.PAYOUTS, currency=currency, owner_kind=OWNER, owner_id=need.campaign_id)
+    return get_account(
+        payouts_code(need.pk), kind=AccountKind.PAYOUTS, currency=currency, owner_kind=OWNER, owner_id=need.campaign_id
+    )

@@ -33,7 +33,16 @@ def _money(amount: int, currency: str) -> str:
 
 @admin.register(Donation)
 class DonationAdmin(ReadOnlyAdmin):
-    list_display = ["short_id", "campaign", "amount_column", "status", "provider", "refunded_column", "message_status", "created_at"]
+    list_display = [
+        "short_id",
+        "campaign",
+        "amount_column",
+        "status",
+        "provider",
+        "refunded_column",
+        "message_status",
+        "created_at",
+    ]
     list_filter = ["status", "provider", "message_status", "created_at"]
     search_fields = ["public_id", "checkout_reference", "payment_reference", "charge_reference"]
     list_select_related = ["campaign"]
@@ -55,12 +64,13 @@ class DonationAdmin(ReadOnlyAdmin):
     def refunded_column(self, obj):
         return _money(obj.refunded, obj.currency) if obj.refunded else "-"
 
-
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Donation._meta.fields if f.name not in self.exclude]
 
     def get_urls(self):
-        return [path("export/", self.admin_site.admin_view(self.export_view), name="donations_export")] + super().get_urls()
+        return [
+            path("export/", self.admin_site.admin_view(self.export_view), name="donations_export")
+        ] + super().get_urls()
 
     def export_view(self, request):
         """CSV for the accountant: ?kind=donations|ledger|payouts&from=YYYY-MM-DD&to=YYYY-MM-DD."""
@@ -76,8 +86,13 @@ class DonationAdmin(ReadOnlyAdmin):
             header, body = rows(start, end)
             return stream_csv(f"zbor-{form.cleaned_data['kind']}.csv", header, body)
         context = {
-            **self.admin_site.each_context(request), "form": form, "title": _("Exports for the accountant"), "opts": self.model._meta,
-            "method": "get", "note": _("No donor's email, name or message is exported."), "submit": _("Download CSV"),
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": _("Exports for the accountant"),
+            "opts": self.model._meta,
+            "method": "get",
+            "note": _("No donor's email, name or message is exported."),
+            "submit": _("Download CSV"),
         }
         return render(request, "admin/zbor_form.html", context)
 
@@ -111,7 +126,10 @@ class WordsOfSupportAdmin(ReadOnlyAdmin):
         for donation in queryset:
             services.moderate_message(donation, approve=approve, by=request.user)
             count += 1
-        self.message_user(request, ngettext("%(count)d message moderated.", "%(count)d messages moderated.", count) % {"count": count})
+        self.message_user(
+            request,
+            ngettext("%(count)d message moderated.", "%(count)d messages moderated.", count) % {"count": count},
+        )
 
     def has_moderate_permission(self, request):
         return request.user.has_perm("donations.moderate_messages")
@@ -126,7 +144,10 @@ class WordsOfSupportAdmin(ReadOnlyAdmin):
 
 
 class ExportForm(forms.Form):
-    kind = forms.ChoiceField(label=_("What"), choices=[("donations", _("Donations")), ("ledger", _("Ledger transfers")), ("payouts", _("Payouts"))])
+    kind = forms.ChoiceField(
+        label=_("What"),
+        choices=[("donations", _("Donations")), ("ledger", _("Ledger transfers")), ("payouts", _("Payouts"))],
+    )
     start = forms.DateField(label=_("From"), required=False, help_text="YYYY-MM-DD")
     end = forms.DateField(label=_("To"), required=False, help_text="YYYY-MM-DD")
 
@@ -139,7 +160,12 @@ class ExportForm(forms.Form):
 
 
 class StatementUploadForm(forms.Form):
-    file = forms.FileField(label=_("Statement file"), help_text=_("ISO 20022 camt.053 (XML) or CSV with the columns date, amount, currency, reference, transaction_id."))
+    file = forms.FileField(
+        label=_("Statement file"),
+        help_text=_(
+            "ISO 20022 camt.053 (XML) or CSV with the columns date, amount, currency, reference, transaction_id."
+        ),
+    )
 
 
 @admin.register(BankStatement)
@@ -148,7 +174,9 @@ class BankStatementAdmin(ReadOnlyAdmin):
     change_list_template = "admin/donations/bankstatement/change_list.html"
 
     def get_urls(self):
-        return [path("import/", self.admin_site.admin_view(self.import_view), name="donations_bankstatement_import")] + super().get_urls()
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="donations_bankstatement_import")
+        ] + super().get_urls()
 
     def import_view(self, request):
         if not request.user.has_perm("donations.add_bankstatement"):
@@ -168,13 +196,24 @@ class BankStatementAdmin(ReadOnlyAdmin):
                 else:
                     messages.success(
                         request,
-                        _("%(new)s new line(s): %(matched)s matched to donations, %(unmatched)s waiting to be assigned, %(outgoing)s outgoing.")
-                        % {"new": report.new, "matched": report.matched, "unmatched": report.unmatched, "outgoing": report.outgoing},
+                        _(
+                            "%(new)s new line(s): %(matched)s matched to donations, %(unmatched)s waiting to be assigned, %(outgoing)s outgoing."
+                        )
+                        % {
+                            "new": report.new,
+                            "matched": report.matched,
+                            "unmatched": report.unmatched,
+                            "outgoing": report.outgoing,
+                        },
                     )
                 return redirect(reverse("admin:donations_bankstatementline_changelist") + "?status__exact=unmatched")
         context = {
-            **self.admin_site.each_context(request), "form": form, "title": _("Import a bank statement"), "opts": self.model._meta,
-            "multipart": True, "submit": _("Import"),
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": _("Import a bank statement"),
+            "opts": self.model._meta,
+            "multipart": True,
+            "submit": _("Import"),
             "note": _("Importing the same statement again adds nothing. A malformed file is refused whole."),
         }
         return render(request, "admin/zbor_form.html", context)

@@ -49,7 +49,9 @@ def import_statement(data: bytes, *, by) -> ImportReport:
     """Parse and import a camt.053 or CSV statement. Raises StatementError on a malformed file."""
     lines = parse_statement(data, expected_iban=settings.ZBOR_BANK_IBAN)
     with transaction.atomic():
-        known = set(BankStatementLine.objects.filter(key__in=[line.key for line in lines]).values_list("key", flat=True))
+        known = set(
+            BankStatementLine.objects.filter(key__in=[line.key for line in lines]).values_list("key", flat=True)
+        )
         new = [line for line in lines if line.key not in known]
         if not new:
             return ImportReport(None, len(lines), 0, 0, 0, 0)

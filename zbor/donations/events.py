@@ -152,7 +152,14 @@ def _checkout_donation(event: PaymentEvent) -> Donation | None:
 def _bookable(event: PaymentEvent, donation: Donation) -> bool:
     if event.amount <= 0 or (event.currency and event.currency != donation.currency):
         # Money moved at the provider in a form Zbor cannot book: never guess it.
-        log.error("%s event %s: %s %s for a %s donation", event.provider, event.event_id, event.amount, event.currency, donation.currency)
+        log.error(
+            "%s event %s: %s %s for a %s donation",
+            event.provider,
+            event.event_id,
+            event.amount,
+            event.currency,
+            donation.currency,
+        )
         return False
     return True
 
@@ -177,13 +184,22 @@ def apply_event(event: PaymentEvent) -> str:
             return EventStatus.DEFERRED
         if event.currency and event.currency != donation.currency:
             # Money went back at the provider in a form Zbor cannot book: never guess it.
-            log.error("%s event %s: %s %s for a %s donation", event.provider, event.event_id, event.amount, event.currency, donation.currency)
+            log.error(
+                "%s event %s: %s %s for a %s donation",
+                event.provider,
+                event.event_id,
+                event.amount,
+                event.currency,
+                donation.currency,
+            )
             return EventStatus.ATTENTION
         dispute = event.extra.get("dispute") or event.event_id
         try:
             if event.type == EventType.REFUNDED:
                 # Stripe reports the charge's cumulative refunds: apply what is new, once.
-                services.take_back(donation, cumulative=event.amount, kind=TransferKind.REFUND, key=f"refund:{event.amount}")
+                services.take_back(
+                    donation, cumulative=event.amount, kind=TransferKind.REFUND, key=f"refund:{event.amount}"
+                )
             elif event.type == EventType.DISPUTED:
                 services.take_back(donation, amount=event.amount, kind=TransferKind.DISPUTE, key=f"dispute:{dispute}")
             else:

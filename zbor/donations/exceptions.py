@@ -1,11 +1,11 @@
 """What can go wrong with a donation, and who sees it.
 
-    DonationError               base; str(exc) is a translated message for the donor
-    ├── DonationRefused         the form's input cannot become a donation (campaign closed,
-    │                           amount over the limit, unknown need); the form shows why
-    └── PaymentNotStarted       the provider could not start the payment; nothing was charged
-    NotPaidYet                  internal: a refund or dispute names a payment Zbor has not
-                                seen succeed yet; the event waits (deferred) until it has
+DonationError               base; str(exc) is a translated message for the donor
+├── DonationRefused         the form's input cannot become a donation (campaign closed,
+│                           amount over the limit, unknown need); the form shows why
+└── PaymentNotStarted       the provider could not start the payment; nothing was charged
+NotPaidYet                  internal: a refund or dispute names a payment Zbor has not
+                            seen succeed yet; the event waits (deferred) until it has
 """
 
 

@@ -33,17 +33,54 @@ def _major(amount: int, currency: str) -> str:
 
 
 def donation_rows(start: date | None, end: date | None):
-    header = ["donation", "created", "succeeded", "campaign", "need", "method", "status", "currency", "amount", "fee", "refunded", "disputed"]
+    header = [
+        "donation",
+        "created",
+        "succeeded",
+        "campaign",
+        "need",
+        "method",
+        "status",
+        "currency",
+        "amount",
+        "fee",
+        "refunded",
+        "disputed",
+    ]
     rows = (
         Donation.objects.filter(**_range("created_at", start, end))
         .order_by("created_at", "pk")
-        .values_list("public_id", "created_at", "succeeded_at", "campaign__slug", "need_id", "provider", "status",
-                     "currency", "amount", "fee", "refunded", "disputed")
+        .values_list(
+            "public_id",
+            "created_at",
+            "succeeded_at",
+            "campaign__slug",
+            "need_id",
+            "provider",
+            "status",
+            "currency",
+            "amount",
+            "fee",
+            "refunded",
+            "disputed",
+        )
         .iterator(chunk_size=2000)
     )
     return header, (
-        [str(pid)[:8], created.isoformat(), succeeded.isoformat() if succeeded else "", slug, need or "", provider, status,
-         cur, _major(amount, cur), _major(fee, cur), _major(refunded, cur), _major(disputed, cur)]
+        [
+            str(pid)[:8],
+            created.isoformat(),
+            succeeded.isoformat() if succeeded else "",
+            slug,
+            need or "",
+            provider,
+            status,
+            cur,
+            _major(amount, cur),
+            _major(fee, cur),
+            _major(refunded, cur),
+            _major(disputed, cur),
+        ]
         for pid, created, succeeded, slug, need, provider, status, cur, amount, fee, refunded, disputed in rows
     )
 
@@ -53,10 +90,15 @@ def transfer_rows(start: date | None, end: date | None):
     rows = (
         Transfer.objects.filter(**_range("created_at", start, end))
         .order_by("pk")
-        .values_list("created_at", "group__key", "kind", "debit_account__code", "credit_account__code", "currency", "amount")
+        .values_list(
+            "created_at", "group__key", "kind", "debit_account__code", "credit_account__code", "currency", "amount"
+        )
         .iterator(chunk_size=5000)
     )
-    return header, ([at.isoformat(), group, kind, debit, credit, cur, _major(amount, cur)] for at, group, kind, debit, credit, cur, amount in rows)
+    return header, (
+        [at.isoformat(), group, kind, debit, credit, cur, _major(amount, cur)]
+        for at, group, kind, debit, credit, cur, amount in rows
+    )
 
 
 def payout_rows(start: date | None, end: date | None):
@@ -64,11 +106,23 @@ def payout_rows(start: date | None, end: date | None):
     rows = (
         Payout.objects.filter(**_range("requested_at", start, end))
         .order_by("requested_at", "pk")
-        .values_list("pk", "requested_at", "paid_at", "campaign__slug", "need_id", "channel", "status", "currency", "amount")
+        .values_list(
+            "pk", "requested_at", "paid_at", "campaign__slug", "need_id", "channel", "status", "currency", "amount"
+        )
         .iterator(chunk_size=2000)
     )
     return header, (
-        [pk, requested.isoformat(), paid.isoformat() if paid else "", slug, need, channel, status, cur, _major(amount, cur)]
+        [
+            pk,
+            requested.isoformat(),
+            paid.isoformat() if paid else "",
+            slug,
+            need,
+            channel,
+            status,
+            cur,
+            _major(amount, cur),
+        ]
         for pk, requested, paid, slug, need, channel, status, cur, amount in rows
     )
 

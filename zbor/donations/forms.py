@@ -73,8 +73,13 @@ class DonateChoices:
         need_choices: list[tuple[int | str, str]] = [("", _("Where it is needed most"))]
         for need in needs:
             description = need.safe_translation_getter("description", any_language=True) or ""
-            need_choices.append((need.pk, f"{format_money(Money(need.amount, campaign.currency), language)} — {description}"))
-        preset_choices = [(value, format_money(Money(value, campaign.currency), language)) for value in presets(campaign, still_needed, needs)]
+            need_choices.append(
+                (need.pk, f"{format_money(Money(need.amount, campaign.currency), language)} — {description}")
+            )
+        preset_choices = [
+            (value, format_money(Money(value, campaign.currency), language))
+            for value in presets(campaign, still_needed, needs)
+        ]
         methods = [(name, registry.label(name)) for name in registry.enabled()]
         return cls(
             presets=preset_choices,
@@ -85,7 +90,9 @@ class DonateChoices:
 
 
 class DonateForm(forms.Form):
-    preset = forms.TypedChoiceField(label=gettext_lazy("Suggested amounts"), required=False, coerce=int, widget=forms.RadioSelect)
+    preset = forms.TypedChoiceField(
+        label=gettext_lazy("Suggested amounts"), required=False, coerce=int, widget=forms.RadioSelect
+    )
     amount = AmountField(label=gettext_lazy("Amount"), required=False)
     need = forms.TypedChoiceField(label=gettext_lazy("What it is for"), required=False, coerce=int, empty_value=None)
     public_name = forms.CharField(
@@ -123,7 +130,9 @@ class DonateForm(forms.Form):
         """The form's fields set up with one campaign's choices, in the active language."""
         fields = copy.deepcopy(cls.base_fields)
         cast(AmountField, fields["amount"]).currency = currency
-        fields["amount"].help_text = _("In %(currency)s. Typing an amount here overrides the suggestion.") % {"currency": currency}
+        fields["amount"].help_text = _("In %(currency)s. Typing an amount here overrides the suggestion.") % {
+            "currency": currency
+        }
         cast(forms.ChoiceField, fields["preset"]).choices = presets
         cast(forms.ChoiceField, fields["need"]).choices = needs
         cast(forms.ChoiceField, fields["method"]).choices = methods

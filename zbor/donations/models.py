@@ -36,14 +36,18 @@ class Donation(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # Indexed by the campaign-first indexes below (a donation row is written with every index
     # it is in: on the busiest day, each one more is a page more in every write).
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="+", verbose_name=_("campaign"), db_index=False)
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="+", verbose_name=_("campaign"), db_index=False
+    )
     # Earmarked to one need of the campaign, or None for "where it is needed most".
     need = models.ForeignKey(
         Need, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("need"), db_index=False
     )
     amount = models.BigIntegerField(_("amount"), help_text=_("In minor units of the currency."))
     currency = models.CharField(_("currency"), max_length=3)
-    status = models.CharField(_("status"), max_length=16, choices=DonationStatus.choices, default=DonationStatus.PENDING)
+    status = models.CharField(
+        _("status"), max_length=16, choices=DonationStatus.choices, default=DonationStatus.PENDING
+    )
     #: How much has gone back to the donor through refunds, cumulative.
     refunded = models.BigIntegerField(_("refunded"), default=0)
     #: How much card disputes hold back (withdrawn minus reinstated).
@@ -84,11 +88,15 @@ class Donation(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="donation_amount_positive"),
             models.CheckConstraint(
-                condition=Q(refunded__gte=0) & Q(disputed__gte=0) & Q(refunded__lte=models.F("amount") - models.F("disputed")),
+                condition=Q(refunded__gte=0)
+                & Q(disputed__gte=0)
+                & Q(refunded__lte=models.F("amount") - models.F("disputed")),
                 name="donation_refund_within_amount",
             ),
             models.UniqueConstraint(
-                fields=["provider", "checkout_reference"], condition=~Q(checkout_reference=""), name="donation_checkout_once"
+                fields=["provider", "checkout_reference"],
+                condition=~Q(checkout_reference=""),
+                name="donation_checkout_once",
             ),
         ]
         # Partial where most donations have nothing to index (no need, no reference yet, no
@@ -97,10 +105,18 @@ class Donation(models.Model):
         # reference and the approved messages do); tests/test_donation_indexes.py checks it.
         indexes = [
             models.Index(fields=["campaign", "status"], name="donation_campaign_status"),
-            models.Index(fields=["campaign", "message_status"], condition=~Q(message_status=""), name="donation_campaign_message"),
+            models.Index(
+                fields=["campaign", "message_status"],
+                condition=~Q(message_status=""),
+                name="donation_campaign_message",
+            ),
             models.Index(fields=["need"], condition=Q(need__isnull=False), name="donation_need"),
-            models.Index(fields=["payment_reference"], condition=~Q(payment_reference=""), name="donation_payment_reference"),
-            models.Index(fields=["charge_reference"], condition=~Q(charge_reference=""), name="donation_charge_reference"),
+            models.Index(
+                fields=["payment_reference"], condition=~Q(payment_reference=""), name="donation_payment_reference"
+            ),
+            models.Index(
+                fields=["charge_reference"], condition=~Q(charge_reference=""), name="donation_charge_reference"
+            ),
             # The receipts still to send (the sweep's query): only those rows, for a moment each.
             models.Index(
                 fields=["succeeded_at"],
@@ -115,7 +131,6 @@ class Donation(models.Model):
     @property
     def reference(self) -> str:
         return f"donation:{self.public_id}"
-
 
 
 class WordsOfSupport(Donation):
@@ -159,7 +174,9 @@ class Confirmation(models.Model):
     requested_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0) & Q(fee__gte=0), name="confirmation_amount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0) & Q(fee__gte=0), name="confirmation_amount_positive")
+        ]
 
     def __str__(self) -> str:
         return f"confirmation of {self.donation_id}"

@@ -38,7 +38,13 @@ class ReceiptNotSent(Exception):
 
 
 #: Errors that say the mail server cannot be reached at all, not that it refused one message.
-_SERVER_DOWN = (ConnectionError, TimeoutError, socket.gaierror, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)
+_SERVER_DOWN = (
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPServerDisconnected,
+)
 
 
 def receipt_number(donation: Donation) -> str:
@@ -162,7 +168,9 @@ def send_unsent_receipts(*, batch: int = SWEEP_BATCH) -> SweepResult:
         except ReceiptNotSent as error:
             failed += 1
             if error.mail_server_down:
-                log.warning("receipt sweep stopped: the mail server cannot be reached (%s); the next sweep tries again", error)
+                log.warning(
+                    "receipt sweep stopped: the mail server cannot be reached (%s); the next sweep tries again", error
+                )
                 return SweepResult(sent, failed, stopped=True)
         else:
             sent += 1

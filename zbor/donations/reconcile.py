@@ -59,7 +59,13 @@ class ReconcileReport:
 
 #: The transfer kinds a donation's groups hold. All but reinstatements count as "has ledger
 #: transfers" (a reinstatement alone was never booked against a donation).
-DONATION_KINDS = (TransferKind.DONATION, TransferKind.REFUND, TransferKind.DISPUTE, TransferKind.REINSTATEMENT, TransferKind.FEE)
+DONATION_KINDS = (
+    TransferKind.DONATION,
+    TransferKind.REFUND,
+    TransferKind.DISPUTE,
+    TransferKind.REINSTATEMENT,
+    TransferKind.FEE,
+)
 BOOKED_KINDS = (TransferKind.DONATION, TransferKind.REFUND, TransferKind.DISPUTE, TransferKind.FEE)
 
 
@@ -158,7 +164,21 @@ def _check_donations(report: ReconcileReport) -> None:
         report.donations = cursor.fetchone()[0]
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(1000):
-            for _part, pk, uid, status, amount, refunded, disputed, fee, given, ledger_refunded, held, ledger_fee, ref in rows:
+            for (
+                _part,
+                pk,
+                uid,
+                status,
+                amount,
+                refunded,
+                disputed,
+                fee,
+                given,
+                ledger_refunded,
+                held,
+                ledger_fee,
+                ref,
+            ) in rows:
                 if pk is None:
                     report.problems.append(f"{ref}: ledger transfers for an unknown donation")
                     continue
@@ -221,7 +241,11 @@ def _check_stripe(report: ReconcileReport, export: bytes) -> None:
                 period.append(datetime.fromisoformat(created.replace("Z", "")).replace(tzinfo=UTC))
             except ValueError:
                 report.problems.append(f"Stripe export line {number}: date {created!r} is not readable")
-        charge = row["source"] if row["source"].startswith(("ch_", "py_")) else next((row[c] for c in CHARGE_COLUMNS if row.get(c)), "")
+        charge = (
+            row["source"]
+            if row["source"].startswith(("ch_", "py_"))
+            else next((row[c] for c in CHARGE_COLUMNS if row.get(c)), "")
+        )
         if row["type"] in ("charge", "payment"):
             charges[row["source"]] = (amount, fee, currency)
         elif row["type"] in ("refund", "payment_refund"):
@@ -229,8 +253,10 @@ def _check_stripe(report: ReconcileReport, export: bytes) -> None:
                 refunds_by_charge[charge] = refunds_by_charge.get(charge, 0) + abs(amount)
             else:
                 unattributed_refunds += abs(amount)
-    donations = Donation.objects.filter(provider="stripe").filter(~Q(charge_reference="")).only(
-        "public_id", "charge_reference", "amount", "fee", "refunded", "currency", "status", "succeeded_at"
+    donations = (
+        Donation.objects.filter(provider="stripe")
+        .filter(~Q(charge_reference=""))
+        .only("public_id", "charge_reference", "amount", "fee", "refunded", "currency", "status", "succeeded_at")
     )
     if period:
         # Exports cover whole days: the period runs from the first day's start to the last day's end.
@@ -252,10 +278,14 @@ def _check_stripe(report: ReconcileReport, export: bytes) -> None:
             )
     for donation in in_period:
         if donation.status == DonationStatus.SUCCEEDED and donation.charge_reference not in charges:
-            report.problems.append(f"donation:{donation.public_id}: charge {donation.charge_reference} is missing from the Stripe export")
+            report.problems.append(
+                f"donation:{donation.public_id}: charge {donation.charge_reference} is missing from the Stripe export"
+            )
         stripe_refunded = refunds_by_charge.get(donation.charge_reference)
         if stripe_refunded is not None and stripe_refunded != donation.refunded:
-            report.problems.append(f"Stripe charge {donation.charge_reference}: Stripe refunded {stripe_refunded}, Zbor {donation.refunded}")
+            report.problems.append(
+                f"Stripe charge {donation.charge_reference}: Stripe refunded {stripe_refunded}, Zbor {donation.refunded}"
+            )
     attributed = set(refunds_by_charge)
     zbor_unattributed = sum(d.refunded for d in in_period if d.charge_reference not in attributed)
     if unattributed_refunds != zbor_unattributed:
@@ -284,7 +314,9 @@ def _check_overdrawn(report: ReconcileReport) -> None:
         .annotate(balance=F("credits_posted") - F("debits_posted"))
         .values_list("code", "balance")[:200]
     ):
-        report.problems.append(f"account {code} is overdrawn by {-balance}: refunds after payouts; cover it from unallocated money")
+        report.problems.append(
+            f"account {code} is overdrawn by {-balance}: refunds after payouts; cover it from unallocated money"
+        )
 
 
 @contextmanager

@@ -39,7 +39,9 @@ def campaign_money(campaign_id: int, need_ids: Sequence[int]) -> CampaignMoney:
     return money_from_balances(campaign_id, need_ids, rows)
 
 
-def money_from_balances(campaign_id: int, need_ids: Sequence[int], rows: Iterable[tuple[str, int, int]]) -> CampaignMoney:
+def money_from_balances(
+    campaign_id: int, need_ids: Sequence[int], rows: Iterable[tuple[str, int, int]]
+) -> CampaignMoney:
     """``campaign_money`` from the campaign's collected-kind accounts, as (code, credits, debits)."""
     balances = {code: credits - debits for code, credits, debits in rows}
     raised = {nid: balances.get(need_code(nid), 0) + balances.get(payouts_code(nid), 0) for nid in need_ids}
@@ -47,7 +49,9 @@ def money_from_balances(campaign_id: int, need_ids: Sequence[int], rows: Iterabl
     return CampaignMoney(collected=sum(balances.values()), raised_by_need=raised, beyond_goal=beyond)
 
 
-def allocate(needs: Sequence[tuple[int, int]], raised: dict[int, int], amount: int, earmark: int | None) -> tuple[dict[int, int], int]:
+def allocate(
+    needs: Sequence[tuple[int, int]], raised: dict[int, int], amount: int, earmark: int | None
+) -> tuple[dict[int, int], int]:
     """Split a new donation of ``amount`` across needs: (per need id, beyond the goal).
 
     An earmarked donation goes to its need whole (the donor chose it). An unearmarked one fills
@@ -75,7 +79,11 @@ def allocate(needs: Sequence[tuple[int, int]], raised: dict[int, int], amount: i
 def paid_by(provider: str, payment_reference: str) -> Donation | None:
     """The donation a provider's payment id names (refunds and disputes name only that)."""
     # The exclude names the partial index's condition: SQLite uses the index only then.
-    return Donation.objects.filter(provider=provider, payment_reference=payment_reference).exclude(payment_reference="").first()
+    return (
+        Donation.objects.filter(provider=provider, payment_reference=payment_reference)
+        .exclude(payment_reference="")
+        .first()
+    )
 
 
 def approved_messages(campaign_id: int, limit: int = 20) -> list[Donation]:
@@ -89,5 +97,3 @@ def approved_messages(campaign_id: int, limit: int = 20) -> list[Donation]:
         .only("public_name", "message", "succeeded_at")
         .order_by("-succeeded_at")[:limit]
     )
-
-

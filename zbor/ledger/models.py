@@ -61,7 +61,9 @@ class Account(models.Model):
         verbose_name_plural = _("accounts")
         indexes = [models.Index(fields=["owner_kind", "owner_id", "kind"], name="account_owner")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(debits_posted__gte=0, credits_posted__gte=0), name="account_totals_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(debits_posted__gte=0, credits_posted__gte=0), name="account_totals_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -112,7 +114,9 @@ class Transfer(models.Model):
         verbose_name_plural = _("transfers")
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="transfer_amount_positive"),
-            models.CheckConstraint(condition=~models.Q(debit_account=models.F("credit_account")), name="transfer_two_accounts"),
+            models.CheckConstraint(
+                condition=~models.Q(debit_account=models.F("credit_account")), name="transfer_two_accounts"
+            ),
         ]
 
     def __str__(self) -> str:

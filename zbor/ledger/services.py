@@ -81,7 +81,9 @@ def post_group(key: str, *, kind: str, reference: str, lines: Sequence[Line]) ->
         if existing is None:
             try:
                 with transaction.atomic():
-                    group = TransferGroup.objects.create(key=key, kind=kind, reference=reference, transfer_count=len(lines))
+                    group = TransferGroup.objects.create(
+                        key=key, kind=kind, reference=reference, transfer_count=len(lines)
+                    )
             except IntegrityError:
                 existing = TransferGroup.objects.get(key=key)
         if existing is not None:

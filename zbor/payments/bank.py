@@ -119,7 +119,9 @@ def _minor(amount_text: str, currency: str, where: str) -> int:
         raise StatementError(_("%(where)s: unknown currency “%(currency)s”.") % {"where": where, "currency": currency})
     text = amount_text.strip()
     if len(text) > 40 or not _PLAIN_DECIMAL.fullmatch(text):
-        raise StatementError(_("%(where)s: “%(amount)s” is not an amount.") % {"where": where, "amount": amount_text[:40]})
+        raise StatementError(
+            _("%(where)s: “%(amount)s” is not an amount.") % {"where": where, "amount": amount_text[:40]}
+        )
     value = Decimal(text)
     with localcontext(prec=50):  # exact for 40 digits
         minor = value.scaleb(minor_digits(currency))
@@ -132,7 +134,9 @@ def _date(text: str, where: str) -> date:
     try:
         return date.fromisoformat(text.strip()[:10])
     except ValueError:
-        raise StatementError(_("%(where)s: “%(date)s” is not a date (YYYY-MM-DD).") % {"where": where, "date": text}) from None
+        raise StatementError(
+            _("%(where)s: “%(date)s” is not a date (YYYY-MM-DD).") % {"where": where, "date": text}
+        ) from None
 
 
 def _digest(*parts: str) -> str:
@@ -171,7 +175,9 @@ class _Keys:
     def bank(self, ref: str, where: str) -> str:
         key = _bank_key("camt", ref)
         if key in self.seen:
-            raise StatementError(_("%(where)s: the bank reference %(ref)s appears twice.") % {"where": where, "ref": ref})
+            raise StatementError(
+                _("%(where)s: the bank reference %(ref)s appears twice.") % {"where": where, "ref": ref}
+            )
         self.seen[key] = 1
         return key
 
@@ -240,7 +246,11 @@ def _entry_lines(entry, ns, where: str, keys: _Keys) -> list[StatementLine]:
     transactions = entry.findall("c:NtryDtls/c:TxDtls", ns)
     if len(transactions) <= 1:
         text = " ".join(_texts(entry, ns))[:500]
-        key = keys.bank(bank_ref, where) if bank_ref else keys.digest(booked_on.isoformat(), str(amount), currency, indicator, text)
+        key = (
+            keys.bank(bank_ref, where)
+            if bank_ref
+            else keys.digest(booked_on.isoformat(), str(amount), currency, indicator, text)
+        )
         return [StatementLine(key, booked_on, amount, currency, credit, text, reversal=reversal)]
     lines = []
     amounts = []
@@ -252,7 +262,11 @@ def _entry_lines(entry, ns, where: str, keys: _Keys) -> list[StatementLine]:
     if any(a is None for a in amounts):
         # A batch without per-transaction amounts: one line that no reference may match.
         text = " ".join(_texts(entry, ns))[:500]
-        key = keys.bank(bank_ref, where) if bank_ref else keys.digest(booked_on.isoformat(), str(amount), currency, indicator, text)
+        key = (
+            keys.bank(bank_ref, where)
+            if bank_ref
+            else keys.digest(booked_on.isoformat(), str(amount), currency, indicator, text)
+        )
         return [StatementLine(key, booked_on, amount, currency, credit, text, reversal=reversal, is_batch=True)]
     total = 0
     for t_index, (tx, tx_amount) in enumerate(zip(transactions, amounts, strict=True), start=1):
@@ -261,7 +275,9 @@ def _entry_lines(entry, ns, where: str, keys: _Keys) -> list[StatementLine]:
         value = _minor(tx_amount.text or "", tx_currency, f"{tx_where}/Amt")
         total += value
         text = " ".join(_texts(tx, ns))[:500]
-        tx_ref = (tx.findtext("c:Refs/c:AcctSvcrRef", namespaces=ns) or tx.findtext("c:Refs/c:TxId", namespaces=ns) or "").strip()
+        tx_ref = (
+            tx.findtext("c:Refs/c:AcctSvcrRef", namespaces=ns) or tx.findtext("c:Refs/c:TxId", namespaces=ns) or ""
+        ).strip()
         if tx_ref:
             key = keys.bank(f"{bank_ref}/{tx_ref}" if bank_ref else tx_ref, tx_where)
         else:
@@ -296,7 +312,9 @@ def _parse_csv_rows(reader: csv.DictReader) -> list[StatementLine]:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in CSV_COLUMNS if c not in header]
     if missing:
-        raise StatementError(_("Line 1: the header lacks the column(s) %(columns)s.") % {"columns": ", ".join(missing)})
+        raise StatementError(
+            _("Line 1: the header lacks the column(s) %(columns)s.") % {"columns": ", ".join(missing)}
+        )
     reader.fieldnames = header
     lines = []
     seen = set()
@@ -310,7 +328,9 @@ def _parse_csv_rows(reader: csv.DictReader) -> list[StatementLine]:
         if not transaction_id:
             raise StatementError(_("%(where)s: transaction_id is empty.") % {"where": where})
         if transaction_id in seen:
-            raise StatementError(_("%(where)s: transaction_id %(id)s appears twice.") % {"where": where, "id": transaction_id})
+            raise StatementError(
+                _("%(where)s: transaction_id %(id)s appears twice.") % {"where": where, "id": transaction_id}
+            )
         seen.add(transaction_id)
         if amount == 0:
             raise StatementError(_("%(where)s: the amount is zero.") % {"where": where})

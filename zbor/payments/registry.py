@@ -37,7 +37,9 @@ def _build(name: str) -> Provider:
         )
     if name == "bank":
         if not settings.ZBOR_BANK_IBAN:
-            raise ImproperlyConfigured("The bank provider needs ZBOR_BANK_IBAN (and ZBOR_BANK_BIC, ZBOR_BANK_ACCOUNT_NAME).")
+            raise ImproperlyConfigured(
+                "The bank provider needs ZBOR_BANK_IBAN (and ZBOR_BANK_BIC, ZBOR_BANK_ACCOUNT_NAME)."
+            )
         return BankProvider()
     raise ImproperlyConfigured(f"Unknown payment provider {name!r} in ZBOR_PAYMENT_PROVIDERS.")
 

@@ -134,14 +134,25 @@ class StripeProvider:
                 return None  # an async method (a bank debit) still pending: its own event follows
             return self._succeeded(_id(event.id), obj)
         if kind == "checkout.session.async_payment_failed":
-            return PaymentEvent("stripe", _id(event.id), EventType.FAILED, checkout_reference=_id(obj.id),
-                                payment_reference=_id(getattr(obj, "payment_intent", None), optional=True))
+            return PaymentEvent(
+                "stripe",
+                _id(event.id),
+                EventType.FAILED,
+                checkout_reference=_id(obj.id),
+                payment_reference=_id(getattr(obj, "payment_intent", None), optional=True),
+            )
         if kind == "checkout.session.expired":
             return PaymentEvent("stripe", _id(event.id), EventType.EXPIRED, checkout_reference=_id(obj.id))
         if kind == "charge.refunded":
-            return PaymentEvent("stripe", _id(event.id), EventType.REFUNDED,
-                                payment_reference=_id(getattr(obj, "payment_intent", None), optional=True),
-                                amount=_amount(obj.amount_refunded), currency=_currency(obj.currency), extra={"charge": _id(obj.id)})
+            return PaymentEvent(
+                "stripe",
+                _id(event.id),
+                EventType.REFUNDED,
+                payment_reference=_id(getattr(obj, "payment_intent", None), optional=True),
+                amount=_amount(obj.amount_refunded),
+                currency=_currency(obj.currency),
+                extra={"charge": _id(obj.id)},
+            )
         if kind in ("charge.dispute.created", "charge.dispute.funds_reinstated"):
             if str(getattr(obj, "status", "")).startswith("warning_"):
                 return None  # an inquiry: Stripe takes no money (yet); a real dispute follows if any
@@ -158,7 +169,11 @@ class StripeProvider:
 
     def _succeeded(self, event_id: str, session) -> PaymentEvent:
         payment_intent = _id(getattr(session, "payment_intent", None), optional=True)
-        checkout_reference, amount, currency = _id(session.id), _amount(session.amount_total), _currency(session.currency)
+        checkout_reference, amount, currency = (
+            _id(session.id),
+            _amount(session.amount_total),
+            _currency(session.currency),
+        )
         fee, charge_id = 0, ""
         if payment_intent:
             try:

@@ -103,7 +103,11 @@ STORY_RU = """\
 CAMPAIGNS: list[CampaignSpec] = [
     {
         "slug": "from-prison-to-family",
-        "beneficiary": {"reference": "B-0001", "pseudonym": True, "names": {"en": "Pavel M.", "ru": "Павел М.", "be": "Павел М.", "pl": "Paweł M."}},
+        "beneficiary": {
+            "reference": "B-0001",
+            "pseudonym": True,
+            "names": {"en": "Pavel M.", "ru": "Павел М.", "be": "Павел М.", "pl": "Paweł M."},
+        },
         "category": "relocation",
         "currency": "EUR",
         "original_language": "en",
@@ -124,26 +128,44 @@ CAMPAIGNS: list[CampaignSpec] = [
             },
         },
         "needs": [
-            (50000, {
-                "en": "A safety net while I wait in Georgia for the visa: I can only find part-time work here, and the wait may be long.",
-                "ru": "Подушка безопасности, пока я жду визу в Грузии: здесь я могу найти только подработку, а ожидание может затянуться.",
-            }),
-            (50000, {
-                "en": "Warm clothes and shoes for autumn and winter: I left with almost nothing.",
-                "ru": "Тёплая одежда и обувь на осень и зиму: я уехал почти ни с чем.",
-            }),
-            (100000, {
-                "en": "The first months in Poland: rent, transport and food until I find work.",
-                "ru": "Первые месяцы в Польше: жильё, транспорт и еда, пока я не найду работу.",
-            }),
+            (
+                50000,
+                {
+                    "en": "A safety net while I wait in Georgia for the visa: I can only find part-time work here, and the wait may be long.",
+                    "ru": "Подушка безопасности, пока я жду визу в Грузии: здесь я могу найти только подработку, а ожидание может затянуться.",
+                },
+            ),
+            (
+                50000,
+                {
+                    "en": "Warm clothes and shoes for autumn and winter: I left with almost nothing.",
+                    "ru": "Тёплая одежда и обувь на осень и зиму: я уехал почти ни с чем.",
+                },
+            ),
+            (
+                100000,
+                {
+                    "en": "The first months in Poland: rent, transport and food until I find work.",
+                    "ru": "Первые месяцы в Польше: жильё, транспорт и еда, пока я не найду работу.",
+                },
+            ),
         ],
         # (amount, index of the earmarked need or None): 683.00 in all.
         "donations": [(20000, None), (10000, 1), (5000, None), (2500, None), (25000, None), (5800, None)],
         "updates": [
-            (5, {
-                "en": ("The visa appointment is booked", "Pavel has an appointment at the consulate next month. Thank you to everyone who has given so far: the safety net is already covered."),
-                "ru": ("Запись в консульство получена", "Павел записан в консульство на следующий месяц. Спасибо всем, кто уже помог: подушка безопасности собрана."),
-            }),
+            (
+                5,
+                {
+                    "en": (
+                        "The visa appointment is booked",
+                        "Pavel has an appointment at the consulate next month. Thank you to everyone who has given so far: the safety net is already covered.",
+                    ),
+                    "ru": (
+                        "Запись в консульство получена",
+                        "Павел записан в консульство на следующий месяц. Спасибо всем, кто уже помог: подушка безопасности собрана.",
+                    ),
+                },
+            ),
         ],
     },
     {
@@ -194,7 +216,11 @@ CAMPAIGNS: list[CampaignSpec] = [
     },
     {
         "slug": "dental-care-after-release",
-        "beneficiary": {"reference": "B-0004", "pseudonym": False, "names": {"en": "Maryna", "ru": "Марина", "be": "Марына", "pl": "Maryna"}},
+        "beneficiary": {
+            "reference": "B-0004",
+            "pseudonym": False,
+            "names": {"en": "Maryna", "ru": "Марина", "be": "Марына", "pl": "Maryna"},
+        },
         "category": "medical",
         "currency": "PLN",
         "original_language": "en",

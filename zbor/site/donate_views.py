@@ -258,7 +258,11 @@ def _remember(request, response, donation: Donation):
     mark = _mark(donation)
     marks = [mark] + [m for m in _mine(request) if m and m != mark]
     response.set_cookie(
-        MINE_COOKIE, mine_signer().sign(".".join(marks[:5])), max_age=MINE_MAX_AGE, httponly=True, samesite="Lax",
+        MINE_COOKIE,
+        mine_signer().sign(".".join(marks[:5])),
+        max_age=MINE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
         secure=settings.SESSION_COOKIE_SECURE,
     )
     return response

@@ -295,7 +295,11 @@ def canonical_redirect(request, params: frozenset[str]) -> HttpResponse | None:
     """
     if not request.GET or params.issuperset(request.GET):
         return None
-    kept = [(name, value) for name, value in parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True) if name in params]
+    kept = [
+        (name, value)
+        for name, value in parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True)
+        if name in params
+    ]
     path = "/" + escape_uri_path(request.path).lstrip("/")  # never "//host": a path on this site
     return HttpResponsePermanentRedirect(path + ("?" + urlencode(kept) if kept else ""))
 

@@ -58,7 +58,9 @@ class CampaignUpdatesFeed(Feed):
         return campaign
 
     def title(self, obj):
-        return _("Updates: %(title)s") % {"title": obj.safe_translation_getter("title", language_code=get_language(), any_language=True)}
+        return _("Updates: %(title)s") % {
+            "title": obj.safe_translation_getter("title", language_code=get_language(), any_language=True)
+        }
 
     def link(self, obj):
         return campaign_url(obj)

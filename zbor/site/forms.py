@@ -13,11 +13,18 @@ SORTS = [
 class CampaignFilterForm(forms.Form):
     """The list page's filters. Invalid values are ignored, never an error page."""
 
-    category = forms.ChoiceField(label=_("Category"), required=False, choices=[("", _("All categories"))] + list(Category.choices))
+    category = forms.ChoiceField(
+        label=_("Category"), required=False, choices=[("", _("All categories"))] + list(Category.choices)
+    )
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=[("", _("Open and finished")), (Status.PUBLISHED, _("Open")), (Status.FUNDED, _("Funded")), (Status.CLOSED, _("Closed"))],
+        choices=[
+            ("", _("Open and finished")),
+            (Status.PUBLISHED, _("Open")),
+            (Status.FUNDED, _("Funded")),
+            (Status.CLOSED, _("Closed")),
+        ],
     )
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORTS)
 

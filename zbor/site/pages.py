@@ -250,7 +250,9 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
                 language=picked.language if picked else language,
                 amount_text=format_money(Money(need.amount, campaign.currency), language),
                 progress=Progress(
-                    Money(money.raised_by_need[need.pk], campaign.currency), Money(need.amount, campaign.currency), language
+                    Money(money.raised_by_need[need.pk], campaign.currency),
+                    Money(need.amount, campaign.currency),
+                    language,
                 ),
             )
         )
@@ -283,7 +285,9 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
             if p
         ],
         beyond_goal=money.beyond_goal,
-        beyond_goal_text=format_money(Money(money.beyond_goal, campaign.currency), language) if money.beyond_goal > 0 else "",
+        beyond_goal_text=format_money(Money(money.beyond_goal, campaign.currency), language)
+        if money.beyond_goal > 0
+        else "",
         support_messages=approved_messages(campaign.pk),
         spent=[
             SpentView(

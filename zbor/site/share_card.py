@@ -78,16 +78,26 @@ def draw_card(*, title: str, collected: str, goal: str, percent: int, foundation
 def share_card(request, slug: str):
     card, language = _card(slug, translation.get_language())
     progress = card.progress
-    key = "share-card:" + hashlib.sha256(
-        f"{slug}|{language}|{card.title}|{progress.collected.amount}|{progress.goal.amount}".encode()
-    ).hexdigest()
+    key = (
+        "share-card:"
+        + hashlib.sha256(
+            f"{slug}|{language}|{card.title}|{progress.collected.amount}|{progress.goal.amount}".encode()
+        ).hexdigest()
+    )
     png = django_cache.get(key)
     if png is None:
         with translation.override(language):
-            line = _("Collected: %(collected)s of %(goal)s") % {"collected": progress.collected_text, "goal": progress.goal_text}
+            line = _("Collected: %(collected)s of %(goal)s") % {
+                "collected": progress.collected_text,
+                "goal": progress.goal_text,
+            }
         png = draw_card(
-            title=card.title, collected=progress.collected_text, goal=progress.goal_text, percent=progress.percent,
-            foundation=settings.ZBOR_FOUNDATION_NAME, line=line,
+            title=card.title,
+            collected=progress.collected_text,
+            goal=progress.goal_text,
+            percent=progress.percent,
+            foundation=settings.ZBOR_FOUNDATION_NAME,
+            line=line,
         )
         django_cache.set(key, png, 24 * 60 * 60)
     response = HttpResponse(png, content_type="image/png")

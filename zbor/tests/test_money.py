@@ -99,7 +99,10 @@ def test_split_proportionally_examples():
     assert split_proportionally(0, [5, 5]) == [0, 0]
 
 
-@given(st.integers(min_value=0, max_value=10**9), st.lists(st.integers(min_value=1, max_value=10**9), min_size=1, max_size=6))
+@given(
+    st.integers(min_value=0, max_value=10**9),
+    st.lists(st.integers(min_value=1, max_value=10**9), min_size=1, max_size=6),
+)
 def test_split_proportionally_loses_and_makes_no_cent(total, weights):
     total = min(total, sum(weights))
     parts = split_proportionally(total, weights)

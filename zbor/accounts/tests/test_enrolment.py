@@ -133,7 +133,12 @@ def test_an_abandoned_link_leaves_no_device_to_sign_in_with(client, settings):
     _page, device = open_link(client, enrolment.create_link(admin(), user))
     assert not TOTPDevice.objects.filter(user=user).exists()
     client.get("/backoffice/logout/")
-    data = {"username": "abandon", "password": PASSWORD, "otp_token": code_for(device), "otp_device": "otp_totp.totpdevice/1"}
+    data = {
+        "username": "abandon",
+        "password": PASSWORD,
+        "otp_token": code_for(device),
+        "otp_device": "otp_totp.totpdevice/1",
+    }
     assert client.post("/backoffice/login/", data).status_code == 200
     assert client.get("/backoffice/").status_code == 302
 
@@ -153,7 +158,9 @@ def test_wrong_codes_are_refused_counted_and_spend_the_link(client):
     for _attempt in range(enrolment.LINK_FAILURES_ALLOWED - 1):
         response = client.post("/backoffice/enrol/", {"otp_token": wrong, **data})
         assert response.status_code == 200 and "This code is not right" in response.content.decode()
-    assert client.post("/backoffice/enrol/", {"otp_token": "abc", **data}).status_code == 200  # not a code: not counted
+    assert (
+        client.post("/backoffice/enrol/", {"otp_token": "abc", **data}).status_code == 200
+    )  # not a code: not counted
     assert client.post("/backoffice/enrol/", {"otp_token": wrong, **data}).status_code == 410
     assert finish(client, device, **data).status_code == 410  # spent, even with the right code
     assert not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
@@ -163,7 +170,10 @@ def test_wrong_codes_are_refused_counted_and_spend_the_link(client):
 def test_mismatched_or_weak_new_passwords_write_nothing(client):
     user = new_staff()
     _page, device = open_link(client, enrolment.create_link(admin(), user))
-    assert "differ" in finish(client, device, new_password1="a long new passphrase 7", new_password2="other").content.decode()
+    assert (
+        "differ"
+        in finish(client, device, new_password1="a long new passphrase 7", new_password2="other").content.decode()
+    )
     assert finish(client, device, new_password1="123", new_password2="123").status_code == 200
     user.refresh_from_db()
     assert not user.has_usable_password() and not StaticDevice.objects.filter(user=user).exists()
@@ -192,9 +202,9 @@ def test_the_qr_code_is_one_svg_path_drawn_here():
 def test_recovery_codes_work_once(client):
     user = new_staff()
     _page, device = open_link(client, enrolment.create_link(admin(), user))
-    codes = finish(client, device, new_password1="a long new passphrase 7", new_password2="a long new passphrase 7").context[
-        "codes"
-    ]
+    codes = finish(
+        client, device, new_password1="a long new passphrase 7", new_password2="a long new passphrase 7"
+    ).context["codes"]
     recovery = StaticDevice.objects.get(user=user)
     assert StaticToken.objects.filter(device=recovery).count() == len(codes)
     assert recovery.verify_token(codes[0])
@@ -206,15 +216,20 @@ def test_recovery_codes_work_once(client):
 def _enrolled(client):
     user = new_staff()
     _page, device = open_link(client, enrolment.create_link(admin(), user))
-    codes = finish(client, device, new_password1="a long new passphrase 7", new_password2="a long new passphrase 7").context[
-        "codes"
-    ]
+    codes = finish(
+        client, device, new_password1="a long new passphrase 7", new_password2="a long new passphrase 7"
+    ).context["codes"]
     client.logout()
     return user, TOTPDevice.objects.get(user=user), codes
 
 
 def _sign_in(client, user, token, device=None):
-    data = {"username": user.username, "password": "a long new passphrase 7", "otp_token": token, "next": "/backoffice/"}
+    data = {
+        "username": user.username,
+        "password": "a long new passphrase 7",
+        "otp_token": token,
+        "next": "/backoffice/",
+    }
     if device is not None:
         data["otp_device"] = device.persistent_id
     return client.post("/backoffice/login/", data)

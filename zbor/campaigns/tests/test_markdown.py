@@ -15,7 +15,7 @@ HOSTILE = [
     "[click](JaVaScRiPt:alert(1))",
     "[click](data:text/html;base64,PHNjcmlwdD4=)",
     "[click](vbscript:msgbox(1))",
-    "<a href=\"javascript:alert(1)\">x</a>",
+    '<a href="javascript:alert(1)">x</a>',
     '<p onclick="alert(1)">hi</p>',
     "<!-- hidden --> text",
     "<iframe src=https://evil.example></iframe>",
@@ -58,7 +58,9 @@ def test_a_note_line_places_the_note_between_paragraphs():
 
     def note(key):
         shown.append(key)
-        return render_note(NoteContent(key, "SHIZO", "A *cell*. <script>x</script>"), label="Fund note", element_id="n1")
+        return render_note(
+            NoteContent(key, "SHIZO", "A *cell*. <script>x</script>"), label="Fund note", element_id="n1"
+        )
 
     html = render_markdown("Before.\n\n[[note:shizo]]\n\nAfter.", note=note)
     assert shown == ["shizo"]

@@ -22,8 +22,14 @@ def test_a_second_person_publishes_and_the_date_is_set_once():
     services.mark_funded(campaign, by=editor)
     services.reopen_campaign(campaign, by=editor)
     assert campaign.published_at == first
-    assert list(AuditEvent.objects.filter(object_id=str(campaign.pk)).values_list("action", flat=True).order_by("pk")) == [
-        "campaign.submit", "campaign.approve", "campaign.publish", "campaign.funded", "campaign.reopen",
+    assert list(
+        AuditEvent.objects.filter(object_id=str(campaign.pk)).values_list("action", flat=True).order_by("pk")
+    ) == [
+        "campaign.submit",
+        "campaign.approve",
+        "campaign.publish",
+        "campaign.funded",
+        "campaign.reopen",
     ]
 
 
@@ -47,7 +53,11 @@ def test_approving_twice_counts_once():
 
 
 def test_a_beneficiary_at_risk_needs_an_admins_approval_as_well():
-    editor, reviewer, admin = factories.role_user("editor"), factories.role_user("editor"), factories.role_user("admin")
+    editor, reviewer, admin = (
+        factories.role_user("editor"),
+        factories.role_user("editor"),
+        factories.role_user("admin"),
+    )
     campaign = factories.campaign(status=Status.DRAFT, beneficiary_at_risk=True)
     services.submit_for_review(campaign, by=editor)
     assert not services.approve_publication(campaign, by=reviewer, no_identifying_details=True)

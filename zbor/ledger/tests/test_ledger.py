@@ -23,10 +23,15 @@ def accounts():
 def test_a_card_donation_with_a_fee_moves_the_balances(accounts):
     """€25.00 given to need 1 with a €0.98 fee: the need holds 25.00, Stripe owes 24.02."""
     clearing, need, fees = accounts
-    group, created = post_group("donation:x:succeeded", kind=TransferKind.DONATION, reference="donation:x", lines=[
-        Line(clearing, need, 2500, TransferKind.DONATION),
-        Line(fees, clearing, 98, TransferKind.FEE),
-    ])
+    group, created = post_group(
+        "donation:x:succeeded",
+        kind=TransferKind.DONATION,
+        reference="donation:x",
+        lines=[
+            Line(clearing, need, 2500, TransferKind.DONATION),
+            Line(fees, clearing, 98, TransferKind.FEE),
+        ],
+    )
     assert created and group.transfer_count == 2
     for account in (clearing, need, fees):
         account.refresh_from_db()
@@ -49,16 +54,25 @@ def test_posting_the_same_key_twice_writes_once(accounts):
 
 def test_the_same_key_with_other_transfers_is_a_conflict(accounts):
     clearing, need, _ = accounts
-    post_group("k1", kind=TransferKind.DONATION, reference="r", lines=[Line(clearing, need, 1000, TransferKind.DONATION)])
+    post_group(
+        "k1", kind=TransferKind.DONATION, reference="r", lines=[Line(clearing, need, 1000, TransferKind.DONATION)]
+    )
     with pytest.raises(IdempotencyConflict):
-        post_group("k1", kind=TransferKind.DONATION, reference="r", lines=[Line(clearing, need, 999, TransferKind.DONATION)])
+        post_group(
+            "k1", kind=TransferKind.DONATION, reference="r", lines=[Line(clearing, need, 999, TransferKind.DONATION)]
+        )
 
 
 @pytest.mark.parametrize("amount", [0, -5, 10.5])
 def test_non_positive_or_non_integer_amounts_are_refused(accounts, amount):
     clearing, need, _ = accounts
     with pytest.raises(UnbalancedGroup):
-        post_group("bad", kind=TransferKind.DONATION, reference="r", lines=[Line(clearing, need, amount, TransferKind.DONATION)])
+        post_group(
+            "bad",
+            kind=TransferKind.DONATION,
+            reference="r",
+            lines=[Line(clearing, need, amount, TransferKind.DONATION)],
+        )
     assert not TransferGroup.objects.exists()
 
 
@@ -66,9 +80,13 @@ def test_mixed_currencies_and_self_transfers_are_refused(accounts):
     clearing, need, _ = accounts
     pln = get_account("need:2", kind=AccountKind.NEED, currency="PLN")
     with pytest.raises(UnbalancedGroup):
-        post_group("bad", kind=TransferKind.DONATION, reference="r", lines=[Line(clearing, pln, 100, TransferKind.DONATION)])
+        post_group(
+            "bad", kind=TransferKind.DONATION, reference="r", lines=[Line(clearing, pln, 100, TransferKind.DONATION)]
+        )
     with pytest.raises(UnbalancedGroup):
-        post_group("bad", kind=TransferKind.DONATION, reference="r", lines=[Line(need, need, 100, TransferKind.DONATION)])
+        post_group(
+            "bad", kind=TransferKind.DONATION, reference="r", lines=[Line(need, need, 100, TransferKind.DONATION)]
+        )
     with pytest.raises(UnbalancedGroup):
         post_group("bad", kind=TransferKind.DONATION, reference="r", lines=[])
 
@@ -84,7 +102,9 @@ def test_mixed_currencies_and_self_transfers_are_refused(accounts):
 )
 def test_the_database_refuses_to_change_or_delete_ledger_rows(accounts, statement):
     clearing, need, _ = accounts
-    post_group("k1", kind=TransferKind.DONATION, reference="r", lines=[Line(clearing, need, 1000, TransferKind.DONATION)])
+    post_group(
+        "k1", kind=TransferKind.DONATION, reference="r", lines=[Line(clearing, need, 1000, TransferKind.DONATION)]
+    )
     with pytest.raises(DatabaseError, match="append-only"):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(statement)
@@ -93,7 +113,9 @@ def test_the_database_refuses_to_change_or_delete_ledger_rows(accounts, statemen
 
 def test_the_orm_cannot_change_a_transfer_either(accounts):
     clearing, need, _ = accounts
-    post_group("k1", kind=TransferKind.DONATION, reference="r", lines=[Line(clearing, need, 1000, TransferKind.DONATION)])
+    post_group(
+        "k1", kind=TransferKind.DONATION, reference="r", lines=[Line(clearing, need, 1000, TransferKind.DONATION)]
+    )
     transfer = Transfer.objects.get()
     transfer.amount = 1
     with pytest.raises(DatabaseError), transaction.atomic():
@@ -108,7 +130,9 @@ def test_postgresql_refuses_truncate_too(accounts):
         assert connection.vendor == "sqlite"  # SQLite has no TRUNCATE: DELETE is the only way
         return
     clearing, need, _ = accounts
-    post_group("k1", kind=TransferKind.DONATION, reference="r", lines=[Line(clearing, need, 1000, TransferKind.DONATION)])
+    post_group(
+        "k1", kind=TransferKind.DONATION, reference="r", lines=[Line(clearing, need, 1000, TransferKind.DONATION)]
+    )
     with pytest.raises(DatabaseError, match="append-only"):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("TRUNCATE ledger_transfer CASCADE")
@@ -116,7 +140,9 @@ def test_postgresql_refuses_truncate_too(accounts):
 
 def test_the_check_finds_totals_that_do_not_match_their_transfers(accounts):
     clearing, need, _ = accounts
-    post_group("k1", kind=TransferKind.DONATION, reference="r", lines=[Line(clearing, need, 1000, TransferKind.DONATION)])
+    post_group(
+        "k1", kind=TransferKind.DONATION, reference="r", lines=[Line(clearing, need, 1000, TransferKind.DONATION)]
+    )
     Account.objects.filter(pk=need.pk).update(credits_posted=1500)
     report = check_ledger()
     assert not report.ok

@@ -28,7 +28,9 @@ def camt(entries: str, version: str = "02") -> bytes:
 </Document>""".encode()
 
 
-def entry(amount="25.00", currency="EUR", indicator="CRDT", text="ZB4K7Q-9MX2T", ref="BANKREF1", date="2026-11-28") -> str:
+def entry(
+    amount="25.00", currency="EUR", indicator="CRDT", text="ZB4K7Q-9MX2T", ref="BANKREF1", date="2026-11-28"
+) -> str:
     return f"""<Ntry><Amt Ccy="{currency}">{amount}</Amt><CdtDbtInd>{indicator}</CdtDbtInd>
       <BookgDt><Dt>{date}</Dt></BookgDt><AcctSvcrRef>{ref}</AcctSvcrRef>
       <NtryDtls><TxDtls><RltdPties><Dbtr><Nm>Jan Kowalski</Nm></Dbtr></RltdPties>
@@ -92,7 +94,10 @@ def test_camt053_newer_schema_versions_are_read_too():
         (camt(entry(currency="XXQ")), "unknown currency"),
         (camt(entry(indicator="MAYBE")), "Stmt[1]/Ntry[1]/CdtDbtInd"),
         (camt(entry() + entry(date="yesterday", ref="R2")), "Stmt[1]/Ntry[2]/BookgDt"),
-        (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x "y">]><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">&x;</Document>', "refused"),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x "y">]><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">&x;</Document>',
+            "refused",
+        ),
     ],
 )
 def test_a_malformed_camt053_is_refused_naming_the_fault(xml, fault):
@@ -103,16 +108,25 @@ def test_a_malformed_camt053_is_refused_naming_the_fault(xml, fault):
 def test_csv_lines_are_read():
     data = b"date,amount,currency,reference,transaction_id\n2026-11-28,25.00,EUR,zb4k7q 9mx2t,T1\n2026-11-28,-3.00,EUR,fee,T2\n"
     lines = parse_statement(data)
-    assert [(line.key, line.amount, line.is_credit) for line in lines] == [("csv:T1", 2500, True), ("csv:T2", 300, False)]
+    assert [(line.key, line.amount, line.is_credit) for line in lines] == [
+        ("csv:T1", 2500, True),
+        ("csv:T2", 300, False),
+    ]
 
 
 @pytest.mark.parametrize(
     ("data", "fault"),
     [
         (b"when,how much\n", "Line 1: the header lacks"),
-        (b"date,amount,currency,reference,transaction_id\n2026-11-28,25.00,EUR,x,T1\n2026-13-01,1,EUR,x,T2\n", "Line 3"),
+        (
+            b"date,amount,currency,reference,transaction_id\n2026-11-28,25.00,EUR,x,T1\n2026-13-01,1,EUR,x,T2\n",
+            "Line 3",
+        ),
         (b"date,amount,currency,reference,transaction_id\n2026-11-28,lots,EUR,x,T1\n", "Line 2"),
-        (b"date,amount,currency,reference,transaction_id\n2026-11-28,1,EUR,x,T1\n2026-11-28,1,EUR,x,T1\n", "appears twice"),
+        (
+            b"date,amount,currency,reference,transaction_id\n2026-11-28,1,EUR,x,T1\n2026-11-28,1,EUR,x,T1\n",
+            "appears twice",
+        ),
         (b"date,amount,currency,reference,transaction_id\n2026-11-28,1,EUR,x\n", "Line 2: wrong number of columns"),
         (b"\xff\xfe not utf8", "not UTF-8"),
     ],
@@ -165,7 +179,9 @@ def test_the_same_transfer_without_a_bank_reference_has_the_same_key_in_any_stat
 def test_a_repeated_bank_reference_and_another_account_are_refused():
     with pytest.raises(StatementError, match="appears twice"):
         parse_camt053(camt(entry() + entry()))
-    other = camt(entry()).replace(b"<Stmt><Id>", b"<Stmt><Acct><Id><IBAN>DE89 3704 0044 0532 0130 00</IBAN></Id></Acct><Id>")
+    other = camt(entry()).replace(
+        b"<Stmt><Id>", b"<Stmt><Acct><Id><IBAN>DE89 3704 0044 0532 0130 00</IBAN></Id></Acct><Id>"
+    )
     with pytest.raises(StatementError, match="not the foundation"):
         parse_camt053(other, expected_iban="PL61 1090 1014 0000 0712 1981 2874")
 

@@ -24,4 +24,6 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(f"No token was made: {exc}.") from exc
         self.stdout.write(token)
-        self.stdout.write(f"Token {record.prefix}… for {username}, scopes {', '.join(record.scopes)}. It is not shown again.")
+        self.stdout.write(
+            f"Token {record.prefix}… for {username}, scopes {', '.join(record.scopes)}. It is not shown again."
+        )

@@ -22,7 +22,9 @@ class Command(BaseCommand):
         if beneficiary is None:
             raise CommandError(f"No beneficiary has the reference {reference!r}.")
         if not yes:
-            answer = input(f"Destroy all private data of {reference}? This cannot be undone. Type the reference to confirm: ")
+            answer = input(
+                f"Destroy all private data of {reference}? This cannot be undone. Type the reference to confirm: "
+            )
             if answer.strip() != reference:
                 raise CommandError("Not confirmed; nothing was changed.")
         purge_private(beneficiary, label="zbor purge-beneficiary")

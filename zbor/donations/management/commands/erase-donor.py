@@ -21,7 +21,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("email")
         parser.add_argument(
-            "--wait", type=float, default=20.0,
+            "--wait",
+            type=float,
+            default=20.0,
             help="seconds to wait for readers of the database before clearing its write-ahead log (default 20)",
         )
 

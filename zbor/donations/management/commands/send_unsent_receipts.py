@@ -14,7 +14,9 @@ class Command(BaseCommand):
     help = "Send the receipts that are due and were never sent (each at most once)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--batch", type=int, default=SWEEP_BATCH, help=f"receipts to send at most (default {SWEEP_BATCH})")
+        parser.add_argument(
+            "--batch", type=int, default=SWEEP_BATCH, help=f"receipts to send at most (default {SWEEP_BATCH})"
+        )
 
     def handle(self, *args, batch: int, **options):
         if batch < 1:

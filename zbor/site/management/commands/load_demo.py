@@ -41,10 +41,15 @@ class Command(BaseCommand):
         demo_slugs = {spec["slug"] for spec in demo.CAMPAIGNS}
         User = get_user_model()
         demo_users = [demo.DEMO_STAFF_USERNAME, demo.DEMO_REVIEWER_USERNAME]
-        if Campaign.objects.exclude(slug__in=demo_slugs).exists() or User.objects.exclude(username__in=demo_users).exists():
+        if (
+            Campaign.objects.exclude(slug__in=demo_slugs).exists()
+            or User.objects.exclude(username__in=demo_users).exists()
+        ):
             # A database with real campaigns or people must never get a demo superuser with a
             # published password, whatever the settings say. Not an error: `make run` goes on.
-            self.stdout.write("This database holds campaigns or people that are not the demo's: demo data and the demo login were not added.")
+            self.stdout.write(
+                "This database holds campaigns or people that are not the demo's: demo data and the demo login were not added."
+            )
             return
         with transaction.atomic():
             user = self._staff(demo.DEMO_STAFF_USERNAME)
@@ -58,7 +63,9 @@ class Command(BaseCommand):
 
     def _staff(self, username):
         User = get_user_model()
-        user, created = User.objects.get_or_create(username=username, defaults={"is_staff": True, "is_superuser": True})
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"is_staff": True, "is_superuser": True}
+        )
         if created:
             user.set_password(demo.DEMO_STAFF_PASSWORD)
             user.save(update_fields=["password"])
@@ -108,8 +115,12 @@ class Command(BaseCommand):
             Campaign.objects.filter(pk=campaign.pk).update(published_at=now - timedelta(days=spec["days_ago"]))
         for need_index, amount, channel, days_ago in spec.get("payouts", []):
             payout = payout_services.request_payout(
-                needs[need_index], amount=amount, channel=channel, recipient="Demo law office, demo account",
-                purpose="Demo payout", by=user,
+                needs[need_index],
+                amount=amount,
+                channel=channel,
+                recipient="Demo law office, demo account",
+                purpose="Demo payout",
+                by=user,
             )
             payout_services.approve_payout(payout, by=reviewer)
             payout_services.mark_paid(payout, by=user, proof=_demo_receipt())
