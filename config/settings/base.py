@@ -11,6 +11,8 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from zbor.sqlite_writers import WriterConnection
+
 from .env import env_bool, env_list, env_str
 from .logs import logging_config
 
@@ -98,9 +100,6 @@ def _database(url: str) -> dj_database_url.DBConfig:
         url = f"sqlite:///{DATA_DIR / 'zbor.sqlite3'}"
     config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     if config["ENGINE"] == "django.db.backends.sqlite3":
-        # Django's SQLite backend with the writers of a process queued in the process, not by
-        # SQLite's sleeping retries (zbor/sqlite_backend/base.py).
-        config["ENGINE"] = "zbor.sqlite_backend"
         # Each server thread keeps its connection: opening one (and its PRAGMAs) costs more
         # than most pages.
         config["CONN_MAX_AGE"] = 600
@@ -119,6 +118,10 @@ def _database(url: str) -> dj_database_url.DBConfig:
                 "PRAGMA busy_timeout=20000;"
             ),
         }
+        if env_bool("ZBOR_SQLITE_WRITER_QUEUE", True):
+            # The writers of a process queued in the process, not by SQLite's sleeping retries
+            # (zbor/sqlite_writers.py): sqlite3.connect's documented ``factory`` argument.
+            config["OPTIONS"]["factory"] = WriterConnection
     return config
 
 
