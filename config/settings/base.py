@@ -44,7 +44,6 @@ INSTALLED_APPS = [
     # Serves the API docs page's own Swagger files: nothing from a CDN.
     "ninja",
     "zbor.site",
-    "django_tasks",
     "huey.contrib.djhuey",
     "csp",
     "django_otp",
@@ -297,9 +296,8 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 ZBOR_CLIENT_IP_HEADER = env_str("ZBOR_CLIENT_IP_HEADER")
 ZBOR_TRUSTED_PROXIES = env_list("ZBOR_TRUSTED_PROXIES", ["127.0.0.0/8", "::1/128"])
 
-# Background tasks: django-tasks' API, run by huey (zbor/tasks.py). Embedded: a SQLite queue
-# next to the database; with REDIS_URL: Redis. The worker is `zbor run_huey` (make run starts it).
-TASKS = {"default": {"BACKEND": "zbor.tasks.HueyBackend"}}
+# Background tasks: huey (zbor/tasks.py). Embedded: a SQLite queue next to the database; with
+# REDIS_URL: Redis. The worker is `zbor run_huey` (make run starts it).
 HUEY = {
     "name": "zbor",
     # No result store: a failed task's error (which may name an email address) is not kept.
