@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 import datetime
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Literal, cast
 
 import altcha
@@ -46,7 +46,16 @@ class Challenge:
     signature: str
 
     def as_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        return json.dumps(
+            {
+                "algorithm": self.algorithm,
+                "challenge": self.challenge,
+                "maxnumber": self.maxnumber,
+                "salt": self.salt,
+                "signature": self.signature,
+            },
+            separators=(",", ":"),
+        )
 
 
 def _key() -> bytes:

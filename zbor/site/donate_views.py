@@ -18,6 +18,7 @@ from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -84,10 +85,12 @@ def donate(request, slug: str):
         raise Http404
     if request.method == "POST":
         return _post(request, context)
-    form = DonateForm(
-        campaign=context.campaign, choices=context.choices, initial={"idempotency_key": uuid.uuid4().hex}
+    key = uuid.uuid4().hex
+    # Made only when the page's fields are not in the cache for this context (site/donate.html).
+    form = SimpleLazyObject(
+        lambda: DonateForm(campaign=context.campaign, choices=context.choices, initial={"idempotency_key": key})
     )
-    return _page(request, context, form)
+    return _page(request, context, form, new_key=key)
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,8 @@ def _challenge_check(data: dict):
     return lambda: "" if challenge.verify(data["challenge"]) else challenge.refusal()
 
 
-def _page(request, context: DonateContext, form: DonateForm, status: int = 200):
+def _page(request, context: DonateContext, form, *, new_key: str = "", status: int = 200):
+    """The page with a new form (``new_key`` its idempotency key), or a sent one shown as sent."""
     needs_challenge = any(provider.needs_challenge for provider in registry.enabled().values())
     task = challenge.create().as_json() if context.accepting and needs_challenge else ""
     return render(
@@ -185,6 +189,8 @@ def _page(request, context: DonateContext, form: DonateForm, status: int = 200):
         {
             "card": context.card,
             "form": form,
+            "bound": not new_key,
+            "idempotency_key": new_key,
             "accepting": context.accepting,
             "challenge": task,
             "fragment_key": context.fragment_key,
