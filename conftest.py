@@ -25,10 +25,9 @@ def _fresh_state():
     from django.core.cache import cache
     from django.utils import translation
 
-    from zbor.site.donate_views import CONTEXTS, FORM_PAGES
+    from zbor.site.donate_views import CONTEXTS
 
     cache.clear()
-    FORM_PAGES.clear()
     CONTEXTS.clear()
     with translation.override("en"):
         yield

@@ -5,8 +5,8 @@ when the absolute figures move with the machine's load:
 
 1. Embedded (`make run`'s set-up: SQLite, one granian process): each public page's requests
    per second against nginx serving the same bytes from a file (target ≥ 20%), the donate page
-   and a bank pledge against a minimal Django view making one query (≥ 60%; the three measured
-   in turn, twice, each one's best kept), page weight (< 50 KB).
+   and a bank pledge against a minimal Django view making one query (≥ 50% and ≥ 30%; the three
+   measured in turn, three times, each one's best kept), page weight (< 50 KB).
 2. Recommended production set-up (PostgreSQL, Redis, two granian workers behind nginx with a
    one-second cache, as deploy/nginx.conf): each public page against nginx serving the file
    (≥ 50%, p99 < 20 ms at 32 connections); a donation shows on every language's page and in
@@ -158,12 +158,14 @@ def embedded(results: Results, work: Path, seconds: float) -> dict[str, Load]:
             },
         )
         figures["donate page"] = best["donate page"]
-        results.ratio("embedded donate page vs a one-query Django view", best["donate page"], best["one query"], 0.60)
+        # Issue 15: the donate page is rendered for each visit (no cached HTML with a visitor's
+        # secrets) and a pledge goes through Django's public APIs only; figures in ADR 0008.
+        results.ratio("embedded donate page vs a one-query Django view", best["donate page"], best["one query"], 0.50)
         results.ratio(
             "embedded start of a payment (bank pledge POST) vs a one-query Django view",
             best["pledge"],
             best["one query"],
-            0.60,
+            0.30,
         )
         page = harness.fetch(app + PAGES["campaign page"])
         css = harness.fetch(app + re.search(rb'href="(/static/[^"]+\.css)"', page).group(1).decode())  # type: ignore[union-attr]

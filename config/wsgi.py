@@ -17,7 +17,7 @@ application = PublicPageCache(get_wsgi_application())
 
 # Whatever is loaded by now (Django, the apps, their modules) lives as long as the process: the
 # cycle collector need never look at it again, and with a higher first threshold it runs a tenth
-# as often. Measured with sixteen server threads taking bank pledges: collections took 7% of the
-# time, each full one holding every thread for 80 to 170 ms (the p99 of 118 ms); now 2%, p99 75 ms.
+# as often. A full collection holds every server thread at once, which shows in the slowest
+# requests under load (figures: docs/decisions/0008-framework-public-api.md).
 gc.freeze()
 gc.set_threshold(GC_FIRST_THRESHOLD, 10, 10)

@@ -1247,34 +1247,3 @@ def test_the_demo_checkout_moves_money_only_when_completed(client, demo_world, d
             targeted = reference == demo_world["pending"]
             assert donation.status == (expected if targeted and expected else DonationStatus.PENDING)
         assert Donation.objects.get(checkout_reference=demo_world["bank"]).status == DonationStatus.PENDING
-
-
-@fuzz(150)
-@given(st.data())
-def test_the_donate_form_cleans_any_input_as_django_would(donate_world, data):
-    # DonateForm reads its fields' values without Django's BoundFields (zbor/donations/forms.py):
-    # on any input it must clean and refuse exactly as Django's own reading does.
-    from django import forms as django_forms
-    from django.http import QueryDict
-    from django.utils import translation
-
-    from zbor.donations.forms import DonateForm
-    from zbor.site.donate_views import _read_context
-
-    class AsDjango(DonateForm):
-        _clean_fields = django_forms.Form._clean_fields
-
-    slug = data.draw(st.sampled_from(sorted(donate_world)))
-    language = data.draw(st.sampled_from(["en", "ru", "be", "pl"]))
-    with translation.override(language):
-        context = _read_context(slug)
-        needs = [str(pk) for pk in context.campaign.needs.values_list("pk", flat=True)]
-        posted = QueryDict(mutable=True)
-        for name, value in data.draw(_form_fields(needs)).items():
-            posted.setlist(name, [value] * data.draw(st.integers(min_value=1, max_value=2)))
-        ours, django = (
-            cls(posted, campaign=context.campaign, choices=context.choices) for cls in (DonateForm, AsDjango)
-        )
-        assert ours.is_valid() == django.is_valid()
-        assert ours.cleaned_data == django.cleaned_data
-        assert ours.errors.get_json_data() == django.errors.get_json_data()

@@ -82,7 +82,7 @@ def test_zero_configuration_is_sqlite_in_the_data_dir_with_wal_and_immediate_tra
     )
     assert result.returncode == 0, result.stderr
     engine, name, mode, journal, cache = result.stdout.split()
-    assert engine == "zbor.sqlite_backend"  # Django's, with writers queued in the process
+    assert engine == "django.db.backends.sqlite3"  # Django's own, its connections queue writers (factory)
     assert name == str(tmp_path / "zbor.sqlite3")
     assert (mode, journal) == ("IMMEDIATE", "wal")
     assert cache.endswith("LocMemCache")
@@ -175,7 +175,7 @@ def test_staff_pages_are_never_indexed_or_cached_and_no_page_asks_for_browser_fe
 
 
 def test_sqlite_writers_of_one_process_take_turns_in_the_process(tmp_path):
-    """zbor.sqlite_backend: a transaction holds the process's writer lock from BEGIN to COMMIT
+    """zbor.sqlite_writers: a transaction holds the process's writer lock from BEGIN to COMMIT
     or ROLLBACK, and a write outside a transaction for its statement, so threads queue in the
     process instead of in SQLite's sleeping retries."""
     result = _run_python(
@@ -191,6 +191,21 @@ def test_sqlite_writers_of_one_process_take_turns_in_the_process(tmp_path):
     assert seen["most_at_once"] == 1
 
 
+def test_the_writer_queue_can_be_switched_off(tmp_path):
+    """ZBOR_SQLITE_WRITER_QUEUE=off: Django's SQLite connections as they come, same OPTIONS
+    otherwise; writers then queue in SQLite's retries, and still none fails."""
+    result = _run_python(
+        open(ROOT / "tests" / "sqlite_writers.py").read(),
+        DJANGO_SETTINGS_MODULE="config.settings.dev",
+        ZBOR_DATA_DIR=str(tmp_path),
+        ZBOR_SQLITE_WRITER_QUEUE="off",
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["errors"] == [] and seen["rows"] == 16 * 40 * 2 and seen["returned"]
+    assert not seen["held_inside"] and seen["most_at_once"] == 1  # BEGIN IMMEDIATE still serialises
+
+
 def test_the_server_process_leaves_its_loaded_code_out_of_garbage_collection(tmp_path):
     result = _run_python(
         "import gc, json, config.wsgi as w; print(json.dumps([gc.get_freeze_count(), gc.get_threshold(), w.GC_FIRST_THRESHOLD]))",
@@ -201,22 +216,3 @@ def test_the_server_process_leaves_its_loaded_code_out_of_garbage_collection(tmp
     frozen, threshold, first = json.loads(result.stdout.strip().splitlines()[-1])
     assert frozen > 10_000  # Django and the apps, loaded once
     assert threshold[0] == first > 700
-
-
-def test_sqlite_queries_are_rewritten_as_django_does_once_each():
-    import sqlite3
-    from unittest import mock
-
-    from django.db.backends.sqlite3.base import SQLiteCursorWrapper
-
-    from zbor.sqlite_backend import base as backend
-
-    ours = sqlite3.connect(":memory:").cursor(factory=backend.WriterCursor)
-    django = sqlite3.connect(":memory:").cursor(factory=SQLiteCursorWrapper)
-    for query in ["SELECT %s", "SELECT '%%' || %s", "SELECT %s, %s WHERE 1 = %s", "SELECT 1"]:
-        assert ours.convert_query(query) == django.convert_query(query)
-        assert ours.convert_query(query) is ours.convert_query(query)  # kept, not made again
-    assert ours.convert_query("SELECT %(a)s", param_names=["a"]) == "SELECT :a"
-    with mock.patch.object(backend, "_CONVERTED_MAX", len(backend._CONVERTED)):
-        assert ours.convert_query("SELECT 'a query never kept', %s") == "SELECT 'a query never kept', ?"
-    assert "SELECT 'a query never kept', %s" not in backend._CONVERTED

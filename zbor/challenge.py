@@ -1,4 +1,5 @@
-"""A proof-of-work challenge before a card payment starts: ALTCHA's format, self-hosted.
+"""A proof-of-work challenge before a card payment starts: ALTCHA's, made and checked by
+ALTCHA's own library (``altcha``, its v1 format).
 
 The donate page carries a challenge; a small script (site/challenge.js, no third party) finds
 the number whose SHA-256 with the salt gives the challenge and puts the answer in the form.
@@ -6,32 +7,34 @@ A person's browser spends about a second on it; a bot starting thousands of card
 pays that for each one. The answer is checked here, without the script's help:
 
 - the signature is an HMAC of the challenge with a key derived from SECRET_KEY, so a
-  challenge cannot be made up;
-- the salt carries an expiry the signature covers, so an old challenge is refused;
-- each challenge is accepted once (remembered in the rate-limit counters until it expires).
+  challenge cannot be made up (the library signs and checks it);
+- the salt carries an expiry the signature covers, so an old challenge is refused (the
+  library again);
+- each challenge is accepted once (Zbor's own part: remembered in the rate-limit counters
+  until it expires), and only in the shape this site makes (SHA-256, a number within range).
 
-This is ALTCHA's v1 payload (``base64(JSON{algorithm, challenge, number, salt, signature})``),
-so ALTCHA's own libraries can create and solve these challenges; the tests check that.
+The page carries the challenge as ``{algorithm, challenge, maxnumber, salt, signature}`` (the
+names its script reads); the answer is ALTCHA's payload, ``base64(JSON{algorithm, challenge,
+number, salt, signature})``.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
-import hashlib
-import hmac
+import datetime
 import json
-import secrets
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from typing import Literal, cast
 
+import altcha
 from django.conf import settings
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from zbor import ratelimit
 
-ALGORITHM = "SHA-256"
+ALGORITHM: Literal["SHA-256"] = "SHA-256"
+_TEXT_FIELDS = ("algorithm", "challenge", "salt", "signature")
 
 
 @dataclass(frozen=True)
@@ -43,27 +46,30 @@ class Challenge:
     signature: str
 
     def as_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        return json.dumps(
+            {
+                "algorithm": self.algorithm,
+                "challenge": self.challenge,
+                "maxnumber": self.maxnumber,
+                "salt": self.salt,
+                "signature": self.signature,
+            },
+            separators=(",", ":"),
+        )
 
 
 def _key() -> bytes:
     return salted_hmac("zbor.challenge", "key", algorithm="sha256").digest()
 
 
-def _sign(challenge: str) -> str:
-    return hmac.new(_key(), challenge.encode(), hashlib.sha256).hexdigest()
-
-
-def _digest(salt: str, number: int) -> str:
-    return hashlib.sha256(f"{salt}{number}".encode()).hexdigest()
-
-
 def create() -> Challenge:
-    max_number = settings.ZBOR_CHALLENGE_MAX_NUMBER
-    expires = int(time.time()) + settings.ZBOR_CHALLENGE_SECONDS
-    salt = f"{secrets.token_hex(12)}?expires={expires}&"
-    challenge = _digest(salt, secrets.randbelow(max_number + 1))
-    return Challenge(ALGORITHM, challenge, max_number, salt, _sign(challenge))
+    expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=settings.ZBOR_CHALLENGE_SECONDS)
+    made = altcha.create_challenge_v1(
+        altcha.ChallengeOptionsV1(
+            algorithm=ALGORITHM, max_number=settings.ZBOR_CHALLENGE_MAX_NUMBER, hmac_key=_key(), expires=expires
+        )
+    )
+    return Challenge(made.algorithm, made.challenge, made.max_number, made.salt, made.signature)
 
 
 def refusal() -> str:
@@ -77,20 +83,27 @@ def refusal() -> str:
 
 def verify(payload: str) -> bool:
     """True once for a correct, unexpired answer to a challenge this site made."""
+    answer = _answer(payload)
+    if answer is None:
+        return False
+    correct, _error = altcha.verify_solution_v1(cast(altcha.v1.PayloadType, answer), _key())
+    # Once only: a solved challenge replayed by a bot counts as a second use.
+    return correct and ratelimit.first_use("challenge", answer["challenge"], settings.ZBOR_CHALLENGE_SECONDS)
+
+
+def _answer(payload: str) -> dict | None:
+    """The answer as a dict in the shape this site's challenges have, or None: the library
+    reads any JSON it is given, and would fail on a list or a number where a text belongs."""
     try:
         data = json.loads(base64.b64decode(payload.encode("ascii"), validate=True))
-        salt, number, challenge, signature = data["salt"], data["number"], data["challenge"], data["signature"]
-        if data["algorithm"] != ALGORITHM or not all(isinstance(v, str) for v in (salt, challenge, signature)):
-            return False
-        number = int(number)
-        expires = int(salt.rsplit("expires=", 1)[1].rstrip("&"))
-    except (ValueError, TypeError, KeyError, IndexError, UnicodeError, binascii.Error, AttributeError):
-        return False
-    if not salt.endswith("&") or expires < time.time() or not 0 <= number <= settings.ZBOR_CHALLENGE_MAX_NUMBER:
-        return False
-    if not hmac.compare_digest(_digest(salt, number), challenge) or not hmac.compare_digest(
-        _sign(challenge), signature
-    ):
-        return False
-    # Once only: a solved challenge replayed by a bot counts as a second use.
-    return ratelimit.first_use("challenge", challenge, settings.ZBOR_CHALLENGE_SECONDS)
+    except (ValueError, UnicodeError):  # binascii.Error and JSONDecodeError are ValueErrors
+        return None
+    if not isinstance(data, dict) or not all(isinstance(data.get(name), str) for name in _TEXT_FIELDS):
+        return None
+    try:
+        number = int(data.get("number"))  # type: ignore[arg-type]  # checked here
+    except (TypeError, ValueError):
+        return None
+    if data["algorithm"] != ALGORITHM or not 0 <= number <= settings.ZBOR_CHALLENGE_MAX_NUMBER:
+        return None
+    return {**{name: data[name] for name in _TEXT_FIELDS}, "number": number}

@@ -1,9 +1,11 @@
-"""Background tasks: django-tasks' API, run by huey.
+"""Background tasks: huey, one task system for queued and periodic tasks.
 
-Code defines tasks with ``django_tasks.task`` and queues them with ``.enqueue()`` inside
-``transaction.on_commit``. ``HueyBackend`` hands each one to huey, which stores the queue in
-SQLite (embedded, ``$ZBOR_DATA_DIR/tasks.sqlite3``) or Redis (``REDIS_URL``) and runs it in the
-worker (``zbor run_huey``) with retries. Tests run tasks at once (huey's immediate mode).
+Code defines queued tasks with ``zbor.tasks.task`` (huey's ``db_task`` with Zbor's retries)
+and periodic ones with huey's ``db_periodic_task``, and queues with ``enqueue_on_commit``
+after the transaction commits. huey stores the queue in SQLite (embedded,
+``$ZBOR_DATA_DIR/tasks.sqlite3``) or Redis (``REDIS_URL``) and runs it in the worker
+(``zbor run_huey``) with retries. Tests run tasks at once (huey's immediate mode). Why huey
+alone and not django-tasks in front of it: docs/decisions/0008-framework-public-api.md.
 
 Tasks are thin: they take ids, load what they need, and are safe to run twice.
 
@@ -19,20 +21,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TypeVar
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
-from django.utils.module_loading import import_string
-from django_tasks.backends.base import BaseTaskBackend
-from django_tasks.base import Task, TaskResult, TaskResultStatus
-from django_tasks.utils import get_random_id
-from huey.contrib.djhuey import task as huey_task
+from huey.api import TaskWrapper
+from huey.contrib.djhuey import db_task
 
 log = logging.getLogger(__name__)
-
-_T = TypeVar("_T")
 
 RETRIES = 5
 
@@ -42,39 +38,13 @@ class TaskNotQueued(Exception):
     user: ``enqueue_on_commit`` logs it, and a sweep does the work later."""
 
 
-@huey_task(retries=RETRIES, retry_delay=settings.ZBOR_TASK_RETRY_DELAY, name="zbor.run_task")
-def _run(path: str, args: list, kwargs: dict):
-    target = import_string(path)
-    return target.call(*args, **kwargs) if isinstance(target, Task) else target(*args, **kwargs)
+def task(func: Callable) -> TaskWrapper:
+    """A queued task named by its module and function, retried ``RETRIES`` times."""
+    return db_task(retries=RETRIES, retry_delay=settings.ZBOR_TASK_RETRY_DELAY, name=_name(func))(func)
 
 
-class HueyBackend(BaseTaskBackend):
-    supports_defer = False
-    supports_async_task = False
-    supports_get_result = False
-
-    def enqueue(self, task: Task[..., _T], args, kwargs) -> TaskResult[_T]:
-        self.validate_task(task)
-        path = f"{task.func.__module__}.{task.func.__name__}"
-        try:
-            _run(path, list(args), dict(kwargs))
-        except Exception as exc:  # whatever the broker's client raises: Redis, SQLite, a socket
-            raise TaskNotQueued(f"{path}: {type(exc).__name__}") from exc
-        result: TaskResult[_T] = TaskResult(
-            task=task,
-            id=get_random_id(),
-            status=TaskResultStatus.READY,
-            enqueued_at=timezone.now(),
-            started_at=None,
-            last_attempted_at=None,
-            finished_at=None,
-            args=list(args),
-            kwargs=dict(kwargs),
-            backend=self.alias,
-            errors=[],
-            worker_ids=[],
-        )
-        return result
+def _name(func: Callable) -> str:
+    return f"{func.__module__}.{func.__qualname__}"
 
 
 class _QueueOutage:
@@ -107,18 +77,20 @@ class _QueueOutage:
 _queue_outage = _QueueOutage()
 
 
-def enqueue_on_commit(task: Task, *args) -> None:
-    """Queue ``task(*args)`` once the current transaction commits (at once outside one).
+def enqueue_on_commit(queued: TaskWrapper, *args) -> None:
+    """Queue ``queued(*args)`` once the current transaction commits (at once outside one).
 
     Never raises: a broker that is down must not turn committed work into an error page. The
     caller's work must be findable by a sweep (a row saying what is still to do)."""
-    name = f"{task.func.__module__}.{task.func.__name__}"
 
     def queue() -> None:
         try:
-            task.enqueue(*args)
+            try:
+                queued(*args)
+            except Exception as exc:  # whatever the broker's client raises: Redis, SQLite, a socket
+                raise TaskNotQueued(f"{queued.name}: {type(exc).__name__}") from exc
         except TaskNotQueued as error:
-            _queue_outage.failed(name, error)
+            _queue_outage.failed(queued.name, error)
         else:
             _queue_outage.worked()
 

@@ -11,6 +11,8 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from zbor.sqlite_writers import WriterConnection
+
 from .env import env_bool, env_list, env_str
 from .logs import logging_config
 
@@ -42,7 +44,6 @@ INSTALLED_APPS = [
     # Serves the API docs page's own Swagger files: nothing from a CDN.
     "ninja",
     "zbor.site",
-    "django_tasks",
     "huey.contrib.djhuey",
     "csp",
     "django_otp",
@@ -98,9 +99,6 @@ def _database(url: str) -> dj_database_url.DBConfig:
         url = f"sqlite:///{DATA_DIR / 'zbor.sqlite3'}"
     config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     if config["ENGINE"] == "django.db.backends.sqlite3":
-        # Django's SQLite backend with the writers of a process queued in the process, not by
-        # SQLite's sleeping retries (zbor/sqlite_backend/base.py).
-        config["ENGINE"] = "zbor.sqlite_backend"
         # Each server thread keeps its connection: opening one (and its PRAGMAs) costs more
         # than most pages.
         config["CONN_MAX_AGE"] = 600
@@ -119,6 +117,10 @@ def _database(url: str) -> dj_database_url.DBConfig:
                 "PRAGMA busy_timeout=20000;"
             ),
         }
+        if env_bool("ZBOR_SQLITE_WRITER_QUEUE", True):
+            # The writers of a process queued in the process, not by SQLite's sleeping retries
+            # (zbor/sqlite_writers.py): sqlite3.connect's documented ``factory`` argument.
+            config["OPTIONS"]["factory"] = WriterConnection
     return config
 
 
@@ -294,9 +296,8 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 ZBOR_CLIENT_IP_HEADER = env_str("ZBOR_CLIENT_IP_HEADER")
 ZBOR_TRUSTED_PROXIES = env_list("ZBOR_TRUSTED_PROXIES", ["127.0.0.0/8", "::1/128"])
 
-# Background tasks: django-tasks' API, run by huey (zbor/tasks.py). Embedded: a SQLite queue
-# next to the database; with REDIS_URL: Redis. The worker is `zbor run_huey` (make run starts it).
-TASKS = {"default": {"BACKEND": "zbor.tasks.HueyBackend"}}
+# Background tasks: huey (zbor/tasks.py). Embedded: a SQLite queue next to the database; with
+# REDIS_URL: Redis. The worker is `zbor run_huey` (make run starts it).
 HUEY = {
     "name": "zbor",
     # No result store: a failed task's error (which may name an email address) is not kept.

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django import forms
@@ -46,26 +45,15 @@ def presets(campaign: Campaign, still_needed: dict[int, int], needs: list[Need])
     return sorted(values)[:8]
 
 
-class SharedFields(dict):
-    """A form's fields set up once and shared, read only, by the forms made with them.
-
-    Django deep-copies every form's fields when it is made, so that one form may change its
-    own; that copy was a sixth of what starting a payment cost. The donate form changes nothing
-    once its fields are set up for a campaign's choices, so its forms share them."""
-
-    def __deepcopy__(self, memo):
-        return dict(self)
-
-
 @dataclass(frozen=True)
 class DonateChoices:
-    """The form's choices for one campaign in one language, and its fields set up with them:
-    worked out once, used by every visit."""
+    """The form's choices for one campaign in one language: worked out once, used by every
+    visit (the form's fields are Django's, made for each form as usual)."""
 
+    currency: str
     presets: list[tuple[int, str]]
     needs: list[tuple[int | str, str]]
     methods: list[tuple[str, str]]
-    fields: SharedFields = field(compare=False, repr=False)
 
     @classmethod
     def build(cls, campaign: Campaign, needs: list[Need], still_needed: dict[int, int]) -> DonateChoices:
@@ -81,12 +69,7 @@ class DonateChoices:
             for value in presets(campaign, still_needed, needs)
         ]
         methods = [(name, registry.label(name)) for name in registry.enabled()]
-        return cls(
-            presets=preset_choices,
-            needs=need_choices,
-            methods=methods,
-            fields=DonateForm.fields_for(campaign.currency, preset_choices, need_choices, methods),
-        )
+        return cls(currency=campaign.currency, presets=preset_choices, needs=need_choices, methods=methods)
 
 
 class DonateForm(forms.Form):
@@ -121,38 +104,20 @@ class DonateForm(forms.Form):
     challenge = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
 
     def __init__(self, *args, campaign: Campaign, choices: DonateChoices, **kwargs):
-        self.base_fields = choices.fields  # type: ignore[misc]  # set up for this campaign: shared, not copied
         super().__init__(*args, **kwargs)
         self.campaign = campaign
-
-    @classmethod
-    def fields_for(cls, currency: str, presets, needs, methods) -> SharedFields:
-        """The form's fields set up with one campaign's choices, in the active language."""
-        fields = copy.deepcopy(cls.base_fields)
-        cast(AmountField, fields["amount"]).currency = currency
-        fields["amount"].help_text = _("In %(currency)s. Typing an amount here overrides the suggestion.") % {
-            "currency": currency
+        amount = cast(AmountField, self.fields["amount"])
+        amount.currency = choices.currency
+        amount.widget.attrs.update(amount.widget_attrs(amount.widget))  # the currency's input mode
+        amount.help_text = _("In %(currency)s. Typing an amount here overrides the suggestion.") % {
+            "currency": choices.currency
         }
-        cast(forms.ChoiceField, fields["preset"]).choices = presets
-        cast(forms.ChoiceField, fields["need"]).choices = needs
-        cast(forms.ChoiceField, fields["method"]).choices = methods
-        if len(methods) == 1:
-            fields["method"].initial = methods[0][0]
-        return SharedFields(fields)
-
-    def _clean_fields(self):
-        """Django's, without a BoundField made for each field only to read its value (half of
-        the form's validation). None of these fields is disabled or a file, the two cases in
-        which Django's reads differ; tests/test_fuzz.py compares the two on any input."""
-        for name, form_field in self.fields.items():
-            try:
-                value = form_field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
-                self.cleaned_data[name] = form_field.clean(value)
-                clean_field = getattr(self, f"clean_{name}", None)
-                if clean_field is not None:
-                    self.cleaned_data[name] = clean_field()
-            except ValidationError as error:
-                self.add_error(name, error)
+        cast(forms.ChoiceField, self.fields["preset"]).choices = choices.presets
+        cast(forms.ChoiceField, self.fields["need"]).choices = choices.needs
+        method = cast(forms.ChoiceField, self.fields["method"])
+        method.choices = choices.methods
+        if len(choices.methods) == 1:
+            method.initial = choices.methods[0][0]
 
     def clean_public_name(self):
         return " ".join(plain_text(self.cleaned_data["public_name"]).split())

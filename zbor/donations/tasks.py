@@ -2,19 +2,18 @@
 
 import logging
 
-from django_tasks import task
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-import zbor.tasks  # noqa: F401  (registers the huey task that runs django-tasks' tasks)
 from zbor.db import erase_residue
+from zbor.tasks import task
 
 from . import receipts, services
 
 log = logging.getLogger(__name__)
 
 
-@task()
+@task
 def send_receipt(donation_id: int) -> None:
     receipts.send_receipt(donation_id)
 

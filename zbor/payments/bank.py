@@ -24,10 +24,10 @@ from datetime import date
 from decimal import Decimal, localcontext
 
 from defusedxml import ElementTree as SafeET
+from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 
 from zbor.money import is_currency, minor_digits
-from zbor.randomness import random_string
 
 from .base import CheckoutRequest, CheckoutStart, PaymentEvent
 
@@ -51,7 +51,7 @@ def check_symbol(body: str) -> str:
 
 def new_reference() -> str:
     """A fresh reference, e.g. ZB4K7Q-9MX2T (formatted for people; stored without the hyphen)."""
-    body = random_string(BODY_LENGTH, ALPHABET)
+    body = get_random_string(BODY_LENGTH, ALPHABET)
     return f"{PREFIX}{body}{check_symbol(body)}"
 
 

@@ -6,9 +6,3 @@ class SiteConfig(AppConfig):
     name = "zbor.site"
     label = "zbor_site"
     verbose_name = _("Public site")
-
-    def ready(self):
-        from zbor import randomness
-
-        # CSRF tokens from one read of the system's randomness each (zbor/randomness.py).
-        randomness.install()

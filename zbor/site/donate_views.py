@@ -10,15 +10,15 @@ import logging
 import uuid
 from dataclasses import dataclass
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
-from django.middleware.csrf import get_token
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
-from django.utils.html import escape
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -46,40 +46,51 @@ from .pages import CampaignCard, build_card
 log = logging.getLogger(__name__)
 
 
-# The donate form, rendered at most once a second per campaign, language and host, with marks
-# where each visitor's own values go: the CSRF token, the form's idempotency key and a fresh
-# proof-of-work challenge. A visit costs three string replacements instead of a render.
-FORM_PAGES = Recent()
-CSRF_MARK, KEY_MARK, CHALLENGE_MARK = "zbor-mark-csrf-0", "zbor-mark-key-00", "zbor-mark-challenge"
+def _checkout_origins() -> tuple[str, ...]:
+    return tuple(sorted({origin for provider in registry.enabled().values() for origin in provider.checkout_origins}))
+
+
+@functools.cache
+def _allowing(origins: tuple[str, ...], view):
+    return csp_update({"form-action": list(origins)})(view)
+
+
+def allows_checkout_forms(view):
+    """The form's answer is a redirect to a card provider's checkout: CSP's form-action must
+    allow it. django-csp's ``@csp_update``, with the origins of the providers enabled when the
+    view runs (they are settings, and tests change them)."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        origins = _checkout_origins()
+        return (_allowing(origins, view) if origins else view)(request, *args, **kwargs)
+
+    return wrapped
 
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+@allows_checkout_forms
 def donate(request, slug: str):
+    """The donate form, rendered for each visit: its CSRF token, idempotency key and
+    proof-of-work challenge are the visitor's own. The campaign data behind it is read at most
+    once a second (``_context``)."""
     if request.method != "POST":
-        # The form page is kept per campaign and language, not per query string: a visit with
-        # ?x=… would otherwise lend its links (the language switch) to the next visitors.
         # The form reads no query parameter: any is redirected away, as on public pages.
         unread = canonical_redirect(request, frozenset())
         if unread is not None:
             return unread
-    if request.method != "POST" and "messages" not in request.COOKIES:
-        key = (slug, get_language(), request.scheme, request.get_host(), *settings.ZBOR_PAYMENT_PROVIDERS)
-
-        def form_page():
-            response = _donate(request, slug, form_page=True)
-            return response.content.decode() if response.status_code == 200 else response
-
-        page = FORM_PAGES.get_or_make(key, form_page, keep=lambda made: isinstance(made, str))
-        if not isinstance(page, str):
-            return page
-        html = (
-            page.replace(CSRF_MARK, get_token(request))
-            .replace(KEY_MARK, uuid.uuid4().hex)
-            .replace(CHALLENGE_MARK, escape(challenge.create().as_json()))
-        )
-        return _with_checkout_origins(HttpResponse(html))
-    return _donate(request, slug)
+    context = _context(slug)
+    if context is None:
+        raise Http404
+    if request.method == "POST":
+        return _post(request, context)
+    key = uuid.uuid4().hex
+    # Made only when the page's fields are not in the cache for this context (site/donate.html).
+    form = SimpleLazyObject(
+        lambda: DonateForm(campaign=context.campaign, choices=context.choices, initial={"idempotency_key": key})
+    )
+    return _page(request, context, form, new_key=key)
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,9 @@ class DonateContext:
     card: CampaignCard
     accepting: bool
     choices: DonateChoices
+    #: Names the page's cached fragments (``{% cache %}`` in site/donate.html): they hold what
+    #: is the same for every visitor while this context is current, never a visitor's secret.
+    fragment_key: str
 
 
 CONTEXTS = Recent()
@@ -115,74 +129,74 @@ def _read_context(slug: str) -> DonateContext | None:
         card=build_card(campaign, get_language(), collected=money.collected, goal=sum(n.amount for n in needs)),
         accepting=campaign.status in services.ACCEPTING,
         choices=DonateChoices.build(campaign, needs, still_needed),
+        fragment_key=uuid.uuid4().hex,
     )
 
 
-def _donate(request, slug: str, *, form_page: bool = False):
-    context = _context(slug)
-    if context is None:
-        raise Http404
-    language = get_language()
-    campaign, needs, card, accepting = context.campaign, context.needs, context.card, context.accepting
-    posted = request.method == "POST"
-    form = DonateForm(
-        request.POST if posted else None,
-        campaign=campaign,
-        choices=context.choices,
-        # A bound form shows what was sent; only a new one needs a key of its own.
-        initial=None if posted else {"idempotency_key": KEY_MARK if form_page else uuid.uuid4().hex},
-    )
-    if posted and accepting and form.is_valid():
-        data = form.cleaned_data
-        refused = _over_limit(request, campaign, card, data["method"])
-        if refused is not None:
-            return refused
-        try:
-            donation = services.start_donation(
-                campaign,
-                amount=data["total"],
-                need=next((n for n in needs if n.pk == data.get("need")), None),
-                provider=data["method"],
-                idempotency_key=data["idempotency_key"],
-                public_name=data.get("public_name", ""),
-                email=data.get("email", ""),
-                message=data.get("message", ""),
-                language=language,
-                # Neutral return addresses: the provider sees them, so no campaign slug.
-                return_url_for=lambda d: absolute(request, _status_path(d)),
-                # A card payment's proof of work, accepted once; a resent form needs none.
-                new_donation_check=(
-                    (lambda: "" if challenge.verify(data["challenge"]) else challenge.refusal())
-                    if registry.get(data["method"]).needs_challenge  # type: ignore[union-attr]
-                    else None
-                ),
-            )
-        except DonationError as exc:
-            form.add_error(None, str(exc))
-        else:
-            pay_at = donation.checkout_url if donation.status == DonationStatus.PENDING else ""
-            return _remember(request, HttpResponseRedirect(pay_at or _status_path(donation)), donation)
-    if posted and not accepting:
+def _post(request, context: DonateContext):
+    form = DonateForm(request.POST, campaign=context.campaign, choices=context.choices)
+    if not context.accepting:
         form.is_valid()
         form.add_error(None, _("This campaign is not taking donations."))
+    elif form.is_valid():
+        started = _start(request, context, form)
+        if started is not None:
+            return started
+    return _page(request, context, form, status=400)
+
+
+def _start(request, context: DonateContext, form: DonateForm):
+    """Starts the donation a valid form asks for: the redirect to pay (or to the status page),
+    the 429 page over a limit, or None with the reason added to the form."""
+    data = form.cleaned_data
+    refused = _over_limit(request, context.campaign, context.card, data["method"])
+    if refused is not None:
+        return refused
+    try:
+        donation = services.start_donation(
+            context.campaign,
+            amount=data["total"],
+            need=next((n for n in context.needs if n.pk == data.get("need")), None),
+            provider=data["method"],
+            idempotency_key=data["idempotency_key"],
+            public_name=data.get("public_name", ""),
+            email=data.get("email", ""),
+            message=data.get("message", ""),
+            language=get_language(),
+            # Neutral return addresses: the provider sees them, so no campaign slug.
+            return_url_for=lambda d: absolute(request, _status_path(d)),
+            # A card payment's proof of work, accepted once; a resent form needs none.
+            new_donation_check=_challenge_check(data) if registry.get(data["method"]).needs_challenge else None,  # type: ignore[union-attr]
+        )
+    except DonationError as exc:
+        form.add_error(None, str(exc))
+        return None
+    pay_at = donation.checkout_url if donation.status == DonationStatus.PENDING else ""
+    return _remember(request, HttpResponseRedirect(pay_at or _status_path(donation)), donation)
+
+
+def _challenge_check(data: dict):
+    return lambda: "" if challenge.verify(data["challenge"]) else challenge.refusal()
+
+
+def _page(request, context: DonateContext, form, *, new_key: str = "", status: int = 200):
+    """The page with a new form (``new_key`` its idempotency key), or a sent one shown as sent."""
     needs_challenge = any(provider.needs_challenge for provider in registry.enabled().values())
-    if not accepting or not needs_challenge:
-        task = ""
-    else:
-        task = CHALLENGE_MARK if form_page else challenge.create().as_json()
-    response = render(
+    task = challenge.create().as_json() if context.accepting and needs_challenge else ""
+    return render(
         request,
         "site/donate.html",
         {
-            "card": card,
+            "card": context.card,
             "form": form,
-            "accepting": accepting,
+            "bound": not new_key,
+            "idempotency_key": new_key,
+            "accepting": context.accepting,
             "challenge": task,
-            **({"csrf_token": CSRF_MARK} if form_page else {}),
+            "fragment_key": context.fragment_key,
         },
-        status=400 if posted else 200,
+        status=status,
     )
-    return _with_checkout_origins(response)
 
 
 _ANY_ID = uuid.UUID(int=0)
@@ -196,15 +210,6 @@ def _status_path_in(language: str) -> str:
 def _status_path(donation: Donation) -> str:
     """The donation's status page in the active language (reversed once per language)."""
     return _status_path_in(get_language()).replace(str(_ANY_ID), str(donation.public_id))
-
-
-def _with_checkout_origins(response):
-    """The form's answer is a redirect to the card provider's checkout: CSP must allow it."""
-    origins = sorted({origin for provider in registry.enabled().values() for origin in provider.checkout_origins})
-    if origins:
-        # django-csp's middleware reads this attribute, as its own @csp_update sets it.
-        response._csp_update = {"form-action": origins}
-    return response
 
 
 def _over_limit(request, campaign, card, method: str):

@@ -93,7 +93,8 @@ class ListingPaginator(Paginator):
     """The campaign list's paginator, with the number of matching campaigns counted once per
     ``COUNT_SECONDS`` per filter (in the shared cache) instead of on every render: counting
     reads every public campaign, the one cost of the list that grows with their number
-    (5 ms at 10,000). A page number past the end for those seconds shows the last page."""
+    (`make bench`'s growth run measures it). A page number past the end for those seconds
+    shows the last page."""
 
     def __init__(self, object_list, per_page, *, filters: dict[str, str]):
         super().__init__(object_list, per_page)

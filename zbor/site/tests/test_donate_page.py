@@ -1,0 +1,60 @@
+"""The donate page is rendered for each visit: the CSRF token, the idempotency key and the
+challenge are each visitor's own, and what is cached of the page holds none of them."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.core.cache.utils import make_template_fragment_key
+from django.test import Client
+
+from tests import factories
+from zbor.payments import registry
+
+pytestmark = pytest.mark.django_db
+
+
+def _secrets(html: str) -> dict[str, str]:
+    found = {
+        "csrf": re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html),
+        "key": re.search(r'name="idempotency_key" value="([^"]+)"', html),
+        "challenge": re.search(r'data-challenge="([^"]+)"', html),
+    }
+    assert all(found.values()), found
+    return {name: match.group(1) for name, match in found.items()}  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def card_payments(settings):
+    settings.ZBOR_PAYMENT_PROVIDERS = ["stripe", "bank"]
+    settings.STRIPE_SECRET_KEY, settings.STRIPE_WEBHOOK_SECRET = "sk_test_x", "whsec_x"
+    registry._providers.cache_clear()
+    yield
+    registry._providers.cache_clear()
+
+
+def test_each_visitor_gets_their_own_secrets_and_the_cached_fragments_hold_none(card_payments):
+    campaign = factories.campaign(slug="fragments")
+    url = f"/en/campaigns/{campaign.slug}/donate/"
+    first, second = (Client().get(url) for _ in range(2))
+    assert first.status_code == second.status_code == 200
+    assert first.context["fragment_key"] == second.context["fragment_key"]  # the same second
+    mine, theirs = _secrets(first.content.decode()), _secrets(second.content.decode())
+    assert all(mine[name] != theirs[name] for name in mine)
+    fragments = [
+        cache.get(make_template_fragment_key(name, [first.context["fragment_key"]]))
+        for name in ("donate-head", "donate-fields")
+    ]
+    assert "<h1>" in fragments[0] and 'name="method"' in fragments[1]
+    assert not any(secret in fragment for fragment in fragments for page in (mine, theirs) for secret in page.values())
+
+
+def test_a_refused_form_shows_what_was_sent_not_the_cached_fields():
+    campaign = factories.campaign(slug="bound-form")
+    url = f"/en/campaigns/{campaign.slug}/donate/"
+    Client().get(url)
+    client = Client()
+    page = client.post(url, {"amount": "abc", "public_name": "Ala", "method": "bank", "idempotency_key": "k" * 20})
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert 'value="Ala"' in html and 'class="error"' in html
