@@ -112,7 +112,7 @@ def erase_residue(*, wait_seconds: float | None = None) -> bool:
     only reused, not cleared. ``PRAGMA wal_checkpoint(TRUNCATE)`` copies every page and
     truncates the WAL to zero bytes. It waits (``wait_seconds``, else the connection's busy
     timeout) for connections still reading an older snapshot; if they outlast it, it returns
-    False and the WAL still holds the old pages: run it again (``zbor erase-donor`` says so).
+    False and the WAL still holds the old pages: run it again (``zbor erase_donor`` says so).
 
     PostgreSQL: True, and nothing is done here. An UPDATE leaves the old row version (a dead
     tuple) in the table's pages; VACUUM (autovacuum) marks its space reusable but does not

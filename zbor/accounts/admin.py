@@ -228,7 +228,7 @@ class AuditedGroupAdmin(AuditedAdminMixin, GroupAdmin, ZborModelAdmin):
 
 
 class SuperuserOnlyTOTPAdmin(SuperuserOnlyAdmin, AuditedAdminMixin, TOTPDeviceAdmin, ZborModelAdmin):
-    """Authenticator devices: only a superuser (or `zbor totp-enroll` on the server) manages them,
+    """Authenticator devices: only a superuser (or `zbor totp_enroll` on the server) manages them,
     so nobody can attach their own phone to someone else's account. Admins use the user's
     "two-factor" page (enrolment links, resets approved by a second admin) instead."""
 

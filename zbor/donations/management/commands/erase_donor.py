@@ -1,4 +1,4 @@
-"""`zbor erase-donor EMAIL`: remove what Zbor holds about a donor, on their request.
+"""`zbor erase_donor EMAIL`: remove what Zbor holds about a donor, on their request.
 
 Clears the email, public name and words of support of every donation made with that address.
 Amounts, the ledger and every total stay exactly as they were. Audited (without the address).
@@ -34,7 +34,7 @@ class Command(BaseCommand):
             count = Donation.objects.filter(email__iexact=email.strip()).update(
                 email="", public_name="", message="", message_status=MessageStatus.NONE
             )
-            audit(None, "donor.erase", fields=["email", "public_name", "message"], label="zbor erase-donor")
+            audit(None, "donor.erase", fields=["email", "public_name", "message"], label="zbor erase_donor")
         self.stdout.write(f"Erased the personal data of {count} donation(s). Amounts and the ledger are unchanged.")
         if not erase_residue(wait_seconds=wait):
             raise CommandError(
