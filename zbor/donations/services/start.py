@@ -14,7 +14,6 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from zbor.campaigns.models import Campaign, Need, Status
-from zbor.db import insert
 from zbor.money import Money, format_money, minor_digits
 from zbor.payments import registry
 from zbor.payments.base import CheckoutRequest, ProviderUnavailable
@@ -101,7 +100,7 @@ def start_donation(
         alone = new_donation_check is None and not connection.in_atomic_block
         try:
             with nullcontext() if alone else transaction.atomic():
-                insert(donation)
+                donation.save(force_insert=True)
                 refusal = new_donation_check() if new_donation_check is not None else ""
                 if refusal:
                     raise DonationRefused(refusal)
