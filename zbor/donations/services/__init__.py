@@ -4,11 +4,12 @@
 - ``booking``: the group-commit queue that books confirmed payments (read its header first);
 - ``posting``: what one booking turn writes to the ledger and the donations;
 - ``reversals``: refunds, disputes and reinstated disputes;
-- ``moderation``: words of support; ``housekeeping``: the daily clean-up; ``demo``: demo gifts.
+- ``erasure``: a donor's erasure on request; ``moderation``: words of support; ``housekeeping``: the daily clean-up; ``demo``: demo gifts.
 """
 
 from .booking import BATCH, book_confirmations, book_stranded_confirmations, confirm_donation, confirm_payment
 from .demo import record_demo_donation
+from .erasure import erase_donor
 from .housekeeping import purge_expired_emails
 from .moderation import moderate_message
 from .reversals import reinstate_dispute, take_back
@@ -24,6 +25,7 @@ __all__ = [
     "confirm_donation",
     "confirm_payment",
     "end_unpaid",
+    "erase_donor",
     "max_donation",
     "moderate_message",
     "purge_expired_emails",
