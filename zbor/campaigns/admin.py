@@ -6,7 +6,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -201,9 +200,8 @@ class CampaignAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         edited = form.has_changed() or any(formset.has_changed() for formset in formsets)
-        if edited or not change:
-            # Whoever changed a draft or a revision may not approve it.
-            revisions.record_editor(form.instance, request.user)
+        if any(formset.has_changed() for formset in formsets):
+            services.record_editor(form.instance, request.user)  # the form's own change: in save_model
         if change and edited and form.instance.status == Status.REVISION:
             messages.warning(
                 request,
@@ -211,13 +209,7 @@ class CampaignAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
             )
 
     def save_model(self, request, obj, form, change):
-        old_cover = Campaign.objects.get(pk=obj.pk).cover.name if change else ""
-        super().save_model(request, obj, form, change)
-        live_cover = obj.revision_of.cover.name if obj.status == Status.REVISION else ""
-        if old_cover and old_cover != obj.cover.name and old_cover != live_cover:
-            # A replaced or cleared cover may be the one that identified someone: remove the file.
-            storage = obj.cover.storage
-            transaction.on_commit(lambda: storage.delete(old_cover))
+        services.save_campaign(obj, by=request.user, edited=form.has_changed() or not change)
 
     def get_queryset(self, request):
         return (
@@ -553,27 +545,11 @@ class UpdateAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
         return form
 
     def save_model(self, request, obj, form, change):
-        campaign = Campaign.objects.get(pk=obj.campaign_id)
-        if campaign.status == Status.IN_REVIEW or (
-            change and Update.objects.get(pk=obj.pk).campaign_id != obj.campaign_id
-        ):
-            raise PermissionDenied
-        if campaign.status in PUBLIC_STATUSES:
-            # Staged in the campaign's revision: the campaign stays on the site as approved.
-            revision = revisions.start_revision(campaign, by=request.user)
-            if change:
-                obj = revisions.stage_update(obj, revision, language=obj.get_current_language())
-            else:
-                obj.campaign = revision
-                super().save_model(request, obj, form, change)
-            revisions.record_editor(revision, request.user)
+        if revisions.save_update(obj, by=request.user, change=change):
             messages.warning(
                 request,
                 _("The update was saved in the campaign's revision: it goes live when someone else approves it."),
             )
-            return
-        super().save_model(request, obj, form, change)
-        revisions.record_editor(obj.campaign, request.user)
 
 
 @admin.register(StagedText)

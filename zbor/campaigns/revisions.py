@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -40,7 +41,10 @@ from .models import (
     Status,
     Update,
 )
-from .services import may_approve, publication_problems
+from .services import may_approve, publication_problems, record_editor
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 #: Campaign columns a revision carries and an approval copies back (what public pages show).
 CAMPAIGN_FIELDS = ("category", "cover")
@@ -72,12 +76,6 @@ def _copy_translations(source, target) -> None:
     # Drop parler's per-instance caches so the copy is read afresh.
     getattr(target, "_translations_cache", {}).clear()
     getattr(target, "_prefetched_objects_cache", {}).pop("translations", None)
-
-
-def record_editor(campaign: Campaign, user) -> None:
-    """``user`` changed this draft or revision: they can no longer approve it."""
-    if getattr(user, "pk", None):
-        CampaignEditor.objects.get_or_create(campaign=campaign, user=user)
 
 
 def start_revision(campaign: Campaign, *, by) -> Campaign:
@@ -318,3 +316,27 @@ def stage_update(edited: Update, revision: Campaign, *, language: str) -> Update
         setattr(copy, name, edited.safe_translation_getter(name, language_code=language, default="") or "")
     copy.save()
     return copy
+
+
+def save_update(update: Update, *, by: User, change: bool) -> bool:
+    """Save an update as staff wrote it. An update of a live campaign is staged in the
+    campaign's revision (which the public page ignores until someone else approves it) and True
+    is returned; a campaign in review is frozen; whoever wrote it may not approve it."""
+    with transaction.atomic():
+        campaign = Campaign.objects.get(pk=update.campaign_id)
+        if campaign.status == Status.IN_REVIEW or (
+            change and Update.objects.get(pk=update.pk).campaign_id != update.campaign_id
+        ):
+            raise PermissionDenied("The update's campaign is in review, or the update names another campaign.")
+        if campaign.status not in PUBLIC_STATUSES:
+            update.save()
+            record_editor(campaign, by)
+            return False
+        revision = start_revision(campaign, by=by)
+        if change:
+            stage_update(update, revision, language=update.get_current_language())
+        else:
+            update.campaign = revision
+            update.save()
+        record_editor(revision, by)
+        return True
