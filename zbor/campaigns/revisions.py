@@ -78,7 +78,7 @@ def _copy_translations(source, target) -> None:
     getattr(target, "_prefetched_objects_cache", {}).pop("translations", None)
 
 
-def start_revision(campaign: Campaign, *, by) -> Campaign:
+def start_revision(campaign: Campaign, *, by: User) -> Campaign:
     """The open revision of a live campaign, created (a full copy) if there is none yet."""
     if not by.has_perm("campaigns.change_campaign"):
         raise PermissionDenied("Your role may not change campaigns.")
@@ -112,7 +112,7 @@ def start_revision(campaign: Campaign, *, by) -> Campaign:
     return revision
 
 
-def discard_revision(revision: Campaign, *, by) -> None:
+def discard_revision(revision: Campaign, *, by: User) -> None:
     if not by.has_perm("campaigns.change_campaign"):
         raise PermissionDenied("Your role may not change campaigns.")
     with transaction.atomic():
@@ -170,7 +170,7 @@ def _may_approve(by) -> None:
         raise PermissionDenied("Your role may not approve campaigns.")
 
 
-def approve_revision(revision: Campaign, *, by, seen: str) -> Campaign:
+def approve_revision(revision: Campaign, *, by: User, seen: str) -> Campaign:
     """A second person puts a revision live. ``seen`` is the digest of the version they read:
     if anyone changed the revision since, nothing happens. Returns the live campaign."""
     _may_approve(by)
@@ -244,7 +244,7 @@ def display_name_is_public(beneficiary: Beneficiary) -> bool:
     return beneficiary.campaigns.exclude(status=Status.DRAFT).exists()
 
 
-def stage_text(target: Beneficiary | Note, language: str, values: dict[str, str], *, by) -> StagedText:
+def stage_text(target: Beneficiary | Note, language: str, values: dict[str, str], *, by: User) -> StagedText:
     """Propose new text for a display name or a note in one language; the live text stays."""
     kind = StagedText.Kind.DISPLAY_NAME if isinstance(target, Beneficiary) else StagedText.Kind.NOTE
     key = {"beneficiary": target} if kind == StagedText.Kind.DISPLAY_NAME else {"note": target}
@@ -270,7 +270,7 @@ def staged_diff(staged: StagedText) -> list[str]:
     return list(difflib.unified_diff(old, new, "live", "proposed", lineterm="", n=2))
 
 
-def approve_staged(staged: StagedText, *, by) -> None:
+def approve_staged(staged: StagedText, *, by: User) -> None:
     """A second person puts a staged display name or note text live."""
     _may_approve(by)
     with transaction.atomic():
@@ -294,7 +294,7 @@ def approve_staged(staged: StagedText, *, by) -> None:
         locked.delete()
 
 
-def discard_staged(staged: StagedText, *, by) -> None:
+def discard_staged(staged: StagedText, *, by: User) -> None:
     _may_approve(by)
     with transaction.atomic():
         locked = StagedText.objects.select_for_update().filter(pk=staged.pk).first()
