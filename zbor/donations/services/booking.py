@@ -15,7 +15,7 @@ mistakes. What must never change, and why:
   ``<reference>:succeeded``, so that a second booking fails instead of counting twice.
 - Lock order. A booking locks, in this order: (PostgreSQL only) the advisory locks below,
   the campaign's row (``FOR NO KEY UPDATE``), the queued confirmations and their donations
-  (in queue order), then the ledger accounts (``zbor.ledger.services``). Reversals
+  (in queue order), then the ledger accounts (in id order, ``zbor.ledger.services``). Reversals
   (``reversals.py``) take the campaign before the donation too. Locking a donation before its
   campaign, or accounts before either, deadlocks under load.
 - The campaign's row lock is what makes bookings to one campaign run one after another, so
