@@ -220,7 +220,7 @@ def test_create_api_token_command_prints_the_token_once(demo):
 
     factories.role_user("finance", "integration")
     out = io.StringIO()
-    call_command("create-api-token", "integration", "bank sync", "--scope", "donations:pending:read", stdout=out)
+    call_command("create_api_token", "integration", "bank sync", "--scope", "donations:pending:read", stdout=out)
     assert out.getvalue().startswith("zbor_")
 
 
@@ -268,5 +268,5 @@ def test_create_api_token_command_refuses_a_scope_the_role_does_not_allow(demo):
 
     factories.role_user("editor", "wordsmith")
     with pytest.raises(CommandError, match="No token was made"):
-        call_command("create-api-token", "wordsmith", "sync", "--scope", "donations:pending:read")
+        call_command("create_api_token", "wordsmith", "sync", "--scope", "donations:pending:read")
     assert not ApiToken.objects.exists()

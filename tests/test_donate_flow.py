@@ -275,7 +275,7 @@ def test_erase_donor_removes_personal_data_and_keeps_the_money(client, demo):
     donation = Donation.objects.get(amount=1200)
     Donation.objects.filter(pk=donation.pk).update(email="kasia@example.org")  # as if the receipt were still pending
     out = io.StringIO()
-    call_command("erase-donor", "KASIA@example.org", stdout=out)
+    call_command("erase_donor", "KASIA@example.org", stdout=out)
     donation.refresh_from_db()
     assert (donation.email, donation.public_name, donation.message) == ("", "", "")
     assert donation.status == DonationStatus.SUCCEEDED and donation.amount == 1200

@@ -1,4 +1,4 @@
-"""`zbor erase-donor` leaves the erased data in no file of the database.
+"""`zbor erase_donor` leaves the erased data in no file of the database.
 
 An UPDATE that clears an email leaves the old bytes behind in two places on SQLite: in the
 page's free space (unless ``secure_delete`` is on) and in the write-ahead log, whose old frames
@@ -109,7 +109,7 @@ def test_after_erase_donor_no_file_of_the_database_holds_the_erased_data(data_di
     before = every_byte(data_dir)
     assert "zbor.sqlite3-wal" in before and found(before, EMAIL)  # the test can see it: it is there
 
-    result = zbor(data_dir, "erase-donor", EMAIL.upper())
+    result = zbor(data_dir, "erase_donor", EMAIL.upper())
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Erased the personal data of 20 donation(s)" in result.stdout
 
@@ -124,11 +124,11 @@ def test_after_erase_donor_no_file_of_the_database_holds_the_erased_data(data_di
 def test_a_reader_that_holds_the_log_makes_the_command_say_so_and_a_second_run_finishes(data_dir):
     data_dir, server = data_dir
     tell(server, "read")  # a request still reading the snapshot from before the erasure
-    held = zbor(data_dir, "erase-donor", EMAIL, "--wait", "0.5")
+    held = zbor(data_dir, "erase_donor", EMAIL, "--wait", "0.5")
     assert held.returncode != 0 and "Run the same command again" in held.stderr, held.stderr[-2000:]
     assert "Erased the personal data of 20 donation(s)" in held.stdout  # the tables are erased already
     tell(server, "done")
-    again = zbor(data_dir, "erase-donor", EMAIL)
+    again = zbor(data_dir, "erase_donor", EMAIL)
     assert again.returncode == 0 and "of 0 donation(s)" in again.stdout, again.stderr[-2000:]
     after = every_byte(data_dir)
     assert found(after, EMAIL) == [] and found(after, NAME) == []

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from tests import factories
-from zbor.campaigns import revisions
+from zbor.campaigns import revisions, services
 from zbor.campaigns.exceptions import CampaignError
 from zbor.campaigns.models import Campaign, StagedText, Update
 
@@ -59,7 +59,7 @@ class FourEyesMachine(RuleBasedStateMachine):
 
     def _revision(self, who: int) -> Campaign:
         revision = revisions.start_revision(self.live, by=self.people[who])
-        revisions.record_editor(revision, self.people[who])  # what the admin does on save
+        services.record_editor(revision, self.people[who])  # what the admin does on save
         return revision
 
     # Edits ---------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from zbor.donations.events import receive_event
 from zbor.donations.models import Confirmation, Donation, DonationStatus
 from zbor.donations.reconcile import reconcile
 from zbor.donations.selectors import campaign_money
+from zbor.donations.services import booking, posting
 from zbor.ledger.models import TransferGroup
 from zbor.payments.base import EventType
 from zbor.payments.demo import DemoProvider
@@ -44,7 +45,7 @@ def pending(campaign, amount: int, n: int = 1) -> list[Donation]:
 
 def waiting(donation: Donation, amount: int) -> None:
     """A confirmation queued by a request still waiting for the campaign's turn."""
-    assert services._queue("id = %s", [donation.pk], amount, 0, "", "", None) == (donation.pk, donation.campaign_id)
+    assert booking._queue("id = %s", [donation.pk], amount, 0, "", "", None) == (donation.pk, donation.campaign_id)
 
 
 def raised(campaign) -> list[int]:
@@ -95,7 +96,7 @@ def test_events_booked_by_another_requests_turn_are_marked_processed():
     campaign = factories.campaign(needs=(50000,))
     first, second = pending(campaign, 700, 2)
     record = PaymentEventRecord.objects.create(provider="demo", event_id="evt_waiting", type=EventType.SUCCEEDED)
-    assert services._queue("id = %s", [first.pk], 700, 0, "", "", record)
+    assert booking._queue("id = %s", [first.pk], 700, 0, "", "", record)
     receive_event(DemoProvider.event(second.checkout_reference, EventType.SUCCEEDED, amount=700, currency="EUR"))
     record.refresh_from_db()
     assert record.status == EventStatus.PROCESSED and record.attempts == 1 and record.processed_at
@@ -106,14 +107,14 @@ def test_a_confirmation_that_cannot_be_booked_blocks_nobody_else(monkeypatch):
     campaign = factories.campaign(needs=(50000,))
     broken, fine = pending(campaign, 500, 2)
     waiting(broken, 500)
-    real = services._campaign_lines
+    real = posting._campaign_lines
 
     def lines(campaign, raised, donation, amount, ledger_accounts):
         if donation.pk == broken.pk:
             raise RuntimeError("cannot be booked")
         return real(campaign, raised, donation, amount, ledger_accounts)
 
-    monkeypatch.setattr(services, "_campaign_lines", lines)
+    monkeypatch.setattr(posting, "_campaign_lines", lines)
     # The batch fails; the request books its own confirmation alone and succeeds.
     assert services.confirm_donation(fine, amount=500) is True
     assert Donation.objects.get(pk=fine.pk).status == DonationStatus.SUCCEEDED

@@ -157,7 +157,7 @@ def test_purge_beneficiary_destroys_private_data_but_keeps_page_and_ledger(clien
 
     doc = private.add_document(b, pdf_receipt(), by=editor)
     assert (settings.ZBOR_PRIVATE_ROOT / doc.stored_name).exists()
-    call_command("purge-beneficiary", "B-0001", "--yes", stdout=io.StringIO())
+    call_command("purge_beneficiary", "B-0001", "--yes", stdout=io.StringIO())
     b.refresh_from_db()
     assert private.read_private(b, by=editor) == private.PrivateDetails("", "", "")
     assert not b.documents.exists() and b.private_purged_at
@@ -165,7 +165,7 @@ def test_purge_beneficiary_destroys_private_data_but_keeps_page_and_ledger(clien
     assert "Collected: €683" in client.get("/en/campaigns/from-prison-to-family/").content.decode().replace(
         "<strong>", ""
     ).replace("</strong>", "")
-    assert AuditEvent.objects.filter(action="beneficiary.private.purge", actor_label="zbor purge-beneficiary").exists()
+    assert AuditEvent.objects.filter(action="beneficiary.private.purge", actor_label="zbor purge_beneficiary").exists()
 
 
 @pytest.mark.django_db

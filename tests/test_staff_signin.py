@@ -28,7 +28,7 @@ def test_with_two_factor_a_password_alone_does_not_open_the_back_office(client, 
     response = sign_in(client, "ed2fa")
     assert response.status_code == 200  # the form again, asking for the code
     assert client.get("/backoffice/").status_code == 302
-    call_command("totp-enroll", "ed2fa", stdout=io.StringIO())
+    call_command("totp_enroll", "ed2fa", stdout=io.StringIO())
     device = TOTPDevice.objects.get(user=user)
     assert sign_in(client, "ed2fa", token="000000").status_code == 200
     assert sign_in(client, "ed2fa", token=f"{totp(device.bin_key):06d}").status_code == 302

@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests import factories
-from zbor.campaigns import revisions
+from zbor.campaigns import revisions, services
 from zbor.campaigns.exceptions import FourEyesViolation
 from zbor.campaigns.models import Campaign, StagedText, Status
 
@@ -137,7 +137,7 @@ def test_an_approval_names_the_version_it_saw():
     revision = revisions.start_revision(campaign, by=editor)
     seen = revisions.revision_digest(revision)
     factories.update(revision, title="Late change", body="Added after the reviewer looked.")
-    revisions.record_editor(revision, editor)
+    services.record_editor(revision, editor)
     with pytest.raises(FourEyesViolation):
         revisions.approve_revision(revision, by=reviewer, seen=seen)
     assert "Added after the reviewer looked." not in _public("boots")
@@ -215,7 +215,7 @@ def test_category_and_need_amounts_change_only_on_approval():
     need = revision.needs.order_by("position").first()
     need.amount = 123400
     need.save()
-    revisions.record_editor(revision, editor)
+    services.record_editor(revision, editor)
     api = Client().get("/api/v1/campaigns?category=legal_aid").json()
     assert api["results"] == []
     live_need = campaign.needs.order_by("position").first()
@@ -232,7 +232,7 @@ def test_a_revision_for_someone_at_risk_needs_an_admin():
     campaign.beneficiary.save()
     editor = factories.role_user("editor")
     revision = revisions.start_revision(campaign, by=editor)
-    revisions.record_editor(revision, editor)
+    services.record_editor(revision, editor)
     seen = revisions.revision_digest(revision)
     with pytest.raises(FourEyesViolation):
         revisions.approve_revision(revision, by=factories.role_user("editor"), seen=seen)

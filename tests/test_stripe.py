@@ -295,7 +295,7 @@ def test_an_async_payment_succeeds_later(client, demo, fake_stripe):
 
 
 def test_a_crash_between_confirmation_and_ledger_write_loses_nothing(client, demo, fake_stripe, monkeypatch):
-    from zbor.donations import services
+    from zbor.donations.services import posting as services
 
     start_card_donation(client)
     session = Donation.objects.get(provider="stripe").checkout_reference

@@ -124,20 +124,8 @@ class AuditedUserAdmin(AuditedAdminMixin, UserAdmin, ZborModelAdmin):
             raise Http404
         link_url = error = None
         if request.method == "POST":
-            action = request.POST.get("action")
             try:
-                if action == "link":
-                    token = enrolment.create_link(request.user, user)
-                elif action == "request_reset":
-                    enrolment.request_reset(request.user, user)
-                    token = None
-                elif action == "approve_reset":
-                    reset_id = request.POST.get("reset", "")
-                    if not reset_id.isdigit() or not DeviceReset.objects.filter(pk=reset_id, user=user).exists():
-                        raise enrolment.EnrolmentError(_("This reset is no longer waiting for approval."))
-                    token = enrolment.approve_reset(request.user, int(reset_id))
-                else:
-                    raise enrolment.EnrolmentError(_("Choose an action."))
+                token = self._two_factor_action(request, user)
             except enrolment.EnrolmentError as refused:
                 error = str(refused)
             else:
@@ -171,6 +159,21 @@ class AuditedUserAdmin(AuditedAdminMixin, UserAdmin, ZborModelAdmin):
         response["Cache-Control"] = "no-store"
         response["Referrer-Policy"] = "no-referrer"
         return response
+
+    def _two_factor_action(self, request, user) -> str | None:
+        """Do what the admin chose for ``user``; the enrolment link's token, if one was made."""
+        action = request.POST.get("action")
+        if action == "link":
+            return enrolment.create_link(request.user, user)
+        if action == "request_reset":
+            enrolment.request_reset(request.user, user)
+            return None
+        if action == "approve_reset":
+            reset_id = request.POST.get("reset", "")
+            if not reset_id.isdigit() or not DeviceReset.objects.filter(pk=reset_id, user=user).exists():
+                raise enrolment.EnrolmentError(_("This reset is no longer waiting for approval."))
+            return enrolment.approve_reset(request.user, int(reset_id))
+        raise enrolment.EnrolmentError(_("Choose an action."))
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.is_superuser and not request.user.is_superuser:
@@ -228,7 +231,7 @@ class AuditedGroupAdmin(AuditedAdminMixin, GroupAdmin, ZborModelAdmin):
 
 
 class SuperuserOnlyTOTPAdmin(SuperuserOnlyAdmin, AuditedAdminMixin, TOTPDeviceAdmin, ZborModelAdmin):
-    """Authenticator devices: only a superuser (or `zbor totp-enroll` on the server) manages them,
+    """Authenticator devices: only a superuser (or `zbor totp_enroll` on the server) manages them,
     so nobody can attach their own phone to someone else's account. Admins use the user's
     "two-factor" page (enrolment links, resets approved by a second admin) instead."""
 

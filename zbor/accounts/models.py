@@ -13,7 +13,7 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    #: The actor's username at the time, or the command that acted ("zbor purge-beneficiary").
+    #: The actor's username at the time, or the command that acted ("zbor purge_beneficiary").
     actor_label = models.CharField(_("who"), max_length=150)
     action = models.CharField(_("action"), max_length=64, db_index=True)
     object_type = models.CharField(_("object type"), max_length=64, blank=True)

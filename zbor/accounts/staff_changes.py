@@ -12,6 +12,8 @@ approve, a change of superuser status or a change to a superuser.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
@@ -22,6 +24,9 @@ from django.utils.translation import gettext as _
 from .models import StaffChangeRequest
 from .roles import ROLES
 from .services import audit
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 REQUEST = "accounts.request_staff_change"
 DECIDE = "accounts.decide_staff_change"
@@ -40,7 +45,7 @@ def current_roles(user) -> list[str]:
     return sorted(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
 
 
-def _check_request(target, *, by) -> None:
+def _check_request(target, *, by: User) -> None:
     _require(by, REQUEST)
     if target.pk == by.pk:
         raise StaffChangeError(
@@ -55,7 +60,7 @@ def _check_request(target, *, by) -> None:
 
 
 def request_roles(
-    target, *, by, roles: list[str], is_staff: bool, is_superuser: bool, reason: str
+    target, *, by: User, roles: list[str], is_staff: bool, is_superuser: bool, reason: str
 ) -> StaffChangeRequest:
     """Ask for ``target`` to hold exactly ``roles`` (and the two flags). Nothing changes yet."""
     unknown = set(roles) - set(ROLES)
@@ -85,7 +90,7 @@ def request_roles(
     return change
 
 
-def request_password_reset(target, *, by, reason: str) -> StaffChangeRequest:
+def request_password_reset(target, *, by: User, reason: str) -> StaffChangeRequest:
     """Ask for ``target``'s password to be revoked; once approved they set a new one through
     enrolment. Nothing changes yet."""
     with transaction.atomic():
@@ -114,7 +119,7 @@ def _changed_fields(change: StaffChangeRequest) -> list[str]:
     return fields
 
 
-def _locked_pending(change: StaffChangeRequest, *, by) -> StaffChangeRequest:
+def _locked_pending(change: StaffChangeRequest, *, by: User) -> StaffChangeRequest:
     _require(by, DECIDE)
     locked = StaffChangeRequest.objects.select_for_update().select_related("target").get(pk=change.pk)
     if locked.state != StaffChangeRequest.State.PENDING:
@@ -126,7 +131,7 @@ def _locked_pending(change: StaffChangeRequest, *, by) -> StaffChangeRequest:
     return locked
 
 
-def approve(change: StaffChangeRequest, *, by) -> StaffChangeRequest:
+def approve(change: StaffChangeRequest, *, by: User) -> StaffChangeRequest:
     """Apply the request, as a second admin. StaffChangeError if it may not be."""
     with transaction.atomic():
         locked = _locked_pending(change, by=by)
@@ -156,7 +161,7 @@ def approve(change: StaffChangeRequest, *, by) -> StaffChangeRequest:
     return locked
 
 
-def reject(change: StaffChangeRequest, *, by) -> StaffChangeRequest:
+def reject(change: StaffChangeRequest, *, by: User) -> StaffChangeRequest:
     with transaction.atomic():
         locked = _locked_pending(change, by=by)
         locked.state, locked.decided_by, locked.decided_at = StaffChangeRequest.State.REJECTED, by, timezone.now()

@@ -10,7 +10,7 @@ from .tokens import revoke_token
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(AuditedAdminMixin, ZborModelAdmin):
-    """Tokens are made with `zbor create-api-token` (the token is shown once); here admins see
+    """Tokens are made with `zbor create_api_token` (the token is shown once); here admins see
     them and revoke them."""
 
     list_display = ["name", "prefix", "user", "scopes", "created_at", "last_used_at", "revoked_at"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,6 +13,9 @@ from zbor.accounts.services import audit
 
 from .models import ApiToken, Scope, scope_allowed
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 PREFIX = "zbor_"
 
 
@@ -19,7 +23,9 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(user, *, name: str, scopes: list[str], by=None, label: str = "") -> tuple[ApiToken, str]:
+def create_token(
+    user: User, *, name: str, scopes: list[str], by: User | None = None, label: str = ""
+) -> tuple[ApiToken, str]:
     """A new token for ``user``; returns (record, the token itself — shown once, never stored)."""
     unknown = set(scopes) - set(Scope.values)
     if unknown or not scopes:
@@ -48,7 +54,7 @@ def check_token(token: str) -> ApiToken | None:
     return record
 
 
-def revoke_token(record: ApiToken, *, by) -> None:
+def revoke_token(record: ApiToken, *, by: User) -> None:
     with transaction.atomic():
         ApiToken.objects.filter(pk=record.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
         audit(by, "api_token.revoke", record, fields=["revoked_at"])

@@ -10,6 +10,7 @@ fields touched — never their values.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -20,6 +21,9 @@ from zbor.accounts.services import audit
 from zbor.crypto import decrypt_text, encrypt_text
 
 from .models import Beneficiary, BeneficiaryDocument
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 FIELDS = ("real_name", "contacts", "verification_notes")
 
@@ -36,14 +40,14 @@ def _require(user, perm: str) -> None:
         raise PermissionDenied("Your role may not see or change beneficiaries' private data.")
 
 
-def read_private(beneficiary: Beneficiary, *, by) -> PrivateDetails:
+def read_private(beneficiary: Beneficiary, *, by: User) -> PrivateDetails:
     _require(by, "campaigns.view_beneficiary_private")
     with transaction.atomic():
         audit(by, "beneficiary.private.read", beneficiary, fields=FIELDS)
         return PrivateDetails(**{f: decrypt_text(getattr(beneficiary, f"{f}_secret")) for f in FIELDS})
 
 
-def stored_private(beneficiary: Beneficiary, *, by) -> PrivateDetails:
+def stored_private(beneficiary: Beneficiary, *, by: User) -> PrivateDetails:
     """The stored values, for the change form to tell which fields a submission really changes.
 
     Only for a caller who may change them, and only to compare: they go into the form's initial
@@ -54,7 +58,7 @@ def stored_private(beneficiary: Beneficiary, *, by) -> PrivateDetails:
     return PrivateDetails(**{f: decrypt_text(getattr(beneficiary, f"{f}_secret")) for f in FIELDS})
 
 
-def write_private(beneficiary: Beneficiary, *, by, **values: str) -> list[str]:
+def write_private(beneficiary: Beneficiary, *, by: User, **values: str) -> list[str]:
     """Encrypt and store the given fields; returns the names of those that changed."""
     _require(by, "campaigns.change_beneficiary_private")
     unknown = set(values) - set(FIELDS)
@@ -73,7 +77,7 @@ def write_private(beneficiary: Beneficiary, *, by, **values: str) -> list[str]:
     return changed
 
 
-def add_document(beneficiary: Beneficiary, upload, *, by, label: str = "") -> BeneficiaryDocument:
+def add_document(beneficiary: Beneficiary, upload, *, by: User, label: str = "") -> BeneficiaryDocument:
     """Store an uploaded PDF or picture, metadata stripped and encrypted. ValidationError if unreadable."""
     _require(by, "campaigns.change_beneficiary_private")
     clean = private_files.clean_upload(upload)
@@ -91,7 +95,7 @@ def add_document(beneficiary: Beneficiary, upload, *, by, label: str = "") -> Be
     return document
 
 
-def read_document(document: BeneficiaryDocument, *, by) -> tuple[bytes, str]:
+def read_document(document: BeneficiaryDocument, *, by: User) -> tuple[bytes, str]:
     _require(by, "campaigns.view_beneficiary_private")
     with transaction.atomic():
         audit(by, "beneficiary.document.read", document.beneficiary, fields=["document"])
@@ -102,7 +106,7 @@ def document_label(document: BeneficiaryDocument) -> str:
     return decrypt_text(document.label_secret)
 
 
-def purge_private(beneficiary: Beneficiary, *, by=None, label: str = "") -> None:
+def purge_private(beneficiary: Beneficiary, *, by: User | None = None, label: str = "") -> None:
     """Remove the private data for good: the public page and the ledger stay as they are."""
     with transaction.atomic():
         locked = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -40,7 +41,10 @@ from .models import (
     Status,
     Update,
 )
-from .services import may_approve, publication_problems
+from .services import may_approve, publication_problems, record_editor
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 #: Campaign columns a revision carries and an approval copies back (what public pages show).
 CAMPAIGN_FIELDS = ("category", "cover")
@@ -74,13 +78,7 @@ def _copy_translations(source, target) -> None:
     getattr(target, "_prefetched_objects_cache", {}).pop("translations", None)
 
 
-def record_editor(campaign: Campaign, user) -> None:
-    """``user`` changed this draft or revision: they can no longer approve it."""
-    if getattr(user, "pk", None):
-        CampaignEditor.objects.get_or_create(campaign=campaign, user=user)
-
-
-def start_revision(campaign: Campaign, *, by) -> Campaign:
+def start_revision(campaign: Campaign, *, by: User) -> Campaign:
     """The open revision of a live campaign, created (a full copy) if there is none yet."""
     if not by.has_perm("campaigns.change_campaign"):
         raise PermissionDenied("Your role may not change campaigns.")
@@ -114,7 +112,7 @@ def start_revision(campaign: Campaign, *, by) -> Campaign:
     return revision
 
 
-def discard_revision(revision: Campaign, *, by) -> None:
+def discard_revision(revision: Campaign, *, by: User) -> None:
     if not by.has_perm("campaigns.change_campaign"):
         raise PermissionDenied("Your role may not change campaigns.")
     with transaction.atomic():
@@ -172,7 +170,7 @@ def _may_approve(by) -> None:
         raise PermissionDenied("Your role may not approve campaigns.")
 
 
-def approve_revision(revision: Campaign, *, by, seen: str) -> Campaign:
+def approve_revision(revision: Campaign, *, by: User, seen: str) -> Campaign:
     """A second person puts a revision live. ``seen`` is the digest of the version they read:
     if anyone changed the revision since, nothing happens. Returns the live campaign."""
     _may_approve(by)
@@ -246,7 +244,7 @@ def display_name_is_public(beneficiary: Beneficiary) -> bool:
     return beneficiary.campaigns.exclude(status=Status.DRAFT).exists()
 
 
-def stage_text(target: Beneficiary | Note, language: str, values: dict[str, str], *, by) -> StagedText:
+def stage_text(target: Beneficiary | Note, language: str, values: dict[str, str], *, by: User) -> StagedText:
     """Propose new text for a display name or a note in one language; the live text stays."""
     kind = StagedText.Kind.DISPLAY_NAME if isinstance(target, Beneficiary) else StagedText.Kind.NOTE
     key = {"beneficiary": target} if kind == StagedText.Kind.DISPLAY_NAME else {"note": target}
@@ -272,7 +270,7 @@ def staged_diff(staged: StagedText) -> list[str]:
     return list(difflib.unified_diff(old, new, "live", "proposed", lineterm="", n=2))
 
 
-def approve_staged(staged: StagedText, *, by) -> None:
+def approve_staged(staged: StagedText, *, by: User) -> None:
     """A second person puts a staged display name or note text live."""
     _may_approve(by)
     with transaction.atomic():
@@ -296,7 +294,7 @@ def approve_staged(staged: StagedText, *, by) -> None:
         locked.delete()
 
 
-def discard_staged(staged: StagedText, *, by) -> None:
+def discard_staged(staged: StagedText, *, by: User) -> None:
     _may_approve(by)
     with transaction.atomic():
         locked = StagedText.objects.select_for_update().filter(pk=staged.pk).first()
@@ -318,3 +316,27 @@ def stage_update(edited: Update, revision: Campaign, *, language: str) -> Update
         setattr(copy, name, edited.safe_translation_getter(name, language_code=language, default="") or "")
     copy.save()
     return copy
+
+
+def save_update(update: Update, *, by: User, change: bool) -> bool:
+    """Save an update as staff wrote it. An update of a live campaign is staged in the
+    campaign's revision (which the public page ignores until someone else approves it) and True
+    is returned; a campaign in review is frozen; whoever wrote it may not approve it."""
+    with transaction.atomic():
+        campaign = Campaign.objects.get(pk=update.campaign_id)
+        if campaign.status == Status.IN_REVIEW or (
+            change and Update.objects.get(pk=update.pk).campaign_id != update.campaign_id
+        ):
+            raise PermissionDenied("The update's campaign is in review, or the update names another campaign.")
+        if campaign.status not in PUBLIC_STATUSES:
+            update.save()
+            record_editor(campaign, by)
+            return False
+        revision = start_revision(campaign, by=by)
+        if change:
+            stage_update(update, revision, language=update.get_current_language())
+        else:
+            update.campaign = revision
+            update.save()
+        record_editor(revision, by)
+        return True

@@ -6,6 +6,8 @@ at once cannot both move it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,8 +17,11 @@ from zbor.accounts.services import audit
 
 from . import markdown
 from .exceptions import CampaignNotReady, FourEyesViolation, TransitionNotAllowed
-from .models import Campaign, CampaignApproval, CampaignEditor, Status
+from .models import PUBLIC_STATUSES, Campaign, CampaignApproval, CampaignEditor, Status
 from .selectors import existing_note_keys
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
 # Which status may follow which. In review → published happens only through
 # approve_publication (four-eyes); any public status can be withdrawn in an emergency.
@@ -62,7 +67,7 @@ def publication_problems(campaign: Campaign) -> list[str]:
     return problems
 
 
-def _transition(campaign: Campaign, to: str, *, by, action: str, check_ready: bool = False) -> Campaign:
+def _transition(campaign: Campaign, to: str, *, by: User | None, action: str, check_ready: bool = False) -> Campaign:
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if to not in TRANSITIONS[locked.status]:
@@ -93,23 +98,57 @@ def _transition(campaign: Campaign, to: str, *, by, action: str, check_ready: bo
     return campaign
 
 
-def submit_for_review(campaign: Campaign, *, by) -> Campaign:
+def submit_for_review(campaign: Campaign, *, by: User | None) -> Campaign:
     """Draft → in review, once the safety checklist holds: title, story, needs, note references,
     the beneficiary's consent and display name. (Covers are stripped of metadata on upload.)"""
     return _transition(campaign, Status.IN_REVIEW, by=by, action="campaign.submit", check_ready=True)
 
 
-def return_to_draft(campaign: Campaign, *, by) -> Campaign:
+def return_to_draft(campaign: Campaign, *, by: User | None) -> Campaign:
     return _transition(campaign, Status.DRAFT, by=by, action="campaign.return_to_draft")
 
 
-def may_approve(user) -> bool:
+def may_approve(user: User | AnonymousUser) -> bool:
     """Whether ``user``'s role approves campaigns and staged changes (editors; admins for
     beneficiaries at risk). Who may not approve a given change is decided where it is approved."""
     return user.has_perm("campaigns.approve_campaign") or user.has_perm("campaigns.approve_risky_campaign")
 
 
-def approve_publication(campaign: Campaign, *, by, no_identifying_details: bool) -> bool:
+def record_editor(campaign: Campaign, user: User | None) -> None:
+    """``user`` changed this draft or revision: they can no longer approve it."""
+    if user is not None and user.pk:
+        CampaignEditor.objects.get_or_create(campaign=campaign, user=user)
+
+
+def save_campaign(campaign: Campaign, *, by: User, edited: bool) -> None:
+    """Save a draft or a revision as staff changed it (the admin's form), with the rules of an edit:
+
+    - a campaign in review is frozen (what the second person approves is what goes public), and a
+      live one is changed only through its revision (``zbor.campaigns.revisions``);
+    - whoever ``edited`` it may no longer approve it (four eyes);
+    - a cover replaced or cleared is deleted once the change commits, unless it is the live
+      campaign's (a revision shares its cover): it may be the one that identified someone.
+
+    In the caller's transaction if there is one (the admin's, which also writes its audit row)."""
+    with transaction.atomic():
+        if campaign.pk:
+            stored = Campaign.objects.select_for_update().get(pk=campaign.pk)
+            if stored.status == Status.IN_REVIEW or stored.status in PUBLIC_STATUSES:
+                raise PermissionDenied("A campaign in review or live is changed only through a revision.")
+            old_cover = stored.cover.name
+        else:
+            old_cover = ""
+        campaign.save()
+        if edited:
+            record_editor(campaign, by)
+        live = campaign.revision_of if campaign.status == Status.REVISION else None
+        live_cover = live.cover.name if live is not None else ""
+        if old_cover and old_cover != campaign.cover.name and old_cover != live_cover:
+            storage = campaign.cover.storage
+            transaction.on_commit(lambda: storage.delete(old_cover))
+
+
+def approve_publication(campaign: Campaign, *, by: User, no_identifying_details: bool) -> bool:
     """A second person approves a campaign in review; True when that publishes it.
 
     The approver confirms that nothing in it identifies the person (no exact address, dates or
@@ -161,22 +200,22 @@ def approve_publication(campaign: Campaign, *, by, no_identifying_details: bool)
     return True
 
 
-def reopen_campaign(campaign: Campaign, *, by) -> Campaign:
+def reopen_campaign(campaign: Campaign, *, by: User | None) -> Campaign:
     """Funded → published again (staff reopen it, e.g. after adding a need)."""
     if campaign.status != Status.FUNDED:
         raise TransitionNotAllowed(_("Only a funded campaign can be reopened."))
     return _transition(campaign, Status.PUBLISHED, by=by, action="campaign.reopen")
 
 
-def mark_funded(campaign: Campaign, *, by) -> Campaign:
+def mark_funded(campaign: Campaign, *, by: User | None) -> Campaign:
     return _transition(campaign, Status.FUNDED, by=by, action="campaign.funded")
 
 
-def close_campaign(campaign: Campaign, *, by) -> Campaign:
+def close_campaign(campaign: Campaign, *, by: User | None) -> Campaign:
     return _transition(campaign, Status.CLOSED, by=by, action="campaign.close")
 
 
-def emergency_unpublish(campaign: Campaign, *, by, purge_private: bool = False) -> Campaign:
+def emergency_unpublish(campaign: Campaign, *, by: User, purge_private: bool = False) -> Campaign:
     """Take a campaign offline at once (404 everywhere public); optionally purge its beneficiary's
     private data for good. One transaction, audited."""
     from .private import purge_private as purge
@@ -197,7 +236,7 @@ def emergency_unpublish(campaign: Campaign, *, by, purge_private: bool = False) 
     return campaign
 
 
-def bring_to_status(campaign: Campaign, status: str, *, by, approver=None) -> Campaign:
+def bring_to_status(campaign: Campaign, status: str, *, by: User | None, approver=None) -> Campaign:
     """Walk a draft through the ordinary steps, four-eyes included, until it reaches ``status``
     (demo data, tests). ``approver`` is the second person publication needs."""
     status = Status(status)

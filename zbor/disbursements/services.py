@@ -10,6 +10,8 @@ payouts account too), and the page lists the payment under "How the money was sp
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Sum
@@ -29,6 +31,9 @@ from zbor.money import Money, format_money
 
 from .exceptions import PayoutExceedsNeed, PayoutFourEyes, PayoutWrongState
 from .models import RESERVING, Payout, PayoutStatus
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def _require(user, perm: str) -> None:
@@ -60,7 +65,7 @@ def _too_much(need: Need, amount: int, left: int) -> PayoutExceedsNeed:
     )
 
 
-def request_payout(need: Need, *, amount: int, channel: str, recipient: str, purpose: str, by) -> Payout:
+def request_payout(need: Need, *, amount: int, channel: str, recipient: str, purpose: str, by: User) -> Payout:
     """Ask to pay ``amount`` for ``need``. Refused above what the need holds and is not yet
     spoken for — checked under the campaign's row lock, so two requests racing for the same
     money cannot both pass."""
@@ -86,7 +91,7 @@ def request_payout(need: Need, *, amount: int, channel: str, recipient: str, pur
     return payout
 
 
-def _decide(payout: Payout, *, by, to: str, reason: str = "") -> Payout:
+def _decide(payout: Payout, *, by: User, to: str, reason: str = "") -> Payout:
     _require(by, "disbursements.approve_payout")
     with transaction.atomic():
         locked = Payout.objects.select_for_update().get(pk=payout.pk)
@@ -101,18 +106,18 @@ def _decide(payout: Payout, *, by, to: str, reason: str = "") -> Payout:
     return payout
 
 
-def approve_payout(payout: Payout, *, by) -> Payout:
+def approve_payout(payout: Payout, *, by: User) -> Payout:
     """A second finance user approves. Two approvals racing: the second finds it approved."""
     return _decide(payout, by=by, to=PayoutStatus.APPROVED)
 
 
-def reject_payout(payout: Payout, *, by, reason: str) -> Payout:
+def reject_payout(payout: Payout, *, by: User, reason: str) -> Payout:
     if not reason.strip():
         raise PayoutWrongState(_("Say why the payout is rejected."))
     return _decide(payout, by=by, to=PayoutStatus.REJECTED, reason=reason.strip())
 
 
-def cancel_payout(payout: Payout, *, by) -> Payout:
+def cancel_payout(payout: Payout, *, by: User) -> Payout:
     """The requester withdraws the request before it is paid."""
     with transaction.atomic():
         locked = Payout.objects.select_for_update().get(pk=payout.pk)
@@ -127,7 +132,7 @@ def cancel_payout(payout: Payout, *, by) -> Payout:
     return payout
 
 
-def mark_paid(payout: Payout, *, by, proof) -> Payout:
+def mark_paid(payout: Payout, *, by: User, proof) -> Payout:
     """Record that the approved payout was made, with its proof (a receipt image or PDF, cleaned
     of metadata and encrypted), and post the ledger group. ValidationError for an unreadable proof."""
     _require(by, "disbursements.change_payout")
@@ -166,14 +171,14 @@ def mark_paid(payout: Payout, *, by, proof) -> Payout:
     return payout
 
 
-def read_recipient(payout: Payout, *, by) -> str:
+def read_recipient(payout: Payout, *, by: User) -> str:
     _require(by, "disbursements.view_payout_recipient")
     with transaction.atomic():
         audit(by, "payout.recipient.read", payout, fields=["recipient"])
     return decrypt_text(payout.recipient_secret)
 
 
-def read_proof(payout: Payout, *, by) -> tuple[bytes, str]:
+def read_proof(payout: Payout, *, by: User) -> tuple[bytes, str]:
     _require(by, "disbursements.view_payout")
     if payout.proof_name in ("", "purged"):
         raise PermissionDenied("This proof was destroyed when the beneficiary's private data was purged.")

@@ -18,7 +18,7 @@ from zbor.admin_base import ReadOnlyAdmin, ZborModelAdmin
 from zbor.campaigns.models import PUBLIC_STATUSES, Campaign
 from zbor.money import Money, format_money
 from zbor.payments import registry
-from zbor.payments.bank import MAX_STATEMENT_BYTES, StatementError
+from zbor.payments.bank import StatementError
 
 from . import services
 from .bank_import import assign_line, import_statement
@@ -182,15 +182,12 @@ class BankStatementAdmin(ReadOnlyAdmin):
         if not request.user.has_perm("donations.add_bankstatement"):
             raise PermissionDenied
         form = StatementUploadForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid() and form.cleaned_data["file"].size > MAX_STATEMENT_BYTES:
-            form.add_error("file", _("Nothing was imported: the file is larger than 10 MB."))
-        elif request.method == "POST" and form.is_valid():
+        if request.method == "POST" and form.is_valid():
             try:
-                report = import_statement(form.cleaned_data["file"].read(), by=request.user)
+                report = import_statement(form.cleaned_data["file"], by=request.user)
             except StatementError as exc:
                 form.add_error("file", _("Nothing was imported: %(error)s") % {"error": exc})
             else:
-                audit(request.user, "bank_statement.import", report.statement, fields=["lines"])
                 if report.new == 0:
                     messages.info(request, _("Every line of this statement was imported before. Nothing changed."))
                 else:

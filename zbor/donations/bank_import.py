@@ -1,25 +1,38 @@
 """Importing bank statements: matched credit lines become succeeded donations, the rest wait.
 
-All or nothing: the file is parsed whole before anything is written (a malformed file is
-refused naming the line or element at fault), and the import runs in one transaction. Lines
-are stored under the bank's own id, so importing the same statement again adds nothing.
+All or nothing: a file over the size limit is refused before it is read, the file is parsed
+whole before anything is written (a malformed file is refused naming the line or element at
+fault), and the import runs in one transaction with its audit. Lines are stored under the
+bank's own id, so importing the same statement again adds nothing.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from zbor.accounts.services import audit
 from zbor.campaigns.models import Campaign
-from zbor.payments.bank import StatementLine, near_references, parse_statement, references_in
+from zbor.payments.bank import (
+    MAX_STATEMENT_BYTES,
+    StatementError,
+    StatementLine,
+    near_references,
+    parse_statement,
+    references_in,
+)
 
 from . import services
 from .exceptions import DonationRefused
 from .models import BankStatement, BankStatementLine, Donation, DonationStatus, LineStatus
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 @dataclass(frozen=True)
@@ -45,44 +58,64 @@ def _pending_bank_donation(line: StatementLine) -> Donation | None:
     return near[0] if len(near) == 1 else None
 
 
-def import_statement(data: bytes, *, by) -> ImportReport:
-    """Parse and import a camt.053 or CSV statement. Raises StatementError on a malformed file."""
+def import_statement(upload: bytes | IO[bytes], *, by: User) -> ImportReport:
+    """Parse and import a camt.053 or CSV statement (its bytes, or an uploaded file, which is
+    not read past the size limit), audited in the import's transaction. Raises StatementError
+    on a file that is too large or malformed: then nothing was written."""
+    data = upload if isinstance(upload, bytes) else upload.read(MAX_STATEMENT_BYTES + 1)
+    if len(data) > MAX_STATEMENT_BYTES:
+        raise StatementError(_("The file is larger than 10 MB."))
     lines = parse_statement(data, expected_iban=settings.ZBOR_BANK_IBAN)
     with transaction.atomic():
-        known = set(
-            BankStatementLine.objects.filter(key__in=[line.key for line in lines]).values_list("key", flat=True)
-        )
-        new = [line for line in lines if line.key not in known]
-        if not new:
-            return ImportReport(None, len(lines), 0, 0, 0, 0)
-        statement = BankStatement.objects.create(uploaded_by=by, lines_total=len(lines), lines_new=len(new))
-        matched = unmatched = outgoing = 0
-        for line in new:
-            row = BankStatementLine(
-                statement=statement, key=line.key, booked_on=line.booked_on, amount=line.amount, currency=line.currency
-            )
-            matchable = line.is_credit and not line.reversal and not line.is_batch
-            donation = _pending_bank_donation(line) if matchable else None
-            if line.reversal:
-                # A returned or reversed transfer: never booked automatically.
-                row.status, row.text = LineStatus.REVERSAL, line.text
-                unmatched += 1
-            elif not line.is_credit:
-                row.status = LineStatus.OUTGOING
-                outgoing += 1
-            elif donation is not None:
-                services.confirm_donation(donation, amount=line.amount)
-                row.status, row.donation = LineStatus.MATCHED, donation
-                matched += 1
-            else:
-                row.status, row.text = LineStatus.UNMATCHED, line.text
-                unmatched += 1
-            row.save()
-        BankStatement.objects.filter(pk=statement.pk).update(lines_matched=matched)
-    return ImportReport(statement, len(lines), len(new), matched, unmatched, outgoing)
+        report = _import_lines(lines, by=by)
+        audit(by, "bank_statement.import", report.statement, fields=["lines"])
+    return report
 
 
-def assign_line(line: BankStatementLine, *, campaign: Campaign, by) -> Donation:
+def _import_lines(lines: list[StatementLine], *, by: User) -> ImportReport:
+    """The lines not imported before, each matched or left for staff, in the caller's transaction."""
+    known = set(BankStatementLine.objects.filter(key__in=[line.key for line in lines]).values_list("key", flat=True))
+    new = [line for line in lines if line.key not in known]
+    if not new:
+        return ImportReport(None, len(lines), 0, 0, 0, 0)
+    statement = BankStatement.objects.create(uploaded_by=by, lines_total=len(lines), lines_new=len(new))
+    counts: dict[str, int] = {LineStatus.MATCHED: 0, LineStatus.UNMATCHED: 0, LineStatus.OUTGOING: 0}
+    for line in new:
+        row = _import_line(statement, line)
+        counts[LineStatus.UNMATCHED if row.status == LineStatus.REVERSAL else row.status] += 1
+    BankStatement.objects.filter(pk=statement.pk).update(lines_matched=counts[LineStatus.MATCHED])
+    return ImportReport(
+        statement,
+        len(lines),
+        len(new),
+        counts[LineStatus.MATCHED],
+        counts[LineStatus.UNMATCHED],
+        counts[LineStatus.OUTGOING],
+    )
+
+
+def _import_line(statement: BankStatement, line: StatementLine) -> BankStatementLine:
+    """Store one new line: a credit whose reference names one pending pledge confirms it."""
+    row = BankStatementLine(
+        statement=statement, key=line.key, booked_on=line.booked_on, amount=line.amount, currency=line.currency
+    )
+    matchable = line.is_credit and not line.reversal and not line.is_batch
+    donation = _pending_bank_donation(line) if matchable else None
+    if line.reversal:
+        # A returned or reversed transfer: never booked automatically.
+        row.status, row.text = LineStatus.REVERSAL, line.text
+    elif not line.is_credit:
+        row.status = LineStatus.OUTGOING
+    elif donation is not None:
+        services.confirm_donation(donation, amount=line.amount)
+        row.status, row.donation = LineStatus.MATCHED, donation
+    else:
+        row.status, row.text = LineStatus.UNMATCHED, line.text
+    row.save()
+    return row
+
+
+def assign_line(line: BankStatementLine, *, campaign: Campaign, by: User) -> Donation:
     """Staff decide which campaign an unmatched credit line was for: it becomes a donation."""
     with transaction.atomic():
         locked = BankStatementLine.objects.select_for_update().get(pk=line.pk)

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import logging
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from zbor.db import insert
 from zbor.ledger.models import TransferKind
 from zbor.payments.base import EventType, PaymentEvent
 from zbor.payments.models import EventStatus, PaymentEventRecord
@@ -46,8 +45,10 @@ UNPAID = {
 def _store(event: PaymentEvent) -> PaymentEventRecord:
     """The event's record: written now, or the first copy if it was delivered before.
 
-    One statement (``INSERT … ON CONFLICT DO NOTHING RETURNING``), no transaction of its own:
-    at a few hundred payments a second every round trip to the database counts."""
+    The unique constraint on (provider, event id) decides: the INSERT runs in a savepoint (a
+    transaction of its own outside one), so that a copy already there rolls back only the
+    INSERT and the first copy is read instead, on SQLite and PostgreSQL alike. Two deliveries
+    racing on PostgreSQL: the second INSERT waits for the first to commit, then fails."""
     record = PaymentEventRecord(
         provider=event.provider,
         event_id=event.event_id,
@@ -56,8 +57,14 @@ def _store(event: PaymentEvent) -> PaymentEventRecord:
         checkout_reference=event.checkout_reference,
         payment_reference=event.payment_reference,
     )
-    if not insert(record, on_conflict="(provider, event_id) DO NOTHING"):
-        return PaymentEventRecord.objects.get(provider=event.provider, event_id=event.event_id)
+    try:
+        with transaction.atomic():
+            record.save(force_insert=True)
+    except IntegrityError:
+        first = PaymentEventRecord.objects.filter(provider=event.provider, event_id=event.event_id).first()
+        if first is None:
+            raise  # another constraint failed: not a redelivery
+        return first
     return record
 
 

@@ -157,7 +157,7 @@ class Confirmation(models.Model):
     """
 
     # No foreign-key constraints in the database: a row is written only by a statement that
-    # reads its donation (``services._queue_confirmation``), and their checks would lock the
+    # reads its donation (``services.booking._queue``), and their checks would lock the
     # campaign's, the donation's and the event's rows on every confirmation, the very rows the
     # booking locks and updates.
     donation = models.OneToOneField(Donation, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")

@@ -16,20 +16,16 @@ million donations to measure it):
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC
-from decimal import Decimal, InvalidOperation
 
 from django.db import connection, transaction
 from django.db.models import Q
 
 from zbor.ledger.checks import LedgerReport, check_ledger
 from zbor.ledger.models import Transfer, TransferGroup, TransferKind
-from zbor.money import is_currency, minor_digits
+from zbor.payments.stripe import BalanceExport, parse_balance_export
 
 from .models import Donation, DonationStatus
 
@@ -198,99 +194,59 @@ def _check_donations(report: ReconcileReport) -> None:
                     report.problems.append(f"{reference}: fee {fee}, ledger fee {ledger_fee}")
 
 
-STRIPE_COLUMNS = {"id", "type", "source", "amount", "fee", "currency"}
-CREATED_COLUMNS = ("created (utc)", "created", "created_utc")
-CHARGE_COLUMNS = ("charge_id", "charge id", "charge")
-
-
-def _minor(text: str, currency: str) -> int:
-    value = Decimal(text.replace(",", "").strip())
-    return int(value.scaleb(minor_digits(currency)))
-
-
-def _check_stripe(report: ReconcileReport, export: bytes) -> None:
+def _check_stripe(report: ReconcileReport, data: bytes) -> None:
     """Charges match donations one by one (amount, fee, currency); refunds match per charge
     where the export names the charge, else in total; donations are only expected in the
-    export when they succeeded within the period it covers."""
-    from datetime import datetime
-
-    reader = csv.DictReader(io.StringIO(export.decode("utf-8-sig")))
-    header = {h.strip().lower() for h in reader.fieldnames or []}
-    if not STRIPE_COLUMNS <= header:
-        report.problems.append(f"Stripe export lacks the columns {sorted(STRIPE_COLUMNS - header)}")
+    export when they succeeded within the period it covers. Reading the export is the Stripe
+    provider's (``zbor.payments.stripe.parse_balance_export``); here the two are compared."""
+    export = parse_balance_export(data)
+    report.stripe_rows += export.rows
+    report.problems += export.problems
+    if not export.readable:
         return
-    charges: dict[str, tuple[int, int, str]] = {}
-    refunds_by_charge: dict[str, int] = {}
-    unattributed_refunds = 0
-    period: list[datetime] = []
-    for number, raw in enumerate(reader, start=2):
-        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
-        report.stripe_rows += 1
-        currency = row["currency"].upper()
-        if not is_currency(currency):
-            report.problems.append(f"Stripe export line {number}: unknown currency {row['currency']!r}")
-            continue
-        try:
-            amount, fee = _minor(row["amount"], currency), _minor(row["fee"] or "0", currency)
-        except InvalidOperation:
-            report.problems.append(f"Stripe export line {number}: amount {row['amount']!r} is not a number")
-            continue
-        created = next((row[c] for c in CREATED_COLUMNS if row.get(c)), "")
-        if created:
-            try:
-                period.append(datetime.fromisoformat(created.replace("Z", "")).replace(tzinfo=UTC))
-            except ValueError:
-                report.problems.append(f"Stripe export line {number}: date {created!r} is not readable")
-        charge = (
-            row["source"]
-            if row["source"].startswith(("ch_", "py_"))
-            else next((row[c] for c in CHARGE_COLUMNS if row.get(c)), "")
-        )
-        if row["type"] in ("charge", "payment"):
-            charges[row["source"]] = (amount, fee, currency)
-        elif row["type"] in ("refund", "payment_refund"):
-            if charge:
-                refunds_by_charge[charge] = refunds_by_charge.get(charge, 0) + abs(amount)
-            else:
-                unattributed_refunds += abs(amount)
-    donations = (
+    donations = list(
         Donation.objects.filter(provider="stripe")
         .filter(~Q(charge_reference=""))
         .only("public_id", "charge_reference", "amount", "fee", "refunded", "currency", "status", "succeeded_at")
     )
-    if period:
-        # Exports cover whole days: the period runs from the first day's start to the last day's end.
-        start = min(period).replace(hour=0, minute=0, second=0, microsecond=0)
-        end = max(period).replace(hour=23, minute=59, second=59, microsecond=999999)
-        in_period = [d for d in donations if d.succeeded_at and start <= d.succeeded_at <= end]
-    else:
-        in_period = list(donations)
-    by_charge = {d.charge_reference: d for d in donations}
-    for charge, (amount, fee, currency) in charges.items():
+    period = export.period()
+    in_period = (
+        [d for d in donations if d.succeeded_at and period[0] <= d.succeeded_at <= period[1]] if period else donations
+    )
+    _compare_charges(report, export, {d.charge_reference: d for d in donations})
+    _compare_donations(report, export, in_period)
+
+
+def _compare_charges(report: ReconcileReport, export: BalanceExport, by_charge: dict[str, Donation]) -> None:
+    """Every charge in the export is a donation with the same amount, fee and currency."""
+    for charge, (amount, fee, currency) in export.charges.items():
         donation = by_charge.get(charge)
         if donation is None:
             report.problems.append(f"Stripe charge {charge} ({amount} {currency}) has no donation")
-            continue
-        if (donation.amount, donation.fee, donation.currency) != (amount, fee, currency):
+        elif (donation.amount, donation.fee, donation.currency) != (amount, fee, currency):
             report.problems.append(
                 f"Stripe charge {charge}: Stripe {amount} {currency} fee {fee}, "
                 f"Zbor {donation.amount} {donation.currency} fee {donation.fee}"
             )
+
+
+def _compare_donations(report: ReconcileReport, export: BalanceExport, in_period: list[Donation]) -> None:
+    """Every Stripe donation that succeeded in the export's period is in it, with its refunds."""
     for donation in in_period:
-        if donation.status == DonationStatus.SUCCEEDED and donation.charge_reference not in charges:
+        if donation.status == DonationStatus.SUCCEEDED and donation.charge_reference not in export.charges:
             report.problems.append(
                 f"donation:{donation.public_id}: charge {donation.charge_reference} is missing from the Stripe export"
             )
-        stripe_refunded = refunds_by_charge.get(donation.charge_reference)
+        stripe_refunded = export.refunds_by_charge.get(donation.charge_reference)
         if stripe_refunded is not None and stripe_refunded != donation.refunded:
             report.problems.append(
                 f"Stripe charge {donation.charge_reference}: Stripe refunded {stripe_refunded}, Zbor {donation.refunded}"
             )
-    attributed = set(refunds_by_charge)
-    zbor_unattributed = sum(d.refunded for d in in_period if d.charge_reference not in attributed)
-    if unattributed_refunds != zbor_unattributed:
+    zbor_unattributed = sum(d.refunded for d in in_period if d.charge_reference not in export.refunds_by_charge)
+    if export.unattributed_refunds != zbor_unattributed:
         report.problems.append(
-            f"refunds: the Stripe export has {unattributed_refunds} not named by charge, Zbor {zbor_unattributed} in the period"
+            f"refunds: the Stripe export has {export.unattributed_refunds} not named by charge, "
+            f"Zbor {zbor_unattributed} in the period"
         )
 
 

@@ -7,11 +7,18 @@ beneficiary, no donor name or email.
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 
 import stripe
 from stripe.params.checkout import SessionCreateParams, SessionCreateParamsPaymentIntentData
+
+from zbor.money import is_currency, minor_digits
 
 from .base import CheckoutRequest, CheckoutStart, EventType, InvalidWebhook, PaymentEvent, ProviderUnavailable
 
@@ -199,3 +206,81 @@ class StripeProvider:
             fee=fee,
             extra={"charge": charge_id},
         )
+
+
+#: The columns of a balance-transactions export (Dashboard → Balance → Export) that Zbor reads.
+EXPORT_COLUMNS = {"id", "type", "source", "amount", "fee", "currency"}
+CREATED_COLUMNS = ("created (utc)", "created", "created_utc")
+CHARGE_COLUMNS = ("charge_id", "charge id", "charge")
+
+
+@dataclass
+class BalanceExport:
+    """What a Stripe balance-transactions export says, in minor units; ``problems`` are the
+    lines it could not read (and a missing column, which leaves everything else empty)."""
+
+    #: False when the export lacks a column Zbor reads: then nothing else was read.
+    readable: bool = True
+    rows: int = 0
+    #: charge (or payment) id → (amount, fee, currency)
+    charges: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+    refunds_by_charge: dict[str, int] = field(default_factory=dict)
+    #: refunds the export does not attribute to a charge, in total
+    unattributed_refunds: int = 0
+    created: list[datetime] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def period(self) -> tuple[datetime, datetime] | None:
+        """The whole days the export covers (UTC), or None when it has no dates."""
+        if not self.created:
+            return None
+        start = min(self.created).replace(hour=0, minute=0, second=0, microsecond=0)
+        return start, max(self.created).replace(hour=23, minute=59, second=59, microsecond=999999)
+
+
+def _minor(text: str, currency: str) -> int:
+    return int(Decimal(text.replace(",", "").strip()).scaleb(minor_digits(currency)))
+
+
+def parse_balance_export(data: bytes) -> BalanceExport:
+    """Read a balance-transactions export (CSV, as the Dashboard writes it)."""
+    export = BalanceExport()
+    reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+    header = {h.strip().lower() for h in reader.fieldnames or []}
+    if not EXPORT_COLUMNS <= header:
+        export.problems.append(f"Stripe export lacks the columns {sorted(EXPORT_COLUMNS - header)}")
+        export.readable = False
+        return export
+    for number, raw in enumerate(reader, start=2):
+        export.rows += 1
+        _read_export_row(export, number, {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k})
+    return export
+
+
+def _read_export_row(export: BalanceExport, number: int, row: dict[str, str]) -> None:
+    currency = row["currency"].upper()
+    if not is_currency(currency):
+        export.problems.append(f"Stripe export line {number}: unknown currency {row['currency']!r}")
+        return
+    try:
+        amount, fee = _minor(row["amount"], currency), _minor(row["fee"] or "0", currency)
+    except InvalidOperation:
+        export.problems.append(f"Stripe export line {number}: amount {row['amount']!r} is not a number")
+        return
+    created = next((row[c] for c in CREATED_COLUMNS if row.get(c)), "")
+    if created:
+        try:
+            export.created.append(datetime.fromisoformat(created.replace("Z", "")).replace(tzinfo=UTC))
+        except ValueError:
+            export.problems.append(f"Stripe export line {number}: date {created!r} is not readable")
+    if row["type"] in ("charge", "payment"):
+        export.charges[row["source"]] = (amount, fee, currency)
+    elif row["type"] in ("refund", "payment_refund"):
+        source = row["source"]
+        charge = (
+            source if source.startswith(("ch_", "py_")) else next((row[c] for c in CHARGE_COLUMNS if row.get(c)), "")
+        )
+        if charge:
+            export.refunds_by_charge[charge] = export.refunds_by_charge.get(charge, 0) + abs(amount)
+        else:
+            export.unattributed_refunds += abs(amount)

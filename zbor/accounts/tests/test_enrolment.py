@@ -260,7 +260,7 @@ def test_recovery_codes_open_the_sign_in_without_choosing_a_device(client, setti
 
 def test_a_link_is_refused_for_someone_who_has_a_device():
     user = factories.staff_user("enrolled", superuser=False)
-    call_command("totp-enroll", "enrolled", stdout=io.StringIO())
+    call_command("totp_enroll", "enrolled", stdout=io.StringIO())
     with pytest.raises(enrolment.EnrolmentError):
         enrolment.create_link(admin(), user)
 
@@ -286,7 +286,7 @@ def test_nobody_makes_links_or_resets_for_themselves():
 
 def test_a_lost_phone_is_reset_by_two_different_admins(client):
     user = factories.staff_user("lostphone", superuser=False)
-    call_command("totp-enroll", "lostphone", stdout=io.StringIO())
+    call_command("totp_enroll", "lostphone", stdout=io.StringIO())
     StaticDevice.objects.create(user=user, name="recovery codes")
     a, b = admin("admin_a"), admin("admin_b")
     reset = enrolment.request_reset(a, user)
@@ -366,7 +366,7 @@ def test_the_admin_page_creates_a_link_and_runs_a_reset(client):
     # Enrolled (by the CLI here); then a lost phone.
     target.set_password(PASSWORD)
     target.save()
-    call_command("totp-enroll", target.username, stdout=io.StringIO())
+    call_command("totp_enroll", target.username, stdout=io.StringIO())
     assert client.post(_two_factor_url(target), {"action": "request_reset"}).status_code == 200
     reset = DeviceReset.objects.get()
     assert client.post(_two_factor_url(target), {"action": "approve_reset", "reset": reset.pk}).status_code == 400
@@ -395,7 +395,7 @@ def test_device_admins_build_on_the_zbor_base():
 def test_the_command_prints_a_whole_qr_code():
     out = io.StringIO()
     factories.staff_user("cliuser", superuser=False)
-    call_command("totp-enroll", "cliuser", stdout=out)
+    call_command("totp_enroll", "cliuser", stdout=out)
     lines = out.getvalue().splitlines()
     drawing = [line for line in lines if line and not line.startswith("otpauth://") and "Scan" not in line]
     # A real QR code: about as many rows as columns, each row many characters wide.

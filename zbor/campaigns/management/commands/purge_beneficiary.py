@@ -1,4 +1,4 @@
-"""`zbor purge-beneficiary REFERENCE`: destroy a beneficiary's private data for good.
+"""`zbor purge_beneficiary REFERENCE`: destroy a beneficiary's private data for good.
 
 The public (pseudonymous) page, the campaign and the ledger stay exactly as they are. Audited.
 """
@@ -27,7 +27,7 @@ class Command(BaseCommand):
             )
             if answer.strip() != reference:
                 raise CommandError("Not confirmed; nothing was changed.")
-        purge_private(beneficiary, label="zbor purge-beneficiary")
+        purge_private(beneficiary, label="zbor purge_beneficiary")
         self.stdout.write(f"Private data of {reference} destroyed. The public page and the ledger are unchanged.")
         if not erase_residue():
             raise CommandError(

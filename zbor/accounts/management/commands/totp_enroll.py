@@ -1,4 +1,4 @@
-"""`zbor totp-enroll USERNAME`: give a staff member an authenticator app (TOTP) device.
+"""`zbor totp_enroll USERNAME`: give a staff member an authenticator app (TOTP) device.
 
 Prints the otpauth address and a QR code to scan in the terminal. The person signs in with the
 six-digit code from then on. Run again to replace a lost phone (the old device is removed).
@@ -30,7 +30,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             TOTPDevice.objects.filter(user=user).delete()
             device = TOTPDevice.objects.create(user=user, name="authenticator app", confirmed=True)
-            audit(None, "account.totp_enroll", user, fields=["otp_device"], label="zbor totp-enroll")
+            audit(None, "account.totp_enroll", user, fields=["otp_device"], label="zbor totp_enroll")
         qr = qrcode.QRCode(border=2)
         qr.add_data(device.config_url)
         # Drawn into a buffer and written once: the command's stdout ends every write() with a

@@ -1,18 +1,17 @@
-"""`zbor erase-donor EMAIL`: remove what Zbor holds about a donor, on their request.
+"""`zbor erase_donor EMAIL`: remove what Zbor holds about a donor, on their request.
 
-Clears the email, public name and words of support of every donation made with that address.
-Amounts, the ledger and every total stay exactly as they were. Audited (without the address).
+The service (``zbor.donations.services.erase_donor``) clears the email, public name and words
+of support of every donation made with that address, audited without it; amounts, the ledger
+and every total stay exactly as they were.
 Then the old values are cleared from the database's other files too (``zbor.db.erase_residue``:
 on SQLite the WAL is checkpointed and truncated; deleted content is zeroed by secure_delete).
 Running it again for the same address is safe, and finishes a clean-up that readers held up.
 """
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from zbor.accounts.services import audit
 from zbor.db import erase_residue
-from zbor.donations.models import Donation, MessageStatus
+from zbor.donations.services import erase_donor
 
 
 class Command(BaseCommand):
@@ -30,11 +29,7 @@ class Command(BaseCommand):
     def handle(self, *args, email: str, wait: float, **options):
         if not 0 <= wait <= 600:
             raise CommandError("--wait must be between 0 and 600 seconds.")
-        with transaction.atomic():
-            count = Donation.objects.filter(email__iexact=email.strip()).update(
-                email="", public_name="", message="", message_status=MessageStatus.NONE
-            )
-            audit(None, "donor.erase", fields=["email", "public_name", "message"], label="zbor erase-donor")
+        count = erase_donor(email, by=None, label="zbor erase_donor")
         self.stdout.write(f"Erased the personal data of {count} donation(s). Amounts and the ledger are unchanged.")
         if not erase_residue(wait_seconds=wait):
             raise CommandError(

@@ -1,4 +1,4 @@
-"""`zbor create-api-token USERNAME NAME --scope …`: make a staff API token; it is printed once."""
+"""`zbor create_api_token USERNAME NAME --scope …`: make a staff API token; it is printed once."""
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No active staff member is called {username!r}.")
         try:
-            record, token = create_token(user, name=name, scopes=scope, label="zbor create-api-token")
+            record, token = create_token(user, name=name, scopes=scope, label="zbor create_api_token")
         except ValueError as exc:
             raise CommandError(f"No token was made: {exc}.") from exc
         self.stdout.write(token)
