@@ -21,7 +21,7 @@ from zbor import private_files
 from zbor.accounts.services import audit
 from zbor.campaigns.models import Campaign, Need
 from zbor.crypto import decrypt_text, encrypt_text
-from zbor.donations import accounts
+from zbor.ledger import chart
 from zbor.ledger.models import TransferKind
 from zbor.ledger.selectors import credit_balances
 from zbor.ledger.services import Line, post_group
@@ -38,7 +38,7 @@ def _require(user, perm: str) -> None:
 
 def need_holds(need: Need) -> int:
     """What the need's account holds now (given for it, minus refunds and payouts made)."""
-    return credit_balances([accounts.need_code(need.pk)]).get(accounts.need_code(need.pk), 0)
+    return credit_balances([chart.need_code(need.pk)]).get(chart.need_code(need.pk), 0)
 
 
 def available(need: Need, *, excluding: Payout | None = None) -> int:
@@ -148,8 +148,8 @@ def mark_paid(payout: Payout, *, by, proof) -> Payout:
                 reference=locked.reference,
                 lines=[
                     Line(
-                        accounts.need_account(locked.need, locked.currency),
-                        accounts.payouts_account(locked.need, locked.currency),
+                        chart.need_account(locked.need, locked.currency),
+                        chart.payouts_account(locked.need, locked.currency),
                         locked.amount,
                         TransferKind.PAYOUT,
                     )

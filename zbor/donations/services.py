@@ -26,6 +26,7 @@ from zbor.accounts.services import audit
 from zbor.campaigns import services as campaign_services
 from zbor.campaigns.models import Campaign, Need, Status
 from zbor.db import insert
+from zbor.ledger import chart as accounts
 from zbor.ledger.models import Account, Transfer, TransferGroup, TransferKind
 from zbor.ledger.services import Line, NewGroup, post_group, post_new_groups
 from zbor.money import Money, format_money, minor_digits, split_proportionally
@@ -34,7 +35,6 @@ from zbor.payments.base import CheckoutRequest, ProviderUnavailable
 from zbor.payments.models import EventStatus, PaymentEventRecord
 from zbor.tasks import enqueue_on_commit
 
-from . import accounts
 from .exceptions import DonationRefused, NotPaidYet, PaymentNotStarted
 from .models import Confirmation, Donation, DonationStatus, MessageStatus
 from .selectors import CampaignMoney, allocate, money_from_balances
