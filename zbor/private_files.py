@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from zbor.campaigns.images import clean_image
+from zbor.images import clean_image
 
 from .crypto import decrypt_bytes, encrypt_bytes
 
