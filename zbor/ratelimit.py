@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.utils import timezone
@@ -197,8 +198,6 @@ def _peek(subject: str) -> int:
     key = hashlib.sha256(subject.encode()).hexdigest()
     count = 0
     if _uses_cache():
-        from django.core.cache import cache
-
         # During a Redis outage hits are counted in the database: read both, keep the larger.
         count = int(cache.get(f"ratelimit:{key}") or 0)
     with connection.cursor() as cursor:
