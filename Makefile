@@ -37,14 +37,16 @@ run: compilemessages
 	$(BIN)/granian --interface wsgi --host 127.0.0.1 --port $(PORT) --workers 1 --blocking-threads 16 --no-ws config.wsgi:application
 
 # Static checks, run before the tests: style and bugs (ruff check), one layout (ruff format),
-# no high-severity security finding (bandit), types (mypy with django-stubs), and no function of
-# radon complexity D or worse nor module over 400 lines (.ci/sizes.py). Settings are in pyproject.toml.
+# no high-severity security finding (bandit), types (mypy with django-stubs), the import contracts between
+# the apps (lint-imports; .importlinter), and no function of radon complexity D or worse nor module over
+# 400 lines (.ci/sizes.py). Their settings are in pyproject.toml.
 lint: install
 	$(BIN)/ruff check --quiet .
 	$(BIN)/ruff format --check --quiet .
 	$(BIN)/bandit --quiet --recursive zbor config --exclude '*/tests/*' --severity-level high
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/mypy
 	$(BIN)/python .ci/sizes.py
+	$(BIN)/lint-imports --no-cache
 
 test: compilemessages lint
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS)

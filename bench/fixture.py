@@ -385,7 +385,6 @@ def generate(
 
     from zbor.accounts.models import AuditEvent
     from zbor.campaigns.models import Beneficiary, Campaign, CampaignApproval, Need, Status, Update
-    from zbor.donations.accounts import OWNER
     from zbor.donations.models import (
         BankStatement,
         BankStatementLine,
@@ -394,6 +393,7 @@ def generate(
         LineStatus,
         MessageStatus,
     )
+    from zbor.ledger.chart import OWNER
     from zbor.ledger.models import Account, AccountKind, Transfer, TransferGroup, TransferKind
 
     if campaigns < 1 or donations < 0:

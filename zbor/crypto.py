@@ -4,11 +4,17 @@ Keys come from ``ZBOR_ENCRYPTION_KEYS`` (comma-separated Fernet keys). The first
 every key decrypts, so a new key can be put in front and ``zbor rotate_encryption_keys``
 re-encrypts everything with it before the old one is removed. A seized database without the
 keys yields only ciphertext.
+
+Each app says what it encrypts (``register_encrypted`` in its AppConfig.ready): the key rotation
+(zbor/accounts/keys.py) walks that list, so it needs to know no app, and an app that adds a
+secret column adds one registration next to it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -62,3 +68,33 @@ def rotate(token: bytes) -> bytes:
         return _current().rotate(token)
     except InvalidToken:
         raise UnreadableSecret("none of ZBOR_ENCRYPTION_KEYS opens this data") from None
+
+
+def rotate_text(token: str) -> str:
+    """``rotate`` for a text column; empty stays empty."""
+    return rotate(token.encode()).decode() if token else ""
+
+
+@dataclass(frozen=True)
+class Encrypted:
+    """A model whose rows hold private data: text columns encrypted with ``encrypt_text`` and,
+    optionally, a column naming a private file (zbor.private_files). ``not_files`` are values
+    of that column that name no file (empty, or a marker such as "purged")."""
+
+    model: Any
+    fields: tuple[str, ...] = ()
+    file_field: str = ""
+    not_files: tuple[str, ...] = ("",)
+
+
+_ENCRYPTED: dict[str, Encrypted] = {}
+
+
+def register_encrypted(model, *, fields: tuple[str, ...] = (), file_field: str = "", not_files=("",)) -> None:
+    """Declare what ``model`` encrypts (call it from the app's AppConfig.ready; twice is harmless)."""
+    _ENCRYPTED[model._meta.label_lower] = Encrypted(model, tuple(fields), file_field, tuple(not_files))
+
+
+def registered_encrypted() -> list[Encrypted]:
+    """Every registration, in a stable order (by model label)."""
+    return [_ENCRYPTED[label] for label in sorted(_ENCRYPTED)]

@@ -15,9 +15,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from zbor.campaigns.images import clean_image
+from zbor.images import clean_image
 
-from .crypto import decrypt_bytes, encrypt_bytes
+from .crypto import decrypt_bytes, encrypt_bytes, rotate
 
 MAX_PRIVATE_FILE_BYTES = 15 * 1024 * 1024
 PDF = "application/pdf"
@@ -76,6 +76,17 @@ def store(data: bytes) -> str:
 
 def load(name: str) -> bytes:
     return decrypt_bytes((settings.ZBOR_PRIVATE_ROOT / name).read_bytes())
+
+
+def rotate_file(name: str) -> None:
+    """Re-encrypt a stored file with the newest key, replacing it in one rename (safe to repeat)."""
+    path = settings.ZBOR_PRIVATE_ROOT / name
+    rotated = rotate(path.read_bytes())
+    tmp = path.with_suffix(".tmp")
+    tmp.touch(mode=0o600)
+    tmp.chmod(0o600)
+    tmp.write_bytes(rotated)
+    tmp.replace(path)
 
 
 def delete(name: str) -> None:

@@ -8,7 +8,12 @@ class AccountsConfig(AppConfig):
     verbose_name = _("People and audit")
 
     def ready(self):
+        from zbor.admin_base import lookup_refused
+
         from .roles import sync_roles_after_migrate
+        from .services import audit_refused_lookup
 
         # Infrastructure, not domain flow: the role groups follow the code after every migrate.
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="zbor.accounts.sync_roles")
+        # The admin base (a root helper) reports refused list lookups; the audit log is here.
+        lookup_refused.connect(audit_refused_lookup, dispatch_uid="zbor.accounts.audit_refused_lookup")

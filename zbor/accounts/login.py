@@ -1,33 +1,30 @@
 """Staff sign-in: two-factor (TOTP) when required, and a limit on failed attempts.
 
-Failed attempts are counted as salted, daily-rotating hashes (the raw IP address is never
-stored). Sign-in is refused for 15 minutes after ZBOR_LOGIN_FAILURES_ALLOWED failures for one
-username *from one client* — so guessing a colleague's username from elsewhere cannot lock
-them out — and after four times as many failures from one client for any usernames. Behind a
-reverse proxy, ZBOR_CLIENT_IP_HEADER names the header carrying the real client address, read only
-from ZBOR_TRUSTED_PROXIES (``zbor.ratelimit.client_address``, the same client as the donate limits).
+Failed attempts are counted by the one rate limiter (zbor/ratelimit.py), by salted,
+daily-rotating hashes (the raw IP address is never stored). Sign-in is refused for the rest of a
+15-minute window once ZBOR_LOGIN_FAILURES_ALLOWED failures for one username *from one client*
+were counted in it — so guessing a colleague's username from elsewhere cannot lock them out —
+and once four times as many failures from one client for any usernames were. Behind a reverse
+proxy, ZBOR_CLIENT_IP_HEADER names the header carrying the real client address, read only from
+ZBOR_TRUSTED_PROXIES (``zbor.ratelimit.client_address``, the same client as the donate limits).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django_otp import devices_for_user, match_token
 from django_otp.models import ThrottlingMixin
 
-from zbor.ratelimit import client_hash, salted_hash
+from zbor import ratelimit
 
-from .models import LoginFailure
-
-WINDOW = timedelta(minutes=15)
+WINDOW_SECONDS = 15 * 60
 
 if TYPE_CHECKING:
     from django.contrib.auth.forms import AuthenticationForm
@@ -39,17 +36,24 @@ else:
     _FormBase = object
 
 
+def _limits(username: str, request) -> list[tuple[ratelimit.Rule, str]]:
+    """The two limits on failures: one username from one client, and one client for any."""
+    allowed = settings.ZBOR_LOGIN_FAILURES_ALLOWED
+    client = ratelimit.client_hash(request)
+    user = ratelimit.salted_hash("user", username.lower())
+    return [
+        (ratelimit.Rule("login-user", allowed, WINDOW_SECONDS), f"{client}:{user}"),
+        (ratelimit.Rule("login-client", allowed * 4, WINDOW_SECONDS), client),
+    ]
+
+
 def throttled(username: str, request) -> bool:
-    recent = LoginFailure.objects.filter(at__gte=timezone.now() - WINDOW, client_hash=client_hash(request))
-    limit = settings.ZBOR_LOGIN_FAILURES_ALLOWED
-    if recent.filter(username_hash=salted_hash("user", username.lower())).count() >= limit:
-        return True
-    return recent.count() >= limit * 4
+    return any(ratelimit.reached(rule, subject) for rule, subject in _limits(username, request))
 
 
 def record_failure(username: str, request) -> None:
-    LoginFailure.objects.create(username_hash=salted_hash("user", username.lower()), client_hash=client_hash(request))
-    LoginFailure.objects.filter(at__lt=timezone.now() - WINDOW * 4).delete()
+    for rule, subject in _limits(username, request):
+        ratelimit.hit(rule, subject)
 
 
 class _Limited(_FormBase):

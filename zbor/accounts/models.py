@@ -31,19 +31,10 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
 
 
-class LoginFailure(models.Model):
-    """A failed staff sign-in, kept to rate-limit guessing. No IP: a salted hash of it."""
-
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    username_hash = models.CharField(max_length=64, db_index=True)
-    client_hash = models.CharField(max_length=64, db_index=True)
-
-    def __str__(self) -> str:
-        return f"failed sign-in at {self.at:%Y-%m-%d %H:%M}"
-
-
 class RateCounter(models.Model):
-    """One fixed-window counter of the embedded rate limiter (zbor/ratelimit.py).
+    """One fixed-window counter of the embedded rate limiter (zbor/ratelimit.py), which also
+    counts failed staff sign-ins. The limiter writes it with SQL (it imports no app); the model
+    is here so that migrations create the table.
 
     The key is a hash of the rule, the window and what is counted (a salted client hash, a
     campaign id): the table never holds an address. Rows are deleted once their window ends.

@@ -38,6 +38,11 @@ def audit(
     )
 
 
+def audit_refused_lookup(sender, *, request, fields, **kwargs) -> None:
+    """Receiver of ``zbor.admin_base.lookup_refused``: probing a list is worth an audit row."""
+    audit(request.user, "admin.lookup.refused", fields=fields)
+
+
 def _field_names(message) -> list[str]:
     names: list[str] = []
     for part in message if isinstance(message, list) else []:

@@ -8,9 +8,9 @@ from django.utils.translation import gettext as _
 from parler.forms import TranslatableBaseInlineFormSet, TranslatableModelForm
 
 from zbor.forms import AmountField
+from zbor.images import clean_image
 
 from . import markdown
-from .images import clean_image
 from .models import MAX_NEED_MINOR, Campaign, Need, Update
 from .selectors import existing_note_keys
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from zbor import private_files
@@ -26,6 +27,21 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 FIELDS = ("real_name", "contacts", "verification_notes")
+
+
+@dataclass(frozen=True)
+class Purged:
+    """What a receiver of ``private_data_purged`` destroyed: names for the audit row (never
+    values), and private files to delete once the purge is committed."""
+
+    fields: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+
+
+#: Sent by ``purge_private`` inside its transaction, with the locked ``beneficiary``. Apps that keep
+#: private data about a beneficiary elsewhere (payout recipients and proofs: zbor.disbursements)
+#: destroy it in a receiver that returns a ``Purged``; campaigns imports none of them.
+private_data_purged = Signal()
 
 
 @dataclass(frozen=True)
@@ -116,14 +132,13 @@ def purge_private(beneficiary: Beneficiary, *, by: User | None = None, label: st
             setattr(locked, f"{field}_secret", "")
         locked.private_purged_at = timezone.now()
         locked.save(update_fields=[*(f"{f}_secret" for f in FIELDS), "private_purged_at"])
-        names += _purge_payout_details(locked)
-        audit(
-            by,
-            "beneficiary.private.purge",
-            locked,
-            fields=[*FIELDS, "documents", "payout recipients", "payout proofs"],
-            label=label,
-        )
+        fields = [*FIELDS, "documents"]
+        for receiver, purged in private_data_purged.send(sender=Beneficiary, beneficiary=locked):
+            if not isinstance(purged, Purged):
+                raise TypeError(f"{receiver!r} must return a Purged (zbor.campaigns.private)")
+            fields += purged.fields
+            names += purged.files
+        audit(by, "beneficiary.private.purge", locked, fields=fields, label=label)
         transaction.on_commit(lambda: _delete_files(names))
     beneficiary.refresh_from_db()
 
@@ -131,18 +146,3 @@ def purge_private(beneficiary: Beneficiary, *, by: User | None = None, label: st
 def _delete_files(names: list[str]) -> None:
     for name in names:
         private_files.delete(name)
-
-
-def _purge_payout_details(beneficiary: Beneficiary) -> list[str]:
-    """Recipients, purposes and proofs of the payouts made for this person: they can name them
-    too. The amounts, dates and ledger stay; a purged proof is marked so, its file deleted."""
-    from zbor.disbursements.models import Payout
-
-    payouts = Payout.objects.select_for_update().filter(campaign__beneficiary=beneficiary)
-    files = [name for name in payouts.exclude(proof_name__in=["", PURGED]).values_list("proof_name", flat=True)]
-    payouts.update(recipient_secret="", purpose="", decision_reason="")
-    payouts.exclude(proof_name="").update(proof_name=PURGED)
-    return files
-
-
-PURGED = "purged"

@@ -25,6 +25,9 @@ class PayoutStatus(models.TextChoices):
     PAID = "paid", _("Paid")
 
 
+#: ``proof_name`` of a paid payout whose proof was destroyed with the beneficiary's private data.
+PURGED = "purged"
+
 #: Requested or approved but not paid: the money is spoken for.
 RESERVING = (PayoutStatus.REQUESTED, PayoutStatus.APPROVED)
 

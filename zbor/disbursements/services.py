@@ -21,16 +21,17 @@ from django.utils.translation import gettext as _
 
 from zbor import private_files
 from zbor.accounts.services import audit
-from zbor.campaigns.models import Campaign, Need
+from zbor.campaigns.models import Beneficiary, Campaign, Need
+from zbor.campaigns.private import Purged
 from zbor.crypto import decrypt_text, encrypt_text
-from zbor.donations import accounts
+from zbor.ledger import chart
 from zbor.ledger.models import TransferKind
 from zbor.ledger.selectors import credit_balances
 from zbor.ledger.services import Line, post_group
 from zbor.money import Money, format_money
 
 from .exceptions import PayoutExceedsNeed, PayoutFourEyes, PayoutWrongState
-from .models import RESERVING, Payout, PayoutStatus
+from .models import PURGED, RESERVING, Payout, PayoutStatus
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -43,7 +44,7 @@ def _require(user, perm: str) -> None:
 
 def need_holds(need: Need) -> int:
     """What the need's account holds now (given for it, minus refunds and payouts made)."""
-    return credit_balances([accounts.need_code(need.pk)]).get(accounts.need_code(need.pk), 0)
+    return credit_balances([chart.need_code(need.pk)]).get(chart.need_code(need.pk), 0)
 
 
 def available(need: Need, *, excluding: Payout | None = None) -> int:
@@ -153,8 +154,8 @@ def mark_paid(payout: Payout, *, by: User, proof) -> Payout:
                 reference=locked.reference,
                 lines=[
                     Line(
-                        accounts.need_account(locked.need, locked.currency),
-                        accounts.payouts_account(locked.need, locked.currency),
+                        chart.need_account(locked.need, locked.currency),
+                        chart.payouts_account(locked.need, locked.currency),
                         locked.amount,
                         TransferKind.PAYOUT,
                     )
@@ -180,8 +181,19 @@ def read_recipient(payout: Payout, *, by: User) -> str:
 
 def read_proof(payout: Payout, *, by: User) -> tuple[bytes, str]:
     _require(by, "disbursements.view_payout")
-    if payout.proof_name in ("", "purged"):
+    if payout.proof_name in ("", PURGED):
         raise PermissionDenied("This proof was destroyed when the beneficiary's private data was purged.")
     with transaction.atomic():
         audit(by, "payout.proof.read", payout, fields=["proof"])
     return private_files.load(payout.proof_name), payout.proof_content_type
+
+
+def purge_payout_details(sender, *, beneficiary: Beneficiary, **kwargs) -> Purged:
+    """Receiver of ``zbor.campaigns.private.private_data_purged``, inside the purge's transaction:
+    recipients, purposes and proofs of the payouts made for this person can name them too. The
+    amounts, dates and ledger stay; a purged proof is marked so, its file deleted after commit."""
+    payouts = Payout.objects.select_for_update().filter(campaign__beneficiary=beneficiary)
+    files = list(payouts.exclude(proof_name__in=["", PURGED]).values_list("proof_name", flat=True))
+    payouts.update(recipient_secret="", purpose="", decision_reason="")
+    payouts.exclude(proof_name="").update(proof_name=PURGED)
+    return Purged(fields=("payout recipients", "payout proofs"), files=tuple(files))

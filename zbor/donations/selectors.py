@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from zbor.ledger.chart import COLLECTED_KINDS, OWNER, need_code, payouts_code, unallocated_code
 from zbor.ledger.models import Account
 from zbor.ledger.selectors import owner_credit_total_subquery
 
-from .accounts import COLLECTED_KINDS, OWNER, need_code, payouts_code, unallocated_code
 from .models import Donation, DonationStatus, MessageStatus
 
 

@@ -52,7 +52,7 @@ def transparency_figures():
     from django.db.models import Sum
     from django.db.models.functions import TruncMonth
 
-    from zbor.donations.accounts import OWNER
+    from zbor.ledger.chart import OWNER
     from zbor.ledger.models import Transfer, TransferKind
 
     sign = {TransferKind.DONATION: 1, TransferKind.REINSTATEMENT: 1, TransferKind.REFUND: -1, TransferKind.DISPUTE: -1}

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from zbor.campaigns.images import clean_image
+from zbor.images import clean_image
 
 
 def _jpeg_with_exif() -> bytes:

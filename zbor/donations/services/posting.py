@@ -19,11 +19,11 @@ from django.utils import timezone
 
 from zbor.campaigns import services as campaign_services
 from zbor.campaigns.models import Campaign, Need, Status
+from zbor.ledger import chart as accounts
 from zbor.ledger.models import Account, TransferKind
 from zbor.ledger.services import Line, NewGroup, post_new_groups
 from zbor.tasks import enqueue_on_commit
 
-from .. import accounts
 from ..models import Confirmation, Donation, DonationStatus
 from ..selectors import CampaignMoney, allocate, money_from_balances
 from .start import ACCEPTING

@@ -7,11 +7,11 @@ from __future__ import annotations
 from django.db import transaction
 
 from zbor.campaigns.models import Campaign
+from zbor.ledger import chart as accounts
 from zbor.ledger.models import Account, Transfer, TransferGroup, TransferKind
 from zbor.ledger.services import Line, post_group
 from zbor.money import split_proportionally
 
-from .. import accounts
 from ..exceptions import NotPaidYet
 from ..models import Donation, DonationStatus
 

@@ -1,4 +1,8 @@
-"""Which ledger accounts hold a campaign's money. See docs/ledger.md for the chart of accounts.
+"""The chart of accounts: which ledger accounts hold a campaign's money. See docs/ledger.md.
+
+Donations book into these accounts and payouts draw from them, so the chart lives with the
+ledger, below both (the import contracts in .importlinter). It knows a need or a campaign only
+by its ids (``NeedRef``, ``CampaignRef``): the ledger imports no other app.
 
 provider:<provider>:<CUR>       what a provider (or the bank) holds for the foundation
 fees:<provider>:<CUR>           provider fees paid by the foundation
@@ -11,9 +15,25 @@ payouts:need:<need id>          paid out for a need (the disbursements issue)
 
 from __future__ import annotations
 
-from zbor.campaigns.models import Campaign, Need
-from zbor.ledger.models import Account, AccountKind
-from zbor.ledger.services import get_account
+from typing import Protocol
+
+from .models import Account, AccountKind
+from .services import get_account
+
+
+class NeedRef(Protocol):
+    """What the chart reads of a need (a zbor.campaigns Need)."""
+
+    pk: int
+    campaign_id: int
+
+
+class CampaignRef(Protocol):
+    """What the chart reads of a campaign (a zbor.campaigns Campaign)."""
+
+    pk: int
+    currency: str
+
 
 OWNER = "campaign"
 #: The accounts whose credit balances add up to what a campaign has collected.
@@ -40,13 +60,13 @@ def fees_code(provider: str, currency: str) -> str:
     return f"fees:{provider}:{currency}"
 
 
-def need_account(need: Need, currency: str) -> Account:
+def need_account(need: NeedRef, currency: str) -> Account:
     return get_account(
         need_code(need.pk), kind=AccountKind.NEED, currency=currency, owner_kind=OWNER, owner_id=need.campaign_id
     )
 
 
-def unallocated_account(campaign: Campaign) -> Account:
+def unallocated_account(campaign: CampaignRef) -> Account:
     return get_account(
         unallocated_code(campaign.pk),
         kind=AccountKind.UNALLOCATED,
@@ -70,7 +90,7 @@ def returned_account(kind: str, provider: str, currency: str) -> Account:
     return get_account(f"{account_kind}:{provider}:{currency}", kind=account_kind, currency=currency)
 
 
-def payouts_account(need: Need, currency: str) -> Account:
+def payouts_account(need: NeedRef, currency: str) -> Account:
     return get_account(
         payouts_code(need.pk), kind=AccountKind.PAYOUTS, currency=currency, owner_kind=OWNER, owner_id=need.campaign_id
     )

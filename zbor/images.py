@@ -2,6 +2,8 @@
 
 Re-encoding from pixels is the only reliable way to drop EXIF (GPS position, camera serial,
 time), XMP, IPTC and ICC comments: copying the file and deleting known tags misses the rest.
+Used by campaign pictures (zbor.campaigns.forms) and private files (zbor.private_files), so it
+lives at the root and imports no app.
 """
 
 from __future__ import annotations
