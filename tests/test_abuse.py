@@ -15,13 +15,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from tests import factories
+from tests.helpers import DEMO
 from zbor import challenge, private_files, ratelimit
 from zbor.accounts.models import LoginFailure, RateCounter
 from zbor.donations.models import Donation, MessageStatus
 from zbor.payments import registry
 
 pytestmark = pytest.mark.django_db
-DEMO = "from-prison-to-family"
 DONATE = f"/en/campaigns/{DEMO}/donate/"
 ADDRESS = "203.0.113.77"
 

@@ -7,12 +7,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests import factories
+from tests.helpers import DEMO
 from zbor.donations.models import BankStatementLine, Donation, DonationStatus, LineStatus
 from zbor.donations.reconcile import reconcile
 from zbor.ledger.models import Transfer
 
 pytestmark = pytest.mark.django_db
-DEMO = "from-prison-to-family"
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ from django.core import mail
 from django.core.management import call_command
 
 from tests import factories
+from tests.helpers import DEMO, text_of
 from zbor.campaigns.models import Need, Status
 from zbor.donations.models import Donation, DonationStatus, MessageStatus
 from zbor.donations.reconcile import reconcile
 from zbor.ledger.models import Transfer
 
 pytestmark = pytest.mark.django_db
-DEMO = "from-prison-to-family"
 
 
 def form_data(**overrides):
@@ -32,10 +32,6 @@ def form_data(**overrides):
     if data["method"] == "demo" and "challenge" not in overrides:
         data["challenge"] = factories.solved_challenge()
     return data
-
-
-def text_of(html: str) -> str:
-    return re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
 def give(client, slug=DEMO, outcome="complete", **fields):

@@ -11,8 +11,9 @@ from unittest import mock
 import pytest
 from django.test import Client
 
+from tests.helpers import DEMO
+
 pytestmark = pytest.mark.django_db
-DEMO = "from-prison-to-family"
 DONATE = f"/en/campaigns/{DEMO}/donate/"
 
 

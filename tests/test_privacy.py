@@ -557,7 +557,7 @@ def test_at_debug_a_stripe_payment_with_billing_details_reaches_no_log(
     cardholder's name, email, phone and address, and whose webhook names the customer: with
     LOG_LEVEL=DEBUG none of them is in any record or output."""
     from tests.fake_stripe import stripe_enabled
-    from tests.test_stripe import send, session_completed
+    from zbor.payments.tests.test_stripe import send, session_completed
 
     with stripe_enabled(settings, WEBHOOK_SECRET) as fake:
         fake.charge_fields = {"billing_details": CARDHOLDER, "receipt_email": CARDHOLDER["email"]}

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 EMAIL = "erase.me.quokka+z31@example.org"
 NAME = "Quokkarina Erasmova"
 MESSAGE = "Hold on, Ales: from Quokka street xq9"

@@ -12,6 +12,7 @@ from django.test import Client
 
 from tests import factories
 from tests.fake_stripe import FEE, stripe_enabled
+from tests.helpers import DEMO
 from zbor.donations.models import Donation, DonationStatus
 from zbor.donations.reconcile import reconcile
 from zbor.ledger.models import Account, Transfer, TransferGroup
@@ -19,7 +20,6 @@ from zbor.payments.models import EventStatus, PaymentEventRecord
 
 pytestmark = pytest.mark.django_db
 SECRET = "whsec_test_secret"
-DEMO = "from-prison-to-family"
 
 
 @pytest.fixture
