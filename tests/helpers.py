@@ -9,3 +9,8 @@ DEMO = "from-prison-to-family"
 def text_of(html: str) -> str:
     """The words of an HTML page as a reader sees them: tags out, runs of white space made one."""
     return re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&nbsp;", "\u00a0")
+
+
+#: The slug of the campaign the `campaign` fixture builds (tests/factories.py), for tests whose
+#: subject is not the demo.
+CAMPAIGN = "a-campaign"
