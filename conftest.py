@@ -87,6 +87,15 @@ def campaign(db):
 
 
 @pytest.fixture
+def funded_campaign(db):
+    """The `campaign`, with the demo's reference campaign's totals: €683 collected of €2,000, the
+    first need (€500) full. For tests of giving and paying out that read those totals."""
+    from tests import factories
+
+    return factories.campaign(slug=CAMPAIGN, donations=(50000, 18300))
+
+
+@pytest.fixture
 def browser():
     """Headless Chromium (tests/browser.py); a module using it sets ``pytestmark = needs_chromium``."""
     from django.db import connections
