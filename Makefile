@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.dev
 
-.PHONY: run test lint bench bench-cluster install compilemessages makemessages clean check
+.PHONY: run test coverage lint bench bench-cluster install compilemessages makemessages clean check
 
 $(BIN)/zbor: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Zbor needs Python 3.11 or newer (found $$($(PYTHON) --version))."; exit 1; }
@@ -50,6 +50,10 @@ lint: install
 
 test: compilemessages lint
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite with line coverage of zbor/ (settings in pyproject.toml, [tool.coverage]); docs/testing.md.
+coverage: compilemessages
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m pytest --cov=zbor --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
 
 bench: compilemessages
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -1,4 +1,5 @@
-"""Shared pytest set-up.
+"""Shared pytest set-up, for tests/ and zbor/*/tests/ alike (helpers to import are in tests/:
+helpers.py, factories.py, fake_stripe.py, browser.py, postgres.py).
 
 With ZBOR_FAIL_ON_SKIP=1 (set by .ci/run) a skipped test fails: CI must run every test,
 including those that need PostgreSQL, Redis or Chromium.
@@ -7,6 +8,9 @@ including those that need PostgreSQL, Redis or Chromium.
 import os
 
 import pytest
+from django.core.management import call_command
+
+from tests.helpers import CAMPAIGN, DEMO
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -60,3 +64,59 @@ def _ledger_rows_may_be_flushed_between_tests():
     TransactionTestCase._fixture_teardown = teardown
     yield
     TransactionTestCase._fixture_teardown = original
+
+
+@pytest.fixture
+def demo(db):
+    """The demo data, as `make run` loads it; returns the reference campaign."""
+    from zbor.campaigns.models import Campaign
+
+    with open(os.devnull, "w") as quiet:
+        call_command("load_demo", stdout=quiet)
+    return Campaign.objects.get(slug=DEMO)
+
+
+@pytest.fixture
+def campaign(db):
+    """One published campaign (three needs, no donations) built by tests/factories.py: what most
+    tests need, in a tenth of the time the demo takes. Its slug is tests.helpers.CAMPAIGN."""
+    from tests import factories
+
+    return factories.campaign(slug=CAMPAIGN)
+
+
+@pytest.fixture
+def funded_campaign(db):
+    """The `campaign`, with the demo's reference campaign's totals: €683 collected of €2,000, the
+    first need (€500) full. For tests of giving and paying out that read those totals."""
+    from tests import factories
+
+    return factories.campaign(slug=CAMPAIGN, donations=(50000, 18300))
+
+
+@pytest.fixture
+def browser():
+    """Headless Chromium (tests/browser.py); a module using it sets ``pytestmark = needs_chromium``."""
+    from django.db import connections
+
+    from tests.browser import CHROMIUM, LAUNCH_ARGS, sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
+    # fixtures around it are plain synchronous calls, so Django's async guard can stand down.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+        # Code run inside playwright's context gets its own database connections (Django keys
+        # them by context); close them here or PostgreSQL keeps them open past the test.
+        connections.close_all()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def demo_server(live_server):
+    """A live server with the demo data loaded."""
+    with open(os.devnull, "w") as quiet:
+        call_command("load_demo", stdout=quiet)
+    return live_server

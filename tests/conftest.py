@@ -1,44 +1,17 @@
-import os
+"""Fixtures of the tests in tests/ only; those every test may use are in the root conftest.py."""
 
 import pytest
-from django.core.management import call_command
 
-DEMO = "from-prison-to-family"
-
-
-@pytest.fixture
-def demo(db):
-    """The demo data, as `make run` loads it; returns the reference campaign."""
-    from zbor.campaigns.models import Campaign
-
-    with open(os.devnull, "w") as quiet:
-        call_command("load_demo", stdout=quiet)
-    return Campaign.objects.get(slug=DEMO)
+from tests.helpers import DEMO
 
 
 @pytest.fixture
-def browser():
-    """Headless Chromium (tests/browser.py); a module using it sets ``pytestmark = needs_chromium``."""
-    from django.db import connections
+def donate_world(demo, monkeypatch):
+    """The demo's campaign and a KWD one (three decimal places): what the donate form fuzzing posts to."""
+    import itertools
 
-    from tests.browser import CHROMIUM, LAUNCH_ARGS, sync_playwright
+    from tests import factories
 
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
-    # fixtures around it are plain synchronous calls, so Django's async guard can stand down.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-        # Code run inside playwright's context gets its own database connections (Django keys
-        # them by context); close them here or PostgreSQL keeps them open past the test.
-        connections.close_all()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-@pytest.fixture
-def demo_server(live_server):
-    """A live server with the demo data loaded."""
-    with open(os.devnull, "w") as quiet:
-        call_command("load_demo", stdout=quiet)
-    return live_server
+    monkeypatch.setattr(factories, "_seq", itertools.count(9000))  # the demo's beneficiaries are B-0001...
+    kwd = factories.campaign(slug="fuzz-kwd", currency="KWD", needs=(50000,))
+    return {DEMO: demo, "fuzz-kwd": kwd}

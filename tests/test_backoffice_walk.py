@@ -9,19 +9,14 @@ not see the record must get the same answer for both (403), so records cannot be
 from __future__ import annotations
 
 import pytest
-from django.contrib import admin
-from django.contrib.contenttypes.models import ContentType
 from django.test import Client
-from django.urls import URLPattern, URLResolver
 
 from tests import factories
-from tests.backoffice import every_kind_of_record
-from zbor.admin_base import registered_admins
+from tests.backoffice import admin_requests, every_kind_of_record
 
 pytestmark = pytest.mark.django_db
 
 ROLES = ["none", "editor", "finance", "admin"]
-MISSING = 987654
 
 # One row per admin URL (its name, or its route when unnamed; custom views with a variable part
 # have a row per value). Columns: the status each role gets, "real/missing" where the URL names a
@@ -224,104 +219,13 @@ def _table() -> dict[str, dict[str, str]]:
     return rows
 
 
-def _patterns(patterns, prefix=""):
-    for p in patterns:
-        if isinstance(p, URLResolver):
-            yield from _patterns(p.url_patterns, prefix + str(p.pattern))
-        else:
-            assert isinstance(p, URLPattern)
-            yield prefix + str(p.pattern), p
-
-
-def _requests(records) -> list[tuple[str, list[str]]]:
-    """(table key, [URL with the real id, URL with a missing id] or [URL]) for every admin pattern."""
-    from django.urls import reverse
-
-    base = reverse("admin:index")
-    models = {f"{m._meta.app_label}/{m._meta.model_name}/": m for m, _a in registered_admins()}
-    out = []
-    for route, pattern in _patterns(admin.site.get_urls()):
-        key = pattern.name or route
-        model = next((m for prefix, m in models.items() if route.startswith(prefix)), None)
-        record = records.get(model._meta.label_lower) if model is not None else None
-        assert model is None or record is not None, (
-            f"every_kind_of_record() (tests/backoffice.py) makes no {model._meta.label}"
-        )
-        if pattern.name == "view_on_site":
-            ct = ContentType.objects.get_for_model(records["campaign"]).pk
-            out.append((key, [f"{base}r/{ct}/{records['campaign'].pk}/", f"{base}r/{ct}/{MISSING}/"]))
-        elif pattern.name == "app_list":
-            for app in (
-                "campaigns",
-                "ledger",
-                "payments",
-                "accounts",
-                "auth",
-                "otp_totp",
-                "otp_static",
-                "donations",
-                "disbursements",
-                "api",
-            ):
-                out.append((f"app_list:{app}", [reverse("admin:app_list", args=[app])]))
-        elif pattern.name == "autocomplete":
-            out.append((key, [reverse("admin:autocomplete")]))
-            for model_name, field in (("campaign", "beneficiary"), ("update", "campaign")):
-                query = f"?app_label=campaigns&model_name={model_name}&field_name={field}&term=a"
-                out.append((f"autocomplete:{model_name}.{field}", [reverse("admin:autocomplete") + query]))
-        elif route.endswith("(?P<url>.*)$"):
-            out.append((key, [f"{base}no-such-page/"]))
-        elif "delete-translation" in route:
-            prefix = route.split("^")[0]
-            out.append(
-                (
-                    key,
-                    [
-                        f"{base}{prefix}{record.pk}/change/delete-translation/en/",
-                        f"{base}{prefix}{MISSING}/change/delete-translation/en/",
-                    ],
-                )
-            )
-        elif pattern.name == "disbursements_payout_act":
-            for action in ("approve", "reject", "cancel", "pay", "nonsense"):
-                out.append(
-                    (f"{key}:{action}", [reverse(f"admin:{key}", args=[pk, action]) for pk in (record.pk, MISSING)])
-                )
-        elif pattern.name == "campaigns_beneficiary_document":
-            document = records["beneficiary_document"]
-            out.append(
-                (
-                    key,
-                    [
-                        reverse(f"admin:{key}", args=[document.beneficiary_id, document.pk]),
-                        reverse(f"admin:{key}", args=[MISSING, MISSING]),
-                    ],
-                )
-            )
-        elif pattern.name == "enrol_start":
-            # Opened signed out by the person enrolling; a link that is not (or no longer) valid is gone.
-            out.append((key, [reverse(f"admin:{key}", args=["no-such-link"])]))
-        elif pattern.name in ("accounts_staffchangerequest_roles", "accounts_staffchangerequest_password"):
-            out.append((key, [reverse(f"admin:{key}", args=[pk]) for pk in (records["staff_member"].pk, MISSING)]))
-        elif "<" in route:
-            if pattern.name:
-                urls = [reverse(f"admin:{key}", args=[pk]) for pk in (record.pk, MISSING)]
-            else:
-                prefix = route.split("<")[0]
-                urls = [f"{base}{prefix}{pk}/" for pk in (record.pk, MISSING)]
-            out.append((key, urls))
-        else:
-            out.append((key, [reverse(f"admin:{key}")]))
-    return out
-
-
 def _user(role):
     return factories.staff_user(superuser=False) if role == "none" else factories.role_user(role)
 
 
 def _observe(client, records) -> dict[str, dict[str, str]]:
     observed: dict[str, dict[str, str]] = {}
-    requests = _requests(records)
+    requests = admin_requests(records)
     for role in ROLES:
         client.force_login(_user(role))
         for key, urls in requests:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import io
-import re
 import uuid
 from datetime import UTC, datetime
 
@@ -14,6 +13,7 @@ from django.db.models import Sum
 from django.utils.html import escape
 
 from bench.fixture import generate
+from tests.helpers import text_of
 from zbor.campaigns.models import Campaign, Need, Status
 from zbor.donations.models import BankStatementLine, Donation, DonationStatus
 from zbor.donations.reconcile import reconcile
@@ -24,10 +24,6 @@ from zbor.money import Money, format_money
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
-
-
-def text_of(html: str) -> str:
-    return re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&nbsp;", "\u00a0")
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ import re
 from urllib.parse import urlsplit
 
 from tests.browser import needs_chromium
+from tests.helpers import DEMO
 
 pytestmark = needs_chromium
 
-DEMO = "from-prison-to-family"
 LANGUAGES = ["en", "ru", "be", "pl"]
 PUBLIC_PAGES = [
     "/en/",

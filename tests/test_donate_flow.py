@@ -9,13 +9,13 @@ from django.core import mail
 from django.core.management import call_command
 
 from tests import factories
+from tests.helpers import CAMPAIGN, DEMO, text_of
 from zbor.campaigns.models import Need, Status
 from zbor.donations.models import Donation, DonationStatus, MessageStatus
 from zbor.donations.reconcile import reconcile
 from zbor.ledger.models import Transfer
 
 pytestmark = pytest.mark.django_db
-DEMO = "from-prison-to-family"
 
 
 def form_data(**overrides):
@@ -34,11 +34,7 @@ def form_data(**overrides):
     return data
 
 
-def text_of(html: str) -> str:
-    return re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", html))
-
-
-def give(client, slug=DEMO, outcome="complete", **fields):
+def give(client, slug=CAMPAIGN, outcome="complete", **fields):
     response = client.post(f"/en/campaigns/{slug}/donate/", form_data(**fields))
     assert response.status_code == 302, text_of(response.content.decode())[:2000]
     checkout = response["Location"]
@@ -52,7 +48,7 @@ def test_a_donor_gives_25_to_a_need_and_the_page_moves_at_once(client, demo):
     clothes = Need.objects.get(campaign=demo, position=1)
     form = client.get(f"/en/campaigns/{DEMO}/donate/").content.decode()
     assert '<label for="id_amount">Amount</label>' in form and ">Donate</button>" in form
-    done = give(client, need=str(clothes.pk))
+    done = give(client, slug=DEMO, need=str(clothes.pk))
     assert done.status_code == 302
     assert re.fullmatch(r"/en/donations/[0-9a-f-]{36}/", done["Location"])  # nothing personal in the URL
     thanks = client.get(done["Location"])
@@ -65,18 +61,18 @@ def test_a_donor_gives_25_to_a_need_and_the_page_moves_at_once(client, demo):
     assert "clean: no differences" in out.getvalue()
 
 
-def test_submitting_the_same_form_twice_makes_one_donation(client, demo):
+def test_submitting_the_same_form_twice_makes_one_donation(client, funded_campaign):
     data = form_data(amount="40")
-    first = client.post(f"/en/campaigns/{DEMO}/donate/", data)
-    second = client.post(f"/en/campaigns/{DEMO}/donate/", data)
+    first = client.post(f"/en/campaigns/{CAMPAIGN}/donate/", data)
+    second = client.post(f"/en/campaigns/{CAMPAIGN}/donate/", data)
     assert first["Location"] == second["Location"]
     assert Donation.objects.filter(amount=4000).count() == 1
 
 
-def test_forms_sharing_their_fields_keep_their_own_data_and_errors(client, demo):
+def test_forms_sharing_their_fields_keep_their_own_data_and_errors(client, funded_campaign):
     """The donate forms of one campaign share their fields (zbor/donations/forms.py): each
     keeps its own data and errors."""
-    url = f"/en/campaigns/{DEMO}/donate/"
+    url = f"/en/campaigns/{CAMPAIGN}/donate/"
     first = client.post(url, form_data(amount="ten", public_name="Ola"))
     assert first.status_code == 400 and "Enter a number" in first.content.decode()
     second = client.post(url, form_data(email="not-an-email", message="Hold on"))
@@ -102,17 +98,17 @@ def test_forms_sharing_their_fields_keep_their_own_data_and_errors(client, demo)
         ({"message": "x" * 501}, "at most 500"),
     ],
 )
-def test_bad_input_re_renders_the_form_with_a_message_and_creates_nothing(client, demo, fields, message):
+def test_bad_input_re_renders_the_form_with_a_message_and_creates_nothing(client, funded_campaign, fields, message):
     before = Donation.objects.count(), Transfer.objects.count()
-    response = client.post(f"/en/campaigns/{DEMO}/donate/", form_data(**fields))
+    response = client.post(f"/en/campaigns/{CAMPAIGN}/donate/", form_data(**fields))
     assert response.status_code == 400
     assert message in response.content.decode()
     assert (Donation.objects.count(), Transfer.objects.count()) == before
 
 
-def test_a_need_of_another_campaign_is_refused(client, demo):
-    other = Need.objects.exclude(campaign=demo).first()
-    response = client.post(f"/en/campaigns/{DEMO}/donate/", form_data(need=str(other.pk)))
+def test_a_need_of_another_campaign_is_refused(client, funded_campaign):
+    other = factories.campaign().needs.first()
+    response = client.post(f"/en/campaigns/{CAMPAIGN}/donate/", form_data(need=str(other.pk)))
     assert response.status_code == 400 and "Select a valid choice" in response.content.decode()
 
 
@@ -124,13 +120,13 @@ def test_closed_and_unpublished_campaigns_take_nothing(client, demo):
     assert Donation.objects.count() == before
 
 
-def test_a_preset_amount_works_without_typing(client, demo):
-    response = client.post(f"/en/campaigns/{DEMO}/donate/", form_data(amount="", preset="5000"))
+def test_a_preset_amount_works_without_typing(client, funded_campaign):
+    response = client.post(f"/en/campaigns/{CAMPAIGN}/donate/", form_data(amount="", preset="5000"))
     assert response.status_code == 302
     assert Donation.objects.filter(amount=5000, status=DonationStatus.PENDING).exists()
 
 
-def test_a_failed_test_payment_moves_no_money_and_says_so(client, demo):
+def test_a_failed_test_payment_moves_no_money_and_says_so(client, funded_campaign):
     before = Transfer.objects.count()
     done = give(client, outcome="fail", email="someone@example.org")
     assert "did not go through" in client.get(done["Location"]).content.decode()
@@ -140,14 +136,14 @@ def test_a_failed_test_payment_moves_no_money_and_says_so(client, demo):
     assert reconcile().ok
 
 
-def test_cancelling_returns_to_the_form(client, demo):
+def test_cancelling_returns_to_the_form(client, funded_campaign):
     done = give(client, outcome="cancel")
-    assert done["Location"] == f"/en/campaigns/{DEMO}/donate/"
+    assert done["Location"] == f"/en/campaigns/{CAMPAIGN}/donate/"
     assert "cancelled" in client.get(done["Location"]).content.decode()
 
 
 def test_a_receipt_pdf_is_sent_through_the_task_queue_then_the_email_is_forgotten(
-    client, demo, django_capture_on_commit_callbacks, settings
+    client, funded_campaign, django_capture_on_commit_callbacks, settings
 ):
     from datetime import timedelta
 
@@ -161,7 +157,7 @@ def test_a_receipt_pdf_is_sent_through_the_task_queue_then_the_email_is_forgotte
         pytest.skip(f"WeasyPrint needs Pango (apt-get install libpango-1.0-0 libpangoft2-1.0-0): {exc}")
 
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/pl/campaigns/{DEMO}/donate/", form_data(email="donor@example.org", amount="31"))
+        client.post(f"/pl/campaigns/{CAMPAIGN}/donate/", form_data(email="donor@example.org", amount="31"))
         donation = Donation.objects.get(amount=3100)
         client.post(f"/pl/donations/test-checkout/{donation.checkout_reference}/", {"outcome": "complete"})
     assert len(mail.outbox) == 1
@@ -172,7 +168,7 @@ def test_a_receipt_pdf_is_sent_through_the_task_queue_then_the_email_is_forgotte
     [(name, pdf, content_type)] = receipt.attachments
     assert content_type == "application/pdf" and pdf.startswith(b"%PDF")
     pdf_text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-    assert "31" in pdf_text and "Pavel" not in pdf_text and DEMO not in pdf_text
+    assert "31" in pdf_text and "Pavel" not in pdf_text and CAMPAIGN not in pdf_text
     donation.refresh_from_db()
     assert donation.receipt_sent_at and donation.email == "donor@example.org"  # kept a few days for a resend
     Donation.objects.filter(pk=donation.pk).update(
@@ -182,7 +178,9 @@ def test_a_receipt_pdf_is_sent_through_the_task_queue_then_the_email_is_forgotte
     assert Donation.objects.get(pk=donation.pk).email == ""
 
 
-def test_a_receipt_that_fails_to_send_is_retried(client, demo, django_capture_on_commit_callbacks, monkeypatch):
+def test_a_receipt_that_fails_to_send_is_retried(
+    client, funded_campaign, django_capture_on_commit_callbacks, monkeypatch
+):
     from django.core.mail import EmailMessage
 
     real_send, attempts = EmailMessage.send, []
@@ -200,15 +198,15 @@ def test_a_receipt_that_fails_to_send_is_retried(client, demo, django_capture_on
     assert Donation.objects.get(amount=3200).receipt_sent_at is not None
 
 
-def test_words_of_support_appear_only_after_approval(client, demo):
+def test_words_of_support_appear_only_after_approval(client, funded_campaign):
     from zbor.donations.services import moderate_message
 
     give(client, public_name="Ola", message="Stay strong, we are with you.")
     donation = Donation.objects.get(message__startswith="Stay strong")
     assert donation.message_status == MessageStatus.PENDING
-    assert "Stay strong" not in client.get(f"/en/campaigns/{DEMO}/").content.decode()
+    assert "Stay strong" not in client.get(f"/en/campaigns/{CAMPAIGN}/").content.decode()
     moderate_message(donation, approve=True, by=factories.role_user("editor"))
-    page = client.get(f"/en/campaigns/{DEMO}/").content.decode()
+    page = client.get(f"/en/campaigns/{CAMPAIGN}/").content.decode()
     assert "Stay strong, we are with you." in page and "Ola" in page
     assert "€25" not in text_of(page).split("Words of support")[1].split("Updates")[0]  # no amount beside a name
 
@@ -233,8 +231,8 @@ def test_unearmarked_money_fills_needs_in_order(client):
 
 
 @pytest.mark.parametrize("language", ["ru", "be", "pl"])
-def test_the_donate_form_is_translated(client, demo, language):
-    html = client.get(f"/{language}/campaigns/{DEMO}/donate/").content.decode()
+def test_the_donate_form_is_translated(client, funded_campaign, language):
+    html = client.get(f"/{language}/campaigns/{CAMPAIGN}/donate/").content.decode()
     label = {"ru": "Сумма", "be": "Сума", "pl": "Kwota"}[language]
     button = {"ru": "Пожертвовать", "be": "Ахвяраваць", "pl": "Wpłać"}[language]
     assert f'<label for="id_amount">{label}</label>' in html
@@ -268,7 +266,7 @@ def test_pages_cost_the_same_queries_with_10_or_400_donations(client):
     assert reconcile().ok
 
 
-def test_erase_donor_removes_personal_data_and_keeps_the_money(client, demo):
+def test_erase_donor_removes_personal_data_and_keeps_the_money(client, funded_campaign):
     give(
         client, outcome="complete", public_name="Kasia", message="Trzymaj się", email="kasia@example.org", amount="12"
     )
@@ -282,14 +280,14 @@ def test_erase_donor_removes_personal_data_and_keeps_the_money(client, demo):
     assert reconcile().ok
 
 
-def test_old_unpaid_bank_pledges_expire_and_forget_their_email(client, demo, settings):
+def test_old_unpaid_bank_pledges_expire_and_forget_their_email(client, funded_campaign, settings):
     from datetime import timedelta
 
     from django.utils import timezone
 
     from zbor.donations.services import purge_expired_emails
 
-    client.post(f"/en/campaigns/{DEMO}/donate/", form_data(method="bank", email="late@example.org"))
+    client.post(f"/en/campaigns/{CAMPAIGN}/donate/", form_data(method="bank", email="late@example.org"))
     Donation.objects.filter(provider="bank").update(
         created_at=timezone.now() - timedelta(days=settings.ZBOR_EMAIL_RETENTION_DAYS + 1)
     )
@@ -298,7 +296,7 @@ def test_old_unpaid_bank_pledges_expire_and_forget_their_email(client, demo, set
     assert donation.status == DonationStatus.EXPIRED and donation.email == ""
 
 
-def test_finance_exports_donations_without_personal_data(client, demo):
+def test_finance_exports_donations_without_personal_data(client, funded_campaign):
     give(client, public_name="Ola", email="ola@example.org", amount="13")
     client.force_login(factories.role_user("finance"))
     response = client.get("/backoffice/donations/donation/export/?kind=donations&start=2000-01-01&end=2100-01-01")
@@ -313,7 +311,7 @@ def test_finance_exports_donations_without_personal_data(client, demo):
     )
 
 
-def test_the_sweep_sends_receipts_the_queue_never_sent(client, demo):
+def test_the_sweep_sends_receipts_the_queue_never_sent(client, funded_campaign):
     from zbor.donations.tasks import send_unsent_receipts
 
     give(client, email="late@example.org", amount="33")  # on_commit never ran here: nothing was queued
@@ -322,13 +320,13 @@ def test_the_sweep_sends_receipts_the_queue_never_sent(client, demo):
     assert len(mail.outbox) == 1 and Donation.objects.get(amount=3300).receipt_sent_at
 
 
-def test_the_donor_cookie_is_opaque_short_and_still_names_the_campaign(client, demo):
+def test_the_donor_cookie_is_opaque_short_and_still_names_the_campaign(client, funded_campaign):
     """A seized phone's cookie jar must not list the gifts: the cookie holds keyed hashes, not
     the donations' ids, signed, for an hour; the status page still knows its browser."""
     from zbor.site.fastpath import MINE_COOKIE
 
     made = client.post(
-        f"/en/campaigns/{DEMO}/donate/", {"amount": "25", "method": "bank", "idempotency_key": uuid.uuid4().hex}
+        f"/en/campaigns/{CAMPAIGN}/donate/", {"amount": "25", "method": "bank", "idempotency_key": uuid.uuid4().hex}
     )
     assert made.status_code == 302
     donation = Donation.objects.order_by("-pk").first()
@@ -339,24 +337,24 @@ def test_the_donor_cookie_is_opaque_short_and_still_names_the_campaign(client, d
     # A short number turns up inside hex by chance: the database id must not be one of the fields.
     assert str(donation.pk) not in re.split(r"[.:]", cookie.value)
     status = client.get(made["Location"])
-    assert f"/en/campaigns/{DEMO}/" in status.content.decode()
+    assert f"/en/campaigns/{CAMPAIGN}/" in status.content.decode()
     client.cookies[MINE_COOKIE] = cookie.value.replace(cookie.value[-3:], "xyz")
-    assert f"/en/campaigns/{DEMO}/" not in client.get(made["Location"]).content.decode()
+    assert f"/en/campaigns/{CAMPAIGN}/" not in client.get(made["Location"]).content.decode()
 
 
-def test_the_donate_page_redirects_query_parameters_it_does_not_read(client, demo):
+def test_the_donate_page_redirects_query_parameters_it_does_not_read(client, funded_campaign):
     """The form page is shared per campaign and language: a visit with ?x=… must not lend its
     query string to the next visitors' language links."""
-    donate = f"/en/campaigns/{DEMO}/donate/"
+    donate = f"/en/campaigns/{CAMPAIGN}/donate/"
     sent = client.get(donate + "?x=%3Cattack%3E&fbclid=1")
     assert sent.status_code == 301 and sent["Location"] == donate
     page = client.get(donate).content.decode()
     assert "attack" not in page and "?x=" not in page
-    assert f'href="/ru/campaigns/{DEMO}/donate/"' in page
+    assert f'href="/ru/campaigns/{CAMPAIGN}/donate/"' in page
 
 
-def test_the_csrf_cookie_lives_only_as_long_as_the_browser_session(client, demo):
+def test_the_csrf_cookie_lives_only_as_long_as_the_browser_session(client, funded_campaign):
     """Django's default keeps csrftoken for a year: proof on a seized phone that the donate
     form was opened. It must be a session cookie (no Max-Age, no Expires)."""
-    cookie = client.get(f"/en/campaigns/{DEMO}/donate/").cookies["csrftoken"]
+    cookie = client.get(f"/en/campaigns/{CAMPAIGN}/donate/").cookies["csrftoken"]
     assert cookie.value and not cookie["max-age"] and not cookie["expires"]

@@ -4,7 +4,7 @@ approved it, and such an approval always succeeds.
 
 Every edit writes a fresh token; the model knows which tokens were approved. Edits take the
 same paths as the admin (a revision plus its editor record; staged text for display names and
-notes), whose wiring tests/test_staged_changes.py checks through the admin itself.
+notes), whose wiring zbor/campaigns/tests/test_staged_changes.py checks through the admin itself.
 """
 
 import itertools

@@ -11,9 +11,10 @@ from unittest import mock
 import pytest
 from django.test import Client
 
+from tests.helpers import CAMPAIGN
+
 pytestmark = pytest.mark.django_db
-DEMO = "from-prison-to-family"
-DONATE = f"/en/campaigns/{DEMO}/donate/"
+DONATE = f"/en/campaigns/{CAMPAIGN}/donate/"
 
 
 def pledge():
@@ -31,20 +32,20 @@ def assert_not_framable(response, status: int):
     [
         ("/", 302, {}),  # the language redirect (LocaleMiddleware)
         ("/en/campaigns", 301, {}),  # the trailing slash (CommonMiddleware)
-        (f"/en/campaigns/{DEMO}/?fbclid=1", 301, {}),  # unread query parameters (public_page)
+        (f"/en/campaigns/{CAMPAIGN}/?fbclid=1", 301, {}),  # unread query parameters (public_page)
         (DONATE + "?x=1", 301, {}),
         ("/static/zbor/site.css", 200, {}),  # WhiteNoise
         ("/en/", 400, {"HTTP_HOST": "evil.example"}),  # an unknown host (DisallowedHost)
         ("/en/no-such-page/", 404, {}),
-        (f"/en/campaigns/{DEMO}/card.png", 200, {}),
+        (f"/en/campaigns/{CAMPAIGN}/card.png", 200, {}),
         ("/api/v1/campaigns?bogus=1", 422, {}),  # the API's refusal of unknown parameters
     ],
 )
-def test_every_kind_of_get_answer_forbids_framing(client, demo, path, status, extra):
+def test_every_kind_of_get_answer_forbids_framing(client, campaign, path, status, extra):
     assert_not_framable(client.get(path, **extra), status)
 
 
-def test_refusals_and_errors_forbid_framing(client, demo, settings):
+def test_refusals_and_errors_forbid_framing(client, campaign, settings):
     assert_not_framable(client.post(DONATE, {"amount": "nonsense", "method": "bank"}), 400)
     assert_not_framable(client.put(DONATE), 405)
     assert_not_framable(Client(enforce_csrf_checks=True).post(DONATE, pledge()), 403)
@@ -53,18 +54,22 @@ def test_refusals_and_errors_forbid_framing(client, demo, settings):
     assert_not_framable(client.post(DONATE, pledge()), 429)
     crashing = Client(raise_request_exception=False)
     with mock.patch("zbor.site.views.public_campaign", side_effect=RuntimeError("boom")):
-        assert_not_framable(crashing.get(f"/en/campaigns/{DEMO}/"), 500)
+        assert_not_framable(crashing.get(f"/en/campaigns/{CAMPAIGN}/"), 500)
 
 
-def test_only_the_widget_may_be_framed(client, demo):
-    widget = client.get(f"/embed/campaigns/{DEMO}/")
+def test_only_the_widget_may_be_framed(client, campaign):
+    widget = client.get(f"/embed/campaigns/{CAMPAIGN}/")
     assert widget.status_code == 200 and "X-Frame-Options" not in widget
     assert "frame-ancestors *" in widget["Content-Security-Policy"]
 
 
-def test_embedded_and_shared_answers_are_kept_no_longer_than_a_page(client, demo, settings):
+def test_embedded_and_shared_answers_are_kept_no_longer_than_a_page(client, campaign, settings):
     settings.ZBOR_PAGE_CACHE_SECONDS = 1
-    for path in (f"/embed/campaigns/{DEMO}/", f"/embed/campaigns/{DEMO}/badge.svg", f"/en/campaigns/{DEMO}/card.png"):
+    for path in (
+        f"/embed/campaigns/{CAMPAIGN}/",
+        f"/embed/campaigns/{CAMPAIGN}/badge.svg",
+        f"/en/campaigns/{CAMPAIGN}/card.png",
+    ):
         response = client.get(path)
         assert response.status_code == 200, path
         max_age = int(response["Cache-Control"].split("max-age=")[1].split(",")[0])

@@ -19,15 +19,12 @@ all reported.
 from __future__ import annotations
 
 import io
-import ipaddress
 import json
 import logging
 import re
 import sys
 import time
-import traceback
 import uuid
-from urllib.parse import quote, quote_plus
 
 import pytest
 import stripe
@@ -37,6 +34,25 @@ from django.test import Client
 from django.urls import reverse
 
 from tests import factories
+from tests.helpers import DEMO
+from tests.privacy_net import (
+    CONTACTS,
+    DOCUMENT_LABEL,
+    EMAIL,
+    FORWARDED,
+    MESSAGE,
+    PUBLIC_NAME,
+    PURPOSE,
+    REAL_NAME,
+    RECIPIENT,
+    REMOTE_ADDR,
+    VERIFICATION_NOTES,
+    WEBHOOK_SECRET,
+    _Keep,
+    find_leaks,
+    handed_back,
+    render,
+)
 from zbor.campaigns.models import Need
 from zbor.disbursements.models import Payout, PayoutStatus
 from zbor.donations import services as donation_services
@@ -44,84 +60,6 @@ from zbor.donations.models import Donation, DonationStatus, MessageStatus
 from zbor.payments import registry
 
 pytestmark = pytest.mark.django_db
-DEMO = "from-prison-to-family"
-WEBHOOK_SECRET = "whsec_privacy_test"
-
-# The donor. Values no page, template or fixture would produce by chance.
-EMAIL = "yaryna.quillfeather+zbor7q@example.org"
-PUBLIC_NAME = "Yarynka Quillfeather"
-MESSAGE = "Trymajsia, Ales: the whole of Kvitnevaya street is with you xq7"
-REMOTE_ADDR = "203.0.113.77"  # the address the server sees
-FORWARDED = ["2001:db8:7e57::a11", "198.51.100.23"]  # what a proxy says the client was
-# The beneficiary and the payout recipient: private, encrypted at rest.
-REAL_NAME = "Aliaksandr Needlevich Prykladny"
-CONTACTS = "+375 29 555 01 23, wife Volha via Signal @volha_prykl"
-VERIFICATION_NOTES = "Met Volha on 3 May at the Zhodzina visit; saw the sentence papers"
-DOCUMENT_LABEL = "Sentence of the Partyzanski district court"
-RECIPIENT = "Nino Beridze-Landlady, GE29NB0000000101904917, Tbilisi"
-PURPOSE = "Rent for Volha Prykladnaya and the children, two months"
-
-
-def _variants(value: str) -> set[str]:
-    return {value, quote(value), quote_plus(value), json.dumps(value)[1:-1]}
-
-
-def _ip_variants(address: str) -> set[str]:
-    ip = ipaddress.ip_address(address)
-    return {str(ip), ip.exploded, str(ip).upper(), ip.exploded.upper(), quote(str(ip))}
-
-
-PERSONAL = {
-    "donor email": {*_variants(EMAIL), EMAIL.split("@")[0]},
-    "donor name": _variants(PUBLIC_NAME) | {"Quillfeather"},
-    "donor message": _variants(MESSAGE) | {"Kvitnevaya"},
-    **{f"client address {a}": _ip_variants(a) for a in [REMOTE_ADDR, *FORWARDED]},
-    "beneficiary real name": _variants(REAL_NAME) | {"Needlevich"},
-    "beneficiary contacts": _variants(CONTACTS) | {"555 01 23", "volha_prykl"},
-    "verification notes": _variants(VERIFICATION_NOTES) | {"Zhodzina"},
-    "document label": _variants(DOCUMENT_LABEL) | {"Partyzanski"},
-    "payout recipient": _variants(RECIPIENT) | {"GE29NB0000000101904917", "Beridze"},
-    "payout purpose": _variants(PURPOSE) | {"Prykladnaya"},
-}
-
-
-# --- the net -------------------------------------------------------------------------------
-
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
-
-
-def render(record: logging.LogRecord) -> str:
-    """Everything a handler or formatter could write for this record: the message, the
-    exception with its chain, the stack, and any `extra` attributes."""
-    parts = [record.name, record.levelname, str(record.msg), record.getMessage()]
-    if record.args:
-        parts.append(repr(record.args))
-    if record.exc_info and record.exc_info[1] is not None:
-        parts.append("".join(traceback.format_exception(*record.exc_info)))
-    parts += [record.exc_text or "", record.stack_info or ""]
-    parts += [f"{k}={v!r}" for k, v in vars(record).items() if k not in _STANDARD]
-    return "\n".join(parts)
-
-
-def find_leaks(records: list[logging.LogRecord], out: str, err: str) -> list[str]:
-    """Every (where, what) pair where a personal value shows up; empty when nothing leaked."""
-    places = {f"log {r.name} {r.levelname}: {r.getMessage()[:120]!r}": render(r) for r in records}
-    places |= {"stdout": out, "stderr": err}
-    return sorted(
-        f"{what} in {where}"
-        for where, text in places.items()
-        for what, needles in PERSONAL.items()
-        if any(n.lower() in text.lower() for n in needles)
-    )
-
-
-class _Keep(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record):
-        self.records.append(record)
 
 
 @pytest.fixture
@@ -368,14 +306,6 @@ def run_the_whole_flow(demo, captured_commits, settings) -> None:
     assert donor.get("/en/campaigns/no-such-campaign/").status_code == 404
 
 
-def handed_back(capfd) -> tuple[str, str]:
-    """What the test printed, read from the file descriptors and passed on to pytest's report."""
-    out, err = capfd.readouterr()
-    sys.stdout.write(out)
-    sys.stderr.write(err)
-    return out, err
-
-
 def test_no_personal_data_in_any_log_record_or_output(
     demo, every_log, capfd, with_stripe_webhooks, behind_a_proxy, settings, django_capture_on_commit_callbacks
 ):
@@ -464,154 +394,3 @@ def test_production_does_not_print_receipts_to_its_output():
         env["EMAIL_BACKEND"] = f"django.core.mail.backends.{printing}.EmailBackend"
         refused = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
         assert refused.returncode != 0 and "EMAIL_BACKEND must send mail" in refused.stderr
-
-
-# --- LOG_LEVEL=DEBUG: Zbor's loggers say more, no library's does ------------------------------
-
-# The cardholder as Stripe returns them in a charge's billing details and a session's customer.
-CARDHOLDER = {
-    "name": "Ciaran Billingsworth-Quay",
-    "email": "ciaran.billing+q7@example.net",
-    "phone": "+48 600 700 801",
-    "address": {
-        "line1": "Ulica Kartowa 17/4",
-        "city": "Gdansk",
-        "postal_code": "80-117",
-        "country": "PL",
-        "line2": None,
-        "state": None,
-    },
-}
-BILLING = {
-    "cardholder name": _variants(CARDHOLDER["name"]) | {"Billingsworth"},
-    "cardholder email": _variants(CARDHOLDER["email"]) | {"ciaran.billing"},
-    "cardholder phone": _variants(CARDHOLDER["phone"]) | {"600 700 801"},
-    "cardholder address": _variants(CARDHOLDER["address"]["line1"]) | {"Kartowa", "80-117"},
-}
-
-
-def _logging_settings_at(level: str) -> dict:
-    """settings.LOGGING as the server builds it with LOG_LEVEL=level (a fresh interpreter)."""
-    import os
-    import subprocess
-
-    code = "import json, django; django.setup(); from django.conf import settings; print(json.dumps(settings.LOGGING))"
-    env = {**os.environ, "LOG_LEVEL": level, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return json.loads(result.stdout)
-
-
-@pytest.fixture
-def logging_at_debug(settings):
-    """The logging the server sets up with LOG_LEVEL=DEBUG, and every record any of its loggers
-    lets through (a handler on the root and on each logger that does not propagate; no level is
-    touched). Django's own configuration is put back afterwards."""
-    import logging.config
-
-    logging.config.dictConfig(_logging_settings_at("DEBUG"))
-    keep = _Keep()
-    islands = [
-        lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger) and not lg.propagate
-    ]
-    for lg in [logging.getLogger(), *islands]:
-        lg.addHandler(keep)
-    try:
-        yield keep.records
-    finally:
-        logging.config.dictConfig(settings.LOGGING)
-
-
-def test_with_log_level_debug_only_zbor_logs_below_warning():
-    """LOG_LEVEL turns up Zbor's own loggers; the Stripe SDK, urllib3, huey and every other
-    library stay at WARNING (at DEBUG the SDK logs whole API responses)."""
-    import os
-    import subprocess
-
-    code = (
-        "import logging, django; django.setup()\n"
-        "import stripe, urllib3, huey, weasyprint, redis, PIL.Image, zbor.payments.stripe, zbor.donations.tasks\n"
-        "from huey.contrib.djhuey import HUEY\n"
-        "loggers = [logging.getLogger(), *(l for l in logging.Logger.manager.loggerDict.values() if isinstance(l, logging.Logger))]\n"
-        "print([l.name for l in loggers if l.getEffectiveLevel() < logging.WARNING and not l.name.startswith('zbor')])\n"
-        "print(logging.getLogger('zbor.payments.stripe').getEffectiveLevel() == logging.DEBUG)\n"
-    )
-    env = {
-        **os.environ,
-        "LOG_LEVEL": "DEBUG",
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "SECRET_KEY": "s" * 64,
-        "ZBOR_PAYMENT_PROVIDERS": "stripe,bank",
-        "ZBOR_ENCRYPTION_KEYS": "ZmFrZS10ZXN0LWtleS0wMDAwMDAwMDAwMDAwMDAwMDA=",
-    }
-    env.pop("STRIPE_LOG", None)
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.split("\n")[:2] == ["[]", "True"], result.stdout
-
-
-def test_at_debug_a_stripe_payment_with_billing_details_reaches_no_log(
-    client, demo, settings, logging_at_debug, capfd
-):
-    """A card payment through the real Stripe SDK against a fake API whose charge carries the
-    cardholder's name, email, phone and address, and whose webhook names the customer: with
-    LOG_LEVEL=DEBUG none of them is in any record or output."""
-    from tests.fake_stripe import stripe_enabled
-    from tests.test_stripe import send, session_completed
-
-    with stripe_enabled(settings, WEBHOOK_SECRET) as fake:
-        fake.charge_fields = {"billing_details": CARDHOLDER, "receipt_email": CARDHOLDER["email"]}
-        started = client.post(
-            f"/en/campaigns/{DEMO}/donate/",
-            {
-                "amount": "25",
-                "method": "stripe",
-                "idempotency_key": uuid.uuid4().hex,
-                "challenge": factories.solved_challenge(),
-            },
-        )
-        assert started.status_code == 302, started.content.decode()[:2000]
-        donation = Donation.objects.get(provider="stripe")
-        session = {
-            **session_completed(donation.checkout_reference, pi="pi_test_billing"),
-            "customer_details": {k: CARDHOLDER[k] for k in ("name", "email", "phone", "address")},
-        }
-        assert send(client, "checkout.session.completed", session, secret=WEBHOOK_SECRET).status_code == 200
-        assert any(r["path"].startswith("/v1/payment_intents/pi_test_billing") for r in fake.requests)
-    donation.refresh_from_db()
-    assert donation.status == DonationStatus.SUCCEEDED
-    out, err = handed_back(capfd)
-    texts = {f"log {r.name} {r.levelname}: {r.getMessage()[:120]!r}": render(r) for r in logging_at_debug} | {
-        "stdout": out,
-        "stderr": err,
-    }
-    leaks = sorted(
-        f"{what} in {where}"
-        for where, text in texts.items()
-        for what, needles in BILLING.items()
-        if any(n.lower() in text.lower() for n in needles)
-    )
-    assert leaks == [], "\n".join(leaks)
-    assert not [
-        r for r in logging_at_debug if r.name.startswith(("stripe", "urllib3")) and r.levelno < logging.WARNING
-    ]
-
-
-def test_production_refuses_the_stripe_sdks_own_console_log():
-    """STRIPE_LOG=debug makes the SDK print every API response to stderr, past the logging
-    settings: production refuses to start with it."""
-    import os
-    import subprocess
-
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "SECRET_KEY": "s" * 64,
-        "ZBOR_PAYMENT_PROVIDERS": "stripe",
-        "ZBOR_ENCRYPTION_KEYS": "ZmFrZS10ZXN0LWtleS0wMDAwMDAwMDAwMDAwMDAwMDA=",
-        "STRIPE_LOG": "debug",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"], env=env, capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode != 0 and "STRIPE_LOG" in result.stderr

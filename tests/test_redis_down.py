@@ -25,13 +25,13 @@ from django.core.cache import cache
 
 from tests import factories
 from tests.fake_stripe import stripe_enabled
-from tests.test_stripe import send, session_completed
+from tests.helpers import DEMO
 from zbor import cache as zbor_cache
 from zbor.accounts.models import RateCounter
 from zbor.donations.models import Donation, DonationStatus
+from zbor.payments.tests.test_stripe import send, session_completed
 
 pytestmark = pytest.mark.django_db
-DEMO = "from-prison-to-family"
 DONATE = f"/en/campaigns/{DEMO}/donate/"
 WEBHOOK_SECRET = "whsec_redis_down"
 REDIS_URL = os.environ.get("ZBOR_TEST_REDIS_URL")

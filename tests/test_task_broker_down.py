@@ -25,6 +25,7 @@ from huey.contrib.djhuey import HUEY
 from huey.storage import RedisStorage
 
 from tests import factories
+from tests.helpers import DEMO
 from tests.test_privacy import import_statement
 from zbor.donations import receipts
 from zbor.donations.models import Donation, DonationStatus
@@ -32,7 +33,6 @@ from zbor.donations.tasks import send_receipt, send_unsent_receipts
 from zbor.payments import bank
 
 pytestmark = pytest.mark.django_db
-DEMO = "from-prison-to-family"
 DONATE = f"/en/campaigns/{DEMO}/donate/"
 
 

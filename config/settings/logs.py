@@ -14,7 +14,7 @@ handler: it gets the console handler here, at WARNING, and does not propagate (n
 from __future__ import annotations
 
 #: Loggers named here only to say so plainly: the root's WARNING already holds them, and a
-#: test (tests/test_privacy.py) checks that every logger but Zbor's is at WARNING or above.
+#: test (tests/test_privacy_debug.py) checks that every logger but Zbor's is at WARNING or above.
 LIBRARIES = ("stripe", "urllib3", "requests", "httpx", "httpcore", "redis", "weasyprint", "fontTools", "PIL", "parler")
 
 

@@ -102,7 +102,7 @@ class Donation(models.Model):
         # Partial where most donations have nothing to index (no need, no reference yet, no
         # message), so that starting a payment writes fewer index pages. SQLite uses a partial
         # index only when the query names its condition (as the refund's lookup by payment
-        # reference and the approved messages do); tests/test_donation_indexes.py checks it.
+        # reference and the approved messages do); zbor/donations/tests/test_donation_indexes.py checks it.
         indexes = [
             models.Index(fields=["campaign", "status"], name="donation_campaign_status"),
             models.Index(

@@ -19,7 +19,7 @@ from zbor.accounts.models import AuditEvent
 from zbor.campaigns import private
 from zbor.campaigns.models import Beneficiary
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 REAL_NAMES = ["Aliaksandra Zhukouskaya", "Siarhei Tsikhanouski-Prykladny"]
 
 SCRIPT = textwrap.dedent(
@@ -153,7 +153,7 @@ def test_purge_beneficiary_destroys_private_data_but_keeps_page_and_ledger(clien
     editor = factories.role_user("editor")
     b = Beneficiary.objects.get(reference="B-0001")
     private.write_private(b, by=editor, real_name="Pavel Real")
-    from tests.test_payouts import pdf_receipt
+    from zbor.disbursements.tests.test_payouts import pdf_receipt
 
     doc = private.add_document(b, pdf_receipt(), by=editor)
     assert (settings.ZBOR_PRIVATE_ROOT / doc.stored_name).exists()

@@ -3,11 +3,11 @@
 import pytest
 
 from tests import factories
+from tests.helpers import DEMO
 from zbor.campaigns import private
 from zbor.campaigns.models import Campaign, Status
 
 pytestmark = pytest.mark.django_db
-DEMO = "from-prison-to-family"
 
 # Every field the API may ever return. A new field must be added here on purpose.
 PUBLIC_FIELDS = {

@@ -11,13 +11,14 @@ file in that directory (the database, its ``-wal`` and ``-shm``).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 EMAIL = "erase.me.quokka+z31@example.org"
 NAME = "Quokkarina Erasmova"
 MESSAGE = "Hold on, Ales: from Quokka street xq9"
@@ -76,13 +77,21 @@ for line in sys.stdin:  # "read": hold a read transaction open (an old snapshot)
 """
 
 
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory) -> Path:
+    """An empty migrated database, made once for the module (each test works on a copy)."""
+    path = tmp_path_factory.mktemp("migrated")
+    result = zbor(path, "migrate", "--no-input", "-v0")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return path
+
+
 @pytest.fixture
-def data_dir(tmp_path):
+def data_dir(tmp_path, migrated):
     """A migrated database with the donations in it, and an app server's connection held open
     the whole time (CONN_MAX_AGE), as on a live site: SQLite removes the WAL when the LAST
     connection closes, which on a live server never happens."""
-    result = zbor(tmp_path, "migrate", "--no-input", "-v0")
-    assert result.returncode == 0, result.stderr[-3000:]
+    shutil.copytree(migrated, tmp_path, dirs_exist_ok=True)  # closed: no WAL, the file is whole
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env |= {"DJANGO_SETTINGS_MODULE": "config.settings.test", "ZBOR_DATA_DIR": str(tmp_path)}
     server = subprocess.Popen(

@@ -12,10 +12,9 @@ import pytest
 from django.core import signing
 from django.core.handlers.wsgi import WSGIHandler
 
+from tests.helpers import DEMO
 from zbor.donations.services import record_demo_donation
 from zbor.site.fastpath import MINE_MAX_AGE, PERSONAL_RENDERS, PublicPageCache, Recent, mine_signer
-
-DEMO = "from-prison-to-family"
 
 
 def environ(path: str, method: str = "GET", **extra) -> dict:

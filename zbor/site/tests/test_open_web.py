@@ -5,10 +5,10 @@ import re
 import pytest
 from defusedxml import ElementTree
 
+from tests.helpers import DEMO
 from zbor.campaigns.models import Campaign, Status
 
 pytestmark = pytest.mark.django_db
-DEMO = "from-prison-to-family"
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 

@@ -11,6 +11,7 @@ from django.db import connections
 from PIL import Image
 
 from tests import factories
+from tests.helpers import DEMO
 from tests.postgres import run_here_or_on_postgres
 from zbor.accounts.models import AuditEvent
 from zbor.campaigns.models import Need
@@ -21,7 +22,6 @@ from zbor.donations.reconcile import reconcile
 from zbor.ledger.models import Transfer
 
 pytestmark = pytest.mark.django_db
-DEMO = "from-prison-to-family"
 
 
 def receipt(name="receipt.jpg"):

@@ -6,17 +6,13 @@ import pytest
 from django.test import Client
 
 from tests import factories
+from tests.helpers import DEMO, text_of
 from zbor.campaigns.models import Campaign, Status
 
 pytestmark = pytest.mark.django_db
 
 LANGUAGES = ["en", "ru", "be", "pl"]
 NBSP = "\u00a0"
-DEMO = "from-prison-to-family"
-
-
-def text_of(html: str) -> str:
-    return re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&nbsp;", NBSP)
 
 
 EXPECTED = {
