@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.core.cache import cache
+from functools import cache
+from typing import Any
+
+from django.core.cache import cache as shared_cache
 from django.core.paginator import Paginator
 from django.db.models import ExpressionWrapper, F, IntegerField, QuerySet
 from django.db.models.functions import NullIf
@@ -13,7 +16,7 @@ from zbor.campaigns.models import Campaign
 from zbor.campaigns.selectors import public_campaigns
 from zbor.donations.selectors import collected_subquery, foundation_totals
 
-ORDERINGS = {
+ORDERINGS: dict[str, list[Any]] = {
     "newest": ["-published_at", "-pk"],
     # Share of the goal reached, highest first; finished campaigns are at 100% or past it.
     "closest": [F("reached_permyriad").desc(nulls_last=True), "-published_at", "-pk"],
@@ -21,9 +24,15 @@ ORDERINGS = {
 }
 
 
+@cache
+def _listing() -> QuerySet[Campaign]:
+    # Built once (as campaigns.selectors' reads): each listing filters its own copy.
+    return public_campaigns().annotate(collected_total=collected_subquery())
+
+
 def campaign_listing(filters: dict[str, str]) -> QuerySet[Campaign]:
     """Public campaigns with ``goal_total`` and ``collected_total``, filtered and sorted."""
-    campaigns = public_campaigns().annotate(collected_total=collected_subquery())
+    campaigns = _listing().all()
     if filters.get("category"):
         campaigns = campaigns.filter(category=filters["category"])
     if filters.get("status"):
@@ -76,5 +85,5 @@ class ListingPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        count = cache.get_or_set(self.count_key, lambda: Paginator.count.func(self), COUNT_SECONDS)  # type: ignore[attr-defined]
+        count = shared_cache.get_or_set(self.count_key, lambda: Paginator.count.func(self), COUNT_SECONDS)  # type: ignore[attr-defined]
         return int(count or 0)
