@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from functools import cached_property
 
 from babel.dates import format_date
 from django.conf import settings
 from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from zbor.campaigns import markdown
 from zbor.campaigns.models import Campaign, Category, Note, Status
@@ -35,11 +37,12 @@ class Progress:
     goal: Money
     language: str
 
-    @property
+    # A template reads each a few times (the bar, the badge's alt text).
+    @cached_property
     def collected_text(self) -> str:
         return format_money(self.collected, self.language)
 
-    @property
+    @cached_property
     def goal_text(self) -> str:
         return format_money(self.goal, self.language)
 
@@ -139,20 +142,23 @@ class CampaignPage:
     is_preview: bool = False
 
 
+#: Each status's label, translated when it is shown (``status_label``).
+STATUS_LABELS: dict[str, str] = {
+    Status.PUBLISHED: gettext_noop("Open"),
+    Status.FUNDED: gettext_noop("Funded"),
+    Status.CLOSED: gettext_noop("Closed"),
+    Status.DRAFT: gettext_noop("Draft"),
+    Status.IN_REVIEW: gettext_noop("In review"),
+    # Only staff see a withdrawn campaign, in the preview.
+    Status.WITHDRAWN: gettext_noop("Withdrawn"),
+    # Staff preview a revision before approving it; the public never sees one.
+    Status.REVISION: gettext_noop("Revision"),
+}
+
+
 def status_label(status: str) -> str:
-    # Looked up at call time so the label follows the active language.
-    labels: dict[str, str] = {
-        Status.PUBLISHED: _("Open"),
-        Status.FUNDED: _("Funded"),
-        Status.CLOSED: _("Closed"),
-        Status.DRAFT: _("Draft"),
-        Status.IN_REVIEW: _("In review"),
-        # Only staff see a withdrawn campaign, in the preview.
-        Status.WITHDRAWN: _("Withdrawn"),
-        # Staff preview a revision before approving it; the public never sees one.
-        Status.REVISION: _("Revision"),
-    }
-    return labels[status]
+    """The status's label in the active language."""
+    return _(STATUS_LABELS[status])
 
 
 def campaign_url(campaign: Campaign) -> str:
