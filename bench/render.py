@@ -10,10 +10,12 @@ with it). The median of each page is kept and judged against the target (5 ms).
 
 Both the wall time and the CPU time of the process are measured; the verdict reads the CPU
 time, which the other processes of a shared machine do not inflate (a render waits for no I/O:
-the SQLite file is in memory after the warm-up). ``--profile`` prints cProfile's top functions
-of each page.
+the SQLite file is in memory after the warm-up). On a busy shared machine both move with the
+load: ``--calls`` adds the number of Python function calls a render makes (counted by cProfile),
+which does not, to compare two versions of the code. ``--profile`` prints cProfile's top
+functions of each page.
 
-    .venv/bin/python bench/render.py [--requests 200] [--profile] [--json]
+    .venv/bin/python bench/render.py [--requests 200] [--calls] [--profile] [--json]
 """
 
 from __future__ import annotations
@@ -81,6 +83,23 @@ def measure(requests: int) -> dict[str, tuple[float, float]]:
     return {name: (statistics.median(walls[name]) * 1000, statistics.median(cpus[name]) * 1000) for name in PAGES}
 
 
+def calls() -> dict[str, float]:
+    """Python function calls per uncached render, per page (the same on a busy or idle machine)."""
+    from django.core.cache import cache
+    from django.test import Client
+
+    client, counted = Client(), {}
+    for name, path in PAGES.items():
+        profiler = cProfile.Profile()
+        for _ in range(10):
+            cache.clear()
+            profiler.enable()
+            client.get(path)
+            profiler.disable()
+        counted[name] = pstats.Stats(profiler).total_calls / 10  # type: ignore[attr-defined]
+    return counted
+
+
 def profile(requests: int) -> None:
     from django.core.cache import cache
     from django.test import Client
@@ -100,6 +119,7 @@ def profile(requests: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=200, help="renders of each page")
+    parser.add_argument("--calls", action="store_true", help="then count the function calls of a render")
     parser.add_argument("--profile", action="store_true", help="then profile each page")
     parser.add_argument("--json", action="store_true", help="end with one JSON line (for bench/run.py)")
     args = parser.parse_args()
@@ -110,6 +130,9 @@ def main() -> None:
         print(
             f"  {verdict}  uncached render of the {name}: {cpu:.2f} ms CPU ({wall:.2f} ms wall), target ≤ {TARGET_MS:g} ms"
         )
+    if args.calls:
+        for name, count in calls().items():
+            print(f"  {name}: {count:,.0f} Python function calls a render")
     if args.profile:
         profile(max(1, args.requests // 4))
     if args.json:
