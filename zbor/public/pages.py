@@ -13,7 +13,6 @@ from typing import Any
 
 from babel.dates import format_date
 from django.conf import settings
-from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -26,6 +25,8 @@ from zbor.disbursements.models import Channel
 from zbor.disbursements.selectors import paid_on, paid_payouts
 from zbor.donations.selectors import approved_messages, campaign_money
 from zbor.money import Money, format_money
+
+from .addresses import address
 
 
 def language_name(code: str) -> str:
@@ -163,7 +164,7 @@ def status_label(status: str) -> str:
 
 
 def campaign_url(campaign: Campaign) -> str:
-    return reverse("site:campaign_detail", kwargs={"slug": campaign.slug})
+    return address("site:campaign_detail", slug=campaign.slug)
 
 
 def _text(obj, language: str, original: str, field: str) -> tuple[str, str, bool]:

@@ -4,6 +4,11 @@ from django.conf import settings
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils.translation import get_language, get_language_info, override
 
+from zbor.public.addresses import address
+
+#: The pages every public page links to (base.html: ``site_urls.<name>``).
+NAVIGATION = ("home", "campaign_list", "transparency", "campaigns_feed")
+
 
 def public_base_url(request) -> str:
     return settings.ZBOR_PUBLIC_URL or f"{request.scheme}://{request.get_host()}"
@@ -64,6 +69,8 @@ def site(request):
             }
         )
     return {
+        # The navigation's addresses (base.html), each reversed once per language.
+        "site_urls": {name: address(f"site:{name}") for name in NAVIGATION},
         "foundation_name": settings.ZBOR_FOUNDATION_NAME,
         "public_base_url": base,
         "site_languages": languages,
