@@ -61,10 +61,15 @@ def campaign_for_preview(pk: int) -> Campaign | None:
     return _with_page_content(Campaign.objects.filter(pk=pk)).first()
 
 
-def notes_by_key(keys: set[str]) -> dict[str, Note]:
+def note_translations_by_key(keys: set[str]) -> dict[str, list]:
+    """The translations of the notes ``keys`` name, per note key, in one query (a note with no
+    translation is absent)."""
     if not keys:
         return {}
-    return {n.key: n for n in Note.objects.filter(key__in=keys).prefetch_related("translations")}
+    translations: dict[str, list] = {}
+    for translation in Note._parler_meta.root_model.objects.filter(master__key__in=keys).select_related("master"):
+        translations.setdefault(translation.master.key, []).append(translation)
+    return translations
 
 
 def existing_note_keys(keys: set[str]) -> set[str]:

@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from zbor.campaigns import markdown
-from zbor.campaigns.models import Campaign, Category, Note, Status
-from zbor.campaigns.selectors import notes_by_key
-from zbor.campaigns.translation import Picked, pick_translation
+from zbor.campaigns.models import Campaign, Category, Status
+from zbor.campaigns.selectors import note_translations_by_key
+from zbor.campaigns.translation import Picked, pick_from, pick_translation
 from zbor.disbursements.models import Channel
 from zbor.disbursements.selectors import paid_on, paid_payouts
 from zbor.donations.selectors import approved_messages, campaign_money
@@ -214,7 +214,8 @@ def build_cards(campaigns, language: str) -> list[CampaignCard]:
 class _NoteRenderer:
     """Renders the notes a page places, each with a unique id for its aria label."""
 
-    def __init__(self, notes: dict[str, Note], language: str, fallback: str):
+    def __init__(self, notes: dict[str, list], language: str, fallback: str):
+        #: Each note's translations, by key.
         self.notes = notes
         self.language = language
         self.fallback = fallback
@@ -225,11 +226,10 @@ class _NoteRenderer:
     def for_texts(cls, texts: list[str], language: str, fallback: str) -> _NoteRenderer:
         """A renderer for the notes ``texts`` place (read in one go)."""
         keys = {key for text in texts for key in markdown.note_keys(text)}
-        return cls(notes_by_key(keys), language, fallback)
+        return cls(note_translations_by_key(keys), language, fallback)
 
     def __call__(self, key: str) -> SafeString:
-        note = self.notes.get(key)
-        picked = pick_translation(note, self.language, self.fallback, field="text") if note else None
+        picked = pick_from(self.notes.get(key, ()), self.language, self.fallback, field="text")
         if picked is None:
             return SafeString("")
         self.count += 1
