@@ -3,6 +3,8 @@
 Everything is measured side by side on this machine (2 cores here), so the *ratios* hold even
 when the absolute figures move with the machine's load:
 
+0. Uncached render (bench/render.py): the campaign page, the list and the home page rendered
+   in process by Django's test client, the cache cleared before each (≤ 5 ms of CPU each).
 1. Embedded (`make run`'s set-up: SQLite, one granian process): each public page's requests
    per second against nginx serving the same bytes from a file (target ≥ 20%), the donate page
    and a bank pledge against a minimal Django view making one query (≥ 50% and ≥ 30%; the three
@@ -38,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness  # noqa: E402
 from bench.harness import BIN, ROOT, Load, Processes  # noqa: E402
+from bench.render import TARGET_MS as RENDER_TARGET_MS  # noqa: E402
 
 DEMO = "from-prison-to-family"
 PAGES = {
@@ -124,6 +127,23 @@ def best_of(rounds: int, seconds: float, targets: dict[str, tuple[str, Path | No
             if name not in best or load.rps > best[name].rps:
                 best[name] = load
     return best
+
+
+def renders(results: Results) -> None:
+    print("\n0. Uncached render in process (bench/render.py): SQLite, the demo, the cache cleared", flush=True)
+    out = subprocess.run(
+        [str(BIN / "python"), "bench/render.py", "--json"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    lines = out.stdout.strip().splitlines()
+    if not lines or not lines[-1].startswith("{"):
+        results.check("uncached render", (out.stderr or out.stdout)[-500:], False)
+        return
+    for name, figures in json.loads(lines[-1]).items():
+        results.check(
+            f"uncached render of the {name}",
+            f"{figures['cpu_ms']:.2f} ms CPU ({figures['wall_ms']:.2f} ms wall), target ≤ {RENDER_TARGET_MS:g} ms",
+            figures["cpu_ms"] <= RENDER_TARGET_MS,
+        )
 
 
 def embedded(results: Results, work: Path, seconds: float) -> dict[str, Load]:
@@ -343,12 +363,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="skip the growth run (the million-donation fixture)")
     parser.add_argument("--campaigns", type=int, default=10_000)
     parser.add_argument("--donations", type=int, default=1_000_000)
-    parser.add_argument("--only", choices=["embedded", "production", "growth"], help="run one part")
+    parser.add_argument("--only", choices=["render", "embedded", "production", "growth"], help="run one part")
     args = parser.parse_args()
     harness.need_tools()
     work = Path(tempfile.mkdtemp(prefix="zbor-bench-"))
     results = Results()
     print(f"Zbor bench, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores; logs in {work}")
+    if args.only in (None, "render"):
+        renders(results)
     if args.only in (None, "embedded"):
         embedded(results, work, args.seconds)
     if args.only in (None, "production"):

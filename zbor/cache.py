@@ -30,7 +30,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from functools import partial
+from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.locmem import LocMemCache
@@ -244,3 +247,71 @@ def shared_count(key: str, *, timeout: int) -> int | None:
     if isinstance(backend, ResilientRedisCache):
         return backend.count(key, timeout=timeout)
     return count_with(backend, key, timeout=timeout)
+
+
+class SingleFlight:
+    """Values kept for ``seconds`` in this process, in a bounded table (the oldest entry goes
+    first), each made by one thread at a time.
+
+    When a value is too old, one thread makes the next while the others go on with the old one
+    (or, for a value never made, wait for it): sixteen server threads finding a page expired
+    together would otherwise render it sixteen times. ``seconds`` is a number or a function
+    read at each store (a setting that tests change).
+
+        pages = SingleFlight(seconds=1.0)
+        html = pages.get_or_make(key, render, keep=lambda made: made is not None)
+    """
+
+    #: Seconds a thread waits for another's first make of a value before making its own.
+    WAIT_SECONDS = 10
+
+    def __init__(self, seconds: float | Callable[[], float], max_entries: int = 2000):
+        self.seconds = seconds
+        self.max_entries = max_entries
+        #: key -> (fresh until, on the monotonic clock; value)
+        self.entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        #: Keys whose value is being made now, with an event set when it is done.
+        self.making: dict[Hashable, threading.Event] = {}
+        self.lock = threading.Lock()
+
+    def kept(self, key: Hashable) -> Any | None:
+        """The value kept for ``key``, fresh or not, or None."""
+        hit = self.entries.get(key)
+        return None if hit is None else hit[1]
+
+    def get_or_make(self, key: Hashable, make: Callable[[], Any], keep: Callable[[Any], bool] = lambda value: True):
+        """The value kept for ``key`` while fresh, else ``make()``'s, kept if ``keep(value)``."""
+        hit = self.entries.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        with self.lock:
+            making = self.making.get(key)
+            if making is None:
+                done = self.making[key] = threading.Event()
+        if making is not None:
+            if hit is not None:  # another thread makes the next one: this caller takes the last
+                return hit[1]
+            making.wait(timeout=self.WAIT_SECONDS)  # the first one: wait for the make under way
+            hit = self.entries.get(key)
+            return hit[1] if hit is not None else make()
+        try:
+            value = make()
+            if keep(value):
+                self._store(key, value)
+            return value
+        finally:
+            with self.lock:
+                del self.making[key]
+            done.set()
+
+    def _store(self, key: Hashable, value: Any) -> None:
+        seconds = self.seconds() if callable(self.seconds) else self.seconds
+        with self.lock:
+            self.entries.pop(key, None)
+            self.entries[key] = (time.monotonic() + seconds, value)
+            while len(self.entries) > self.max_entries:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation, localcontext
 from functools import cache, lru_cache
 
 from babel import Locale
-from babel.numbers import format_currency, get_currency_precision, get_currency_symbol, list_currencies
+from babel.numbers import get_currency_precision, get_currency_symbol, list_currencies
 from django.utils.translation import gettext as _
 
 DEFAULT_CURRENCY = "EUR"
@@ -79,25 +79,25 @@ class Money:
         return format_money(self, "en")
 
 
-@lru_cache(maxsize=64)
-def _whole_pattern(locale: str):
-    """The locale's currency pattern without fraction digits, for whole amounts ("€2,000")."""
-    pattern = copy.copy(Locale.parse(locale).currency_formats["standard"])
-    pattern.frac_prec = (0, 0)
-    return pattern
+@lru_cache(maxsize=256)
+def _formatter(locale: str, currency: str, whole: bool):
+    """Babel's parsed locale, its currency pattern (without fraction digits for whole amounts:
+    "€2,000") and the currency's symbol, made once per locale and currency."""
+    parsed = Locale.parse(locale)
+    pattern = parsed.currency_formats["standard"]
+    if whole:
+        pattern = copy.copy(pattern)
+        pattern.frac_prec = (0, 0)
+    return parsed, pattern, get_currency_symbol(currency, locale)
 
 
 def format_money(money: Money, locale: str) -> str:
     """Format per CLDR for the locale; whole amounts drop the zero cents ("€2,000", "2 000 €")."""
-    digits = minor_digits(money.currency)
-    value = money.as_decimal()
-    if money.amount % (10**digits) == 0:
-        text = _whole_pattern(locale).apply(
-            value, Locale.parse(locale), currency=money.currency, currency_digits=False
-        )
-    else:
-        text = format_currency(value, money.currency, locale=locale)
-    return _space_letter_symbol(text, get_currency_symbol(money.currency, locale))
+    whole = money.amount % (10 ** minor_digits(money.currency)) == 0
+    parsed, pattern, symbol = _formatter(locale, money.currency, whole)
+    # What babel.numbers.format_currency does, with the locale and pattern parsed once.
+    text = pattern.apply(money.as_decimal(), parsed, currency=money.currency, currency_digits=not whole)
+    return _space_letter_symbol(text, symbol)
 
 
 def _space_letter_symbol(text: str, symbol: str) -> str:

@@ -20,8 +20,8 @@ from zbor.campaigns.translation import pick_translation
 from zbor.disbursements.models import Channel
 from zbor.disbursements.selectors import paid_on, paid_payouts
 from zbor.money import Money, format_money
-from zbor.site.pages import build_cards, build_page
-from zbor.site.selectors import campaign_listing, transparency_figures
+from zbor.public.pages import build_cards, build_page
+from zbor.public.selectors import campaign_listing, transparency_figures
 
 from .schemas import CampaignDetailOut, CampaignOut, CampaignPage, MoneyOut, NeedOut, SpentOut, TotalsOut, UpdateOut
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import nh3
 from django.utils.html import format_html
@@ -121,11 +122,6 @@ def _render_tokens(tokens) -> str:
     return sanitize(_md.renderer.render(tokens, _md.options, {}))
 
 
-def note_keys(source: str) -> list[str]:
-    """The note keys a text places, in order (code blocks and indented text are not searched)."""
-    return [t.meta["key"] for t in _md.parse(source or "") if t.type == "zbor_note"]
-
-
 def note_reference_errors(source: str, existing: Iterable[str]) -> list[str]:
     """Problems with the note references in a text: unknown keys and malformed references."""
     from django.utils.translation import gettext as _
@@ -144,29 +140,59 @@ def note_reference_errors(source: str, existing: Iterable[str]) -> list[str]:
     return errors
 
 
-def render_markdown(source: str, *, note: Callable[[str], SafeString] | None = None) -> SafeString:
-    """Render markdown to safe HTML; ``note(key)`` renders each placed note (omitted if None)."""
-    tokens = _md.parse(source or "")
+@dataclass(frozen=True)
+class _PlacedNote:
+    key: str
+
+
+@lru_cache(maxsize=512)
+def _parts(source: str) -> tuple[str | _PlacedNote, ...]:
+    """A text rendered and sanitised, cut where it places notes. Parsing and sanitising cost
+    more than the rest of a campaign page, so each text is rendered once per process (the key
+    is the text itself: an edited text is another key, never a stale page)."""
+    tokens = _md.parse(source)
     _shift_headings(tokens)
-    parts: list[str] = []
+    parts: list[str | _PlacedNote] = []
     chunk: list = []
     for token in tokens:
         if token.type == "zbor_note":
             parts.append(_render_tokens(chunk))
             chunk = []
-            if note is not None:
-                parts.append(note(token.meta["key"]))
+            parts.append(_PlacedNote(token.meta["key"]))
         else:
             chunk.append(token)
     parts.append(_render_tokens(chunk))
-    return mark_safe("".join(parts))  # noqa: S308 - every part went through sanitize() or format_html()
+    return tuple(parts)
+
+
+def note_keys(source: str) -> list[str]:
+    """The note keys a text places, in order (code blocks and indented text are not searched)."""
+    return [part.key for part in _parts(source or "") if isinstance(part, _PlacedNote)]
+
+
+def render_markdown(source: str, *, note: Callable[[str], SafeString] | None = None) -> SafeString:
+    """Render markdown to safe HTML; ``note(key)`` renders each placed note (omitted if None)."""
+    html: list[str] = []
+    for part in _parts(source or ""):
+        if isinstance(part, _PlacedNote):
+            if note is not None:
+                html.append(note(part.key))
+        else:
+            html.append(part)
+    return mark_safe("".join(html))  # noqa: S308 - every part went through sanitize() or format_html()
+
+
+@lru_cache(maxsize=512)
+def _note_body(text: str) -> str:
+    """A note's text rendered and sanitised, once per process per text (as ``_parts``)."""
+    tokens = _md_plain.parse(text)
+    _shift_headings(tokens)
+    return sanitize(_md_plain.renderer.render(tokens, _md_plain.options, {}))
 
 
 def render_note(content: NoteContent, *, label: str, element_id: str, language: str = "") -> SafeString:
     """A note as an accessible aside, labelled e.g. "Zbor Foundation note"; its text in ``language``."""
-    tokens = _md_plain.parse(content.text)
-    _shift_headings(tokens)
-    body = mark_safe(sanitize(_md_plain.renderer.render(tokens, _md_plain.options, {})))  # noqa: S308 - sanitised by nh3
+    body = mark_safe(_note_body(content.text))  # noqa: S308 - sanitised by nh3
     return format_html(
         '<aside class="note" aria-labelledby="{id}">'
         '<p class="note-label" id="{id}"><span>{label}</span> · <dfn{lang}>{term}</dfn></p>'

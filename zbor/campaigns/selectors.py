@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, Sum
+from functools import cache
+
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from .models import PUBLIC_STATUSES, Campaign, Need, Note, Update
@@ -12,29 +14,46 @@ def _with_card_content(queryset: QuerySet[Campaign]) -> QuerySet[Campaign]:
     return queryset.select_related("beneficiary").prefetch_related("translations", "beneficiary__translations")
 
 
-def public_campaigns() -> QuerySet[Campaign]:
-    """Campaigns the public may see, with what a card shows prefetched and the goal annotated."""
+def _with_page_content(queryset: QuerySet[Campaign]) -> QuerySet[Campaign]:
+    # Needs and updates come in their models' order (position; newest first).
+    return _with_card_content(queryset).prefetch_related(
+        "needs", "needs__translations", "updates", "updates__translations"
+    )
+
+
+# Building a queryset with its annotations and prefetches costs about as much as running its
+# queries: the public reads are built once, and each caller gets its own copy (``.all()``) to
+# filter and evaluate. Their prefetches are named by strings, so no state is shared.
+@cache
+def _public() -> QuerySet[Campaign]:
     return _with_card_content(Campaign.objects.filter(status__in=PUBLIC_STATUSES)).annotate(goal_total=goal_subquery())
 
 
-def _with_page_content(queryset: QuerySet[Campaign]) -> QuerySet[Campaign]:
-    return _with_card_content(queryset).prefetch_related(
-        Prefetch("needs", queryset=Need.objects.order_by("position", "id").prefetch_related("translations")),
-        Prefetch("updates", queryset=Update.objects.order_by("-published_on", "-id").prefetch_related("translations")),
+@cache
+def _public_pages() -> QuerySet[Campaign]:
+    return _with_page_content(Campaign.objects.filter(status__in=PUBLIC_STATUSES))
+
+
+@cache
+def _donatable() -> QuerySet[Campaign]:
+    return _with_card_content(Campaign.objects.filter(status__in=PUBLIC_STATUSES)).prefetch_related(
+        "needs", "needs__translations"
     )
+
+
+def public_campaigns() -> QuerySet[Campaign]:
+    """Campaigns the public may see, with what a card shows prefetched and the goal annotated."""
+    return _public().all()
 
 
 def public_campaign(slug: str) -> Campaign | None:
     """One public campaign with everything its page shows, or None (a draft is None too)."""
-    return _with_page_content(Campaign.objects.filter(status__in=PUBLIC_STATUSES, slug=slug)).first()
+    return _public_pages().filter(slug=slug).first()
 
 
 def donatable_campaign(slug: str) -> Campaign | None:
     """One public campaign with what its donate form shows (its card and needs, no updates)."""
-    queryset = _with_card_content(Campaign.objects.filter(status__in=PUBLIC_STATUSES, slug=slug))
-    return queryset.prefetch_related(
-        Prefetch("needs", queryset=Need.objects.order_by("position", "id").prefetch_related("translations"))
-    ).first()
+    return _donatable().filter(slug=slug).first()
 
 
 def campaign_for_preview(pk: int) -> Campaign | None:
@@ -42,10 +61,15 @@ def campaign_for_preview(pk: int) -> Campaign | None:
     return _with_page_content(Campaign.objects.filter(pk=pk)).first()
 
 
-def notes_by_key(keys: set[str]) -> dict[str, Note]:
+def note_translations_by_key(keys: set[str]) -> dict[str, list]:
+    """The translations of the notes ``keys`` name, per note key, in one query (a note with no
+    translation is absent)."""
     if not keys:
         return {}
-    return {n.key: n for n in Note.objects.filter(key__in=keys).prefetch_related("translations")}
+    translations: dict[str, list] = {}
+    for translation in Note._parler_meta.root_model.objects.filter(master__key__in=keys).select_related("master"):
+        translations.setdefault(translation.master.key, []).append(translation)
+    return translations
 
 
 def existing_note_keys(keys: set[str]) -> set[str]:

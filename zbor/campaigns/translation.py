@@ -7,6 +7,7 @@ language is shown instead (with a visible notice), never an empty field. Works o
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,12 @@ def pick_translation(obj, language: str, original: str | None = None, *, field: 
     Field by field, so a Polish translation with a title but no story yet shows the Polish
     title and the original story, never an empty one.
     """
-    by_language = {t.language_code: t for t in obj.translations.all() if str(getattr(t, field, "") or "").strip()}
+    return pick_from(obj.translations.all(), language, original, field=field)
+
+
+def pick_from(translations: Iterable[Any], language: str, original: str | None = None, *, field: str) -> Picked | None:
+    """``pick_translation`` among ``translations`` (one object's, read some other way)."""
+    by_language = {t.language_code: t for t in translations if str(getattr(t, field, "") or "").strip()}
     if language in by_language:
         return Picked(by_language[language], language, False)
     for code in (original, *sorted(by_language)):

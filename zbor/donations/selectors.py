@@ -6,12 +6,13 @@ donations, so it costs the same with ten donations or ten million.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from zbor.ledger.chart import COLLECTED_KINDS, OWNER, need_code, payouts_code, unallocated_code
-from zbor.ledger.models import Account
-from zbor.ledger.selectors import owner_credit_total_subquery
+from zbor.ledger.models import Account, TransferKind
+from zbor.ledger.selectors import owner_credit_total_subquery, owner_transfer_totals
 
 from .models import Donation, DonationStatus, MessageStatus
 
@@ -47,6 +48,52 @@ def money_from_balances(
     raised = {nid: balances.get(need_code(nid), 0) + balances.get(payouts_code(nid), 0) for nid in need_ids}
     beyond = balances.get(unallocated_code(campaign_id), 0)
     return CampaignMoney(collected=sum(balances.values()), raised_by_need=raised, beyond_goal=beyond)
+
+
+#: How a transfer kind counts towards what campaigns collected: +1 when it brings money to their
+#: accounts, -1 when it takes money back (read on the side the money moves).
+COLLECTED_SIGN: dict[str, int] = {
+    TransferKind.DONATION: 1,
+    TransferKind.REINSTATEMENT: 1,
+    TransferKind.REFUND: -1,
+    TransferKind.DISPUTE: -1,
+}
+
+
+@dataclass
+class Totals:
+    """What campaigns collected and what was paid out of it, in one currency, in minor units:
+    per month (its first day) and per campaign id, each as [collected, paid]."""
+
+    months: dict[datetime.date, list[int]] = field(default_factory=dict)
+    campaigns: dict[int, list[int]] = field(default_factory=dict)
+
+    @property
+    def collected(self) -> int:
+        return sum(collected for collected, _paid in self.months.values())
+
+    @property
+    def paid(self) -> int:
+        return sum(paid for _collected, paid in self.months.values())
+
+
+def foundation_totals() -> dict[str, Totals]:
+    """The foundation's totals per currency, from the ledger's transfers (two queries).
+
+    Collected counts what donations brought to campaign accounts minus refunds and disputes
+    (plus won disputes); paid counts payouts; what is held is the difference."""
+    totals: dict[str, Totals] = {}
+    for side, month, campaign_id, kind, currency, total in owner_transfer_totals(OWNER):
+        collected = paid = 0
+        if kind == TransferKind.PAYOUT:
+            paid = total if side == "credit" else 0
+        elif COLLECTED_SIGN.get(kind) == (1 if side == "credit" else -1):
+            collected = COLLECTED_SIGN[kind] * total
+        entry = totals.setdefault(currency, Totals())
+        for figures in (entry.months.setdefault(month, [0, 0]), entry.campaigns.setdefault(campaign_id, [0, 0])):
+            figures[0] += collected
+            figures[1] += paid
+    return totals
 
 
 def allocate(

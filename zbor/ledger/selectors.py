@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 
 from django.db.models import F, OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 
-from .models import Account
+from .models import Account, Transfer
 
 
 def credit_balances(codes: Iterable[str]) -> dict[str, int]:
@@ -30,3 +31,22 @@ def owner_credit_total_subquery(owner_kind: str, kinds: Iterable[str]):
         .values("total")
     )
     return Coalesce(Subquery(total), 0)
+
+
+def owner_transfer_totals(owner_kind: str) -> list[tuple[str, datetime.date, int, str, str, int]]:
+    """Transfers into and out of the accounts of ``owner_kind``'s owners, summed per month,
+    owner, kind and currency: (side, first day of the month, owner id, kind, currency, total),
+    side "credit" for what came into the owner's accounts and "debit" for what left them."""
+    rows = []
+    for side in ("credit", "debit"):
+        query = (
+            Transfer.objects.filter(**{f"{side}_account__owner_kind": owner_kind})
+            .annotate(month=TruncMonth("created_at"))
+            .values_list("month", f"{side}_account__owner_id", "kind", "currency")
+            .annotate(total=Sum("amount"))
+            .order_by()
+        )
+        for month, owner_id, kind, currency, total in query:
+            first_day = month.date().replace(day=1) if isinstance(month, datetime.datetime) else month
+            rows.append((side, first_day, owner_id, kind, currency, total))
+    return rows

@@ -1,8 +1,13 @@
-import functools
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from django.conf import settings
-from django.urls import translate_url
-from django.utils.translation import get_language, get_language_info
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+from django.utils.translation import get_language, get_language_info, override
+
+from zbor.public.addresses import address
+
+#: The pages every public page links to (base.html: ``site_urls.<name>``).
+NAVIGATION = ("home", "campaign_list", "transparency", "campaigns_feed")
 
 
 def public_base_url(request) -> str:
@@ -13,36 +18,62 @@ def absolute(request, path: str) -> str:
     return public_base_url(request) + path
 
 
+def _translator():
+    """Django's ``translate_url``, remembering what it resolved and reversed: a page names its
+    address in every language twice (hreflang links, the switcher), from one resolve."""
+    matches: dict = {}
+    paths: dict = {}
+
+    def translate(url: str, code: str) -> str:
+        parsed = urlsplit(url)
+        path = unquote(parsed.path)  # the URL may be encoded
+        if path not in matches:
+            try:
+                matches[path] = resolve(path)
+            except Resolver404:
+                matches[path] = None
+        match = matches[path]
+        if match is None:
+            return url
+        if (path, code) not in paths:
+            name = f"{match.namespace}:{match.url_name}" if match.namespace else match.url_name
+            with override(code):
+                try:
+                    paths[path, code] = reverse(name, args=match.args, kwargs=match.kwargs)
+                except NoReverseMatch:
+                    paths[path, code] = None
+        translated = paths[path, code]
+        if translated is None:
+            return url
+        return urlunsplit((parsed.scheme, parsed.netloc, translated, parsed.query, parsed.fragment))
+
+    return translate
+
+
 def site(request):
     """Foundation name, the language switcher and hreflang alternates of the current page."""
     current = get_language() or settings.LANGUAGE_CODE
     base = public_base_url(request)
+    translate = _translator()
+    full_path = request.get_full_path()
+    languages = []
+    for code, _name in settings.LANGUAGES:
+        languages.append(
+            {
+                "code": code,
+                "name_local": get_language_info(code)["name_local"],
+                # The switcher keeps filters and the page number; hreflang links do not.
+                "switch_path": translate(full_path, code),
+                "url": base + translate(request.path, code),
+                "is_current": code == current,
+            }
+        )
     return {
+        # The navigation's addresses (base.html), each reversed once per language.
+        "site_urls": {name: address(f"site:{name}") for name in NAVIGATION},
         "foundation_name": settings.ZBOR_FOUNDATION_NAME,
         "public_base_url": base,
-        "site_languages": _languages(current, request.path, request.get_full_path(), base),
+        "site_languages": languages,
         "canonical_url": base + request.path,
-        "x_default_url": base + _translated(request.path, settings.LANGUAGE_CODE),
+        "x_default_url": base + translate(request.path, settings.LANGUAGE_CODE),
     }
-
-
-@functools.lru_cache(maxsize=4096)
-def _translated(path: str, code: str) -> str:
-    return translate_url(path, code)
-
-
-def _languages(current: str, path: str, full_path: str, base: str) -> tuple[dict, ...]:
-    """The switcher's and the hreflang links' entries. Each address is a URL resolved and
-    reversed again (``translate_url``), a good part of a page's render: each is worked out once
-    per path and language (``_translated``, bounded: addresses nobody links to take turns)."""
-    return tuple(
-        {
-            "code": code,
-            "name_local": get_language_info(code)["name_local"],
-            # The switcher keeps filters and the page number; hreflang links do not.
-            "switch_path": _translated(full_path, code),
-            "url": base + _translated(path, code),
-            "is_current": code == current,
-        }
-        for code, _name in settings.LANGUAGES
-    )

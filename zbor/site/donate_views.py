@@ -38,10 +38,10 @@ from zbor.payments import registry
 from zbor.payments.bank import format_reference
 from zbor.payments.base import EventType
 from zbor.payments.demo import DemoProvider
+from zbor.public.pages import CampaignCard, build_card
 
 from .context_processors import absolute
 from .fastpath import MINE_COOKIE, MINE_MAX_AGE, Recent, canonical_redirect, mine_signer
-from .pages import CampaignCard, build_card
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
+from zbor.public.pages import build_cards
+from zbor.public.selectors import campaign_listing
+
 from .fastpath import canonical_redirect, freshness
-from .pages import build_cards
-from .selectors import campaign_listing
 
 LANGUAGES = {code for code, _name in settings.LANGUAGES}
 #: The only query parameter the widget and the badge read.

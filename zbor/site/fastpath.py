@@ -36,6 +36,7 @@ from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.http.cookie import parse_cookie
 from django.utils.encoding import escape_uri_path
 
+from zbor.cache import SingleFlight
 from zbor.db import public_reads
 
 CACHEABLE_VARY = {"", "accept-encoding"}
@@ -107,13 +108,16 @@ class PersonalRenders:
         return used < self.renders
 
 
-@dataclass
+@dataclass(frozen=True)
 class Entry:
     status: str
     headers: list[tuple[str, str]]
     body: bytes
     etag: str
-    fresh_until: float
+
+
+def _is_entry(made) -> bool:
+    return isinstance(made, Entry)
 
 
 def _cacheable(status: str, headers: list[tuple[str, str]]) -> bool:
@@ -138,11 +142,8 @@ class PublicPageCache:
     def __init__(self, app, *, seconds: float | None = None, max_entries: int = 2000):
         self.app = app
         self._seconds = seconds
-        self.max_entries = max_entries
-        self.entries: OrderedDict[tuple[str, str, str, str], Entry] = OrderedDict()
-        #: Keys being rendered now, with an event set when the render is done.
-        self.refreshing: dict[tuple[str, str, str, str], threading.Event] = {}
-        self.lock = threading.Lock()
+        #: Pages by (scheme, host, path, query string), each rendered by one thread at a time.
+        self.pages = SingleFlight(lambda: self.seconds, max_entries)
         self.personal = PersonalRenders()
 
     @property
@@ -150,6 +151,11 @@ class PublicPageCache:
         if self._seconds is None:
             self._seconds = float(settings.ZBOR_PAGE_CACHE_SECONDS)
         return self._seconds
+
+    @property
+    def entries(self):
+        """The pages kept now, fresh or not."""
+        return self.pages.entries
 
     def __call__(self, environ, start_response):
         method = environ.get("REQUEST_METHOD")
@@ -162,27 +168,12 @@ class PublicPageCache:
             environ.get("PATH_INFO", ""),
             environ.get("QUERY_STRING", ""),
         )
-        entry = self.entries.get(key)
-        if entry is not None and time.monotonic() < entry.fresh_until:
-            return self._serve(entry, environ, start_response)
-        if entry is None and method == "HEAD":
+        if method == "HEAD" and self.pages.kept(key) is None:
             return self.app(environ, start_response)
-        with self.lock:
-            rendering = self.refreshing.get(key)
-            if rendering is None:
-                done = self.refreshing[key] = threading.Event()
-        if rendering is not None:
-            if entry is not None:  # another thread renders it: this request gets the copy of a second ago
-                return self._serve(entry, environ, start_response)
-            rendering.wait(timeout=10)  # the first visit of a page: wait for the one render under way
-            entry = self.entries.get(key)
-            return self._serve(entry, environ, start_response) if entry else self.app(environ, start_response)
-        try:
-            return self._render(key, environ, start_response)
-        finally:
-            with self.lock:
-                del self.refreshing[key]
-            done.set()
+        # While one request renders a page again, the others get the copy of a second ago (or,
+        # on the page's first visit, wait for that one render).
+        made = self.pages.get_or_make(key, functools.partial(self._render, environ, start_response), keep=_is_entry)
+        return self._serve(made, environ, start_response) if isinstance(made, Entry) else made
 
     def _rendered_for_it(self, cookies: str) -> bool:
         """Whether this request carries a genuine personal cookie with renders left."""
@@ -196,7 +187,8 @@ class PublicPageCache:
                 return True
         return False
 
-    def _render(self, key, environ, start_response):
+    def _render(self, environ, start_response):
+        """The page as an Entry to keep, or the app's answer passed through as it is."""
         captured: dict = {}
 
         def capture(status, headers, exc_info=None):
@@ -216,13 +208,7 @@ class PublicPageCache:
                 result.close()
         headers = captured["headers"]
         etag = next((v for n, v in headers if n.lower() == "etag"), "")
-        entry = Entry(captured["status"], headers, body, etag, time.monotonic() + self.seconds)
-        with self.lock:
-            self.entries.pop(key, None)
-            self.entries[key] = entry
-            while len(self.entries) > self.max_entries:
-                self.entries.popitem(last=False)
-        return self._serve(entry, environ, start_response)
+        return Entry(captured["status"], headers, body, etag)
 
     @staticmethod
     def _serve(entry: Entry, environ, start_response):
@@ -233,51 +219,13 @@ class PublicPageCache:
         return [b""] if environ.get("REQUEST_METHOD") == "HEAD" else [entry.body]
 
 
-class Recent:
-    """A bounded table of values kept for ZBOR_PAGE_CACHE_SECONDS (the donate form's page and
-    the campaign data it validates against). The oldest entry goes first.
-
-    When a value is too old, one thread makes the next while the others go on with the old one
-    (or, for a value never made, wait for it), as PublicPageCache does for whole pages: sixteen
-    server threads finding the form expired together would otherwise render it sixteen times."""
+class Recent(SingleFlight):
+    """Values kept for ZBOR_PAGE_CACHE_SECONDS (the donate form's page and the campaign data it
+    validates against), each made by one thread at a time (``SingleFlight``), as the pages of
+    PublicPageCache are."""
 
     def __init__(self, max_entries: int = 2000):
-        self.max_entries = max_entries
-        self.entries: dict = {}
-        #: Keys whose value is being made now, with an event set when it is done.
-        self.making: dict = {}
-        self.lock = threading.Lock()
-
-    def get_or_make(self, key, make, keep=lambda value: True):
-        """The value kept for ``key``, or ``make()``'s, kept if ``keep(value)``."""
-        hit = self.entries.get(key)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
-        with self.lock:
-            making = self.making.get(key)
-            if making is None:
-                done = self.making[key] = threading.Event()
-        if making is not None:
-            if hit is not None:  # another thread makes the next one: this request takes the last
-                return hit[1]
-            making.wait(timeout=10)
-            hit = self.entries.get(key)
-            return hit[1] if hit is not None else make()
-        try:
-            value = make()
-            if keep(value):
-                self.entries.pop(key, None)
-                self.entries[key] = (time.monotonic() + settings.ZBOR_PAGE_CACHE_SECONDS, value)
-                while len(self.entries) > self.max_entries:
-                    self.entries.pop(next(iter(self.entries)), None)
-            return value
-        finally:
-            with self.lock:
-                del self.making[key]
-            done.set()
-
-    def clear(self) -> None:
-        self.entries.clear()
+        super().__init__(lambda: settings.ZBOR_PAGE_CACHE_SECONDS, max_entries)
 
 
 def freshness() -> str:

@@ -11,8 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from zbor.campaigns.selectors import public_campaign, public_campaigns
-
-from .pages import build_page, campaign_url
+from zbor.public.pages import build_page, campaign_url
 
 
 class NewCampaignsFeed(Feed):

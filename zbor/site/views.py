@@ -11,12 +11,12 @@ from django.views.decorators.http import require_safe
 
 from zbor.campaigns.models import Status
 from zbor.campaigns.selectors import campaign_for_preview, public_campaign
+from zbor.public.pages import build_cards, build_page
+from zbor.public.selectors import ListingPaginator, campaign_listing
 
 from .context_processors import absolute
 from .fastpath import public_page
 from .forms import CampaignFilterForm
-from .pages import build_cards, build_page
-from .selectors import ListingPaginator, campaign_listing
 
 
 @require_safe
@@ -90,8 +90,7 @@ def transparency(request):
 
     from zbor.campaigns.models import Category
     from zbor.money import Money, format_money
-
-    from .selectors import transparency_figures
+    from zbor.public.selectors import transparency_figures
 
     language = get_language()
     money = lambda amount, currency: format_money(Money(amount, currency), language)  # noqa: E731

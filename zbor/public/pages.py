@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 from babel.dates import format_date
 from django.conf import settings
-from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from zbor.campaigns import markdown
-from zbor.campaigns.models import Campaign, Category, Note, Status
-from zbor.campaigns.selectors import notes_by_key
-from zbor.campaigns.translation import pick_translation
+from zbor.campaigns.models import Campaign, Category, Status
+from zbor.campaigns.selectors import note_translations_by_key
+from zbor.campaigns.translation import Picked, pick_from, pick_translation
 from zbor.disbursements.models import Channel
 from zbor.disbursements.selectors import paid_on, paid_payouts
 from zbor.donations.selectors import approved_messages, campaign_money
 from zbor.money import Money, format_money
+
+from .addresses import address
 
 
 def language_name(code: str) -> str:
@@ -35,11 +39,12 @@ class Progress:
     goal: Money
     language: str
 
-    @property
+    # A template reads each a few times (the bar, the badge's alt text).
+    @cached_property
     def collected_text(self) -> str:
         return format_money(self.collected, self.language)
 
-    @property
+    @cached_property
     def goal_text(self) -> str:
         return format_money(self.goal, self.language)
 
@@ -139,24 +144,27 @@ class CampaignPage:
     is_preview: bool = False
 
 
+#: Each status's label, translated when it is shown (``status_label``).
+STATUS_LABELS: dict[str, str] = {
+    Status.PUBLISHED: gettext_noop("Open"),
+    Status.FUNDED: gettext_noop("Funded"),
+    Status.CLOSED: gettext_noop("Closed"),
+    Status.DRAFT: gettext_noop("Draft"),
+    Status.IN_REVIEW: gettext_noop("In review"),
+    # Only staff see a withdrawn campaign, in the preview.
+    Status.WITHDRAWN: gettext_noop("Withdrawn"),
+    # Staff preview a revision before approving it; the public never sees one.
+    Status.REVISION: gettext_noop("Revision"),
+}
+
+
 def status_label(status: str) -> str:
-    # Looked up at call time so the label follows the active language.
-    labels: dict[str, str] = {
-        Status.PUBLISHED: _("Open"),
-        Status.FUNDED: _("Funded"),
-        Status.CLOSED: _("Closed"),
-        Status.DRAFT: _("Draft"),
-        Status.IN_REVIEW: _("In review"),
-        # Only staff see a withdrawn campaign, in the preview.
-        Status.WITHDRAWN: _("Withdrawn"),
-        # Staff preview a revision before approving it; the public never sees one.
-        Status.REVISION: _("Revision"),
-    }
-    return labels[status]
+    """The status's label in the active language."""
+    return _(STATUS_LABELS[status])
 
 
 def campaign_url(campaign: Campaign) -> str:
-    return reverse("site:campaign_detail", kwargs={"slug": campaign.slug})
+    return address("site:campaign_detail", slug=campaign.slug)
 
 
 def _text(obj, language: str, original: str, field: str) -> tuple[str, str, bool]:
@@ -206,16 +214,22 @@ def build_cards(campaigns, language: str) -> list[CampaignCard]:
 class _NoteRenderer:
     """Renders the notes a page places, each with a unique id for its aria label."""
 
-    def __init__(self, notes: dict[str, Note], language: str, fallback: str):
+    def __init__(self, notes: dict[str, list], language: str, fallback: str):
+        #: Each note's translations, by key.
         self.notes = notes
         self.language = language
         self.fallback = fallback
         self.count = 0
         self.label = _("%(foundation)s note") % {"foundation": settings.ZBOR_FOUNDATION_NAME}
 
+    @classmethod
+    def for_texts(cls, texts: list[str], language: str, fallback: str) -> _NoteRenderer:
+        """A renderer for the notes ``texts`` place (read in one go)."""
+        keys = {key for text in texts for key in markdown.note_keys(text)}
+        return cls(note_translations_by_key(keys), language, fallback)
+
     def __call__(self, key: str) -> SafeString:
-        note = self.notes.get(key)
-        picked = pick_translation(note, self.language, self.fallback, field="text") if note else None
+        picked = pick_from(self.notes.get(key, ()), self.language, self.fallback, field="text")
         if picked is None:
             return SafeString("")
         self.count += 1
@@ -225,82 +239,87 @@ class _NoteRenderer:
         )
 
 
-def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -> CampaignPage:
-    """Everything the campaign page shows, in ``language`` with fallback to the original."""
-    original = campaign.original_language
-    needs = list(campaign.needs.all())
-    money = campaign_money(campaign.pk, [n.pk for n in needs])
-    goal = sum(n.amount for n in needs)
-    card = build_card(campaign, language, collected=money.collected, goal=goal)
+def _money_text(amount: int, currency: str, language: str) -> str:
+    return format_money(Money(amount, currency), language)
 
-    story = pick_translation(campaign, language, original, field="story")
-    updates = list(campaign.updates.all())
-    texts = [story.translation.story if story else ""]
-    picked_updates = [(u, pick_translation(u, language, original, field="body")) for u in updates]
-    texts += [p.translation.body for _u, p in picked_updates if p]
-    keys = {key for text in texts for key in markdown.note_keys(text)}
-    render_note = _NoteRenderer(notes_by_key(keys), language, original)
 
-    need_views = []
+def _need_views(needs: list, raised: dict[int, int], currency: str, language: str, original: str) -> list[NeedView]:
+    views = []
     for need in needs:
         picked = pick_translation(need, language, original, field="description")
-        need_views.append(
+        views.append(
             NeedView(
                 description=picked.translation.description if picked else "",
                 language=picked.language if picked else language,
-                amount_text=format_money(Money(need.amount, campaign.currency), language),
-                progress=Progress(
-                    Money(money.raised_by_need[need.pk], campaign.currency),
-                    Money(need.amount, campaign.currency),
-                    language,
-                ),
+                amount_text=_money_text(need.amount, currency, language),
+                progress=Progress(Money(raised[need.pk], currency), Money(need.amount, currency), language),
             )
         )
+    return views
+
+
+def _update_views(updates: list[tuple[Any, Picked]], language: str, render_note: _NoteRenderer) -> list[UpdateView]:
+    return [
+        UpdateView(
+            published_on=update.published_on,
+            published_on_text=format_date(update.published_on, format="long", locale=language),
+            title=picked.translation.title or "",
+            body_html=markdown.render_markdown(picked.translation.body, note=render_note),
+            language=picked.language,
+        )
+        for update, picked in updates
+    ]
+
+
+def _spent_views(payouts: list, need_text: dict[int, tuple[str, str]], language: str) -> list[SpentView]:
+    """The payouts for needs the page shows (``need_text``: their description and its language)."""
+    return [
+        SpentView(
+            need=need_text[payout.need_id][0],
+            need_language=need_text[payout.need_id][1],
+            amount_text=_money_text(payout.amount, payout.currency, language),
+            paid_on=paid_on(payout),
+            paid_on_text=format_date(paid_on(payout), format="long", locale=language),
+            channel_label=str(Channel(payout.channel).label),
+        )
+        for payout in payouts
+        if payout.need_id in need_text
+    ]
+
+
+def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -> CampaignPage:
+    """Everything the campaign page shows, in ``language`` with fallback to the original."""
+    original, currency = campaign.original_language, campaign.currency
+    needs = list(campaign.needs.all())
+    money = campaign_money(campaign.pk, [n.pk for n in needs])
+    card = build_card(campaign, language, collected=money.collected, goal=sum(n.amount for n in needs))
+    story = pick_translation(campaign, language, original, field="story")
+    story_text = story.translation.story if story else ""
     story_language = story.language if story else language
+    # Updates not written in any language yet are not shown.
+    updates = [(u, p) for u in campaign.updates.all() if (p := pick_translation(u, language, original, field="body"))]
+    render_note = _NoteRenderer.for_texts([story_text, *(p.translation.body for _u, p in updates)], language, original)
+    need_views = _need_views(needs, money.raised_by_need, currency, language, original)
     payouts = paid_payouts(campaign.pk)
-    need_text = {n.pk: (v.description, v.language) for n, v in zip(needs, need_views, strict=True)}
-    untranslated = (
-        card.is_fallback
-        or bool(story and story.is_fallback)
-        or any(n.language != language for n in need_views)
-        or any(p.is_fallback for _u, p in picked_updates if p)
-    )
     return CampaignPage(
         card=card,
-        story_html=markdown.render_markdown(texts[0], note=render_note),
+        # The story first: its notes are numbered before the updates'.
+        story_html=markdown.render_markdown(story_text, note=render_note),
         story_language=story_language,
         original_language_name=language_name(original),
         story_is_translation=story_language != original,
-        has_untranslated_parts=untranslated,
+        has_untranslated_parts=card.is_fallback
+        or bool(story and story.is_fallback)
+        or any(view.language != language for view in need_views)
+        or any(picked.is_fallback for _u, picked in updates),
         needs=need_views,
-        updates=[
-            UpdateView(
-                published_on=u.published_on,
-                published_on_text=format_date(u.published_on, format="long", locale=language),
-                title=p.translation.title or "",
-                body_html=markdown.render_markdown(p.translation.body, note=render_note),
-                language=p.language,
-            )
-            for u, p in picked_updates
-            if p
-        ],
+        updates=_update_views(updates, language, render_note),
         beyond_goal=money.beyond_goal,
-        beyond_goal_text=format_money(Money(money.beyond_goal, campaign.currency), language)
-        if money.beyond_goal > 0
-        else "",
+        beyond_goal_text=_money_text(money.beyond_goal, currency, language) if money.beyond_goal > 0 else "",
         support_messages=approved_messages(campaign.pk),
-        spent=[
-            SpentView(
-                need=need_text[p.need_id][0],
-                need_language=need_text[p.need_id][1],
-                amount_text=format_money(Money(p.amount, p.currency), language),
-                paid_on=paid_on(p),
-                paid_on_text=format_date(paid_on(p), format="long", locale=language),
-                channel_label=str(Channel(p.channel).label),
-            )
-            for p in payouts
-            if p.need_id in need_text
-        ],
-        spent_text=format_money(Money(sum(p.amount for p in payouts), campaign.currency), language),
+        spent=_spent_views(
+            payouts, {n.pk: (v.description, v.language) for n, v in zip(needs, need_views, strict=True)}, language
+        ),
+        spent_text=_money_text(sum(p.amount for p in payouts), currency, language),
         is_preview=is_preview,
     )
