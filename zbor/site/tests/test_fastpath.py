@@ -71,8 +71,8 @@ def test_a_public_page_is_rendered_once_a_second_and_served_from_memory_in_betwe
     assert app.calls == 1 and set(bodies) == {b"render 1"}
     assert call(fast, "/en/campaigns/x/", HTTP_IF_NONE_MATCH='"v1"')[0].startswith("304")
     assert call(fast, "/en/campaigns/x/", "HEAD")[2] == b""
-    time.sleep(0.25)
-    assert call(fast, "/en/campaigns/x/")[2] == b"render 2"
+    with mock.patch("zbor.cache.time.monotonic", return_value=time.monotonic() + 0.25):  # past the 0.2 s
+        assert call(fast, "/en/campaigns/x/")[2] == b"render 2"
     assert call(fast, "/en/campaigns/x/?page=2")[2] == b"render 3"  # the query is part of the key
     assert call(fast, "/en/campaigns/x/", HTTP_HOST="other.example")[2] == b"render 4"
 
@@ -164,9 +164,12 @@ def test_the_table_is_bounded():
 
 
 def test_many_first_visitors_at_once_cause_one_render():
+    rendering, release = threading.Event(), threading.Event()
+
     class Slow(Counting):
         def __call__(self, env, start_response):
-            time.sleep(0.2)
+            rendering.set()
+            assert release.wait(5)  # still rendering while the other visitors arrive
             return super().__call__(env, start_response)
 
     app = Slow([("Cache-Control", "public, max-age=1")])
@@ -174,18 +177,22 @@ def test_many_first_visitors_at_once_cause_one_render():
     threads = [threading.Thread(target=call, args=(fast, "/en/")) for _ in range(16)]
     for thread in threads:
         thread.start()
+    assert rendering.wait(5)
+    release.set()
     for thread in threads:
         thread.join()
     assert app.calls == 1
 
 
 def test_a_recent_value_is_made_by_one_thread_while_the_others_use_the_last(settings):
-    settings.ZBOR_PAGE_CACHE_SECONDS = 0.05
+    settings.ZBOR_PAGE_CACHE_SECONDS = 60
     recent, made = Recent(), []
+    making, release = threading.Event(), threading.Event()
 
     def make():
         made.append(1)
-        time.sleep(0.2)
+        making.set()
+        assert release.wait(5)  # a slow make: the other callers arrive meanwhile
         return len(made)
 
     def ask(into):
@@ -195,18 +202,23 @@ def test_a_recent_value_is_made_by_one_thread_while_the_others_use_the_last(sett
     threads = [threading.Thread(target=ask, args=(first,)) for _ in range(8)]
     for thread in threads:
         thread.start()
+    assert making.wait(5)
+    release.set()
     for thread in threads:
         thread.join()
     assert first == [1] * 8 and len(made) == 1  # the first value: made once, the others waited
-    time.sleep(0.1)  # too old now
+    making.clear()
+    release.clear()
     later: list = []
-    maker = threading.Thread(target=ask, args=(later,))
-    maker.start()
-    time.sleep(0.05)
-    ask(later)  # while the maker makes the next: the last one, at once
-    maker.join()
-    assert later == [1, 2] and len(made) == 2
-    assert recent.get_or_make("key", make) == 2
+    with mock.patch("zbor.cache.time.monotonic", return_value=time.monotonic() + 61):  # too old now
+        maker = threading.Thread(target=ask, args=(later,))
+        maker.start()
+        assert making.wait(5)
+        ask(later)  # while the maker makes the next: the last one, at once
+        release.set()
+        maker.join()
+        assert later == [1, 2] and len(made) == 2
+        assert recent.get_or_make("key", make) == 2
     assert recent.get_or_make("other", lambda: None, keep=lambda value: value is not None) is None
     assert recent.get_or_make("other", lambda: "kept") == "kept"
 
