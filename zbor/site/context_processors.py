@@ -2,6 +2,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language, get_language_info, override
 
 from zbor.public.addresses import address
@@ -51,14 +52,17 @@ def _translator():
 
 
 def site(request):
-    """Foundation name, the language switcher and hreflang alternates of the current page."""
+    """Foundation name, the language switcher and hreflang alternates of the current page.
+
+    The alternates and the switcher are worked out when a template first reads them: a page
+    whose frame comes from the fragment cache (the donate page's) never does."""
     current = get_language() or settings.LANGUAGE_CODE
     base = public_base_url(request)
     translate = _translator()
-    full_path = request.get_full_path()
-    languages = []
-    for code, _name in settings.LANGUAGES:
-        languages.append(
+
+    def languages() -> list[dict]:
+        full_path = request.get_full_path()
+        return [
             {
                 "code": code,
                 "name_local": get_language_info(code)["name_local"],
@@ -67,13 +71,15 @@ def site(request):
                 "url": base + translate(request.path, code),
                 "is_current": code == current,
             }
-        )
+            for code, _name in settings.LANGUAGES
+        ]
+
     return {
         # The navigation's addresses (base.html), each reversed once per language.
         "site_urls": {name: address(f"site:{name}") for name in NAVIGATION},
         "foundation_name": settings.ZBOR_FOUNDATION_NAME,
         "public_base_url": base,
-        "site_languages": languages,
+        "site_languages": SimpleLazyObject(languages),
         "canonical_url": base + request.path,
-        "x_default_url": base + translate(request.path, settings.LANGUAGE_CODE),
+        "x_default_url": SimpleLazyObject(lambda: base + translate(request.path, settings.LANGUAGE_CODE)),
     }
