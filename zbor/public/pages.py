@@ -19,7 +19,7 @@ from django.utils.translation import gettext_noop
 
 from zbor.campaigns import markdown
 from zbor.campaigns.models import Campaign, Category, Status
-from zbor.campaigns.selectors import note_translations_by_key
+from zbor.campaigns.selectors import note_translations_by_key, update_translations
 from zbor.campaigns.translation import Picked, pick_from, pick_translation
 from zbor.disbursements.models import Channel
 from zbor.disbursements.selectors import paid_on, paid_payouts
@@ -297,7 +297,11 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
     story_text = story.translation.story if story else ""
     story_language = story.language if story else language
     # Updates not written in any language yet are not shown.
-    updates = [(u, p) for u in campaign.updates.all() if (p := pick_translation(u, language, original, field="body"))]
+    updates = [
+        (update, picked)
+        for update, translations in update_translations(campaign.pk)
+        if (picked := pick_from(translations, language, original, field="body"))
+    ]
     render_note = _NoteRenderer.for_texts([story_text, *(p.translation.body for _u, p in updates)], language, original)
     need_views = _need_views(needs, money.raised_by_need, currency, language, original)
     payouts = paid_payouts(campaign.pk)
