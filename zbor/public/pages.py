@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from babel.dates import format_date
@@ -251,6 +251,12 @@ class _NoteRenderer:
         )
 
 
+@lru_cache(maxsize=1024)
+def _long_date(day: datetime.date, language: str) -> str:
+    """``day`` written out per the locale (CLDR): a date and a language always read the same."""
+    return format_date(day, format="long", locale=language)
+
+
 def _money_text(amount: int, currency: str, language: str) -> str:
     return format_money(Money(amount, currency), language)
 
@@ -274,7 +280,7 @@ def _update_views(updates: list[tuple[Any, Picked]], language: str, render_note:
     return [
         UpdateView(
             published_on=update.published_on,
-            published_on_text=format_date(update.published_on, format="long", locale=language),
+            published_on_text=_long_date(update.published_on, language),
             title=picked.translation.title or "",
             body_html=markdown.render_markdown(picked.translation.body, note=render_note),
             language=picked.language,
@@ -291,7 +297,7 @@ def _spent_views(payouts: list, need_text: dict[int, tuple[str, str]], language:
             need_language=need_text[payout.need_id][1],
             amount_text=_money_text(payout.amount, payout.currency, language),
             paid_on=paid_on(payout),
-            paid_on_text=format_date(paid_on(payout), format="long", locale=language),
+            paid_on_text=_long_date(paid_on(payout), language),
             channel_label=str(Channel(payout.channel).label),
         )
         for payout in payouts
