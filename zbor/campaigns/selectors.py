@@ -15,10 +15,9 @@ def _with_card_content(queryset: QuerySet[Campaign]) -> QuerySet[Campaign]:
 
 
 def _with_page_content(queryset: QuerySet[Campaign]) -> QuerySet[Campaign]:
-    # Needs and updates come in their models' order (position; newest first).
-    return _with_card_content(queryset).prefetch_related(
-        "needs", "needs__translations", "updates", "updates__translations"
-    )
+    # Needs come in their model's order (position); updates are read with their translations
+    # (``update_translations``).
+    return _with_card_content(queryset).prefetch_related("needs", "needs__translations")
 
 
 # Building a queryset with its annotations and prefetches costs about as much as running its
@@ -70,6 +69,20 @@ def note_translations_by_key(keys: set[str]) -> dict[str, list]:
     for translation in Note._parler_meta.root_model.objects.filter(master__key__in=keys).select_related("master"):
         translations.setdefault(translation.master.key, []).append(translation)
     return translations
+
+
+def update_translations(campaign_id: int) -> list[tuple[Update, list]]:
+    """The campaign's updates, newest first, each with its translations, in one query. An
+    update with no translation is absent: it has nothing to show in any language."""
+    rows = (
+        Update._parler_meta.root_model.objects.filter(master__campaign_id=campaign_id)
+        .select_related("master")
+        .order_by("-master__published_on", "-master_id", "pk")
+    )
+    updates: dict[int, tuple[Update, list]] = {}
+    for translation in rows:
+        updates.setdefault(translation.master_id, (translation.master, []))[1].append(translation)
+    return list(updates.values())
 
 
 def existing_note_keys(keys: set[str]) -> set[str]:

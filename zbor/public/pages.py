@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from babel.dates import format_date
 from django.conf import settings
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from zbor.campaigns import markdown
 from zbor.campaigns.models import Campaign, Category, Status
-from zbor.campaigns.selectors import note_translations_by_key
+from zbor.campaigns.selectors import note_translations_by_key, update_translations
 from zbor.campaigns.translation import Picked, pick_from, pick_translation
 from zbor.disbursements.models import Channel
 from zbor.disbursements.selectors import paid_on, paid_payouts
@@ -61,6 +62,17 @@ class Progress:
     @property
     def bar_value(self) -> int:
         return min(self.collected.amount, self.bar_max)
+
+    @cached_property
+    def bar_html(self) -> SafeString:
+        """The bar, written here: three numbers through the template's localisation cost more
+        than the rest of a card."""
+        return format_html(
+            '<progress max="{}" value="{}" aria-hidden="true">{}%</progress>',
+            self.bar_max,
+            self.bar_value,
+            self.percent,
+        )
 
 
 @dataclass(frozen=True)
@@ -239,6 +251,12 @@ class _NoteRenderer:
         )
 
 
+@lru_cache(maxsize=1024)
+def _long_date(day: datetime.date, language: str) -> str:
+    """``day`` written out per the locale (CLDR): a date and a language always read the same."""
+    return format_date(day, format="long", locale=language)
+
+
 def _money_text(amount: int, currency: str, language: str) -> str:
     return format_money(Money(amount, currency), language)
 
@@ -262,7 +280,7 @@ def _update_views(updates: list[tuple[Any, Picked]], language: str, render_note:
     return [
         UpdateView(
             published_on=update.published_on,
-            published_on_text=format_date(update.published_on, format="long", locale=language),
+            published_on_text=_long_date(update.published_on, language),
             title=picked.translation.title or "",
             body_html=markdown.render_markdown(picked.translation.body, note=render_note),
             language=picked.language,
@@ -279,7 +297,7 @@ def _spent_views(payouts: list, need_text: dict[int, tuple[str, str]], language:
             need_language=need_text[payout.need_id][1],
             amount_text=_money_text(payout.amount, payout.currency, language),
             paid_on=paid_on(payout),
-            paid_on_text=format_date(paid_on(payout), format="long", locale=language),
+            paid_on_text=_long_date(paid_on(payout), language),
             channel_label=str(Channel(payout.channel).label),
         )
         for payout in payouts
@@ -297,7 +315,11 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
     story_text = story.translation.story if story else ""
     story_language = story.language if story else language
     # Updates not written in any language yet are not shown.
-    updates = [(u, p) for u in campaign.updates.all() if (p := pick_translation(u, language, original, field="body"))]
+    updates = [
+        (update, picked)
+        for update, translations in update_translations(campaign.pk)
+        if (picked := pick_from(translations, language, original, field="body"))
+    ]
     render_note = _NoteRenderer.for_texts([story_text, *(p.translation.body for _u, p in updates)], language, original)
     need_views = _need_views(needs, money.raised_by_need, currency, language, original)
     payouts = paid_payouts(campaign.pk)

@@ -58,3 +58,19 @@ def test_a_refused_form_shows_what_was_sent_not_the_cached_fields():
     assert page.status_code == 400
     html = page.content.decode()
     assert 'value="Ala"' in html and 'class="error"' in html
+
+
+def test_the_cached_frame_is_per_address_and_language_and_holds_no_secret(card_payments):
+    campaign = factories.campaign(slug="frame")
+    url = f"/en/campaigns/{campaign.slug}/donate/"
+    first, second = (Client().get(url) for _ in range(2))
+    frames = [
+        cache.get(make_template_fragment_key(name, ["testserver", url, "en"]))
+        for name in ("frame-head", "frame-header")
+    ]
+    assert 'rel="canonical"' in frames[0] and 'class="site-header"' in frames[1]
+    assert all(frame in second.content.decode() for frame in frames)
+    secrets = [*_secrets(first.content.decode()).values(), *_secrets(second.content.decode()).values()]
+    assert not any(secret in frame for frame in frames for secret in secrets)
+    russian = Client().get(f"/ru/campaigns/{campaign.slug}/donate/").content.decode()
+    assert '<span aria-current="true" lang="ru">' in russian and '<span aria-current="true" lang="en">' in frames[1]
