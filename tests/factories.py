@@ -104,23 +104,29 @@ def update(c: Campaign, *, title: str = "News", body: str = "Some news.", langua
     return u
 
 
-def solved_challenge() -> str:
-    """What the donate page's script sends for a card payment: a fresh challenge of this site,
-    solved by ALTCHA's own Python library (so the format is checked against theirs too)."""
-    import base64
-    import json
-
+def challenge_payload(task=None, **changes) -> dict:
+    """A challenge of this site (``task``, else a fresh one) solved by ALTCHA's own Python library
+    (so the format is checked against theirs too), as the fields the page's script sends;
+    ``changes`` replace some of them."""
     import altcha
 
     from zbor import challenge
 
-    task = challenge.create()
+    task = task or challenge.create()
     solution = altcha.solve_challenge_v1(task.challenge, task.salt, task.algorithm, task.maxnumber)
-    payload = {
+    return {
         "algorithm": task.algorithm,
         "challenge": task.challenge,
         "number": solution.number,
         "salt": task.salt,
         "signature": task.signature,
+        **changes,
     }
-    return base64.b64encode(json.dumps(payload).encode()).decode()
+
+
+def solved_challenge(task=None, **changes) -> str:
+    """What the donate page's script sends for a card payment: ``challenge_payload``, encoded."""
+    import base64
+    import json
+
+    return base64.b64encode(json.dumps(challenge_payload(task, **changes)).encode()).decode()

@@ -4,27 +4,14 @@ an error whatever the form sends."""
 import base64
 import json
 
-import altcha
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.factories import solved_challenge
 from zbor import challenge
 
 pytestmark = pytest.mark.django_db
-
-
-def _answer(task: challenge.Challenge, **changes) -> str:
-    solution = altcha.solve_challenge_v1(task.challenge, task.salt, task.algorithm, task.maxnumber)
-    payload = {
-        "algorithm": task.algorithm,
-        "challenge": task.challenge,
-        "number": solution.number,
-        "salt": task.salt,
-        "signature": task.signature,
-        **changes,
-    }
-    return base64.b64encode(json.dumps(payload).encode()).decode()
 
 
 def test_the_page_carries_the_names_its_script_reads():
@@ -34,7 +21,7 @@ def test_the_page_carries_the_names_its_script_reads():
 
 
 def test_a_correct_answer_is_accepted_once():
-    answer = _answer(challenge.create())
+    answer = solved_challenge(challenge.create())
     assert challenge.verify(answer)
     assert not challenge.verify(answer)
 
@@ -53,12 +40,12 @@ def test_a_correct_answer_is_accepted_once():
     ],
 )
 def test_a_changed_answer_is_refused(changes):
-    assert not challenge.verify(_answer(challenge.create(), **changes))
+    assert not challenge.verify(solved_challenge(challenge.create(), **changes))
 
 
 def test_an_expired_challenge_is_refused(settings):
     settings.ZBOR_CHALLENGE_SECONDS = -1
-    assert not challenge.verify(_answer(challenge.create()))
+    assert not challenge.verify(solved_challenge(challenge.create()))
 
 
 @given(
