@@ -158,17 +158,22 @@ def _checkout_donation(event: PaymentEvent) -> Donation | None:
 
 def _bookable(event: PaymentEvent, donation: Donation) -> bool:
     if event.amount <= 0 or (event.currency and event.currency != donation.currency):
-        # Money moved at the provider in a form Zbor cannot book: never guess it.
-        log.error(
-            "%s event %s: %s %s for a %s donation",
-            event.provider,
-            event.event_id,
-            event.amount,
-            event.currency,
-            donation.currency,
-        )
+        _log_unbookable(event, donation)
         return False
     return True
+
+
+def _log_unbookable(event: PaymentEvent, donation: Donation) -> None:
+    """Money moved at the provider in a form Zbor cannot book (no amount, another currency):
+    never guess it; say so for finance."""
+    log.error(
+        "%s event %s: %s %s for a %s donation",
+        event.provider,
+        event.event_id,
+        event.amount,
+        event.currency,
+        donation.currency,
+    )
 
 
 def apply_event(event: PaymentEvent) -> str:
@@ -190,15 +195,7 @@ def apply_event(event: PaymentEvent) -> str:
         if donation is None:
             return EventStatus.DEFERRED
         if event.currency and event.currency != donation.currency:
-            # Money went back at the provider in a form Zbor cannot book: never guess it.
-            log.error(
-                "%s event %s: %s %s for a %s donation",
-                event.provider,
-                event.event_id,
-                event.amount,
-                event.currency,
-                donation.currency,
-            )
+            _log_unbookable(event, donation)
             return EventStatus.ATTENTION
         dispute = event.extra.get("dispute") or event.event_id
         try:
