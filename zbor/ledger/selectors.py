@@ -48,5 +48,6 @@ def owner_transfer_totals(owner_kind: str) -> list[tuple[str, datetime.date, int
         )
         for month, owner_id, kind, currency, total in query:
             first_day = month.date().replace(day=1) if isinstance(month, datetime.datetime) else month
-            rows.append((side, first_day, owner_id, kind, currency, total))
+            # PostgreSQL sums integers as numeric (Decimal): back to int minor units.
+            rows.append((side, first_day, owner_id, kind, currency, int(total)))
     return rows
