@@ -16,9 +16,11 @@ from django.contrib import messages
 from django.core import signing
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
-from django.utils.functional import SimpleLazyObject
+from django.utils.functional import cached_property
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -85,12 +87,8 @@ def donate(request, slug: str):
         raise Http404
     if request.method == "POST":
         return _post(request, context)
-    key = uuid.uuid4().hex
-    # Made only when the page's fields are not in the cache for this context (site/donate.html).
-    form = SimpleLazyObject(
-        lambda: DonateForm(campaign=context.campaign, choices=context.choices, initial={"idempotency_key": key})
-    )
-    return _page(request, context, form, new_key=key)
+    # A new form: its fields come from the context (``fields_html``), its two secrets from here.
+    return _page(request, context, None, new_key=uuid.uuid4().hex)
 
 
 @dataclass(frozen=True)
@@ -102,9 +100,22 @@ class DonateContext:
     card: CampaignCard
     accepting: bool
     choices: DonateChoices
-    #: Names the page's cached fragments (``{% cache %}`` in site/donate.html): they hold what
-    #: is the same for every visitor while this context is current, never a visitor's secret.
+    #: A card payment is possible: the form carries a proof-of-work challenge.
+    needs_challenge: bool
+    #: Names the page's cached frame (``{% cache %}`` in site/donate.html): like the fragments
+    #: below, it holds what is the same for every visitor while this context is current.
     fragment_key: str
+
+    # What a new form shows around its two per-visitor fields (the idempotency key and the
+    # challenge), rendered once per context: the same for every visitor, never a secret in it.
+    @cached_property
+    def heading_html(self) -> SafeString:
+        return render_to_string("site/_donate_heading.html", {"card": self.card})
+
+    @cached_property
+    def fields_html(self) -> SafeString:
+        form = DonateForm(campaign=self.campaign, choices=self.choices)
+        return render_to_string("site/_donate_fields.html", {"form": form, "challenge": self.needs_challenge})
 
 
 CONTEXTS = Recent()
@@ -129,6 +140,7 @@ def _read_context(slug: str) -> DonateContext | None:
         card=build_card(campaign, get_language(), collected=money.collected, goal=sum(n.amount for n in needs)),
         accepting=campaign.status in services.ACCEPTING,
         choices=DonateChoices.build(campaign, needs, still_needed),
+        needs_challenge=any(provider.needs_challenge for provider in registry.enabled().values()),
         fragment_key=uuid.uuid4().hex,
     )
 
@@ -181,12 +193,12 @@ def _challenge_check(data: dict):
 
 def _page(request, context: DonateContext, form, *, new_key: str = "", status: int = 200):
     """The page with a new form (``new_key`` its idempotency key), or a sent one shown as sent."""
-    needs_challenge = any(provider.needs_challenge for provider in registry.enabled().values())
-    task = challenge.create().as_json() if context.accepting and needs_challenge else ""
+    task = challenge.create().as_json() if context.accepting and context.needs_challenge else ""
     return render(
         request,
         "site/donate.html",
         {
+            "donate": context,
             "card": context.card,
             "form": form,
             "bound": not new_key,
