@@ -8,7 +8,9 @@ language (``i18n_patterns``), so it is kept per those, in a bounded table.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
+from types import MappingProxyType
 
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import get_language
@@ -23,3 +25,14 @@ def _reverse(viewname: str, kwargs: tuple[tuple[str, str], ...], language: str |
 def address(viewname: str, **kwargs: str) -> str:
     """``reverse(viewname, kwargs=kwargs)`` in the active language."""
     return _reverse(viewname, tuple(sorted(kwargs.items())), get_language(), get_script_prefix(), get_urlconf())
+
+
+def addresses(namespace: str, names: tuple[str, ...]) -> Mapping[str, str]:
+    """``address`` of each ``namespace:name`` (no arguments), by name: one read-only table per
+    language, for what every page links to (its navigation)."""
+    return _table(namespace, names, get_language(), get_script_prefix(), get_urlconf())
+
+
+@lru_cache(maxsize=256)
+def _table(namespace: str, names: tuple[str, ...], language: str | None, prefix: str, urlconf) -> Mapping[str, str]:
+    return MappingProxyType({name: _reverse(f"{namespace}:{name}", (), language, prefix, urlconf) for name in names})

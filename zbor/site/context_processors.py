@@ -6,7 +6,7 @@ from django.urls import NoReverseMatch, Resolver404, get_script_prefix, get_urlc
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language, get_language_info, override
 
-from zbor.public.addresses import address
+from zbor.public.addresses import addresses
 
 #: The pages every public page links to (base.html: ``site_urls.<name>``).
 NAVIGATION = ("home", "campaign_list", "transparency", "campaigns_feed")
@@ -73,8 +73,8 @@ def site(request):
         ]
 
     return {
-        # The navigation's addresses (base.html), each reversed once per language.
-        "site_urls": {name: address(f"site:{name}") for name in NAVIGATION},
+        # The navigation's addresses (base.html), reversed once per language.
+        "site_urls": addresses("site", NAVIGATION),
         "foundation_name": settings.ZBOR_FOUNDATION_NAME,
         "public_base_url": base,
         "site_languages": SimpleLazyObject(languages),
