@@ -64,6 +64,8 @@ def _minor(amount_text: str, currency: str, where: str) -> int:
         minor = value.scaleb(minor_digits(currency))
     if minor != minor.to_integral_value() or abs(minor) >= MAX_LINE_MINOR:
         raise StatementError(_("%(where)s: “%(amount)s” is not an amount.") % {"where": where, "amount": amount_text})
+    if minor == 0:  # no money moved: nothing to book, and no bank reports such a line
+        raise StatementError(_("%(where)s: the amount is zero.") % {"where": where})
     return int(minor)
 
 
@@ -309,8 +311,6 @@ def _parse_csv_rows(reader: csv.DictReader) -> list[StatementLine]:
                 _("%(where)s: transaction_id %(id)s appears twice.") % {"where": where, "id": transaction_id}
             )
         seen.add(transaction_id)
-        if amount == 0:
-            raise StatementError(_("%(where)s: the amount is zero.") % {"where": where})
         lines.append(
             StatementLine(
                 key=_bank_key("csv", transaction_id),

@@ -91,6 +91,9 @@ def test_camt053_newer_schema_versions_are_read_too():
         (b'<?xml version="1.0"?><Document xmlns="urn:other"/>', "not a camt.053"),
         (camt(entry(amount="abc")), "Stmt[1]/Ntry[1]/Amt"),
         (camt(entry(amount="1.234")), "Stmt[1]/Ntry[1]/Amt"),
+        # Found by tests/test_fuzz_statements.py: a zero entry reached booking and raised there.
+        (camt(entry(amount="0")), "Stmt[1]/Ntry[1]/Amt: the amount is zero"),
+        (camt(entry(amount="0.00")), "the amount is zero"),
         (camt(entry(currency="XXQ")), "unknown currency"),
         (camt(entry(indicator="MAYBE")), "Stmt[1]/Ntry[1]/CdtDbtInd"),
         (camt(entry() + entry(date="yesterday", ref="R2")), "Stmt[1]/Ntry[2]/BookgDt"),
