@@ -1,4 +1,5 @@
-"""The database: a read replica for public reads, and erasing what deleted rows leave behind.
+"""The database: a read replica for public reads, raw reads for the public pages' hottest
+queries, and erasing what deleted rows leave behind.
 
 Public pages and public API reads run inside ``public_reads()``; everything else — every write,
 every staff screen, the donate form — reads and writes the primary (DATABASE_REPLICA_URL, when
@@ -8,11 +9,14 @@ payment wrong.
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, router
 
 _public = ContextVar("zbor_public_reads", default=False)
 
@@ -38,6 +42,32 @@ class ReplicaRouter:
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
         return db == "default"
+
+
+def select(model, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    """The rows of ``sql``, a SELECT from ``model``'s table (and tables joined to it), read from
+    the database the router names for ``model`` (the replica inside ``public_reads()``).
+
+    Django's documented raw SQL (``connection.cursor()``), for the public pages' reads of
+    translation rows: building such a query with the ORM costs ten times running it (ADR 0009),
+    and an uncached page makes several. Values come as the database driver returns them, without
+    the ORM's field converters, which differ by database: select text and integer columns, and
+    dates through ``as_date``.
+    """
+    with connections[router.db_for_read(model)].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def as_date(value: datetime.date | str) -> datetime.date:
+    """A DATE column's value as ``select`` returns it: PostgreSQL's driver gives a date,
+    SQLite's the ISO text Django stored."""
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
+
+
+def placeholders(count: int) -> str:
+    """``%s, %s, …``: ``count`` parameter placeholders for an ``IN (…)`` of ``select``."""
+    return ", ".join(["%s"] * count)
 
 
 def erase_residue(*, wait_seconds: float | None = None) -> bool:

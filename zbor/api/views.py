@@ -16,7 +16,6 @@ from ninja import Field, NinjaAPI, Query, Schema
 
 from zbor.campaigns.models import Category
 from zbor.campaigns.selectors import public_campaign
-from zbor.campaigns.translation import pick_translation
 from zbor.disbursements.models import Channel
 from zbor.disbursements.selectors import paid_on, paid_payouts
 from zbor.money import Money, format_money
@@ -116,31 +115,27 @@ def campaign_detail(request, slug: str, lang: Language = "en"):
     with translation.override(language):
         page = build_page(campaign, language)
         card = page.card
-        story = pick_translation(campaign, language, campaign.original_language, field="story")
-        needs = list(campaign.needs.all())
         currency = campaign.currency
         return CampaignDetailOut(
             **_card_out(card, language).dict(),
             story_language=page.story_language,
             story_is_translation=page.story_is_translation,
-            story_markdown=story.translation.story if story else "",
+            story_markdown=page.story_text,
             story_html=str(page.story_html),
             beyond_goal=_money(page.beyond_goal, currency, language),
             needs=[
                 NeedOut(
                     description=view.description,
-                    amount=_money(need.amount, currency, language),
+                    amount=_money(view.progress.goal.amount, currency, language),
                     collected=_money(view.progress.collected.amount, currency, language),
                 )
-                for need, view in zip(needs, page.needs, strict=True)
+                for view in page.needs
             ],
             updates=[UpdateOut(date=u.published_on, title=u.title, body_html=str(u.body_html)) for u in page.updates],
             spending=[
                 SpentOut(
                     date=paid_on(p),
-                    need=next(
-                        (v.description for n, v in zip(needs, page.needs, strict=True) if n.pk == p.need_id), ""
-                    ),
+                    need=next((view.description for view in page.needs if view.pk == p.need_id), ""),
                     amount=_money(p.amount, p.currency, language),
                     channel=str(Channel(p.channel).label),
                     receipt_checked=True,

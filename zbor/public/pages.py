@@ -20,8 +20,15 @@ from django.utils.translation import gettext_noop
 
 from zbor.campaigns import markdown
 from zbor.campaigns.models import Campaign, Category, Status
-from zbor.campaigns.selectors import note_translations_by_key, update_translations
-from zbor.campaigns.translation import Picked, pick_from, pick_translation
+from zbor.campaigns.selectors import (
+    CampaignTexts,
+    PublicNeed,
+    campaign_texts,
+    note_translations_by_key,
+    public_needs,
+    update_translations,
+)
+from zbor.campaigns.translation import Picked, pick_from
 from zbor.disbursements.models import Channel
 from zbor.disbursements.selectors import paid_on, paid_payouts
 from zbor.donations.selectors import approved_messages, campaign_money
@@ -105,6 +112,7 @@ class CampaignCard:
 
 @dataclass(frozen=True)
 class NeedView:
+    pk: int
     description: str
     language: str
     amount_text: str
@@ -136,6 +144,8 @@ class UpdateView:
 @dataclass(frozen=True)
 class CampaignPage:
     card: CampaignCard
+    #: The story shown, as written (markdown), and rendered.
+    story_text: str
     story_html: SafeString
     story_language: str
     #: The name of the story's original language, in the page's language.
@@ -179,21 +189,22 @@ def campaign_url(campaign: Campaign) -> str:
     return address("site:campaign_detail", slug=campaign.slug)
 
 
-def _text(obj, language: str, original: str, field: str) -> tuple[str, str, bool]:
+def _text(translations, language: str, original: str, field: str) -> tuple[str, str, bool]:
     """(text, its language, shown in another language?) for one translated field."""
-    picked = pick_translation(obj, language, original, field=field)
+    picked = pick_from(translations, language, original, field=field)
     if picked is None:
         return "", language, False
     return getattr(picked.translation, field), picked.language, picked.is_fallback
 
 
-def build_card(campaign: Campaign, language: str, *, collected: int, goal: int) -> CampaignCard:
+def build_card(campaign: Campaign, texts: CampaignTexts, language: str, *, collected: int, goal: int) -> CampaignCard:
+    """The card of ``campaign``, whose translations are ``texts`` (``campaign_texts``)."""
     original = campaign.original_language
-    title, title_language, title_fallback = _text(campaign, language, original, "title")
-    summary, summary_language, summary_fallback = _text(campaign, language, original, "summary")
-    location, location_language, _fallback = _text(campaign, language, original, "location")
-    display_name, name_language, _fallback = _text(campaign.beneficiary, language, original, "display_name")
-    cover_alt, _lang, _fallback = _text(campaign, language, original, "cover_alt")
+    title, title_language, title_fallback = _text(texts.own, language, original, "title")
+    summary, summary_language, summary_fallback = _text(texts.own, language, original, "summary")
+    location, location_language, _fallback = _text(texts.own, language, original, "location")
+    display_name, name_language, _fallback = _text(texts.name, language, original, "display_name")
+    cover_alt, _lang, _fallback = _text(texts.own, language, original, "cover_alt")
     return CampaignCard(
         slug=campaign.slug,
         url=campaign_url(campaign),
@@ -220,7 +231,9 @@ def build_card(campaign: Campaign, language: str, *, collected: int, goal: int) 
 
 def build_cards(campaigns, language: str) -> list[CampaignCard]:
     """Cards for campaigns annotated with ``goal_total`` and ``collected_total``."""
-    return [build_card(c, language, collected=c.collected_total, goal=c.goal_total) for c in campaigns]
+    campaigns = list(campaigns)
+    texts = campaign_texts(campaigns)
+    return [build_card(c, texts[c.pk], language, collected=c.collected_total, goal=c.goal_total) for c in campaigns]
 
 
 class _NoteRenderer:
@@ -261,12 +274,15 @@ def _money_text(amount: int, currency: str, language: str) -> str:
     return format_money(Money(amount, currency), language)
 
 
-def _need_views(needs: list, raised: dict[int, int], currency: str, language: str, original: str) -> list[NeedView]:
+def _need_views(
+    needs: list[PublicNeed], raised: dict[int, int], currency: str, language: str, original: str
+) -> list[NeedView]:
     views = []
     for need in needs:
-        picked = pick_translation(need, language, original, field="description")
+        picked = pick_from(need.translations, language, original, field="description")
         views.append(
             NeedView(
+                pk=need.pk,
                 description=picked.translation.description if picked else "",
                 language=picked.language if picked else language,
                 amount_text=_money_text(need.amount, currency, language),
@@ -308,10 +324,11 @@ def _spent_views(payouts: list, need_text: dict[int, tuple[str, str]], language:
 def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -> CampaignPage:
     """Everything the campaign page shows, in ``language`` with fallback to the original."""
     original, currency = campaign.original_language, campaign.currency
-    needs = list(campaign.needs.all())
+    needs = public_needs(campaign.pk)
     money = campaign_money(campaign.pk, [n.pk for n in needs])
-    card = build_card(campaign, language, collected=money.collected, goal=sum(n.amount for n in needs))
-    story = pick_translation(campaign, language, original, field="story")
+    texts = campaign_texts([campaign], story=True)[campaign.pk]
+    card = build_card(campaign, texts, language, collected=money.collected, goal=sum(n.amount for n in needs))
+    story = pick_from(texts.own, language, original, field="story")
     story_text = story.translation.story if story else ""
     story_language = story.language if story else language
     # Updates not written in any language yet are not shown.
@@ -325,6 +342,7 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
     payouts = paid_payouts(campaign.pk)
     return CampaignPage(
         card=card,
+        story_text=story_text,
         # The story first: its notes are numbered before the updates'.
         story_html=markdown.render_markdown(story_text, note=render_note),
         story_language=story_language,

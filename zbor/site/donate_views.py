@@ -28,7 +28,7 @@ from django.views.decorators.http import require_http_methods
 
 from zbor import challenge, ratelimit
 from zbor.campaigns.models import Campaign, Need
-from zbor.campaigns.selectors import donatable_campaign, public_campaign
+from zbor.campaigns.selectors import campaign_texts, donatable_campaign, public_campaign
 from zbor.donations import services
 from zbor.donations.events import receive_event
 from zbor.donations.exceptions import DonationError
@@ -137,7 +137,13 @@ def _read_context(slug: str) -> DonateContext | None:
     return DonateContext(
         campaign=campaign,
         needs=needs,
-        card=build_card(campaign, get_language(), collected=money.collected, goal=sum(n.amount for n in needs)),
+        card=build_card(
+            campaign,
+            campaign_texts([campaign])[campaign.pk],
+            get_language(),
+            collected=money.collected,
+            goal=sum(n.amount for n in needs),
+        ),
         accepting=campaign.status in services.ACCEPTING,
         choices=DonateChoices.build(campaign, needs, still_needed),
         needs_challenge=any(provider.needs_challenge for provider in registry.enabled().values()),

@@ -27,7 +27,8 @@ class NewCampaignsFeed(Feed):
         return _("Fundraising for political prisoners, their families and people who had to flee.")
 
     def items(self):
-        return public_campaigns().order_by("-published_at")[:30]
+        # Their titles and summaries through parler, in one query for all.
+        return public_campaigns().prefetch_related("translations").order_by("-published_at")[:30]
 
     def item_title(self, item):
         return str(item.safe_translation_getter("title", language_code=get_language(), any_language=True))

@@ -332,7 +332,7 @@ def test_starting_a_payment_costs_a_fixed_number_of_queries(client, demo, settin
     import uuid
 
     settings.ZBOR_PAGE_CACHE_SECONDS = 60
-    with django_assert_num_queries(6):  # the campaign and its needs (5) and its money (1)
+    with django_assert_num_queries(6):  # the campaign, its needs (2), its texts (2) and its money
         client.get(DONATE)
     for n in range(2):  # the same count for the first and a later pledge
         with django_assert_num_queries(PLEDGE_QUERIES[bool(settings.REDIS_URL)]):
