@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import NamedTuple
 
@@ -18,8 +18,9 @@ from .models import PUBLIC_STATUSES, Beneficiary, Campaign, Need, Note, Update
 
 def _public_rows() -> QuerySet[Campaign]:
     # The texts a card or a page shows are read apart (``campaign_texts``, ``public_needs``):
-    # translation rows read as rows cost a tenth of parler's prefetches.
-    return Campaign.objects.filter(status__in=PUBLIC_STATUSES).select_related("beneficiary")
+    # translation rows read as rows cost a tenth of parler's prefetches. So is the beneficiary's
+    # one public fact: nothing else of its row (its sealed private data) is read for the public.
+    return Campaign.objects.filter(status__in=PUBLIC_STATUSES)
 
 
 # Building a queryset with its annotations and prefetches costs about as much as running its
@@ -37,14 +38,13 @@ def _donatable() -> QuerySet[Campaign]:
 
 
 def public_campaigns() -> QuerySet[Campaign]:
-    """Campaigns the public may see, with their beneficiary and the goal annotated (their texts:
-    ``campaign_texts``)."""
+    """Campaigns the public may see, with the goal annotated (their texts: ``campaign_texts``)."""
     return _public().all()
 
 
 def public_campaign(slug: str) -> Campaign | None:
-    """One public campaign with its beneficiary, or None (a draft is None too). What its page
-    shows is read by ``zbor.public.pages.build_page``."""
+    """One public campaign, or None (a draft is None too). What its page shows is read by
+    ``zbor.public.pages.build_page``."""
     return _public_rows().filter(slug=slug).first()
 
 
@@ -55,7 +55,7 @@ def donatable_campaign(slug: str) -> Campaign | None:
 
 def campaign_for_preview(pk: int) -> Campaign | None:
     """Any campaign, whatever its status, for the staff preview."""
-    return Campaign.objects.filter(pk=pk).select_related("beneficiary").first()
+    return Campaign.objects.filter(pk=pk).first()
 
 
 class CampaignText(NamedTuple):
@@ -80,18 +80,20 @@ class NameText(NamedTuple):
 class CampaignTexts:
     """A campaign's translations and its beneficiary's, for ``pick_from``."""
 
-    own: list[CampaignText] = field(default_factory=list)
-    name: list[NameText] = field(default_factory=list)
+    own: list[CampaignText]
+    name: list[NameText]
+    #: The beneficiary's public name is not their real one (a page says so).
+    name_is_pseudonym: bool
 
 
 def campaign_texts(campaigns: Sequence[Campaign], *, story: bool = False) -> dict[int, CampaignTexts]:
-    """The translations of ``campaigns`` and of their beneficiaries, by campaign id, in two
+    """The translations of ``campaigns`` and their beneficiaries' names, by campaign id, in two
     queries (a campaign with none has empty lists). The story, the one long text, only with
     ``story``."""
     if not campaigns:
         return {}
     ids = [c.pk for c in campaigns]
-    texts = {c.pk: CampaignTexts() for c in campaigns}
+    own: dict[int, list[CampaignText]] = {pk: [] for pk in ids}
     story_column = "story" if story else "''"
     for master_id, *values in select(
         Campaign,
@@ -99,19 +101,20 @@ def campaign_texts(campaigns: Sequence[Campaign], *, story: bool = False) -> dic
         f"{story_column} FROM campaigns_campaign_translation WHERE master_id IN ({placeholders(len(ids))}) ORDER BY id",
         ids,
     ):
-        texts[master_id].own.append(CampaignText(*values))
-    by_beneficiary: dict[int, list[NameText]] = {}
+        own[master_id].append(CampaignText(*values))
+    names: dict[int, tuple[bool, list[NameText]]] = {}
     beneficiaries = list({c.beneficiary_id for c in campaigns})
-    for master_id, *values in select(
+    for beneficiary_id, pseudonym, language_code, display_name in select(
         Beneficiary,
-        "SELECT master_id, language_code, display_name FROM campaigns_beneficiary_translation "  # noqa: S608 (placeholders only)
-        f"WHERE master_id IN ({placeholders(len(beneficiaries))}) ORDER BY id",
+        "SELECT b.id, b.name_is_pseudonym, t.language_code, t.display_name FROM campaigns_beneficiary b "  # noqa: S608 (placeholders only)
+        "LEFT JOIN campaigns_beneficiary_translation t ON t.master_id = b.id "
+        f"WHERE b.id IN ({placeholders(len(beneficiaries))}) ORDER BY t.id",
         beneficiaries,
     ):
-        by_beneficiary.setdefault(master_id, []).append(NameText(*values))
-    for campaign in campaigns:
-        texts[campaign.pk].name.extend(by_beneficiary.get(campaign.beneficiary_id, ()))
-    return texts
+        _pseudonym, translations = names.setdefault(beneficiary_id, (bool(pseudonym), []))  # SQLite: 0 or 1
+        if language_code is not None:
+            translations.append(NameText(language_code, display_name))
+    return {c.pk: CampaignTexts(own[c.pk], names[c.beneficiary_id][1], names[c.beneficiary_id][0]) for c in campaigns}
 
 
 class NeedText(NamedTuple):

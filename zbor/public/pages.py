@@ -215,7 +215,7 @@ def build_card(campaign: Campaign, texts: CampaignTexts, language: str, *, colle
         is_fallback=title_fallback or summary_fallback,
         display_name=display_name,
         name_language=name_language,
-        name_is_pseudonym=campaign.beneficiary.name_is_pseudonym,
+        name_is_pseudonym=texts.name_is_pseudonym,
         category=campaign.category,
         category_label=str(Category(campaign.category).label),
         status=campaign.status,

@@ -41,7 +41,7 @@ def campaign_list(request):
         request,
         "site/campaign_list.html",
         {
-            "form": form if request.GET else CampaignFilterForm(),
+            "form": form,
             "page": page,
             "cards": build_cards(page.object_list, language),
             "query": query.urlencode(),

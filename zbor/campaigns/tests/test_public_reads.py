@@ -7,7 +7,7 @@ import pytest
 
 from tests import factories
 from zbor.campaigns import selectors
-from zbor.campaigns.models import Need
+from zbor.campaigns.models import Beneficiary, Need
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +20,7 @@ def test_campaign_texts_group_each_campaigns_and_its_beneficiarys_translations()
     assert [(t.language_code, t.title) for t in texts[first.pk].own] == [("en", "First"), ("ru", "Первая")]
     assert [(t.language_code, t.display_name) for t in texts[first.pk].name] == [("en", "Anna"), ("pl", "Ania")]
     assert [t.title for t in texts[second.pk].own] == ["Second"]
+    assert texts[first.pk].name_is_pseudonym is True
     # The story, the one long text, only when a page asks for it.
     assert {t.story for t in texts[first.pk].own} == {""}
     with_story = selectors.campaign_texts([first], story=True)[first.pk].own
@@ -34,8 +35,9 @@ def test_campaign_texts_of_nothing_is_nothing_and_a_campaign_without_translation
     campaign = factories.campaign()
     campaign.translations.all().delete()
     campaign.beneficiary.translations.all().delete()
+    Beneficiary.objects.filter(pk=campaign.beneficiary_id).update(name_is_pseudonym=False)
     texts = selectors.campaign_texts([campaign])[campaign.pk]
-    assert texts.own == [] and texts.name == []
+    assert texts.own == [] and texts.name == [] and texts.name_is_pseudonym is False
 
 
 def test_public_needs_come_in_their_order_with_their_translations_and_one_without_any_too():
