@@ -23,13 +23,7 @@ from zbor.accounts.tests.enrolment_steps import (
 )
 from zbor.admin_base import ZborModelAdmin
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_otp_backoff(settings):
-    settings.OTP_TOTP_THROTTLE_FACTOR = 0  # django-otp's back-off after a wrong code, off for tests
-    settings.OTP_STATIC_THROTTLE_FACTOR = 0
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_otp_backoff")]
 
 
 def test_nobody_makes_links_or_resets_for_themselves():

@@ -26,13 +26,7 @@ from zbor.accounts.tests.enrolment_steps import (
     open_link,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_otp_backoff(settings):
-    settings.OTP_TOTP_THROTTLE_FACTOR = 0  # django-otp's back-off after a wrong code, off for tests
-    settings.OTP_STATIC_THROTTLE_FACTOR = 0
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_otp_backoff")]
 
 
 def test_a_new_staff_member_sets_a_password_and_device_and_gets_recovery_codes(client, settings):
