@@ -45,8 +45,9 @@ PREFIX = "ZB"
 BODY_LENGTH = 8
 _READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _SEPARATORS = re.compile(r"[\s\-_./]")
-# "ZB", then the body and the check symbol, once separators are gone.
-_CANDIDATE = re.compile(rf"ZB([0-9A-Z]{{{BODY_LENGTH + 1}}})")
+# "ZB", then the body and the check symbol, once separators are gone; at every position, so
+# that a reference right after a word starting with "ZB" ("Zbor" reads "ZB0R") is found too.
+_CANDIDATE = re.compile(rf"(?=ZB([0-9A-Z]{{{BODY_LENGTH + 1}}}))")
 
 
 def check_symbol(body: str) -> str:

@@ -54,6 +54,19 @@ def test_every_reference_reads_back_from_a_sloppy_transfer_text(body):
     assert references_in(f"donation {sloppy} thanks") == [reference]
 
 
+@given(BODIES, st.sampled_from(["Zbor", "ZBOR", "zbyszek", "Zbigniew Z.", "zb", "For Zbor:", "ZB ZB"]))
+def test_a_reference_after_words_that_start_like_one_is_still_found(body, before):
+    # "Zbor" (the default foundation's name) squeezes to "ZB0R…": a search that went on after
+    # the first "ZB" it tried missed the reference that starts inside it (issue 16).
+    reference = "ZB" + body + check_symbol(body)
+    for text in (f"{before} {format_reference(reference)}", f"{before}{reference}", f"{before} - {reference}"):
+        # (Overlapping reads may also find another string that happens to carry a valid check
+        # symbol: only one naming a pending pledge is ever matched.)
+        assert reference in references_in(text), text
+    typo = reference[:5] + ("X" if reference[5] != "X" else "Y") + reference[6:]
+    assert reference in near_references(f"{before} {typo}")
+
+
 @given(BODIES, st.data())
 def test_one_wrong_symbol_or_one_swap_is_recovered_as_a_candidate(data_body, data):
     reference = "ZB" + data_body + check_symbol(data_body)
