@@ -11,6 +11,7 @@ from zbor.forms import AmountField
 from zbor.images import clean_image
 
 from . import markdown
+from .floors import floor_problems
 from .models import MAX_NEED_MINOR, Campaign, Need, Update
 from .selectors import existing_note_keys
 
@@ -67,8 +68,19 @@ class NeedForm(TranslatableModelForm):
 
     def __init__(self, *args, currency: str = "EUR", **kwargs):
         super().__init__(*args, **kwargs)
+        self.currency = currency
         self.fields["amount"].currency = currency
         self.fields["amount"].help_text = currency
+
+    def clean_amount(self):
+        amount = self.cleaned_data.get("amount")
+        # A revision's copy answers for the live need it replaces.
+        need_id = self.instance.replaces_id or self.instance.pk
+        if amount is not None and need_id:
+            problems = floor_problems({need_id: amount}, self.currency)
+            if problems:
+                raise ValidationError(problems, code="below_paid_out")
+        return amount
 
 
 class NeedFormSet(TranslatableBaseInlineFormSet):

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from zbor.accounts.services import audit
 
 from .exceptions import CampaignNotReady, FourEyesViolation, TransitionNotAllowed
+from .floors import floor_problems
 from .models import (
     PUBLIC_STATUSES,
     Beneficiary,
@@ -187,7 +188,7 @@ def approve_revision(revision: Campaign, *, by: User, seen: str) -> Campaign:
             raise FourEyesViolation(_("The revision changed after you opened it. Read the changes again."))
         if live.beneficiary.at_risk and not by.has_perm("campaigns.approve_risky_campaign"):
             raise FourEyesViolation(_("The beneficiary is at risk: an admin must approve this change."))
-        problems = publication_problems(locked)
+        problems = publication_problems(locked) + _needs_below_their_floor(locked, live.currency)
         if problems:
             raise CampaignNotReady(problems)
         # Removals first: a need that donations count on stops the approval before anything
@@ -208,6 +209,12 @@ def approve_revision(revision: Campaign, *, by: User, seen: str) -> Campaign:
             storage = live.cover.storage
             transaction.on_commit(lambda: storage.delete(old_cover))
     return Campaign.objects.get(pk=live.pk)
+
+
+def _needs_below_their_floor(revision: Campaign, currency: str) -> list[str]:
+    """A payout may have been made since the revision's amounts were typed: checked again here."""
+    amounts = dict(revision.needs.exclude(replaces=None).values_list("replaces_id", "amount"))
+    return floor_problems(amounts, currency)
 
 
 def _remove_dropped(copies, model, live) -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 
-from .models import Payout, PayoutStatus
+from django.db.models import Sum
+
+from .models import RESERVING, Payout, PayoutStatus
 
 
 def paid_payouts(campaign_id: int) -> list[Payout]:
@@ -20,3 +23,15 @@ def paid_on(payout: Payout) -> datetime.date:
     constraint ``payout_paid_has_proof``)."""
     assert payout.paid_at is not None, f"paid payout {payout.pk} has no paid_at"
     return payout.paid_at.date()
+
+
+def committed_by_need(need_ids: Collection[int]) -> dict[int, int]:
+    """Per need, what its payouts paid, approved or requested add up to: what its amount may not
+    go below (registered with ``zbor.campaigns.floors`` in this app's ``ready``)."""
+    rows = (
+        Payout.objects.filter(need_id__in=need_ids, status__in=(PayoutStatus.PAID, *RESERVING))
+        .values("need_id")
+        .annotate(total=Sum("amount"))
+        .values_list("need_id", "total")
+    )
+    return {need_id: total for need_id, total in rows}
