@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from zbor.accounts.services import audit
@@ -66,9 +66,21 @@ def import_statement(upload: bytes | IO[bytes], *, by: User) -> ImportReport:
     if len(data) > MAX_STATEMENT_BYTES:
         raise StatementError(_("The file is larger than 10 MB."))
     lines = parse_statement(data, expected_iban=settings.ZBOR_BANK_IBAN)
-    with transaction.atomic():
-        report = _import_lines(lines, by=by)
-        audit(by, "bank_statement.import", report.statement, fields=["lines"])
+    try:
+        with transaction.atomic():
+            report = _import_lines(lines, by=by)
+            audit(by, "bank_statement.import", report.statement, fields=["lines"])
+    except IntegrityError:
+        # Another upload of the same lines committed while this one ran (PostgreSQL makes the
+        # second INSERT of a line's key wait for the first, then refuses it): nothing of this
+        # upload was written. Anything else is not this, and goes on as the error it is.
+        if not BankStatementLine.objects.filter(key__in=[line.key for line in lines]).exists():
+            raise
+        raise StatementError(
+            _(
+                "This statement, or some of its lines, was being imported by someone else at the same moment. Nothing was written from this upload: look at the list of statements, and upload it again if lines are missing."
+            )
+        ) from None
     return report
 
 
