@@ -260,7 +260,9 @@ def _check_events(report: ReconcileReport) -> None:
 
 
 def _check_overdrawn(report: ReconcileReport) -> None:
-    """A refund after a payout can leave a need holding less than nothing: finance must cover it."""
+    """No campaign account holds less than nothing: a refund of money already paid out is
+    covered when it is booked (``services.reversals``), so one that does was written some other
+    way, and finance must look."""
     from django.db.models import F
 
     from zbor.ledger.models import Account
@@ -271,7 +273,7 @@ def _check_overdrawn(report: ReconcileReport) -> None:
         .values_list("code", "balance")[:200]
     ):
         report.problems.append(
-            f"account {code} is overdrawn by {-balance}: refunds after payouts; cover it from unallocated money"
+            f"account {code} is overdrawn by {-balance}: a campaign account below zero; look at its transfers"
         )
 
 

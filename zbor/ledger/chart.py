@@ -11,6 +11,7 @@ disputes:<provider>:<CUR>       taken back by card disputes (contra account of t
 need:<need id>                  given for one need
 campaign:<id>:unallocated       given beyond the campaign's goal
 payouts:need:<need id>          paid out for a need (the disbursements issue)
+reserve:<CUR>                   the foundation's own money, covering what campaigns no longer hold
 """
 
 from __future__ import annotations
@@ -94,3 +95,8 @@ def payouts_account(need: NeedRef, currency: str) -> Account:
     return get_account(
         payouts_code(need.pk), kind=AccountKind.PAYOUTS, currency=currency, owner_kind=OWNER, owner_id=need.campaign_id
     )
+
+
+def reserve_account(currency: str) -> Account:
+    """The foundation's reserve: it covers a refund or dispute of money already paid out."""
+    return get_account(f"reserve:{currency}", kind=AccountKind.RESERVE, currency=currency)

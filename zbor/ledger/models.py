@@ -34,6 +34,10 @@ class AccountKind(models.TextChoices):
     DISPUTES = "disputes", _("Disputes")
     #: Money paid out for a need (the disbursements issue). Credit-normal.
     PAYOUTS = "payouts", _("Payouts")
+    #: The foundation's own money, where it covered a refund or a dispute of money a campaign
+    #: had already paid out (docs/ledger.md). Credit-normal: a debit balance is what the
+    #: foundation paid from its own pocket.
+    RESERVE = "reserve", _("Foundation reserve")
 
 
 class TransferKind(models.TextChoices):

@@ -9,6 +9,7 @@ from django.db import transaction
 from zbor.campaigns.models import Campaign
 from zbor.ledger import chart as accounts
 from zbor.ledger.models import Account, Transfer, TransferGroup, TransferKind
+from zbor.ledger.selectors import credit_balances
 from zbor.ledger.services import Line, post_group
 from zbor.money import split_proportionally
 
@@ -53,6 +54,28 @@ def _proportional(amount: int, weights: dict[int, int]) -> list[tuple[Account, i
     return [(by_id[a], part) for a, part in zip(account_ids, parts, strict=True) if part > 0]
 
 
+def _covered(campaign: Campaign, parts: list[tuple[Account, int]]) -> list[tuple[Account, int]]:
+    """``parts`` with no campaign account giving more than it holds now. Money already paid out
+    for a need cannot go back from the need: what it lacks comes from the campaign's money
+    beyond its goal, then from the foundation's reserve (its own money), so that no public
+    figure goes below zero or contradicts another (docs/ledger.md, "Refunds after payouts")."""
+    unallocated = accounts.unallocated_account(campaign)
+    holds = credit_balances([account.code for account, _part in parts] + [unallocated.code])
+    taken: dict[Account, int] = {}
+    short = 0
+    for account, part in parts:
+        part_taken = min(part, max(0, holds.get(account.code, 0)))
+        holds[account.code] = holds.get(account.code, 0) - part_taken
+        taken[account] = taken.get(account, 0) + part_taken
+        short += part - part_taken
+    if short:
+        from_unallocated = min(short, max(0, holds.get(unallocated.code, 0)))
+        taken[unallocated] = taken.get(unallocated, 0) + from_unallocated
+        if short > from_unallocated:
+            taken[accounts.reserve_account(campaign.currency)] = short - from_unallocated
+    return [(account, part) for account, part in taken.items() if part > 0]
+
+
 def take_back(donation: Donation, *, kind: str, key: str, amount: int = 0, cumulative: int | None = None) -> bool:
     """Reverse part of a succeeded donation — a refund or a dispute; False if nothing to do.
 
@@ -63,7 +86,7 @@ def take_back(donation: Donation, *, kind: str, key: str, amount: int = 0, cumul
     Providers keep their fee, so the fee is not reversed.
     """
     with transaction.atomic():
-        Campaign.objects.select_for_update(no_key=True).get(pk=donation.campaign_id)
+        campaign = Campaign.objects.select_for_update(no_key=True).get(pk=donation.campaign_id)
         locked = Donation.objects.select_for_update().get(pk=donation.pk)
         if locked.status != DonationStatus.SUCCEEDED:
             raise NotPaidYet(str(locked.public_id))
@@ -79,7 +102,8 @@ def take_back(donation: Donation, *, kind: str, key: str, amount: int = 0, cumul
         # clearing, so what went back is readable in one row (see docs/ledger.md).
         returned = accounts.returned_account(kind, locked.provider, locked.currency)
         lines = [
-            Line(account, returned, part, kind) for account, part in _proportional(amount, _net_by_account(locked))
+            Line(account, returned, part, kind)
+            for account, part in _covered(campaign, _proportional(amount, _net_by_account(locked)))
         ]
         post_group(group_key, kind=kind, reference=locked.reference, lines=lines)
         column = "refunded" if kind == TransferKind.REFUND else "disputed"
