@@ -1,4 +1,5 @@
-"""Stranded provider events, found and finished.
+"""Stranded provider events, found and finished; and what `zbor reconcile` says of anything
+left waiting too long.
 
 A provider's event is stored, then handled (``zbor.donations.events``). When the process dies
 in between, the event stays *received*; when handling raises, it is *failed*. The provider
@@ -22,6 +23,11 @@ With the default 300 seconds, a payment stored at 12:00 by a process killed befo
 booked by the run after 12:05. An event whose handling raises every time is retried at about
 12:05, 12:10, 12:20, 12:40 and 13:20, and needs attention from then on. A refund that
 arrives before its payment is *deferred*, not stranded: it still waits for the payment.
+
+``problems`` is reconcile's part: the events stranded longer than that, and the bank
+statement lines waiting in the unmatched queue (unmatched credits and reversals) longer than
+``ZBOR_UNMATCHED_LINE_DAYS`` since their statement was imported. Each is one line with the
+count and the oldest by its ids and dates; never a payer's text, name or account.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from django.utils import timezone
 from zbor.payments.models import EventStatus, PaymentEventRecord
 
 from . import events
+from .models import BankStatementLine, LineStatus
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +52,8 @@ ATTEMPTS = 5
 #: Events handled per run, oldest first; the rest wait for the next run.
 BATCH = 100
 STRANDED = (EventStatus.RECEIVED, EventStatus.FAILED)
+#: The unmatched queue: lines waiting for a person in finance.
+WAITING_LINES = (LineStatus.UNMATCHED, LineStatus.REVERSAL)
 #: Written as the error of an event whose retries all died without recording one.
 INTERRUPTED = "Interrupted"
 
@@ -124,3 +133,42 @@ def _give_up(record: PaymentEventRecord) -> str:
         record.attempts,
     )
     return EventStatus.ATTENTION
+
+
+def problems() -> list[str]:
+    """Reconcile's lines for events stranded and bank lines waiting too long (none: [])."""
+    now = timezone.now()
+    return [line for line in (_stranded_events_problem(now), _waiting_lines_problem(now)) if line]
+
+
+def _stranded_events_problem(now: datetime) -> str:
+    stranded = stranded_events(now)
+    oldest = stranded.order_by("received_at", "pk").first()
+    if oldest is None:
+        return ""
+    error = f", last error {oldest.error}" if oldest.error else ""
+    return (
+        f"{stranded.count()} payment event(s) received or failed over {_duration(stranded_after())} ago and not "
+        f"handled (the stranded-event task retries them); the oldest: {oldest.provider} event {oldest.event_id}, "
+        f"{oldest.status} since {oldest.received_at:%Y-%m-%d %H:%M %Z}, {oldest.attempts} attempt(s){error}"
+    )
+
+
+def _waiting_lines_problem(now: datetime) -> str:
+    days = settings.ZBOR_UNMATCHED_LINE_DAYS
+    waiting = BankStatementLine.objects.filter(
+        status__in=WAITING_LINES, statement__uploaded_at__lt=now - timedelta(days=days)
+    )
+    oldest = waiting.select_related("statement").order_by("statement__uploaded_at", "pk").first()
+    if oldest is None:
+        return ""
+    return (
+        f"{waiting.count()} bank statement line(s) waiting in the unmatched queue for over {days} days; the "
+        f"oldest: line #{oldest.pk} ({oldest.status}, booked {oldest.booked_on:%Y-%m-%d}) of statement "
+        f"#{oldest.statement_id}, imported {oldest.statement.uploaded_at:%Y-%m-%d}"
+    )
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    return f"{seconds // 60} minutes" if seconds % 60 == 0 else f"{seconds} seconds"

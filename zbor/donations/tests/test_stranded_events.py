@@ -1,15 +1,17 @@
-"""Stranded provider events are found and finished.
+"""Stranded provider events are found and finished; reconcile reports what waits too long.
 
 A payment event stored but never handled (the process was killed between storing and booking)
 is booked by the periodic task once it is ``ZBOR_STRANDED_EVENT_SECONDS`` old: once, however
 often or however concurrently the task runs; a refund stranded with it still waits for its
 payment. An event that fails every time is retried with a growing delay and then needs
-attention.
+attention. Until then ``zbor reconcile`` reports the stranded event, and it reports bank lines
+left in the unmatched queue for longer than ``ZBOR_UNMATCHED_LINE_DAYS``.
 
-No test sleeps: the clock the sweep reads (``stranded.timezone``) is moved.
+No test sleeps: the clock the sweep and reconcile read (``stranded.timezone``) is moved.
 """
 
 import datetime
+import io
 import types
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +19,7 @@ from contextlib import contextmanager
 from unittest import mock
 
 import pytest
+from django.core.management import call_command
 from django.db import connections
 from django.utils import timezone as django_timezone
 
@@ -24,7 +27,7 @@ from tests import factories
 from tests.postgres import run_here_or_on_postgres
 from zbor.donations import services, stranded
 from zbor.donations.events import _store, receive_event
-from zbor.donations.models import Donation, DonationStatus
+from zbor.donations.models import BankStatement, BankStatementLine, Donation, DonationStatus, LineStatus
 from zbor.donations.reconcile import reconcile
 from zbor.donations.selectors import campaign_money
 from zbor.donations.services import posting
@@ -41,7 +44,7 @@ STRANDED_AFTER = datetime.timedelta(seconds=300)  # the default ZBOR_STRANDED_EV
 
 @contextmanager
 def clock(at: datetime.datetime):
-    """The sweep reads ``at`` as now."""
+    """The sweep and reconcile's stranded checks read ``at`` as now."""
     with mock.patch.object(stranded, "timezone", types.SimpleNamespace(now=lambda: at)):
         yield
 
@@ -91,6 +94,10 @@ def test_a_payment_stored_but_never_handled_is_booked_once_by_the_periodic_task(
     assert reconcile().ok
 
     with clock(later()):
+        report = reconcile()
+        assert not report.ok
+        assert any("1 payment event(s)" in p and record.event_id in p for p in report.problems), report.lines()
+
         finish_stranded_events.call_local()
         finish_stranded_events.call_local()  # the next run finds nothing to do
 
@@ -169,6 +176,7 @@ def test_an_event_that_always_fails_is_retried_ever_later_then_needs_attention(m
     now, delays = record.received_at + STRANDED_AFTER + datetime.timedelta(seconds=1), []
     for attempt in range(1, stranded.ATTEMPTS + 1):
         with clock(now):
+            assert not reconcile().ok  # stranded, and said so
             outcome = stranded.finish_stranded_events()
         record.refresh_from_db()
         assert record.attempts == attempt
@@ -199,6 +207,59 @@ def test_an_event_whose_retries_all_died_unrecorded_needs_attention_saying_so():
         assert stranded.finish_stranded_events() == {EventStatus.ATTENTION: 1}
     record.refresh_from_db()
     assert (record.status, record.error) == (EventStatus.ATTENTION, stranded.INTERRUPTED)
+
+
+def test_reconcile_names_the_count_and_the_oldest_stranded_event_and_exits_non_zero():
+    campaign = factories.campaign(needs=(50000,))
+    oldest = _store(paid(pledge(campaign, 100)))
+    _store(paid(pledge(campaign, 200)))
+    PaymentEventRecord.objects.filter(pk=oldest.pk).update(
+        received_at=django_timezone.now() - datetime.timedelta(hours=2)
+    )
+    out = io.StringIO()
+    with clock(later()), pytest.raises(SystemExit) as exit_:
+        call_command("reconcile", stdout=out)
+    assert exit_.value.code == 1
+    (line,) = [line for line in out.getvalue().splitlines() if "payment event" in line]
+    assert line.startswith("DIFFERENCE: 2 payment event(s) received or failed over 5 minutes ago")
+    assert f"the oldest: demo event {oldest.event_id}, received since" in line
+
+
+def statement_line(*, days_ago: int, status: str, text: str = "for Pavel, from his sister") -> BankStatementLine:
+    statement = BankStatement.objects.create(lines_total=1, lines_new=1)
+    BankStatement.objects.filter(pk=statement.pk).update(
+        uploaded_at=django_timezone.now() - datetime.timedelta(days=days_ago)
+    )
+    return BankStatementLine.objects.create(
+        statement=statement,
+        key=uuid.uuid4().hex,
+        booked_on=datetime.date(2026, 11, 2),
+        amount=2000,
+        currency="EUR",
+        text=text,
+        status=status,
+    )
+
+
+def test_reconcile_reports_bank_lines_waiting_in_the_unmatched_queue_too_long(settings):
+    fresh = statement_line(days_ago=2, status=LineStatus.UNMATCHED)
+    statement_line(days_ago=3, status=LineStatus.ASSIGNED, text="")
+    assert reconcile().ok  # waiting two days is within the default seven
+
+    oldest = statement_line(days_ago=12, status=LineStatus.REVERSAL)
+    statement_line(days_ago=8, status=LineStatus.UNMATCHED)
+    report = reconcile()
+    assert not report.ok
+    (problem,) = report.problems
+    assert problem.startswith("2 bank statement line(s) waiting in the unmatched queue for over 7 days")
+    assert (
+        f"the oldest: line #{oldest.pk} (reversal, booked 2026-11-02) of statement #{oldest.statement_id}" in problem
+    )
+    assert "Pavel" not in problem and "sister" not in problem  # the payer's words are never printed
+
+    settings.ZBOR_UNMATCHED_LINE_DAYS = 1
+    (problem,) = reconcile().problems
+    assert problem.startswith("3 bank statement line(s)") and f"line #{fresh.pk}" not in problem
 
 
 def _sweep() -> dict:
