@@ -314,6 +314,11 @@ ZBOR_TASK_RETRY_DELAY = int(env_str("ZBOR_TASK_RETRY_DELAY", "60"))
 # Days a receipt email is kept after the receipt was sent (so a donor can ask for it again);
 # a daily task deletes it then.
 ZBOR_RECEIPT_EMAIL_DAYS = int(env_str("ZBOR_RECEIPT_EMAIL_DAYS", "3"))
+# Seconds a payment provider's event may stay received or failed before the stranded-event
+# sweep handles it again and `zbor reconcile` reports it (zbor/donations/stranded.py).
+ZBOR_STRANDED_EVENT_SECONDS = int(env_str("ZBOR_STRANDED_EVENT_SECONDS", "300"))
+# Days a bank statement line may wait in the unmatched queue before `zbor reconcile` reports it.
+ZBOR_UNMATCHED_LINE_DAYS = int(env_str("ZBOR_UNMATCHED_LINE_DAYS", "7"))
 
 # Cover images: larger uploads are refused, larger pictures are scaled down on upload.
 ZBOR_MAX_IMAGE_BYTES = 8 * 1024 * 1024

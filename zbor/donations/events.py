@@ -7,11 +7,12 @@
        payment's confirmation first joins its campaign's queue and is booked with the others
        waiting (``services.confirm_donation``).
 
-An event stored but not yet handled (the process died between 2 and 3) is handled when it
-is delivered again; handling is idempotent because each ledger group has a unique key and a
-donation has at most one confirmation waiting. A
-refund or dispute that arrives before its payment is kept as *deferred* and applied as soon
-as the payment succeeds.
+An event stored but not yet handled (the process died between 2 and 3), or whose handling
+failed, is handled when it is delivered again, or by the stranded-event sweep
+(``zbor.donations.stranded``) a few minutes later, whichever comes first; handling is
+idempotent because each ledger group has a unique key and a donation has at most one
+confirmation waiting. A refund or dispute that arrives before its payment is kept as
+*deferred* and applied as soon as the payment succeeds.
 """
 
 from __future__ import annotations
@@ -73,8 +74,14 @@ def receive_event(event: PaymentEvent) -> PaymentEventRecord:
     record = _store(event)
     if record.status in FINAL:
         return record
+    return handle_stored(record)
+
+
+def handle_stored(record: PaymentEventRecord) -> PaymentEventRecord:
+    """Handle a stored event, then the events that waited for its payment if it booked one.
+    What a delivery does after storing, and what the stranded-event sweep does again."""
     record = handle(record)
-    if record.status == EventStatus.PROCESSED and event.type == EventType.SUCCEEDED:
+    if record.status == EventStatus.PROCESSED and record.type == EventType.SUCCEEDED:
         retry_deferred(record.provider, record.payment_reference)
     return record
 

@@ -11,7 +11,10 @@ million donations to measure it):
    a donation that did not succeed has no transfers at all;
 3. given a Stripe balance-transactions export (CSV), every charge and refund in it matches
    a donation's amount, fee and refunds in the ledger, and no Stripe donation is missing
-   from the export.
+   from the export;
+4. no provider event needs attention, none is stranded (received or failed longer than
+   ``ZBOR_STRANDED_EVENT_SECONDS``), and no bank statement line has waited in the unmatched
+   queue longer than ``ZBOR_UNMATCHED_LINE_DAYS`` (``zbor.donations.stranded``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from zbor.ledger.checks import LedgerReport, check_ledger
 from zbor.ledger.models import Transfer, TransferGroup, TransferKind
 from zbor.payments.stripe import BalanceExport, parse_balance_export
 
+from . import stranded
 from .models import Donation, DonationStatus
 
 
@@ -251,12 +255,15 @@ def _compare_donations(report: ReconcileReport, export: BalanceExport, in_period
 
 
 def _check_events(report: ReconcileReport) -> None:
+    """Events that need a person, one by one; events still received or failed, and bank lines
+    unassigned, once they have waited too long (a failure is the retry task's to finish first)."""
     from zbor.payments.models import EventStatus, PaymentEventRecord
 
-    for provider, event_id, status in PaymentEventRecord.objects.filter(
-        status__in=[EventStatus.ATTENTION, EventStatus.FAILED]
-    ).values_list("provider", "event_id", "status")[:200]:
+    for provider, event_id, status in PaymentEventRecord.objects.filter(status=EventStatus.ATTENTION).values_list(
+        "provider", "event_id", "status"
+    )[:200]:
         report.problems.append(f"{provider} event {event_id}: {status}, money may have moved without being booked")
+    report.problems += stranded.problems()
 
 
 def _check_overdrawn(report: ReconcileReport) -> None:

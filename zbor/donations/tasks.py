@@ -8,7 +8,7 @@ from huey.contrib.djhuey import db_periodic_task
 from zbor.db import erase_residue
 from zbor.tasks import task
 
-from . import receipts, services
+from . import receipts, services, stranded
 
 log = logging.getLogger(__name__)
 
@@ -40,3 +40,11 @@ def book_stranded_confirmations() -> None:
     """Every minute: book confirmations whose request died before its turn (the process was
     killed between queueing and booking). Normally the provider's next delivery does it."""
     services.book_stranded_confirmations()
+
+
+@db_periodic_task(crontab(minute="*"), name="zbor.finish_stranded_events")
+def finish_stranded_events() -> None:
+    """Every minute: handle again the provider events stored but never handled (the process
+    was killed in between) or whose handling failed, once ZBOR_STRANDED_EVENT_SECONDS old;
+    with a growing delay, then marked as needing attention. Claimed one by one: never twice."""
+    stranded.finish_stranded_events()

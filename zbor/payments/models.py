@@ -15,6 +15,8 @@ class EventStatus(models.TextChoices):
     #: Money moved at the provider but Zbor could not book it (wrong currency, no amount):
     #: finance must look; `zbor reconcile` lists these.
     ATTENTION = "attention", _("Needs attention")
+    #: Handling raised: the stranded-event sweep (zbor.donations.stranded) retries it with a
+    #: growing delay, and after its last attempt marks it ATTENTION with the error kept.
     FAILED = "failed", _("Failed, will be retried")
 
 
@@ -30,6 +32,9 @@ class PaymentEventRecord(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=EventStatus.choices, default=EventStatus.RECEIVED)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     error = models.TextField(_("last error"), blank=True)
+    #: The stranded-event sweep retries the event no earlier than this; set when it claims the
+    #: event, so that a second worker does not take it while the first is still handling it.
+    retry_at = models.DateTimeField(_("next retry"), null=True, blank=True)
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
 
