@@ -194,11 +194,13 @@ class BankStatementAdmin(ReadOnlyAdmin):
                     messages.success(
                         request,
                         _(
-                            "%(new)s new line(s): %(matched)s matched to donations, %(unmatched)s waiting to be assigned, %(outgoing)s outgoing."
+                            "%(new)s new line(s): %(matched)s matched to donations, %(review)s with an amount that differs "
+                            "(finance decides), %(unmatched)s waiting to be assigned, %(outgoing)s outgoing."
                         )
                         % {
                             "new": report.new,
                             "matched": report.matched,
+                            "review": report.review,
                             "unmatched": report.unmatched,
                             "outgoing": report.outgoing,
                         },

@@ -254,9 +254,12 @@ def _check_events(report: ReconcileReport) -> None:
     from zbor.payments.models import EventStatus, PaymentEventRecord
 
     for provider, event_id, status in PaymentEventRecord.objects.filter(
-        status__in=[EventStatus.ATTENTION, EventStatus.FAILED]
+        status__in=[EventStatus.ATTENTION, EventStatus.REVIEW, EventStatus.FAILED]
     ).values_list("provider", "event_id", "status")[:200]:
-        report.problems.append(f"{provider} event {event_id}: {status}, money may have moved without being booked")
+        if status == EventStatus.REVIEW:
+            report.problems.append(f"{provider} event {event_id}: its amount differs, waiting for finance to decide")
+        else:
+            report.problems.append(f"{provider} event {event_id}: {status}, money may have moved without being booked")
 
 
 def _check_overdrawn(report: ReconcileReport) -> None:
