@@ -250,6 +250,8 @@ class DonationStream:
                 "",
                 self.matched,
                 self.donation_id,
+                None,  # pledged: only a line whose amount differed keeps it
+                "",  # reason: only a line finance returned has one
             )
         )
         return checkout, created
@@ -262,7 +264,19 @@ class DonationStream:
         self.ledger.flush()
         w.insert(
             BankStatementLine,
-            ["id", "statement_id", "key", "booked_on", "amount", "currency", "text", "status", "donation_id"],
+            [
+                "id",
+                "statement_id",
+                "key",
+                "booked_on",
+                "amount",
+                "currency",
+                "text",
+                "status",
+                "donation_id",
+                "pledged",
+                "reason",
+            ],
             self.l_rows,
         )
         self.d_rows.clear()

@@ -41,7 +41,14 @@ def every_kind_of_record() -> dict:
     from zbor.campaigns.models import Need, StagedText
     from zbor.disbursements import services as payouts
     from zbor.donations.bank_import import import_statement
-    from zbor.donations.models import BankStatement, BankStatementLine, Donation, MessageStatus, WordsOfSupport
+    from zbor.donations.models import (
+        BankStatement,
+        BankStatementLine,
+        Donation,
+        MessageStatus,
+        PaymentInReview,
+        WordsOfSupport,
+    )
     from zbor.donations.services import record_demo_donation
     from zbor.ledger.models import Account, TransferGroup
     from zbor.payments.models import PaymentEventRecord
@@ -85,6 +92,14 @@ def every_kind_of_record() -> dict:
     PaymentEventRecord.objects.create(
         provider="stripe", event_id="evt_walk", type="checkout.session.completed", data={}
     )
+    in_review = PaymentEventRecord.objects.create(
+        provider="demo",
+        event_id="evt_walk_review",
+        type="succeeded",
+        status="review",
+        pledged=2500,
+        data={"type": "succeeded", "amount": 250000, "currency": "EUR"},
+    )
     StaticDevice.objects.create(user=superuser, name="recovery codes", confirmed=True)
     revisions.stage_text(note, "en", {"term": "Note", "text": "A new text"}, by=editor)
     staff_changes.request_password_reset(editor, by=superuser, reason="lost phone")
@@ -100,7 +115,8 @@ def every_kind_of_record() -> dict:
         "payout": payout,
         "bank_statement": BankStatement.objects.first(),
         "bank_statement_line": BankStatementLine.objects.first(),
-        "payment_event": PaymentEventRecord.objects.first(),
+        "payment_event": PaymentEventRecord.objects.order_by("pk").first(),
+        "payment_in_review": PaymentInReview.objects.get(pk=in_review.pk),
         "account": Account.objects.first(),
         "transfer_group": TransferGroup.objects.first(),
         "api_token": ApiToken.objects.first(),

@@ -170,6 +170,12 @@ donations_bankstatementline_history                  403/403  403/403  200/302  
 donations_bankstatementline_delete                   403/403  403/403  403/403  403/403
 donations_bankstatementline_change                   403/403  403/403  200/302  403/403
 donations/bankstatementline/<path:object_id>/        302/302  302/302  302/302  302/302
+donations_paymentinreview_changelist                 403      403      200      403
+donations_paymentinreview_add                        403      403      403      403
+donations_paymentinreview_history                    403/403  403/403  200/302  403/403
+donations_paymentinreview_delete                     403/403  403/403  403/403  403/403
+donations_paymentinreview_change                     403/403  403/403  200/302  403/403
+donations/paymentinreview/<path:object_id>/          302/302  302/302  302/302  302/302
 
 disbursements_payout_request                         403      403      200      403
 disbursements_payout_act:approve                     403/403  403/403  200/404  403/403

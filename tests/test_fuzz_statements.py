@@ -63,7 +63,7 @@ def check_import(content: bytes, user, *, twice: bool = True) -> str:
         assert report.total == len(parsed) and report.new == lines - before[0]
         assert {line.key for line in parsed} <= set(BankStatementLine.objects.values_list("key", flat=True))
         assert statements - before[1] == (1 if report.new else 0)
-        assert report.new == report.matched + report.unmatched + report.outgoing
+        assert report.new == report.matched + report.unmatched + report.outgoing + report.review
         assert succeeded - before[3] == report.matched
         assert (transfers > before[2]) == (report.matched > 0)
         if twice:  # and importing it again adds nothing

@@ -35,6 +35,7 @@ PRIVATE_FIELDS: dict[str, list[str]] = {
     "ledger.account": ["owner_id"],
     "ledger.transfergroup": ["reference", "key"],
     "payments.paymenteventrecord": ["data", "event_id", "checkout_reference", "payment_reference"],
+    "donations.paymentinreview": ["data", "event_id", "checkout_reference", "payment_reference", "pledged", "reason"],
     "donations.donation": [
         "email",
         "idempotency_key",

@@ -5,8 +5,9 @@
              (the "words of support" screen: campaign, public name, message; never donations,
              amounts, times, emails or payment ids)
     finance  donations, bank statements, payment events, the ledger (read), payouts (request,
-             approve others', mark paid, with recipient details), exports; campaigns and needs
-             to read only, never a beneficiary's identity
+             approve others', mark paid, with recipient details), exports; decides on money
+             whose amount differs from its pledge (accept as received, or return); campaigns
+             and needs to read only, never a beneficiary's identity
     admin    people, the audit log, approving campaigns flagged at risk, emergency unpublish;
              asks for and decides (as the second admin) changes of roles and password resets;
              no donor data (no donations, words of support or payment events)
@@ -42,6 +43,8 @@ ROLES: dict[str, list[str]] = {
         "donations.view_bankstatement",
         "donations.view_bankstatementline",
         "donations.change_bankstatementline",
+        "donations.decide_amount",
+        "donations.view_paymentinreview",
         "payments.view_paymenteventrecord",
         "ledger.view_account",
         "ledger.view_transfergroup",

@@ -25,6 +25,7 @@ from .bank_import import assign_line, import_statement
 from .exceptions import DonationError
 from .exports import EXPORTS
 from .models import BankStatement, BankStatementLine, Donation, LineStatus, MessageStatus, WordsOfSupport
+from .review_admin import DecideAmountActions, money, warning
 
 
 def _money(amount: int, currency: str) -> str:
@@ -194,11 +195,13 @@ class BankStatementAdmin(ReadOnlyAdmin):
                     messages.success(
                         request,
                         _(
-                            "%(new)s new line(s): %(matched)s matched to donations, %(unmatched)s waiting to be assigned, %(outgoing)s outgoing."
+                            "%(new)s new line(s): %(matched)s matched to donations, %(review)s with an amount that differs "
+                            "(finance decides), %(unmatched)s waiting to be assigned, %(outgoing)s outgoing."
                         )
                         % {
                             "new": report.new,
                             "matched": report.matched,
+                            "review": report.review,
                             "unmatched": report.unmatched,
                             "outgoing": report.outgoing,
                         },
@@ -230,16 +233,55 @@ class AssignLineForm(forms.ModelForm):
 
 
 @admin.register(BankStatementLine)
-class BankStatementLineAdmin(AuditedAdminMixin, ZborModelAdmin):
+class BankStatementLineAdmin(DecideAmountActions, AuditedAdminMixin, ZborModelAdmin):
+    """The unmatched queue (assign a line to a campaign) and the review queue of lines whose
+    amount differs from their pledge (accept as received, or return: ``DecideAmountActions``)."""
+
     form = AssignLineForm
-    list_display = ["booked_on", "amount_column", "text", "status", "donation"]
+    list_display = ["booked_on", "amount_column", "pledged_column", "text", "status", "warning_column", "donation"]
     list_filter = ["status", "booked_on"]
-    readonly_fields = ["booked_on", "amount_column", "text", "status", "donation", "statement"]
-    fields = ["booked_on", "amount_column", "text", "status", "donation", "statement", "assign_to"]
+    list_select_related = ["donation"]
+    readonly_fields = [
+        "booked_on",
+        "amount_column",
+        "pledged_column",
+        "warning_column",
+        "text",
+        "status",
+        "reason",
+        "donation",
+        "statement",
+    ]
+    fields = [*readonly_fields, "assign_to"]
 
     @admin.display(description=_("amount"), ordering="amount")
     def amount_column(self, obj):
         return _money(obj.amount, obj.currency)
+
+    @admin.display(description=_("pledged amount"), ordering="pledged")
+    def pledged_column(self, obj):
+        # Shown while the line names its pledge (waiting, or accepted): in the pledge's currency.
+        return money(obj.pledged, obj.donation.currency if obj.donation else "")
+
+    @admin.display(description=_("warning"))
+    def warning_column(self, obj):
+        if obj.status != LineStatus.REVIEW or obj.donation is None:
+            return ""
+        return warning(obj.amount, obj.currency, obj.donation.currency)
+
+    def decision_row(self, obj) -> dict[str, str]:
+        return {
+            "name": f"{obj.booked_on} · {obj.text}",
+            "received": self.amount_column(obj),
+            "pledged": self.pledged_column(obj),
+            "warning": self.warning_column(obj),
+        }
+
+    def accept(self, obj, *, by) -> None:
+        services.accept_line(obj, by=by)
+
+    def send_back(self, obj, *, reason: str, by) -> None:
+        services.return_line(obj, reason=reason, by=by)
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -43,11 +43,21 @@ class ImportReport:
     matched: int
     unmatched: int
     outgoing: int
+    #: Lines naming a pledge but with another amount or currency: finance decides.
+    review: int = 0
 
 
 def _pending_bank_donation(line: StatementLine) -> Donation | None:
-    pending = Donation.objects.filter(provider="bank", status=DonationStatus.PENDING, currency=line.currency).exclude(
-        checkout_reference=""  # names the condition of the index of references: SQLite uses it only then
+    """The one pending pledge the line's text names, in any currency (one in another currency
+    waits for finance), unless a line waiting for finance already names it."""
+    pending = (
+        Donation.objects.filter(provider="bank", status=DonationStatus.PENDING)
+        .exclude(checkout_reference="")  # names the condition of the index of references: SQLite uses it only then
+        .exclude(
+            pk__in=BankStatementLine.objects.filter(status=LineStatus.REVIEW, donation__isnull=False).values(
+                "donation_id"
+            )
+        )
     )
     exact = list(pending.filter(checkout_reference__in=references_in(line.text))[:2])
     if len(exact) == 1:
@@ -91,7 +101,12 @@ def _import_lines(lines: list[StatementLine], *, by: User) -> ImportReport:
     if not new:
         return ImportReport(None, len(lines), 0, 0, 0, 0)
     statement = BankStatement.objects.create(uploaded_by=by, lines_total=len(lines), lines_new=len(new))
-    counts: dict[str, int] = {LineStatus.MATCHED: 0, LineStatus.UNMATCHED: 0, LineStatus.OUTGOING: 0}
+    counts: dict[str, int] = {
+        LineStatus.MATCHED: 0,
+        LineStatus.UNMATCHED: 0,
+        LineStatus.OUTGOING: 0,
+        LineStatus.REVIEW: 0,
+    }
     for line in new:
         row = _import_line(statement, line)
         counts[LineStatus.UNMATCHED if row.status == LineStatus.REVERSAL else row.status] += 1
@@ -103,11 +118,14 @@ def _import_lines(lines: list[StatementLine], *, by: User) -> ImportReport:
         counts[LineStatus.MATCHED],
         counts[LineStatus.UNMATCHED],
         counts[LineStatus.OUTGOING],
+        counts[LineStatus.REVIEW],
     )
 
 
 def _import_line(statement: BankStatement, line: StatementLine) -> BankStatementLine:
-    """Store one new line: a credit whose reference names one pending pledge confirms it."""
+    """Store one new line: a credit whose reference names one pending pledge confirms it when
+    it brings exactly the pledged amount; any other amount or currency, or an amount above the
+    per-donation maximum, waits for finance (LineStatus.REVIEW), never booked by itself."""
     row = BankStatementLine(
         statement=statement, key=line.key, booked_on=line.booked_on, amount=line.amount, currency=line.currency
     )
@@ -118,6 +136,8 @@ def _import_line(statement: BankStatement, line: StatementLine) -> BankStatement
         row.status, row.text = LineStatus.REVERSAL, line.text
     elif not line.is_credit:
         row.status = LineStatus.OUTGOING
+    elif donation is not None and _differs(line, donation):
+        row.status, row.donation, row.pledged, row.text = LineStatus.REVIEW, donation, donation.amount, line.text
     elif donation is not None:
         services.confirm_donation(donation, amount=line.amount)
         row.status, row.donation = LineStatus.MATCHED, donation
@@ -125,6 +145,14 @@ def _import_line(statement: BankStatement, line: StatementLine) -> BankStatement
         row.status, row.text = LineStatus.UNMATCHED, line.text
     row.save()
     return row
+
+
+def _differs(line: StatementLine, donation: Donation) -> bool:
+    return (
+        line.amount != donation.amount
+        or line.currency != donation.currency
+        or line.amount > services.max_donation(line.currency)
+    )
 
 
 def assign_line(line: BankStatementLine, *, campaign: Campaign, by: User) -> Donation:

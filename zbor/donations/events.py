@@ -34,7 +34,13 @@ from .selectors import paid_by
 log = logging.getLogger(__name__)
 
 #: Outcomes after which a redelivered event is not handled again. A deferred or failed event is.
-FINAL = (EventStatus.PROCESSED, EventStatus.IGNORED, EventStatus.ATTENTION)
+FINAL = (
+    EventStatus.PROCESSED,
+    EventStatus.IGNORED,
+    EventStatus.ATTENTION,
+    EventStatus.REVIEW,
+    EventStatus.DECLINED,
+)
 
 UNPAID = {
     EventType.FAILED: DonationStatus.FAILED,
@@ -104,12 +110,13 @@ def handle(record: PaymentEventRecord) -> PaymentEventRecord:
         raise
 
 
-def _finish(record: PaymentEventRecord, status: str) -> None:
+def _finish(record: PaymentEventRecord, status: str, *also: str) -> None:
+    """Write the event's outcome (and the fields ``also`` names, set by the caller)."""
     record.status = status
     record.attempts += 1
     record.error = ""
     record.processed_at = timezone.now() if status == EventStatus.PROCESSED else None
-    record.save(update_fields=["status", "attempts", "error", "processed_at"])
+    record.save(update_fields=["status", "attempts", "error", "processed_at", *also])
 
 
 def _handle_payment(record: PaymentEventRecord) -> PaymentEventRecord:
@@ -133,8 +140,15 @@ def _handle_payment(record: PaymentEventRecord) -> PaymentEventRecord:
     if donation is None:
         log.warning("%s event %s names no known checkout", event.provider, event.event_id)
         _finish(record, EventStatus.IGNORED)
-    elif not _bookable(event, donation):
+    elif event.amount <= 0 or (donation.status == DonationStatus.SUCCEEDED and differs(event, donation)):
+        # No amount, or a second payment unlike the one booked: finance looks (zbor reconcile).
+        _log_unbookable(event, donation)
         _finish(record, EventStatus.ATTENTION)
+    elif differs(event, donation):
+        # Money that differs from the pledge never books itself: finance accepts or returns it.
+        _log_unbookable(event, donation)
+        record.pledged = donation.amount
+        _finish(record, EventStatus.REVIEW, "pledged")
     elif services.confirm_donation(donation, **paid):
         record.status = EventStatus.PROCESSED  # written with the booking
     else:
@@ -163,16 +177,19 @@ def _checkout_donation(event: PaymentEvent) -> Donation | None:
     )
 
 
-def _bookable(event: PaymentEvent, donation: Donation) -> bool:
-    if event.amount <= 0 or (event.currency and event.currency != donation.currency):
-        _log_unbookable(event, donation)
-        return False
-    return True
+def differs(event: PaymentEvent, donation: Donation) -> bool:
+    """Whether a payment is not what its donation pledged: another amount or currency, or
+    above the per-donation maximum. Such a payment waits for finance (EventStatus.REVIEW)."""
+    return (
+        event.amount != donation.amount
+        or bool(event.currency and event.currency != donation.currency)
+        or event.amount > services.max_donation(donation.currency)
+    )
 
 
 def _log_unbookable(event: PaymentEvent, donation: Donation) -> None:
-    """Money moved at the provider in a form Zbor cannot book (no amount, another currency):
-    never guess it; say so for finance."""
+    """Money moved at the provider in a form Zbor cannot book by itself (no amount, another
+    amount or currency): never guess it; say so for finance."""
     log.error(
         "%s event %s: %s %s for a %s donation",
         event.provider,

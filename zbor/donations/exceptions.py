@@ -3,7 +3,9 @@
 DonationError               base; str(exc) is a translated message for the donor
 ├── DonationRefused         the form's input cannot become a donation (campaign closed,
 │                           amount over the limit, unknown need); the form shows why
-└── PaymentNotStarted       the provider could not start the payment; nothing was charged
+├── PaymentNotStarted       the provider could not start the payment; nothing was charged
+└── NotInReview             finance decided on money that no longer waits for a decision
+                            (decided before, or booked meanwhile); the admin shows why
 NotPaidYet                  internal: a refund or dispute names a payment Zbor has not
                             seen succeed yet; the event waits (deferred) until it has
 """
@@ -22,4 +24,8 @@ class PaymentNotStarted(DonationError):
 
 
 class NotPaidYet(Exception):
+    pass
+
+
+class NotInReview(DonationError):
     pass

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from zbor.campaigns.models import Campaign, Need
+from zbor.payments.models import PaymentEventRecord
 
 
 class DonationStatus(models.TextChoices):
@@ -84,6 +85,7 @@ class Donation(models.Model):
         permissions = [
             ("moderate_messages", _("Can approve or reject words of support")),
             ("export_donations", _("Can export donations")),
+            ("decide_amount", _("Can accept or return money whose amount differs from the pledge")),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="donation_amount_positive"),
@@ -209,6 +211,10 @@ class LineStatus(models.TextChoices):
     ASSIGNED = "assigned", _("Assigned by staff")
     OUTGOING = "outgoing", _("Money out (not a donation)")
     REVERSAL = "reversal", _("Reversal: check by hand")
+    #: A credit naming a pending pledge but of another amount or currency, or above the
+    #: per-donation maximum: not booked until finance accepts or returns it.
+    REVIEW = "review", _("Amount differs: finance decides")
+    TO_RETURN = "to_return", _("To return: finance sends it back by hand")
 
 
 class BankStatementLine(models.Model):
@@ -222,6 +228,18 @@ class BankStatementLine(models.Model):
     text = models.CharField(_("payment reference text"), max_length=500, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=LineStatus.choices)
     donation = models.OneToOneField(Donation, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    #: The pledge's amount when the line arrived with another (status REVIEW): kept so that both
+    #: figures stay visible after finance has decided.
+    pledged = models.BigIntegerField(
+        _("pledged amount"),
+        null=True,
+        blank=True,
+        help_text=_("What the donation was pledged at when money of another amount arrived (minor units)."),
+    )
+    #: Why finance returns the money (status TO_RETURN).
+    reason = models.TextField(
+        _("finance's reason"), blank=True, help_text=_("Why finance returned the money instead of booking it.")
+    )
 
     class Meta:
         verbose_name = _("bank statement line")
@@ -230,3 +248,14 @@ class BankStatementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.booked_on} {self.amount} {self.currency}"
+
+
+class PaymentInReview(PaymentEventRecord):
+    """A provider's payment whose amount differs from its donation's, as finance decides on it
+    (the donation is found by the event's checkout reference)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("payment whose amount differs")
+        verbose_name_plural = _("payments whose amount differs")
+        default_permissions = ("view",)

@@ -259,10 +259,13 @@ def _check_events(report: ReconcileReport) -> None:
     unassigned, once they have waited too long (a failure is the retry task's to finish first)."""
     from zbor.payments.models import EventStatus, PaymentEventRecord
 
-    for provider, event_id, status in PaymentEventRecord.objects.filter(status=EventStatus.ATTENTION).values_list(
-        "provider", "event_id", "status"
-    )[:200]:
-        report.problems.append(f"{provider} event {event_id}: {status}, money may have moved without being booked")
+    for provider, event_id, status in PaymentEventRecord.objects.filter(
+        status__in=[EventStatus.ATTENTION, EventStatus.REVIEW]
+    ).values_list("provider", "event_id", "status")[:200]:
+        if status == EventStatus.REVIEW:
+            report.problems.append(f"{provider} event {event_id}: its amount differs, waiting for finance to decide")
+        else:
+            report.problems.append(f"{provider} event {event_id}: {status}, money may have moved without being booked")
     report.problems += stranded.problems()
 
 

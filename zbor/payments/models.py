@@ -15,6 +15,12 @@ class EventStatus(models.TextChoices):
     #: Money moved at the provider but Zbor could not book it (wrong currency, no amount):
     #: finance must look; `zbor reconcile` lists these.
     ATTENTION = "attention", _("Needs attention")
+    #: A payment whose amount differs from its donation's (or exceeds the per-donation maximum,
+    #: or came in another currency): not booked, waiting for finance to accept or return it.
+    REVIEW = "review", _("Amount differs: finance decides")
+    #: Finance decided not to book this payment (``reason`` says why); the money is to be given
+    #: back at the provider by hand.
+    DECLINED = "declined", _("Not booked: finance returns it")
     #: Handling raised: the stranded-event sweep (zbor.donations.stranded) retries it with a
     #: growing delay, and after its last attempt marks it ATTENTION with the error kept.
     FAILED = "failed", _("Failed, will be retried")
@@ -37,6 +43,18 @@ class PaymentEventRecord(models.Model):
     retry_at = models.DateTimeField(_("next retry"), null=True, blank=True)
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    #: What the donation was pledged at when this payment's amount differed from it: with the
+    #: amount received (``data``) both figures stay visible after finance has decided.
+    pledged = models.BigIntegerField(
+        _("pledged amount"),
+        null=True,
+        blank=True,
+        help_text=_("What the donation was pledged at when money of another amount arrived (minor units)."),
+    )
+    #: Why finance did not book the payment (status DECLINED).
+    reason = models.TextField(
+        _("finance's reason"), blank=True, help_text=_("Why finance returned the money instead of booking it.")
+    )
 
     class Meta:
         verbose_name = _("payment event")

@@ -4,6 +4,7 @@
 - ``booking``: the group-commit queue that books confirmed payments (read its header first);
 - ``posting``: what one booking turn writes to the ledger and the donations;
 - ``reversals``: refunds, disputes and reinstated disputes;
+- ``review``: finance's decisions on money whose amount differs from its pledge;
 - ``erasure``: a donor's erasure on request; ``moderation``: words of support; ``housekeeping``: the daily clean-up; ``demo``: demo gifts.
 """
 
@@ -13,10 +14,13 @@ from .erasure import erase_donor
 from .housekeeping import purge_expired_emails
 from .moderation import moderate_message
 from .reversals import reinstate_dispute, take_back
+from .review import accept_line, accept_payment, payment_donation, return_line, return_payment
 from .start import ACCEPTING, REFERENCE_DRAWS, check_donation, end_unpaid, max_donation, start_donation
 
 __all__ = [
     "ACCEPTING",
+    "accept_line",
+    "accept_payment",
     "BATCH",
     "REFERENCE_DRAWS",
     "book_confirmations",
@@ -28,9 +32,12 @@ __all__ = [
     "erase_donor",
     "max_donation",
     "moderate_message",
+    "payment_donation",
     "purge_expired_emails",
     "record_demo_donation",
     "reinstate_dispute",
+    "return_line",
+    "return_payment",
     "start_donation",
     "take_back",
 ]

@@ -61,6 +61,7 @@ from zbor.payments.models import EventStatus, PaymentEventRecord
 
 from ..models import Confirmation, Donation, DonationStatus
 from . import posting
+from .start import max_donation
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +79,11 @@ def confirm_donation(
     event: PaymentEventRecord | None = None,
 ) -> bool:
     """Book a payment its provider confirmed: the donation succeeds and its ledger group is
-    posted. False if it had succeeded before. ``amount`` is what the provider received (a bank
-    transfer may differ from the pledge); ``event``, the provider's event, is marked processed
-    in the same transaction as the ledger write. The ``donation`` object is not reloaded.
+    posted. False if it had succeeded before. ``amount`` is what the provider received, and
+    becomes the donation's amount: callers book it only when it equals the pledge, or when a
+    person in finance accepted it (``review.accept_line``); money that differs never books
+    itself. ``event``, the provider's event, is marked processed in the same transaction as the
+    ledger write. The ``donation`` object is not reloaded.
 
     Two steps, so that confirmations to one campaign arriving together are booked together
     (group commit): the confirmation is queued and committed, then the campaign's row is
@@ -115,14 +118,16 @@ def confirm_payment(
     reference: one statement finds and queues it. True when this call booked the payment.
 
     False when it booked nothing: no donation of that provider has this reference, or one in
-    another currency (``currency`` "" when the provider does not say), or it had succeeded,
-    or a confirmation of it was already waiting. The caller then looks at the donation.
+    another currency (``currency`` "" when the provider does not say) or of another amount, or
+    the amount is above the per-donation maximum, or it had succeeded, or a confirmation of it
+    was already waiting. The caller then looks at the donation: money that differs from the
+    pledge waits for finance (``events._handle_payment``).
     """
-    if amount <= 0 or not checkout_reference:
+    if amount <= 0 or not checkout_reference or (currency and amount > max_donation(currency)):
         return False
     queued = _queue(
-        "provider = %s AND checkout_reference = %s AND (%s = '' OR currency = %s)",
-        [provider, checkout_reference, currency, currency],
+        "provider = %s AND checkout_reference = %s AND (%s = '' OR currency = %s) AND amount = %s",
+        [provider, checkout_reference, currency, currency, amount],
         amount,
         fee,
         payment_reference,

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0002_alter_paymenteventrecord_status'),
+        ('payments', '0003_payment_review'),
     ]
 
     operations = [
