@@ -15,17 +15,17 @@ from django.utils.translation import gettext_lazy as _
 from zbor.accounts.admin import stream_csv
 from zbor.accounts.services import AuditedAdminMixin, audit
 from zbor.admin_base import ReadOnlyAdmin, ZborModelAdmin
-from zbor.campaigns.models import PUBLIC_STATUSES, Campaign
 from zbor.money import Money, format_money
 from zbor.payments import registry
 from zbor.payments.bank import StatementError
 
 from . import services
-from .bank_import import assign_line, import_statement
+from .bank_import import import_statement
 from .exceptions import DonationError
 from .exports import EXPORTS
 from .models import BankStatement, BankStatementLine, Donation, LineStatus, MessageStatus, WordsOfSupport
-from .review_admin import DecideAmountActions, money, warning
+from .queue_admin import RESOLVE_FIELDS, QueueActions, ResolveLineForm, WaitingFilter
+from .review_admin import money, warning
 
 
 def _money(amount: int, currency: str) -> str:
@@ -206,7 +206,8 @@ class BankStatementAdmin(ReadOnlyAdmin):
                             "outgoing": report.outgoing,
                         },
                     )
-                return redirect(reverse("admin:donations_bankstatementline_changelist") + "?status__exact=unmatched")
+                # Every line waiting for a person: unmatched credits, reversals, amounts that differ.
+                return redirect(reverse("admin:donations_bankstatementline_changelist") + "?queue=waiting")
         context = {
             **self.admin_site.each_context(request),
             "form": form,
@@ -219,27 +220,15 @@ class BankStatementAdmin(ReadOnlyAdmin):
         return render(request, "admin/zbor_form.html", context)
 
 
-class AssignLineForm(forms.ModelForm):
-    assign_to = forms.ModelChoiceField(
-        label=_("Assign to campaign"),
-        queryset=Campaign.objects.filter(status__in=PUBLIC_STATUSES),
-        required=False,
-        help_text=_("The credit becomes a donation to this campaign. The campaign's currency must match."),
-    )
-
-    class Meta:
-        model = BankStatementLine
-        fields: list[str] = []
-
-
 @admin.register(BankStatementLine)
-class BankStatementLineAdmin(DecideAmountActions, AuditedAdminMixin, ZborModelAdmin):
-    """The unmatched queue (assign a line to a campaign) and the review queue of lines whose
-    amount differs from their pledge (accept as received, or return: ``DecideAmountActions``)."""
+class BankStatementLineAdmin(QueueActions, AuditedAdminMixin, ZborModelAdmin):
+    """The unmatched queue (attach a line to its pledge, assign it to a campaign and need, or
+    mark it not a donation, returned, a reversal handled: ``queue_admin``) and the review queue
+    of lines whose amount differs from their pledge (accept as received, or return)."""
 
-    form = AssignLineForm
+    form = ResolveLineForm
     list_display = ["booked_on", "amount_column", "pledged_column", "text", "status", "warning_column", "donation"]
-    list_filter = ["status", "booked_on"]
+    list_filter = [WaitingFilter, "status", "booked_on"]
     list_select_related = ["donation"]
     readonly_fields = [
         "booked_on",
@@ -252,7 +241,7 @@ class BankStatementLineAdmin(DecideAmountActions, AuditedAdminMixin, ZborModelAd
         "donation",
         "statement",
     ]
-    fields = [*readonly_fields, "assign_to"]
+    fields = [*readonly_fields, "attach_to_pledge", "assign_to", "need"]
 
     @admin.display(description=_("amount"), ordering="amount")
     def amount_column(self, obj):
@@ -291,16 +280,25 @@ class BankStatementLineAdmin(DecideAmountActions, AuditedAdminMixin, ZborModelAd
 
     def get_fields(self, request, obj=None):
         if obj is None or obj.status != LineStatus.UNMATCHED:
-            return [f for f in self.fields if f != "assign_to"]
+            return [f for f in self.fields if f not in RESOLVE_FIELDS]
         return self.fields
 
     def save_model(self, request, obj, form, change):
-        campaign = form.cleaned_data.get("assign_to")
-        if campaign is None:
-            return
+        data = form.cleaned_data
         try:
-            assign_line(obj, campaign=campaign, by=request.user)
+            if data.get("attach_to_pledge"):
+                donation = services.attach_line(obj, reference=data["attach_to_pledge"], by=request.user)
+            elif data.get("assign_to"):
+                donation = services.assign_line(
+                    obj, campaign=data["assign_to"], need=data.get("need"), by=request.user
+                )
+            else:
+                return
+        except PermissionDenied:
+            messages.error(request, _("Your role may not do this."))
         except DonationError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, _("The line is now a donation to %(campaign)s.") % {"campaign": campaign})
+            messages.success(
+                request, _("The line is now a donation to %(campaign)s.") % {"campaign": donation.campaign}
+            )

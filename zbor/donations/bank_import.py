@@ -8,7 +8,6 @@ bank's own id, so importing the same statement again adds nothing.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
@@ -17,7 +16,6 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from zbor.accounts.services import audit
-from zbor.campaigns.models import Campaign
 from zbor.payments.bank import (
     MAX_STATEMENT_BYTES,
     StatementError,
@@ -28,7 +26,6 @@ from zbor.payments.bank import (
 )
 
 from . import services
-from .exceptions import DonationRefused
 from .models import BankStatement, BankStatementLine, Donation, DonationStatus, LineStatus
 
 if TYPE_CHECKING:
@@ -153,29 +150,3 @@ def _differs(line: StatementLine, donation: Donation) -> bool:
         or line.currency != donation.currency
         or line.amount > services.max_donation(line.currency)
     )
-
-
-def assign_line(line: BankStatementLine, *, campaign: Campaign, by: User) -> Donation:
-    """Staff decide which campaign an unmatched credit line was for: it becomes a donation."""
-    with transaction.atomic():
-        locked = BankStatementLine.objects.select_for_update().get(pk=line.pk)
-        if locked.status != LineStatus.UNMATCHED:
-            raise DonationRefused(_("This line was already matched or assigned."))
-        if campaign.currency != locked.currency:
-            raise DonationRefused(
-                _("The line is in %(line)s but the campaign collects %(campaign)s.")
-                % {"line": locked.currency, "campaign": campaign.currency}
-            )
-        donation = Donation.objects.create(
-            campaign=campaign,
-            amount=locked.amount,
-            currency=locked.currency,
-            provider="bank",
-            checkout_reference=f"line:{locked.key}"[:255],
-            idempotency_key=uuid.uuid4().hex,
-        )
-        services.confirm_donation(donation, amount=locked.amount)
-        locked.status, locked.donation, locked.text = LineStatus.ASSIGNED, donation, ""
-        locked.save(update_fields=["status", "donation", "text"])
-    donation.refresh_from_db()
-    return donation

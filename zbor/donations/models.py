@@ -215,6 +215,10 @@ class LineStatus(models.TextChoices):
     #: per-donation maximum: not booked until finance accepts or returns it.
     REVIEW = "review", _("Amount differs: finance decides")
     TO_RETURN = "to_return", _("To return: finance sends it back by hand")
+    #: Money in that is no donation (a membership fee): booked as the foundation's other income.
+    NOT_DONATION = "not_donation", _("Not a donation: other income")
+    #: A reversal finance has looked at and settled (``reason`` says how).
+    REVERSAL_HANDLED = "reversal_handled", _("Reversal handled")
 
 
 class BankStatementLine(models.Model):

@@ -12,6 +12,7 @@ need:<need id>                  given for one need
 campaign:<id>:unallocated       given beyond the campaign's goal
 payouts:need:<need id>          paid out for a need (the disbursements issue)
 reserve:<CUR>                   the foundation's own money, covering what campaigns no longer hold
+income:<CUR>                    money in that is no donation (finance marked its statement line)
 """
 
 from __future__ import annotations
@@ -100,3 +101,8 @@ def payouts_account(need: NeedRef, currency: str) -> Account:
 def reserve_account(currency: str) -> Account:
     """The foundation's reserve: it covers a refund or dispute of money already paid out."""
     return get_account(f"reserve:{currency}", kind=AccountKind.RESERVE, currency=currency)
+
+
+def income_account(currency: str) -> Account:
+    """Money that came in but is no donation: a membership fee, a grant, interest."""
+    return get_account(f"income:{currency}", kind=AccountKind.INCOME, currency=currency)

@@ -38,6 +38,9 @@ class AccountKind(models.TextChoices):
     #: had already paid out (docs/ledger.md). Credit-normal: a debit balance is what the
     #: foundation paid from its own pocket.
     RESERVE = "reserve", _("Foundation reserve")
+    #: Money that came in but is no donation (a membership fee, a grant, a bank's interest),
+    #: as finance marked a statement line. Credit-normal.
+    INCOME = "income", _("Other income")
 
 
 class TransferKind(models.TextChoices):
@@ -48,6 +51,8 @@ class TransferKind(models.TextChoices):
     #: A won dispute: the money comes back to the campaign accounts it was taken from.
     REINSTATEMENT = "reinstatement", _("Dispute reinstated")
     PAYOUT = "payout", _("Payout")
+    #: Money in that finance marked as no donation (``AccountKind.INCOME``).
+    INCOME = "income", _("Other income")
 
 
 class Account(models.Model):

@@ -5,6 +5,7 @@
 - ``posting``: what one booking turn writes to the ledger and the donations;
 - ``reversals``: refunds, disputes and reinstated disputes;
 - ``review``: finance's decisions on money whose amount differs from its pledge;
+- ``queue``: finance's decisions on bank lines no pledge claimed (the unmatched queue);
 - ``erasure``: a donor's erasure on request; ``moderation``: words of support; ``housekeeping``: the daily clean-up; ``demo``: demo gifts.
 """
 
@@ -13,6 +14,7 @@ from .demo import record_demo_donation
 from .erasure import erase_donor
 from .housekeeping import purge_expired_emails
 from .moderation import moderate_message
+from .queue import assign_line, attach_line, mark_not_a_donation, pledge_named_by, settle_reversal
 from .reversals import reinstate_dispute, take_back
 from .review import accept_line, accept_payment, payment_donation, return_line, return_payment
 from .start import ACCEPTING, REFERENCE_DRAWS, check_donation, end_unpaid, max_donation, start_donation
@@ -21,6 +23,8 @@ __all__ = [
     "ACCEPTING",
     "accept_line",
     "accept_payment",
+    "assign_line",
+    "attach_line",
     "BATCH",
     "REFERENCE_DRAWS",
     "book_confirmations",
@@ -30,14 +34,17 @@ __all__ = [
     "confirm_payment",
     "end_unpaid",
     "erase_donor",
+    "mark_not_a_donation",
     "max_donation",
     "moderate_message",
     "payment_donation",
+    "pledge_named_by",
     "purge_expired_emails",
     "record_demo_donation",
     "reinstate_dispute",
     "return_line",
     "return_payment",
+    "settle_reversal",
     "start_donation",
     "take_back",
 ]

@@ -44,7 +44,8 @@ if TYPE_CHECKING:
 DECIDE = "donations.decide_amount"
 
 
-def _require(user: User | None) -> None:
+def require_decider(user: User | None) -> None:
+    """Finance's permission to decide what money that arrived was (here and in ``queue``)."""
     if user is None or not user.has_perm(DECIDE):
         raise PermissionDenied(_("Your role may not decide on money whose amount differs."))
 
@@ -68,7 +69,7 @@ def _check_acceptable(donation: Donation | None, *, currency: str) -> Donation:
     return donation
 
 
-def _reason(reason: str) -> str:
+def given_reason(reason: str) -> str:
     if not reason.strip():
         raise DonationRefused(_("Say why the money is returned."))
     return reason.strip()
@@ -77,7 +78,7 @@ def _reason(reason: str) -> str:
 def accept_line(line: BankStatementLine, *, by: User) -> Donation:
     """Book the line's pledge at the amount the line brought. NotInReview when the line was
     decided before; DonationRefused for a line in another currency."""
-    _require(by)
+    require_decider(by)
     with transaction.atomic():
         locked = BankStatementLine.objects.select_for_update().get(pk=line.pk)
         if locked.status != LineStatus.REVIEW:
@@ -97,11 +98,12 @@ def accept_line(line: BankStatementLine, *, by: User) -> Donation:
 def return_line(line: BankStatementLine, *, reason: str, by: User) -> BankStatementLine:
     """Book nothing: the line waits to be sent back by hand, and lets go of the pledge (which
     stays pending: a transfer of the right amount can still match it)."""
-    _require(by)
-    reason = _reason(reason)
+    require_decider(by)
+    reason = given_reason(reason)
     with transaction.atomic():
         locked = BankStatementLine.objects.select_for_update().get(pk=line.pk)
-        if locked.status != LineStatus.REVIEW:
+        # A line of the review queue, or of the unmatched queue (money nobody pledged).
+        if locked.status not in (LineStatus.REVIEW, LineStatus.UNMATCHED):
             raise _not_in_review()
         locked.status, locked.donation, locked.reason = LineStatus.TO_RETURN, None, reason
         locked.save(update_fields=["status", "donation", "reason"])
@@ -127,7 +129,7 @@ def _locked_payment(record: PaymentEventRecord) -> PaymentEventRecord:
 def accept_payment(record: PaymentEventRecord, *, by: User) -> Donation:
     """Book the payment's donation at the amount the provider received (with its fee and
     references); the event is marked processed with the booking."""
-    _require(by)
+    require_decider(by)
     with transaction.atomic():
         locked = _locked_payment(record)
         event = PaymentEvent.from_json(locked.provider, locked.event_id, locked.data)
@@ -158,8 +160,8 @@ def accept_payment(record: PaymentEventRecord, *, by: User) -> Donation:
 def return_payment(record: PaymentEventRecord, *, reason: str, by: User) -> PaymentEventRecord:
     """Book nothing: the event is declined with finance's reason, and the money is refunded in
     the provider's dashboard by hand."""
-    _require(by)
-    reason = _reason(reason)
+    require_decider(by)
+    reason = given_reason(reason)
     with transaction.atomic():
         locked = _locked_payment(record)
         locked.status, locked.reason = EventStatus.DECLINED, reason

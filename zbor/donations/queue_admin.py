@@ -1,0 +1,129 @@
+"""The unmatched queue's decisions on the bank statement lines screen (services/queue.py).
+
+On a line's page finance attaches it to the pending pledge it was meant for (by its reference
+in any spelling) or assigns it to a campaign and one of its needs; on the list, two actions
+with a reason: "Not a donation…" (booked as other income) and "Reversal handled…". "Return to
+sender…" (review_admin.py) takes unmatched lines too.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from zbor.campaigns.models import PUBLIC_STATUSES, Campaign, Need
+
+from . import services
+from .models import BankStatementLine, LineStatus
+from .review_admin import DecideAmountActions
+
+
+def _reason_form(label):
+    class ReasonForm(forms.Form):
+        reason = forms.CharField(label=label, widget=forms.Textarea(attrs={"rows": 3}), max_length=500)
+
+    return ReasonForm
+
+
+NotDonationForm = _reason_form(_("What is this money? (a membership fee, a grant, interest…)"))
+ReversalForm = _reason_form(_("What did it reverse, and what was done?"))
+
+
+#: The lines waiting for a person in finance: the unmatched queue (credits no pledge claimed,
+#: reversals) and the review queue (amounts that differ).
+WAITING = (LineStatus.UNMATCHED, LineStatus.REVERSAL, LineStatus.REVIEW)
+
+
+class WaitingFilter(admin.SimpleListFilter):
+    title = _("queue")
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [("waiting", _("Waiting for finance"))]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status__in=WAITING) if self.value() == "waiting" else queryset
+
+
+#: The line page's fields for deciding an unmatched line (shown only while it is unmatched).
+RESOLVE_FIELDS = ("attach_to_pledge", "assign_to", "need")
+
+
+class NeedChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.campaign} · {obj}"
+
+
+class ResolveLineForm(forms.ModelForm):
+    attach_to_pledge = forms.CharField(
+        label=_("Attach to the pledge with reference"),
+        required=False,
+        max_length=60,
+        help_text=_(
+            "The pending bank pledge this money was meant for, by its reference in any spelling "
+            "(ZB4K7Q-9MX2T, zb4k7q 9mx2t): it is booked at the amount that arrived."
+        ),
+    )
+    assign_to = forms.ModelChoiceField(
+        label=_("Assign to campaign"),
+        queryset=Campaign.objects.filter(status__in=PUBLIC_STATUSES),
+        required=False,
+        help_text=_("The credit becomes a donation to this campaign. The campaign's currency must match."),
+    )
+    need = NeedChoice(
+        label=_("and to its need"),
+        queryset=Need.objects.filter(campaign__status__in=PUBLIC_STATUSES).select_related("campaign"),
+        required=False,
+        help_text=_("When the transfer's words say what it is for: the donation is earmarked to this need."),
+    )
+
+    class Meta:
+        model = BankStatementLine
+        fields: list[str] = []
+
+    def clean(self):
+        data = super().clean() or {}
+        if data.get("attach_to_pledge") and (data.get("assign_to") or data.get("need")):
+            raise forms.ValidationError(_("Attach the line to a pledge, or assign it to a campaign: not both."))
+        if data.get("need") and not data.get("assign_to"):
+            data["assign_to"] = data["need"].campaign
+        return data
+
+
+class QueueActions(DecideAmountActions):
+    """The review queue's two decisions, and the unmatched queue's two with a reason."""
+
+    actions = [*DecideAmountActions.actions, "not_a_donation", "reversal_handled"]
+
+    @admin.action(description=_("Not a donation…"), permissions=["decide"])
+    def not_a_donation(self, request, queryset):
+        return self._with_reason(
+            request,
+            queryset,
+            "not_a_donation",
+            NotDonationForm,
+            title=_("Not a donation"),
+            note=_("The money is booked as the foundation's other income, not to any campaign."),
+            decide=services.mark_not_a_donation,
+        )
+
+    @admin.action(description=_("Reversal handled…"), permissions=["decide"])
+    def reversal_handled(self, request, queryset):
+        return self._with_reason(
+            request,
+            queryset,
+            "reversal_handled",
+            ReversalForm,
+            title=_("Reversal handled"),
+            note=_("Nothing is booked: say what the reversal was and what was done about it."),
+            decide=services.settle_reversal,
+        )
+
+    def _with_reason(self, request, queryset, action, form_class, *, title, note, decide):
+        form = form_class(request.POST if request.POST.get("post") == "yes" else None)
+        if not form.is_valid():
+            return self._confirm(request, queryset, action, title=title, note=note, form=form)
+        reason = form.cleaned_data["reason"]
+        self._decide(request, queryset, lambda obj: decide(obj, reason=reason, by=request.user))
+        return None
