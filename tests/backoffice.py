@@ -49,7 +49,7 @@ def every_kind_of_record() -> dict:
         PaymentInReview,
         WordsOfSupport,
     )
-    from zbor.donations.services import record_demo_donation
+    from zbor.donations.services import record_demo_donation, request_refund
     from zbor.ledger.models import Account, TransferGroup
     from zbor.payments.models import PaymentEventRecord
 
@@ -101,6 +101,9 @@ def every_kind_of_record() -> dict:
         data={"type": "succeeded", "amount": 250000, "currency": "EUR"},
     )
     StaticDevice.objects.create(user=superuser, name="recovery codes", confirmed=True)
+    refund = request_refund(
+        Donation.objects.filter(campaign=campaign, provider="demo").first(), amount=100, reason="walk", by=finance
+    )
     revisions.stage_text(note, "en", {"term": "Note", "text": "A new text"}, by=editor)
     staff_changes.request_password_reset(editor, by=superuser, reason="lost phone")
     records = {
@@ -117,6 +120,7 @@ def every_kind_of_record() -> dict:
         "bank_statement_line": BankStatementLine.objects.first(),
         "payment_event": PaymentEventRecord.objects.order_by("pk").first(),
         "payment_in_review": PaymentInReview.objects.get(pk=in_review.pk),
+        "refund": refund,
         "account": Account.objects.first(),
         "transfer_group": TransferGroup.objects.first(),
         "api_token": ApiToken.objects.first(),

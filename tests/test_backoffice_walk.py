@@ -176,6 +176,12 @@ donations_paymentinreview_history                    403/403  403/403  200/302  
 donations_paymentinreview_delete                     403/403  403/403  403/403  403/403
 donations_paymentinreview_change                     403/403  403/403  200/302  403/403
 donations/paymentinreview/<path:object_id>/          302/302  302/302  302/302  302/302
+donations_refund_changelist                          403      403      200      403
+donations_refund_add                                 403      403      200      403
+donations_refund_history                             403/403  403/403  200/302  403/403
+donations_refund_delete                              403/403  403/403  403/403  403/403
+donations_refund_change                              403/403  403/403  200/302  403/403
+donations/refund/<path:object_id>/                   302/302  302/302  302/302  302/302
 
 disbursements_payout_request                         403      403      200      403
 disbursements_payout_act:approve                     403/403  403/403  200/404  403/403

@@ -36,6 +36,7 @@ PRIVATE_FIELDS: dict[str, list[str]] = {
     "ledger.transfergroup": ["reference", "key"],
     "payments.paymenteventrecord": ["data", "event_id", "checkout_reference", "payment_reference"],
     "donations.paymentinreview": ["data", "event_id", "checkout_reference", "payment_reference", "pledged", "reason"],
+    "donations.refund": ["reason", "donation__email", "donation__payment_reference", "requested_by__email"],
     "donations.donation": [
         "email",
         "idempotency_key",

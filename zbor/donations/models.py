@@ -263,3 +263,44 @@ class PaymentInReview(PaymentEventRecord):
         verbose_name = _("payment whose amount differs")
         verbose_name_plural = _("payments whose amount differs")
         default_permissions = ("view",)
+
+
+class RefundStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested: a second person approves")
+    BOOKED = "booked", _("Approved and booked")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Refund(models.Model):
+    """A refund staff give of a bank or demo gift (a card gift's refunds come from the provider):
+    requested by one person in finance, approved by another, then booked (services/refunds.py)."""
+
+    donation = models.ForeignKey(Donation, on_delete=models.PROTECT, related_name="+", verbose_name=_("donation"))
+    amount = models.BigIntegerField(_("amount"))
+    reason = models.TextField(_("reason"), help_text=_("Why the money goes back: kept with the refund."))
+    status = models.CharField(
+        _("status"), max_length=16, choices=RefundStatus.choices, default=RefundStatus.REQUESTED, editable=False
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("decided by"),
+    )
+    created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-created_at"]
+        permissions = [("approve_refund", _("Can approve a refund another person requested"))]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"refund #{self.pk}"
