@@ -44,7 +44,7 @@ def every_kind_of_record() -> dict:
     from zbor.donations.models import BankStatement, BankStatementLine, Donation, MessageStatus, WordsOfSupport
     from zbor.donations.services import record_demo_donation
     from zbor.ledger.models import Account, TransferGroup
-    from zbor.payments.models import PaymentEventRecord
+    from zbor.payments.models import PaymentEventRecord, StatementLayout
 
     finance, finance2 = factories.role_user("finance"), factories.role_user("finance")
     editor = factories.role_user("editor")
@@ -101,6 +101,9 @@ def every_kind_of_record() -> dict:
         "bank_statement": BankStatement.objects.first(),
         "bank_statement_line": BankStatementLine.objects.first(),
         "payment_event": PaymentEventRecord.objects.first(),
+        "statement_layout": StatementLayout.objects.create(
+            name="Walk bank", date_column="Datum", amount_column="Betrag", currency="EUR", reference_columns="Text"
+        ),
         "account": Account.objects.first(),
         "transfer_group": TransferGroup.objects.first(),
         "api_token": ApiToken.objects.first(),

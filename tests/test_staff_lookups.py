@@ -35,6 +35,8 @@ PRIVATE_FIELDS: dict[str, list[str]] = {
     "ledger.account": ["owner_id"],
     "ledger.transfergroup": ["reference", "key"],
     "payments.paymenteventrecord": ["data", "event_id", "checkout_reference", "payment_reference"],
+    # A bank's layout holds no one's data; its lookups are refused like any undeclared one.
+    "payments.statementlayout": ["reference_columns", "encoding"],
     "donations.donation": [
         "email",
         "idempotency_key",
