@@ -51,7 +51,7 @@ def every_kind_of_record() -> dict:
     )
     from zbor.donations.services import record_demo_donation, request_refund
     from zbor.ledger.models import Account, TransferGroup
-    from zbor.payments.models import PaymentEventRecord
+    from zbor.payments.models import PaymentEventRecord, StatementLayout
 
     finance, finance2 = factories.role_user("finance"), factories.role_user("finance")
     editor = factories.role_user("editor")
@@ -121,6 +121,9 @@ def every_kind_of_record() -> dict:
         "payment_event": PaymentEventRecord.objects.order_by("pk").first(),
         "payment_in_review": PaymentInReview.objects.get(pk=in_review.pk),
         "refund": refund,
+        "statement_layout": StatementLayout.objects.create(
+            name="Walk bank", date_column="Datum", amount_column="Betrag", currency="EUR", reference_columns="Text"
+        ),
         "account": Account.objects.first(),
         "transfer_group": TransferGroup.objects.first(),
         "api_token": ApiToken.objects.first(),

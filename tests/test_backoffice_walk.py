@@ -92,6 +92,12 @@ payments_paymenteventrecord_history                  403/403  403/403  200/302  
 payments_paymenteventrecord_delete                   403/403  403/403  403/403  403/403
 payments_paymenteventrecord_change                   403/403  403/403  200/302  403/403
 payments/paymenteventrecord/<path:object_id>/        302/302  302/302  302/302  302/302
+payments_statementlayout_changelist                  403      403      200      200
+payments_statementlayout_add                         403      403      200      200
+payments_statementlayout_history                     403/403  403/403  200/302  200/302
+payments_statementlayout_delete                      403/403  403/403  403/403  403/403
+payments_statementlayout_change                      403/403  403/403  200/302  200/302
+payments/statementlayout/<path:object_id>/           302/302  302/302  302/302  302/302
 
 accounts_auditevent_export                           403      403      403      200
 accounts_auditevent_changelist                       403      403      403      200
@@ -206,7 +212,7 @@ api/apitoken/<path:object_id>/                       302/302  302/302  302/302  
 
 app_list:campaigns                                   404      200      200      200
 app_list:ledger                                      404      404      200      404
-app_list:payments                                    404      404      200      404
+app_list:payments                                    404      404      200      200
 app_list:accounts                                    404      404      404      200
 app_list:auth                                        404      404      404      200
 app_list:otp_totp                                    404      404      404      404

@@ -4,13 +4,14 @@
              updates; reviews and approves other editors' campaigns; moderates words of support
              (the "words of support" screen: campaign, public name, message; never donations,
              amounts, times, emails or payment ids)
-    finance  donations, bank statements, payment events, the ledger (read), payouts (request,
-             approve others', mark paid, with recipient details), exports; decides on money
-             whose amount differs from its pledge (accept as received, or return); campaigns
-             and needs to read only, never a beneficiary's identity
+    finance  donations, bank statements and banks' CSV layouts, payment events, the ledger
+             (read), payouts (request, approve others', mark paid, with recipient details),
+             exports; decides on money whose amount differs from its pledge (accept as
+             received, or return), resolves the unmatched queue, requests and approves (others')
+             refunds; campaigns and needs to read only, never a beneficiary's identity
     admin    people, the audit log, approving campaigns flagged at risk, emergency unpublish;
              asks for and decides (as the second admin) changes of roles and password resets;
-             no donor data (no donations, words of support or payment events)
+             banks' CSV layouts; no donor data (no donations, words of support or payment events)
 
 A person may hold several roles. Superusers bypass all of this: they are break-glass accounts,
 kept sealed and used only when no two admins can act (docs/back-office.md), so production staff
@@ -49,6 +50,7 @@ ROLES: dict[str, list[str]] = {
         "donations.approve_refund",
         "donations.view_paymentinreview",
         "payments.view_paymenteventrecord",
+        *(f"payments.{a}_statementlayout" for a in CRUD),
         "ledger.view_account",
         "ledger.view_transfergroup",
         "ledger.export_ledger",
@@ -74,6 +76,8 @@ ROLES: dict[str, list[str]] = {
         "campaigns.view_campaign",
         "campaigns.approve_risky_campaign",
         "campaigns.emergency_unpublish",
+        # A bank's CSV layout holds no donor data: admins may set one up for finance.
+        *(f"payments.{a}_statementlayout" for a in CRUD),
     ],
 }
 

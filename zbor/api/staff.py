@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 
-from ninja import File, Router, Schema
+from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
 
@@ -13,6 +13,7 @@ from zbor.accounts.services import audit
 from zbor.donations.bank_import import import_statement
 from zbor.donations.models import Donation, DonationStatus
 from zbor.payments.bank import StatementError, format_reference
+from zbor.payments.models import StatementLayout
 
 from .models import Scope, scope_allowed
 from .tokens import check_token
@@ -57,14 +58,18 @@ def _allowed(request, scope: str) -> bool:
     "/bank-statements",
     response={200: ImportOut, 400: Problem, 401: Problem, 403: Problem},
     summary="Import a camt.053 or CSV bank statement (scope bank_statements:import)",
+    description="A bank's own CSV is read with the layout saved under the name given as `layout`.",
 )
-def import_bank_statement(request, file: File[UploadedFile]):
+def import_bank_statement(request, file: File[UploadedFile], layout: Form[str] = ""):
     if not _allowed(request, Scope.IMPORT_STATEMENTS):
         return 403, Problem(
             detail="This token may not import statements: its scopes or its owner's current role do not allow it."
         )
+    saved = StatementLayout.objects.filter(name=layout).first() if layout else None
+    if layout and saved is None:
+        return 400, Problem(detail="Nothing was imported: no CSV layout is saved under this name.")
     try:
-        report = import_statement(file, by=request.auth.user)
+        report = import_statement(file, by=request.auth.user, layout=saved)
     except StatementError as exc:
         return 400, Problem(detail=f"Nothing was imported: {exc}")
     audit(request.auth.user, "api.bank_statement.import", request.auth, fields=["lines"])

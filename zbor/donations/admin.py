@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils.http import urlencode
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -17,7 +18,10 @@ from zbor.accounts.services import AuditedAdminMixin, audit
 from zbor.admin_base import ReadOnlyAdmin, ZborModelAdmin
 from zbor.money import Money, format_money
 from zbor.payments import registry
-from zbor.payments.bank import StatementError
+from zbor.payments.bank import MAX_STATEMENT_BYTES, StatementError
+from zbor.payments.bank_csv import parse_bank_csv
+from zbor.payments.csv_detect import LAYOUT_FIELDS, detect_layout
+from zbor.payments.models import StatementLayout
 
 from . import services
 from .bank_import import import_statement
@@ -161,6 +165,9 @@ class ExportForm(forms.Form):
         return cleaned
 
 
+DETECT = "detect"
+
+
 class StatementUploadForm(forms.Form):
     file = forms.FileField(
         label=_("Statement file"),
@@ -168,6 +175,29 @@ class StatementUploadForm(forms.Form):
             "ISO 20022 camt.053 (XML) or CSV with the columns date, amount, currency, reference, transaction_id."
         ),
     )
+    layout = forms.ChoiceField(
+        label=_("CSV layout"),
+        required=False,
+        help_text=_(
+            "For a bank's own CSV, the layout saved for that bank. For a new bank, choose to detect it: "
+            "nothing is imported then, and the layout found is shown to check and save."
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        layouts = [(str(layout.pk), layout.name) for layout in StatementLayout.objects.order_by("name")]
+        cast(forms.ChoiceField, self.fields["layout"]).choices = [
+            ("", _("camt.053, or Zbor's own CSV")),
+            *layouts,
+            (DETECT, _("Detect the layout of a new bank's CSV")),
+        ]
+
+    def clean_layout(self) -> StatementLayout | str | None:
+        value = self.cleaned_data.get("layout")
+        if not value or value == DETECT:
+            return value or None
+        return StatementLayout.objects.get(pk=value)
 
 
 @admin.register(BankStatement)
@@ -184,9 +214,13 @@ class BankStatementAdmin(ReadOnlyAdmin):
         if not request.user.has_perm("donations.add_bankstatement"):
             raise PermissionDenied
         form = StatementUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid() and form.cleaned_data["layout"] == DETECT:
+            return self._detect(request, form)
         if request.method == "POST" and form.is_valid():
             try:
-                report = import_statement(form.cleaned_data["file"], by=request.user)
+                report = import_statement(
+                    form.cleaned_data["file"], by=request.user, layout=form.cleaned_data["layout"]
+                )
             except StatementError as exc:
                 form.add_error("file", _("Nothing was imported: %(error)s") % {"error": exc})
             else:
@@ -209,6 +243,9 @@ class BankStatementAdmin(ReadOnlyAdmin):
                     )
                 # Every line waiting for a person: unmatched credits, reversals, amounts that differ.
                 return redirect(reverse("admin:donations_bankstatementline_changelist") + "?queue=waiting")
+        return self._form_page(request, form)
+
+    def _form_page(self, request, form: StatementUploadForm):
         context = {
             **self.admin_site.each_context(request),
             "form": form,
@@ -219,6 +256,34 @@ class BankStatementAdmin(ReadOnlyAdmin):
             "note": _("Importing the same statement again adds nothing. A malformed file is refused whole."),
         }
         return render(request, "admin/zbor_form.html", context)
+
+    def _detect(self, request, form: StatementUploadForm):
+        """Propose a layout for a new bank's CSV, imports nothing: the layout's add form opens
+        filled in with it, for finance to check, name and save before importing with it."""
+        if not request.user.has_perm("payments.add_statementlayout"):
+            raise PermissionDenied
+        data = form.cleaned_data["file"].read(MAX_STATEMENT_BYTES + 1)
+        try:
+            proposed = detect_layout(data)
+        except StatementError as exc:
+            form.add_error("file", str(exc))
+            return self._form_page(request, form)
+        try:
+            lines = parse_bank_csv(data, proposed)
+        except StatementError as exc:
+            messages.warning(
+                request, _("Check the layout below: with it, the file does not read yet: %(error)s") % {"error": exc}
+            )
+        else:
+            messages.info(
+                request,
+                _(
+                    "Layout detected: it reads %(count)s line(s) of the file. Check it, name it and save it, then import the file with it."
+                )
+                % {"count": len(lines)},
+            )
+        initial = {field: getattr(proposed, field) for field in LAYOUT_FIELDS}
+        return redirect(reverse("admin:payments_statementlayout_add") + "?" + urlencode(initial))
 
 
 @admin.register(BankStatementLine)

@@ -31,6 +31,8 @@ from .models import BankStatement, BankStatementLine, Donation, DonationStatus, 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+    from zbor.payments.models import StatementLayout
+
 
 @dataclass(frozen=True)
 class ImportReport:
@@ -65,14 +67,15 @@ def _pending_bank_donation(line: StatementLine) -> Donation | None:
     return near[0] if len(near) == 1 else None
 
 
-def import_statement(upload: bytes | IO[bytes], *, by: User) -> ImportReport:
+def import_statement(upload: bytes | IO[bytes], *, by: User, layout: StatementLayout | None = None) -> ImportReport:
     """Parse and import a camt.053 or CSV statement (its bytes, or an uploaded file, which is
-    not read past the size limit), audited in the import's transaction. Raises StatementError
-    on a file that is too large or malformed: then nothing was written."""
+    not read past the size limit), audited in the import's transaction. A CSV is read in the
+    bank's saved ``layout`` if one is given, else as Zbor's own. Raises StatementError on a
+    file that is too large or malformed: then nothing was written."""
     data = upload if isinstance(upload, bytes) else upload.read(MAX_STATEMENT_BYTES + 1)
     if len(data) > MAX_STATEMENT_BYTES:
         raise StatementError(_("The file is larger than 10 MB."))
-    lines = parse_statement(data, expected_iban=settings.ZBOR_BANK_IBAN)
+    lines = parse_statement(data, expected_iban=settings.ZBOR_BANK_IBAN, layout=layout)
     try:
         with transaction.atomic():
             report = _import_lines(lines, by=by)

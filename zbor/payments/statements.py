@@ -15,11 +15,15 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
+from typing import TYPE_CHECKING
 
 from defusedxml import ElementTree as SafeET
 from django.utils.translation import gettext as _
 
 from zbor.money import is_currency, minor_digits
+
+if TYPE_CHECKING:
+    from .models import StatementLayout
 
 MAX_STATEMENT_BYTES = 10 * 1024 * 1024
 
@@ -324,9 +328,16 @@ def _parse_csv_rows(reader: csv.DictReader) -> list[StatementLine]:
     return lines
 
 
-def parse_statement(data: bytes, *, expected_iban: str = "") -> list[StatementLine]:
-    """camt.053 if the file is XML, CSV otherwise."""
+def parse_statement(
+    data: bytes, *, expected_iban: str = "", layout: StatementLayout | None = None
+) -> list[StatementLine]:
+    """camt.053 if the file is XML; else CSV, in a bank's ``layout`` (a StatementLayout) if one
+    is given, in Zbor's own five columns if not."""
     head = data.lstrip()[:5]
     if head.startswith(b"<") or data.startswith(b"\xef\xbb\xbf<"):
         return parse_camt053(data, expected_iban=expected_iban)
+    if layout is not None:
+        from .bank_csv import parse_bank_csv  # it builds on this module's readers
+
+        return parse_bank_csv(data, layout)
     return parse_csv(data)

@@ -195,10 +195,47 @@ def test_staff_tokens_are_hashed_scoped_revocable_and_audited(client, demo):
         "/api/v1/staff/bank-statements", {"file": SimpleUploadedFile("s.csv", b"nonsense")}, headers=auth
     )
     assert bad.status_code == 400 and "Nothing was imported" in bad.json()["detail"]
+    unknown = client.post(
+        "/api/v1/staff/bank-statements",
+        {"file": SimpleUploadedFile("s.csv", statement), "layout": "No such bank"},
+        headers=auth,
+    )
+    assert unknown.status_code == 400 and "no CSV layout" in unknown.json()["detail"]
     assert AuditEvent.objects.filter(action="api.bank_statement.import", actor=record.user).exists()
     assert AuditEvent.objects.filter(action="api.donations.pending", actor=record.user).exists()
     revoke_token(record, by=None)
     assert client.get("/api/v1/staff/donations/pending-bank", headers=auth).status_code == 401
+
+
+def test_a_bank_csv_is_imported_through_the_api_with_its_saved_layout(client, demo):
+    from pathlib import Path
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from zbor.donations.models import BankStatementLine
+    from zbor.payments.models import StatementLayout
+
+    layout = StatementLayout.objects.create(
+        name="mBank",
+        thousands_separator=" ",
+        encoding="cp1250",
+        date_format="%Y-%m-%d",
+        header_line=6,
+        date_column="Data operacji",
+        amount_column="Kwota",
+        currency_column="Waluta",
+        reference_columns="Tytuł",
+        transaction_id_column="Nr transakcji",
+    )
+    _record, token = _token(["bank_statements:import"], username="csv-importer")
+    data = (Path(__file__).resolve().parents[2] / "payments/tests/samples/pl_bank_cp1250.csv").read_bytes()
+    imported = client.post(
+        "/api/v1/staff/bank-statements",
+        {"file": SimpleUploadedFile("wyciag.csv", data), "layout": "mBank"},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    assert imported.status_code == 200 and imported.json()["new"] == 3
+    assert BankStatementLine.objects.filter(key__startswith=f"csv-layout{layout.pk}:").count() == 3
 
 
 def test_staff_tokens_only_do_what_their_scope_says(client, demo):
