@@ -46,7 +46,7 @@ class DonationAdmin(ReadOnlyAdmin):
     list_filter = ["status", "provider", "message_status", "created_at"]
     search_fields = ["public_id", "checkout_reference", "payment_reference", "charge_reference"]
     list_select_related = ["campaign"]
-    actions = None
+    actions = ["resend_receipts"]
     # Finance reconciles money: the donor's email, chosen name and words, the checkout link and
     # the idempotency key are not part of that work (words of support have their own screen).
     exclude = ["email", "idempotency_key", "public_name", "message", "checkout_url"]
@@ -66,6 +66,27 @@ class DonationAdmin(ReadOnlyAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Donation._meta.fields if f.name not in self.exclude]
+
+    def has_resend_permission(self, request):
+        return request.user.has_perm("donations.resend_receipt")
+
+    @admin.action(description=_("Send the receipt again"), permissions=["resend"])
+    def resend_receipts(self, request, queryset):
+        """Each selected donor's receipt again, while their email is held (audited, one by one)."""
+        sent = 0
+        for donation in queryset.order_by("pk"):
+            try:
+                services.resend_receipt(donation, by=request.user)
+            except DonationError as exc:
+                messages.warning(request, str(exc))
+            else:
+                sent += 1
+        if sent:
+            self.message_user(
+                request,
+                ngettext("%(count)d receipt will be sent again.", "%(count)d receipts will be sent again.", sent)
+                % {"count": sent},
+            )
 
     def get_urls(self):
         return [

@@ -4,6 +4,7 @@
 - ``booking``: the group-commit queue that books confirmed payments (read its header first);
 - ``posting``: what one booking turn writes to the ledger and the donations;
 - ``reversals``: refunds, disputes and reinstated disputes;
+- ``resend``: a receipt sent again on staff's request;
 - ``erasure``: a donor's erasure on request; ``moderation``: words of support; ``housekeeping``: the daily clean-up; ``demo``: demo gifts.
 """
 
@@ -12,6 +13,7 @@ from .demo import record_demo_donation
 from .erasure import erase_donor
 from .housekeeping import purge_expired_emails
 from .moderation import moderate_message
+from .resend import resend_receipt
 from .reversals import reinstate_dispute, take_back
 from .start import ACCEPTING, REFERENCE_DRAWS, check_donation, end_unpaid, max_donation, start_donation
 
@@ -31,6 +33,7 @@ __all__ = [
     "purge_expired_emails",
     "record_demo_donation",
     "reinstate_dispute",
+    "resend_receipt",
     "start_donation",
     "take_back",
 ]
