@@ -45,10 +45,10 @@ def resend_receipt(donation: Donation, *, by: User | None) -> None:
 
 
 def _refusal(donation: Donation) -> str:
-    current = Donation.objects.filter(pk=donation.pk).values("status", "email").first() or {}
-    if current.get("status") != DonationStatus.SUCCEEDED:
+    status, email = Donation.objects.filter(pk=donation.pk).values_list("status", "email").get()
+    if status != DonationStatus.SUCCEEDED:
         return _("Donation %(donation)s has not succeeded, so it has no receipt.") % {"donation": _short(donation)}
-    if not current.get("email"):
+    if not email:
         return _(
             "The donor's email for donation %(donation)s was forgotten after the receipt was sent, by design "
             "(or none was given): the receipt cannot be sent again."
