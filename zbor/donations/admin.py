@@ -64,8 +64,27 @@ class DonationAdmin(ReadOnlyAdmin):
     def refunded_column(self, obj):
         return _money(obj.refunded, obj.currency) if obj.refunded else "-"
 
+    @admin.display(description=_("provider fee"))
+    def fee_column(self, obj):
+        return _money(obj.fee, obj.currency)
+
+    @admin.display(description=_("disputed"))
+    def disputed_column(self, obj):
+        return _money(obj.disputed, obj.currency)
+
+    #: The stored minor units, shown in major units with the currency ("€12.50", never 1250).
+    MONEY_FIELDS = {
+        "amount": "amount_column",
+        "refunded": "refunded_column",
+        "fee": "fee_column",
+        "disputed": "disputed_column",
+    }
+
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Donation._meta.fields if f.name not in self.exclude]
+        return [self.MONEY_FIELDS.get(f.name, f.name) for f in Donation._meta.fields if f.name not in self.exclude]
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj)
 
     def has_resend_permission(self, request):
         return request.user.has_perm("donations.resend_receipt")

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from zbor.campaigns.models import Campaign, Need
+from zbor.money import Money
 
 
 class DonationStatus(models.TextChoices):
@@ -246,4 +247,4 @@ class BankStatementLine(models.Model):
         ordering = ["-booked_on", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.booked_on} {self.amount} {self.currency}"
+        return f"{self.booked_on} {Money(self.amount, self.currency)}"
