@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from zbor.money import Money, format_money
 
-from .models import Donation, DonationStatus, ReceiptCounter
+from .models import BankStatementLine, Donation, DonationStatus, ReceiptCounter
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,13 @@ def _succeeded_on(donation: Donation) -> date:
     return donation.succeeded_at.date()
 
 
+def _arrived_on(donation: Donation) -> date:
+    """The day the money arrived, as the accountant's export dates it: the bank's booking day
+    of the statement line for a bank transfer, else the day the payment was confirmed."""
+    booked = BankStatementLine.objects.filter(donation=donation).values_list("booked_on", flat=True).first()
+    return booked or _succeeded_on(donation)
+
+
 def receipt_pdf(donation: Donation) -> bytes:
     """The receipt as PDF, in the donor's language."""
     from babel.dates import format_date
@@ -114,7 +121,7 @@ def receipt_pdf(donation: Donation) -> bytes:
                 "language": language,
                 "foundation": foundation_details(language),
                 "amount": format_money(Money(donation.amount, donation.currency), language),
-                "date": format_date(_succeeded_on(donation), format="long", locale=language),
+                "date": format_date(_arrived_on(donation), format="long", locale=language),
                 "issued": format_date(issued, format="long", locale=language),
                 "number": receipt_number(donation),
             },
@@ -173,7 +180,7 @@ def _receipt_message(donation: Donation) -> EmailMessage:
             "Reference: %(reference)s\n\n%(foundation)s\n"
         ) % {
             "amount": amount,
-            "date": _succeeded_on(donation).isoformat(),
+            "date": _arrived_on(donation).isoformat(),
             "reference": receipt_number(donation),
             "foundation": foundation_details(language)["name"],
         }

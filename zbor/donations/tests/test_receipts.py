@@ -235,3 +235,18 @@ def test_a_forgotten_email_cannot_be_sent_a_receipt_again_and_finance_is_told_wh
         page = resend(client, factories.role_user("finance", "fin"), donation).content.decode()
     assert "was forgotten after the receipt was sent, by design" in page
     assert len(mail.outbox) == 1 and Donation.objects.get(pk=donation.pk).receipt_sent_at is not None
+
+
+def test_a_bank_transfer_receipt_is_dated_the_day_the_bank_booked_it(client, campaign):
+    """Booked by the bank on 2 March, imported on 5 March: the receipt says 2 March, as the
+    accountant's export does."""
+    from zbor.donations.tests.test_exports import bank_gift_pledged_in_january_booked_on_2_march
+
+    client.force_login(factories.role_user("finance", "fin"))
+    donation = bank_gift_pledged_in_january_booked_on_2_march(client, campaign)
+    Donation.objects.filter(pk=donation.pk).update(email="donor@example.org")
+    with at(2026, 3, 6):
+        send_receipt(donation.pk)
+    [message] = mail.outbox
+    assert "on 2026-03-02." in message.body and "2026-000001" in message.body
+    assert "Date March 2, 2026" in pdf_text(message.attachments[0][1])
