@@ -7,9 +7,10 @@ the day it was booked. Date filters are inclusive days in the foundation's time 
 
 No donor personal data: no email, no public name, no message. What finance needs to book the
 money: amounts, fees, refunds, the bank reference and statement line that prove it arrived, the
-receipt number, need and channel names; for payouts who requested and who approved them (staff
-usernames, never the recipient). Rows are read in chunks, so a year never sits in memory; the
-CSV writer (zbor.accounts.admin.stream_csv) keeps any text from running as a formula.
+receipt number, need, channel and ledger account names; for payouts who requested and who
+approved them (staff usernames, never the recipient). Rows are read in chunks, so a year never
+sits in memory; the CSV writer (zbor.accounts.admin.stream_csv) keeps any text from running as
+a formula.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from django.utils.translation import get_language
 
 from zbor.campaigns.selectors import need_names
 from zbor.disbursements.models import Payout, PayoutStatus
-from zbor.ledger.models import Transfer
+from zbor.ledger.models import Account, Transfer
+from zbor.ledger.names import account_names
 from zbor.money import Money
 from zbor.payments import registry
 
@@ -157,7 +159,9 @@ def donation_rows(start: date | None, end: date | None):
 
 
 def transfer_rows(start: date | None, end: date | None):
-    header = ["time", "group", "kind", "debit", "credit", "currency", "amount"]
+    """Transfers by the time they were booked, each account by code and by name."""
+    header = ["time", "group", "kind", "debit", "credit", "currency", "amount", "debit_name", "credit_name"]
+    names = account_names(Account.objects.values_list("code", flat=True))
     rows = (
         Transfer.objects.filter(**_range("created_at", start, end))
         .order_by("pk")
@@ -167,7 +171,7 @@ def transfer_rows(start: date | None, end: date | None):
         .iterator(chunk_size=5000)
     )
     return header, (
-        [at.isoformat(), group, kind, debit, credit, cur, _major(amount, cur)]
+        [at.isoformat(), group, kind, debit, credit, cur, _major(amount, cur), names[debit], names[credit]]
         for at, group, kind, debit, credit, cur, amount in rows
     )
 

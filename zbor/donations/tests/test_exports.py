@@ -123,3 +123,13 @@ def test_no_cell_can_run_as_a_formula(finance, funded_campaign):
     [row] = [r for r in export(finance, "donations") if r["amount"] == "5.00"]
     assert row["need"] == "'" + need.description
     assert row["amount"] == "5.00"
+
+
+def test_ledger_transfers_name_their_accounts(finance, funded_campaign):
+    need = Need.objects.get(campaign=funded_campaign, position=1)
+    with at(2026, 7, 7):
+        record_demo_donation(funded_campaign, amount=700, need=need)
+    [row] = export(finance, "ledger", "2026-07-07", "2026-07-07")
+    assert row["debit"] == "provider:demo:EUR" and row["debit_name"] == "Held by Test payment (demo) (EUR)"
+    assert row["credit"] == f"need:{need.pk}" and row["credit_name"] == "Need: Need 2 (Help to start again)"
+    assert row["amount"] == "7.00"
