@@ -192,6 +192,7 @@ def generate(
         made.write(load)
         stream.ledger.accounts.write()
         stream.write_statements()
+        stream.write_receipt_counters()
         _write_audit(load)
         if loader is not None:
             say("indexes and constraints")

@@ -43,6 +43,8 @@ DONATION_COLUMNS = [
     "public_name",
     "email",
     "receipt_sent_at",
+    "receipt_number",
+    "receipt_issued_at",
     "receipt_claimed_until",
     "message",
     "message_status",
@@ -75,6 +77,7 @@ class DonationStream:
             DonationStatus,
             LineStatus,
             MessageStatus,
+            ReceiptCounter,
         )
 
         self.load, self.campaigns, self.chunk_size = load, campaigns, chunk_size
@@ -96,6 +99,9 @@ class DonationStream:
             (self.approved_message,) * 7 + (self.pending_message,) * 2 + (str(MessageStatus.REJECTED),)
         )
         self.receipt_cutoff = load.now_ts - settings.ZBOR_RECEIPT_EMAIL_DAYS * DAY
+        # The last receipt number of each year, as zbor.donations.receipts.issue_receipt keeps it:
+        # the stream goes forward in time, so numbers run in the order receipts were issued.
+        self.receipt_numbers: dict[int, int] = dict(ReceiptCounter.objects.values_list("year", "last"))
         self.d_rows: list[tuple] = []
         self.l_rows: list[tuple] = []
 
@@ -159,7 +165,7 @@ class DonationStream:
             camps.funded[c] = ts
         language = camps.second[c] if camps.second[c] and random_() < 0.3 else "en"
         public_name, message, message_status = self._words(ts, language)
-        receipt, email = self._receipt(ts)
+        receipt, email, number = self._receipt(ts)
         if provider == "bank":
             checkout, created = self._bank_line(ts, c, amount, currency)
         else:
@@ -184,6 +190,8 @@ class DonationStream:
                 f"{getrandbits(128):032x}",
                 public_name,
                 email,
+                receipt,
+                number,
                 receipt,
                 None,
                 message,
@@ -218,12 +226,18 @@ class DonationStream:
             )
         return public_name, message, message_status
 
-    def _receipt(self, ts: float) -> tuple[Any, str]:
-        """When a receipt was sent, and the email kept for it (deleted ZBOR_RECEIPT_EMAIL_DAYS later)."""
+    def _receipt(self, ts: float) -> tuple[Any, str, str | None]:
+        """When a receipt was issued and sent, the email kept for it (deleted
+        ZBOR_RECEIPT_EMAIL_DAYS later) and its number in its year's sequence."""
+        from django.utils import timezone
+
         if self.load.rng.random() >= 0.15:
-            return None, ""
+            return None, "", None
+        year = timezone.localdate(at(ts + 30)).year
+        self.receipt_numbers[year] = self.receipt_numbers.get(year, 0) + 1
         receipt = self.load.w.dt(at(ts + 30))
-        return receipt, f"donor-{self.donation_id}@example.org" if ts + 30 > self.receipt_cutoff else ""
+        email = f"donor-{self.donation_id}@example.org" if ts + 30 > self.receipt_cutoff else ""
+        return receipt, email, f"{year}-{self.receipt_numbers[year]:06d}"
 
     def _bank_line(self, ts: float, c: int, amount: int, currency: str) -> tuple[str, float]:
         """A pledge's bank reference and when it was made; its line in that day's statement,
@@ -281,6 +295,13 @@ class DonationStream:
         )
         self.d_rows.clear()
         self.l_rows.clear()
+
+    def write_receipt_counters(self) -> None:
+        """Each year's last receipt number, so that the next receipt issued continues the sequence."""
+        from zbor.donations.models import ReceiptCounter
+
+        for year, last in self.receipt_numbers.items():
+            ReceiptCounter.objects.update_or_create(year=year, defaults={"last": last})
 
     def write_statements(self) -> None:
         """The daily bank statements the pledges were matched by, each with its import audited."""

@@ -301,7 +301,7 @@ def test_finance_exports_donations_without_personal_data(client, funded_campaign
     client.force_login(factories.role_user("finance"))
     response = client.get("/backoffice/donations/donation/export/?kind=donations&start=2000-01-01&end=2100-01-01")
     body = b"".join(response.streaming_content).decode()
-    assert body.startswith("donation,created") and "13.00" in body
+    assert body.startswith("donation,arrived,") and "13.00" in body
     assert "Ola" not in body and "ola@example.org" not in body
     ledger = b"".join(client.get("/backoffice/donations/donation/export/?kind=ledger").streaming_content).decode()
     assert "provider:demo:EUR" in ledger

@@ -319,6 +319,15 @@ ZBOR_RECEIPT_EMAIL_DAYS = int(env_str("ZBOR_RECEIPT_EMAIL_DAYS", "3"))
 ZBOR_STRANDED_EVENT_SECONDS = int(env_str("ZBOR_STRANDED_EVENT_SECONDS", "300"))
 # Days a bank statement line may wait in the unmatched queue before `zbor reconcile` reports it.
 ZBOR_UNMATCHED_LINE_DAYS = int(env_str("ZBOR_UNMATCHED_LINE_DAYS", "7"))
+# What a receipt says of the foundation (zbor/donations/receipts.py). Empty by default: a receipt
+# then leaves the line out rather than print something false. The tax statement's wording differs
+# per country, and Zbor keeps no donor's country: ZBOR_FOUNDATION_TAX_STATEMENTS maps the receipt's
+# language ("pl" for donors who gave in Polish, …) or "default" to the sentence, in that language;
+# ZBOR_FOUNDATION_TAX_STATEMENT sets the default from the environment.
+ZBOR_FOUNDATION_LEGAL_NAME = env_str("ZBOR_FOUNDATION_LEGAL_NAME")
+ZBOR_FOUNDATION_ADDRESS = env_str("ZBOR_FOUNDATION_ADDRESS")
+ZBOR_FOUNDATION_REGISTRATION = env_str("ZBOR_FOUNDATION_REGISTRATION")
+ZBOR_FOUNDATION_TAX_STATEMENTS: dict[str, str] = {"default": env_str("ZBOR_FOUNDATION_TAX_STATEMENT")}
 
 # Cover images: larger uploads are refused, larger pictures are scaled down on upload.
 ZBOR_MAX_IMAGE_BYTES = 8 * 1024 * 1024

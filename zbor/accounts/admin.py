@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 
 from django import forms
 from django.contrib import admin
@@ -47,14 +48,28 @@ class _Echo:
         return value
 
 
+#: A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def csv_cell(value):
+    """A cell a spreadsheet shows as text, never runs: text that starts like a formula (a need
+    named "=HYPERLINK(…)", a username "@cmd") gets a leading apostrophe. Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def stream_csv(filename: str, header: list[str], rows) -> StreamingHttpResponse:
-    """A CSV download written row by row: a year of data never sits in memory."""
+    """A CSV download written row by row: a year of data never sits in memory. Every cell goes
+    through ``csv_cell``: no text in it can run as a formula."""
     writer = csv.writer(_Echo())
 
     def lines():
         yield writer.writerow(header)
         for row in rows:
-            yield writer.writerow(row)
+            yield writer.writerow([csv_cell(value) for value in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -40,6 +40,7 @@ ROLES: dict[str, list[str]] = {
     "finance": [
         "donations.view_donation",
         "donations.export_donations",
+        "donations.resend_receipt",
         "donations.add_bankstatement",
         "donations.view_bankstatement",
         "donations.view_bankstatementline",

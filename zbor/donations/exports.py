@@ -1,21 +1,35 @@
 """Exports for the accountant: donations, ledger transfers and payouts as streamed CSV.
 
-No donor personal data: no email, no public name, no message — what finance needs to book the
-money (date, amount, currency, method, status, refunds, fee, campaign). Date filters are
-inclusive days; rows are read in chunks, so a year of data never sits in memory.
+Dated by when the money moved, never by when a donation was started: a donation by the day its
+money arrived (the bank statement line's booking day for a bank transfer, else the day the
+provider confirmed it and the ledger booked it), a payout by the day it was paid, a transfer by
+the day it was booked. Date filters are inclusive days in the foundation's time zone.
+
+No donor personal data: no email, no public name, no message. What finance needs to book the
+money: amounts, fees, refunds, the bank reference and statement line that prove it arrived, the
+receipt number, need, channel and ledger account names; for payouts who requested and who
+approved them (staff usernames, never the recipient). Rows are read in chunks, so a year never
+sits in memory; the CSV writer (zbor.accounts.admin.stream_csv) keeps any text from running as
+a formula.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from django.db.models import DateField, OuterRef, Subquery
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
+from django.utils.translation import get_language
 
-from zbor.disbursements.models import Payout
-from zbor.ledger.models import Transfer
+from zbor.campaigns.selectors import need_names
+from zbor.disbursements.models import Payout, PayoutStatus
+from zbor.ledger.models import Account, Transfer
+from zbor.ledger.names import account_names
 from zbor.money import Money
+from zbor.payments import registry
 
-from .models import Donation
+from .models import BankStatementLine, Donation
 
 
 def _range(field: str, start: date | None, end: date | None) -> dict:
@@ -28,32 +42,64 @@ def _range(field: str, start: date | None, end: date | None) -> dict:
     return filters
 
 
+def _days(field: str, start: date | None, end: date | None) -> dict:
+    return {**({f"{field}__gte": start} if start else {}), **({f"{field}__lte": end} if end else {})}
+
+
 def _major(amount: int, currency: str) -> str:
     return str(Money(amount, currency).as_decimal())
 
 
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else ""
+
+
+DONATION_HEADER = [
+    "donation",
+    "arrived",
+    "succeeded",
+    "started",
+    "campaign",
+    "need",
+    "method",
+    "status",
+    "currency",
+    "amount",
+    "fee",
+    "refunded",
+    "disputed",
+    "receipt",
+    "bank_reference",
+    "statement_line",
+    "payment_reference",
+]
+
+
+def arrived_donations(start: date | None, end: date | None):
+    """Donations whose money arrived between ``start`` and ``end``, by the day it arrived."""
+    line = BankStatementLine.objects.filter(donation=OuterRef("pk"))
+    return (
+        Donation.objects.filter(succeeded_at__isnull=False)
+        .annotate(
+            line_key=Subquery(line.values("key")[:1]),
+            arrived_on=Coalesce(
+                Subquery(line.values("booked_on")[:1]), TruncDate("succeeded_at"), output_field=DateField()
+            ),
+        )
+        .filter(**_days("arrived_on", start, end))
+    )
+
+
 def donation_rows(start: date | None, end: date | None):
-    header = [
-        "donation",
-        "created",
-        "succeeded",
-        "campaign",
-        "need",
-        "method",
-        "status",
-        "currency",
-        "amount",
-        "fee",
-        "refunded",
-        "disputed",
-    ]
+    needs = need_names(get_language() or "en")
     rows = (
-        Donation.objects.filter(**_range("created_at", start, end))
-        .order_by("created_at", "pk")
+        arrived_donations(start, end)
+        .order_by("arrived_on", "succeeded_at", "pk")
         .values_list(
             "public_id",
-            "created_at",
+            "arrived_on",
             "succeeded_at",
+            "created_at",
             "campaign__slug",
             "need_id",
             "provider",
@@ -63,30 +109,59 @@ def donation_rows(start: date | None, end: date | None):
             "fee",
             "refunded",
             "disputed",
+            "receipt_number",
+            "checkout_reference",
+            "line_key",
+            "payment_reference",
         )
         .iterator(chunk_size=2000)
     )
-    return header, (
+    return DONATION_HEADER, (
         [
             str(pid)[:8],
-            created.isoformat(),
-            succeeded.isoformat() if succeeded else "",
+            arrived.isoformat(),
+            _iso(succeeded),
+            _iso(created),
             slug,
-            need or "",
-            provider,
+            needs.get(need, "") if need else "",
+            str(registry.label(provider)),
             status,
             cur,
             _major(amount, cur),
             _major(fee, cur),
             _major(refunded, cur),
             _major(disputed, cur),
+            receipt or "",
+            checkout if provider == "bank" else "",
+            line_key or "",
+            payment_reference,
         ]
-        for pid, created, succeeded, slug, need, provider, status, cur, amount, fee, refunded, disputed in rows
+        for (
+            pid,
+            arrived,
+            succeeded,
+            created,
+            slug,
+            need,
+            provider,
+            status,
+            cur,
+            amount,
+            fee,
+            refunded,
+            disputed,
+            receipt,
+            checkout,
+            line_key,
+            payment_reference,
+        ) in rows
     )
 
 
 def transfer_rows(start: date | None, end: date | None):
-    header = ["time", "group", "kind", "debit", "credit", "currency", "amount"]
+    """Transfers by the time they were booked, each account by code and by name."""
+    header = ["time", "group", "kind", "debit", "credit", "currency", "amount", "debit_name", "credit_name"]
+    names = account_names(Account.objects.values_list("code", flat=True))
     rows = (
         Transfer.objects.filter(**_range("created_at", start, end))
         .order_by("pk")
@@ -96,34 +171,84 @@ def transfer_rows(start: date | None, end: date | None):
         .iterator(chunk_size=5000)
     )
     return header, (
-        [at.isoformat(), group, kind, debit, credit, cur, _major(amount, cur)]
+        [at.isoformat(), group, kind, debit, credit, cur, _major(amount, cur), names[debit], names[credit]]
         for at, group, kind, debit, credit, cur, amount in rows
     )
 
 
+PAYOUT_HEADER = [
+    "payout",
+    "paid",
+    "requested",
+    "decided",
+    "campaign",
+    "need",
+    "channel",
+    "status",
+    "currency",
+    "amount",
+    "requested_by",
+    "approved_by",
+    "paid_by",
+]
+
+
 def payout_rows(start: date | None, end: date | None):
-    header = ["payout", "requested", "paid", "campaign", "need", "channel", "status", "currency", "amount"]
+    """Payouts by the day they were paid; without dates, every payout (unpaid ones too)."""
+    needs = need_names(get_language() or "en")
+    channels = dict(Payout._meta.get_field("channel").flatchoices)
+    approved = (PayoutStatus.APPROVED, PayoutStatus.PAID)
+    payouts = Payout.objects.filter(**_range("paid_at", start, end)) if start or end else Payout.objects.all()
     rows = (
-        Payout.objects.filter(**_range("requested_at", start, end))
-        .order_by("requested_at", "pk")
+        payouts.order_by(Coalesce("paid_at", "requested_at"), "pk")
         .values_list(
-            "pk", "requested_at", "paid_at", "campaign__slug", "need_id", "channel", "status", "currency", "amount"
+            "pk",
+            "paid_at",
+            "requested_at",
+            "decided_at",
+            "campaign__slug",
+            "need_id",
+            "channel",
+            "status",
+            "currency",
+            "amount",
+            "requested_by__username",
+            "decided_by__username",
+            "paid_by__username",
         )
         .iterator(chunk_size=2000)
     )
-    return header, (
+    return PAYOUT_HEADER, (
         [
             pk,
-            requested.isoformat(),
-            paid.isoformat() if paid else "",
+            _iso(paid),
+            _iso(requested),
+            _iso(decided),
+            slug,
+            needs.get(need, ""),
+            str(channels.get(channel, channel)),
+            status,
+            cur,
+            _major(amount, cur),
+            requester or "",
+            (decider or "") if status in approved else "",
+            payer or "",
+        ]
+        for (
+            pk,
+            paid,
+            requested,
+            decided,
             slug,
             need,
             channel,
             status,
             cur,
-            _major(amount, cur),
-        ]
-        for pk, requested, paid, slug, need, channel, status, cur, amount in rows
+            amount,
+            requester,
+            decider,
+            payer,
+        ) in rows
     )
 
 

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from zbor.campaigns.models import Campaign, Need
+from zbor.money import Money
 from zbor.payments.models import PaymentEventRecord
 
 
@@ -67,6 +68,10 @@ class Donation(models.Model):
     public_name = models.CharField(_("public name"), max_length=40, blank=True)
     email = models.EmailField(_("email for the receipt"), blank=True)
     receipt_sent_at = models.DateTimeField(_("receipt sent"), null=True, blank=True)
+    #: "2026-000123": assigned once, when the receipt is first issued, in an unbroken sequence
+    #: per year (``ReceiptCounter``); null for a donation that never had a receipt.
+    receipt_number = models.CharField(_("receipt number"), max_length=16, null=True, blank=True, unique=True)
+    receipt_issued_at = models.DateTimeField(_("receipt issued"), null=True, blank=True)
     #: Until when one sender (the queued task or the sweep) holds the right to send the
     #: receipt: claimed before sending, so no receipt goes out twice (zbor/donations/receipts.py).
     receipt_claimed_until = models.DateTimeField(_("receipt being sent until"), null=True, blank=True, editable=False)
@@ -86,6 +91,7 @@ class Donation(models.Model):
             ("moderate_messages", _("Can approve or reject words of support")),
             ("export_donations", _("Can export donations")),
             ("decide_amount", _("Can accept or return money whose amount differs from the pledge")),
+            ("resend_receipt", _("Can send a donor's receipt again")),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="donation_amount_positive"),
@@ -133,6 +139,18 @@ class Donation(models.Model):
     @property
     def reference(self) -> str:
         return f"donation:{self.public_id}"
+
+
+class ReceiptCounter(models.Model):
+    """The last receipt number issued in a year. Its row is locked (``select_for_update``) by
+    the transaction that numbers a receipt, so numbers are handed out one at a time and a
+    number is used only if that transaction commits: no gaps, no doubles."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
 
 
 class WordsOfSupport(Donation):
@@ -251,7 +269,7 @@ class BankStatementLine(models.Model):
         ordering = ["-booked_on", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.booked_on} {self.amount} {self.currency}"
+        return f"{self.booked_on} {Money(self.amount, self.currency)}"
 
 
 class PaymentInReview(PaymentEventRecord):

@@ -1,7 +1,13 @@
 """Donation receipts: a small PDF (WeasyPrint) in the donor's language, and the email carrying it.
 
-Deliberately neutral: the foundation, an amount, a date and a receipt number. No campaign, no
-beneficiary, no donor name — a receipt found in a seized mailbox says as little as possible.
+Deliberately neutral: the foundation (its legal name, address, registration and tax statement,
+from settings), an amount, a date and a receipt number. No campaign, no beneficiary, no donor
+name — a receipt found in a seized mailbox says as little as possible.
+
+Receipt numbers ("2026-000123") run in an unbroken sequence per year of issue. A receipt is
+numbered once, by the first sender that issues it (``issue_receipt``), in a transaction that
+locks the year's counter row: a number is used only when that transaction commits, so two
+senders at once never share one and a failure leaves no gap. A resend keeps the number.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -21,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from zbor.money import Money, format_money
 
-from .models import Donation, DonationStatus
+from .models import BankStatementLine, Donation, DonationStatus, ReceiptCounter
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +54,42 @@ _SERVER_DOWN = (
 )
 
 
+def issue_receipt(donation_id: int) -> Donation:
+    """The donation with its receipt number, numbering it now if it has none.
+
+    Locks the donation, then the counter of the current year (in the foundation's time zone),
+    always in that order; numbers are handed out in the order of these transactions."""
+    with transaction.atomic():
+        donation = Donation.objects.select_for_update().get(pk=donation_id)
+        if donation.receipt_number:
+            return donation
+        now = timezone.now()
+        year = timezone.localdate(now).year
+        ReceiptCounter.objects.get_or_create(year=year)
+        counter = ReceiptCounter.objects.select_for_update().get(year=year)
+        counter.last += 1
+        counter.save(update_fields=["last"])
+        donation.receipt_number = f"{year}-{counter.last:06d}"
+        donation.receipt_issued_at = now
+        donation.save(update_fields=["receipt_number", "receipt_issued_at"])
+    return donation
+
+
 def receipt_number(donation: Donation) -> str:
-    return str(donation.public_id)[:8].upper()
+    if not donation.receipt_number:
+        raise ValueError(f"donation {donation.pk} has no receipt yet (issue_receipt numbers it)")
+    return donation.receipt_number
+
+
+def foundation_details(language: str) -> dict[str, str]:
+    """What the receipt says of the foundation, from settings. An empty setting is left out."""
+    statements = settings.ZBOR_FOUNDATION_TAX_STATEMENTS
+    return {
+        "name": settings.ZBOR_FOUNDATION_LEGAL_NAME or settings.ZBOR_FOUNDATION_NAME,
+        "address": settings.ZBOR_FOUNDATION_ADDRESS,
+        "registration": settings.ZBOR_FOUNDATION_REGISTRATION,
+        "tax_statement": statements.get(language) or statements.get("default", ""),
+    }
 
 
 def _succeeded_on(donation: Donation) -> date:
@@ -59,20 +100,29 @@ def _succeeded_on(donation: Donation) -> date:
     return donation.succeeded_at.date()
 
 
+def _arrived_on(donation: Donation) -> date:
+    """The day the money arrived, as the accountant's export dates it: the bank's booking day
+    of the statement line for a bank transfer, else the day the payment was confirmed."""
+    booked = BankStatementLine.objects.filter(donation=donation).values_list("booked_on", flat=True).first()
+    return booked or _succeeded_on(donation)
+
+
 def receipt_pdf(donation: Donation) -> bytes:
     """The receipt as PDF, in the donor's language."""
     from babel.dates import format_date
     from weasyprint import HTML  # needs Pango from the system (Debian: libpango-1.0-0)
 
     language = donation.language
+    issued = timezone.localdate(donation.receipt_issued_at) if donation.receipt_issued_at else _succeeded_on(donation)
     with translation.override(language):
         html = render_to_string(
             "donations/receipt.html",
             {
                 "language": language,
-                "foundation": settings.ZBOR_FOUNDATION_NAME,
+                "foundation": foundation_details(language),
                 "amount": format_money(Money(donation.amount, donation.currency), language),
-                "date": format_date(_succeeded_on(donation), format="long", locale=language),
+                "date": format_date(_arrived_on(donation), format="long", locale=language),
+                "issued": format_date(issued, format="long", locale=language),
                 "number": receipt_number(donation),
             },
         )
@@ -110,7 +160,7 @@ def send_receipt(donation_id: int) -> None:
     if not _claim(donation_id):
         return
     try:
-        message = _receipt_message(Donation.objects.get(pk=donation_id))
+        message = _receipt_message(issue_receipt(donation_id))
         message.send()
     except Exception as exc:
         Donation.objects.filter(pk=donation_id).update(receipt_claimed_until=None)
@@ -130,9 +180,9 @@ def _receipt_message(donation: Donation) -> EmailMessage:
             "Reference: %(reference)s\n\n%(foundation)s\n"
         ) % {
             "amount": amount,
-            "date": _succeeded_on(donation).isoformat(),
+            "date": _arrived_on(donation).isoformat(),
             "reference": receipt_number(donation),
-            "foundation": settings.ZBOR_FOUNDATION_NAME,
+            "foundation": foundation_details(language)["name"],
         }
         message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [donation.email])
         try:
