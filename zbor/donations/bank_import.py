@@ -6,9 +6,11 @@ or element at fault, and nothing is written).
 
 Writing is done in batches of ``BATCH_LINES`` lines, each its own transaction, so that a
 statement of 20,000 lines never holds the database's writer for long: between two batches a
-donor's pledge, or any other write, takes its turn. A batch stores its lines in one bulk
-insert, finds the pending pledges its lines name in one query, and books the confirmations it
-matched through the booking queue (``services.booking``: group commit, one turn per campaign).
+donor's pledge, or any other write, takes its turn (on SQLite the import pauses briefly after
+each batch for writers of other processes, which poll: ``_let_other_writers_in``). A batch
+stores its lines in one bulk insert, finds the pending pledges its lines name in one query,
+and books the confirmations it matched through the booking queue (``services.booking``: group
+commit, one turn per campaign).
 Matching is as line by line, in the file's order: a credit books its pledge only when exactly
 one pending pledge fits its reference (exact references first, then those one typing slip
 away) and it brings exactly the pledged amount; one of another amount or currency, or above
@@ -26,15 +28,19 @@ What a failure leaves:
   under a new statement record, and books nothing twice.
 - Another upload of the same lines at the same moment: the batch that meets them is refused
   by the unique key and rolled back, and the uploader is told (StatementError).
+
+Called inside an outer transaction (the tests), the batches are savepoints of it and the
+import is all or nothing again.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -61,6 +67,9 @@ if TYPE_CHECKING:
 #: Lines written per transaction: large enough that a batch's queries cost little per line,
 #: small enough that a batch holds SQLite's writer for a fraction of a second.
 BATCH_LINES = 500
+
+#: Seconds an import on SQLite pauses after each batch (``_let_other_writers_in``).
+SQLITE_PAUSE = 0.1
 
 #: References per query: well below every database's limit of parameters.
 _REFERENCES_PER_QUERY = 500
@@ -106,6 +115,7 @@ def import_statement(upload: bytes | IO[bytes], *, by: User, layout: StatementLa
             if not _known_keys(line.key for line in batch):
                 raise  # not another upload's lines: the error it is
             raise _concurrent_upload(written=start) from None
+        _let_other_writers_in()
     return ImportReport(
         statement,
         len(lines),
@@ -115,6 +125,16 @@ def import_statement(upload: bytes | IO[bytes], *, by: User, layout: StatementLa
         counts[LineStatus.OUTGOING],
         counts[LineStatus.REVIEW],
     )
+
+
+def _let_other_writers_in() -> None:
+    """On SQLite, pause between two batches so that a writer of another process gets its turn:
+    SQLite queues such writers by polling, with sleeps growing to 100 ms, and one could miss
+    every gap between batches and wait for the whole import (ADR 0012). Writers of this process
+    queue without polling (``zbor.sqlite_writers``). Never inside an outer transaction, which
+    would hold the writer while it sleeps."""
+    if connection.vendor == "sqlite" and not connection.in_atomic_block:
+        time.sleep(SQLITE_PAUSE)
 
 
 def _known_keys(keys: Iterable[str]) -> list[str]:
