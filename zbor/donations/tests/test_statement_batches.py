@@ -1,17 +1,20 @@
 """A statement larger than one batch: written batch by batch, matched as line by line, safe to
 upload again after a failure half-way."""
 
+import threading
+
 import pytest
-from django.db import transaction
+from django.db import connections, transaction
 
 from tests import factories
+from tests.postgres import run_here_or_on_postgres
 from zbor.accounts.models import AuditEvent
 from zbor.donations import bank_import, services
 from zbor.donations.bank_import import import_statement
 from zbor.donations.models import BankStatement, BankStatementLine, Donation, DonationStatus, LineStatus
 from zbor.donations.reconcile import reconcile
 from zbor.ledger.models import TransferGroup
-from zbor.payments.bank import ALPHABET, format_reference, near_references, references_in
+from zbor.payments.bank import ALPHABET, StatementError, format_reference, near_references, references_in
 from zbor.payments.tests.test_bank import camt, entry
 
 pytestmark = pytest.mark.django_db
@@ -152,3 +155,37 @@ def test_an_upload_again_after_a_failure_in_the_second_batch_imports_exactly_the
     assert TransferGroup.objects.filter(key__endswith=":succeeded").count() == 3
     assert AuditEvent.objects.filter(action="bank_statement.import").count() == 2
     assert reconcile().ok
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_that_meets_another_in_a_later_batch_keeps_its_first_and_says_so(monkeypatch):
+    """Given an upload whose second batch holds lines another upload commits while its first
+    batch is being written, then the second batch is refused, the uploader is told how many
+    lines were written, and each line is stored once."""
+    if not run_here_or_on_postgres(
+        f"{__file__}::test_an_upload_that_meets_another_in_a_later_batch_keeps_its_first_and_says_so"
+    ):
+        return
+    ours = [entry(amount="5.00", text="for the lawyers", ref=f"A{n}") for n in range(3)]
+    theirs = [entry(amount="5.00", text="for the lawyers", ref=f"B{n}") for n in range(3)]
+    finance = factories.role_user("finance")
+    monkeypatch.setattr(bank_import, "BATCH_LINES", 3)
+    confirm = services.confirm_donations
+
+    def the_other_upload_commits_meanwhile(confirmations):
+        if not BankStatementLine.objects.filter(key="camt:B0").exists():
+            other = threading.Thread(
+                target=lambda: (import_statement(camt("".join(theirs)), by=finance), connections.close_all())
+            )
+            other.start()
+            other.join()
+        return confirm(confirmations)
+
+    monkeypatch.setattr(services, "confirm_donations", the_other_upload_commits_meanwhile)
+    with pytest.raises(StatementError, match="imported before that: 3"):
+        import_statement(camt("".join(ours + theirs)), by=finance)
+    assert sorted(BankStatementLine.objects.values_list("key", flat=True)) == [
+        *(f"camt:A{n}" for n in range(3)),
+        *(f"camt:B{n}" for n in range(3)),
+    ]
