@@ -1,18 +1,47 @@
 """Importing bank statements: matched credit lines become succeeded donations, the rest wait.
 
-All or nothing: a file over the size limit is refused before it is read, the file is parsed
-whole before anything is written (a malformed file is refused naming the line or element at
-fault), and the import runs in one transaction with its audit. Lines are stored under the
-bank's own id, so importing the same statement again adds nothing.
+Parsing is all or nothing: a file over the size limit is refused before it is read, and the
+file is parsed whole before anything is written (a malformed file is refused naming the line
+or element at fault, and nothing is written).
+
+Writing is done in batches of ``BATCH_LINES`` lines, each its own transaction, so that a
+statement of 20,000 lines never holds the database's writer for long: between two batches a
+donor's pledge, or any other write, takes its turn (on SQLite the import pauses briefly after
+each batch for writers of other processes, which poll: ``_let_other_writers_in``). A batch
+stores its lines in one bulk insert, finds the pending pledges its lines name in one query,
+and books the confirmations it matched through the booking queue (``services.booking``: group
+commit, one turn per campaign).
+Matching is as line by line, in the file's order: a credit books its pledge only when exactly
+one pending pledge fits its reference (exact references first, then those one typing slip
+away) and it brings exactly the pledged amount; one of another amount or currency, or above
+the per-donation maximum, waits for finance (REVIEW); a pledge taken by a line is no longer
+pending for the lines after it.
+
+What a failure leaves:
+
+- The first batch writes the statement's record and its audit row (audited once per upload),
+  so an import that fails in its first batch, or whose audit cannot be written, leaves nothing.
+- A failure in a later batch leaves the batches before it: each line and what it booked are
+  committed together, and the statement's counts are raised in the batch's transaction, so the
+  record always counts exactly the lines stored under it. Lines are stored under the bank's
+  own id (unique), so uploading the same file again imports exactly the lines still missing,
+  under a new statement record, and books nothing twice.
+- Another upload of the same lines at the same moment: the batch that meets them is refused
+  by the unique key and rolled back, and the uploader is told (StatementError).
+
+Called inside an outer transaction (the tests), the batches are savepoints of it and the
+import is all or nothing again.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from zbor.accounts.services import audit
@@ -29,9 +58,21 @@ from . import services
 from .models import BankStatement, BankStatementLine, Donation, DonationStatus, LineStatus
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from django.contrib.auth.models import User
 
     from zbor.payments.models import StatementLayout
+
+#: Lines written per transaction: large enough that a batch's queries cost little per line,
+#: small enough that a batch holds SQLite's writer for a fraction of a second.
+BATCH_LINES = 500
+
+#: Seconds an import on SQLite pauses after each batch (``_let_other_writers_in``).
+SQLITE_PAUSE = 0.1
+
+#: References per query: well below every database's limit of parameters.
+_REFERENCES_PER_QUERY = 500
 
 
 @dataclass(frozen=True)
@@ -46,71 +87,35 @@ class ImportReport:
     review: int = 0
 
 
-def _pending_bank_donation(line: StatementLine) -> Donation | None:
-    """The one pending pledge the line's text names, in any currency (one in another currency
-    waits for finance), unless a line waiting for finance already names it."""
-    pending = (
-        Donation.objects.filter(provider="bank", status=DonationStatus.PENDING)
-        .exclude(checkout_reference="")  # names the condition of the index of references: SQLite uses it only then
-        .exclude(
-            pk__in=BankStatementLine.objects.filter(status=LineStatus.REVIEW, donation__isnull=False).values(
-                "donation_id"
-            )
-        )
-    )
-    exact = list(pending.filter(checkout_reference__in=references_in(line.text))[:2])
-    if len(exact) == 1:
-        return exact[0]
-    if exact:
-        return None
-    near = list(pending.filter(checkout_reference__in=near_references(line.text))[:2])
-    return near[0] if len(near) == 1 else None
-
-
 def import_statement(upload: bytes | IO[bytes], *, by: User, layout: StatementLayout | None = None) -> ImportReport:
     """Parse and import a camt.053 or CSV statement (its bytes, or an uploaded file, which is
-    not read past the size limit), audited in the import's transaction. A CSV is read in the
-    bank's saved ``layout`` if one is given, else as Zbor's own. Raises StatementError on a
-    file that is too large or malformed: then nothing was written."""
+    not read past the size limit), in batches (see the module's docstring), audited with the
+    first. A CSV is read in the bank's saved ``layout`` if one is given, else as Zbor's own.
+    Raises StatementError on a file that is too large or malformed (then nothing was written),
+    or when another upload imported some of the same lines at the same moment."""
     data = upload if isinstance(upload, bytes) else upload.read(MAX_STATEMENT_BYTES + 1)
     if len(data) > MAX_STATEMENT_BYTES:
         raise StatementError(_("The file is larger than 10 MB."))
     lines = parse_statement(data, expected_iban=settings.ZBOR_BANK_IBAN, layout=layout)
-    try:
-        with transaction.atomic():
-            report = _import_lines(lines, by=by)
-            audit(by, "bank_statement.import", report.statement, fields=["lines"])
-    except IntegrityError:
-        # Another upload of the same lines committed while this one ran (PostgreSQL makes the
-        # second INSERT of a line's key wait for the first, then refuses it): nothing of this
-        # upload was written. Anything else is not this, and goes on as the error it is.
-        if not BankStatementLine.objects.filter(key__in=[line.key for line in lines]).exists():
-            raise
-        raise StatementError(
-            _(
-                "This statement, or some of its lines, was being imported by someone else at the same moment. Nothing was written from this upload: look at the list of statements, and upload it again if lines are missing."
-            )
-        ) from None
-    return report
-
-
-def _import_lines(lines: list[StatementLine], *, by: User) -> ImportReport:
-    """The lines not imported before, each matched or left for staff, in the caller's transaction."""
-    known = set(BankStatementLine.objects.filter(key__in=[line.key for line in lines]).values_list("key", flat=True))
+    known = set(_known_keys(line.key for line in lines))
     new = [line for line in lines if line.key not in known]
-    if not new:
-        return ImportReport(None, len(lines), 0, 0, 0, 0)
-    statement = BankStatement.objects.create(uploaded_by=by, lines_total=len(lines), lines_new=len(new))
-    counts: dict[str, int] = {
-        LineStatus.MATCHED: 0,
-        LineStatus.UNMATCHED: 0,
-        LineStatus.OUTGOING: 0,
-        LineStatus.REVIEW: 0,
-    }
-    for line in new:
-        row = _import_line(statement, line)
-        counts[LineStatus.UNMATCHED if row.status == LineStatus.REVERSAL else row.status] += 1
-    BankStatement.objects.filter(pk=statement.pk).update(lines_matched=counts[LineStatus.MATCHED])
+    counts: dict[str, int] = dict.fromkeys(
+        (LineStatus.MATCHED, LineStatus.UNMATCHED, LineStatus.OUTGOING, LineStatus.REVIEW), 0
+    )
+    statement = None
+    for start in range(0, len(new), BATCH_LINES):
+        batch = new[start : start + BATCH_LINES]
+        try:
+            with transaction.atomic():
+                if statement is None:
+                    statement = BankStatement.objects.create(uploaded_by=by, lines_total=len(lines))
+                    audit(by, "bank_statement.import", statement, fields=["lines"])
+                _import_lines(statement, batch, counts)
+        except IntegrityError:
+            if not _known_keys(line.key for line in batch):
+                raise  # not another upload's lines: the error it is
+            raise _concurrent_upload(written=start) from None
+        _let_other_writers_in()
     return ImportReport(
         statement,
         len(lines),
@@ -122,29 +127,91 @@ def _import_lines(lines: list[StatementLine], *, by: User) -> ImportReport:
     )
 
 
-def _import_line(statement: BankStatement, line: StatementLine) -> BankStatementLine:
-    """Store one new line: a credit whose reference names one pending pledge confirms it when
-    it brings exactly the pledged amount; any other amount or currency, or an amount above the
-    per-donation maximum, waits for finance (LineStatus.REVIEW), never booked by itself."""
+def _let_other_writers_in() -> None:
+    """On SQLite, pause between two batches so that a writer of another process gets its turn:
+    SQLite queues such writers by polling, with sleeps growing to 100 ms, and one could miss
+    every gap between batches and wait for the whole import (ADR 0012). Writers of this process
+    queue without polling (``zbor.sqlite_writers``). Never inside an outer transaction, which
+    would hold the writer while it sleeps."""
+    if connection.vendor == "sqlite" and not connection.in_atomic_block:
+        time.sleep(SQLITE_PAUSE)
+
+
+def _known_keys(keys: Iterable[str]) -> list[str]:
+    keys = list(keys)
+    known: list[str] = []
+    for start in range(0, len(keys), _REFERENCES_PER_QUERY):
+        chunk = keys[start : start + _REFERENCES_PER_QUERY]
+        known += BankStatementLine.objects.filter(key__in=chunk).values_list("key", flat=True)
+    return known
+
+
+def _concurrent_upload(*, written: int) -> StatementError:
+    """Another upload of the same lines committed while a batch ran (PostgreSQL makes the
+    second INSERT of a line's key wait for the first, then refuses it): the batch was rolled
+    back, the ``written`` lines of the batches before it stay."""
+    if not written:
+        return StatementError(
+            _(
+                "This statement, or some of its lines, was being imported by someone else at the same moment. Nothing was written from this upload: look at the list of statements, and upload it again if lines are missing."
+            )
+        )
+    return StatementError(
+        _(
+            "This statement, or some of its lines, was being imported by someone else at the same moment. Lines of this upload imported before that: %(count)d. Upload it again to import the lines still missing."
+        )
+        % {"count": written}
+    )
+
+
+def _import_lines(statement: BankStatement, lines: list[StatementLine], counts: dict[str, int]) -> None:
+    """Store a batch of new lines, each matched or left for staff, and book what matched, in
+    the caller's transaction; add them to ``counts`` and to the statement's own."""
+    pending = _PendingPledges(line for line in lines if _matchable(line))
+    rows = [_import_line(statement, line, pending) for line in lines]
+    BankStatementLine.objects.bulk_create(rows)
+    services.confirm_donations(
+        [(row.donation, row.amount) for row in rows if row.status == LineStatus.MATCHED and row.donation]
+    )
+    matched = 0
+    for row in rows:
+        counts[LineStatus.UNMATCHED if row.status == LineStatus.REVERSAL else row.status] += 1
+        matched += row.status == LineStatus.MATCHED
+    BankStatement.objects.filter(pk=statement.pk).update(
+        lines_new=F("lines_new") + len(rows), lines_matched=F("lines_matched") + matched
+    )
+
+
+def _matchable(line: StatementLine) -> bool:
+    return line.is_credit and not line.reversal and not line.is_batch
+
+
+def _import_line(statement: BankStatement, line: StatementLine, pending: _PendingPledges) -> BankStatementLine:
+    """One new line, not yet saved: a credit whose reference names one pending pledge confirms
+    it when it brings exactly the pledged amount (the caller books it); any other amount or
+    currency, or an amount above the per-donation maximum, waits for finance
+    (LineStatus.REVIEW), never booked by itself."""
     row = BankStatementLine(
         statement=statement, key=line.key, booked_on=line.booked_on, amount=line.amount, currency=line.currency
     )
-    matchable = line.is_credit and not line.reversal and not line.is_batch
-    donation = _pending_bank_donation(line) if matchable else None
+    donation = pending.take(line) if _matchable(line) else None
     if line.reversal:
         # A returned or reversed transfer: never booked automatically.
         row.status, row.text = LineStatus.REVERSAL, line.text
     elif not line.is_credit:
-        row.status = LineStatus.OUTGOING
+        _outgoing_line(row, line)
     elif donation is not None and _differs(line, donation):
         row.status, row.donation, row.pledged, row.text = LineStatus.REVIEW, donation, donation.amount, line.text
     elif donation is not None:
-        services.confirm_donation(donation, amount=line.amount)
         row.status, row.donation = LineStatus.MATCHED, donation
     else:
         row.status, row.text = LineStatus.UNMATCHED, line.text
-    row.save()
     return row
+
+
+def _outgoing_line(row: BankStatementLine, line: StatementLine) -> None:
+    """Money out: not a donation."""
+    row.status = LineStatus.OUTGOING
 
 
 def _differs(line: StatementLine, donation: Donation) -> bool:
@@ -152,4 +219,57 @@ def _differs(line: StatementLine, donation: Donation) -> bool:
         line.amount != donation.amount
         or line.currency != donation.currency
         or line.amount > services.max_donation(line.currency)
+    )
+
+
+class _PendingPledges:
+    """The pending bank pledges a batch's lines name, read in one query (per few hundred
+    references), then handed out line by line as ``_pending_bank_donation`` would have found
+    them in the file's order: a pledge a line took (matched, or sent to finance) is not pending
+    for the lines after it."""
+
+    def __init__(self, lines: Iterable[StatementLine]):
+        references: set[str] = set()
+        for line in lines:
+            references.update(references_in(line.text))
+            references.update(near_references(line.text))
+        self.by_reference: dict[str, list[Donation]] = {}
+        ordered = sorted(references)
+        for start in range(0, len(ordered), _REFERENCES_PER_QUERY):
+            for donation in _pending_bank_pledges(ordered[start : start + _REFERENCES_PER_QUERY]):
+                self.by_reference.setdefault(donation.checkout_reference, []).append(donation)
+        self.taken: set[int] = set()
+
+    def _named(self, references: list[str]) -> dict[int, Donation]:
+        found = {}
+        for reference in references:
+            for donation in self.by_reference.get(reference, ()):
+                if donation.pk not in self.taken:
+                    found[donation.pk] = donation
+        return found
+
+    def take(self, line: StatementLine) -> Donation | None:
+        """The one pending pledge the line's text names, in any currency, exact references
+        first: None when none or several do."""
+        exact = self._named(references_in(line.text))
+        found = exact or self._named(near_references(line.text))
+        if len(found) != 1:
+            return None
+        (donation,) = found.values()
+        self.taken.add(donation.pk)
+        return donation
+
+
+def _pending_bank_pledges(references: list[str]) -> list[Donation]:
+    """The pending bank pledges with these references, unless a line waiting for finance
+    already names them."""
+    return list(
+        Donation.objects.filter(provider="bank", status=DonationStatus.PENDING)
+        .exclude(checkout_reference="")  # names the condition of the index of references: SQLite uses it only then
+        .exclude(
+            pk__in=BankStatementLine.objects.filter(status=LineStatus.REVIEW, donation__isnull=False).values(
+                "donation_id"
+            )
+        )
+        .filter(checkout_reference__in=references)
     )

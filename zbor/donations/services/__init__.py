@@ -11,7 +11,14 @@
 - ``erasure``: a donor's erasure on request; ``moderation``: words of support; ``housekeeping``: the daily clean-up; ``demo``: demo gifts.
 """
 
-from .booking import BATCH, book_confirmations, book_stranded_confirmations, confirm_donation, confirm_payment
+from .booking import (
+    BATCH,
+    book_confirmations,
+    book_stranded_confirmations,
+    confirm_donation,
+    confirm_donations,
+    confirm_payment,
+)
 from .demo import record_demo_donation
 from .erasure import erase_donor
 from .housekeeping import purge_expired_emails
@@ -38,6 +45,7 @@ __all__ = [
     "book_confirmations",
     "book_stranded_confirmations",
     "check_donation",
+    "confirm_donations",
     "confirm_donation",
     "confirm_payment",
     "end_unpaid",

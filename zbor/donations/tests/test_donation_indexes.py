@@ -51,7 +51,7 @@ def test_a_statement_line_finds_its_pledge_through_the_index_of_references():
     line = StatementLine(
         key="1", booked_on=datetime.date(2026, 11, 29), amount=5000, currency="EUR", is_credit=True, text=text
     )
-    found = plans(lambda: bank_import._pending_bank_donation(line))
+    found = plans(lambda: bank_import._PendingPledges([line]))
     assert found and all("donation_checkout_once" in plan for plan in found)
 
 
