@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from zbor.accounts.services import audit
+from zbor.payments.balances import read_balances
 from zbor.payments.bank import (
     MAX_STATEMENT_BYTES,
     StatementError,
@@ -25,7 +26,8 @@ from zbor.payments.bank import (
     references_in,
 )
 
-from . import services
+from . import bank_out, services
+from .bank_balances import record_balances
 from .models import BankStatement, BankStatementLine, Donation, DonationStatus, LineStatus
 
 if TYPE_CHECKING:
@@ -76,9 +78,11 @@ def import_statement(upload: bytes | IO[bytes], *, by: User, layout: StatementLa
     if len(data) > MAX_STATEMENT_BYTES:
         raise StatementError(_("The file is larger than 10 MB."))
     lines = parse_statement(data, expected_iban=settings.ZBOR_BANK_IBAN, layout=layout)
+    balances = read_balances(data)
     try:
         with transaction.atomic():
             report = _import_lines(lines, by=by)
+            record_balances(report.statement, balances)
             audit(by, "bank_statement.import", report.statement, fields=["lines"])
     except IntegrityError:
         # Another upload of the same lines committed while this one ran (PostgreSQL makes the
@@ -135,7 +139,7 @@ def _import_line(statement: BankStatement, line: StatementLine) -> BankStatement
         # A returned or reversed transfer: never booked automatically.
         row.status, row.text = LineStatus.REVERSAL, line.text
     elif not line.is_credit:
-        row.status = LineStatus.OUTGOING
+        bank_out.match_outgoing(row, text=line.text)  # MATCHED to its payout, or OUTGOING
     elif donation is not None and _differs(line, donation):
         row.status, row.donation, row.pledged, row.text = LineStatus.REVIEW, donation, donation.amount, line.text
     elif donation is not None:
