@@ -266,6 +266,7 @@ class DonationStream:
                 self.donation_id,
                 None,  # pledged: only a line whose amount differed keeps it
                 "",  # reason: only a line finance returned has one
+                None,  # payout: only a line of money out has one
             )
         )
         return checkout, created
@@ -290,6 +291,7 @@ class DonationStream:
                 "donation_id",
                 "pledged",
                 "reason",
+                "payout_id",
             ],
             self.l_rows,
         )
@@ -310,8 +312,15 @@ class DonationStream:
         load, dt = self.load, self.load.w.dt
         load.w.insert(
             BankStatement,
-            ["id", "uploaded_at", "uploaded_by_id", "lines_total", "lines_new", "lines_matched"],
-            [(s[0], dt(at(s[1])), load.staff, s[2], s[2], s[2]) for s in self.statements.values()],
+            [
+                *("id", "uploaded_at", "uploaded_by_id", "lines_total", "lines_new", "lines_matched"),
+                # Statements of Zbor's own CSV: no balances (zbor.payments.balances).
+                *("currency", "opening_balance", "closing_balance", "closed_on", "previous_closing"),
+            ],
+            [
+                (s[0], dt(at(s[1])), load.staff, s[2], s[2], s[2], "", None, None, None, None)
+                for s in self.statements.values()
+            ],
         )
         load.audit_rows += [
             (

@@ -319,6 +319,9 @@ ZBOR_RECEIPT_EMAIL_DAYS = int(env_str("ZBOR_RECEIPT_EMAIL_DAYS", "3"))
 ZBOR_STRANDED_EVENT_SECONDS = int(env_str("ZBOR_STRANDED_EVENT_SECONDS", "300"))
 # Days a bank statement line may wait in the unmatched queue before `zbor reconcile` reports it.
 ZBOR_UNMATCHED_LINE_DAYS = int(env_str("ZBOR_UNMATCHED_LINE_DAYS", "7"))
+# Days a payout paid by bank transfer may wait for its statement line before `zbor reconcile`
+# reports it (zbor/donations/bank_out.py).
+ZBOR_PAYOUT_LINE_DAYS = int(env_str("ZBOR_PAYOUT_LINE_DAYS", "10"))
 # What a receipt says of the foundation (zbor/donations/receipts.py). Empty by default: a receipt
 # then leaves the line out rather than print something false. The tax statement's wording differs
 # per country, and Zbor keeps no donor's country: ZBOR_FOUNDATION_TAX_STATEMENTS maps the receipt's

@@ -6,6 +6,15 @@ Worked example — €500.00 paid for need #7 by bank transfer abroad, group ``p
 
 The need now holds €500.00 less; the campaign's collected is unchanged (collected counts the
 payouts account too), and the page lists the payment under "How the money was spent".
+
+A payout paid by bank transfer (``Channel.BANK_ABROAD``) also takes the money out of the bank,
+in the same group: the transfer is sent but the bank has not shown it yet::
+
+    disbursed:bank:EUR  →  outgoing:bank:EUR   500.00   (bank_out)
+
+When its statement line is matched (``zbor.donations.bank_out``) the money leaves the bank's
+account in the ledger: ``outgoing:bank:EUR → provider:bank:EUR``. Neither account belongs to a
+campaign, so no public figure moves (docs/ledger.md, "The bank in the books").
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ from zbor.ledger.services import Line, post_group
 from zbor.money import Money, format_money
 
 from .exceptions import PayoutExceedsNeed, PayoutFourEyes, PayoutWrongState
-from .models import PURGED, RESERVING, Payout, PayoutStatus
+from .models import PURGED, RESERVING, Channel, Payout, PayoutStatus
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -152,14 +161,7 @@ def mark_paid(payout: Payout, *, by: User, proof) -> Payout:
                 f"{locked.reference}:paid",
                 kind=TransferKind.PAYOUT,
                 reference=locked.reference,
-                lines=[
-                    Line(
-                        chart.need_account(locked.need, locked.currency),
-                        chart.payouts_account(locked.need, locked.currency),
-                        locked.amount,
-                        TransferKind.PAYOUT,
-                    )
-                ],
+                lines=_paid_lines(locked),
             )
             locked.status, locked.paid_by, locked.paid_at = PayoutStatus.PAID, by, timezone.now()
             locked.proof_name, locked.proof_content_type = stored, clean.content_type
@@ -170,6 +172,28 @@ def mark_paid(payout: Payout, *, by: User, proof) -> Payout:
         raise
     payout.refresh_from_db()
     return payout
+
+
+def _paid_lines(payout: Payout) -> list[Line]:
+    """The public side (need → payouts:need) and, paid by bank transfer, the bank side."""
+    lines = [
+        Line(
+            chart.need_account(payout.need, payout.currency),
+            chart.payouts_account(payout.need, payout.currency),
+            payout.amount,
+            TransferKind.PAYOUT,
+        )
+    ]
+    if payout.channel == Channel.BANK_ABROAD:
+        lines.append(
+            Line(
+                chart.disbursed_account(payout.currency),
+                chart.bank_outgoing_account(payout.currency),
+                payout.amount,
+                TransferKind.BANK_OUT,
+            )
+        )
+    return lines
 
 
 def read_recipient(payout: Payout, *, by: User) -> str:

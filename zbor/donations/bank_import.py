@@ -45,6 +45,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from zbor.accounts.services import audit
+from zbor.payments.balances import read_balances
 from zbor.payments.bank import (
     MAX_STATEMENT_BYTES,
     StatementError,
@@ -54,7 +55,8 @@ from zbor.payments.bank import (
     references_in,
 )
 
-from . import services
+from . import bank_out, services
+from .bank_balances import record_balances
 from .models import BankStatement, BankStatementLine, Donation, DonationStatus, LineStatus
 
 if TYPE_CHECKING:
@@ -97,6 +99,7 @@ def import_statement(upload: bytes | IO[bytes], *, by: User, layout: StatementLa
     if len(data) > MAX_STATEMENT_BYTES:
         raise StatementError(_("The file is larger than 10 MB."))
     lines = parse_statement(data, expected_iban=settings.ZBOR_BANK_IBAN, layout=layout)
+    balances = read_balances(data)
     known = set(_known_keys(line.key for line in lines))
     new = [line for line in lines if line.key not in known]
     counts: dict[str, int] = dict.fromkeys(
@@ -109,6 +112,7 @@ def import_statement(upload: bytes | IO[bytes], *, by: User, layout: StatementLa
             with transaction.atomic():
                 if statement is None:
                     statement = BankStatement.objects.create(uploaded_by=by, lines_total=len(lines))
+                    record_balances(statement, balances)
                     audit(by, "bank_statement.import", statement, fields=["lines"])
                 _import_lines(statement, batch, counts)
         except IntegrityError:
@@ -168,7 +172,8 @@ def _import_lines(statement: BankStatement, lines: list[StatementLine], counts: 
     """Store a batch of new lines, each matched or left for staff, and book what matched, in
     the caller's transaction; add them to ``counts`` and to the statement's own."""
     pending = _PendingPledges(line for line in lines if _matchable(line))
-    rows = [_import_line(statement, line, pending) for line in lines]
+    payouts_taken: set[int] = set()  # by the batch's outgoing lines, before they are saved
+    rows = [_import_line(statement, line, pending, payouts_taken) for line in lines]
     BankStatementLine.objects.bulk_create(rows)
     services.confirm_donations(
         [(row.donation, row.amount) for row in rows if row.status == LineStatus.MATCHED and row.donation]
@@ -186,7 +191,9 @@ def _matchable(line: StatementLine) -> bool:
     return line.is_credit and not line.reversal and not line.is_batch
 
 
-def _import_line(statement: BankStatement, line: StatementLine, pending: _PendingPledges) -> BankStatementLine:
+def _import_line(
+    statement: BankStatement, line: StatementLine, pending: _PendingPledges, payouts_taken: set[int]
+) -> BankStatementLine:
     """One new line, not yet saved: a credit whose reference names one pending pledge confirms
     it when it brings exactly the pledged amount (the caller books it); any other amount or
     currency, or an amount above the per-donation maximum, waits for finance
@@ -199,7 +206,7 @@ def _import_line(statement: BankStatement, line: StatementLine, pending: _Pendin
         # A returned or reversed transfer: never booked automatically.
         row.status, row.text = LineStatus.REVERSAL, line.text
     elif not line.is_credit:
-        _outgoing_line(row, line)
+        _outgoing_line(row, line, payouts_taken)
     elif donation is not None and _differs(line, donation):
         row.status, row.donation, row.pledged, row.text = LineStatus.REVIEW, donation, donation.amount, line.text
     elif donation is not None:
@@ -209,9 +216,9 @@ def _import_line(statement: BankStatement, line: StatementLine, pending: _Pendin
     return row
 
 
-def _outgoing_line(row: BankStatementLine, line: StatementLine) -> None:
-    """Money out: not a donation."""
-    row.status = LineStatus.OUTGOING
+def _outgoing_line(row: BankStatementLine, line: StatementLine, payouts_taken: set[int]) -> None:
+    """Money out: not a donation. MATCHED to the payout it paid (and booked), or OUTGOING."""
+    bank_out.match_outgoing(row, text=line.text, taken=payouts_taken)
 
 
 def _differs(line: StatementLine, donation: Donation) -> bool:

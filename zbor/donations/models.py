@@ -213,6 +213,14 @@ class BankStatement(models.Model):
     lines_total = models.PositiveIntegerField(_("lines"), default=0)
     lines_new = models.PositiveIntegerField(_("new lines"), default=0)
     lines_matched = models.PositiveIntegerField(_("matched"), default=0)
+    #: The balances a camt.053 statement carries (OPBD, CLBD), in minor units of ``currency``;
+    #: a CSV carries none. ``previous_closing`` is the last statement's closing balance when the
+    #: opening differed from it (docs/finance.md, "The bank in the books").
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    opening_balance = models.BigIntegerField(_("opening balance"), null=True, blank=True)
+    closing_balance = models.BigIntegerField(_("closing balance"), null=True, blank=True)
+    closed_on = models.DateField(_("closing date"), null=True, blank=True)
+    previous_closing = models.BigIntegerField(_("last statement's closing balance"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("bank statement")
@@ -237,6 +245,8 @@ class LineStatus(models.TextChoices):
     NOT_DONATION = "not_donation", _("Not a donation: other income")
     #: A reversal finance has looked at and settled (``reason`` says how).
     REVERSAL_HANDLED = "reversal_handled", _("Reversal handled")
+    #: Money out that is no payout: booked as the foundation's other expense, with why.
+    OTHER_EXPENSE = "other_expense", _("Money out: other expense")
 
 
 class BankStatementLine(models.Model):
@@ -250,6 +260,11 @@ class BankStatementLine(models.Model):
     text = models.CharField(_("payment reference text"), max_length=500, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=LineStatus.choices)
     donation = models.OneToOneField(Donation, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    #: The payout an outgoing line paid (``zbor.donations.bank_out``): the payee's name and
+    #: account are never stored, only this link.
+    payout = models.OneToOneField(
+        "disbursements.Payout", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     #: The pledge's amount when the line arrived with another (status REVIEW): kept so that both
     #: figures stay visible after finance has decided.
     pledged = models.BigIntegerField(

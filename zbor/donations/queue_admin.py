@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zbor.campaigns.models import PUBLIC_STATUSES, Campaign, Need
 
-from . import services
+from . import bank_out, services
 from .models import BankStatementLine, LineStatus
 from .review_admin import DecideAmountActions
 
@@ -28,6 +28,7 @@ def _reason_form(label):
 
 NotDonationForm = _reason_form(_("What is this money? (a membership fee, a grant, interest…)"))
 ReversalForm = _reason_form(_("What did it reverse, and what was done?"))
+ExpenseForm = _reason_form(_("What did this money pay? (the bank's charges, rent…)"))
 
 
 #: The lines waiting for a person in finance: the unmatched queue (credits no pledge claimed,
@@ -48,6 +49,8 @@ class WaitingFilter(admin.SimpleListFilter):
 
 #: The line page's fields for deciding an unmatched line (shown only while it is unmatched).
 RESOLVE_FIELDS = ("attach_to_pledge", "assign_to", "need")
+#: The line page's field for matching money out to its payout (shown only while outgoing).
+MATCH_FIELDS = ("match_payout",)
 
 
 class NeedChoice(forms.ModelChoiceField):
@@ -78,6 +81,15 @@ class ResolveLineForm(forms.ModelForm):
         help_text=_("When the transfer's words say what it is for: the donation is earmarked to this need."),
     )
 
+    match_payout = forms.IntegerField(
+        label=_("Match to payout number"),
+        required=False,
+        min_value=1,
+        help_text=_(
+            "The payout this money out paid, by its number (#12): paid by bank transfer, of the same amount and currency, not matched yet."
+        ),
+    )
+
     class Meta:
         model = BankStatementLine
         fields: list[str] = []
@@ -94,7 +106,7 @@ class ResolveLineForm(forms.ModelForm):
 class QueueActions(DecideAmountActions):
     """The review queue's two decisions, and the unmatched queue's two with a reason."""
 
-    actions = [*DecideAmountActions.actions, "not_a_donation", "reversal_handled"]
+    actions = [*DecideAmountActions.actions, "not_a_donation", "reversal_handled", "other_expense"]
 
     @admin.action(description=_("Not a donation…"), permissions=["decide"])
     def not_a_donation(self, request, queryset):
@@ -118,6 +130,18 @@ class QueueActions(DecideAmountActions):
             title=_("Reversal handled"),
             note=_("Nothing is booked: say what the reversal was and what was done about it."),
             decide=services.settle_reversal,
+        )
+
+    @admin.action(description=_("Money out: other expense…"), permissions=["decide"])
+    def other_expense(self, request, queryset):
+        return self._with_reason(
+            request,
+            queryset,
+            "other_expense",
+            ExpenseForm,
+            title=_("Money out: other expense"),
+            note=_("The money out paid no payout: it is booked as the foundation's other expense."),
+            decide=bank_out.mark_other_expense,
         )
 
     def _with_reason(self, request, queryset, action, form_class, *, title, note, decide):

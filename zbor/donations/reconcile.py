@@ -14,7 +14,10 @@ million donations to measure it):
    from the export;
 4. no provider event needs attention, none is stranded (received or failed longer than
    ``ZBOR_STRANDED_EVENT_SECONDS``), and no bank statement line has waited in the unmatched
-   queue longer than ``ZBOR_UNMATCHED_LINE_DAYS`` (``zbor.donations.stranded``).
+   queue longer than ``ZBOR_UNMATCHED_LINE_DAYS`` (``zbor.donations.stranded``);
+5. the last bank statement's closing balance equals the ledger's bank balance, statements
+   follow one another without a gap, and no payout paid by bank transfer has waited for its
+   statement line longer than ``ZBOR_PAYOUT_LINE_DAYS`` (``zbor.donations.bank_balances``).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from zbor.ledger.checks import LedgerReport, check_ledger
 from zbor.ledger.models import Transfer, TransferGroup, TransferKind
 from zbor.payments.stripe import BalanceExport, parse_balance_export
 
-from . import stranded
+from . import bank_balances, stranded
 from .models import Donation, DonationStatus
 
 
@@ -311,6 +314,7 @@ def reconcile(*, stripe_export: bytes | None = None) -> ReconcileReport:
         _check_donations(report)
         _check_events(report)
         _check_overdrawn(report)
+        report.problems += bank_balances.problems()
         if stripe_export is not None:
             _check_stripe(report, stripe_export)
     return report

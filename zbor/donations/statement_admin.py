@@ -20,11 +20,12 @@ from zbor.payments.bank_csv import parse_bank_csv
 from zbor.payments.csv_detect import LAYOUT_FIELDS, detect_layout
 from zbor.payments.models import StatementLayout
 
-from . import services
+from . import bank_out, services
+from .bank_balances import balance_warning
 from .bank_import import import_statement
 from .exceptions import DonationError
 from .models import BankStatement, BankStatementLine, LineStatus
-from .queue_admin import RESOLVE_FIELDS, QueueActions, ResolveLineForm, WaitingFilter
+from .queue_admin import MATCH_FIELDS, RESOLVE_FIELDS, QueueActions, ResolveLineForm, WaitingFilter
 from .review_admin import money, warning
 
 DETECT = "detect"
@@ -64,7 +65,20 @@ class StatementUploadForm(forms.Form):
 
 @admin.register(BankStatement)
 class BankStatementAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "uploaded_by", "lines_total", "lines_new", "lines_matched"]
+    list_display = [
+        "__str__",
+        "uploaded_by",
+        "lines_total",
+        "lines_new",
+        "lines_matched",
+        "closed_on",
+        "closing_column",
+    ]
+
+    @admin.display(description=_("closing balance"), ordering="closing_balance")
+    def closing_column(self, obj):
+        return money(obj.closing_balance, obj.currency)
+
     change_list_template = "admin/donations/bankstatement/change_list.html"
 
     def get_urls(self):
@@ -103,6 +117,8 @@ class BankStatementAdmin(ReadOnlyAdmin):
                             "outgoing": report.outgoing,
                         },
                     )
+                if warning_text := balance_warning(report.statement):
+                    messages.warning(request, warning_text)
                 # Every line waiting for a person: unmatched credits, reversals, amounts that differ.
                 return redirect(reverse("admin:donations_bankstatementline_changelist") + "?queue=waiting")
         return self._form_page(request, form)
@@ -155,9 +171,18 @@ class BankStatementLineAdmin(QueueActions, AuditedAdminMixin, ZborModelAdmin):
     of lines whose amount differs from their pledge (accept as received, or return)."""
 
     form = ResolveLineForm
-    list_display = ["booked_on", "amount_column", "pledged_column", "text", "status", "warning_column", "donation"]
+    list_display = [
+        "booked_on",
+        "amount_column",
+        "pledged_column",
+        "text",
+        "status",
+        "warning_column",
+        "donation",
+        "payout",
+    ]
     list_filter = [WaitingFilter, "status", "booked_on"]
-    list_select_related = ["donation"]
+    list_select_related = ["donation", "payout"]
     readonly_fields = [
         "booked_on",
         "amount_column",
@@ -167,9 +192,10 @@ class BankStatementLineAdmin(QueueActions, AuditedAdminMixin, ZborModelAdmin):
         "status",
         "reason",
         "donation",
+        "payout",
         "statement",
     ]
-    fields = [*readonly_fields, "attach_to_pledge", "assign_to", "need"]
+    fields = [*readonly_fields, *RESOLVE_FIELDS, *MATCH_FIELDS]
 
     @admin.display(description=_("amount"), ordering="amount")
     def amount_column(self, obj):
@@ -207,12 +233,21 @@ class BankStatementLineAdmin(QueueActions, AuditedAdminMixin, ZborModelAdmin):
         return False
 
     def get_fields(self, request, obj=None):
-        if obj is None or obj.status != LineStatus.UNMATCHED:
-            return [f for f in self.fields if f not in RESOLVE_FIELDS]
-        return self.fields
+        """An unmatched line's page decides it; an outgoing line's page matches it to its payout."""
+        status = obj.status if obj is not None else None
+        if status == LineStatus.UNMATCHED:
+            hidden: tuple[str, ...] = MATCH_FIELDS
+        elif status == LineStatus.OUTGOING:
+            hidden = RESOLVE_FIELDS
+        else:
+            hidden = RESOLVE_FIELDS + MATCH_FIELDS
+        return [f for f in self.fields if f not in hidden]
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
+        if data.get("match_payout"):
+            self._match_payout(request, obj, data["match_payout"])
+            return
         try:
             if data.get("attach_to_pledge"):
                 donation = services.attach_line(obj, reference=data["attach_to_pledge"], by=request.user)
@@ -230,3 +265,13 @@ class BankStatementLineAdmin(QueueActions, AuditedAdminMixin, ZborModelAdmin):
             messages.success(
                 request, _("The line is now a donation to %(campaign)s.") % {"campaign": donation.campaign}
             )
+
+    def _match_payout(self, request, obj, payout_id: int) -> None:
+        try:
+            bank_out.match_to_payout(obj, payout_id=payout_id, by=request.user)
+        except PermissionDenied:
+            messages.error(request, _("Your role may not do this."))
+        except DonationError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("The money out is matched to payout #%(id)s.") % {"id": payout_id})

@@ -63,7 +63,12 @@ class AccountAdmin(ReadOnlyAdmin):
     def balance_column(self, obj):
         """What the account holds on its normal side: credits less debits for a need, campaign
         or payouts account; debits less credits for money a provider holds or fees paid."""
-        debit_normal = obj.kind in (AccountKind.PROVIDER, AccountKind.FEES)
+        debit_normal = obj.kind in (
+            AccountKind.PROVIDER,
+            AccountKind.FEES,
+            AccountKind.DISBURSED,
+            AccountKind.EXPENSES,
+        )
         return _money(obj.debit_balance if debit_normal else obj.credit_balance, obj.currency)
 
 

@@ -13,6 +13,9 @@ campaign:<id>:unallocated       given beyond the campaign's goal
 payouts:need:<need id>          paid out for a need (the disbursements issue)
 reserve:<CUR>                   the foundation's own money, covering what campaigns no longer hold
 income:<CUR>                    money in that is no donation (finance marked its statement line)
+disbursed:bank:<CUR>            paid out of the bank for payouts (the bank side of a payout)
+outgoing:bank:<CUR>             bank transfers sent, waiting for their statement line
+expenses:<CUR>                  money out that is no payout (finance marked its statement line)
 """
 
 from __future__ import annotations
@@ -106,3 +109,18 @@ def reserve_account(currency: str) -> Account:
 def income_account(currency: str) -> Account:
     """Money that came in but is no donation: a membership fee, a grant, interest."""
     return get_account(f"income:{currency}", kind=AccountKind.INCOME, currency=currency)
+
+
+def disbursed_account(currency: str) -> Account:
+    """What payouts took out of the bank: debited when a payout paid by bank transfer is marked paid."""
+    return get_account(f"disbursed:bank:{currency}", kind=AccountKind.DISBURSED, currency=currency)
+
+
+def bank_outgoing_account(currency: str) -> Account:
+    """Bank transfers sent for payouts whose statement line has not been matched yet."""
+    return get_account(f"outgoing:bank:{currency}", kind=AccountKind.BANK_OUT, currency=currency)
+
+
+def expenses_account(currency: str) -> Account:
+    """Money out of the bank that is no payout: a bank's charges, the foundation's own costs."""
+    return get_account(f"expenses:{currency}", kind=AccountKind.EXPENSES, currency=currency)

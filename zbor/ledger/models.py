@@ -41,6 +41,15 @@ class AccountKind(models.TextChoices):
     #: Money that came in but is no donation (a membership fee, a grant, a bank's interest),
     #: as finance marked a statement line. Credit-normal.
     INCOME = "income", _("Other income")
+    #: Paid out of the bank for payouts (``disbursed:bank:<CUR>``). Debit-normal: with
+    #: ``BANK_OUT`` it is the bank side of a payout, whose public side is need → payouts:need.
+    DISBURSED = "disbursed", _("Paid out through the bank")
+    #: Bank transfers the foundation made that wait for their statement line
+    #: (``outgoing:bank:<CUR>``). Credit-normal: what the bank still owes to take out.
+    BANK_OUT = "bank_out", _("Sent, waiting for the statement")
+    #: Money out of the bank that is no payout (a bank's charge, rent), as finance marked its
+    #: statement line. Debit-normal.
+    EXPENSES = "expenses", _("Other expenses")
 
 
 class TransferKind(models.TextChoices):
@@ -53,6 +62,10 @@ class TransferKind(models.TextChoices):
     PAYOUT = "payout", _("Payout")
     #: Money in that finance marked as no donation (``AccountKind.INCOME``).
     INCOME = "income", _("Other income")
+    #: The bank side of a payout paid by bank transfer: sent, then seen on the statement.
+    BANK_OUT = "bank_out", _("Money out of the bank")
+    #: Money out that finance marked as no payout (``AccountKind.EXPENSES``).
+    EXPENSE = "expense", _("Other expense")
 
 
 class Account(models.Model):

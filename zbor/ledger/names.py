@@ -52,6 +52,8 @@ _PROVIDER_LABELS = {
     "fees": lambda: _("Fees to %(provider)s (%(currency)s)"),
     "refunds": lambda: _("Refunded through %(provider)s (%(currency)s)"),
     "disputes": lambda: _("Taken back by disputes through %(provider)s (%(currency)s)"),
+    "disbursed": lambda: _("Paid out through %(provider)s (%(currency)s)"),
+    "outgoing": lambda: _("Sent through %(provider)s, waiting for its statement line (%(currency)s)"),
 }
 
 

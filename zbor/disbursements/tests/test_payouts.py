@@ -294,3 +294,24 @@ def test_a_refund_after_a_payout_is_covered_and_an_overdrawn_account_is_still_re
         lines=[Line(chart.need_account(need, "EUR"), chart.returned_account("refund", "demo", "EUR"), 100, "refund")],
     )
     assert any("overdrawn" in p for p in reconcile().problems)
+
+
+@pytest.mark.parametrize("channel, bank_side", [("bank_abroad", True), ("cash", False)])
+def test_a_payout_paid_by_bank_transfer_waits_for_its_statement_line(demo, people, channel, bank_side):
+    """Paid by bank, the group also books the transfer as sent (docs/ledger.md, "The bank in the
+    books"); the public side stays need → payouts:need, and other channels touch no bank account."""
+    need = safety_net(demo)
+    payout = services.request_payout(
+        need, amount=10000, channel=channel, recipient="x", purpose="y", by=people["finance"]
+    )
+    services.approve_payout(payout, by=people["finance2"])
+    services.mark_paid(payout, by=people["finance"], proof=receipt())
+    transfers = {
+        (t.debit_account.code, t.credit_account.code, t.amount, t.kind)
+        for t in Transfer.objects.filter(group__key=f"{payout.reference}:paid").select_related(
+            "debit_account", "credit_account"
+        )
+    }
+    public = (f"need:{need.pk}", f"payouts:need:{need.pk}", 10000, "payout")
+    bank = ("disbursed:bank:EUR", "outgoing:bank:EUR", 10000, "bank_out")
+    assert transfers == ({public, bank} if bank_side else {public})

@@ -13,8 +13,10 @@ from django.utils import timezone
 from zbor.campaigns import services as campaign_services
 from zbor.campaigns.models import Beneficiary, Campaign, Need, Note, Update
 from zbor.disbursements import services as payout_services
-from zbor.disbursements.models import Payout
+from zbor.disbursements.models import Channel, Payout
+from zbor.donations.bank_import import import_statement
 from zbor.donations.services import record_demo_donation
+from zbor.money import minor_digits
 from zbor.site import demo
 
 
@@ -30,6 +32,16 @@ def _demo_receipt():
     out = io.BytesIO()
     image.save(out, format="PNG")
     return SimpleUploadedFile("receipt.png", out.getvalue(), content_type="image/png")
+
+
+def _demo_bank_line(payout: Payout, booked_on, *, by) -> None:
+    """The bank statement line of a demo payout paid by bank transfer, imported as finance would:
+    it is matched to the payout (zbor.donations.bank_out)."""
+    digits = minor_digits(payout.currency)
+    major, minor = divmod(payout.amount, 10**digits)
+    amount = f"-{major}.{minor:0{digits}d}" if digits else f"-{major}"
+    csv = f"date,amount,currency,reference,transaction_id\n{booked_on},{amount},{payout.currency},{payout.reference},demo-{payout.reference}\n"
+    import_statement(csv.encode(), by=by)
 
 
 class Command(BaseCommand):
@@ -125,4 +137,6 @@ class Command(BaseCommand):
             payout_services.approve_payout(payout, by=reviewer)
             payout_services.mark_paid(payout, by=user, proof=_demo_receipt())
             Payout.objects.filter(pk=payout.pk).update(paid_at=now - timedelta(days=days_ago))
+            if channel == Channel.BANK_ABROAD:
+                _demo_bank_line(payout, (now - timedelta(days=max(days_ago - 1, 0))).date(), by=user)
         return True
