@@ -22,7 +22,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from .layout_checks import header_key
-from .statements import MAX_STATEMENT_BYTES, StatementError, StatementLine, _bank_key, _Keys, _minor
+from .statements import MAX_STATEMENT_BYTES, StatementError, StatementLine, _bank_key, _Keys, _minor, bank_day
 
 _SPACES = (" ", "\u00a0", "\u202f")
 
@@ -203,12 +203,13 @@ class _LineReader:
     def booked_on(self, row: list[str], number: int) -> date:
         value, where = self.cell(row, self.columns.date, number)
         try:
-            return datetime.strptime(value, self.layout.date_format).date()
+            day = datetime.strptime(value, self.layout.date_format).date()
         except ValueError:
             raise StatementError(
                 _("%(where)s: “%(date)s” is not a date (%(format)s).")
                 % {"where": where, "date": value[:40], "format": self.layout.date_format}
             ) from None
+        return bank_day(day, where)
 
     def key(
         self, row: list[str], number: int, booked_on: date, amount: int, currency: str, is_credit: bool, text: str

@@ -13,11 +13,12 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING
 
 from defusedxml import ElementTree as SafeET
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zbor.money import is_currency, minor_digits
@@ -75,11 +76,33 @@ def _minor(amount_text: str, currency: str, where: str) -> int:
 
 def _date(text: str, where: str) -> date:
     try:
-        return date.fromisoformat(text.strip()[:10])
+        day = date.fromisoformat(text.strip()[:10])
     except ValueError:
         raise StatementError(
             _("%(where)s: “%(date)s” is not a date (YYYY-MM-DD).") % {"where": where, "date": text}
         ) from None
+    return bank_day(day, where)
+
+
+EARLIEST_BANK_DAY = date(1990, 1, 1)  # older than any statement a bank sends as a file
+
+
+def bank_day(day: date, where: str) -> date:
+    """``day`` if a bank can have booked a line on it: not before 1990 and not more than a year
+    ahead (a line dated 0001-01-01 or 9999-12-31 is a broken file, and date arithmetic on it
+    would overflow; a year of slack keeps value dates and clocks that are off harmless)."""
+    latest = timezone.localdate() + timedelta(days=366)
+    if not EARLIEST_BANK_DAY <= day <= latest:
+        raise StatementError(
+            _("%(where)s: %(date)s is not a day a bank can have booked (from %(earliest)s to %(latest)s).")
+            % {
+                "where": where,
+                "date": day.isoformat(),
+                "earliest": EARLIEST_BANK_DAY.isoformat(),
+                "latest": latest.isoformat(),
+            }
+        )
+    return day
 
 
 def _digest(*parts: str) -> str:

@@ -110,6 +110,10 @@ def test_camt053_newer_schema_versions_are_read_too():
         (camt(entry(currency="XXQ")), "unknown currency"),
         (camt(entry(indicator="MAYBE")), "Stmt[1]/Ntry[1]/CdtDbtInd"),
         (camt(entry() + entry(date="yesterday", ref="R2")), "Stmt[1]/Ntry[2]/BookgDt"),
+        # Found by tests/test_fuzz_statements.py: an outgoing line dated 0001-01-01 overflowed
+        # the date arithmetic of payout matching.
+        (camt(entry(date="0001-01-01")), "Stmt[1]/Ntry[1]/BookgDt: 0001-01-01 is not a day a bank can have booked"),
+        (camt(entry(date="9999-12-31")), "9999-12-31 is not a day"),
         (
             b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x "y">]><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">&x;</Document>',
             "refused",

@@ -139,6 +139,10 @@ def test_separate_money_in_and_out_columns_and_a_fixed_currency():
             "31.02.2026;04.11.2026;Max Mustermann;Spende;12,50;EUR",
             "Line 7, column “Buchungstag”: “31.02.2026” is not a date",
         ),
+        (
+            "01.01.0001;04.11.2026;Max Mustermann;Spende;12,50;EUR",
+            "Line 7, column “Buchungstag”: 0001-01-01 is not a day a bank can have booked",
+        ),
         ("04.11.2026;04.11.2026;Max Mustermann;Spende;12,50;EUX", "Line 7, column “Betrag”: unknown currency “EUX”"),
         ("04.11.2026;04.11.2026;Max Mustermann;Spende;12,50", "Line 7: wrong number of columns"),
     ],
