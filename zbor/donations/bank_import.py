@@ -36,6 +36,7 @@ import is all or nothing again.
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
@@ -108,17 +109,27 @@ def import_statement(upload: bytes | IO[bytes], *, by: User, layout: StatementLa
     statement = None
     for start in range(0, len(new), BATCH_LINES):
         batch = new[start : start + BATCH_LINES]
-        try:
-            with transaction.atomic():
-                if statement is None:
-                    statement = BankStatement.objects.create(uploaded_by=by, lines_total=len(lines))
-                    record_balances(statement, balances)
-                    audit(by, "bank_statement.import", statement, fields=["lines"])
-                _import_lines(statement, batch, counts)
-        except IntegrityError:
-            if not _known_keys(line.key for line in batch):
-                raise  # not another upload's lines: the error it is
-            raise _concurrent_upload(written=start) from None
+        for attempt in range(2):
+            try:
+                with transaction.atomic():
+                    if statement is None:
+                        statement = BankStatement.objects.create(uploaded_by=by, lines_total=len(lines))
+                        record_balances(statement, balances)
+                        audit(by, "bank_statement.import", statement, fields=["lines"])
+                    batch_counts = _import_lines(statement, batch)
+            except IntegrityError:
+                if start == 0:
+                    statement = None  # its record was rolled back with the first batch
+                if _known_keys(line.key for line in batch):
+                    raise _concurrent_upload(written=start) from None
+                if attempt or connection.in_atomic_block:
+                    raise
+                # Another import matched the same payout or pledge at the same moment and
+                # committed first: read again, the batch now finds that money taken.
+                continue
+            break
+        for status, count in batch_counts.items():
+            counts[status] += count
         _let_other_writers_in()
     return ImportReport(
         statement,
@@ -168,9 +179,10 @@ def _concurrent_upload(*, written: int) -> StatementError:
     )
 
 
-def _import_lines(statement: BankStatement, lines: list[StatementLine], counts: dict[str, int]) -> None:
+def _import_lines(statement: BankStatement, lines: list[StatementLine]) -> dict[str, int]:
     """Store a batch of new lines, each matched or left for staff, and book what matched, in
-    the caller's transaction; add them to ``counts`` and to the statement's own."""
+    the caller's transaction; count them in the statement's own counts, and return them by
+    status."""
     pending = _PendingPledges(line for line in lines if _matchable(line))
     payouts_taken: set[int] = set()  # by the batch's outgoing lines, before they are saved
     rows = [_import_line(statement, line, pending, payouts_taken) for line in lines]
@@ -178,13 +190,23 @@ def _import_lines(statement: BankStatement, lines: list[StatementLine], counts: 
     services.confirm_donations(
         [(row.donation, row.amount) for row in rows if row.status == LineStatus.MATCHED and row.donation]
     )
-    matched = 0
+    counts: dict[str, int] = defaultdict(int)
     for row in rows:
-        counts[LineStatus.UNMATCHED if row.status == LineStatus.REVERSAL else row.status] += 1
-        matched += row.status == LineStatus.MATCHED
+        counts[_counted_as(row)] += 1
     BankStatement.objects.filter(pk=statement.pk).update(
-        lines_new=F("lines_new") + len(rows), lines_matched=F("lines_matched") + matched
+        lines_new=F("lines_new") + len(rows), lines_matched=F("lines_matched") + counts[LineStatus.MATCHED]
     )
+    return counts
+
+
+def _counted_as(row: BankStatementLine) -> str:
+    """The report's column for a new line: a reversal waits in the unmatched queue, and money
+    out matched to its payout is money out, not a matched donation."""
+    if row.status == LineStatus.REVERSAL:
+        return LineStatus.UNMATCHED
+    if row.payout_id is not None:
+        return LineStatus.OUTGOING
+    return row.status
 
 
 def _matchable(line: StatementLine) -> bool:

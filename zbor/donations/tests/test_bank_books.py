@@ -252,3 +252,55 @@ def test_reconcile_reports_a_payout_still_without_its_line(funded, people, setti
     assert any(f"payout #{payout.pk}" in p and "after 10 days" in p for p in reconcile().problems)
     settings.ZBOR_PAYOUT_LINE_DAYS = 12
     assert reconcile().ok
+
+
+def test_money_out_matched_to_its_payout_is_counted_as_money_out_not_as_a_donation(funded, people):
+    payout = paid_by_bank(funded, people)
+    report = import_statement(camt(entry(10000, text=f"Rent {payout.reference}")), by=people["finance"])
+    assert (report.matched, report.outgoing) == (0, 1)
+    assert BankStatement.objects.get().lines_matched == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_statements_paying_one_payout_uploaded_at_once_match_it_once_without_an_error():
+    """Two different files (say the daily and the monthly statement) both show the payout's
+    line; uploaded at the same moment, one matches it and the other leaves its line for
+    finance, and neither upload fails."""
+    import threading
+
+    from django.db import connections
+
+    from tests.postgres import run_here_or_on_postgres
+
+    if not run_here_or_on_postgres(
+        f"{__file__}::test_two_statements_paying_one_payout_uploaded_at_once_match_it_once_without_an_error"
+    ):
+        return
+    campaign = factories.campaign()
+    record_demo_donation(campaign, amount=50000)
+    people = {"finance": factories.role_user("finance", "fin-a"), "finance2": factories.role_user("finance", "fin-b")}
+    payout = paid_by_bank(campaign, people)
+    files = [camt(entry(10000, text=f"Rent {payout.reference}", ref=f"R{n}")) for n in range(2)]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def upload(data):
+        try:
+            barrier.wait()
+            report = import_statement(data, by=people["finance"])
+            outcomes.append(f"{report.new} new")
+        except Exception as exc:  # what a 500 would be
+            outcomes.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=upload, args=(data,)) for data in files]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["1 new", "1 new"], outcomes
+    statuses = sorted(BankStatementLine.objects.values_list("status", flat=True))
+    assert statuses == [LineStatus.MATCHED, LineStatus.OUTGOING]
+    assert balance_of("outgoing:bank:EUR") == 0
