@@ -149,9 +149,15 @@ class BankStatementAdmin(ReadOnlyAdmin):
         try:
             lines = parse_bank_csv(data, proposed)
         except StatementError as exc:
-            messages.warning(
-                request, _("Check the layout below: with it, the file does not read yet: %(error)s") % {"error": exc}
-            )
+            # A message travels in a cookie: never a cell of the file, which a wrongly
+            # detected column could make a payer's name; only where the reading stopped.
+            if exc.line is None:
+                warning = _("Check the layout below: with it, the file does not read yet: %(error)s") % {"error": exc}
+            else:
+                warning = _(
+                    "Check the layout below: with it, line %(n)s of the file does not read yet. Save the layout and import the file with it to see why."
+                ) % {"n": exc.line}
+            messages.warning(request, warning)
         else:
             messages.info(
                 request,

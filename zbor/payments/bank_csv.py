@@ -151,6 +151,13 @@ class _LineReader:
         return row[index].strip(), where
 
     def line(self, number: int, row: list[str]) -> StatementLine:
+        try:
+            return self._line(number, row)
+        except StatementError as exc:
+            exc.line = number
+            raise
+
+    def _line(self, number: int, row: list[str]) -> StatementLine:
         header = self.columns.names
         if not _fits(row, header):
             raise StatementError(_("%(where)s: wrong number of columns.") % {"where": _("Line %(n)s") % {"n": number}})

@@ -30,7 +30,12 @@ MAX_STATEMENT_BYTES = 10 * 1024 * 1024
 
 
 class StatementError(ValueError):
-    """A statement file is malformed; the message names the line or element at fault."""
+    """A statement file is malformed; the message names the line or element at fault.
+
+    ``line``: the number of the CSV line at fault, when it is one; its message may quote the
+    line's cells (which can be a payer's name when a layout reads the wrong column)."""
+
+    line: int | None = None
 
 
 @dataclass(frozen=True)

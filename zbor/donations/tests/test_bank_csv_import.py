@@ -119,3 +119,20 @@ def test_a_file_no_layout_can_be_detected_for_is_refused_on_the_form():
         {"file": SimpleUploadedFile("x.csv", b"a;b\n1;2\n"), "layout": "detect"},
     )
     assert response.status_code == 200 and "names a date and an amount column" in response.content.decode()
+
+
+def test_a_detected_layout_that_stumbles_on_a_line_names_the_line_never_its_cells():
+    """The warning travels in a cookie (Django's messages): with a wrongly read column a cell
+    could be a payer's name, so only the line number is said."""
+    lines = (SAMPLES / "pl_bank_cp1250.csv").read_bytes().decode("cp1250").split("\r\n")
+    lines[7:7] = [f"2026-11-0{n};2026-11-0{n};Przelew;1,00;PLN;Darowizna;TX-PL-9{n}" for n in range(1, 6)]
+    lines.insert(12, "2026-11-06;2026-11-06;Przelew;Jan Kowalski;PLN;Darowizna;TX-PL-0009")
+    client = finance_client()
+    detected = client.post(
+        reverse("admin:donations_bankstatement_import"),
+        {"file": SimpleUploadedFile("wyciag.csv", "\r\n".join(lines).encode("cp1250")), "layout": "detect"},
+    )
+    assert detected.status_code == 302
+    assert "Kowalski" not in str(detected.cookies) and "Kowalski" not in str(client.session.items())
+    page = client.get(detected["Location"]).content.decode()
+    assert "line 13 of the file does not read yet" in page and "Kowalski" not in page
