@@ -51,6 +51,8 @@ class WaitingFilter(admin.SimpleListFilter):
 RESOLVE_FIELDS = ("attach_to_pledge", "assign_to", "need")
 #: The line page's field for matching money out to its payout (shown only while outgoing).
 MATCH_FIELDS = ("match_payout",)
+#: The line page's fields for splitting money above its pledge (shown only while in review).
+SPLIT_FIELDS = ("split_rest_to", "split_need")
 
 
 class NeedChoice(forms.ModelChoiceField):
@@ -90,6 +92,23 @@ class ResolveLineForm(forms.ModelForm):
         ),
     )
 
+    split_rest_to = forms.ModelChoiceField(
+        label=_("Split: book the pledge, and give the rest to campaign"),
+        queryset=Campaign.objects.filter(status__in=PUBLIC_STATUSES),
+        required=False,
+        help_text=_(
+            "When more than pledged arrived: the pledge is booked at its pledged amount, the rest becomes a "
+            "second donation to this campaign (the pledge's own, or the one the transfer's words name). "
+            "To send part of it back, accept the line as received and refund that part."
+        ),
+    )
+    split_need = NeedChoice(
+        label=_("and to its need"),
+        queryset=Need.objects.filter(campaign__status__in=PUBLIC_STATUSES).select_related("campaign"),
+        required=False,
+        help_text=_("The rest is earmarked to this need; left empty, it goes to the campaign's unallocated money."),
+    )
+
     class Meta:
         model = BankStatementLine
         fields: list[str] = []
@@ -100,6 +119,8 @@ class ResolveLineForm(forms.ModelForm):
             raise forms.ValidationError(_("Attach the line to a pledge, or assign it to a campaign: not both."))
         if data.get("need") and not data.get("assign_to"):
             data["assign_to"] = data["need"].campaign
+        if data.get("split_need") and not data.get("split_rest_to"):
+            data["split_rest_to"] = data["split_need"].campaign
         return data
 
 

@@ -25,7 +25,7 @@ from .bank_balances import balance_warning
 from .bank_import import import_statement
 from .exceptions import DonationError
 from .models import BankStatement, BankStatementLine, LineStatus
-from .queue_admin import MATCH_FIELDS, RESOLVE_FIELDS, QueueActions, ResolveLineForm, WaitingFilter
+from .queue_admin import MATCH_FIELDS, RESOLVE_FIELDS, SPLIT_FIELDS, QueueActions, ResolveLineForm, WaitingFilter
 from .review_admin import money, warning
 
 DETECT = "detect"
@@ -201,7 +201,7 @@ class BankStatementLineAdmin(QueueActions, AuditedAdminMixin, ZborModelAdmin):
         "payout",
         "statement",
     ]
-    fields = [*readonly_fields, *RESOLVE_FIELDS, *MATCH_FIELDS]
+    fields = [*readonly_fields, *RESOLVE_FIELDS, *MATCH_FIELDS, *SPLIT_FIELDS]
 
     @admin.display(description=_("amount"), ordering="amount")
     def amount_column(self, obj):
@@ -239,14 +239,17 @@ class BankStatementLineAdmin(QueueActions, AuditedAdminMixin, ZborModelAdmin):
         return False
 
     def get_fields(self, request, obj=None):
-        """An unmatched line's page decides it; an outgoing line's page matches it to its payout."""
+        """An unmatched line's page decides it; an outgoing line's page matches it to its
+        payout; the page of a line in review that brought more than pledged splits it."""
         status = obj.status if obj is not None else None
+        shown: tuple[str, ...] = ()
         if status == LineStatus.UNMATCHED:
-            hidden: tuple[str, ...] = MATCH_FIELDS
+            shown = RESOLVE_FIELDS
         elif status == LineStatus.OUTGOING:
-            hidden = RESOLVE_FIELDS
-        else:
-            hidden = RESOLVE_FIELDS + MATCH_FIELDS
+            shown = MATCH_FIELDS
+        elif status == LineStatus.REVIEW and obj.pledged is not None and obj.amount > obj.pledged:
+            shown = SPLIT_FIELDS
+        hidden = {*RESOLVE_FIELDS, *MATCH_FIELDS, *SPLIT_FIELDS} - set(shown)
         return [f for f in self.fields if f not in hidden]
 
     def save_model(self, request, obj, form, change):
@@ -257,10 +260,17 @@ class BankStatementLineAdmin(QueueActions, AuditedAdminMixin, ZborModelAdmin):
         try:
             if data.get("attach_to_pledge"):
                 donation = services.attach_line(obj, reference=data["attach_to_pledge"], by=request.user)
+                done = _("The line is now a donation to %(campaign)s.")
             elif data.get("assign_to"):
                 donation = services.assign_line(
                     obj, campaign=data["assign_to"], need=data.get("need"), by=request.user
                 )
+                done = _("The line is now a donation to %(campaign)s.")
+            elif data.get("split_rest_to"):
+                donation = services.split_line(
+                    obj, campaign=data["split_rest_to"], need=data.get("split_need"), by=request.user
+                )
+                done = _("The pledge is booked at its amount; the rest, %(rest)s, is a donation to %(campaign)s.")
             else:
                 return
         except PermissionDenied:
@@ -268,9 +278,8 @@ class BankStatementLineAdmin(QueueActions, AuditedAdminMixin, ZborModelAdmin):
         except DonationError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(
-                request, _("The line is now a donation to %(campaign)s.") % {"campaign": donation.campaign}
-            )
+            rest = money(donation.amount, donation.currency)
+            messages.success(request, done % {"campaign": donation.campaign, "rest": rest})
 
     def _match_payout(self, request, obj, payout_id: int) -> None:
         try:

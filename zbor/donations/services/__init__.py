@@ -27,7 +27,7 @@ from .queue import assign_line, attach_line, mark_not_a_donation, pledge_named_b
 from .refunds import approve_refund, refundable, reject_refund, request_refund
 from .resend import resend_receipt
 from .reversals import reinstate_dispute, take_back
-from .review import accept_line, accept_payment, payment_donation, return_line, return_payment
+from .review import accept_line, accept_payment, payment_donation, return_line, return_payment, split_line
 from .start import ACCEPTING, REFERENCE_DRAWS, check_donation, end_unpaid, max_donation, start_donation
 
 __all__ = [
@@ -59,6 +59,7 @@ __all__ = [
     "record_demo_donation",
     "reinstate_dispute",
     "return_line",
+    "split_line",
     "return_payment",
     "settle_reversal",
     "resend_receipt",

@@ -36,7 +36,7 @@ from zbor.payments.bank import near_references, references_in
 from ..exceptions import DonationRefused, NotInReview
 from ..models import BankStatementLine, Donation, DonationStatus, LineStatus
 from .booking import confirm_donation
-from .review import given_reason, require_decider
+from .review import given_reason, require_decider, same_currency
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -47,14 +47,6 @@ def _locked(line: BankStatementLine, *statuses: str) -> BankStatementLine:
     if locked.status not in statuses:
         raise NotInReview(_("This line was decided before: it is no longer waiting in the queue."))
     return locked
-
-
-def _same_currency(line: BankStatementLine, currency: str) -> None:
-    if currency != line.currency:
-        raise DonationRefused(
-            _("The line is in %(line)s but the campaign collects %(campaign)s.")
-            % {"line": line.currency, "campaign": currency}
-        )
 
 
 def pledge_named_by(text: str) -> Donation | None:
@@ -77,7 +69,7 @@ def attach_line(line: BankStatementLine, *, reference: str, by: User) -> Donatio
         donation = pledge_named_by(reference)
         if donation is None:
             raise DonationRefused(_("No pending bank pledge has this reference."))
-        _same_currency(locked, donation.currency)
+        same_currency(locked, donation.currency)
         if not confirm_donation(donation, amount=locked.amount):
             raise NotInReview(_("The pledge was booked meanwhile: assign or return this money instead."))
         locked.status, locked.donation, locked.text = LineStatus.ASSIGNED, donation, ""
@@ -94,7 +86,7 @@ def assign_line(line: BankStatementLine, *, campaign: Campaign, need: Need | Non
         raise DonationRefused(_("The need belongs to another campaign."))
     with transaction.atomic():
         locked = _locked(line, LineStatus.UNMATCHED)
-        _same_currency(locked, campaign.currency)
+        same_currency(locked, campaign.currency)
         donation = Donation.objects.create(
             campaign=campaign,
             need=need,

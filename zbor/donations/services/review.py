@@ -1,4 +1,4 @@
-"""Money whose amount differs from its pledge: finance accepts it as received or returns it.
+"""Money whose amount differs from its pledge: finance accepts it, splits it, or returns it.
 
 A bank line (``LineStatus.REVIEW``) or a provider's payment (``EventStatus.REVIEW``) that names
 a pending donation but brings another amount or currency, or more than the per-donation
@@ -7,6 +7,8 @@ maximum, is never booked by itself (``bank_import``, ``events``). A person in fi
 - accept as received: the donation is booked at the amount that arrived (its amount becomes
   that), the line becomes matched, the event processed. Allowed above the maximum (a person
   decided); refused in another currency (the campaign's accounts hold one currency);
+- split (bank lines that brought more than pledged): the pledge is booked at its amount, the
+  rest as a second gift to a campaign and need finance names (``split_line``);
 - return to sender: nothing is booked. The line waits to be sent back by hand (``TO_RETURN``);
   the event is declined (``DECLINED``) and the money is refunded in the provider's dashboard
   by hand (a refund through the provider's API is a later task).
@@ -23,6 +25,7 @@ donation: booking.py); the donation is never locked here before its campaign.
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
@@ -30,12 +33,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from zbor.accounts.services import audit
+from zbor.campaigns.models import Campaign, Need
 from zbor.payments.base import EventType, PaymentEvent
 from zbor.payments.models import EventStatus, PaymentEventRecord
 
 from ..exceptions import DonationRefused, NotInReview
 from ..models import BankStatementLine, Donation, DonationStatus, LineStatus
-from .booking import confirm_donation
+from .booking import confirm_donation, confirm_donations
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -69,6 +73,15 @@ def _check_acceptable(donation: Donation | None, *, currency: str) -> Donation:
     return donation
 
 
+def same_currency(line: BankStatementLine, currency: str) -> None:
+    """A line's money can only become a gift to a campaign collecting its currency."""
+    if currency != line.currency:
+        raise DonationRefused(
+            _("The line is in %(line)s but the campaign collects %(campaign)s.")
+            % {"line": line.currency, "campaign": currency}
+        )
+
+
 def given_reason(reason: str) -> str:
     if not reason.strip():
         raise DonationRefused(_("Say why the money is returned."))
@@ -93,6 +106,50 @@ def accept_line(line: BankStatementLine, *, by: User) -> Donation:
     line.refresh_from_db()
     donation.refresh_from_db()
     return donation
+
+
+def split_line(line: BankStatementLine, *, campaign: Campaign, need: Need | None = None, by: User) -> Donation:
+    """More than pledged arrived: book the pledge at its pledged amount and the rest as a
+    second gift to ``campaign`` (the same one, or another the donor's words name), earmarked to
+    ``need`` if given. Returns the second gift. Money to send back is accepted first and then
+    refunded in part (``refunds``), so the return has its four eyes too.
+
+        €60 pledged, €600 arrived, split to the same campaign: the pledge is booked at €60 and a
+        gift of €540 to the campaign's unallocated money; both name the line.
+    """
+    require_decider(by)
+    if need is not None and need.campaign_id != campaign.pk:
+        raise DonationRefused(_("The need belongs to another campaign."))
+    with transaction.atomic():
+        locked = BankStatementLine.objects.select_for_update().get(pk=line.pk)
+        if locked.status != LineStatus.REVIEW:
+            raise _not_in_review()
+        donation = _check_acceptable(locked.donation, currency=locked.currency)
+        rest = locked.amount - donation.amount
+        if rest <= 0:
+            raise DonationRefused(
+                _("Only money above the pledge can be split: accept this line as received or return it.")
+            )
+        same_currency(locked, campaign.currency)
+        second = Donation.objects.create(
+            campaign=campaign,
+            need=need,
+            amount=rest,
+            currency=locked.currency,
+            provider="bank",
+            checkout_reference=f"line:{locked.key}:rest"[:255],
+            idempotency_key=uuid.uuid4().hex,
+        )
+        booked = confirm_donations([(donation, donation.amount), (second, rest)])
+        if donation.pk not in booked:
+            raise NotInReview(_("The donation was booked meanwhile: return this money instead."))
+        locked.status, locked.text = LineStatus.MATCHED, ""
+        locked.save(update_fields=["status", "text"])
+        audit(by, "bank_statement_line.split", locked, fields=["status"])
+        audit(by, "donation.split", second, fields=["campaign", "need", "amount"])
+    line.refresh_from_db()
+    second.refresh_from_db()
+    return second
 
 
 def return_line(line: BankStatementLine, *, reason: str, by: User) -> BankStatementLine:

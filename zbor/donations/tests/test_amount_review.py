@@ -183,6 +183,70 @@ def test_a_line_decided_twice_is_refused_clearly(campaign):
     assert collected(campaign) == 60000
 
 
+def test_finance_splits_money_above_the_pledge_between_the_pledge_and_a_need(campaign):
+    """€60 pledged, €600 arrived: the pledge is booked at €60 and €540 becomes a second gift,
+    earmarked to the need the donor's words named; the campaign collected the €600 once."""
+    donation = bank_pledge(campaign, 6000)
+    line = arrives(donation, "600.00")
+    need = campaign.needs.order_by("position").last()
+    finance = factories.role_user("finance")
+    rest = services.split_line(line, campaign=campaign, need=need, by=finance)
+    donation.refresh_from_db()
+    line.refresh_from_db()
+    assert (donation.status, donation.amount) == (DonationStatus.SUCCEEDED, 6000)
+    assert (rest.status, rest.amount, rest.need_id, rest.provider) == (
+        DonationStatus.SUCCEEDED,
+        54000,
+        need.pk,
+        "bank",
+    )
+    assert (line.status, line.donation_id, line.pledged, line.text) == (LineStatus.MATCHED, donation.pk, 6000, "")
+    assert line.key in rest.checkout_reference
+    assert collected(campaign) == 60000
+    actions = set(AuditEvent.objects.filter(actor=finance).values_list("action", flat=True))
+    assert {"bank_statement_line.split", "donation.split"} <= actions
+    with pytest.raises(NotInReview):
+        services.split_line(line, campaign=campaign, by=finance)
+    assert collected(campaign) == 60000
+    assert reconcile().ok
+
+
+def test_the_rest_of_a_split_can_go_to_another_campaign_of_the_same_currency(campaign):
+    other = factories.campaign(slug="other-fund")
+    donation = bank_pledge(campaign, 6000)
+    line = arrives(donation, "100.00")
+    rest = services.split_line(line, campaign=other, by=factories.role_user("finance"))
+    assert (rest.campaign_id, rest.amount, rest.need_id) == (other.pk, 4000, None)
+    assert (collected(campaign), collected(other)) == (6000, 4000)
+    assert reconcile().ok
+
+
+@pytest.mark.parametrize(
+    ("arrived", "currency", "target", "fault"),
+    [
+        ("6.00", "EUR", "same", "Only money above the pledge can be split"),
+        ("60.00", "PLN", "same", "only be returned"),
+        ("600.00", "EUR", "pln", "the campaign collects PLN"),
+        ("600.00", "EUR", "foreign-need", "The need belongs to another campaign"),
+    ],
+    ids=["under", "other-currency", "campaign-in-another-currency", "need-of-another-campaign"],
+)
+def test_a_split_that_cannot_be_is_refused_and_books_nothing(campaign, arrived, currency, target, fault):
+    donation = bank_pledge(campaign, 6000)
+    line = arrives(donation, arrived, currency)
+    pln = factories.campaign(slug="pln-fund", currency="PLN")
+    kwargs = {
+        "same": {"campaign": campaign},
+        "pln": {"campaign": pln},
+        "foreign-need": {"campaign": campaign, "need": pln.needs.first()},
+    }[target]
+    with pytest.raises(DonationRefused, match=fault):
+        services.split_line(line, by=factories.role_user("finance"), **kwargs)
+    assert BankStatementLine.objects.get(pk=line.pk).status == LineStatus.REVIEW
+    assert Donation.objects.filter(status=DonationStatus.SUCCEEDED).count() == 0
+    assert Donation.objects.count() == 1
+
+
 @pytest.mark.parametrize("role", [None, "editor", "admin"])
 def test_only_finance_decides(campaign, role):
     donation = bank_pledge(campaign, 6000)
@@ -192,6 +256,7 @@ def test_only_finance_decides(campaign, role):
     for decide in (
         lambda: services.accept_line(line, by=user),
         lambda: services.return_line(line, reason="no", by=user),
+        lambda: services.split_line(line, campaign=campaign, by=user),
         lambda: services.accept_payment(event, by=user),
         lambda: services.return_payment(event, reason="no", by=user),
     ):

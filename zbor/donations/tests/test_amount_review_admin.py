@@ -60,6 +60,26 @@ def test_return_asks_for_a_reason_and_deciding_twice_says_so(campaign, finance):
     assert Donation.objects.get(provider="bank").status == DonationStatus.PENDING
 
 
+def test_finance_splits_a_line_on_its_page_and_only_a_line_above_its_pledge_offers_it(campaign, finance):
+    over = arrives(bank_pledge(campaign, 6000), "600.00")
+    under = arrives(bank_pledge(campaign, 6000), "6.00")
+    assert "split_rest_to" not in finance.get(f"{LINES}{under.pk}/change/").content.decode()
+    page = finance.get(f"{LINES}{over.pk}/change/")
+    assert page.status_code == 200 and "split_rest_to" in page.content.decode()
+    need = campaign.needs.order_by("position").first()
+    done = finance.post(f"{LINES}{over.pk}/change/", {"split_need": str(need.pk)}, follow=True)
+    assert "the rest, €540, is a donation to" in text_of(done.content.decode())
+    assert BankStatementLine.objects.get(pk=over.pk).status == LineStatus.MATCHED
+    assert set(Donation.objects.filter(status=DonationStatus.SUCCEEDED).values_list("amount", "need_id")) == {
+        (6000, None),
+        (54000, need.pk),
+    }
+    # Posting the split again finds the line decided: a message, never a 500.
+    again = finance.post(f"{LINES}{over.pk}/change/", {"split_rest_to": str(campaign.pk)}, follow=True)
+    assert again.status_code == 200
+    assert Donation.objects.filter(status=DonationStatus.SUCCEEDED).count() == 2
+
+
 def test_payments_whose_amount_differs_are_decided_on_their_own_screen(campaign, finance):
     over = paid(demo_pledge(campaign, 5000), 500000)
     under = paid(demo_pledge(campaign, 5000), 500)
