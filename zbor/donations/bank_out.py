@@ -100,7 +100,7 @@ def match_outgoing(row: BankStatementLine, *, text: str, taken: set[int]) -> Non
     taken.add(payout.pk)
 
 
-def _locked_outgoing(line: BankStatementLine) -> BankStatementLine:
+def locked_outgoing(line: BankStatementLine) -> BankStatementLine:
     locked = BankStatementLine.objects.select_for_update().get(pk=line.pk)
     if locked.status != LineStatus.OUTGOING:
         raise DonationRefused(_("Only money out that is not matched yet can be decided here."))
@@ -112,7 +112,7 @@ def match_to_payout(line: BankStatementLine, *, payout_id: int, by: User) -> Ban
     transfer, not matched yet, of the line's amount and currency. Audited."""
     require_decider(by)
     with transaction.atomic():
-        locked = _locked_outgoing(line)
+        locked = locked_outgoing(line)
         payout = unmatched_bank_payouts().select_for_update().filter(pk=payout_id).first()
         if payout is None:
             raise DonationRefused(
@@ -142,7 +142,7 @@ def mark_other_expense(line: BankStatementLine, *, reason: str, by: User) -> Ban
     require_decider(by)
     reason = given_reason(reason)
     with transaction.atomic():
-        locked = _locked_outgoing(line)
+        locked = locked_outgoing(line)
         post_group(
             f"bankline:{locked.key}:expense",
             kind=TransferKind.EXPENSE,

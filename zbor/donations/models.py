@@ -247,6 +247,11 @@ class LineStatus(models.TextChoices):
     REVERSAL_HANDLED = "reversal_handled", _("Reversal handled")
     #: Money out that is no payout: booked as the foundation's other expense, with why.
     OTHER_EXPENSE = "other_expense", _("Money out: other expense")
+    #: Money out that sent a gift back: a bank refund staff booked (``refund``), or a line
+    #: finance returned (``returned_line``) (``zbor.donations.bank_returns``).
+    SENT_BACK = "sent_back", _("Money out: sent back to a donor")
+    #: A line finance returned (TO_RETURN) whose money out is on a statement now.
+    RETURNED = "returned", _("Returned to the sender")
 
 
 class BankStatementLine(models.Model):
@@ -264,6 +269,12 @@ class BankStatementLine(models.Model):
     #: account are never stored, only this link.
     payout = models.OneToOneField(
         "disbursements.Payout", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    #: The bank refund an outgoing line sent (status SENT_BACK).
+    refund = models.OneToOneField("Refund", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    #: The line an outgoing line sent back (status SENT_BACK; that line is RETURNED).
+    returned_line = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("returned line")
     )
     #: The pledge's amount when the line arrived with another (status REVIEW): kept so that both
     #: figures stay visible after finance has decided.

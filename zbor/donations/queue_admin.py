@@ -14,9 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from zbor.campaigns.models import PUBLIC_STATUSES, Campaign, Need
 
-from . import bank_out, services
-from .models import BankStatementLine, LineStatus
-from .review_admin import DecideAmountActions
+from . import bank_out, bank_returns, services
+from .models import BankStatementLine, LineStatus, Refund
+from .review_admin import DecideAmountActions, money
 
 
 def _reason_form(label):
@@ -50,7 +50,7 @@ class WaitingFilter(admin.SimpleListFilter):
 #: The line page's fields for deciding an unmatched line (shown only while it is unmatched).
 RESOLVE_FIELDS = ("attach_to_pledge", "assign_to", "need")
 #: The line page's field for matching money out to its payout (shown only while outgoing).
-MATCH_FIELDS = ("match_payout",)
+MATCH_FIELDS = ("match_payout", "match_refund", "match_return")
 #: The line page's fields for splitting money above its pledge (shown only while in review).
 SPLIT_FIELDS = ("split_rest_to", "split_need")
 
@@ -58,6 +58,17 @@ SPLIT_FIELDS = ("split_rest_to", "split_need")
 class NeedChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.campaign} · {obj}"
+
+
+class RefundChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        when = f"{obj.decided_at:%Y-%m-%d}" if obj.decided_at else ""
+        return f"#{obj.pk} · {money(obj.amount, obj.donation.currency)} · {when}"
+
+
+class ReturnedLineChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.booked_on} · {money(obj.amount, obj.currency)} · {obj.reason[:60]}"
 
 
 class ResolveLineForm(forms.ModelForm):
@@ -92,6 +103,19 @@ class ResolveLineForm(forms.ModelForm):
         ),
     )
 
+    match_refund = RefundChoice(
+        label=_("or it sent the bank refund"),
+        queryset=Refund.objects.none(),
+        required=False,
+        help_text=_("A refund of a bank gift, approved and booked, of the same amount: nothing more is booked."),
+    )
+    match_return = ReturnedLineChoice(
+        label=_("or it returned the line"),
+        queryset=BankStatementLine.objects.none(),
+        required=False,
+        help_text=_("Money finance chose to return, of the same amount: neither line is booked."),
+    )
+
     split_rest_to = forms.ModelChoiceField(
         label=_("Split: book the pledge, and give the rest to campaign"),
         queryset=Campaign.objects.filter(status__in=PUBLIC_STATUSES),
@@ -113,8 +137,25 @@ class ResolveLineForm(forms.ModelForm):
         model = BankStatementLine
         fields: list[str] = []
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        line = self.instance
+        if line.pk and line.status == LineStatus.OUTGOING:
+            # Only what this money out can have sent: the same amount, in the same currency.
+            refunds = bank_returns.unsent_bank_refunds().filter(amount=line.amount, donation__currency=line.currency)
+            returns = bank_returns.lines_to_return().filter(amount=line.amount, currency=line.currency)
+            for name, queryset in (
+                ("match_refund", refunds.select_related("donation").order_by("-decided_at")),
+                ("match_return", returns.order_by("-booked_on", "pk")),
+            ):
+                field = self.fields[name]
+                assert isinstance(field, forms.ModelChoiceField)
+                field.queryset = queryset
+
     def clean(self):
         data = super().clean() or {}
+        if sum(bool(data.get(f)) for f in MATCH_FIELDS) > 1:
+            raise forms.ValidationError(_("Match the money out to one payout, refund or returned line: not several."))
         if data.get("attach_to_pledge") and (data.get("assign_to") or data.get("need")):
             raise forms.ValidationError(_("Attach the line to a pledge, or assign it to a campaign: not both."))
         if data.get("need") and not data.get("assign_to"):

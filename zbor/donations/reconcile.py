@@ -16,8 +16,9 @@ million donations to measure it):
    ``ZBOR_STRANDED_EVENT_SECONDS``), and no bank statement line has waited in the unmatched
    queue longer than ``ZBOR_UNMATCHED_LINE_DAYS`` (``zbor.donations.stranded``);
 5. the last bank statement's closing balance equals the ledger's bank balance, statements
-   follow one another without a gap, and no payout paid by bank transfer has waited for its
-   statement line longer than ``ZBOR_PAYOUT_LINE_DAYS`` (``zbor.donations.bank_balances``).
+   follow one another without a gap, and no payout paid by bank transfer, nor any bank refund,
+   has waited for its statement line longer than ``ZBOR_PAYOUT_LINE_DAYS``
+   (``zbor.donations.bank_balances``, ``bank_returns``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from zbor.ledger.checks import LedgerReport, check_ledger
 from zbor.ledger.models import Transfer, TransferGroup, TransferKind
 from zbor.payments.stripe import BalanceExport, parse_balance_export
 
-from . import bank_balances, stranded
+from . import bank_balances, bank_returns, stranded
 from .models import Donation, DonationStatus
 
 
@@ -315,6 +316,7 @@ def reconcile(*, stripe_export: bytes | None = None) -> ReconcileReport:
         _check_events(report)
         _check_overdrawn(report)
         report.problems += bank_balances.problems()
+        report.problems += bank_returns.problems()
         if stripe_export is not None:
             _check_stripe(report, stripe_export)
     return report

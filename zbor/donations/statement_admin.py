@@ -20,7 +20,7 @@ from zbor.payments.bank_csv import parse_bank_csv
 from zbor.payments.csv_detect import LAYOUT_FIELDS, detect_layout
 from zbor.payments.models import StatementLayout
 
-from . import bank_out, services
+from . import bank_out, bank_returns, services
 from .bank_balances import balance_warning
 from .bank_import import import_statement
 from .exceptions import DonationError
@@ -199,6 +199,8 @@ class BankStatementLineAdmin(QueueActions, AuditedAdminMixin, ZborModelAdmin):
         "reason",
         "donation",
         "payout",
+        "refund",
+        "returned_line",
         "statement",
     ]
     fields = [*readonly_fields, *RESOLVE_FIELDS, *MATCH_FIELDS, *SPLIT_FIELDS]
@@ -257,6 +259,9 @@ class BankStatementLineAdmin(QueueActions, AuditedAdminMixin, ZborModelAdmin):
         if data.get("match_payout"):
             self._match_payout(request, obj, data["match_payout"])
             return
+        if data.get("match_refund") or data.get("match_return"):
+            self._sent_back(request, obj, data.get("match_refund"), data.get("match_return"))
+            return
         try:
             if data.get("attach_to_pledge"):
                 donation = services.attach_line(obj, reference=data["attach_to_pledge"], by=request.user)
@@ -280,6 +285,19 @@ class BankStatementLineAdmin(QueueActions, AuditedAdminMixin, ZborModelAdmin):
         else:
             rest = money(donation.amount, donation.currency)
             messages.success(request, done % {"campaign": donation.campaign, "rest": rest})
+
+    def _sent_back(self, request, obj, refund, returned) -> None:
+        try:
+            if refund is not None:
+                bank_returns.match_to_refund(obj, refund=refund, by=request.user)
+            else:
+                bank_returns.match_to_return(obj, returned=returned, by=request.user)
+        except PermissionDenied:
+            messages.error(request, _("Your role may not do this."))
+        except DonationError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("The money out is recorded as sent back to the donor."))
 
     def _match_payout(self, request, obj, payout_id: int) -> None:
         try:
