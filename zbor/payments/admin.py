@@ -48,6 +48,9 @@ class StatementLayoutAdmin(AuditedAdminMixin, ZborModelAdmin):
                 "fields": [
                     "date_column",
                     "amount_column",
+                    "direction_column",
+                    "credit_marker",
+                    "debit_marker",
                     "credit_column",
                     "debit_column",
                     "currency_column",

@@ -80,6 +80,7 @@ class _Columns:
     currency: int | None
     references: list[int]
     transaction_id: int | None
+    direction: int | None = None
 
     @classmethod
     def find(cls, header: list[str], layout: Any, line: int) -> _Columns:
@@ -92,6 +93,7 @@ class _Columns:
             layout.debit_column,
             layout.currency_column,
             layout.transaction_id_column,
+            layout.direction_column,
             *layout.reference_column_list,
         ]
         missing = [name for name in named if name and header_key(name) not in index]
@@ -113,6 +115,7 @@ class _Columns:
             currency=at(layout.currency_column),
             references=[index[header_key(name)] for name in layout.reference_column_list],
             transaction_id=at(layout.transaction_id_column),
+            direction=at(layout.direction_column),
         )
 
 
@@ -125,16 +128,30 @@ def parse_bank_csv(data: bytes, layout: Any) -> list[StatementLine]:
         rows.pop()
     if layout.footer_lines:
         rows = rows[: -layout.footer_lines]
+    first = _header_index(rows, layout)
+    columns = _Columns.find(rows[first][1], layout, rows[first][0])
+    reader = _LineReader(layout, columns)
+    return [reader.line(number, row) for number, row in rows[first + 1 :] if any(cell.strip() for cell in row)]
+
+
+def _header_index(rows: list[tuple[int, list[str]]], layout: Any) -> int:
+    """Where the header is among ``rows``: at the layout's header line, or (header line 0) the
+    first line naming every column the layout reads."""
+    if layout.header_line == 0:
+        for i, (number, row) in enumerate(rows):
+            try:
+                _Columns.find(row, layout, number)
+            except StatementError:
+                continue
+            return i
+        raise StatementError(_("No line of the file names all the layout's columns; check their names."))
     at_header = [i for i, (number, _row) in enumerate(rows) if number >= layout.header_line]
     if not at_header or rows[at_header[0]][0] != layout.header_line:
         raise StatementError(
             _("Line %(n)s: the file has no header line there; check the layout's header line.")
             % {"n": layout.header_line}
         )
-    first = at_header[0]
-    columns = _Columns.find(rows[first][1], layout, layout.header_line)
-    reader = _LineReader(layout, columns)
-    return [reader.line(number, row) for number, row in rows[first + 1 :] if any(cell.strip() for cell in row)]
+    return at_header[0]
 
 
 class _LineReader:
@@ -185,6 +202,8 @@ class _LineReader:
         if self.columns.amount is not None:
             value, where = self.cell(row, self.columns.amount, number)
             minor = self.minor(value, currency, where)
+            if self.columns.direction is not None:
+                return abs(minor), self.is_credit(row, number)
             return abs(minor), minor > 0
         assert self.columns.credit is not None and self.columns.debit is not None
         credit, credit_where = self.cell(row, self.columns.credit, number)
@@ -206,6 +225,20 @@ class _LineReader:
                 _("%(where)s: “%(amount)s” is not an amount.") % {"where": where, "amount": value[:40]}
             )
         return _minor(plain, currency, where)
+
+    def is_credit(self, row: list[str], number: int) -> bool:
+        """Whether money came in, as the layout's money in or out column says."""
+        assert self.columns.direction is not None
+        value, where = self.cell(row, self.columns.direction, number)
+        credit, debit = self.layout.credit_marker.strip(), self.layout.debit_marker.strip()
+        if value.casefold() == credit.casefold():
+            return True
+        if value.casefold() == debit.casefold():
+            return False
+        raise StatementError(
+            _("%(where)s: “%(value)s” is neither “%(credit)s” (money in) nor “%(debit)s” (money out).")
+            % {"where": where, "value": value[:40], "credit": credit, "debit": debit}
+        )
 
     def booked_on(self, row: list[str], number: int) -> date:
         value, where = self.cell(row, self.columns.date, number)

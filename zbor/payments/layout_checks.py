@@ -75,6 +75,7 @@ def _money_errors(layout: Any) -> dict[str, str]:
         errors["amount_column"] = _("Give either an amount column or the money in and out columns, not both.")
     elif not layout.amount_column and not (layout.credit_column and layout.debit_column):
         errors["amount_column"] = _("Give an amount column, or both the money in and the money out columns.")
+    errors.update(_direction_errors(layout))
     if layout.currency_column and layout.currency:
         errors["currency"] = _("Give either a currency column or a fixed currency, not both.")
     elif not layout.currency_column and not is_currency((layout.currency or "").upper()):
@@ -82,6 +83,21 @@ def _money_errors(layout: Any) -> dict[str, str]:
     if layout.thousands_separator and layout.thousands_separator == layout.decimal_separator:
         errors["thousands_separator"] = _("The thousands and the decimal separator must differ.")
     return errors
+
+
+def _direction_errors(layout: Any) -> dict[str, str]:
+    markers = (layout.credit_marker.strip(), layout.debit_marker.strip())
+    if not layout.direction_column:
+        if any(markers):
+            return {"direction_column": _("Name the column these markers are in, or leave the markers empty.")}
+        return {}
+    if not layout.amount_column:
+        return {"direction_column": _("A money in or out column goes with an amount column.")}
+    if not all(markers):
+        return {"debit_marker": _("Give what the column says for money in and for money out.")}
+    if markers[0].casefold() == markers[1].casefold():
+        return {"debit_marker": _("Money in and money out need different markers.")}
+    return {}
 
 
 def _text_errors(layout: Any) -> dict[str, str]:

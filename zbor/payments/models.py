@@ -136,9 +136,9 @@ class StatementLayout(models.Model):
     header_line = models.PositiveSmallIntegerField(
         _("header line"),
         default=1,
-        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
         help_text=_(
-            "The line that names the columns (1 is the first line of the file). Lines above it, such as the account or the period, are skipped."
+            "The line that names the columns (1 is the first line of the file). Lines above it, such as the account or the period, are skipped. 0: the first line that names all the columns below, for banks whose preamble changes in length."
         ),
     )
     footer_lines = models.PositiveSmallIntegerField(
@@ -173,6 +173,26 @@ class StatementLayout(models.Model):
         max_length=100,
         blank=True,
         help_text=_("Only without an amount column. Examples: Soll, Obciążenia, Debetas."),
+    )
+    direction_column = models.CharField(
+        _("money in or out column"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "Only with an amount column whose amounts are never negative: the column that says whether money came in or went out. Examples: Soll/Haben, Strona, Debetas/Kreditas."
+        ),
+    )
+    credit_marker = models.CharField(
+        _("marker of money in"),
+        max_length=30,
+        blank=True,
+        help_text=_("What that column says for money in. Examples: H, K, C, CRDT."),
+    )
+    debit_marker = models.CharField(
+        _("marker of money out"),
+        max_length=30,
+        blank=True,
+        help_text=_("What that column says for money out. Examples: S, D, DBIT."),
     )
     currency_column = models.CharField(
         _("currency column"),

@@ -130,6 +130,36 @@ def test_separate_money_in_and_out_columns_and_a_fixed_currency():
     ]
 
 
+def test_unsigned_amounts_with_a_money_in_or_out_marker_column():
+    """Banks that write every amount positive and say S(oll) or H(aben) beside it."""
+    data = (
+        "Buchungstag;Text;Umsatz;S/H\n"
+        "01.12.2026;ZB4K7Q-9MX2C;12,50;H\n"
+        "02.12.2026;Kontoführung;3,00;s\n"
+        "03.12.2026;Rückbuchung;1.000,00; S \n"
+    ).encode()
+    fields = {**GERMAN, "header_line": 1, "footer_lines": 0, "encoding": "utf-8", "amount_column": "Umsatz"}
+    fields |= {"direction_column": "S/H", "credit_marker": "H", "debit_marker": "S", "reference_columns": "Text"}
+    fields |= {"currency_column": "", "currency": "EUR"}
+    lines = parse_bank_csv(data, layout(fields))
+    assert [(line.amount, line.is_credit) for line in lines] == [(1250, True), (300, False), (100000, False)]
+    with pytest.raises(StatementError, match="Line 3, column “S/H”: “X” is neither “H” \\(money in\\) nor “S”"):
+        parse_bank_csv(data.replace(b";s\n", b";X\n"), layout(fields))
+
+
+@pytest.mark.parametrize("preamble", [0, 2, 7])
+def test_a_header_found_wherever_the_banks_preamble_ends(preamble):
+    """Header line 0: the header is the first line naming every column of the layout, for a
+    bank whose preamble grows with the number of accounts or notices."""
+    head = "".join(f"Hinweis {n};Konto {n}\n" for n in range(preamble))
+    data = (head + "Buchungstag;Verwendungszweck;Betrag;Währung\n01.12.2026;Spende;5,00;EUR\n").encode()
+    fields = {**GERMAN, "header_line": 0, "footer_lines": 0, "encoding": "utf-8"}
+    (line,) = parse_bank_csv(data, layout(fields))
+    assert (line.amount, line.is_credit, line.booked_on.isoformat()) == (500, True, "2026-12-01")
+    with pytest.raises(StatementError, match="No line of the file names all the layout's columns"):
+        parse_bank_csv(data.replace("Währung".encode(), b"Waehrung"), layout(fields))
+
+
 @pytest.mark.parametrize(
     ("broken", "fault"),
     [
@@ -201,6 +231,13 @@ def test_zbors_own_csv_and_camt_are_read_as_before_whatever_the_layout():
         ({"currency": "EUR"}, "currency"),
         ({"currency_column": "", "currency": ""}, "currency"),
         ({"thousands_separator": ","}, "thousands_separator"),
+        ({"credit_marker": "H", "debit_marker": "S"}, "direction_column"),
+        ({"direction_column": "S/H", "credit_marker": "H"}, "debit_marker"),
+        ({"direction_column": "S/H", "credit_marker": "s", "debit_marker": "S"}, "debit_marker"),
+        (
+            {"direction_column": "S/H", "amount_column": "", "credit_column": "H", "debit_column": "S"},
+            "direction_column",
+        ),
     ],
 )
 def test_a_layout_that_cannot_be_read_with_is_refused_when_saved(change, field):
