@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from zbor.accounts.services import audit
 from zbor.disbursements.models import Channel, Payout, PayoutStatus
 from zbor.ledger import chart
-from zbor.ledger.models import TransferKind
+from zbor.ledger.models import Transfer, TransferKind
 from zbor.ledger.services import Line, post_group
 from zbor.money import Money, format_money
 
@@ -72,19 +72,25 @@ def _candidate(row: BankStatementLine, text: str, taken: Collection[int]) -> Pay
 
 
 def _book(payout: Payout, amount: int, currency: str) -> None:
-    post_group(
-        f"{payout.reference}:bank",
-        kind=TransferKind.BANK_OUT,
-        reference=payout.reference,
-        lines=[
+    lines = [
+        Line(
+            chart.bank_outgoing_account(currency),
+            chart.provider_account("bank", currency),
+            amount,
+            TransferKind.BANK_OUT,
+        )
+    ]
+    sent = Transfer.objects.filter(group__key=f"{payout.reference}:paid", kind=TransferKind.BANK_OUT)
+    if not sent.exists():
+        # Marked paid before the bank was in the books (ledger migration 0008), so never booked
+        # as sent: book it now, so that "sent, waiting for the bank" does not go negative.
+        lines.insert(
+            0,
             Line(
-                chart.bank_outgoing_account(currency),
-                chart.provider_account("bank", currency),
-                amount,
-                TransferKind.BANK_OUT,
-            )
-        ],
-    )
+                chart.disbursed_account(currency), chart.bank_outgoing_account(currency), amount, TransferKind.BANK_OUT
+            ),
+        )
+    post_group(f"{payout.reference}:bank", kind=TransferKind.BANK_OUT, reference=payout.reference, lines=lines)
 
 
 def match_outgoing(row: BankStatementLine, *, text: str, taken: set[int]) -> None:

@@ -107,6 +107,33 @@ def test_a_payout_paid_by_bank_is_matched_to_its_outgoing_line(funded, people):
     assert reconcile().ok, reconcile().lines()
 
 
+def test_a_payout_paid_before_the_bank_was_in_the_books_is_matched_without_a_negative_account(funded, people):
+    """Paid under an earlier version, its paid group has only the public side: matching its
+    line books the missing "sent" side too, so no bank account of the ledger goes negative."""
+    from zbor.disbursements.models import PayoutStatus
+    from zbor.ledger import chart
+    from zbor.ledger.models import TransferKind
+    from zbor.ledger.services import Line, post_group
+
+    need = Need.objects.get(campaign=funded, position=0)
+    payout = payouts.request_payout(
+        need, amount=10000, channel="bank_abroad", recipient="Landlord", purpose="Rent", by=people["finance"]
+    )
+    payouts.approve_payout(payout, by=people["finance2"])
+    post_group(
+        f"{payout.reference}:paid",
+        kind=TransferKind.PAYOUT,
+        reference=payout.reference,
+        lines=[Line(chart.need_account(need, "EUR"), chart.payouts_account(need, "EUR"), 10000, TransferKind.PAYOUT)],
+    )
+    Payout.objects.filter(pk=payout.pk).update(status=PayoutStatus.PAID, paid_at=timezone.now(), proof_name="old.pdf")
+    import_statement(camt(entry(10000, text=f"Rent {payout.reference}")), by=people["finance"])
+    assert BankStatementLine.objects.get().payout_id == payout.pk
+    assert balance_of("outgoing:bank:EUR") == 0
+    assert (balance_of("disbursed:bank:EUR"), balance_of("provider:bank:EUR")) == (10000, -10000)
+    assert reconcile().ok, reconcile().lines()
+
+
 def test_a_line_without_a_reference_matches_the_only_payout_it_fits(funded, people):
     payout = paid_by_bank(funded, people)
     paid_by_bank(funded, people, amount=5000)
