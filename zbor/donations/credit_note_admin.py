@@ -53,7 +53,7 @@ class CreditNoteAdmin(ReadOnlyAdmin):
     list_filter = ["issued_at"]
     search_fields = ["number", "donation__receipt_number"]
     list_select_related = ["donation"]
-    fields = [
+    fields = readonly_fields = (
         "number",
         "donation_column",
         "receipt_column",
@@ -62,8 +62,7 @@ class CreditNoteAdmin(ReadOnlyAdmin):
         "issued_at",
         "sent_at",
         "pdf",
-    ]
-    readonly_fields = fields
+    )
     actions = ["resend"]
 
     @admin.display(description=_("donation"))

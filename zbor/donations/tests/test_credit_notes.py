@@ -286,3 +286,34 @@ def test_the_export_screen_offers_credit_notes_to_finance(
     body = b"".join(response.streaming_content).decode()
     assert response.status_code == 200 and body.startswith("credit_note,issued,receipt,")
     assert "CN-2026-000001" in body
+
+
+def test_a_card_refund_event_delivered_again_issues_one_credit_note(
+    client, funded_campaign, settings, django_capture_on_commit_callbacks
+):
+    """Through Stripe's own webhooks (the SDK signs them; the fake server answers the API):
+    the refund event twice, another event with the same total, then the rest refunded."""
+    from tests.fake_stripe import stripe_enabled
+    from zbor.payments.tests.test_stripe import (
+        SECRET,
+        charge_refunded,
+        send,
+        session_completed,
+        start_card_donation,
+    )
+
+    with stripe_enabled(settings, SECRET), django_capture_on_commit_callbacks(execute=True):
+        start_card_donation(client, email="donor@example.org")
+        session = Donation.objects.get(provider="stripe").checkout_reference
+        assert send(client, "checkout.session.completed", session_completed(session)).status_code == 200
+        for event_id in ("evt_refund_1", "evt_refund_1", "evt_refund_again"):
+            assert send(client, "charge.refunded", charge_refunded(1000), event_id=event_id).status_code == 200
+        send(client, "charge.refunded", charge_refunded(2500))
+    donation = Donation.objects.get(provider="stripe")
+    year = donation.receipt_number[:4]
+    assert notes(donation) == [(f"CN-{year}-000001", 1000, 1500), (f"CN-{year}-000002", 1500, 0)]
+    receipt, *credit_notes = mail.outbox
+    assert [m.attachments[0][0] for m in credit_notes] == [
+        f"credit-note-CN-{year}-000001.pdf",
+        f"credit-note-CN-{year}-000002.pdf",
+    ]
