@@ -12,11 +12,11 @@ from django.db import transaction
 
 from tests import factories
 from zbor.accounts.models import AuditEvent
-from zbor.donations import services
+from zbor.donations import services, tasks
 from zbor.donations.credit_notes import credit_note_pdf, send_unsent_credit_notes
 from zbor.donations.exports import credit_note_rows, donation_rows
 from zbor.donations.models import CreditNote, CreditNoteCounter, Donation, ReceiptCounter
-from zbor.donations.receipts import forget_receipt_emails, send_receipt, send_unsent_receipts
+from zbor.donations.receipts import forget_receipt_emails, send_receipt
 from zbor.donations.tests.test_receipts import LEGAL, at, gift, pdf_text
 from zbor.ledger.models import TransferKind
 
@@ -172,8 +172,7 @@ def test_a_receipt_still_to_send_is_numbered_and_sent_before_its_credit_note(
     assert donation.receipt_number == "2026-000001" and donation.receipt_sent_at is None
     assert notes(donation) == [("CN-2026-000001", 500, 2000)]
     assert mail.outbox == []  # the credit note waits for its receipt
-    send_unsent_receipts()
-    send_unsent_credit_notes()
+    tasks.send_unsent_receipts.call_local()  # the worker's sweep: receipts, then credit notes
     receipt, note = mail.outbox
     assert receipt.attachments[0][0].startswith("receipt-") and note.attachments[0][0].startswith("credit-note-")
 
@@ -317,3 +316,22 @@ def test_a_card_refund_event_delivered_again_issues_one_credit_note(
         f"credit-note-CN-{year}-000001.pdf",
         f"credit-note-CN-{year}-000002.pdf",
     ]
+
+
+def test_the_command_sends_the_credit_notes_the_queue_never_sent(campaign, people):
+    import io
+
+    from django.core.management import call_command
+
+    donation = receipted(campaign)
+    with at(2026, 4, 9):  # the queue is down: nothing runs after the commit
+        services.approve_refund(
+            services.request_refund(donation, amount=300, reason="Asked", by=people[0]), by=people[1]
+        )
+    assert len(mail.outbox) == 1
+    out = io.StringIO()
+    call_command("send_unsent_receipts", stdout=out)
+    assert "Sent 0 receipt(s); 0 failed." in out.getvalue() and "Sent 1 credit note(s); 0 failed." in out.getvalue()
+    assert mail.outbox[-1].attachments[0][0] == "credit-note-CN-2026-000001.pdf"
+    call_command("send_unsent_receipts", stdout=io.StringIO())
+    assert len(mail.outbox) == 2
