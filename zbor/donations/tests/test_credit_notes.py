@@ -335,3 +335,49 @@ def test_the_command_sends_the_credit_notes_the_queue_never_sent(campaign, peopl
     assert mail.outbox[-1].attachments[0][0] == "credit-note-CN-2026-000001.pdf"
     call_command("send_unsent_receipts", stdout=io.StringIO())
     assert len(mail.outbox) == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_refunds_booked_at_once_by_many_workers_number_credit_notes_without_gaps_or_doubles():
+    """Six workers book refunds of eighteen receipted gifts at once (each twice: a worker and a
+    replay of its event), on real concurrent transactions: the credit notes are exactly 1 to
+    18, one per gift, whichever lock orders the bookings (the counter's, the ledger's)."""
+    import threading
+
+    from django.db import connections
+
+    from tests.postgres import run_here_or_on_postgres
+
+    if not run_here_or_on_postgres(
+        f"{__file__}::test_refunds_booked_at_once_by_many_workers_number_credit_notes_without_gaps_or_doubles"
+    ):
+        return
+    donations = []
+    for i in range(18):  # each in a campaign of its own: no campaign lock orders the bookings
+        donation = gift(factories.campaign(needs=(10_000_000,)), amount=1000 + i)
+        send_receipt(donation.pk)
+        donations.append(donation)
+    workers, barrier, errors = 6, threading.Barrier(6), []
+
+    def book(share):
+        try:
+            barrier.wait()
+            for donation in share:
+                services.take_back(donation, kind=TransferKind.REFUND, key="refund:500", cumulative=500)
+        except Exception as exc:  # reported below: a thread's exception is otherwise lost
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    shares = [donations[i::workers] + donations[(i + 1) % workers :: workers] for i in range(workers)]
+    threads = [threading.Thread(target=book, args=(share,)) for share in shares]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    numbers = sorted(CreditNote.objects.values_list("number", flat=True))
+    year = numbers[0][3:7]
+    assert numbers == [f"CN-{year}-{n:06d}" for n in range(1, 19)]
+    assert sorted(CreditNote.objects.values_list("donation_id", flat=True)) == sorted(d.pk for d in donations)
