@@ -44,12 +44,14 @@ def every_kind_of_record() -> dict:
     from zbor.donations.models import (
         BankStatement,
         BankStatementLine,
+        CreditNote,
         Donation,
         MessageStatus,
         PaymentInReview,
         WordsOfSupport,
     )
-    from zbor.donations.services import record_demo_donation, request_refund
+    from zbor.donations.receipts import issue_receipt
+    from zbor.donations.services import record_demo_donation, request_refund, take_back
     from zbor.ledger.models import Account, TransferGroup
     from zbor.payments.models import PaymentEventRecord, StatementLayout
 
@@ -104,6 +106,11 @@ def every_kind_of_record() -> dict:
     refund = request_refund(
         Donation.objects.filter(campaign=campaign, provider="demo").first(), amount=100, reason="walk", by=finance
     )
+    # A gift with a receipt, refunded in part: its credit note.
+    receipted = record_demo_donation(campaign, amount=3000)
+    Donation.objects.filter(pk=receipted.pk).update(email="walk@example.org")
+    issue_receipt(receipted.pk)
+    take_back(receipted, kind="refund", key="walk-refund", amount=500)
     revisions.stage_text(note, "en", {"term": "Note", "text": "A new text"}, by=editor)
     staff_changes.request_password_reset(editor, by=superuser, reason="lost phone")
     records = {
@@ -121,6 +128,7 @@ def every_kind_of_record() -> dict:
         "payment_event": PaymentEventRecord.objects.order_by("pk").first(),
         "payment_in_review": PaymentInReview.objects.get(pk=in_review.pk),
         "refund": refund,
+        "credit_note": CreditNote.objects.get(),
         "statement_layout": StatementLayout.objects.create(
             name="Walk bank", date_column="Datum", amount_column="Betrag", currency="EUR", reference_columns="Text"
         ),

@@ -188,6 +188,13 @@ donations_refund_history                             403/403  403/403  200/302  
 donations_refund_delete                              403/403  403/403  403/403  403/403
 donations_refund_change                              403/403  403/403  200/302  403/403
 donations/refund/<path:object_id>/                   302/302  302/302  302/302  302/302
+donations_creditnote_pdf                             403/403  403/403  200/404  403/403
+donations_creditnote_changelist                      403      403      200      403
+donations_creditnote_add                             403      403      403      403
+donations_creditnote_history                         403/403  403/403  200/302  403/403
+donations_creditnote_delete                          403/403  403/403  403/403  403/403
+donations_creditnote_change                          403/403  403/403  200/302  403/403
+donations/creditnote/<path:object_id>/               302/302  302/302  302/302  302/302
 
 disbursements_payout_request                         403      403      200      403
 disbursements_payout_act:approve                     403/403  403/403  200/404  403/403

@@ -37,6 +37,7 @@ PRIVATE_FIELDS: dict[str, list[str]] = {
     "payments.paymenteventrecord": ["data", "event_id", "checkout_reference", "payment_reference"],
     "donations.paymentinreview": ["data", "event_id", "checkout_reference", "payment_reference", "pledged", "reason"],
     "donations.refund": ["reason", "donation__email", "donation__payment_reference", "requested_by__email"],
+    "donations.creditnote": ["key", "amount", "donation__email", "donation__payment_reference", "donation__public_id"],
     # A bank's layout holds no one's data; its lookups are refused like any undeclared one.
     "payments.statementlayout": ["reference_columns", "encoding"],
     "donations.donation": [

@@ -6,9 +6,9 @@
              amounts, times, emails or payment ids)
     finance  donations, bank statements and banks' CSV layouts, payment events, the ledger
              (read), payouts (request, approve others', mark paid, with recipient details),
-             exports; decides on money whose amount differs from its pledge (accept as
-             received, or return), resolves the unmatched queue, requests and approves (others')
-             refunds; campaigns and needs to read only, never a beneficiary's identity
+             exports, credit notes (read, send again); decides on money whose amount differs from
+             its pledge (accept as received, or return), resolves the unmatched queue, requests
+             and approves (others') refunds; campaigns and needs to read only, never a beneficiary's identity
     admin    people, the audit log, approving campaigns flagged at risk, emergency unpublish;
              asks for and decides (as the second admin) changes of roles and password resets;
              banks' CSV layouts; no donor data (no donations, words of support or payment events)
@@ -41,6 +41,7 @@ ROLES: dict[str, list[str]] = {
         "donations.view_donation",
         "donations.export_donations",
         "donations.resend_receipt",
+        "donations.view_creditnote",
         "donations.add_bankstatement",
         "donations.view_bankstatement",
         "donations.view_bankstatementline",

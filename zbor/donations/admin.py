@@ -1,5 +1,6 @@
-"""Finance screens: donations and words of support; bank statements (statement_admin.py) and
-refunds (refund_admin.py) are registered from their own modules."""
+"""Finance screens: donations and words of support; bank statements (statement_admin.py),
+refunds (refund_admin.py) and credit notes (credit_note_admin.py) are registered from their own
+modules."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -20,9 +23,10 @@ from zbor.money import Money, format_money
 from zbor.payments import registry
 
 from . import services
+from .credit_note_admin import CreditNoteAdmin, pdf_link, resend_all
 from .exceptions import DonationError
 from .exports import EXPORTS
-from .models import Donation, MessageStatus, WordsOfSupport
+from .models import CreditNote, Donation, MessageStatus, WordsOfSupport
 from .refund_admin import RefundAdmin
 from .statement_admin import BankStatementAdmin, BankStatementLineAdmin
 
@@ -46,7 +50,7 @@ class DonationAdmin(ReadOnlyAdmin):
     list_filter = ["status", "provider", "message_status", "created_at"]
     search_fields = ["public_id", "checkout_reference", "payment_reference", "charge_reference"]
     list_select_related = ["campaign"]
-    actions = ["resend_receipts"]
+    actions = ["resend_receipts", "resend_credit_notes"]
     # Finance reconciles money: the donor's email, chosen name and words, the checkout link and
     # the idempotency key are not part of that work (words of support have their own screen).
     exclude = ["email", "idempotency_key", "public_name", "message", "checkout_url"]
@@ -80,8 +84,28 @@ class DonationAdmin(ReadOnlyAdmin):
         "disputed": "disputed_column",
     }
 
+    @admin.display(description=_("credit notes"))
+    def credit_notes_column(self, obj):
+        notes = CreditNote.objects.filter(donation=obj).order_by("pk")
+        if not notes:
+            return "-"
+        return format_html_join(
+            mark_safe("<br>"),  # noqa: S308 (a constant)
+            '<a href="{}">{}</a> ({}) {}',
+            (
+                (
+                    reverse("admin:donations_creditnote_change", args=[n.pk]),
+                    n.number,
+                    _money(n.amount, obj.currency),
+                    pdf_link(n),
+                )
+                for n in notes
+            ),
+        )
+
     def get_readonly_fields(self, request, obj=None):
-        return [self.MONEY_FIELDS.get(f.name, f.name) for f in Donation._meta.fields if f.name not in self.exclude]
+        fields = [self.MONEY_FIELDS.get(f.name, f.name) for f in Donation._meta.fields if f.name not in self.exclude]
+        return fields + ["credit_notes_column"]
 
     def get_fields(self, request, obj=None):
         return self.get_readonly_fields(request, obj)
@@ -106,6 +130,11 @@ class DonationAdmin(ReadOnlyAdmin):
                 ngettext("%(count)d receipt will be sent again.", "%(count)d receipts will be sent again.", sent)
                 % {"count": sent},
             )
+
+    @admin.action(description=_("Send the credit notes again"), permissions=["resend"])
+    def resend_credit_notes(self, request, queryset):
+        """Each credit note of the selected donations again, while the donor's email is held."""
+        resend_all(request, CreditNote.objects.filter(donation__in=queryset).select_related("donation").order_by("pk"))
 
     def get_urls(self):
         return [
@@ -186,7 +215,12 @@ class WordsOfSupportAdmin(ReadOnlyAdmin):
 class ExportForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("What"),
-        choices=[("donations", _("Donations")), ("ledger", _("Ledger transfers")), ("payouts", _("Payouts"))],
+        choices=[
+            ("donations", _("Donations")),
+            ("credit_notes", _("Credit notes")),
+            ("ledger", _("Ledger transfers")),
+            ("payouts", _("Payouts")),
+        ],
     )
     start = forms.DateField(label=_("From"), required=False, help_text="YYYY-MM-DD")
     end = forms.DateField(label=_("To"), required=False, help_text="YYYY-MM-DD")
@@ -200,4 +234,4 @@ class ExportForm(forms.Form):
 
 
 # Registered in their own modules, imported here so that the admin finds them.
-__all__ = ["BankStatementAdmin", "BankStatementLineAdmin", "RefundAdmin"]
+__all__ = ["BankStatementAdmin", "BankStatementLineAdmin", "CreditNoteAdmin", "RefundAdmin"]

@@ -1,4 +1,4 @@
-"""Exports for the accountant: donations, ledger transfers and payouts as streamed CSV.
+"""Exports for the accountant: donations, credit notes, ledger transfers and payouts as streamed CSV.
 
 Dated by when the money moved, never by when a donation was started: a donation by the day its
 money arrived (the bank statement line's booking day for a bank transfer, else the day the
@@ -29,7 +29,7 @@ from zbor.ledger.names import account_names
 from zbor.money import Money
 from zbor.payments import registry
 
-from .models import BankStatementLine, Donation
+from .models import BankStatementLine, CreditNote, Donation
 
 
 def _range(field: str, start: date | None, end: date | None) -> dict:
@@ -158,6 +158,61 @@ def donation_rows(start: date | None, end: date | None):
     )
 
 
+CREDIT_NOTE_HEADER = [
+    "credit_note",
+    "issued",
+    "receipt",
+    "receipt_issued",
+    "donation",
+    "method",
+    "currency",
+    "receipt_amount",
+    "credited",
+    "remaining",
+    "ledger_group",
+]
+
+
+def credit_note_rows(start: date | None, end: date | None):
+    """Credit notes by the day they were issued (the day the refund was booked), each with the
+    receipt it corrects and the refund's ledger group: the receipts' amounts less the credit
+    notes' is what the foundation kept of the gifts it gave receipts for."""
+    rows = (
+        CreditNote.objects.filter(**_range("issued_at", start, end))
+        .order_by("issued_at", "pk")
+        .values_list(
+            "number",
+            "issued_at",
+            "donation__receipt_number",
+            "donation__receipt_issued_at",
+            "donation__public_id",
+            "donation__provider",
+            "donation__currency",
+            "donation__amount",
+            "amount",
+            "remaining",
+            "key",
+        )
+        .iterator(chunk_size=2000)
+    )
+    return CREDIT_NOTE_HEADER, (
+        [
+            number,
+            _iso(issued),
+            receipt or "",
+            _iso(receipt_issued),
+            str(pid)[:8],
+            str(registry.label(provider)),
+            cur,
+            _major(gift, cur),
+            _major(amount, cur),
+            _major(remaining, cur),
+            key,
+        ]
+        for number, issued, receipt, receipt_issued, pid, provider, cur, gift, amount, remaining, key in rows
+    )
+
+
 def transfer_rows(start: date | None, end: date | None):
     """Transfers by the time they were booked, each account by code and by name."""
     header = ["time", "group", "kind", "debit", "credit", "currency", "amount", "debit_name", "credit_name"]
@@ -254,6 +309,7 @@ def payout_rows(start: date | None, end: date | None):
 
 EXPORTS = {
     "donations": ("donations.export_donations", donation_rows),
+    "credit_notes": ("donations.export_donations", credit_note_rows),
     "ledger": ("ledger.export_ledger", transfer_rows),
     "payouts": ("disbursements.export_payouts", payout_rows),
 }

@@ -348,3 +348,51 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"refund #{self.pk}"
+
+
+class CreditNoteCounter(models.Model):
+    """The last credit note number issued in a year: a sequence of its own, apart from the
+    receipts' (``ReceiptCounter``), locked the same way so that it has no gaps and no doubles."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class CreditNote(models.Model):
+    """The correction of a donor's receipt after a refund (zbor/donations/credit_notes.py): one
+    per refund booked of a gift that had a receipt, issued in the refund's transaction.
+
+    It credits ``amount`` against the receipt and says what ``remaining`` of the gift the
+    foundation keeps. Neutral like the receipt: no campaign, no donor."""
+
+    donation = models.ForeignKey(
+        Donation, on_delete=models.PROTECT, related_name="credit_notes", verbose_name=_("donation")
+    )
+    #: "CN-2026-000001": an unbroken sequence per year of issue (``CreditNoteCounter``).
+    number = models.CharField(_("credit note number"), max_length=20, unique=True)
+    #: The ledger group of the refund it corrects: a refund replayed books nothing and issues nothing.
+    key = models.CharField(max_length=255, unique=True, editable=False)
+    amount = models.BigIntegerField(_("amount credited"), help_text=_("In minor units of the currency."))
+    remaining = models.BigIntegerField(
+        _("remaining of the gift"), help_text=_("What the gift still holds after this refund, in minor units.")
+    )
+    #: When the refund was booked, and the credit note with it.
+    issued_at = models.DateTimeField(_("issued"))
+    sent_at = models.DateTimeField(_("sent to the donor"), null=True, blank=True)
+    #: Until when one sender holds the right to email it, as for receipts.
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("credit note")
+        verbose_name_plural = _("credit notes")
+        ordering = ["-issued_at", "-pk"]
+        default_permissions = ("view",)
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0) & Q(remaining__gte=0), name="credit_note_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return self.number

@@ -7,7 +7,7 @@
 - ``review``: finance's decisions on money whose amount differs from its pledge;
 - ``queue``: finance's decisions on bank lines no pledge claimed (the unmatched queue);
 - ``refunds``: refunds staff give of bank and demo gifts, with four eyes;
-- ``resend``: a receipt sent again on staff's request;
+- ``resend``: a receipt or credit note sent again on staff's request;
 - ``erasure``: a donor's erasure on request; ``moderation``: words of support; ``housekeeping``: the daily clean-up; ``demo``: demo gifts.
 """
 
@@ -25,7 +25,7 @@ from .housekeeping import purge_expired_emails
 from .moderation import moderate_message
 from .queue import assign_line, attach_line, mark_not_a_donation, pledge_named_by, settle_reversal
 from .refunds import approve_refund, refundable, reject_refund, request_refund
-from .resend import resend_receipt
+from .resend import resend_credit_note, resend_receipt
 from .reversals import reinstate_dispute, take_back
 from .review import accept_line, accept_payment, payment_donation, return_line, return_payment, split_line
 from .start import ACCEPTING, REFERENCE_DRAWS, check_donation, end_unpaid, max_donation, start_donation
@@ -62,6 +62,7 @@ __all__ = [
     "split_line",
     "return_payment",
     "settle_reversal",
+    "resend_credit_note",
     "resend_receipt",
     "start_donation",
     "take_back",

@@ -1,4 +1,4 @@
-"""Sending a donor's receipt again, on staff's request."""
+"""Sending a donor's receipt or credit note again, on staff's request."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from zbor.accounts.services import audit
 from zbor.tasks import enqueue_on_commit
 
 from ..exceptions import ReceiptNotResent
-from ..models import Donation, DonationStatus
+from ..models import CreditNote, Donation, DonationStatus
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -58,3 +58,31 @@ def _refusal(donation: Donation) -> str:
 
 def _short(donation: Donation) -> str:
     return str(donation.public_id)[:8]
+
+
+def resend_credit_note(note: CreditNote, *, by: User | None) -> None:
+    """Send a credit note again, with its number: as a receipt is, by finance, audited, and only
+    while the donor's email is still held (sending it does not keep the email longer)."""
+    if by is None or not by.has_perm("donations.resend_receipt"):
+        raise PermissionDenied("Your role may not send receipts.")
+    with transaction.atomic():
+        due_again = (
+            CreditNote.objects.filter(pk=note.pk)
+            .exclude(donation__email="")
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=timezone.now()))
+            .update(sent_at=None, claimed_until=None)
+        )
+        if not due_again:
+            if not Donation.objects.filter(pk=note.donation_id).exclude(email="").exists():
+                raise ReceiptNotResent(
+                    _(
+                        "The donor's email for credit note %(number)s was forgotten, by design: "
+                        "download its PDF from its page instead."
+                    )
+                    % {"number": note.number}
+                )
+            raise ReceiptNotResent(_("Credit note %(number)s is being sent right now.") % {"number": note.number})
+        audit(by, "donation.credit_note.resend", note, fields=["sent_at"])
+        from ..tasks import send_credit_note
+
+        enqueue_on_commit(send_credit_note, note.pk)

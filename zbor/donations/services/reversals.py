@@ -13,6 +13,7 @@ from zbor.ledger.selectors import credit_balances
 from zbor.ledger.services import Line, post_group
 from zbor.money import split_proportionally
 
+from .. import credit_notes
 from ..exceptions import NotPaidYet
 from ..models import Donation, DonationStatus
 
@@ -108,6 +109,7 @@ def take_back(donation: Donation, *, kind: str, key: str, amount: int = 0, cumul
         post_group(group_key, kind=kind, reference=locked.reference, lines=lines)
         column = "refunded" if kind == TransferKind.REFUND else "disputed"
         Donation.objects.filter(pk=locked.pk).update(**{column: getattr(locked, column) + amount})
+        credit_notes.note_reversal(locked.pk, kind=kind, amount=amount, key=group_key)  # a refund corrects the receipt
     donation.refresh_from_db()
     return True
 
