@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('donations', '0015_bank_balances_and_payouts'),
+        ('donations', '0016_credit_notes'),
     ]
 
     operations = [
