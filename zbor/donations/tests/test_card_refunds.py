@@ -1,0 +1,418 @@
+"""Card refunds staff give through the provider's API (issue 16): requested by one person in
+finance, approved by another, sent to Stripe through the real SDK (against tests/fake_stripe.py)
+and booked exactly once, whichever of Stripe's answer and its webhooks comes first; a refund
+Stripe refuses, fails or does not answer books nothing and says why."""
+
+import json
+import time
+import uuid
+
+import pytest
+import stripe
+
+from tests import factories
+from tests.fake_stripe import stripe_enabled
+from zbor.accounts.models import AuditEvent
+from zbor.campaigns.models import Need
+from zbor.donations import services
+from zbor.donations.exceptions import DonationRefused, NotInReview
+from zbor.donations.models import Donation, Refund, RefundCover, RefundStatus
+from zbor.donations.reconcile import reconcile
+from zbor.donations.tests.test_refund_cover import _pay_out
+from zbor.ledger.chart import unallocated_code
+from zbor.ledger.models import TransferGroup
+from zbor.ledger.selectors import credit_balances
+from zbor.payments.models import EventStatus, PaymentEventRecord
+
+pytestmark = pytest.mark.django_db
+SECRET = "whsec_refund_secret"
+
+
+@pytest.fixture
+def fake(settings):
+    with stripe_enabled(settings, SECRET) as fake:
+        yield fake
+
+
+@pytest.fixture
+def people():
+    return [factories.role_user("finance", f"card-fin-{n}") for n in range(2)]
+
+
+def card_gift(campaign, fake, amount: int, need=None) -> Donation:
+    pi = f"pi_{uuid.uuid4().hex[:14]}"
+    donation = Donation.objects.create(
+        campaign=campaign,
+        need=need,
+        amount=amount,
+        currency=campaign.currency,
+        provider="stripe",
+        checkout_reference=f"cs_{uuid.uuid4().hex}",
+        idempotency_key=uuid.uuid4().hex,
+    )
+    services.confirm_donation(donation, amount=amount, payment_reference=pi, charge_reference="ch_" + pi[3:])
+    fake.add_payment(pi, amount)
+    donation.refresh_from_db()
+    return donation
+
+
+def send(client, event_type, obj, *, event_id=None):
+    payload = json.dumps(
+        {
+            "id": event_id or f"evt_{uuid.uuid4().hex[:16]}",
+            "object": "event",
+            "api_version": "2025-01-27.acacia",
+            "created": int(time.time()),
+            "type": event_type,
+            "data": {"object": obj},
+        }
+    )
+    header = stripe.WebhookSignature.generate_signature_header(payload, SECRET)
+    response = client.post(
+        "/webhooks/stripe/", payload, content_type="application/json", headers={"stripe-signature": header}
+    )
+    assert response.status_code == 200, response.content
+    return response
+
+
+def charge_refunded(fake, donation):
+    charge = fake.payments[donation.payment_reference]
+    return {
+        "id": charge["id"],
+        "object": "charge",
+        "amount": charge["amount"],
+        "amount_refunded": charge["amount_refunded"],
+        "currency": "eur",
+        "payment_intent": donation.payment_reference,
+        "refunded": charge["amount_refunded"] == charge["amount"],
+    }
+
+
+def refund_requests(fake):
+    return [r for r in fake.requests if r["path"] == "/v1/refunds"]
+
+
+def booked_groups(donation):
+    return TransferGroup.objects.filter(reference=donation.reference, kind="refund").count()
+
+
+def test_a_whole_card_refund_goes_through_stripe_and_is_booked(campaign, fake, people):
+    donation = card_gift(campaign, fake, 5000)
+    refund = services.request_refund(donation, amount=5000, reason="Donor asked", by=people[0])
+    assert refund_requests(fake) == []  # nothing is sent before the second person approves
+    services.approve_refund(refund, by=people[1])
+    [request] = refund_requests(fake)
+    assert request["form"]["payment_intent"] == [donation.payment_reference]
+    assert request["form"]["amount"] == ["5000"]
+    assert request["form"]["metadata[zbor_refund]"] == [str(refund.pk)]
+    assert request["headers"]["Idempotency-Key"] == refund.idempotency_key
+    donation.refresh_from_db()
+    assert (refund.status, refund.provider_refund_id, refund.provider_status) == (
+        RefundStatus.BOOKED,
+        "re_test_1",
+        "succeeded",
+    )
+    assert donation.refunded == 5000 and booked_groups(donation) == 1
+    assert credit_balances(["refunds:stripe:EUR"]) == {"refunds:stripe:EUR": 5000}
+    assert {"refund.request", "refund.approve", "refund.book"} <= set(
+        AuditEvent.objects.filter(object_id=str(refund.pk)).values_list("action", flat=True)
+    )
+    assert reconcile().ok, reconcile().lines()
+
+
+def test_partial_card_refunds_add_up_to_the_gift_and_stripe_refuses_more(campaign, fake, people):
+    donation = card_gift(campaign, fake, 5000)
+    for amount in (1000, 1500, 2500):
+        refund = services.request_refund(donation, amount=amount, reason="Part", by=people[0])
+        services.approve_refund(refund, by=people[1])
+        assert refund.status == RefundStatus.BOOKED
+    donation.refresh_from_db()
+    assert donation.refunded == 5000 and booked_groups(donation) == 3
+    assert fake.payments[donation.payment_reference]["amount_refunded"] == 5000
+    with pytest.raises(DonationRefused, match="at most"):
+        services.request_refund(donation, amount=1, reason="More", by=people[0])
+
+
+def test_replayed_and_out_of_order_webhooks_after_an_api_refund_book_once(client, campaign, fake, people):
+    donation = card_gift(campaign, fake, 5000)
+    first = services.request_refund(donation, amount=2000, reason="Part", by=people[0])
+    services.approve_refund(first, by=people[1])
+    early = charge_refunded(fake, donation)  # amount_refunded 2000
+    second = services.request_refund(donation, amount=1000, reason="More", by=people[0])
+    services.approve_refund(second, by=people[1])
+    late = charge_refunded(fake, donation)  # amount_refunded 3000
+    # Stripe's events arrive after the answers, the later first, each twice.
+    for event_type, obj in [
+        ("charge.refunded", late),
+        ("refund.updated", fake.refunds[second.provider_refund_id]),
+        ("charge.refunded", early),
+        ("refund.created", fake.refunds[first.provider_refund_id]),
+    ]:
+        send(client, event_type, obj, event_id=f"evt_{event_type}_{obj['id']}_{obj.get('amount_refunded', '')}")
+        send(client, event_type, obj, event_id=f"evt_{event_type}_{obj['id']}_{obj.get('amount_refunded', '')}")
+    donation.refresh_from_db()
+    assert donation.refunded == 3000 and booked_groups(donation) == 2
+    assert reconcile().ok, reconcile().lines()
+
+
+def test_a_webhook_that_comes_before_the_answer_books_it_and_the_answer_changes_nothing(
+    client, campaign, fake, people
+):
+    donation = card_gift(campaign, fake, 5000)
+    fake.refund_status = "pending"  # Stripe answers "pending": not booked yet
+    refund = services.request_refund(donation, amount=2000, reason="Part", by=people[0])
+    services.approve_refund(refund, by=people[1])
+    assert (refund.status, refund.provider_status) == (RefundStatus.SENT, "pending")
+    # Stripe counts the pending refund in the charge's total: that event must not book it.
+    send(client, "charge.refunded", charge_refunded(fake, donation))
+    donation.refresh_from_db()
+    assert donation.refunded == 0
+    # It succeeds: refund.updated books it, once however often it comes.
+    obj = {**fake.refunds[refund.provider_refund_id], "status": "succeeded"}
+    send(client, "refund.updated", obj, event_id="evt_refund_ok")
+    send(client, "refund.updated", obj, event_id="evt_refund_ok_again")
+    # The answer of a second approval (Stripe returns the same refund) changes nothing.
+    with pytest.raises(NotInReview):
+        services.approve_refund(refund, by=people[1])
+    refund.refresh_from_db()
+    donation.refresh_from_db()
+    assert (refund.status, donation.refunded, booked_groups(donation)) == (RefundStatus.BOOKED, 2000, 1)
+
+
+def test_an_event_with_zbors_number_books_a_refund_whose_answer_was_lost(client, campaign, fake, people):
+    donation = card_gift(campaign, fake, 5000)
+    refund = services.request_refund(donation, amount=5000, reason="Donor asked", by=people[0])
+    # Stripe made the refund, but no answer came back, for the SDK's own retries neither.
+    fake.lose_answer_next, fake.drop_next = 1, 2
+    with pytest.raises(DonationRefused, match="did not answer"):
+        services.approve_refund(refund, by=people[1])
+    refund.refresh_from_db()
+    donation.refresh_from_db()
+    assert (refund.status, refund.provider_refund_id, donation.refunded) == (RefundStatus.SENT, "", 0)
+    assert refund.failure
+    # Stripe's cumulative total counts it: it stays unbooked until the refund itself is known.
+    send(client, "charge.refunded", charge_refunded(fake, donation))
+    donation.refresh_from_db()
+    assert donation.refunded == 0
+    [made] = fake.refunds.values()
+    send(client, "refund.created", made)
+    refund.refresh_from_db()
+    donation.refresh_from_db()
+    assert (refund.status, refund.provider_refund_id, donation.refunded) == (RefundStatus.BOOKED, made["id"], 5000)
+    assert len(fake.refunds) == 1
+
+
+def test_approving_again_after_no_answer_asks_with_the_same_key_and_refunds_once(campaign, fake, people):
+    donation = card_gift(campaign, fake, 5000)
+    refund = services.request_refund(donation, amount=3000, reason="Part", by=people[0])
+    fake.lose_answer_next, fake.drop_next = 1, 2
+    with pytest.raises(DonationRefused, match="did not answer"):
+        services.approve_refund(refund, by=people[1])
+    with pytest.raises(DonationRefused, match="someone else"):
+        services.approve_refund(refund, by=people[0])  # still four eyes
+    services.approve_refund(refund, by=people[1])
+    keys = {r["headers"]["Idempotency-Key"] for r in refund_requests(fake)}
+    donation.refresh_from_db()
+    assert keys == {refund.idempotency_key} and len(fake.refunds) == 1
+    assert (refund.status, donation.refunded, booked_groups(donation)) == (RefundStatus.BOOKED, 3000, 1)
+
+
+def test_a_refund_stripe_refuses_books_nothing_and_says_why(campaign, fake, people):
+    donation = card_gift(campaign, fake, 5000)
+    fake.payments[donation.payment_reference]["amount_refunded"] = 4500  # refunded in the dashboard meanwhile
+    refund = services.request_refund(donation, amount=1000, reason="Donor asked", by=people[0])
+    with pytest.raises(DonationRefused, match="refused the refund: .*amount_too_large"):
+        services.approve_refund(refund, by=people[1])
+    refund.refresh_from_db()
+    donation.refresh_from_db()
+    assert refund.status == RefundStatus.FAILED and "greater than unrefunded amount" in refund.failure
+    assert donation.refunded == 0 and booked_groups(donation) == 0
+    # It may be requested again, for what is left.
+    again = services.request_refund(donation, amount=500, reason="What is left", by=people[0])
+    services.approve_refund(again, by=people[1])
+    assert again.status == RefundStatus.BOOKED
+
+
+def test_a_charge_already_refunded_is_refused_in_stripes_words(campaign, fake, people):
+    donation = card_gift(campaign, fake, 5000)
+    fake.payments[donation.payment_reference]["amount_refunded"] = 5000
+    refund = services.request_refund(donation, amount=5000, reason="Donor asked", by=people[0])
+    with pytest.raises(DonationRefused, match="charge_already_refunded"):
+        services.approve_refund(refund, by=people[1])
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.FAILED and "has already been refunded" in refund.failure
+
+
+def test_a_refund_that_fails_later_is_never_booked(client, campaign, fake, people):
+    donation = card_gift(campaign, fake, 5000)
+    fake.refund_status = "pending"
+    refund = services.request_refund(donation, amount=5000, reason="Donor asked", by=people[0])
+    services.approve_refund(refund, by=people[1])
+    failed = {**fake.refunds[refund.provider_refund_id], "status": "failed", "failure_reason": "lost_or_stolen_card"}
+    send(client, "refund.failed", failed)
+    refund.refresh_from_db()
+    donation.refresh_from_db()
+    assert (refund.status, refund.failure, donation.refunded) == (RefundStatus.FAILED, "lost_or_stolen_card", 0)
+    assert services.refundable(donation) == 5000  # it may be requested again
+
+
+def test_a_refund_stripe_answers_as_failed_is_refused_at_once(campaign, fake, people):
+    donation = card_gift(campaign, fake, 5000)
+    fake.refund_status = "failed"
+    refund = services.request_refund(donation, amount=5000, reason="Donor asked", by=people[0])
+    with pytest.raises(DonationRefused, match="expired_or_canceled_card"):
+        services.approve_refund(refund, by=people[1])
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.FAILED
+    assert Donation.objects.get(pk=donation.pk).refunded == 0
+
+
+def test_the_requester_cannot_approve_a_card_refund(campaign, fake, people):
+    donation = card_gift(campaign, fake, 5000)
+    refund = services.request_refund(donation, amount=5000, reason="Donor asked", by=people[0])
+    with pytest.raises(DonationRefused, match="someone else"):
+        services.approve_refund(refund, by=people[0])
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.REQUESTED and refund_requests(fake) == []
+
+
+def test_a_dashboard_refund_is_still_booked_by_its_charge_event(client, campaign, fake, people):
+    donation = card_gift(campaign, fake, 5000)
+    fake.create_refund({"payment_intent": donation.payment_reference, "amount": "1200"})
+    send(client, "refund.created", fake.refunds["re_test_1"])  # not Zbor's: ignored
+    send(client, "charge.refunded", charge_refunded(fake, donation))
+    donation.refresh_from_db()
+    assert donation.refunded == 1200
+    assert PaymentEventRecord.objects.filter(type="refund_updated", status=EventStatus.IGNORED).count() == 1
+
+
+# Where money already paid out is covered from, as finance chose (bank, demo and card alike).
+
+
+@pytest.mark.parametrize("provider", ["demo", "stripe"])
+def test_a_refund_covered_from_unallocated_money_refuses_when_it_holds_too_little(campaign, fake, people, provider):
+    need = Need.objects.filter(campaign=campaign).order_by("position").first()
+    if provider == "demo":
+        donation = services.record_demo_donation(campaign, amount=need.amount, need=need)
+    else:
+        donation = card_gift(campaign, fake, need.amount, need=need)
+    _pay_out(need, need.amount)
+    refund = services.request_refund(
+        donation, amount=1000, reason="Donor asked", by=people[0], cover=RefundCover.UNALLOCATED
+    )
+    with pytest.raises(DonationRefused, match="unallocated money holds too little"):
+        services.approve_refund(refund, by=people[1])
+    refund.refresh_from_db()
+    donation.refresh_from_db()
+    assert (refund.status, donation.refunded, refund_requests(fake)) == (RefundStatus.REQUESTED, 0, [])
+    # Money beyond the goal arrives: now it covers the refund.
+    services.record_demo_donation(campaign, amount=sum(n.amount for n in Need.objects.filter(campaign=campaign)))
+    unallocated = unallocated_code(campaign.pk)
+    before = credit_balances([unallocated])[unallocated]
+    services.approve_refund(refund, by=people[1])
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.BOOKED
+    assert credit_balances([unallocated, f"need:{need.pk}"]) == {unallocated: before - 1000, f"need:{need.pk}": 0}
+    assert credit_balances(["reserve:EUR"]).get("reserve:EUR", 0) == 0
+    assert reconcile().ok, reconcile().lines()
+
+
+def test_a_refund_covered_from_the_reserve_leaves_unallocated_money_alone(campaign, people):
+    need = Need.objects.filter(campaign=campaign).order_by("position").first()
+    donation = services.record_demo_donation(campaign, amount=need.amount, need=need)
+    services.record_demo_donation(campaign, amount=sum(n.amount for n in Need.objects.filter(campaign=campaign)))
+    _pay_out(need, need.amount)
+    unallocated = unallocated_code(campaign.pk)
+    before = credit_balances([unallocated])[unallocated]
+    refund = services.request_refund(donation, amount=1000, reason="Donor asked", by=people[0], cover="reserve")
+    services.approve_refund(refund, by=people[1])
+    assert credit_balances([unallocated, "reserve:EUR"]) == {unallocated: before, "reserve:EUR": -1000}
+    assert reconcile().ok, reconcile().lines()
+
+
+def test_automatic_cover_takes_unallocated_money_first_then_the_reserve(campaign, people):
+    need = Need.objects.filter(campaign=campaign).order_by("position").first()
+    donation = services.record_demo_donation(campaign, amount=need.amount, need=need)
+    goal = sum(n.amount for n in Need.objects.filter(campaign=campaign))
+    services.record_demo_donation(campaign, amount=goal - need.amount + 600)  # 600 beyond the goal
+    _pay_out(need, need.amount)
+    unallocated = unallocated_code(campaign.pk)
+    assert credit_balances([unallocated])[unallocated] == 600
+    refund = services.request_refund(donation, amount=1000, reason="Donor asked", by=people[0])
+    assert refund.cover == RefundCover.AUTOMATIC
+    services.approve_refund(refund, by=people[1])
+    assert credit_balances([unallocated, "reserve:EUR"]) == {unallocated: 0, "reserve:EUR": -400}
+
+
+# The refund admin screen, for each role.
+
+
+def post_request(client, donation, amount="20.00", cover="automatic"):
+    return client.post(
+        "/backoffice/donations/refund/add/",
+        {"donation": str(donation.pk), "amount": amount, "reason": "Donor asked", "cover": cover},
+        follow=True,
+    )
+
+
+@pytest.mark.parametrize("role", [None, "editor", "admin"])
+def test_other_roles_can_neither_see_nor_request_nor_approve_refunds(client, campaign, fake, people, role):
+    user = factories.role_user(role) if role else factories.staff_user(superuser=False)
+    donation = card_gift(campaign, fake, 5000)
+    refund = services.request_refund(donation, amount=1000, reason="x", by=people[0])
+    client.force_login(user)
+    assert client.get("/backoffice/donations/refund/").status_code == 403
+    assert post_request(client, donation).status_code == 403
+    response = client.post(
+        "/backoffice/donations/refund/", {"action": "approve", "_selected_action": [str(refund.pk)]}, follow=True
+    )
+    assert response.status_code == 403
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.REQUESTED and refund_requests(fake) == []
+
+
+def test_finance_requests_a_card_refund_in_the_admin_and_another_approves_it(client, campaign, fake, people):
+    donation = card_gift(campaign, fake, 5000)
+    client.force_login(people[0])
+    assert client.get("/backoffice/donations/refund/add/").status_code == 200
+    response = post_request(client, donation, cover="reserve")
+    assert response.status_code == 200, response.content
+    refund = Refund.objects.get(donation=donation)
+    assert (refund.amount, refund.cover) == (2000, RefundCover.RESERVE)
+    # The requester's own approval is refused with a message, not an error page.
+    response = client.post(
+        "/backoffice/donations/refund/", {"action": "approve", "_selected_action": [str(refund.pk)]}, follow=True
+    )
+    assert response.status_code == 200 and "someone else" in response.content.decode()
+    client.force_login(people[1])
+    response = client.post(
+        "/backoffice/donations/refund/", {"action": "approve", "_selected_action": [str(refund.pk)]}, follow=True
+    )
+    assert response.status_code == 200
+    refund.refresh_from_db()
+    assert (refund.status, refund.provider_refund_id) == (RefundStatus.BOOKED, "re_test_1")
+    assert client.get(f"/backoffice/donations/refund/{refund.pk}/change/").status_code == 200
+
+
+def test_a_refused_card_refund_shows_stripes_reason_in_the_admin(client, campaign, fake, people):
+    donation = card_gift(campaign, fake, 5000)
+    fake.payments[donation.payment_reference]["amount_refunded"] = 5000
+    refund = services.request_refund(donation, amount=1000, reason="x", by=people[0])
+    client.force_login(people[1])
+    response = client.post(
+        "/backoffice/donations/refund/", {"action": "approve", "_selected_action": [str(refund.pk)]}, follow=True
+    )
+    assert response.status_code == 200
+    assert "has already been refunded" in response.content.decode()
+    listing = client.get("/backoffice/donations/refund/?status__exact=failed").content.decode()
+    assert "has already been refunded" in listing
+
+
+def test_the_admin_refuses_a_refund_without_a_cover_choice(client, campaign, fake, people):
+    donation = card_gift(campaign, fake, 5000)
+    client.force_login(people[0])
+    response = client.post(
+        "/backoffice/donations/refund/add/",
+        {"donation": str(donation.pk), "amount": "10", "reason": "Donor asked"},
+    )
+    assert response.status_code == 200 and not Refund.objects.exists()
