@@ -150,7 +150,7 @@ class StripeProvider:
             message = exc.user_message or str(exc)
             raise RefundRefused(f"{message} ({code})" if code else message) from exc
         try:
-            state = RefundState(refund.status)
+            state = RefundState(str(refund.status))
             return RefundResult(
                 provider_refund_id=_id(refund.id),
                 state=state,

@@ -13,13 +13,10 @@ import stripe
 from tests import factories
 from tests.fake_stripe import stripe_enabled
 from zbor.accounts.models import AuditEvent
-from zbor.campaigns.models import Need
 from zbor.donations import services
 from zbor.donations.exceptions import DonationRefused, NotInReview
 from zbor.donations.models import Donation, Refund, RefundCover, RefundStatus
 from zbor.donations.reconcile import reconcile
-from zbor.donations.tests.test_refund_cover import _pay_out
-from zbor.ledger.chart import unallocated_code
 from zbor.ledger.models import TransferGroup
 from zbor.ledger.selectors import credit_balances
 from zbor.payments.models import EventStatus, PaymentEventRecord
@@ -284,64 +281,6 @@ def test_a_dashboard_refund_is_still_booked_by_its_charge_event(client, campaign
     donation.refresh_from_db()
     assert donation.refunded == 1200
     assert PaymentEventRecord.objects.filter(type="refund_updated", status=EventStatus.IGNORED).count() == 1
-
-
-# Where money already paid out is covered from, as finance chose (bank, demo and card alike).
-
-
-@pytest.mark.parametrize("provider", ["demo", "stripe"])
-def test_a_refund_covered_from_unallocated_money_refuses_when_it_holds_too_little(campaign, fake, people, provider):
-    need = Need.objects.filter(campaign=campaign).order_by("position").first()
-    if provider == "demo":
-        donation = services.record_demo_donation(campaign, amount=need.amount, need=need)
-    else:
-        donation = card_gift(campaign, fake, need.amount, need=need)
-    _pay_out(need, need.amount)
-    refund = services.request_refund(
-        donation, amount=1000, reason="Donor asked", by=people[0], cover=RefundCover.UNALLOCATED
-    )
-    with pytest.raises(DonationRefused, match="unallocated money holds too little"):
-        services.approve_refund(refund, by=people[1])
-    refund.refresh_from_db()
-    donation.refresh_from_db()
-    assert (refund.status, donation.refunded, refund_requests(fake)) == (RefundStatus.REQUESTED, 0, [])
-    # Money beyond the goal arrives: now it covers the refund.
-    services.record_demo_donation(campaign, amount=sum(n.amount for n in Need.objects.filter(campaign=campaign)))
-    unallocated = unallocated_code(campaign.pk)
-    before = credit_balances([unallocated])[unallocated]
-    services.approve_refund(refund, by=people[1])
-    refund.refresh_from_db()
-    assert refund.status == RefundStatus.BOOKED
-    assert credit_balances([unallocated, f"need:{need.pk}"]) == {unallocated: before - 1000, f"need:{need.pk}": 0}
-    assert credit_balances(["reserve:EUR"]).get("reserve:EUR", 0) == 0
-    assert reconcile().ok, reconcile().lines()
-
-
-def test_a_refund_covered_from_the_reserve_leaves_unallocated_money_alone(campaign, people):
-    need = Need.objects.filter(campaign=campaign).order_by("position").first()
-    donation = services.record_demo_donation(campaign, amount=need.amount, need=need)
-    services.record_demo_donation(campaign, amount=sum(n.amount for n in Need.objects.filter(campaign=campaign)))
-    _pay_out(need, need.amount)
-    unallocated = unallocated_code(campaign.pk)
-    before = credit_balances([unallocated])[unallocated]
-    refund = services.request_refund(donation, amount=1000, reason="Donor asked", by=people[0], cover="reserve")
-    services.approve_refund(refund, by=people[1])
-    assert credit_balances([unallocated, "reserve:EUR"]) == {unallocated: before, "reserve:EUR": -1000}
-    assert reconcile().ok, reconcile().lines()
-
-
-def test_automatic_cover_takes_unallocated_money_first_then_the_reserve(campaign, people):
-    need = Need.objects.filter(campaign=campaign).order_by("position").first()
-    donation = services.record_demo_donation(campaign, amount=need.amount, need=need)
-    goal = sum(n.amount for n in Need.objects.filter(campaign=campaign))
-    services.record_demo_donation(campaign, amount=goal - need.amount + 600)  # 600 beyond the goal
-    _pay_out(need, need.amount)
-    unallocated = unallocated_code(campaign.pk)
-    assert credit_balances([unallocated])[unallocated] == 600
-    refund = services.request_refund(donation, amount=1000, reason="Donor asked", by=people[0])
-    assert refund.cover == RefundCover.AUTOMATIC
-    services.approve_refund(refund, by=people[1])
-    assert credit_balances([unallocated, "reserve:EUR"]) == {unallocated: 0, "reserve:EUR": -400}
 
 
 # The refund admin screen, for each role.
