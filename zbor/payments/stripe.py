@@ -142,8 +142,9 @@ class StripeProvider:
                 },
                 {"idempotency_key": request.idempotency_key},
             )
-        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as exc:
-            # No answer, or "try later": the refund may or may not exist; the same key tells.
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError, stripe.IdempotencyError) as exc:
+            # No answer, "try later", or the same key still being answered for another approval:
+            # the refund may or may not exist; asking again with the same key tells.
             raise RefundUnanswered(f"{type(exc).__name__}: {exc.user_message or exc}") from exc
         except stripe.StripeError as exc:
             code = getattr(exc, "code", None)

@@ -58,6 +58,9 @@ BOOKED_HERE = ("bank", "demo")
 AT_PROVIDER = ("stripe",)
 #: Refunds holding part of a gift until they are decided or answered.
 OPEN = (RefundStatus.REQUESTED, RefundStatus.SENT)
+#: A refund's states at the provider after which it changes no more (but for a rare failure
+#: after success, which ``settle_refund`` leaves to finance).
+FINAL = (RefundState.SUCCEEDED, RefundState.FAILED, RefundState.CANCELED)
 
 
 def _require(user: User | None, perm: str) -> None:
@@ -164,7 +167,9 @@ def _ask_provider(provider, refund: Refund, by: User) -> None:
             _("The card provider refused the refund: %(reason)s. Nothing was booked; it may be requested again.")
             % {"reason": exc.reason}
         ) from exc
-    except RefundUnanswered as exc:
+    except Exception as exc:  # RefundUnanswered, or anything unforeseen: the outcome is unknown
+        if not isinstance(exc, RefundUnanswered):
+            log.exception("asking the provider for refund %s failed", refund.pk)
         with transaction.atomic():
             Refund.objects.filter(pk=refund.pk, status=RefundStatus.SENT).update(failure=str(exc)[:500])
             audit(by, "refund.unanswered", refund, fields=["failure"])
@@ -174,7 +179,14 @@ def _ask_provider(provider, refund: Refund, by: User) -> None:
                 "booked. Its event will tell, or approve the refund again to ask again (it is never refunded twice)."
             )
         ) from exc
-    settle_refund(refund.pk, result, by=by)
+    try:
+        settle_refund(refund.pk, result, by=by)
+    except Exception as exc:
+        # The provider made the refund; its refund event settles it again, booked once.
+        log.exception("refund %s: the provider answered %s, and booking it failed", refund.pk, result.state)
+        raise DonationRefused(
+            _("The card provider made the refund, but booking it failed: its event will book it. Nothing to redo.")
+        ) from exc
     refund.refresh_from_db()
     if refund.status == RefundStatus.FAILED:
         raise DonationRefused(
@@ -188,9 +200,15 @@ def settle_refund(refund_pk: int, result: RefundResult, *, by: User | None = Non
     ``refund.*`` event, in any order and any number of times — and book it once it succeeded.
 
     Returns False when the provider's word contradicts the books (a refund booked here that
-    the provider now says failed): finance looks (the event is kept for attention)."""
+    the provider now says failed): finance looks (the event is kept for attention). Events
+    come in any order: a refund that failed at the provider stays failed (its end there), and
+    a late "pending" never hides a state that came after it."""
     with transaction.atomic():
         refund = Refund.objects.select_for_update().select_related("donation").get(pk=refund_pk)
+        if refund.status == RefundStatus.FAILED and refund.provider_refund_id:
+            return True
+        if result.state in (RefundState.PENDING, RefundState.REQUIRES_ACTION) and refund.provider_status in FINAL:
+            return True
         if result.provider_refund_id:
             refund.provider_refund_id = result.provider_refund_id
         refund.provider_status = str(result.state)
