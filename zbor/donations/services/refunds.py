@@ -29,6 +29,7 @@ the request (``RefundCover``), checked before the provider is asked and again wh
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
@@ -56,6 +57,9 @@ REQUEST, APPROVE = "donations.add_refund", "donations.approve_refund"
 BOOKED_HERE = ("bank", "demo")
 #: Providers whose gifts are refunded through the provider's API.
 AT_PROVIDER = ("stripe",)
+#: How long after the first approval a refund the provider did not answer may be asked again:
+#: less than the 24 hours Stripe keeps an idempotency key's answer.
+ASK_AGAIN_WITHIN = timedelta(hours=23)
 #: Refunds holding part of a gift until they are decided or answered.
 OPEN = (RefundStatus.REQUESTED, RefundStatus.SENT)
 #: A refund's states at the provider after which it changes no more (but for a rare failure
@@ -116,6 +120,14 @@ def _decided(refund: Refund, by: User) -> Refund:
         raise NotInReview(_("This refund was decided before."))
     if locked.requested_by_id == by.pk:
         raise DonationRefused(_("You requested this refund: someone else in finance must approve it."))
+    if unanswered and locked.decided_at and timezone.now() - locked.decided_at > ASK_AGAIN_WITHIN:
+        # Stripe keeps an idempotency key for 24 hours: asked later, it could refund twice.
+        raise DonationRefused(
+            _(
+                "This refund was sent more than a day ago without an answer: look it up in the card provider's "
+                "dashboard instead of asking again (it could be refunded twice)."
+            )
+        )
     return locked
 
 

@@ -6,16 +6,18 @@ Stripe refuses, fails or does not answer books nothing and says why."""
 import json
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 import stripe
+from django.utils import timezone
 
 from tests import factories
 from tests.fake_stripe import stripe_enabled
 from zbor.accounts.models import AuditEvent
 from zbor.donations import services
 from zbor.donations.exceptions import DonationRefused, NotInReview
-from zbor.donations.models import Donation, RefundStatus
+from zbor.donations.models import Donation, Refund, RefundStatus
 from zbor.donations.reconcile import reconcile
 from zbor.ledger.models import TransferGroup
 from zbor.ledger.selectors import credit_balances
@@ -212,6 +214,19 @@ def test_approving_again_after_no_answer_asks_with_the_same_key_and_refunds_once
     donation.refresh_from_db()
     assert keys == {refund.idempotency_key} and len(fake.refunds) == 1
     assert (refund.status, donation.refunded, booked_groups(donation)) == (RefundStatus.BOOKED, 3000, 1)
+
+
+def test_a_refund_unanswered_for_a_day_is_not_asked_again(campaign, fake, people):
+    # Stripe keeps an idempotency key's answer for 24 hours: later the same key could refund twice.
+    donation = card_gift(campaign, fake, 5000)
+    refund = services.request_refund(donation, amount=3000, reason="Part", by=people[0])
+    fake.drop_next = 3
+    with pytest.raises(DonationRefused, match="did not answer"):
+        services.approve_refund(refund, by=people[1])
+    Refund.objects.filter(pk=refund.pk).update(decided_at=timezone.now() - timedelta(hours=24))
+    with pytest.raises(DonationRefused, match="more than a day ago"):
+        services.approve_refund(refund, by=people[1])
+    assert fake.refunds == {}
 
 
 def test_a_refund_stripe_refuses_books_nothing_and_says_why(campaign, fake, people):
