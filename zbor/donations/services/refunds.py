@@ -114,7 +114,9 @@ def request_refund(
 
 
 def _decided(refund: Refund, by: User) -> Refund:
-    locked = Refund.objects.select_for_update().select_related("donation").get(pk=refund.pk)
+    # Only the refund's row: the donation's is locked after its campaign's (``take_back``),
+    # the order every booking takes them in.
+    locked = Refund.objects.select_for_update(of=("self",)).select_related("donation").get(pk=refund.pk)
     unanswered = locked.status == RefundStatus.SENT and not locked.provider_refund_id
     if locked.status != RefundStatus.REQUESTED and not unanswered:
         raise NotInReview(_("This refund was decided before."))
@@ -216,7 +218,7 @@ def settle_refund(refund_pk: int, result: RefundResult, *, by: User | None = Non
     come in any order: a refund that failed at the provider stays failed (its end there), and
     a late "pending" never hides a state that came after it."""
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().select_related("donation").get(pk=refund_pk)
+        refund = Refund.objects.select_for_update(of=("self",)).select_related("donation").get(pk=refund_pk)
         if refund.status == RefundStatus.FAILED and refund.provider_refund_id:
             return True
         if result.state in (RefundState.PENDING, RefundState.REQUIRES_ACTION) and refund.provider_status in FINAL:
