@@ -1,5 +1,5 @@
-"""A random walk through donations, failures, refunds, duplicates, late events, payouts and
-need edits keeps every ledger invariant: groups balance, balances equal their transfers, what
+"""A random walk through donations, failures, refunds (the provider's, and staff's with each
+cover finance can choose), duplicates, late events, payouts and need edits keeps every ledger invariant: groups balance, balances equal their transfers, what
 the campaign shows as collected equals what succeeded minus what was taken back (plus what the
 foundation's reserve covered), and no public figure goes below zero or contradicts another.
 
@@ -21,9 +21,11 @@ from zbor.disbursements.services import available
 from zbor.disbursements.tests.test_payouts import receipt
 from zbor.donations import services
 from zbor.donations.events import receive_event
-from zbor.donations.models import Donation, DonationStatus
+from zbor.donations.exceptions import DonationRefused
+from zbor.donations.models import Donation, DonationStatus, RefundCover
 from zbor.donations.reconcile import reconcile
 from zbor.donations.selectors import campaign_money, foundation_totals
+from zbor.ledger.chart import unallocated_code
 from zbor.ledger.selectors import credit_balances
 from zbor.payments.base import EventType, PaymentEvent
 
@@ -102,6 +104,30 @@ class LedgerMachine(RuleBasedStateMachine):
             cumulative = min(d.amount, max(before, d.amount * share // 100, 1))
             self.provider_refunds[d.checkout_reference] = cumulative
             self._send(event(d, EventType.REFUNDED, amount=cumulative))
+
+    @rule(
+        data=st.data(),
+        share=st.integers(min_value=1, max_value=100),
+        cover=st.sampled_from(list(RefundCover)),
+    )
+    def staff_refund(self, data, share, cover):
+        """Finance refunds part of a gift by hand, choosing the cover; a second person approves.
+        Covered only from unallocated money that holds too little, it is refused and books nothing."""
+        candidates = [d for d in self._succeeded() if services.refundable(d) > 0]
+        if not candidates:
+            return
+        d = data.draw(st.sampled_from(candidates))
+        amount = max(1, services.refundable(d) * share // 100)
+        requester, approver = self.finance
+        refund = services.request_refund(d, amount=amount, reason="asked", by=requester, cover=cover)
+        unallocated = credit_balances([unallocated_code(self.campaign.pk)]).get(unallocated_code(self.campaign.pk), 0)
+        try:
+            services.approve_refund(refund, by=approver)
+        except DonationRefused:
+            assert cover == RefundCover.UNALLOCATED and unallocated < amount
+            services.reject_refund(refund, by=approver)
+        else:
+            self.provider_refunds[d.checkout_reference] = self.provider_refunds.get(d.checkout_reference, 0) + amount
 
     @rule(data=st.data(), share=st.integers(min_value=1, max_value=100))
     def refund_arrives_before_the_payment(self, data, share):

@@ -23,12 +23,12 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from zbor.ledger.models import TransferKind
-from zbor.payments.base import EventType, PaymentEvent
+from zbor.payments.base import EventType, PaymentEvent, RefundResult, RefundState
 from zbor.payments.models import EventStatus, PaymentEventRecord
 
 from . import services
 from .exceptions import NotPaidYet
-from .models import Donation, DonationStatus
+from .models import Donation, DonationStatus, Refund
 from .selectors import paid_by
 
 log = logging.getLogger(__name__)
@@ -210,6 +210,9 @@ def apply_event(event: PaymentEvent) -> str:
         services.end_unpaid(donation, status=UNPAID[event.type])
         return EventStatus.PROCESSED
 
+    if event.type == EventType.REFUND_UPDATED:
+        return _refund_updated(event)
+
     if event.type in (EventType.REFUNDED, EventType.DISPUTED, EventType.DISPUTE_REINSTATED):
         if not event.payment_reference:
             # It names no payment; an empty reference would find any donation paid without one.
@@ -224,7 +227,8 @@ def apply_event(event: PaymentEvent) -> str:
         dispute = event.extra.get("dispute") or event.event_id
         try:
             if event.type == EventType.REFUNDED:
-                # Stripe reports the charge's cumulative refunds: apply what is new, once.
+                # Stripe reports the charge's cumulative refunds: apply what is new, once. Refunds
+                # staff sent through the API and not booked yet are left out: they book themselves.
                 services.take_back(
                     donation, cumulative=event.amount, kind=TransferKind.REFUND, key=f"refund:{event.amount}"
                 )
@@ -236,6 +240,38 @@ def apply_event(event: PaymentEvent) -> str:
             return EventStatus.DEFERRED
         return EventStatus.PROCESSED
     return EventStatus.IGNORED
+
+
+def _staff_refund(event: PaymentEvent) -> Refund | None:
+    """The staff refund a provider's refund event is about: by the provider's refund id, or by
+    the refund number Zbor sent as metadata (the event may come before the API's answer)."""
+    refunds = Refund.objects.filter(donation__provider=event.provider).select_related("donation")
+    by_id = refunds.filter(provider_refund_id=event.extra.get("refund", "")).exclude(provider_refund_id="").first()
+    if by_id is not None:
+        return by_id
+    number = str(event.extra.get("zbor_refund", ""))
+    if not number.isdigit() or not event.payment_reference:
+        return None
+    return refunds.filter(pk=int(number), donation__payment_reference=event.payment_reference).first()
+
+
+def _refund_updated(event: PaymentEvent) -> str:
+    """One refund changed state at the provider. A staff refund's is settled (booked once it
+    succeeded, whichever of this event and the API's answer comes first); a refund made in the
+    provider's dashboard is booked by the charge's ``charge.refunded`` instead."""
+    refund = _staff_refund(event)
+    if refund is None:
+        return EventStatus.IGNORED
+    if event.amount != refund.amount or (event.currency and event.currency != refund.donation.currency):
+        _log_unbookable(event, refund.donation)
+        return EventStatus.ATTENTION
+    state = event.extra.get("status", "")
+    if state not in set(RefundState):
+        return EventStatus.IGNORED
+    result = RefundResult(
+        event.extra.get("refund", ""), RefundState(state), event.amount, event.extra.get("failure_reason", "")
+    )
+    return EventStatus.PROCESSED if services.settle_refund(refund.pk, result) else EventStatus.ATTENTION
 
 
 def retry_deferred(provider: str, payment_reference: str) -> None:

@@ -311,20 +311,50 @@ class PaymentInReview(PaymentEventRecord):
 
 class RefundStatus(models.TextChoices):
     REQUESTED = "requested", _("Requested: a second person approves")
+    #: Approved, and asked of the card provider: booked when it answers that the money went.
+    SENT = "sent", _("Approved: sent to the card provider, waiting for its answer")
     BOOKED = "booked", _("Approved and booked")
     REJECTED = "rejected", _("Rejected")
+    #: The provider refused or failed the refund: nothing was booked; it may be requested again.
+    FAILED = "failed", _("Failed at the card provider: nothing booked")
+
+
+class RefundCover(models.TextChoices):
+    """Where a refund of money already paid out from a need is taken from (the need cannot give
+    back what it spent): chosen by finance with the refund."""
+
+    AUTOMATIC = "automatic", _("The campaign's unallocated money, then the foundation's reserve")
+    UNALLOCATED = "unallocated", _("Only the campaign's unallocated money")
+    RESERVE = "reserve", _("Only the foundation's reserve")
 
 
 class Refund(models.Model):
-    """A refund staff give of a bank or demo gift (a card gift's refunds come from the provider):
-    requested by one person in finance, approved by another, then booked (services/refunds.py)."""
+    """A refund staff give, requested by one person in finance and approved by another
+    (services/refunds.py). A bank or demo gift's is booked at approval (the money goes back by
+    hand); a card gift's is asked of the provider's API at approval and booked once the provider
+    says the money went. Refunds made in the provider's dashboard come as its events instead."""
 
     donation = models.ForeignKey(Donation, on_delete=models.PROTECT, related_name="+", verbose_name=_("donation"))
     amount = models.BigIntegerField(_("amount"))
     reason = models.TextField(_("reason"), help_text=_("Why the money goes back: kept with the refund."))
+    cover = models.CharField(
+        _("cover for money already paid out"),
+        max_length=16,
+        choices=RefundCover.choices,
+        default=RefundCover.AUTOMATIC,
+        help_text=_(
+            "If the need this gift went to has already paid the money out, it cannot give it back: "
+            "say where the refund comes from instead. If that source holds too little, the approval is refused."
+        ),
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=RefundStatus.choices, default=RefundStatus.REQUESTED, editable=False
     )
+    #: The card provider's refund id ("re_…") and its last known state there.
+    provider_refund_id = models.CharField(_("provider's refund id"), max_length=255, blank=True, editable=False)
+    provider_status = models.CharField(_("status at the provider"), max_length=32, blank=True, editable=False)
+    #: Why the provider refused or failed it, or did not answer (kept for staff).
+    failure = models.TextField(_("provider's answer"), blank=True, editable=False)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
     )
@@ -348,6 +378,12 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"refund #{self.pk}"
+
+    @property
+    def idempotency_key(self) -> str:
+        """The key the provider's API is asked with: one per refund, whoever approves and
+        however often, so the provider refunds it once."""
+        return f"zbor-refund-{self.donation.public_id}-{self.pk}"
 
 
 class CreditNoteCounter(models.Model):

@@ -1,5 +1,7 @@
-"""Refunds of bank and demo gifts (services/refunds.py): one person in finance requests one
-(*Refunds → Add*: the donation's id, the amount, why), another approves it from the list."""
+"""Refunds staff give (services/refunds.py): one person in finance requests one (*Refunds →
+Add*: the donation's id, the amount, why, and where money already paid out is covered from),
+another approves it from the list. A bank or demo refund is booked at approval; a card refund
+is sent to the card provider and booked when it says the money went back."""
 
 from __future__ import annotations
 
@@ -13,22 +15,29 @@ from zbor.forms import AmountField
 
 from . import services
 from .exceptions import DonationError
-from .models import Donation, DonationStatus, Refund
+from .models import Donation, DonationStatus, Refund, RefundStatus
 from .review_admin import money
 
 
 class RefundRequestForm(forms.ModelForm):
     donation = forms.ModelChoiceField(
         label=_("Donation"),
-        queryset=Donation.objects.filter(status=DonationStatus.SUCCEEDED, provider__in=services.refunds.BOOKED_HERE),
+        queryset=Donation.objects.filter(
+            status=DonationStatus.SUCCEEDED,
+            provider__in=services.refunds.BOOKED_HERE + services.refunds.AT_PROVIDER,
+        ),
         widget=forms.TextInput,
-        help_text=_("The donation's number (its page in Donations shows it). Bank and demo gifts only."),
+        help_text=_(
+            "The donation's number (its page in Donations shows it). A card gift is refunded through the card "
+            "provider when the refund is approved; a bank or demo gift is sent back by hand."
+        ),
     )
     amount = AmountField(label=_("Amount to give back"))
 
     class Meta:
         model = Refund
-        fields = ["donation", "amount", "reason"]
+        fields = ["donation", "amount", "reason", "cover"]
+        widgets = {"cover": forms.RadioSelect}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -47,10 +56,40 @@ class RefundRequestForm(forms.ModelForm):
 @admin.register(Refund)
 class RefundAdmin(ZborModelAdmin):
     form = RefundRequestForm
-    list_display = ["__str__", "donation", "amount_column", "status", "requested_by", "decided_by", "created_at"]
-    list_filter = ["status", "created_at"]
+    list_display = [
+        "__str__",
+        "donation",
+        "amount_column",
+        "status",
+        "cover",
+        "failure",
+        "requested_by",
+        "decided_by",
+        "created_at",
+    ]
+    list_filter = ["status", "cover", "created_at"]
     list_select_related = ["donation", "requested_by", "decided_by"]
     actions = ["approve", "reject"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["donation", "amount", "reason", "cover"]
+        return [
+            "donation",
+            "amount_column",
+            "reason",
+            "cover",
+            "status",
+            "provider_refund_id",
+            "provider_status",
+            "failure",
+            "requested_by",
+            "decided_by",
+            "decided_at",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.get_fields(request, obj)
 
     @admin.display(description=_("amount"), ordering="amount")
     def amount_column(self, obj):
@@ -68,7 +107,9 @@ class RefundAdmin(ZborModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         try:
-            services.request_refund(data["donation"], amount=data["amount"], reason=data["reason"], by=request.user)
+            services.request_refund(
+                data["donation"], amount=data["amount"], reason=data["reason"], cover=data["cover"], by=request.user
+            )
         except PermissionDenied:
             messages.error(request, _("Your role may not do this."))
         except DonationError as exc:
@@ -89,9 +130,20 @@ class RefundAdmin(ZborModelAdmin):
             except DonationError as exc:
                 messages.error(request, f"{refund}: {exc}")
             else:
-                messages.success(request, _("%(refund)s decided.") % {"refund": refund})
+                refund.refresh_from_db()
+                if refund.status == RefundStatus.SENT:
+                    messages.warning(
+                        request,
+                        _("%(refund)s: sent to the card provider; it is booked when the provider says the money went.")
+                        % {"refund": refund},
+                    )
+                else:
+                    messages.success(request, _("%(refund)s decided.") % {"refund": refund})
 
-    @admin.action(description=_("Approve and book the selected refunds"), permissions=["approve"])
+    @admin.action(
+        description=_("Approve the selected refunds (a card refund is sent to the card provider)"),
+        permissions=["approve"],
+    )
     def approve(self, request, queryset):
         self._decide(request, queryset, services.approve_refund)
 

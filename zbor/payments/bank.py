@@ -15,7 +15,7 @@ import re
 
 from django.utils.crypto import get_random_string
 
-from .base import CheckoutRequest, CheckoutStart, PaymentEvent
+from .base import CheckoutRequest, CheckoutStart, PaymentEvent, RefundRefused, RefundRequest, RefundResult
 from .statements import (
     MAX_STATEMENT_BYTES,
     StatementError,
@@ -104,9 +104,14 @@ class BankProvider:
     local_checkout = True
     needs_challenge = False
     checkout_origins: tuple[str, ...] = ()
+    #: The foundation sends the money back by hand; Zbor books what staff approve.
+    refunds_at_provider = False
 
     def start_checkout(self, request: CheckoutRequest) -> CheckoutStart:
         return CheckoutStart(redirect_url="", provider_reference=new_reference())
 
     def parse_webhook(self, body: bytes, headers: dict[str, str]) -> PaymentEvent | None:
         return None
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        raise RefundRefused("refunded by hand: there is no provider to ask")

@@ -6,6 +6,8 @@ whichever provider sent it.
 
     PaymentError                  base
     ├── ProviderUnavailable       the provider did not answer or refused; the donor may retry
+    ├── RefundRefused             the provider answered a refund with an error (declined, too much)
+    ├── RefundUnanswered          the provider did not answer a refund: whether it was made is unknown
     └── InvalidWebhook            a webhook failed verification (bad signature, stale, not JSON)
 """
 
@@ -24,6 +26,20 @@ class ProviderUnavailable(PaymentError):
     """Starting a payment failed on the provider's side; nothing was charged."""
 
 
+class RefundRefused(PaymentError):
+    """The provider answered a refund with an error: nothing was refunded. ``reason`` is the
+    provider's own words (and code), kept on the refund for staff."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RefundUnanswered(PaymentError):
+    """The provider did not answer a refund (network error, its server failing): it may or may
+    not have been made. Asking again with the same idempotency key is safe and tells."""
+
+
 class InvalidWebhook(PaymentError):
     """A webhook could not be verified; it is answered 400 and nothing is stored."""
 
@@ -36,6 +52,19 @@ class EventType(StrEnum):
     REFUNDED = "refunded"
     DISPUTED = "disputed"
     DISPUTE_REINSTATED = "dispute_reinstated"
+    #: One refund's state changed at the provider (created, succeeded, failed): ``amount`` is that
+    #: refund's, ``extra`` carries its id, status, failure reason and Zbor's refund number.
+    REFUND_UPDATED = "refund_updated"
+
+
+class RefundState(StrEnum):
+    """A refund's state at its provider (Stripe's own words)."""
+
+    PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
 
 
 @dataclass(frozen=True)
@@ -55,6 +84,28 @@ class CheckoutStart:
     redirect_url: str
     #: The provider's id for this payment attempt (a Checkout Session id, a bank reference).
     provider_reference: str
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    """Give back ``amount`` of a payment (``payment_reference``: a PaymentIntent). The
+    idempotency key is derived from Zbor's refund, so asking twice refunds once; ``zbor_refund``
+    is Zbor's refund number, sent as metadata so the provider's events name it."""
+
+    payment_reference: str
+    amount: int
+    currency: str
+    idempotency_key: str
+    zbor_refund: str
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    provider_refund_id: str
+    state: RefundState
+    amount: int
+    #: The provider's reason when the refund failed (Stripe's ``failure_reason``).
+    failure_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -117,8 +168,18 @@ class Provider(Protocol):
     #: Origins the donate form's redirect may lead to (the CSP form-action allows them).
     checkout_origins: tuple[str, ...]
 
+    #: Whether staff refunds go through the provider's API (card); False: the foundation sends
+    #: the money back by hand and Zbor only books it (bank, demo).
+    refunds_at_provider: bool
+
     def start_checkout(self, request: CheckoutRequest) -> CheckoutStart: ...
 
     def parse_webhook(self, body: bytes, headers: dict[str, str]) -> PaymentEvent | None:
         """Verify and read a webhook; None for an event type Zbor does not handle."""
+        ...
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        """Refund at the provider. Raises ``RefundRefused`` (an answer: nothing refunded) or
+        ``RefundUnanswered`` (no answer: ask again with the same key). Only called when
+        ``refunds_at_provider``."""
         ...

@@ -10,7 +10,7 @@ import uuid
 
 from django.urls import reverse
 
-from .base import CheckoutRequest, CheckoutStart, EventType, PaymentEvent
+from .base import CheckoutRequest, CheckoutStart, EventType, PaymentEvent, RefundRefused, RefundRequest, RefundResult
 
 
 class DemoProvider:
@@ -19,6 +19,8 @@ class DemoProvider:
     local_checkout = True
     needs_challenge = True
     checkout_origins: tuple[str, ...] = ()
+    #: The foundation sends the money back by hand; Zbor books what staff approve.
+    refunds_at_provider = False
 
     def start_checkout(self, request: CheckoutRequest) -> CheckoutStart:
         reference = f"demo_{uuid.uuid4().hex}"
@@ -27,6 +29,9 @@ class DemoProvider:
 
     def parse_webhook(self, body: bytes, headers: dict[str, str]) -> PaymentEvent | None:
         return None  # the demo has no webhooks: its checkout page creates events directly
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        raise RefundRefused("refunded by hand: there is no provider to ask")
 
     @staticmethod
     def event(checkout_reference: str, outcome: EventType, *, amount: int, currency: str) -> PaymentEvent:

@@ -20,7 +20,19 @@ from stripe.params.checkout import SessionCreateParams, SessionCreateParamsPayme
 
 from zbor.money import is_currency, minor_digits
 
-from .base import CheckoutRequest, CheckoutStart, EventType, InvalidWebhook, PaymentEvent, ProviderUnavailable
+from .base import (
+    CheckoutRequest,
+    CheckoutStart,
+    EventType,
+    InvalidWebhook,
+    PaymentEvent,
+    ProviderUnavailable,
+    RefundRefused,
+    RefundRequest,
+    RefundResult,
+    RefundState,
+    RefundUnanswered,
+)
 
 # Checkout's own languages; Belarusian is not among them, so Stripe picks from the browser.
 CHECKOUT_LOCALES = {"en": "en", "ru": "ru", "pl": "pl"}
@@ -64,6 +76,7 @@ class StripeProvider:
     local_checkout = False
     needs_challenge = True
     checkout_origins: tuple[str, ...] = ("https://checkout.stripe.com",)
+    refunds_at_provider = True
 
     def __init__(
         self,
@@ -115,6 +128,40 @@ class StripeProvider:
             raise ProviderUnavailable("Stripe returned a checkout session without a URL")
         return CheckoutStart(redirect_url=session.url, provider_reference=session.id)
 
+    def refund(self, request: RefundRequest) -> RefundResult:
+        """A refund through Stripe's Refunds API. The idempotency key comes from Zbor's refund:
+        the SDK's own retries and a second approval send the same key, and Stripe answers them
+        with the refund it made the first time, never a second one."""
+        try:
+            refund = self.client.v1.refunds.create(
+                {
+                    "payment_intent": request.payment_reference,
+                    "amount": request.amount,
+                    "reason": "requested_by_customer",
+                    "metadata": {"zbor_refund": request.zbor_refund},
+                },
+                {"idempotency_key": request.idempotency_key},
+            )
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError, stripe.IdempotencyError) as exc:
+            # No answer, "try later", or the same key still being answered for another approval:
+            # the refund may or may not exist; asking again with the same key tells.
+            raise RefundUnanswered(f"{type(exc).__name__}: {exc.user_message or exc}") from exc
+        except stripe.StripeError as exc:
+            code = getattr(exc, "code", None)
+            message = exc.user_message or str(exc)
+            raise RefundRefused(f"{message} ({code})" if code else message) from exc
+        try:
+            state = RefundState(str(refund.status))
+            return RefundResult(
+                provider_refund_id=_id(refund.id),
+                state=state,
+                amount=_amount(refund.amount),
+                failure_reason=str(getattr(refund, "failure_reason", None) or ""),
+            )
+        except (ValueError, _Malformed, AttributeError) as exc:
+            # Stripe made something Zbor cannot read: not booked; its event will say more.
+            raise RefundUnanswered(f"Stripe's answer is not readable: {exc}") from exc
+
     def parse_webhook(self, body: bytes, headers: dict[str, str]) -> PaymentEvent | None:
         try:
             event = self.client.construct_event(
@@ -159,6 +206,23 @@ class StripeProvider:
                 amount=_amount(obj.amount_refunded),
                 currency=_currency(obj.currency),
                 extra={"charge": _id(obj.id)},
+            )
+        if kind in ("refund.created", "refund.updated", "refund.failed", "charge.refund.updated"):
+            metadata = getattr(obj, "metadata", None)  # a StripeObject: read by attribute
+            status = str(getattr(obj, "status", "") or "")
+            return PaymentEvent(
+                "stripe",
+                _id(event.id),
+                EventType.REFUND_UPDATED,
+                payment_reference=_id(getattr(obj, "payment_intent", None), optional=True),
+                amount=_amount(obj.amount),
+                currency=_currency(obj.currency),
+                extra={
+                    "refund": _id(obj.id),
+                    "status": status if status in set(RefundState) else "",
+                    "failure_reason": str(getattr(obj, "failure_reason", None) or "")[:200],
+                    "zbor_refund": str(getattr(metadata, "zbor_refund", None) or "")[:40],
+                },
             )
         if kind in ("charge.dispute.created", "charge.dispute.funds_reinstated"):
             if str(getattr(obj, "status", "")).startswith("warning_"):

@@ -6,7 +6,7 @@
 - ``reversals``: refunds, disputes and reinstated disputes;
 - ``review``: finance's decisions on money whose amount differs from its pledge;
 - ``queue``: finance's decisions on bank lines no pledge claimed (the unmatched queue);
-- ``refunds``: refunds staff give of bank and demo gifts, with four eyes;
+- ``refunds``: refunds staff give (bank and demo by hand, card through the provider), with four eyes;
 - ``resend``: a receipt or credit note sent again on staff's request;
 - ``erasure``: a donor's erasure on request; ``moderation``: words of support; ``housekeeping``: the daily clean-up; ``demo``: demo gifts.
 """
@@ -24,7 +24,7 @@ from .erasure import erase_donor
 from .housekeeping import purge_expired_emails
 from .moderation import moderate_message
 from .queue import assign_line, attach_line, mark_not_a_donation, pledge_named_by, settle_reversal
-from .refunds import approve_refund, refundable, reject_refund, request_refund
+from .refunds import approve_refund, refundable, reject_refund, request_refund, settle_refund
 from .resend import resend_credit_note, resend_receipt
 from .reversals import reinstate_dispute, take_back
 from .review import accept_line, accept_payment, payment_donation, return_line, return_payment, split_line
@@ -36,6 +36,7 @@ __all__ = [
     "refundable",
     "reject_refund",
     "request_refund",
+    "settle_refund",
     "accept_line",
     "accept_payment",
     "assign_line",

@@ -5,6 +5,7 @@ that was won: each mirrors, in proportion, what the donation credited.
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from zbor.campaigns.models import Campaign
 from zbor.ledger import chart as accounts
@@ -14,8 +15,8 @@ from zbor.ledger.services import Line, post_group
 from zbor.money import split_proportionally
 
 from .. import credit_notes
-from ..exceptions import NotPaidYet
-from ..models import Donation, DonationStatus
+from ..exceptions import DonationRefused, NotPaidYet
+from ..models import Donation, DonationStatus, Refund, RefundCover, RefundStatus
 
 
 def _net_by_account(donation: Donation) -> dict[int, int]:
@@ -55,11 +56,17 @@ def _proportional(amount: int, weights: dict[int, int]) -> list[tuple[Account, i
     return [(by_id[a], part) for a, part in zip(account_ids, parts, strict=True) if part > 0]
 
 
-def _covered(campaign: Campaign, parts: list[tuple[Account, int]]) -> list[tuple[Account, int]]:
+def _covered(
+    campaign: Campaign, parts: list[tuple[Account, int]], cover: str = RefundCover.AUTOMATIC
+) -> list[tuple[Account, int]]:
     """``parts`` with no campaign account giving more than it holds now. Money already paid out
-    for a need cannot go back from the need: what it lacks comes from the campaign's money
-    beyond its goal, then from the foundation's reserve (its own money), so that no public
-    figure goes below zero or contradicts another (docs/ledger.md, "Refunds after payouts")."""
+    for a need cannot go back from the need: what it lacks is covered as finance chose with the
+    refund (``RefundCover``) — the campaign's unallocated money (beyond its goal), the
+    foundation's reserve (its own money), or the first then the second (what a provider's own
+    refund or dispute event uses) — so that no public figure goes below zero or contradicts
+    another (docs/ledger.md, "Refunds after payouts"). Only the campaign's unallocated money
+    can run short: then ``DonationRefused`` says so and, raised inside the caller's
+    transaction, nothing is booked."""
     unallocated = accounts.unallocated_account(campaign)
     holds = credit_balances([account.code for account, _part in parts] + [unallocated.code])
     taken: dict[Account, int] = {}
@@ -70,18 +77,51 @@ def _covered(campaign: Campaign, parts: list[tuple[Account, int]]) -> list[tuple
         taken[account] = taken.get(account, 0) + part_taken
         short += part - part_taken
     if short:
-        from_unallocated = min(short, max(0, holds.get(unallocated.code, 0)))
-        taken[unallocated] = taken.get(unallocated, 0) + from_unallocated
+        from_unallocated = 0
+        if cover != RefundCover.RESERVE:
+            from_unallocated = min(short, max(0, holds.get(unallocated.code, 0)))
+            taken[unallocated] = taken.get(unallocated, 0) + from_unallocated
         if short > from_unallocated:
+            if cover == RefundCover.UNALLOCATED:
+                raise DonationRefused(
+                    _(
+                        "The need already paid this money out and the campaign's unallocated money "
+                        "holds too little to cover it: choose the foundation's reserve as the cover."
+                    )
+                )
             taken[accounts.reserve_account(campaign.currency)] = short - from_unallocated
     return [(account, part) for account, part in taken.items() if part > 0]
 
 
-def take_back(donation: Donation, *, kind: str, key: str, amount: int = 0, cumulative: int | None = None) -> bool:
+def check_cover(donation: Donation, *, amount: int, cover: str) -> None:
+    """Raise ``DonationRefused`` if ``cover`` cannot cover a refund of ``amount`` now; writes
+    nothing (asked before a card refund goes to its provider)."""
+    campaign = Campaign.objects.get(pk=donation.campaign_id)
+    _covered(campaign, _proportional(amount, _net_by_account(donation)), cover)
+
+
+def sent_not_booked(donation: Donation) -> int:
+    """What staff refunds asked of the card provider hold that is not booked yet: the provider's
+    cumulative refund total may count them already; their own answer or event books them."""
+    return sum(Refund.objects.filter(donation=donation, status=RefundStatus.SENT).values_list("amount", flat=True))
+
+
+def take_back(
+    donation: Donation,
+    *,
+    kind: str,
+    key: str,
+    amount: int = 0,
+    cumulative: int | None = None,
+    cover: str = RefundCover.AUTOMATIC,
+) -> bool:
     """Reverse part of a succeeded donation — a refund or a dispute; False if nothing to do.
 
-    For a refund give ``cumulative``, the charge's total refunds as the provider reports them
-    (so a refund event delivered twice or late changes nothing); for a dispute give ``amount``.
+    For a refund the provider reports give ``cumulative``, the charge's total refunds (so a
+    refund event delivered twice or late changes nothing); staff refunds Zbor asked of the
+    provider and has not booked yet are left out of it, since their own answer or event books
+    them (``services.refunds``). For a staff refund or a dispute give ``amount``. ``cover``
+    says where money already paid out from a need comes from (``_covered``).
     The reversal mirrors what the donation did: each campaign account it credited is debited in
     proportion to what the donation still holds there, in whole minor units adding up exactly.
     Providers keep their fee, so the fee is not reversed.
@@ -94,8 +134,8 @@ def take_back(donation: Donation, *, kind: str, key: str, amount: int = 0, cumul
         group_key = f"{locked.reference}:{key}"
         if TransferGroup.objects.filter(key=group_key).exists():
             return False
-        if kind == TransferKind.REFUND:
-            amount = (cumulative if cumulative is not None else locked.refunded + amount) - locked.refunded
+        if kind == TransferKind.REFUND and cumulative is not None:
+            amount = cumulative - locked.refunded - sent_not_booked(locked)
         amount = min(amount, locked.amount - locked.refunded - locked.disputed)
         if amount <= 0:
             return False
@@ -104,7 +144,7 @@ def take_back(donation: Donation, *, kind: str, key: str, amount: int = 0, cumul
         returned = accounts.returned_account(kind, locked.provider, locked.currency)
         lines = [
             Line(account, returned, part, kind)
-            for account, part in _covered(campaign, _proportional(amount, _net_by_account(locked)))
+            for account, part in _covered(campaign, _proportional(amount, _net_by_account(locked)), cover)
         ]
         post_group(group_key, kind=kind, reference=locked.reference, lines=lines)
         column = "refunded" if kind == TransferKind.REFUND else "disputed"
