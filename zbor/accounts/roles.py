@@ -8,7 +8,8 @@
              (read), payouts (request, approve others', mark paid, with recipient details),
              exports; decides on money whose amount differs from its pledge (accept as
              received, or return), resolves the unmatched queue, requests and approves (others')
-             refunds; campaigns and needs to read only, never a beneficiary's identity
+             refunds, and moves of money between needs and campaigns; campaigns and needs to
+             read only, never a beneficiary's identity
     admin    people, the audit log, approving campaigns flagged at risk, emergency unpublish;
              asks for and decides (as the second admin) changes of roles and password resets;
              banks' CSV layouts; no donor data (no donations, words of support or payment events)
@@ -61,6 +62,9 @@ ROLES: dict[str, list[str]] = {
         "disbursements.approve_payout",
         "disbursements.view_payout_recipient",
         "disbursements.export_payouts",
+        "disbursements.view_move",
+        "disbursements.add_move",
+        "disbursements.approve_move",
         "campaigns.view_campaign",
         "campaigns.view_need",
     ],
