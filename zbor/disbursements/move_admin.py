@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import get_language
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from zbor.admin_base import ZborModelAdmin
@@ -94,7 +94,7 @@ class MoveRequestForm(forms.ModelForm):
 def _place(campaign: Campaign, need: Need | None) -> str:
     title = campaign.safe_translation_getter("title", any_language=True) or campaign.slug
     if need is None:
-        return gettext_now("%(campaign)s — beyond the goal") % {"campaign": title}
+        return gettext("%(campaign)s — beyond the goal") % {"campaign": title}
     return f"{title} — {need.safe_translation_getter('description', any_language=True) or f'#{need.pk}'}"
 
 
