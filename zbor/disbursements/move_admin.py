@@ -8,8 +8,7 @@ from typing import Any, cast
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.utils.translation import get_language
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from zbor.admin_base import ZborModelAdmin
@@ -78,7 +77,8 @@ class MoveRequestForm(forms.ModelForm):
             amount.currency = currency
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         source, target, amount = (cleaned.get(k) for k in ("source_campaign", "target_campaign", "amount"))
         if source is None or target is None or amount is None:
             return cleaned
