@@ -166,6 +166,8 @@ class CampaignPage:
     #: What the foundation moved from this campaign to others, and from others to this one,
     #: formatted ("" when nothing): collected counts money where it is now
     #: (zbor/disbursements/moves.py), and these say why it differs from what donors gave here.
+    moved_out: int = 0
+    moved_in: int = 0
     moved_out_text: str = ""
     moved_in_text: str = ""
     is_preview: bool = False
@@ -367,6 +369,8 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
             payouts, {n.pk: (v.description, v.language) for n, v in zip(needs, need_views, strict=True)}, language
         ),
         spent_text=_money_text(sum(p.amount for p in payouts), currency, language),
+        moved_out=moved_out,
+        moved_in=moved_in,
         moved_out_text=_money_text(moved_out, currency, language) if moved_out else "",
         moved_in_text=_money_text(moved_in, currency, language) if moved_in else "",
         is_preview=is_preview,

@@ -101,6 +101,9 @@ def test_a_move_to_another_campaign_counts_where_the_money_is_and_says_so(client
     source = text_of(client.get("/en/campaigns/first/").content.decode())
     assert "€850 of €800" in source and "€50 beyond the goal" in source
     assert "€150 given here was moved by the foundation to other campaigns." in source
+    api = client.get("/api/v1/campaigns/first?lang=en").json()
+    assert (api["collected"]["amount"], api["beyond_goal"]["amount"]) == (85000, 5000)
+    assert (api["moved_to_other_campaigns"]["formatted"], api["moved_from_other_campaigns"]["amount"]) == ("€150", 0)
     target = text_of(client.get("/en/campaigns/second/").content.decode())
     assert "€150 of €400" in target
     assert "Includes €150 the foundation moved here from other campaigns." in target
