@@ -39,6 +39,7 @@ def every_kind_of_record() -> dict:
     from zbor.api.models import ApiToken
     from zbor.campaigns import private, revisions
     from zbor.campaigns.models import Need, StagedText
+    from zbor.disbursements import moves
     from zbor.disbursements import services as payouts
     from zbor.donations.bank_import import import_statement
     from zbor.donations.models import (
@@ -74,6 +75,15 @@ def every_kind_of_record() -> dict:
     )
     payouts.approve_payout(payout, by=finance2)
     payouts.mark_paid(payout, by=finance, proof=_pdf("Shop"))
+    move = moves.request_move(
+        source_campaign=campaign,
+        source_need=need,
+        target_campaign=campaign,
+        target_need=None,
+        amount=100,
+        reason="walk",
+        by=finance,
+    )
     statement_csv = b"date,amount,currency,reference,transaction_id\n2026-01-05,12.00,EUR,NO-SUCH-REF,tx-1\n"
     import_statement(statement_csv, by=finance)
     ApiToken.objects.create(user=superuser, name="walk", prefix="zbor_walk", token_hash="0" * 64, scopes=[])
@@ -123,6 +133,7 @@ def every_kind_of_record() -> dict:
         "donation": Donation.objects.filter(campaign=campaign).first(),
         "words_of_support": WordsOfSupport.objects.get(pk=words.pk),
         "payout": payout,
+        "move": move,
         "bank_statement": BankStatement.objects.first(),
         "bank_statement_line": BankStatementLine.objects.first(),
         "payment_event": PaymentEventRecord.objects.order_by("pk").first(),

@@ -209,6 +209,12 @@ disbursements_payout_history                         403/403  403/403  200/302  
 disbursements_payout_delete                          403/403  403/403  403/403  403/403
 disbursements_payout_change                          403/403  403/403  200/302  403/403
 disbursements/payout/<path:object_id>/               302/302  302/302  302/302  302/302
+disbursements_move_changelist                        403      403      200      403
+disbursements_move_add                               403      403      200      403
+disbursements_move_history                           403/403  403/403  200/302  403/403
+disbursements_move_delete                            403/403  403/403  403/403  403/403
+disbursements_move_change                            403/403  403/403  200/302  403/403
+disbursements/move/<path:object_id>/                 302/302  302/302  302/302  302/302
 
 api_apitoken_changelist                              403      403      403      200
 api_apitoken_add                                     403      403      403      403

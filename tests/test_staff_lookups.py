@@ -67,6 +67,7 @@ PRIVATE_FIELDS: dict[str, list[str]] = {
     "donations.bankstatement": ["uploaded_by__email"],
     "donations.bankstatementline": ["text", "key", "donation__email", "amount"],
     "disbursements.payout": ["recipient_secret", "proof_name", "decision_reason", "purpose", "amount"],
+    "disbursements.move": ["reason", "amount", "requested_by__email", "source_need__translations__description"],
     "api.apitoken": ["token_hash", "prefix", "user__email"],
     "otp_totp.totpdevice": ["key", "user__email"],
     "otp_static.staticdevice": ["token_set__token", "user__email"],

@@ -7,8 +7,9 @@
     finance  donations, bank statements and banks' CSV layouts, payment events, the ledger
              (read), payouts (request, approve others', mark paid, with recipient details),
              exports, credit notes (read, send again); decides on money whose amount differs from
-             its pledge (accept as received, or return), resolves the unmatched queue, requests
-             and approves (others') refunds; campaigns and needs to read only, never a beneficiary's identity
+             its pledge (accept as received, split, or return), resolves the unmatched queue,
+             requests and approves (others') refunds, and moves of money between needs and
+             campaigns; campaigns and needs to read only, never a beneficiary's identity
     admin    people, the audit log, approving campaigns flagged at risk, emergency unpublish;
              asks for and decides (as the second admin) changes of roles and password resets;
              banks' CSV layouts; no donor data (no donations, words of support or payment events)
@@ -62,6 +63,9 @@ ROLES: dict[str, list[str]] = {
         "disbursements.approve_payout",
         "disbursements.view_payout_recipient",
         "disbursements.export_payouts",
+        "disbursements.view_move",
+        "disbursements.add_move",
+        "disbursements.approve_move",
         "campaigns.view_campaign",
         "campaigns.view_need",
     ],

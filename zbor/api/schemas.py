@@ -56,6 +56,10 @@ class CampaignDetailOut(CampaignOut):
     story_markdown: str
     story_html: str
     beyond_goal: MoneyOut
+    #: What the foundation moved from this campaign to others and from others to this one:
+    #: ``collected`` counts money where it is now (docs/ledger.md, "Moving money").
+    moved_to_other_campaigns: MoneyOut
+    moved_from_other_campaigns: MoneyOut
     needs: list[NeedOut]
     updates: list[UpdateOut]
     spending: list[SpentOut]

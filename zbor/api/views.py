@@ -123,6 +123,8 @@ def campaign_detail(request, slug: str, lang: Language = "en"):
             story_markdown=page.story_text,
             story_html=str(page.story_html),
             beyond_goal=_money(page.beyond_goal, currency, language),
+            moved_to_other_campaigns=_money(page.moved_out, currency, language),
+            moved_from_other_campaigns=_money(page.moved_in, currency, language),
             needs=[
                 NeedOut(
                     description=view.description,

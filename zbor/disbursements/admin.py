@@ -1,4 +1,5 @@
-"""Finance screens for payouts: request, decide (a second person), cancel, mark paid with proof."""
+"""Finance screens for payouts: request, decide (a second person), cancel, mark paid with proof;
+moves of money between needs and campaigns are registered from move_admin.py."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ from . import services
 from .exceptions import PayoutError
 from .forms import PayoutRequestForm, ProofForm, RejectForm
 from .models import Payout, PayoutStatus
+from .move_admin import MoveAdmin
+
+__all__ = ["MoveAdmin", "PayoutAdmin"]
 
 
 @admin.register(Payout)

@@ -21,3 +21,30 @@ class PayoutFourEyes(PayoutError):
 
 class PayoutWrongState(PayoutError):
     pass
+
+
+class MoveError(Exception):
+    """Why a move of money was refused; shown to finance staff as is.
+
+    MoveError
+    ├── MoveRefused      no reason, the same place twice, another currency, a need of another campaign
+    ├── MoveTooLarge     more than the source holds and has not promised (payouts, other moves)
+    ├── MoveFourEyes     deciding on one's own request
+    └── MoveWrongState   deciding on a move that was decided before
+    """
+
+
+class MoveRefused(MoveError):
+    pass
+
+
+class MoveTooLarge(MoveError):
+    pass
+
+
+class MoveFourEyes(MoveError):
+    pass
+
+
+class MoveWrongState(MoveError):
+    pass

@@ -82,3 +82,81 @@ class Payout(models.Model):
     @property
     def reference(self) -> str:
         return f"payout:{self.pk}"
+
+
+class MoveStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested: a second person decides")
+    APPROVED = "approved", _("Approved and booked")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Move(models.Model):
+    """Money moved from one need (or a campaign's money beyond its goal) to another, in the same
+    campaign or another of the same currency: requested by one person in finance, approved by a
+    second, then booked as one ledger group (``services.approve_move``; docs/finance.md, "Moving
+    money"). A need left empty (``None``) means the campaign's money beyond its goal."""
+
+    source_campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="+", verbose_name=_("from campaign")
+    )
+    source_need = models.ForeignKey(
+        Need,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("from need"),
+        help_text=_("Empty: the campaign's money beyond its goal."),
+    )
+    target_campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="+", verbose_name=_("to campaign")
+    )
+    target_need = models.ForeignKey(
+        Need,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("to need"),
+        help_text=_("Empty: the campaign's money beyond its goal."),
+    )
+    amount = models.BigIntegerField(_("amount"), help_text=_("In minor units of the campaigns' currency."))
+    currency = models.CharField(_("currency"), max_length=3)
+    reason = models.TextField(_("reason"), help_text=_("Why the money moves: kept with the move, not shown publicly."))
+    status = models.CharField(
+        _("status"), max_length=16, choices=MoveStatus.choices, default=MoveStatus.REQUESTED, editable=False
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("move of money")
+        verbose_name_plural = _("moves of money")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="move_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status="requested", decided_by__isnull=True, decided_at__isnull=True)
+                | (~Q(status="requested") & Q(decided_by__isnull=False, decided_at__isnull=False)),
+                name="move_decided_has_decider",
+            ),
+        ]
+        permissions = [("approve_move", _("Can approve or reject a move of money another person requested"))]
+
+    def __str__(self) -> str:
+        return f"move #{self.pk}"
+
+    @property
+    def reference(self) -> str:
+        return f"move:{self.pk}"

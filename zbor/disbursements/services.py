@@ -41,6 +41,7 @@ from zbor.money import Money, format_money
 
 from .exceptions import PayoutExceedsNeed, PayoutFourEyes, PayoutWrongState
 from .models import PURGED, RESERVING, Channel, Payout, PayoutStatus
+from .moves import requested_out
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -57,11 +58,16 @@ def need_holds(need: Need) -> int:
 
 
 def available(need: Need, *, excluding: Payout | None = None) -> int:
-    """What can still be requested: what the need holds minus payouts requested or approved."""
+    """What can still be requested: what the need holds minus payouts requested or approved,
+    and minus moves of its money to elsewhere that wait for a second person (``moves``)."""
     reserved = Payout.objects.filter(need=need, status__in=RESERVING)
     if excluding is not None:
         reserved = reserved.exclude(pk=excluding.pk)
-    return need_holds(need) - (reserved.aggregate(total=Sum("amount"))["total"] or 0)
+    return (
+        need_holds(need)
+        - (reserved.aggregate(total=Sum("amount"))["total"] or 0)
+        - requested_out(need.campaign_id, need.pk)
+    )
 
 
 def _too_much(need: Need, amount: int, left: int) -> PayoutExceedsNeed:

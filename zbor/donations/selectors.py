@@ -83,12 +83,16 @@ def foundation_totals() -> dict[str, Totals]:
     """The foundation's totals per currency, from the ledger's transfers (two queries).
 
     Collected counts what donations brought to campaign accounts minus refunds and disputes
-    (plus won disputes); paid counts payouts; what is held is the difference."""
+    (plus won disputes); paid counts payouts; what is held is the difference. Money finance
+    moved (``TransferKind.MOVE``) counts for the campaign it went to and against the one it left,
+    as the campaign pages count it: within one campaign, and for the foundation, it adds nothing."""
     totals: dict[str, Totals] = {}
     for side, month, campaign_id, kind, currency, total in owner_transfer_totals(OWNER):
         collected = paid = 0
         if kind == TransferKind.PAYOUT:
             paid = total if side == "credit" else 0
+        elif kind == TransferKind.MOVE:
+            collected = total if side == "credit" else -total
         elif COLLECTED_SIGN.get(kind) == (1 if side == "credit" else -1):
             collected = COLLECTED_SIGN[kind] * total
         entry = totals.setdefault(currency, Totals())

@@ -66,6 +66,9 @@ class TransferKind(models.TextChoices):
     BANK_OUT = "bank_out", _("Money out of the bank")
     #: Money out that finance marked as no payout (``AccountKind.EXPENSES``).
     EXPENSE = "expense", _("Other expense")
+    #: Money finance moved from one need or campaign's money beyond its goal to another, with
+    #: four eyes (zbor.disbursements ``Move``): debits the source, credits the target.
+    MOVE = "move", _("Moved between needs or campaigns")
 
 
 class Account(models.Model):

@@ -30,7 +30,7 @@ from zbor.campaigns.selectors import (
 )
 from zbor.campaigns.translation import Picked, pick_from
 from zbor.disbursements.models import Channel
-from zbor.disbursements.selectors import paid_on, paid_payouts
+from zbor.disbursements.selectors import moved_between_campaigns, paid_on, paid_payouts
 from zbor.donations.selectors import approved_messages, campaign_money
 from zbor.money import Money, format_money
 
@@ -163,6 +163,13 @@ class CampaignPage:
     spent: list[SpentView]
     #: Per need: raised and paid out, formatted (for the spending summary).
     spent_text: str
+    #: What the foundation moved from this campaign to others, and from others to this one,
+    #: formatted ("" when nothing): collected counts money where it is now
+    #: (zbor/disbursements/moves.py), and these say why it differs from what donors gave here.
+    moved_out: int = 0
+    moved_in: int = 0
+    moved_out_text: str = ""
+    moved_in_text: str = ""
     is_preview: bool = False
 
 
@@ -340,6 +347,7 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
     render_note = _NoteRenderer.for_texts([story_text, *(p.translation.body for _u, p in updates)], language, original)
     need_views = _need_views(needs, money.raised_by_need, currency, language, original)
     payouts = paid_payouts(campaign.pk)
+    moved_out, moved_in = moved_between_campaigns(campaign.pk)
     return CampaignPage(
         card=card,
         story_text=story_text,
@@ -361,5 +369,9 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
             payouts, {n.pk: (v.description, v.language) for n, v in zip(needs, need_views, strict=True)}, language
         ),
         spent_text=_money_text(sum(p.amount for p in payouts), currency, language),
+        moved_out=moved_out,
+        moved_in=moved_in,
+        moved_out_text=_money_text(moved_out, currency, language) if moved_out else "",
+        moved_in_text=_money_text(moved_in, currency, language) if moved_in else "",
         is_preview=is_preview,
     )

@@ -37,6 +37,8 @@ PUBLIC_FIELDS = {
     "story_markdown",
     "story_html",
     "beyond_goal",
+    "moved_to_other_campaigns",
+    "moved_from_other_campaigns",
     "needs",
     "description",
     "updates",
