@@ -267,6 +267,8 @@ class DonationStream:
                 None,  # pledged: only a line whose amount differed keeps it
                 "",  # reason: only a line finance returned has one
                 None,  # payout: only a line of money out has one
+                None,  # refund: only money out that sent a bank refund back has one
+                None,  # returned line: only money out that returned a line has one
             )
         )
         return checkout, created
@@ -292,6 +294,8 @@ class DonationStream:
                 "pledged",
                 "reason",
                 "payout_id",
+                "refund_id",
+                "returned_line_id",
             ],
             self.l_rows,
         )
