@@ -8,7 +8,7 @@ from huey.contrib.djhuey import db_periodic_task
 from zbor.db import erase_residue
 from zbor.tasks import task
 
-from . import receipts, services, stranded
+from . import bank_instructions, receipts, services, stranded
 
 log = logging.getLogger(__name__)
 
@@ -18,11 +18,18 @@ def send_receipt(donation_id: int) -> None:
     receipts.send_receipt(donation_id)
 
 
+@task
+def send_bank_instructions(donation_id: int) -> None:
+    bank_instructions.send_instructions(donation_id)
+
+
 @db_periodic_task(crontab(minute="*/5"), name="zbor.send_unsent_receipts")
 def send_unsent_receipts() -> None:
-    """Every five minutes: send the receipts the queue never sent (its broker was down when
-    the donation committed, or every retry failed). Claimed one by one: never sent twice."""
+    """Every five minutes: send the receipts, and a bank pledge's transfer details, that the
+    queue never sent (its broker was down when the donation committed, or every retry failed).
+    Claimed one by one: never sent twice."""
     receipts.send_unsent_receipts()
+    bank_instructions.send_unsent_instructions()
 
 
 @db_periodic_task(crontab(hour="3", minute="17"), name="zbor.forget_donor_emails")
