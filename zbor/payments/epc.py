@@ -63,13 +63,27 @@ def qr_matrix(payload: str) -> list[list[bool]]:
 
 
 def qr_svg(payload: str, *, label: str, size: int = 220) -> SafeString:
-    """``payload`` as a QR code: one inline SVG element, each dark module a unit square."""
+    """``payload`` as a QR code: one inline SVG element, each run of dark modules in a row one
+    rectangle of unit height (a third of the bytes of a square per module)."""
     matrix = qr_matrix(payload)
     n = len(matrix)
-    dark = "".join(f"M{x},{y}h1v1h-1z" for y, row in enumerate(matrix) for x, on in enumerate(row) if on)
+    dark = "".join(f"M{x},{y}h{w}v1h-{w}z" for y, row in enumerate(matrix) for x, w in _runs(row))
     # Safe: numbers and a fixed path grammar from the QR matrix, and an escaped label.
     return mark_safe(  # noqa: S308  # nosec B308 B703
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {n} {n}" width="{size}" height="{size}" '
         f'shape-rendering="crispEdges" role="img" aria-label="{escape(label)}">'
         f'<rect width="{n}" height="{n}" fill="#fff"/><path d="{dark}" fill="#000"/></svg>'
     )
+
+
+def _runs(row: list[bool]):
+    """(start, length) of each run of dark modules in a row."""
+    x = 0
+    while x < len(row):
+        if row[x]:
+            start = x
+            while x < len(row) and row[x]:
+                x += 1
+            yield start, x - start
+        else:
+            x += 1

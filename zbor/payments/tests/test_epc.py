@@ -10,12 +10,20 @@ from zbor.payments.epc import epc_payload, qr_matrix, qr_svg
 ACCOUNT = {"name": "Zbor Foundation", "iban": "PL61 1090 1014 0000 0712 1981 2874", "bic": "WBKPPLPP"}
 
 
+def drawn_modules(svg: str) -> set[tuple[int, int]]:
+    """The dark modules the SVG's path draws: rectangles one module high."""
+    runs = re.findall(r"M(\d+),(\d+)h(\d+)v1h-(\d+)z", svg)
+    assert "".join(f"M{x},{y}h{w}v1h-{back}z" for x, y, w, back in runs) in svg
+    assert all(w == back for _x, _y, w, back in runs)
+    return {(int(x) + i, int(y)) for x, y, w, _back in runs for i in range(int(w))}
+
+
 def read_back(svg: str):
     """The code in an SVG drawn by ``qr_svg``, decoded by ZXing from a picture of it."""
     import zxingcpp
 
     size = int(re.search(r'viewBox="0 0 (\d+) \d+"', svg).group(1))
-    dark = {(int(x), int(y)) for x, y in re.findall(r"M(\d+),(\d+)h1v1h-1z", svg)}
+    dark = drawn_modules(svg)
     image = Image.new("L", (size, size), 255)
     image.putdata([0 if (x, y) in dark else 255 for y in range(size) for x in range(size)])
     image = image.resize((size * 6, size * 6), Image.Resampling.NEAREST)
@@ -81,6 +89,5 @@ def test_the_svg_is_the_qr_matrix_and_loads_nothing():
     payload = epc_payload(**ACCOUNT, amount=2500, currency="EUR", remittance="ZB4K7Q-9MX2T")
     svg = str(qr_svg(payload, label='say "hi" <b>'))
     matrix = qr_matrix(payload)
-    drawn = {(int(x), int(y)) for x, y in re.findall(r"M(\d+),(\d+)h1v1h-1z", svg)}
-    assert drawn == {(x, y) for y, row in enumerate(matrix) for x, on in enumerate(row) if on}
+    assert drawn_modules(svg) == {(x, y) for y, row in enumerate(matrix) for x, on in enumerate(row) if on}
     assert "href" not in svg and "style" not in svg and "<b>" not in svg and "&quot;hi&quot;" in svg
