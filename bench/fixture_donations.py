@@ -51,6 +51,7 @@ DONATION_COLUMNS = [
     "language",
     "created_at",
     "succeeded_at",
+    "instructions_sent_at",
 ]
 
 
@@ -199,6 +200,7 @@ class DonationStream:
                 language,
                 w.dt(at(created)),
                 when,
+                None,  # instructions sent: only a pending bank pledge with an email is sent them
             )
         )
 

@@ -88,7 +88,7 @@ class DonateForm(forms.Form):
         label=gettext_lazy("Email for a receipt (optional)"),
         required=False,
         max_length=254,
-        help_text=gettext_lazy("Used only to send your receipt, then deleted."),
+        help_text=gettext_lazy("Used only to send your receipt, and for a bank transfer its details, then deleted."),
     )
     message = forms.CharField(
         label=gettext_lazy("Words of support (optional)"),

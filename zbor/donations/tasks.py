@@ -8,7 +8,7 @@ from huey.contrib.djhuey import db_periodic_task
 from zbor.db import erase_residue
 from zbor.tasks import task
 
-from . import credit_notes, receipts, services, stranded
+from . import bank_instructions, credit_notes, receipts, services, stranded
 
 log = logging.getLogger(__name__)
 
@@ -23,13 +23,20 @@ def send_credit_note(note_id: int) -> None:
     credit_notes.send_credit_note(note_id)
 
 
+@task
+def send_bank_instructions(donation_id: int) -> None:
+    bank_instructions.send_instructions(donation_id)
+
+
 @db_periodic_task(crontab(minute="*/5"), name="zbor.send_unsent_receipts")
 def send_unsent_receipts() -> None:
-    """Every five minutes: send the receipts the queue never sent (its broker was down when
-    the donation committed, or every retry failed). Claimed one by one: never sent twice.
-    Then the credit notes likewise, after the receipts they correct."""
+    """Every five minutes: send the receipts, a bank pledge's transfer details and the credit
+    notes that the queue never sent (its broker was down when the donation committed, or every
+    retry failed). Claimed one by one: never sent twice. Credit notes go after the receipts
+    they correct."""
     if not receipts.send_unsent_receipts().stopped:
         credit_notes.send_unsent_credit_notes()
+    bank_instructions.send_unsent_instructions()
 
 
 @db_periodic_task(crontab(hour="3", minute="17"), name="zbor.forget_donor_emails")

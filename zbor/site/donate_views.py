@@ -14,7 +14,7 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
-from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -30,6 +30,7 @@ from zbor import challenge, ratelimit
 from zbor.campaigns.models import Campaign, Need
 from zbor.campaigns.selectors import campaign_texts, donatable_campaign, public_campaign
 from zbor.donations import services
+from zbor.donations.bank_instructions import transfer_details
 from zbor.donations.events import receive_event
 from zbor.donations.exceptions import DonationError
 from zbor.donations.forms import DonateChoices, DonateForm
@@ -37,9 +38,9 @@ from zbor.donations.models import Donation, DonationStatus
 from zbor.donations.selectors import campaign_money
 from zbor.money import Money, format_money
 from zbor.payments import registry
-from zbor.payments.bank import format_reference
 from zbor.payments.base import EventType
 from zbor.payments.demo import DemoProvider
+from zbor.payments.epc import qr_svg
 from zbor.public.pages import CampaignCard, build_card
 
 from .context_processors import absolute
@@ -306,13 +307,21 @@ def donation_status(request, public_id):
         "bank": None,
     }
     if donation.provider == "bank" and donation.status == DonationStatus.PENDING:
-        context["bank"] = {
-            "iban": settings.ZBOR_BANK_IBAN,
-            "bic": settings.ZBOR_BANK_BIC,
-            "name": settings.ZBOR_BANK_ACCOUNT_NAME,
-            "reference": format_reference(donation.checkout_reference),
-        }
+        bank = transfer_details(donation, get_language())
+        context["bank"] = bank
+        # Euro only: SEPA credit transfers, and so EPC codes, know no other currency.
+        context["epc_svg"] = qr_svg(bank.epc, label=_("QR code for your banking app")) if bank.epc else ""
+        if request.GET.get("download") == "1":
+            return _details_download(bank)
     return render(request, "site/donation_status.html", context)
+
+
+def _details_download(bank) -> HttpResponse:
+    """The transfer details as a small text file the donor can keep (nothing else in it)."""
+    text = render_to_string("site/bank_details.txt", {"bank": bank})
+    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="bank-transfer.txt"'
+    return response
 
 
 @never_cache

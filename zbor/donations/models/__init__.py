@@ -1,8 +1,8 @@
 """Donations, holding only what a donation needs.
 
 No account, no phone, no address, no IP. A public name only if the donor typed one; an email
-only if they asked for a receipt, deleted once the receipt is sent or the donation fails, and
-after ``ZBOR_EMAIL_RETENTION_DAYS`` at the latest.
+only if they asked for a receipt (a bank pledge's transfer details go to it too), deleted once
+the receipt is sent or the donation fails, and after ``ZBOR_EMAIL_RETENTION_DAYS`` at the latest.
 """
 
 from .bank import BankStatement, BankStatementLine, LineStatus, PaymentInReview, StatementFormat

@@ -67,6 +67,9 @@ class Donation(models.Model):
     #: Until when one sender (the queued task or the sweep) holds the right to send the
     #: receipt: claimed before sending, so no receipt goes out twice (zbor/donations/receipts.py).
     receipt_claimed_until = models.DateTimeField(_("receipt being sent until"), null=True, blank=True, editable=False)
+    #: When the bank-transfer instructions were emailed to a donor who gave an address with a
+    #: bank pledge: set before sending, so they go out once (zbor/donations/bank_instructions.py).
+    instructions_sent_at = models.DateTimeField(_("transfer details sent"), null=True, blank=True, editable=False)
     message = models.TextField(_("message of support"), blank=True, max_length=500)
     message_status = models.CharField(
         _("message"), max_length=16, choices=MessageStatus.choices, default=MessageStatus.NONE, blank=True

@@ -17,6 +17,7 @@ from zbor.campaigns.models import Campaign, Need, Status
 from zbor.money import Money, format_money, minor_digits
 from zbor.payments import registry
 from zbor.payments.base import CheckoutRequest, ProviderUnavailable
+from zbor.tasks import enqueue_on_commit
 
 from ..exceptions import DonationRefused, PaymentNotStarted
 from ..models import Donation, DonationStatus, MessageStatus
@@ -113,10 +114,21 @@ def start_donation(
             if existing.campaign_id != campaign.pk:
                 raise DonationRefused(_("This form was already used. Please reload the page.")) from None
             donation = existing
+        else:
+            _send_bank_instructions(donation)
         if donation.checkout_reference:
             return donation
         return _start_checkout(donation, return_url_for(donation))
     raise PaymentNotStarted(_("The payment could not be started. Nothing was charged; please try again."))
+
+
+def _send_bank_instructions(donation: Donation) -> None:
+    """A new bank pledge with an email: the transfer details go to that address, once, after
+    the pledge commits (a queue that is down leaves them to the sweep)."""
+    if donation.provider == "bank" and donation.email:
+        from ..tasks import send_bank_instructions
+
+        enqueue_on_commit(send_bank_instructions, donation.pk)
 
 
 #: How often a locally drawn reference is drawn again when it collides with another donation's.
