@@ -97,6 +97,7 @@ def _stylesheet() -> str:
 def plain_page(language: str, status: int, key: int | str | None = None) -> HttpResponse:
     """The self-contained error page: no request, no database, no context processors."""
     title, lines = TEXTS[key or status]
+    html: str
     try:
         with translation.override(language):
             html = render_to_string(
