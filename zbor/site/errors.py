@@ -52,11 +52,12 @@ TEXTS = {
     "csrf": (
         _("This form could not be sent"),
         (
+            # What to do first; why after.
+            _("Please reload the page and send the form again."),
             _(
                 "For your safety a form is accepted only together with the page it was filled in on, "
                 "and that page was too old, or your browser did not send its cookie. Nothing was sent or charged."
             ),
-            _("Please reload the page and send the form again."),
             _(
                 "If this happens again, allow cookies for this site: the form needs one to know it was "
                 "filled in here. It is deleted when you close the browser and is never used to follow you."
