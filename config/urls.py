@@ -29,3 +29,10 @@ urlpatterns += i18n_patterns(path("", include("zbor.site.urls")), prefix_default
 if settings.DEBUG:
     # Development only: in production the front server serves uploaded media.
     urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
+
+# Every error a person can meet, translated by the address's language prefix and styled
+# (zbor/site/errors.py); CSRF_FAILURE_VIEW in the settings points there too.
+handler400 = "zbor.site.errors.bad_request"
+handler403 = "zbor.site.errors.permission_denied"
+handler404 = "zbor.site.errors.page_not_found"
+handler500 = "zbor.site.errors.server_error"

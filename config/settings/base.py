@@ -222,6 +222,9 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # The CSRF cookie lasts as long as the browser session, not a year: a seized phone's cookie jar
 # should not show that the donate form was opened weeks ago.
 CSRF_COOKIE_AGE = None
+# A refused form (an old page, cookies blocked) gets a translated page saying what to do, not
+# Django's bare English 403.
+CSRF_FAILURE_VIEW = "zbor.site.errors.csrf_failure"
 
 # LOG_LEVEL is for Zbor's own loggers; every library's stays at WARNING (config/settings/logs.py).
 LOGGING = logging_config(env_str("LOG_LEVEL", "INFO"))

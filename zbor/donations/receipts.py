@@ -18,6 +18,7 @@ import socket
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from babel.dates import format_date
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -107,9 +108,14 @@ def _arrived_on(donation: Donation) -> date:
     return booked or _succeeded_on(donation)
 
 
+def long_date(day: date, language: str) -> str:
+    """A day as the receipt writes it, in the donor's language ("29 ноября 2026 г."): the email
+    and the PDF name it the same way."""
+    return format_date(day, format="long", locale=language)
+
+
 def receipt_pdf(donation: Donation) -> bytes:
     """The receipt as PDF, in the donor's language."""
-    from babel.dates import format_date
     from weasyprint import HTML  # needs Pango from the system (Debian: libpango-1.0-0)
 
     language = donation.language
@@ -121,8 +127,8 @@ def receipt_pdf(donation: Donation) -> bytes:
                 "language": language,
                 "foundation": foundation_details(language),
                 "amount": format_money(Money(donation.amount, donation.currency), language),
-                "date": format_date(_arrived_on(donation), format="long", locale=language),
-                "issued": format_date(issued, format="long", locale=language),
+                "date": long_date(_arrived_on(donation), language),
+                "issued": long_date(issued, language),
                 "number": receipt_number(donation),
             },
         )
@@ -177,11 +183,11 @@ def _receipt_message(donation: Donation) -> EmailMessage:
         subject = _("Your donation to %(foundation)s") % {"foundation": settings.ZBOR_FOUNDATION_NAME}
         body = _(
             "Thank you. We received your donation of %(amount)s on %(date)s.\n\n"
-            "Reference: %(reference)s\n\n%(foundation)s\n"
+            "Receipt number: %(number)s\n\n%(foundation)s\n"
         ) % {
             "amount": amount,
-            "date": _arrived_on(donation).isoformat(),
-            "reference": receipt_number(donation),
+            "date": long_date(_arrived_on(donation), language),
+            "number": receipt_number(donation),
             "foundation": foundation_details(language)["name"],
         }
         message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [donation.email])

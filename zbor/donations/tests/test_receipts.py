@@ -248,5 +248,27 @@ def test_a_bank_transfer_receipt_is_dated_the_day_the_bank_booked_it(client, cam
     with at(2026, 3, 6):
         send_receipt(donation.pk)
     [message] = mail.outbox
-    assert "on 2026-03-02." in message.body and "2026-000001" in message.body
+    assert "on March 2, 2026." in message.body and "2026-000001" in message.body
     assert "Date March 2, 2026" in pdf_text(message.attachments[0][1])
+
+
+@pytest.mark.parametrize(
+    ("language", "label", "day"),
+    [
+        ("en", "Receipt number", "March 5, 2026"),
+        ("ru", "Номер квитанции", "5 марта 2026"),
+        ("be", "Нумар квітанцыі", "5 сакавіка 2026"),
+        ("pl", "Numer potwierdzenia", "5 marca 2026"),
+    ],
+)
+def test_the_email_and_the_pdf_name_the_receipt_number_and_the_date_alike(campaign, language, label, day):
+    """The reviewer saw "Reference" and an ISO date in the email beside "Receipt number" and a
+    written-out date in the PDF: both now say the same, in the donor's language."""
+    with at(2026, 3, 5):
+        send_receipt(gift(campaign, language=language).pk)
+    [message] = mail.outbox
+    assert f"{label}: 2026-000001" in message.body
+    assert day in message.body and "2026-03-05" not in message.body
+    # The PDF's text comes back with line breaks and kerning gaps of its own: compare without spaces.
+    text = "".join(pdf_text(message.attachments[0][1]).split())
+    assert f"{label}2026-000001".replace(" ", "") in text and day.replace(" ", "") in text
