@@ -67,7 +67,7 @@ def test_a_refund_of_a_receipted_gift_sends_a_credit_note_naming_the_receipt(
     receipt, message = mail.outbox
     assert message.to == ["donor@example.org"]
     # Neutral, as the receipt: the foundation's name, amounts, days and numbers; no campaign.
-    assert message.subject == f"Korekta Twojego potwierdzenia od {settings.ZBOR_FOUNDATION_NAME}"
+    assert message.subject == f"Korekta Twojego potwierdzenia — {settings.ZBOR_FOUNDATION_NAME}"
     assert "2026-04-09" in message.body and "2026-000001" in message.body and "CN-2026-000001" in message.body
     assert campaign.title not in message.subject + message.body
     [(name, pdf, content_type)] = message.attachments
