@@ -1,11 +1,14 @@
-"""Writing the audit log. Call ``audit`` inside the same transaction as the action it records."""
+"""Writing the audit log (call ``audit`` inside the same transaction as the action it records),
+and the role check every service makes of the person acting (``require``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.utils.translation import gettext as _
 
 from .models import AuditEvent
 
@@ -17,6 +20,13 @@ if TYPE_CHECKING:
     _AdminBase = ModelAdmin[Any]
 else:
     _AdminBase = object
+
+
+def require(user, perm: str, message: str = "") -> None:
+    """Raise PermissionDenied, with ``message`` or "Your role may not do this.", unless
+    ``user`` holds ``perm``: services check the person acting themselves, whoever calls them."""
+    if user is None or not user.has_perm(perm):
+        raise PermissionDenied(message or _("Your role may not do this."))
 
 
 def audit(

@@ -16,14 +16,13 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import StaffChangeRequest
 from .roles import ROLES
-from .services import audit
+from .services import audit, require
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -36,17 +35,12 @@ class StaffChangeError(Exception):
     pass
 
 
-def _require(user, perm: str) -> None:
-    if user is None or not user.has_perm(perm):
-        raise PermissionDenied
-
-
 def current_roles(user) -> list[str]:
     return sorted(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
 
 
 def _check_request(target, *, by: User) -> None:
-    _require(by, REQUEST)
+    require(by, REQUEST)
     if target.pk == by.pk:
         raise StaffChangeError(
             _("Nobody changes their own roles or resets their own password here: ask another admin.")
@@ -120,7 +114,7 @@ def _changed_fields(change: StaffChangeRequest) -> list[str]:
 
 
 def _locked_pending(change: StaffChangeRequest, *, by: User) -> StaffChangeRequest:
-    _require(by, DECIDE)
+    require(by, DECIDE)
     locked = StaffChangeRequest.objects.select_for_update().select_related("target").get(pk=change.pk)
     if locked.state != StaffChangeRequest.State.PENDING:
         raise StaffChangeError(_("This request has already been decided."))

@@ -12,13 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
 from zbor import private_files
-from zbor.accounts.services import audit
+from zbor.accounts.services import audit, require
 from zbor.crypto import decrypt_text, encrypt_text
 
 from .models import Beneficiary, BeneficiaryDocument
@@ -51,13 +50,12 @@ class PrivateDetails:
     verification_notes: str
 
 
-def _require(user, perm: str) -> None:
-    if user is None or not user.has_perm(perm):
-        raise PermissionDenied("Your role may not see or change beneficiaries' private data.")
+#: What a person without the role is told.
+NOT_YOURS = "Your role may not see or change beneficiaries' private data."
 
 
 def read_private(beneficiary: Beneficiary, *, by: User) -> PrivateDetails:
-    _require(by, "campaigns.view_beneficiary_private")
+    require(by, "campaigns.view_beneficiary_private", NOT_YOURS)
     with transaction.atomic():
         audit(by, "beneficiary.private.read", beneficiary, fields=FIELDS)
         return PrivateDetails(**{f: decrypt_text(getattr(beneficiary, f"{f}_secret")) for f in FIELDS})
@@ -70,13 +68,13 @@ def stored_private(beneficiary: Beneficiary, *, by: User) -> PrivateDetails:
     values of a submitted (bound) form, which shows what was submitted, never these. Not a read
     in the audit log's sense: nothing is shown, and only the names of changed fields are logged.
     """
-    _require(by, "campaigns.change_beneficiary_private")
+    require(by, "campaigns.change_beneficiary_private", NOT_YOURS)
     return PrivateDetails(**{f: decrypt_text(getattr(beneficiary, f"{f}_secret")) for f in FIELDS})
 
 
 def write_private(beneficiary: Beneficiary, *, by: User, **values: str) -> list[str]:
     """Encrypt and store the given fields; returns the names of those that changed."""
-    _require(by, "campaigns.change_beneficiary_private")
+    require(by, "campaigns.change_beneficiary_private", NOT_YOURS)
     unknown = set(values) - set(FIELDS)
     if unknown:
         raise TypeError(f"unknown private fields {sorted(unknown)}")
@@ -95,7 +93,7 @@ def write_private(beneficiary: Beneficiary, *, by: User, **values: str) -> list[
 
 def add_document(beneficiary: Beneficiary, upload, *, by: User, label: str = "") -> BeneficiaryDocument:
     """Store an uploaded PDF or picture, metadata stripped and encrypted. ValidationError if unreadable."""
-    _require(by, "campaigns.change_beneficiary_private")
+    require(by, "campaigns.change_beneficiary_private", NOT_YOURS)
     clean = private_files.clean_upload(upload)
     name = private_files.store(clean.data)
     with transaction.atomic():
@@ -112,7 +110,7 @@ def add_document(beneficiary: Beneficiary, upload, *, by: User, label: str = "")
 
 
 def read_document(document: BeneficiaryDocument, *, by: User) -> tuple[bytes, str]:
-    _require(by, "campaigns.view_beneficiary_private")
+    require(by, "campaigns.view_beneficiary_private", NOT_YOURS)
     with transaction.atomic():
         audit(by, "beneficiary.document.read", document.beneficiary, fields=["document"])
     return private_files.load(document.stored_name), document.content_type

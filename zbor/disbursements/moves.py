@@ -31,14 +31,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from zbor.accounts.services import audit
+from zbor.accounts.services import audit, require
 from zbor.campaigns.models import PUBLIC_STATUSES, Campaign, Need, Status
 from zbor.ledger import chart
 from zbor.ledger.models import Account, TransferKind
@@ -56,11 +55,6 @@ REQUEST, APPROVE = "disbursements.add_move", "disbursements.approve_move"
 #: Campaigns money may move from or to: those that hold money for someone (a withdrawn one too:
 #: it was taken offline, and its money must still reach its person or another).
 MOVABLE_STATUSES = (*PUBLIC_STATUSES, Status.WITHDRAWN)
-
-
-def _require(user: User | None, perm: str) -> None:
-    if user is None or not user.has_perm(perm):
-        raise PermissionDenied(_("Your role may not do this."))
 
 
 def place_code(campaign_id: int, need_id: int | None) -> str:
@@ -168,7 +162,7 @@ def request_move(
     by: User,
 ) -> Move:
     """Ask to move ``amount`` (minor units) from one place to another; a second person approves."""
-    _require(by, REQUEST)
+    require(by, REQUEST)
     if not reason.strip():
         raise MoveRefused(_("Say why the money moves."))
     with transaction.atomic():
@@ -202,7 +196,7 @@ def approve_move(move: Move, *, by: User) -> Move:
     """A second person approves: booked at once, debiting the source and crediting the target.
     Refused if the source no longer holds the money (a refund took some) beyond what its payouts
     requested or approved need; two approvals racing: the second finds it decided."""
-    _require(by, APPROVE)
+    require(by, APPROVE)
     with transaction.atomic():
         campaigns = _lock(move.source_campaign_id, move.target_campaign_id)
         locked = _decided(move, by)
@@ -239,7 +233,7 @@ def approve_move(move: Move, *, by: User) -> Move:
 
 def reject_move(move: Move, *, by: User) -> Move:
     """A second person rejects: nothing moves, and the money it promised is free again."""
-    _require(by, APPROVE)
+    require(by, APPROVE)
     with transaction.atomic():
         locked = _decided(move, by)
         locked.status, locked.decided_by, locked.decided_at = MoveStatus.REJECTED, by, timezone.now()

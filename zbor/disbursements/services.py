@@ -29,7 +29,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from zbor import private_files
-from zbor.accounts.services import audit
+from zbor.accounts.services import audit, require
 from zbor.campaigns.models import Beneficiary, Campaign, Need
 from zbor.campaigns.private import Purged
 from zbor.crypto import decrypt_text, encrypt_text
@@ -45,11 +45,6 @@ from .moves import requested_out
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
-
-
-def _require(user, perm: str) -> None:
-    if user is None or not user.has_perm(perm):
-        raise PermissionDenied("Your role may not do this.")
 
 
 def need_holds(need: Need) -> int:
@@ -85,7 +80,7 @@ def request_payout(need: Need, *, amount: int, channel: str, recipient: str, pur
     """Ask to pay ``amount`` for ``need``. Refused above what the need holds and is not yet
     spoken for — checked under the campaign's row lock, so two requests racing for the same
     money cannot both pass."""
-    _require(by, "disbursements.add_payout")
+    require(by, "disbursements.add_payout")
     if amount <= 0:
         raise PayoutExceedsNeed(_("Enter an amount greater than zero."))
     with transaction.atomic():
@@ -108,7 +103,7 @@ def request_payout(need: Need, *, amount: int, channel: str, recipient: str, pur
 
 
 def _decide(payout: Payout, *, by: User, to: str, reason: str = "") -> Payout:
-    _require(by, "disbursements.approve_payout")
+    require(by, "disbursements.approve_payout")
     with transaction.atomic():
         locked = Payout.objects.select_for_update().get(pk=payout.pk)
         if locked.status != PayoutStatus.REQUESTED:
@@ -151,7 +146,7 @@ def cancel_payout(payout: Payout, *, by: User) -> Payout:
 def mark_paid(payout: Payout, *, by: User, proof) -> Payout:
     """Record that the approved payout was made, with its proof (a receipt image or PDF, cleaned
     of metadata and encrypted), and post the ledger group. ValidationError for an unreadable proof."""
-    _require(by, "disbursements.change_payout")
+    require(by, "disbursements.change_payout")
     clean = private_files.clean_upload(proof)
     stored = private_files.store(clean.data)
     try:
@@ -203,14 +198,14 @@ def _paid_lines(payout: Payout) -> list[Line]:
 
 
 def read_recipient(payout: Payout, *, by: User) -> str:
-    _require(by, "disbursements.view_payout_recipient")
+    require(by, "disbursements.view_payout_recipient")
     with transaction.atomic():
         audit(by, "payout.recipient.read", payout, fields=["recipient"])
     return decrypt_text(payout.recipient_secret)
 
 
 def read_proof(payout: Payout, *, by: User) -> tuple[bytes, str]:
-    _require(by, "disbursements.view_payout")
+    require(by, "disbursements.view_payout")
     if payout.proof_name in ("", PURGED):
         raise PermissionDenied("This proof was destroyed when the beneficiary's private data was purged.")
     with transaction.atomic():

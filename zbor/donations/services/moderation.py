@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from zbor.accounts.services import audit
+from zbor.accounts.services import audit, require
 
 from ..models import Donation, MessageStatus
 
@@ -17,8 +16,7 @@ if TYPE_CHECKING:
 
 def moderate_message(donation: Donation, *, approve: bool, by: User | None) -> None:
     """Make words of support public, or keep them hidden for good. Editors' job; audited."""
-    if by is None or not by.has_perm("donations.moderate_messages"):
-        raise PermissionDenied("Your role may not moderate words of support.")
+    require(by, "donations.moderate_messages", "Your role may not moderate words of support.")
     with transaction.atomic():
         Donation.objects.filter(pk=donation.pk).exclude(message="").update(
             message_status=MessageStatus.APPROVED if approve else MessageStatus.REJECTED

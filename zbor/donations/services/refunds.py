@@ -32,13 +32,12 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zbor.accounts.services import audit
+from zbor.accounts.services import audit, require
 from zbor.ledger.models import TransferKind
 from zbor.payments import registry
 from zbor.payments.base import RefundRefused, RefundRequest, RefundResult, RefundState, RefundUnanswered
@@ -67,11 +66,6 @@ OPEN = (RefundStatus.REQUESTED, RefundStatus.SENT)
 FINAL = (RefundState.SUCCEEDED, RefundState.FAILED, RefundState.CANCELED)
 
 
-def _require(user: User | None, perm: str) -> None:
-    if user is None or not user.has_perm(perm):
-        raise PermissionDenied(_("Your role may not do this."))
-
-
 def refundable(donation: Donation) -> int:
     """What can still be asked back: the gift minus what was refunded, disputed, or requested
     or sent and not booked yet."""
@@ -93,7 +87,7 @@ def _card_provider(donation: Donation):
 def request_refund(
     donation: Donation, *, amount: int, reason: str, by: User, cover: str = RefundCover.AUTOMATIC
 ) -> Refund:
-    _require(by, REQUEST)
+    require(by, REQUEST)
     if not reason.strip():
         raise DonationRefused(_("Say why the money goes back."))
     if cover not in RefundCover.values:
@@ -138,7 +132,7 @@ def approve_refund(refund: Refund, *, by: User) -> Refund:
     asked of the provider and booked when it says the money went (see the module's header).
     Raises ``DonationRefused`` with the reason when the cover is short or the provider refuses
     or does not answer; nothing is booked then."""
-    _require(by, APPROVE)
+    require(by, APPROVE)
     with transaction.atomic():
         locked = _decided(refund, by)
         if locked.donation.provider in BOOKED_HERE:
@@ -265,7 +259,7 @@ def _book(refund: Refund, by: User | None) -> None:
 
 
 def reject_refund(refund: Refund, *, by: User) -> Refund:
-    _require(by, APPROVE)
+    require(by, APPROVE)
     with transaction.atomic():
         locked = Refund.objects.select_for_update().get(pk=refund.pk)
         if locked.status != RefundStatus.REQUESTED:

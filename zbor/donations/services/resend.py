@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zbor.accounts.services import audit
+from zbor.accounts.services import audit, require
 from zbor.tasks import enqueue_on_commit
 
 from ..exceptions import ReceiptNotResent
@@ -27,8 +26,7 @@ def resend_receipt(donation: Donation, *, by: User | None) -> None:
     after the receipt was sent, by design, and then nobody can send it again. The receipt is
     made due again (``receipt_sent_at`` cleared) and queued; the sweep sends it if the queue
     does not, and the email is kept for the retention days from the new sending."""
-    if by is None or not by.has_perm("donations.resend_receipt"):
-        raise PermissionDenied("Your role may not send receipts.")
+    require(by, "donations.resend_receipt", "Your role may not send receipts.")
     with transaction.atomic():
         due_again = (
             Donation.objects.filter(pk=donation.pk, status=DonationStatus.SUCCEEDED)
@@ -63,8 +61,7 @@ def _short(donation: Donation) -> str:
 def resend_credit_note(note: CreditNote, *, by: User | None) -> None:
     """Send a credit note again, with its number: as a receipt is, by finance, audited, and only
     while the donor's email is still held (sending it does not keep the email longer)."""
-    if by is None or not by.has_perm("donations.resend_receipt"):
-        raise PermissionDenied("Your role may not send receipts.")
+    require(by, "donations.resend_receipt", "Your role may not send receipts.")
     with transaction.atomic():
         due_again = (
             CreditNote.objects.filter(pk=note.pk)

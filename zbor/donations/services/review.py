@@ -28,11 +28,10 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from zbor.accounts.services import audit
+from zbor.accounts.services import audit, require
 from zbor.campaigns.models import Campaign, Need
 from zbor.payments.base import EventType, PaymentEvent
 from zbor.payments.models import EventStatus, PaymentEventRecord
@@ -50,8 +49,7 @@ DECIDE = "donations.decide_amount"
 
 def require_decider(user: User | None) -> None:
     """Finance's permission to decide what money that arrived was (here and in ``queue``)."""
-    if user is None or not user.has_perm(DECIDE):
-        raise PermissionDenied(_("Your role may not decide on money whose amount differs."))
+    require(user, DECIDE, _("Your role may not decide on money whose amount differs."))
 
 
 def _not_in_review() -> NotInReview:
