@@ -13,6 +13,7 @@ from typing import Any
 
 from babel.dates import format_date
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -32,6 +33,7 @@ from zbor.campaigns.translation import Picked, pick_from
 from zbor.disbursements.models import Channel
 from zbor.disbursements.selectors import paid_on, paid_payouts
 from zbor.donations.selectors import approved_messages, campaign_money
+from zbor.images import COVER_WIDTHS, cover_formats, cover_height, variant_name
 from zbor.money import Money, format_money
 
 from .addresses import address
@@ -82,6 +84,39 @@ class Progress:
         )
 
 
+COVER_TYPES = {"avif": "image/avif", "webp": "image/webp", "jpg": "image/jpeg"}
+
+
+@dataclass(frozen=True)
+class CoverPicture:
+    """A cover's sizes for <picture>: one width-described srcset per format, JPEG the fallback."""
+
+    src: str
+    #: (MIME type, srcset) for each modern format, best first.
+    sources: tuple[tuple[str, str], ...]
+    jpeg_srcset: str
+    width: int
+    height: int
+
+
+@lru_cache(maxsize=512)
+def cover_picture(name: str) -> CoverPicture:
+    """The variants made when the cover was saved (zbor.images), addressed by name only: a
+    page never touches the disk to show a picture."""
+
+    def srcset(extension: str) -> str:
+        return ", ".join(f"{default_storage.url(variant_name(name, w, extension))} {w}w" for w in COVER_WIDTHS)
+
+    widest = COVER_WIDTHS[-1]
+    return CoverPicture(
+        src=default_storage.url(variant_name(name, 800, "jpg")),
+        sources=tuple((COVER_TYPES[ext], srcset(ext)) for ext in cover_formats() if ext != "jpg"),
+        jpeg_srcset=srcset("jpg"),
+        width=widest,
+        height=cover_height(widest),
+    )
+
+
 @dataclass(frozen=True)
 class CampaignCard:
     """What a campaign card shows. Each ``*_language`` is the language that text is in: the
@@ -105,9 +140,14 @@ class CampaignCard:
     location: str
     location_language: str
     cover_url: str
+    cover_name: str
     cover_alt: str
     published_at: datetime.datetime | None
     progress: Progress
+
+    @property
+    def cover(self) -> CoverPicture | None:
+        return cover_picture(self.cover_name) if self.cover_name else None
 
 
 @dataclass(frozen=True)
@@ -223,6 +263,7 @@ def build_card(campaign: Campaign, texts: CampaignTexts, language: str, *, colle
         location=location,
         location_language=location_language,
         cover_url=campaign.cover.url if campaign.cover else "",
+        cover_name=campaign.cover.name or "",
         cover_alt=cover_alt,
         published_at=campaign.published_at,
         progress=Progress(Money(collected, campaign.currency), Money(goal, campaign.currency), language),
