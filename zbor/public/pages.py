@@ -13,7 +13,6 @@ from typing import Any
 
 from babel.dates import format_date
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -33,10 +32,10 @@ from zbor.campaigns.translation import Picked, pick_from
 from zbor.disbursements.models import Channel
 from zbor.disbursements.selectors import paid_on, paid_payouts
 from zbor.donations.selectors import approved_messages, campaign_money
-from zbor.images import COVER_WIDTHS, cover_formats, cover_height, variant_name
 from zbor.money import Money, format_money
 
 from .addresses import address
+from .covers import CoverPicture, cover_picture
 
 
 def language_name(code: str) -> str:
@@ -82,39 +81,6 @@ class Progress:
             self.bar_value,
             self.percent,
         )
-
-
-COVER_TYPES = {"avif": "image/avif", "webp": "image/webp", "jpg": "image/jpeg"}
-
-
-@dataclass(frozen=True)
-class CoverPicture:
-    """A cover's sizes for <picture>: one width-described srcset per format, JPEG the fallback."""
-
-    src: str
-    #: (MIME type, srcset) for each modern format, best first.
-    sources: tuple[tuple[str, str], ...]
-    jpeg_srcset: str
-    width: int
-    height: int
-
-
-@lru_cache(maxsize=512)
-def cover_picture(name: str) -> CoverPicture:
-    """The variants made when the cover was saved (zbor.images), addressed by name only: a
-    page never touches the disk to show a picture."""
-
-    def srcset(extension: str) -> str:
-        return ", ".join(f"{default_storage.url(variant_name(name, w, extension))} {w}w" for w in COVER_WIDTHS)
-
-    widest = COVER_WIDTHS[-1]
-    return CoverPicture(
-        src=default_storage.url(variant_name(name, 800, "jpg")),
-        sources=tuple((COVER_TYPES[ext], srcset(ext)) for ext in cover_formats() if ext != "jpg"),
-        jpeg_srcset=srcset("jpg"),
-        width=widest,
-        height=cover_height(widest),
-    )
 
 
 @dataclass(frozen=True)

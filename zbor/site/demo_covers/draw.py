@@ -1,7 +1,7 @@
 """Draw the demo campaigns' cover pictures: calm scenes made of simple shapes, no person's face.
 
 The Zbor project's own work, under the repository's licence (docs/demo-covers.md). Run
-`.venv/bin/python -m zbor.site.demo_covers.draw` to make the JPEGs beside this file again; the
+`.venv/bin/python zbor/site/demo_covers/draw.py` to make the JPEGs beside this file again; the
 output is the same every time (fixed random seed), so the committed files can be checked.
 """
 
@@ -72,8 +72,8 @@ def winter_house() -> Image.Image:
     for x in (1040, 1480):
         draw.line(_xy(x, 440, x, 680), fill="#3b3f4a", width=8 * S)
     for _ in range(260):
-        x, y, r = rng.uniform(0, W), rng.uniform(0, H), rng.uniform(2, 6)
-        draw.ellipse(_xy(x - r, y - r, x + r, y + r), fill="#ffffff")
+        fx, fy, r = rng.uniform(0, W), rng.uniform(0, H), rng.uniform(2, 6)
+        draw.ellipse(_xy(fx - r, fy - r, fx + r, fy + r), fill="#ffffff")
     return image
 
 
