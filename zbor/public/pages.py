@@ -35,7 +35,7 @@ from zbor.donations.selectors import approved_messages, campaign_money
 from zbor.money import Money, format_money
 
 from .addresses import address
-from .covers import CoverPicture, cover_picture
+from .covers import CARD_SIZES, PAGE_SIZES, CoverPicture, cover_picture, picture_html
 
 
 def language_name(code: str) -> str:
@@ -114,6 +114,20 @@ class CampaignCard:
     @property
     def cover(self) -> CoverPicture | None:
         return cover_picture(self.cover_name) if self.cover_name else None
+
+    # The cover as each place shows it: a card in the first row (loaded at once), a card
+    # further down (loaded when scrolled to), the campaign page's.
+    @property
+    def cover_card_html(self) -> SafeString:
+        return picture_html(self.cover_name, self.cover_alt, "card-cover", CARD_SIZES, False)
+
+    @property
+    def cover_card_lazy_html(self) -> SafeString:
+        return picture_html(self.cover_name, self.cover_alt, "card-cover", CARD_SIZES, True)
+
+    @property
+    def cover_page_html(self) -> SafeString:
+        return picture_html(self.cover_name, self.cover_alt, "cover", PAGE_SIZES, False)
 
 
 @dataclass(frozen=True)
