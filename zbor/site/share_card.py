@@ -86,7 +86,7 @@ def draw_card(
     for row in _wrap(title, title_font, WIDTH - 140, lines=title_lines):
         draw.text((70, y), row, font=title_font, fill="#1d2327")
         y += title_size + 14
-    draw.text((70, 482 if cover else 470), line, font=_font(line_size), fill="#1d2327")
+    draw.text((70, 490 if cover else 470), line, font=_font(line_size), fill="#1d2327")
     draw.rounded_rectangle([70, 540, WIDTH - 70, 572], radius=16, fill="#d5d9dd")
     filled = 70 + (WIDTH - 140) * max(0, min(percent, 100)) // 100
     if filled > 86:

@@ -98,3 +98,15 @@ def test_a_campaign_without_a_cover_keeps_the_text_card_and_shows_no_picture(cli
     page = client.get(f"/en/campaigns/{plain.slug}/").content.decode()
     assert "<picture>" not in page
     assert f'<meta name="twitter:image" content="http://testserver/en/campaigns/{plain.slug}/card.png">' in page
+
+
+def test_the_migration_makes_the_sizes_of_a_cover_saved_before_them(campaign):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    campaign.cover = _picture("green")
+    campaign.save()  # directly, as covers were stored before sizes existed
+    assert not default_storage.exists(variant_name(campaign.cover.name, 800, "webp"))
+    import_module("zbor.campaigns.migrations.0005_cover_sizes").make_sizes(apps, None)
+    assert all(default_storage.exists(name) for name in variant_names(campaign.cover.name))
