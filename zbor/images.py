@@ -50,3 +50,80 @@ def clean_image(upload) -> ContentFile:
     out = io.BytesIO()
     clean.save(out, format="JPEG", quality=85, optimize=True, progressive=True)
     return ContentFile(out.getvalue(), name="cover.jpg")
+
+
+# Covers are shown 16:9 everywhere (cards, the campaign page), so every variant is cropped to
+# that shape around the centre: the page can reserve the exact box before the picture arrives.
+COVER_RATIO = (16, 9)
+COVER_WIDTHS = (480, 800, 1200)
+#: Modern formats first: a browser takes the first <source> type it can show, JPEG is the fallback.
+COVER_FORMATS = ("avif", "webp", "jpg")
+_ENCODERS = {
+    "avif": ("AVIF", {"quality": 55, "speed": 8}),
+    "webp": ("WEBP", {"quality": 78, "method": 4}),
+    "jpg": ("JPEG", {"quality": 82, "optimize": True, "progressive": True}),
+}
+
+
+def cover_height(width: int) -> int:
+    return width * COVER_RATIO[1] // COVER_RATIO[0]
+
+
+def variant_name(name: str, width: int, extension: str) -> str:
+    """Where one size of a stored cover lives: beside it, e.g. covers/ab12-800.webp."""
+    stem = name.rsplit(".", 1)[0]
+    return f"{stem}-{width}.{extension}"
+
+
+def variant_names(name: str) -> list[str]:
+    return [variant_name(name, width, ext) for width in COVER_WIDTHS for ext in COVER_FORMATS]
+
+
+def _available(extension: str) -> bool:
+    from PIL import features
+
+    return extension != "avif" or bool(features.check("avif"))
+
+
+def render_cover_variants(data: bytes) -> dict[tuple[int, str], bytes]:
+    """Every size and format of a cover from its cleaned JPEG: (width, extension) -> bytes.
+
+    Made once when the cover is saved, never per request. A Pillow built without AVIF gives
+    WebP and JPEG only; the page then offers what exists (``cover_formats``)."""
+    with Image.open(io.BytesIO(data)) as original:
+        original.load()
+        picture = original.convert("RGB")
+    out: dict[tuple[int, str], bytes] = {}
+    for width in COVER_WIDTHS:
+        sized = ImageOps.fit(picture, (width, cover_height(width)), Image.Resampling.LANCZOS)
+        for extension in COVER_FORMATS:
+            if not _available(extension):
+                continue
+            kind, options = _ENCODERS[extension]
+            buffer = io.BytesIO()
+            sized.save(buffer, format=kind, **options)
+            out[(width, extension)] = buffer.getvalue()
+    return out
+
+
+def cover_formats() -> tuple[str, ...]:
+    return tuple(ext for ext in COVER_FORMATS if _available(ext))
+
+
+def store_cover_variants(storage, name: str, rendered: dict[tuple[int, str], bytes] | None = None) -> None:
+    """Write the variants of the stored cover ``name`` beside it (replacing any older ones)."""
+    if rendered is None:
+        with storage.open(name, "rb") as original:
+            rendered = render_cover_variants(original.read())
+    for (width, extension), data in rendered.items():
+        target = variant_name(name, width, extension)
+        if storage.exists(target):
+            storage.delete(target)
+        storage.save(target, ContentFile(data))
+
+
+def delete_cover(storage, name: str) -> None:
+    """Delete a cover and every variant made from it: a replaced picture may be the one that
+    identified someone, so no size of it may stay behind."""
+    for target in [name, *variant_names(name)]:
+        storage.delete(target)

@@ -28,6 +28,7 @@ from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 
 from zbor.accounts.services import audit
+from zbor.images import delete_cover
 
 from .exceptions import CampaignNotReady, FourEyesViolation, TransitionNotAllowed
 from .floors import floor_problems
@@ -124,7 +125,7 @@ def discard_revision(revision: Campaign, *, by: User) -> None:
         cover = locked.cover.name
         if cover and cover != live.cover.name:
             storage = locked.cover.storage
-            transaction.on_commit(lambda: storage.delete(cover))
+            transaction.on_commit(lambda: delete_cover(storage, cover))
         audit(by, "campaign.revision_discard", live, fields=[])
         locked.delete()
 
@@ -207,7 +208,7 @@ def approve_revision(revision: Campaign, *, by: User, seen: str) -> Campaign:
         locked.delete()
         if old_cover and old_cover != live.cover.name:
             storage = live.cover.storage
-            transaction.on_commit(lambda: storage.delete(old_cover))
+            transaction.on_commit(lambda: delete_cover(storage, old_cover))
     return Campaign.objects.get(pk=live.pk)
 
 

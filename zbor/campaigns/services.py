@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zbor.accounts.services import audit
+from zbor.images import delete_cover, store_cover_variants
 
 from . import markdown
 from .exceptions import CampaignNotReady, FourEyesViolation, TransitionNotAllowed
@@ -143,9 +144,12 @@ def save_campaign(campaign: Campaign, *, by: User, edited: bool) -> None:
             record_editor(campaign, by)
         live = campaign.revision_of if campaign.status == Status.REVISION else None
         live_cover = live.cover.name if live is not None else ""
+        if campaign.cover.name and campaign.cover.name != old_cover:
+            # Every size is made now, once, so that no page ever resizes a picture.
+            store_cover_variants(campaign.cover.storage, campaign.cover.name)
         if old_cover and old_cover != campaign.cover.name and old_cover != live_cover:
             storage = campaign.cover.storage
-            transaction.on_commit(lambda: storage.delete(old_cover))
+            transaction.on_commit(lambda: delete_cover(storage, old_cover))
 
 
 def approve_publication(campaign: Campaign, *, by: User, no_identifying_details: bool) -> bool:

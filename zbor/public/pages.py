@@ -35,6 +35,7 @@ from zbor.donations.selectors import approved_messages, campaign_money
 from zbor.money import Money, format_money
 
 from .addresses import address
+from .covers import CARD_SIZES, PAGE_SIZES, CoverPicture, cover_picture, picture_html
 
 
 def language_name(code: str) -> str:
@@ -105,9 +106,28 @@ class CampaignCard:
     location: str
     location_language: str
     cover_url: str
+    cover_name: str
     cover_alt: str
     published_at: datetime.datetime | None
     progress: Progress
+
+    @property
+    def cover(self) -> CoverPicture | None:
+        return cover_picture(self.cover_name) if self.cover_name else None
+
+    # The cover as each place shows it: a card in the first row (loaded at once), a card
+    # further down (loaded when scrolled to), the campaign page's.
+    @property
+    def cover_card_html(self) -> SafeString:
+        return picture_html(self.cover_name, self.cover_alt, "card-cover", CARD_SIZES, False)
+
+    @property
+    def cover_card_lazy_html(self) -> SafeString:
+        return picture_html(self.cover_name, self.cover_alt, "card-cover", CARD_SIZES, True)
+
+    @property
+    def cover_page_html(self) -> SafeString:
+        return picture_html(self.cover_name, self.cover_alt, "cover", PAGE_SIZES, False)
 
 
 @dataclass(frozen=True)
@@ -230,6 +250,7 @@ def build_card(campaign: Campaign, texts: CampaignTexts, language: str, *, colle
         location=location,
         location_language=location_language,
         cover_url=campaign.cover.url if campaign.cover else "",
+        cover_name=campaign.cover.name or "",
         cover_alt=cover_alt,
         published_at=campaign.published_at,
         progress=Progress(Money(collected, campaign.currency), Money(goal, campaign.currency), language),

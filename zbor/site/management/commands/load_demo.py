@@ -18,6 +18,7 @@ from zbor.donations.bank_import import import_statement
 from zbor.donations.services import record_demo_donation
 from zbor.money import minor_digits
 from zbor.site import demo
+from zbor.site.demo_covers import attach_cover
 
 
 def _demo_receipt():
@@ -109,6 +110,7 @@ class Command(BaseCommand):
         )
         for language, fields in spec["translations"].items():
             campaign.create_translation(language, **fields)
+        attach_cover(campaign)
         needs = []
         for position, (amount, descriptions) in enumerate(spec["needs"]):
             need = Need.objects.create(campaign=campaign, position=position, amount=amount)
