@@ -239,6 +239,8 @@ CAMPAIGNS: list[CampaignSpec] = [
             (60000, {"en": "Follow-up visits and medicines."}),
         ],
         "donations": [(200000, None), (110000, None)],
+        # Paid to the clinic against its invoices: the plan, then the follow-up.
+        "payouts": [(0, 250000, "bank_abroad", 70), (1, 60000, "bank_abroad", 40)],
         "updates": [],
     },
     {
