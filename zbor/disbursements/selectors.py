@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime
 from collections.abc import Collection
 
-from django.utils import timezone
 from django.db.models import Sum
+from django.utils import timezone
 
 from .models import RESERVING, Payout, PayoutStatus
 

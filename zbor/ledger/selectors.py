@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from django.utils import timezone
 from django.db.models import F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
 
 from .models import Account, Transfer
 
