@@ -133,12 +133,19 @@ class SpentView:
 
 @dataclass(frozen=True)
 class UpdateView:
+    #: The live update's primary key (a revision's copy names the update it stands for): the
+    #: page's anchor ``update-<pk>`` and the feed's entry id, unchanged by edits to the text.
+    pk: int
     published_on: datetime.date
     #: The date written out per the page's locale (CLDR), e.g. "24 лістапада 2026 г.".
     published_on_text: str
     title: str
     body_html: SafeString
     language: str
+
+    @property
+    def anchor(self) -> str:
+        return f"update-{self.pk}"
 
 
 @dataclass(frozen=True)
@@ -295,6 +302,8 @@ def _need_views(
 def _update_views(updates: list[tuple[Any, Picked]], language: str, render_note: _NoteRenderer) -> list[UpdateView]:
     return [
         UpdateView(
+            # A revision's preview shows copies: their anchor is the live update's.
+            pk=getattr(update, "replaces_id", None) or update.pk,
             published_on=update.published_on,
             published_on_text=_long_date(update.published_on, language),
             title=picked.translation.title or "",
