@@ -271,6 +271,28 @@ class _NoteRenderer:
         )
 
 
+def story_markdown(text: str, language: str, fallback: str) -> str:
+    """``text`` with each foundation note reference (``[[note:shizo]]``, internal markup) replaced
+    by the note itself as a Markdown quote, in the language the page would show it: what a
+    reader of the raw Markdown needs, as the page shows the note's box in that place."""
+    keys = markdown.note_keys(text)
+    if not keys:
+        return text
+    notes = note_translations_by_key(set(keys))
+    out = []
+    for line in text.split("\n"):
+        found = markdown.NOTE_LINE.match(line.strip())
+        if found and found.group(1) in keys:
+            picked = pick_from(notes.get(found.group(1), ()), language, fallback, field="text")
+            if picked is None:
+                continue
+            body = f"**{picked.translation.term}**: {picked.translation.text}".strip()
+            out.extend("> " + part if part else ">" for part in body.split("\n"))
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 @lru_cache(maxsize=1024)
 def _long_date(day: datetime.date, language: str) -> str:
     """``day`` written out per the locale (CLDR): a date and a language always read the same."""
