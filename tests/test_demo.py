@@ -30,7 +30,7 @@ def test_demo_has_the_reference_campaign_and_campaigns_across_states():
     main = Campaign.objects.get(slug="from-prison-to-family")
     assert [n.amount for n in main.needs.order_by("position")] == [50000, 50000, 100000]
     assert campaign_money(main.pk, []).collected == 68300  # from recorded donations, through the ledger
-    assert set(main.translations.values_list("language_code", flat=True)) == {"en", "ru"}
+    assert set(main.translations.values_list("language_code", flat=True)) == {"en", "ru", "be", "pl"}
     statuses = set(Campaign.objects.values_list("status", flat=True))
     assert {Status.PUBLISHED, Status.FUNDED, Status.CLOSED, Status.DRAFT} <= statuses
     assert len(set(Campaign.objects.values_list("category", flat=True))) >= 4
@@ -103,3 +103,38 @@ def test_transparency_months_hold_the_payouts_on_the_days_the_pages_show(setting
             if paid
         }
     assert shown == expected
+
+
+def test_every_demo_campaign_reads_in_english_and_russian_and_the_flagship_in_all_four():
+    from zbor.campaigns.services import missing_languages
+
+    call_command("load_demo", stdout=io.StringIO())
+    for campaign in Campaign.objects.all():
+        missing = missing_languages(campaign)
+        assert "en" not in missing and "ru" not in missing, campaign.slug
+        names = set(campaign.beneficiary.translations.values_list("language_code", flat=True))
+        assert {"en", "ru"} <= names, campaign.slug
+        # Place names are translated, not copied.
+        en, ru = (campaign.translations.get(language_code=code) for code in ("en", "ru"))
+        assert en.location != ru.location and ru.title != en.title, campaign.slug
+    flagship = Campaign.objects.get(slug="from-prison-to-family")
+    assert missing_languages(flagship) == []
+    for update in flagship.updates.all():
+        assert set(update.translations.values_list("language_code", flat=True)) == {"en", "ru", "be", "pl"}
+    assert set(Note.objects.get(key="shizo").translations.values_list("language_code", flat=True)) == {
+        "en",
+        "ru",
+        "be",
+        "pl",
+    }
+
+
+@pytest.mark.parametrize("language", ["be", "pl"])
+def test_the_flagship_page_has_no_english_in_belarusian_and_polish(client, language):
+    call_command("load_demo", stdout=io.StringIO())
+    page = client.get(f"/{language}/campaigns/from-prison-to-family/").content.decode()
+    # No text stands in for a missing translation: nothing in the page's body is marked English
+    # (the notice left says the foundation translated it).
+    assert f'class="story-text" lang="{language}"' in page
+    assert 'lang="en">' not in page.split("<main", 1)[1]
+    assert "My name is Pavel" not in page and "Georgia" not in page

@@ -279,7 +279,7 @@ def story_markdown(text: str, language: str, fallback: str) -> str:
     if not keys:
         return text
     notes = note_translations_by_key(set(keys))
-    out = []
+    out: list[str] = []
     for line in text.split("\n"):
         found = markdown.NOTE_LINE.match(line.strip())
         if found and found.group(1) in keys:

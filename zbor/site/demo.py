@@ -100,6 +100,42 @@ STORY_RU = """\
 Ваша помощь поможет мне пережить ожидание и первые месяцы в новой стране, пока я не встану на ноги. Спасибо, что прочитали.
 """
 
+STORY_BE = """\
+Мяне завуць Павел. Я вырас у невялікім горадзе на захадзе Беларусі, і ў 2020 годзе мне было дваццаць: я працаваў у мэблевай майстэрні, і футбол цікавіў мяне значна больш за палітыку.
+
+Тым летам начальнік загадаў усім нам падпісаць ліст у падтрымку ўлады. Я не падпісаў. Праз некалькі тыдняў я ўпершыню ў жыцці прагаласаваў, а калі абвясцілі афіцыйны вынік, выйшаў на плошчу разам з суседзямі.
+
+Міліцыя разганяла людзей святлошумавымі гранатамі і гумовымі кулямі. Я дапамагаў вынесці з вуліцы параненага, і мяне параніла ў нагу. Сябры завезлі мяне да знаёмага лекара: ісці ў бальніцу было занадта небяспечна.
+
+Праз тыдзень па мяне прыйшлі следчыя. Мяне абвінавацілі ва ўдзеле ў «масавых беспарадках», і ў 2021 годзе прысудзілі да трох гадоў калоніі.
+
+У калоніі да палітычных ставяцца горш, чым да ўсіх астатніх. Мяне шмат разоў саджалі ў ШІЗА, і здароўе там моцна пагоршылася. Трымаўся я дзякуючы лістам дзяўчыны; мы пажаніліся, калі я яшчэ сядзеў. Потым ціснуць пачалі і на яе, і ёй давялося з’ехаць у Польшчу.
+
+[[note:shizo]]
+
+Увесну 2024 года я выйшаў на волю. Ужо праз некалькі тыдняў мяне пачалі выклікаць на «размовы» і ясна далі зразумець, што будзе далей. Я з’ехаў з Беларусі ў Грузію і цяпер спрабую атрымаць візу, каб уз’яднацца з жонкай у Польшчы.
+
+Ваша падтрымка дапаможа мне перачакаць і пражыць першыя месяцы ў новай краіне, пакуль я не стану на ногі. Дзякуй, што прачыталі.
+"""
+
+STORY_PL = """\
+Mam na imię Paweł. Dorastałem w małym mieście na zachodzie Białorusi. W 2020 roku miałem dwadzieścia lat, pracowałem w warsztacie meblarskim i piłka nożna obchodziła mnie o wiele bardziej niż polityka.
+
+Tamtego lata kierownik kazał nam wszystkim podpisać list poparcia dla władz. Nie podpisałem. Kilka tygodni później po raz pierwszy w życiu zagłosowałem, a kiedy ogłoszono oficjalny wynik, wyszedłem z sąsiadami na plac.
+
+Milicja rozpędzała ludzi granatami hukowymi i gumowymi kulami. Pomagałem wynieść z ulicy rannego mężczyznę i sam dostałem w nogę. Przyjaciele zawieźli mnie do zaufanego lekarza, bo pójście do szpitala było zbyt niebezpieczne.
+
+Tydzień później przyszli po mnie śledczy. Oskarżono mnie o udział w „masowych zamieszkach”, a w 2021 roku skazano na trzy lata kolonii karnej.
+
+W kolonii więźniów politycznych traktuje się gorzej niż wszystkich innych. Wiele razy trafiałem do SZIZO i moje zdrowie bardzo tam podupadło. Siły dodawały mi listy od dziewczyny; pobraliśmy się, gdy jeszcze siedziałem. Potem zaczęto naciskać także na nią i musiała wyjechać do Polski.
+
+[[note:shizo]]
+
+Wyszedłem na wolność wiosną 2024 roku. Już po kilku tygodniach zaczęto wzywać mnie na „rozmowy” i dano mi jasno do zrozumienia, co będzie dalej. Wyjechałem z Białorusi do Gruzji i teraz staram się o wizę, żeby dołączyć do żony w Polsce.
+
+Wasze wsparcie pozwoli mi przetrwać czas oczekiwania i pierwsze miesiące w nowym kraju, dopóki nie stanę na nogi. Dziękuję, że to przeczytaliście.
+"""
+
 CAMPAIGNS: list[CampaignSpec] = [
     {
         "slug": "from-prison-to-family",
@@ -126,6 +162,18 @@ CAMPAIGNS: list[CampaignSpec] = [
                 "location": "Грузия",
                 "story": STORY_RU,
             },
+            "be": {
+                "title": "З турмы да сям’і: дапамажыце былому палітвязню дабрацца да жонкі",
+                "summary": "Павел правёў тры гады ў калоніі за ўдзел у пратэсце. Цяпер ён чакае ў Грузіі візу, каб прыехаць да жонкі ў Польшчу.",
+                "location": "Грузія",
+                "story": STORY_BE,
+            },
+            "pl": {
+                "title": "Z więzienia do rodziny: pomóż byłemu więźniowi politycznemu dotrzeć do żony",
+                "summary": "Paweł spędził trzy lata w kolonii karnej za udział w proteście. Teraz czeka w Gruzji na wizę, by dołączyć do żony w Polsce.",
+                "location": "Gruzja",
+                "story": STORY_PL,
+            },
         },
         "needs": [
             (
@@ -133,6 +181,8 @@ CAMPAIGNS: list[CampaignSpec] = [
                 {
                     "en": "A safety net while I wait in Georgia for the visa: I can only find part-time work here, and the wait may be long.",
                     "ru": "Подушка безопасности, пока я жду визу в Грузии: здесь я могу найти только подработку, а ожидание может затянуться.",
+                    "be": "Падушка бяспекі, пакуль я чакаю візу ў Грузіі: тут я магу знайсці толькі падпрацоўку, а чаканне можа зацягнуцца.",
+                    "pl": "Zabezpieczenie na czas oczekiwania na wizę w Gruzji: mogę tu znaleźć tylko dorywczą pracę, a czekanie może się przeciągnąć.",
                 },
             ),
             (
@@ -140,6 +190,8 @@ CAMPAIGNS: list[CampaignSpec] = [
                 {
                     "en": "Warm clothes and shoes for autumn and winter: I left with almost nothing.",
                     "ru": "Тёплая одежда и обувь на осень и зиму: я уехал почти ни с чем.",
+                    "be": "Цёплая вопратка і абутак на восень і зіму: я з’ехаў амаль ні з чым.",
+                    "pl": "Ciepłe ubrania i buty na jesień i zimę: wyjechałem prawie z niczym.",
                 },
             ),
             (
@@ -147,6 +199,8 @@ CAMPAIGNS: list[CampaignSpec] = [
                 {
                     "en": "The first months in Poland: rent, transport and food until I find work.",
                     "ru": "Первые месяцы в Польше: жильё, транспорт и еда, пока я не найду работу.",
+                    "be": "Першыя месяцы ў Польшчы: жыллё, транспарт і ежа, пакуль я не знайду працу.",
+                    "pl": "Pierwsze miesiące w Polsce: mieszkanie, transport i jedzenie, dopóki nie znajdę pracy.",
                 },
             ),
         ],
@@ -164,13 +218,30 @@ CAMPAIGNS: list[CampaignSpec] = [
                         "Запись в консульство получена",
                         "Павел записан в консульство на следующий месяц. Спасибо всем, кто уже помог: подушка безопасности собрана.",
                     ),
+                    "be": (
+                        "Запіс у консульства атрыманы",
+                        "Павел запісаны ў консульства на наступны месяц. Дзякуй усім, хто ўжо дапамог: падушка бяспекі сабраная.",
+                    ),
+                    "pl": (
+                        "Termin w konsulacie jest już wyznaczony",
+                        "Paweł ma wizytę w konsulacie w przyszłym miesiącu. Dziękujemy wszystkim, którzy już pomogli: zabezpieczenie na czas oczekiwania jest zebrane.",
+                    ),
                 },
             ),
         ],
     },
     {
         "slug": "winter-for-three-children",
-        "beneficiary": {"reference": "B-0002", "pseudonym": True, "names": {"en": "The family of Alena K."}},
+        "beneficiary": {
+            "reference": "B-0002",
+            "pseudonym": True,
+            "names": {
+                "en": "The family of Alena K.",
+                "ru": "Семья Алёны К.",
+                "be": "Сям’я Алены К.",
+                "pl": "Rodzina Aleny K.",
+            },
+        },
         "category": "family",
         "currency": "EUR",
         "original_language": "en",
@@ -183,18 +254,43 @@ CAMPAIGNS: list[CampaignSpec] = [
                 "location": "Belarus",
                 "story": "Alena's husband was arrested for comments he wrote online and sentenced to six years. She is raising their three children alone and working two jobs.\n\nThe oldest starts secondary school this year; the youngest has outgrown every coat in the house. The family cannot ask for help openly, so the foundation raises it for them.\n\nAll help reaches the family through people the foundation trusts, in a way that does not expose them.",
             },
+            "ru": {
+                "title": "Тёплая зима для троих детей, чей отец в заключении",
+                "summary": "Их отец отбывает долгий срок за свои слова. Мама работает на двух работах; детям нужны зимняя одежда и всё для школы.",
+                "location": "Беларусь",
+                "story": "Мужа Алёны задержали за комментарии в интернете и приговорили к шести годам. Она одна растит троих детей и работает на двух работах.\n\nСтарший в этом году идёт в среднюю школу, младший вырос из всех курток в доме. Семья не может открыто просить о помощи, поэтому фонд собирает её за них.\n\nВся помощь доходит до семьи через людей, которым фонд доверяет, и так, чтобы никого не подставить.",
+            },
         },
         "needs": [
-            (60000, {"en": "Winter coats, boots and hats for three children."}),
-            (40000, {"en": "School bags, books and stationery for the school year."}),
-            (30000, {"en": "Heating bills for the coldest months."}),
+            (
+                60000,
+                {
+                    "en": "Winter coats, boots and hats for three children.",
+                    "ru": "Зимние куртки, ботинки и шапки для троих детей.",
+                },
+            ),
+            (
+                40000,
+                {
+                    "en": "School bags, books and stationery for the school year.",
+                    "ru": "Рюкзаки, учебники и канцелярия на учебный год.",
+                },
+            ),
+            (
+                30000,
+                {"en": "Heating bills for the coldest months.", "ru": "Счета за отопление в самые холодные месяцы."},
+            ),
         ],
         "donations": [(15000, 0), (10000, None), (7500, None), (9000, 1)],
         "updates": [],
     },
     {
         "slug": "lawyer-for-an-appeal",
-        "beneficiary": {"reference": "B-0003", "pseudonym": True, "names": {"en": "Ihar S."}},
+        "beneficiary": {
+            "reference": "B-0003",
+            "pseudonym": True,
+            "names": {"en": "Ihar S.", "ru": "Игорь С.", "be": "Ігар С.", "pl": "Ihar S."},
+        },
         "category": "legal_aid",
         "currency": "EUR",
         "original_language": "en",
@@ -207,8 +303,22 @@ CAMPAIGNS: list[CampaignSpec] = [
                 "location": "Belarus",
                 "story": "Ihar is a journalist who was detained after covering a trial. His family found a lawyer willing to take the case, but cannot pay the fees.\n\nThe foundation pays the lawyer directly, against invoices it checks.",
             },
+            "ru": {
+                "title": "Адвокат для апелляции",
+                "summary": "Гонорар адвоката, чтобы у задержанного журналиста была защита на апелляционном заседании.",
+                "location": "Беларусь",
+                "story": "Игорь — журналист, его задержали после того, как он написал о судебном процессе. Семья нашла адвоката, готового взяться за дело, но оплатить его работу не может.\n\nФонд платит адвокату напрямую, по счетам, которые сам проверяет.",
+            },
         },
-        "needs": [(150000, {"en": "The lawyer's fees for preparing and arguing the appeal."})],
+        "needs": [
+            (
+                150000,
+                {
+                    "en": "The lawyer's fees for preparing and arguing the appeal.",
+                    "ru": "Гонорар адвоката за подготовку апелляции и защиту в заседании.",
+                },
+            )
+        ],
         "donations": [(50000, None), (40000, None), (35000, None), (25000, None)],
         # (need index, amount, channel, days ago): paid with a checked receipt.
         "payouts": [(0, 100000, "bank_abroad", 20), (0, 50000, "bank_abroad", 6)],
@@ -233,10 +343,19 @@ CAMPAIGNS: list[CampaignSpec] = [
                 "location": "Poland",
                 "story": "In the colony, dental care meant a tooth pulled without anaesthetic. After her release Maryna moved to Warsaw, where a clinic agreed to treat her at cost.\n\nThe treatment is finished. Thank you to everyone who helped.",
             },
+            "ru": {
+                "title": "Лечение зубов после двух лет в женской колонии",
+                "summary": "Два года без нормальной медицинской помощи — и Марине понадобилось срочное лечение зубов в Варшаве.",
+                "location": "Польша",
+                "story": "В колонии лечить зубы означало вырвать зуб без обезболивания. Выйдя на свободу, Марина переехала в Варшаву, где клиника согласилась лечить её по себестоимости.\n\nЛечение закончено. Спасибо всем, кто помог.",
+            },
         },
         "needs": [
-            (250000, {"en": "The treatment plan agreed with the clinic."}),
-            (60000, {"en": "Follow-up visits and medicines."}),
+            (
+                250000,
+                {"en": "The treatment plan agreed with the clinic.", "ru": "План лечения, согласованный с клиникой."},
+            ),
+            (60000, {"en": "Follow-up visits and medicines.", "ru": "Повторные визиты и лекарства."}),
         ],
         "donations": [(200000, None), (110000, None)],
         # Paid to the clinic against its invoices: the plan, then the follow-up.
@@ -245,7 +364,11 @@ CAMPAIGNS: list[CampaignSpec] = [
     },
     {
         "slug": "parcels-to-a-penal-colony",
-        "beneficiary": {"reference": "B-0005", "pseudonym": True, "names": {"en": "Siarhei"}},
+        "beneficiary": {
+            "reference": "B-0005",
+            "pseudonym": True,
+            "names": {"en": "Siarhei", "ru": "Сергей", "be": "Сяргей", "pl": "Siarhiej"},
+        },
         "category": "political_prisoner",
         "currency": "EUR",
         "original_language": "en",
@@ -258,18 +381,39 @@ CAMPAIGNS: list[CampaignSpec] = [
                 "location": "Belarus",
                 "story": "Siarhei has no relatives left who can send him parcels. The rules allow a few parcels a year; each one must be packed exactly to the colony's list.\n\nVolunteers pack and send them; the foundation pays for what goes inside.\n\n[[note:shizo]]\n\nHe has been in the SHIZO twice this year, which is when a parcel that arrives afterwards matters most.",
             },
+            "ru": {
+                "title": "Передачи и письма для заключённого в колонии",
+                "summary": "Продуктовые передачи, тёплое бельё и конверты с марками для политзаключённого, у которого на воле не осталось родных.",
+                "location": "Беларусь",
+                "story": "У Сергея не осталось родственников, которые могли бы отправлять ему передачи. Правила разрешают несколько передач в год, и каждую нужно собрать точно по списку колонии.\n\nВолонтёры собирают и отправляют передачи, фонд оплачивает то, что в них лежит.\n\n[[note:shizo]]\n\nВ этом году он дважды побывал в ШИЗО, а передача, которая приходит после этого, значит больше всего.",
+            },
         },
         "needs": [
-            (24000, {"en": "Four food parcels over the year."}),
-            (8000, {"en": "Warm underwear and socks."}),
-            (3000, {"en": "Envelopes and stamps so he can write back."}),
+            (24000, {"en": "Four food parcels over the year.", "ru": "Четыре продуктовые передачи за год."}),
+            (8000, {"en": "Warm underwear and socks.", "ru": "Тёплое бельё и носки."}),
+            (
+                3000,
+                {
+                    "en": "Envelopes and stamps so he can write back.",
+                    "ru": "Конверты и марки, чтобы он мог отвечать на письма.",
+                },
+            ),
         ],
         "donations": [(3000, 2)],
         "updates": [],
     },
     {
         "slug": "first-months-in-lithuania",
-        "beneficiary": {"reference": "B-0006", "pseudonym": True, "names": {"en": "Volha and her son"}},
+        "beneficiary": {
+            "reference": "B-0006",
+            "pseudonym": True,
+            "names": {
+                "en": "Volha and her son",
+                "ru": "Ольга и её сын",
+                "be": "Вольга і яе сын",
+                "pl": "Wolha i jej syn",
+            },
+        },
         "category": "relocation",
         "currency": "EUR",
         "original_language": "en",
@@ -282,8 +426,19 @@ CAMPAIGNS: list[CampaignSpec] = [
                 "location": "Lithuania",
                 "story": "This campaign is still a draft and must never be visible to the public.",
             },
+            "ru": {
+                "title": "Первые месяцы в Литве для мамы с сыном",
+                "summary": "Черновик: фонд ещё проверяет этот сбор.",
+                "location": "Литва",
+                "story": "Этот сбор — ещё черновик, и посетители сайта не должны его видеть никогда.",
+            },
         },
-        "needs": [(120000, {"en": "Rent and deposit for the first three months."})],
+        "needs": [
+            (
+                120000,
+                {"en": "Rent and deposit for the first three months.", "ru": "Аренда и залог за первые три месяца."},
+            )
+        ],
         "donations": [],
         "updates": [],
     },
