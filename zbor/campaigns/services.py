@@ -58,6 +58,25 @@ def missing_languages(campaign: Campaign) -> list[str]:
     return missing
 
 
+def _required_language_problems(campaign: Campaign) -> list[str]:
+    """A message for each language ticked as required before review that is not complete."""
+    problems: list[str] = []
+    required = [code for code in campaign.required_languages or [] if code in dict(settings.LANGUAGES)]
+    if required:
+        missing = set(missing_languages(campaign))
+        for code in required:
+            if code in missing:
+                problems.append(
+                    _(
+                        "This campaign must be complete in %(language)s before review: add the "
+                        "title, summary, place, story and every need in %(language)s, or untick it "
+                        "under “languages required before review”."
+                    )
+                    % {"language": get_language_info(code)["name_translated"]}
+                )
+    return problems
+
+
 def publication_problems(campaign: Campaign) -> list[str]:
     """What stops a campaign from going public, in words for staff; empty when it is ready."""
     problems = []
@@ -85,19 +104,7 @@ def publication_problems(campaign: Campaign) -> list[str]:
         for error in markdown.note_reference_errors(text, known):
             if error not in problems:
                 problems.append(error)
-    required = [code for code in campaign.required_languages or [] if code in dict(settings.LANGUAGES)]
-    if required:
-        missing = set(missing_languages(campaign))
-        for code in required:
-            if code in missing:
-                problems.append(
-                    _(
-                        "This campaign must be complete in %(language)s before review: add the "
-                        "title, summary, place, story and every need in %(language)s, or untick it "
-                        "under “languages required before review”."
-                    )
-                    % {"language": get_language_info(code)["name_translated"]}
-                )
+    problems.extend(_required_language_problems(campaign))
     return problems
 
 

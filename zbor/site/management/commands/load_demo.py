@@ -19,7 +19,7 @@ from zbor.disbursements.models import Channel, Payout
 from zbor.donations.bank_import import import_statement
 from zbor.donations.services import record_demo_donation
 from zbor.money import minor_digits
-from zbor.site import demo
+from zbor.site import demo, demo_texts
 
 
 def _demo_receipt():
@@ -78,7 +78,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             user = self._staff(demo.DEMO_STAFF_USERNAME)
             reviewer = self._staff(demo.DEMO_REVIEWER_USERNAME)
-            self._note(demo.SHIZO_NOTE)
+            self._note(demo_texts.SHIZO_NOTE)
             created = [spec["slug"] for spec in demo.CAMPAIGNS if self._campaign(spec, user, reviewer)]
         if created:
             self.stdout.write(f"Demo campaigns loaded: {', '.join(created)}")
