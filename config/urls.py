@@ -3,6 +3,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap as sitemap_view
 from django.urls import include, path
+from django.views.generic import RedirectView
 from django.views.static import serve
 
 from zbor.api.views import api
@@ -19,6 +20,8 @@ urlpatterns = [
     path(settings.ZBOR_ADMIN_PATH, admin.site.urls),
     path("robots.txt", site_views.robots_txt, name="robots"),
     path("webhooks/stripe/", donation_views.stripe_webhook, name="stripe_webhook"),
+    # The API's documentation answers at /api/v1/docs; with the slash it redirects there.
+    path("api/v1/docs/", RedirectView.as_view(url="/api/v1/docs", permanent=True, query_string=True)),
     path("api/v1/", api.urls),
     path("sitemap.xml", public_page(sitemap_view, params=("p",)), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("embed/campaigns/<slug:slug>/", embed.widget, name="embed_widget"),

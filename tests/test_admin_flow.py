@@ -56,9 +56,9 @@ def _errors(response) -> str:
     )
 
 
-def _translate(staff_client, campaign, language, title, summary, story, descriptions):
+def _translate(staff_client, campaign, language, title, summary, story, descriptions, **extra):
     needs = list(campaign.needs.order_by("position"))
-    data = _campaign_form(campaign.beneficiary, title=title, summary=summary, story=story)
+    data = _campaign_form(campaign.beneficiary, title=title, summary=summary, story=story, **extra)
     data.update({"needs-TOTAL_FORMS": str(len(needs)), "needs-INITIAL_FORMS": str(len(needs))})
     for i, (need, description) in enumerate(zip(needs, descriptions, strict=True)):
         data.update(
@@ -339,3 +339,38 @@ def test_editing_a_public_campaign_stages_a_revision_and_keeps_it_online(client)
     assert campaign.status == Status.PUBLISHED and campaign.published_at == first_published
     assert not Campaign.objects.filter(pk=revision.pk).exists()
     assert "Changed title" in public.get("/en/campaigns/winter-boots/").content.decode()
+
+
+def test_editors_see_the_missing_languages_and_may_require_one_before_review(staff_client):
+    factories.note("shizo")
+    beneficiary = factories.beneficiary()
+    data = _campaign_form(beneficiary, required_languages=["ru"])
+    response = staff_client.post(reverse("admin:campaigns_campaign_add") + "?language=en", data)
+    assert response.status_code == 302, _errors(response)
+    campaign = Campaign.objects.get(slug="winter-boots")
+    assert campaign.required_languages == ["ru"]
+    listing = staff_client.get(reverse("admin:campaigns_campaign_changelist")).content.decode()
+    assert "languages missing" in listing.lower()
+    # Russian is required, so it stands out among the missing ones.
+    assert "<strong>ru</strong>, be, pl" in listing
+    response = _action(staff_client, campaign, "send_to_review")
+    assert "must be complete in Russian before review" in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == Status.DRAFT
+    _translate(
+        staff_client,
+        campaign,
+        "ru",
+        "Зимние ботинки для семьи",
+        "Семье нужны зимние ботинки.",
+        "История.\n\n[[note:shizo]]\n\nКонец.",
+        ["Ботинки для двоих детей", "Тёплые носки"],
+        required_languages=["ru"],
+    )
+    campaign.refresh_from_db()
+    assert campaign.required_languages == ["ru"]
+    listing = staff_client.get(reverse("admin:campaigns_campaign_changelist")).content.decode()
+    assert "<strong>ru</strong>" not in listing and "be, pl" in listing
+    _action(staff_client, campaign, "send_to_review")
+    campaign.refresh_from_db()
+    assert campaign.status == Status.IN_REVIEW

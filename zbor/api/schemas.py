@@ -16,7 +16,13 @@ class MoneyOut(Schema):
 class CampaignOut(Schema):
     slug: str
     url: str
+    #: The language the title is actually in: ``requested_language`` or, when the campaign is
+    #: not translated into it yet, the language the foundation wrote it in.
     language: str
+    requested_language: str
+    #: The title or summary is shown in another language than the one requested.
+    is_fallback: bool
+    summary_language: str
     title: str
     summary: str
     display_name: str
@@ -32,6 +38,7 @@ class CampaignOut(Schema):
 
 class NeedOut(Schema):
     description: str
+    language: str
     amount: MoneyOut
     collected: MoneyOut
 
@@ -39,6 +46,7 @@ class NeedOut(Schema):
 class UpdateOut(Schema):
     date: datetime.date
     title: str
+    language: str
     body_html: str
 
 

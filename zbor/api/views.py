@@ -19,7 +19,7 @@ from zbor.campaigns.selectors import public_campaign
 from zbor.disbursements.models import Channel
 from zbor.disbursements.selectors import paid_on, paid_payouts
 from zbor.money import Money, format_money
-from zbor.public.pages import build_cards, build_page
+from zbor.public.pages import build_cards, build_page, story_markdown
 from zbor.public.selectors import campaign_listing, transparency_figures
 
 from .schemas import CampaignDetailOut, CampaignOut, CampaignPage, MoneyOut, NeedOut, SpentOut, TotalsOut, UpdateOut
@@ -47,7 +47,10 @@ def _card_out(card, language: str) -> CampaignOut:
     return CampaignOut(
         slug=card.slug,
         url=card.url,
-        language=language,
+        language=card.title_language,
+        requested_language=language,
+        is_fallback=card.is_fallback,
+        summary_language=card.summary_language,
         title=card.title,
         summary=card.summary,
         display_name=card.display_name,
@@ -120,7 +123,8 @@ def campaign_detail(request, slug: str, lang: Language = "en"):
             **_card_out(card, language).dict(),
             story_language=page.story_language,
             story_is_translation=page.story_is_translation,
-            story_markdown=page.story_text,
+            # Notes as the page shows them, never the internal [[note:…]] markup.
+            story_markdown=story_markdown(page.story_text, language, campaign.original_language),
             story_html=str(page.story_html),
             beyond_goal=_money(page.beyond_goal, currency, language),
             moved_to_other_campaigns=_money(page.moved_out, currency, language),
@@ -128,12 +132,16 @@ def campaign_detail(request, slug: str, lang: Language = "en"):
             needs=[
                 NeedOut(
                     description=view.description,
+                    language=view.language,
                     amount=_money(view.progress.goal.amount, currency, language),
                     collected=_money(view.progress.collected.amount, currency, language),
                 )
                 for view in page.needs
             ],
-            updates=[UpdateOut(date=u.published_on, title=u.title, body_html=str(u.body_html)) for u in page.updates],
+            updates=[
+                UpdateOut(date=u.published_on, title=u.title, language=u.language, body_html=str(u.body_html))
+                for u in page.updates
+            ],
             spending=[
                 SpentOut(
                     date=paid_on(p),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from parler.forms import TranslatableBaseInlineFormSet, TranslatableModelForm
 
 from zbor.forms import AmountField
@@ -26,6 +28,17 @@ WIDE = {"class": "vLargeTextField"}
 
 
 class CampaignAdminForm(TranslatableModelForm):
+    required_languages = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("languages required before review"),
+        choices=settings.LANGUAGES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=gettext_lazy(
+            "The campaign cannot be sent to review until it is complete in each of these languages: "
+            "title, summary, place, story and every need."
+        ),
+    )
+
     class Meta:
         model = Campaign
         fields = "__all__"

@@ -145,6 +145,15 @@ class Campaign(TranslatableModel):
         default=settings.LANGUAGE_CODE,
         help_text=_("The language the story was written in. Other languages are translations of it."),
     )
+    required_languages = models.JSONField(
+        _("languages required before review"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "The campaign cannot be sent to review until it is complete in each of these languages: "
+            "title, summary, place, story and every need."
+        ),
+    )
     cover = models.ImageField(
         _("cover image"),
         upload_to=cover_upload_to,

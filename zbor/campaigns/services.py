@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 
 from zbor.accounts.services import audit
@@ -36,6 +38,44 @@ TRANSITIONS: dict[str, set[str]] = {
     # A staged copy of a live campaign moves only through zbor.campaigns.revisions.
     Status.REVISION: set(),
 }
+
+
+def missing_languages(campaign: Campaign) -> list[str]:
+    """The site's languages the campaign is not complete in: a title, summary, story, the place
+    (when the original names one) and every need's description. Reads prefetched
+    ``translations`` and ``needs__translations`` when the caller has them (the admin's list)."""
+    translations = {t.language_code: t for t in campaign.translations.all()}
+    original = translations.get(campaign.original_language)
+    fields = ["title", "summary", "story"] + (["location"] if original and original.location.strip() else [])
+    needs = [
+        {t.language_code for t in need.translations.all() if t.description.strip()} for need in campaign.needs.all()
+    ]
+    missing = []
+    for code, _name in settings.LANGUAGES:
+        text = translations.get(code)
+        complete = text is not None and all(getattr(text, f).strip() for f in fields)
+        if not complete or any(code not in described for described in needs):
+            missing.append(code)
+    return missing
+
+
+def _required_language_problems(campaign: Campaign) -> list[str]:
+    """A message for each language ticked as required before review that is not complete."""
+    problems: list[str] = []
+    required = [code for code in campaign.required_languages or [] if code in dict(settings.LANGUAGES)]
+    if required:
+        missing = set(missing_languages(campaign))
+        for code in required:
+            if code in missing:
+                problems.append(
+                    _(
+                        "This campaign must be complete in %(language)s before review: add the "
+                        "title, summary, place, story and every need in %(language)s, or untick it "
+                        "under “languages required before review”."
+                    )
+                    % {"language": get_language_info(code)["name_translated"]}
+                )
+    return problems
 
 
 def publication_problems(campaign: Campaign) -> list[str]:
@@ -65,6 +105,7 @@ def publication_problems(campaign: Campaign) -> list[str]:
         for error in markdown.note_reference_errors(text, known):
             if error not in problems:
                 problems.append(error)
+    problems.extend(_required_language_problems(campaign))
     return problems
 
 

@@ -6,6 +6,7 @@ import datetime
 from collections.abc import Collection
 
 from django.db.models import F, Q, Sum
+from django.utils import timezone
 
 from .models import RESERVING, Move, MoveStatus, Payout, PayoutStatus
 
@@ -20,9 +21,11 @@ def paid_payouts(campaign_id: int) -> list[Payout]:
 
 def paid_on(payout: Payout) -> datetime.date:
     """The day a paid payout was paid. A paid payout always has ``paid_at`` (the database
-    constraint ``payout_paid_has_proof``)."""
+    constraint ``payout_paid_has_proof``). The day in the site's timezone, as the transparency
+    page's months are (``TruncMonth`` in the current timezone): the UTC date would put a payout
+    made late in the evening in Minsk or Warsaw on the next day, or in the next month."""
     assert payout.paid_at is not None, f"paid payout {payout.pk} has no paid_at"
-    return payout.paid_at.date()
+    return timezone.localdate(payout.paid_at)
 
 
 def committed_by_need(need_ids: Collection[int]) -> dict[int, int]:

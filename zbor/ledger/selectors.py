@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from django.db.models import F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
 
 from .models import Account, Transfer
 
@@ -41,13 +42,18 @@ def owner_transfer_totals(owner_kind: str) -> list[tuple[str, datetime.date, int
     for side in ("credit", "debit"):
         query = (
             Transfer.objects.filter(**{f"{side}_account__owner_kind": owner_kind})
-            .annotate(month=TruncMonth("created_at"))
+            # Months in the site's timezone, named explicitly: the same days the pages show
+            # (``paid_on``), not UTC's, which would move a payout made on the evening of the
+            # last day of a month into the next one.
+            .annotate(month=TruncMonth("created_at", tzinfo=timezone.get_current_timezone()))
             .values_list("month", f"{side}_account__owner_id", "kind", "currency")
             .annotate(total=Sum("amount"))
             .order_by()
         )
         for month, owner_id, kind, currency, total in query:
-            first_day = month.date().replace(day=1) if isinstance(month, datetime.datetime) else month
+            if isinstance(month, datetime.datetime):
+                month = timezone.localtime(month).date() if timezone.is_aware(month) else month.date()
+            first_day = month.replace(day=1)
             # PostgreSQL sums integers as numeric (Decimal): back to int minor units.
             rows.append((side, first_day, owner_id, kind, currency, int(total)))
     return rows

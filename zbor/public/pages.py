@@ -153,12 +153,19 @@ class SpentView:
 
 @dataclass(frozen=True)
 class UpdateView:
+    #: The live update's primary key (a revision's copy names the update it stands for): the
+    #: page's anchor ``update-<pk>`` and the feed's entry id, unchanged by edits to the text.
+    pk: int
     published_on: datetime.date
     #: The date written out per the page's locale (CLDR), e.g. "24 лістапада 2026 г.".
     published_on_text: str
     title: str
     body_html: SafeString
     language: str
+
+    @property
+    def anchor(self) -> str:
+        return f"update-{self.pk}"
 
 
 @dataclass(frozen=True)
@@ -292,6 +299,28 @@ class _NoteRenderer:
         )
 
 
+def story_markdown(text: str, language: str, fallback: str) -> str:
+    """``text`` with each foundation note reference (``[[note:shizo]]``, internal markup) replaced
+    by the note itself as a Markdown quote, in the language the page would show it: what a
+    reader of the raw Markdown needs, as the page shows the note's box in that place."""
+    keys = markdown.note_keys(text)
+    if not keys:
+        return text
+    notes = note_translations_by_key(set(keys))
+    out: list[str] = []
+    for line in text.split("\n"):
+        found = markdown.NOTE_LINE.match(line.strip())
+        if found and found.group(1) in keys:
+            picked = pick_from(notes.get(found.group(1), ()), language, fallback, field="text")
+            if picked is None:
+                continue
+            body = f"**{picked.translation.term}**: {picked.translation.text}".strip()
+            out.extend("> " + part if part else ">" for part in body.split("\n"))
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 @lru_cache(maxsize=1024)
 def _long_date(day: datetime.date, language: str) -> str:
     """``day`` written out per the locale (CLDR): a date and a language always read the same."""
@@ -323,6 +352,8 @@ def _need_views(
 def _update_views(updates: list[tuple[Any, Picked]], language: str, render_note: _NoteRenderer) -> list[UpdateView]:
     return [
         UpdateView(
+            # A revision's preview shows copies: their anchor is the live update's.
+            pk=getattr(update, "replaces_id", None) or update.pk,
             published_on=update.published_on,
             published_on_text=_long_date(update.published_on, language),
             title=picked.translation.title or "",

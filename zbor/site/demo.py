@@ -7,6 +7,8 @@ in new words under a pseudonym. Amounts are minor units.
 
 from typing import NotRequired, TypedDict
 
+from zbor.site.demo_texts import STORY_BE, STORY_EN, STORY_PL, STORY_RU
+
 
 class BeneficiarySpec(TypedDict):
     reference: str
@@ -34,72 +36,6 @@ class CampaignSpec(TypedDict):
     payouts: NotRequired[list[tuple[int, int, str, int]]]
 
 
-SHIZO_NOTE = {
-    "key": "shizo",
-    "translations": {
-        "en": (
-            "SHIZO",
-            "SHIZO is a punitive isolation cell. A prisoner sent there loses parcels, visits, "
-            "letters and walks, sleeps on a plank that is folded to the wall in the daytime, and is "
-            "often kept in the cold. Political prisoners are sent there again and again.",
-        ),
-        "ru": (
-            "ШИЗО",
-            "ШИЗО — штрафной изолятор. Заключённого там лишают передач, свиданий, писем и прогулок, "
-            "днём нары пристёгивают к стене, в камере часто холодно. Политических заключённых "
-            "отправляют туда снова и снова.",
-        ),
-        "be": (
-            "ШІЗА",
-            "ШІЗА — штрафны ізалятар. Зняволенага там пазбаўляюць перадач, спатканняў, лістоў і "
-            "шпацыраў, удзень нары прышпільваюць да сцяны, у камеры часта холадна. Палітвязняў "
-            "адпраўляюць туды зноў і зноў.",
-        ),
-        "pl": (
-            "SZIZO",
-            "SZIZO to karna izolatka. Więzień traci tam paczki, widzenia, listy i spacery, w dzień "
-            "prycza jest przypięta do ściany, a w celi często jest zimno. Więźniów politycznych "
-            "wysyła się tam raz po raz.",
-        ),
-    },
-}
-
-STORY_EN = """\
-My name is Pavel. I grew up in a small town in the west of Belarus and in 2020 I was twenty, working at a furniture workshop and caring more about football than about politics.
-
-That summer my manager told all of us to sign a letter of support for the authorities. I did not sign. A few weeks later I voted for the first time in my life, and when the official result came out I went to the square with my neighbours.
-
-The police broke up the crowd with stun grenades and rubber bullets. I helped carry a wounded man out of the street, and I was hit in the leg. Friends took me to a doctor they trusted, because going to a hospital felt too dangerous.
-
-A week later investigators came for me. I was charged with taking part in "mass riots", and in 2021 I was sentenced to three years in a penal colony.
-
-In the colony political prisoners are treated worse than anyone else. I was put in the SHIZO many times, and my health got much worse there. Letters from my girlfriend kept me going; we married while I was still inside. Then she was pressured too, and she had to leave for Poland.
-
-[[note:shizo]]
-
-I was released in the spring of 2024. Within weeks officers began calling me in for "conversations" and made it clear what would happen next. I left Belarus for Georgia, and now I am trying to get a visa to join my wife in Poland.
-
-Your help will carry me through the wait and the first months in a new country, until I can stand on my own feet. Thank you for reading this.
-"""
-
-STORY_RU = """\
-Меня зовут Павел. Я вырос в небольшом городе на западе Беларуси, и в 2020 году мне было двадцать: я работал в мебельной мастерской, и футбол интересовал меня куда больше политики.
-
-Тем летом начальник велел всем нам подписать письмо в поддержку власти. Я не подписал. Через несколько недель я впервые в жизни проголосовал, а когда объявили официальный результат, вышел на площадь вместе с соседями.
-
-Милиция разгоняла людей светошумовыми гранатами и резиновыми пулями. Я помогал вынести раненого с улицы, и меня ранило в ногу. Друзья отвезли меня к знакомому врачу: идти в больницу было слишком опасно.
-
-Через неделю за мной пришли следователи. Меня обвинили в участии в «массовых беспорядках», и в 2021 году приговорили к трём годам колонии.
-
-В колонии к политическим относятся хуже, чем ко всем остальным. Меня много раз сажали в ШИЗО, и здоровье там сильно пошатнулось. Держался я благодаря письмам девушки; мы поженились, пока я ещё сидел. Потом давить начали и на неё, и ей пришлось уехать в Польшу.
-
-[[note:shizo]]
-
-Весной 2024 года я вышел на свободу. Уже через несколько недель меня стали вызывать на «беседы» и ясно дали понять, что будет дальше. Я уехал из Беларуси в Грузию и теперь пытаюсь получить визу, чтобы воссоединиться с женой в Польше.
-
-Ваша помощь поможет мне пережить ожидание и первые месяцы в новой стране, пока я не встану на ноги. Спасибо, что прочитали.
-"""
-
 CAMPAIGNS: list[CampaignSpec] = [
     {
         "slug": "from-prison-to-family",
@@ -126,6 +62,18 @@ CAMPAIGNS: list[CampaignSpec] = [
                 "location": "Грузия",
                 "story": STORY_RU,
             },
+            "be": {
+                "title": "З турмы да сям’і: дапамажыце былому палітвязню дабрацца да жонкі",
+                "summary": "Павел правёў тры гады ў калоніі за ўдзел у пратэсце. Цяпер ён чакае ў Грузіі візу, каб прыехаць да жонкі ў Польшчу.",
+                "location": "Грузія",
+                "story": STORY_BE,
+            },
+            "pl": {
+                "title": "Z więzienia do rodziny: pomóż byłemu więźniowi politycznemu dotrzeć do żony",
+                "summary": "Paweł spędził trzy lata w kolonii karnej za udział w proteście. Teraz czeka w Gruzji na wizę, by dołączyć do żony w Polsce.",
+                "location": "Gruzja",
+                "story": STORY_PL,
+            },
         },
         "needs": [
             (
@@ -133,6 +81,8 @@ CAMPAIGNS: list[CampaignSpec] = [
                 {
                     "en": "A safety net while I wait in Georgia for the visa: I can only find part-time work here, and the wait may be long.",
                     "ru": "Подушка безопасности, пока я жду визу в Грузии: здесь я могу найти только подработку, а ожидание может затянуться.",
+                    "be": "Падушка бяспекі, пакуль я чакаю візу ў Грузіі: тут я магу знайсці толькі падпрацоўку, а чаканне можа зацягнуцца.",
+                    "pl": "Zabezpieczenie na czas oczekiwania na wizę w Gruzji: mogę tu znaleźć tylko dorywczą pracę, a czekanie może się przeciągnąć.",
                 },
             ),
             (
@@ -140,6 +90,8 @@ CAMPAIGNS: list[CampaignSpec] = [
                 {
                     "en": "Warm clothes and shoes for autumn and winter: I left with almost nothing.",
                     "ru": "Тёплая одежда и обувь на осень и зиму: я уехал почти ни с чем.",
+                    "be": "Цёплая вопратка і абутак на восень і зіму: я з’ехаў амаль ні з чым.",
+                    "pl": "Ciepłe ubrania i buty na jesień i zimę: wyjechałem prawie z niczym.",
                 },
             ),
             (
@@ -147,6 +99,8 @@ CAMPAIGNS: list[CampaignSpec] = [
                 {
                     "en": "The first months in Poland: rent, transport and food until I find work.",
                     "ru": "Первые месяцы в Польше: жильё, транспорт и еда, пока я не найду работу.",
+                    "be": "Першыя месяцы ў Польшчы: жыллё, транспарт і ежа, пакуль я не знайду працу.",
+                    "pl": "Pierwsze miesiące w Polsce: mieszkanie, transport i jedzenie, dopóki nie znajdę pracy.",
                 },
             ),
         ],
@@ -164,13 +118,30 @@ CAMPAIGNS: list[CampaignSpec] = [
                         "Запись в консульство получена",
                         "Павел записан в консульство на следующий месяц. Спасибо всем, кто уже помог: подушка безопасности собрана.",
                     ),
+                    "be": (
+                        "Запіс у консульства атрыманы",
+                        "Павел запісаны ў консульства на наступны месяц. Дзякуй усім, хто ўжо дапамог: падушка бяспекі сабраная.",
+                    ),
+                    "pl": (
+                        "Termin w konsulacie jest już wyznaczony",
+                        "Paweł ma wizytę w konsulacie w przyszłym miesiącu. Dziękujemy wszystkim, którzy już pomogli: zabezpieczenie na czas oczekiwania jest zebrane.",
+                    ),
                 },
             ),
         ],
     },
     {
         "slug": "winter-for-three-children",
-        "beneficiary": {"reference": "B-0002", "pseudonym": True, "names": {"en": "The family of Alena K."}},
+        "beneficiary": {
+            "reference": "B-0002",
+            "pseudonym": True,
+            "names": {
+                "en": "The family of Alena K.",
+                "ru": "Семья Алёны К.",
+                "be": "Сям’я Алены К.",
+                "pl": "Rodzina Aleny K.",
+            },
+        },
         "category": "family",
         "currency": "EUR",
         "original_language": "en",
@@ -183,18 +154,43 @@ CAMPAIGNS: list[CampaignSpec] = [
                 "location": "Belarus",
                 "story": "Alena's husband was arrested for comments he wrote online and sentenced to six years. She is raising their three children alone and working two jobs.\n\nThe oldest starts secondary school this year; the youngest has outgrown every coat in the house. The family cannot ask for help openly, so the foundation raises it for them.\n\nAll help reaches the family through people the foundation trusts, in a way that does not expose them.",
             },
+            "ru": {
+                "title": "Тёплая зима для троих детей, чей отец в заключении",
+                "summary": "Их отец отбывает долгий срок за свои слова. Мама работает на двух работах; детям нужны зимняя одежда и всё для школы.",
+                "location": "Беларусь",
+                "story": "Мужа Алёны задержали за комментарии в интернете и приговорили к шести годам. Она одна растит троих детей и работает на двух работах.\n\nСтарший в этом году идёт в среднюю школу, младший вырос из всех курток в доме. Семья не может открыто просить о помощи, поэтому фонд собирает её за них.\n\nВся помощь доходит до семьи через людей, которым фонд доверяет, и так, чтобы никого не подставить.",
+            },
         },
         "needs": [
-            (60000, {"en": "Winter coats, boots and hats for three children."}),
-            (40000, {"en": "School bags, books and stationery for the school year."}),
-            (30000, {"en": "Heating bills for the coldest months."}),
+            (
+                60000,
+                {
+                    "en": "Winter coats, boots and hats for three children.",
+                    "ru": "Зимние куртки, ботинки и шапки для троих детей.",
+                },
+            ),
+            (
+                40000,
+                {
+                    "en": "School bags, books and stationery for the school year.",
+                    "ru": "Рюкзаки, учебники и канцелярия на учебный год.",
+                },
+            ),
+            (
+                30000,
+                {"en": "Heating bills for the coldest months.", "ru": "Счета за отопление в самые холодные месяцы."},
+            ),
         ],
         "donations": [(15000, 0), (10000, None), (7500, None), (9000, 1)],
         "updates": [],
     },
     {
         "slug": "lawyer-for-an-appeal",
-        "beneficiary": {"reference": "B-0003", "pseudonym": True, "names": {"en": "Ihar S."}},
+        "beneficiary": {
+            "reference": "B-0003",
+            "pseudonym": True,
+            "names": {"en": "Ihar S.", "ru": "Игорь С.", "be": "Ігар С.", "pl": "Ihar S."},
+        },
         "category": "legal_aid",
         "currency": "EUR",
         "original_language": "en",
@@ -207,8 +203,22 @@ CAMPAIGNS: list[CampaignSpec] = [
                 "location": "Belarus",
                 "story": "Ihar is a journalist who was detained after covering a trial. His family found a lawyer willing to take the case, but cannot pay the fees.\n\nThe foundation pays the lawyer directly, against invoices it checks.",
             },
+            "ru": {
+                "title": "Адвокат для апелляции",
+                "summary": "Гонорар адвоката, чтобы у задержанного журналиста была защита на апелляционном заседании.",
+                "location": "Беларусь",
+                "story": "Игорь — журналист, его задержали после того, как он написал о судебном процессе. Семья нашла адвоката, готового взяться за дело, но оплатить его работу не может.\n\nФонд платит адвокату напрямую, по счетам, которые сам проверяет.",
+            },
         },
-        "needs": [(150000, {"en": "The lawyer's fees for preparing and arguing the appeal."})],
+        "needs": [
+            (
+                150000,
+                {
+                    "en": "The lawyer's fees for preparing and arguing the appeal.",
+                    "ru": "Гонорар адвоката за подготовку апелляции и защиту в заседании.",
+                },
+            )
+        ],
         "donations": [(50000, None), (40000, None), (35000, None), (25000, None)],
         # (need index, amount, channel, days ago): paid with a checked receipt.
         "payouts": [(0, 100000, "bank_abroad", 20), (0, 50000, "bank_abroad", 6)],
@@ -233,17 +243,32 @@ CAMPAIGNS: list[CampaignSpec] = [
                 "location": "Poland",
                 "story": "In the colony, dental care meant a tooth pulled without anaesthetic. After her release Maryna moved to Warsaw, where a clinic agreed to treat her at cost.\n\nThe treatment is finished. Thank you to everyone who helped.",
             },
+            "ru": {
+                "title": "Лечение зубов после двух лет в женской колонии",
+                "summary": "Два года без нормальной медицинской помощи — и Марине понадобилось срочное лечение зубов в Варшаве.",
+                "location": "Польша",
+                "story": "В колонии лечить зубы означало вырвать зуб без обезболивания. Выйдя на свободу, Марина переехала в Варшаву, где клиника согласилась лечить её по себестоимости.\n\nЛечение закончено. Спасибо всем, кто помог.",
+            },
         },
         "needs": [
-            (250000, {"en": "The treatment plan agreed with the clinic."}),
-            (60000, {"en": "Follow-up visits and medicines."}),
+            (
+                250000,
+                {"en": "The treatment plan agreed with the clinic.", "ru": "План лечения, согласованный с клиникой."},
+            ),
+            (60000, {"en": "Follow-up visits and medicines.", "ru": "Повторные визиты и лекарства."}),
         ],
         "donations": [(200000, None), (110000, None)],
+        # Paid to the clinic against its invoices: the plan, then the follow-up.
+        "payouts": [(0, 250000, "bank_abroad", 70), (1, 60000, "bank_abroad", 40)],
         "updates": [],
     },
     {
         "slug": "parcels-to-a-penal-colony",
-        "beneficiary": {"reference": "B-0005", "pseudonym": True, "names": {"en": "Siarhei"}},
+        "beneficiary": {
+            "reference": "B-0005",
+            "pseudonym": True,
+            "names": {"en": "Siarhei", "ru": "Сергей", "be": "Сяргей", "pl": "Siarhiej"},
+        },
         "category": "political_prisoner",
         "currency": "EUR",
         "original_language": "en",
@@ -256,18 +281,39 @@ CAMPAIGNS: list[CampaignSpec] = [
                 "location": "Belarus",
                 "story": "Siarhei has no relatives left who can send him parcels. The rules allow a few parcels a year; each one must be packed exactly to the colony's list.\n\nVolunteers pack and send them; the foundation pays for what goes inside.\n\n[[note:shizo]]\n\nHe has been in the SHIZO twice this year, which is when a parcel that arrives afterwards matters most.",
             },
+            "ru": {
+                "title": "Передачи и письма для заключённого в колонии",
+                "summary": "Продуктовые передачи, тёплое бельё и конверты с марками для политзаключённого, у которого на воле не осталось родных.",
+                "location": "Беларусь",
+                "story": "У Сергея не осталось родственников, которые могли бы отправлять ему передачи. Правила разрешают несколько передач в год, и каждую нужно собрать точно по списку колонии.\n\nВолонтёры собирают и отправляют передачи, фонд оплачивает то, что в них лежит.\n\n[[note:shizo]]\n\nВ этом году он дважды побывал в ШИЗО, а передача, которая приходит после этого, значит больше всего.",
+            },
         },
         "needs": [
-            (24000, {"en": "Four food parcels over the year."}),
-            (8000, {"en": "Warm underwear and socks."}),
-            (3000, {"en": "Envelopes and stamps so he can write back."}),
+            (24000, {"en": "Four food parcels over the year.", "ru": "Четыре продуктовые передачи за год."}),
+            (8000, {"en": "Warm underwear and socks.", "ru": "Тёплое бельё и носки."}),
+            (
+                3000,
+                {
+                    "en": "Envelopes and stamps so he can write back.",
+                    "ru": "Конверты и марки, чтобы он мог отвечать на письма.",
+                },
+            ),
         ],
         "donations": [(3000, 2)],
         "updates": [],
     },
     {
         "slug": "first-months-in-lithuania",
-        "beneficiary": {"reference": "B-0006", "pseudonym": True, "names": {"en": "Volha and her son"}},
+        "beneficiary": {
+            "reference": "B-0006",
+            "pseudonym": True,
+            "names": {
+                "en": "Volha and her son",
+                "ru": "Ольга и её сын",
+                "be": "Вольга і яе сын",
+                "pl": "Wolha i jej syn",
+            },
+        },
         "category": "relocation",
         "currency": "EUR",
         "original_language": "en",
@@ -280,8 +326,19 @@ CAMPAIGNS: list[CampaignSpec] = [
                 "location": "Lithuania",
                 "story": "This campaign is still a draft and must never be visible to the public.",
             },
+            "ru": {
+                "title": "Первые месяцы в Литве для мамы с сыном",
+                "summary": "Черновик: фонд ещё проверяет этот сбор.",
+                "location": "Литва",
+                "story": "Этот сбор — ещё черновик, и посетители сайта не должны его видеть никогда.",
+            },
         },
-        "needs": [(120000, {"en": "Rent and deposit for the first three months."})],
+        "needs": [
+            (
+                120000,
+                {"en": "Rent and deposit for the first three months.", "ru": "Аренда и залог за первые три месяца."},
+            )
+        ],
         "donations": [],
         "updates": [],
     },

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from zbor.campaigns.selectors import public_campaign, public_campaigns
 from zbor.public.pages import build_page, campaign_url
+from zbor.site.context_processors import public_base_url
 
 
 class NewCampaignsFeed(Feed):
@@ -41,6 +45,17 @@ class NewCampaignsFeed(Feed):
 
     def item_pubdate(self, item):
         return item.published_at
+
+    def item_guid(self, item):
+        # Not the address: a campaign's slug may change, its entry must not come back as new.
+        return tag_uri(self._host, timezone.localdate(item.created_at), f"campaign-{item.pk}")
+
+    def item_guid_is_permalink(self, item):
+        return False
+
+    def get_feed(self, obj, request):
+        self._host = urlsplit(public_base_url(request)).hostname or "localhost"
+        return super().get_feed(obj, request)
 
     def item_updateddate(self, item):
         # The day only: a campaign changes when a donation completes its goal, and the exact
@@ -75,18 +90,29 @@ class CampaignUpdatesFeed(Feed):
         return str(item.body_html)
 
     def item_link(self, item):
-        return self._link
+        return f"{self._link}#{item.anchor}"
 
     def item_guid(self, item):
-        return f"{self._link}#update-{item.published_on.isoformat()}-{item.title[:20]}"
+        return tag_uri(self._host, self._since, f"campaign-{self._campaign_pk}:{item.anchor}")
+
+    def item_guid_is_permalink(self, item):
+        return False
 
     def item_pubdate(self, item):
         from datetime import datetime, time
-
-        from django.utils import timezone
 
         return datetime.combine(item.published_on, time(12), timezone.get_current_timezone())
 
     def get_feed(self, obj, request):
         self._link = campaign_url(obj)
+        self._host = urlsplit(public_base_url(request)).hostname or "localhost"
+        # The day the campaign was created: fixed for its lifetime, unlike titles and dates.
+        self._since = timezone.localdate(obj.created_at)
+        self._campaign_pk = obj.pk
         return super().get_feed(obj, request)
+
+
+def tag_uri(host: str, since, specific: str) -> str:
+    """An Atom entry id as RFC 4151 ``tag:`` URI: absolute, free of spaces and the same for the
+    entry's whole life (feed readers show an entry again as new when its id changes)."""
+    return f"tag:{host},{since.isoformat()}:{specific}"

@@ -18,6 +18,9 @@ PUBLIC_FIELDS = {
     "slug",
     "url",
     "language",
+    "requested_language",
+    "is_fallback",
+    "summary_language",
     "title",
     "summary",
     "display_name",
@@ -71,7 +74,7 @@ def test_campaign_list_detail_and_totals_in_every_language(client, demo):
         detail = client.get(f"/api/v1/campaigns/{DEMO}?lang={language}").json()
         assert detail["goal"]["amount"] == 200000 and detail["collected"]["amount"] == 68300
         assert [n["amount"]["amount"] for n in detail["needs"]] == [50000, 50000, 100000]
-        assert "<aside" in detail["story_html"] and "[[note:shizo]]" in detail["story_markdown"]
+        assert "<aside" in detail["story_html"] and "[[note:" not in detail["story_markdown"]
     assert client.get(f"/api/v1/campaigns/{DEMO}?lang=en").json()["collected"]["formatted"] == "€683"
     totals = {t["currency"]: t for t in client.get("/api/v1/totals").json()}
     assert totals["EUR"]["paid_out"]["amount"] == 150000
@@ -309,3 +312,29 @@ def test_create_api_token_command_refuses_a_scope_the_role_does_not_allow(demo):
     with pytest.raises(CommandError, match="No token was made"):
         call_command("create_api_token", "wordsmith", "sync", "--scope", "donations:pending:read")
     assert not ApiToken.objects.exists()
+
+
+def test_the_language_fields_say_the_language_the_text_is_in_when_it_falls_back(client, demo):
+    from zbor.campaigns.models import Need
+
+    campaign = Campaign.objects.get(slug=DEMO)
+    campaign.translations.filter(language_code="be").delete()
+    for need in Need.objects.filter(campaign=campaign):
+        need.translations.filter(language_code="be").delete()
+    body = client.get(f"/api/v1/campaigns/{DEMO}?lang=be").json()
+    assert body["requested_language"] == "be"
+    assert body["language"] == "en" and body["is_fallback"] is True
+    assert body["story_language"] == "en"
+    assert {need["language"] for need in body["needs"]} == {"en"}
+    translated = client.get(f"/api/v1/campaigns/{DEMO}?lang=ru").json()
+    assert translated["language"] == "ru" and translated["is_fallback"] is False
+    [card] = [c for c in client.get("/api/v1/campaigns?lang=be").json()["results"] if c["slug"] == DEMO]
+    assert card["language"] == "en" and card["requested_language"] == "be"
+
+
+def test_story_markdown_shows_foundation_notes_not_their_markup(client, demo):
+    for language, term in (("en", "SHIZO"), ("ru", "ШИЗО")):
+        body = client.get(f"/api/v1/campaigns/{DEMO}?lang={language}").json()
+        assert "[[note" not in body["story_markdown"]
+        assert f"> **{term}**: " in body["story_markdown"]
+        assert "[[note" not in str(body)

@@ -144,7 +144,16 @@ CAMPAIGN_ACTIONS = [
 class CampaignAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
     form = CampaignAdminForm
     inlines = [NeedInline, UpdateInline]
-    list_display = ["title_column", "slug", "display_name", "category", "status", "goal_column", "published_at"]
+    list_display = [
+        "title_column",
+        "slug",
+        "display_name",
+        "category",
+        "status",
+        "goal_column",
+        "missing_languages_column",
+        "published_at",
+    ]
     list_filter = ["status", "category", "currency"]
     search_fields = ["slug", "translations__title"]
     actions = CAMPAIGN_ACTIONS
@@ -181,7 +190,7 @@ class CampaignAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
     autocomplete_fields = ["beneficiary"]
     fieldsets = [
         (None, {"fields": ["title", "summary", "slug", "beneficiary", "category", "location"]}),
-        (_("Story"), {"fields": ["original_language", "story"]}),
+        (_("Story"), {"fields": ["original_language", "story", "required_languages"]}),
         (_("Money"), {"fields": ["currency"]}),
         (_("Cover image"), {"fields": ["cover", "cover_alt"], "classes": ["collapse"]}),
         (
@@ -218,7 +227,7 @@ class CampaignAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
             super()
             .get_queryset(request)
             .select_related("beneficiary")
-            .prefetch_related("translations", "beneficiary__translations")
+            .prefetch_related("translations", "beneficiary__translations", "needs__translations")
             .annotate(goal_total=goal_subquery())
         )
 
@@ -233,6 +242,20 @@ class CampaignAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
     @admin.display(description=_("goal"), ordering="goal_total")
     def goal_column(self, obj):
         return format_money(Money(obj.goal_total, obj.currency), get_language() or "en")
+
+    @admin.display(description=_("languages missing"))
+    def missing_languages_column(self, obj):
+        """At a glance, which readers would get the text in another language: "—" when none."""
+        missing = services.missing_languages(obj)
+        required = set(obj.required_languages or [])
+        if not missing:
+            return "—"
+        # A language required before review is in bold: the campaign cannot go to review without it.
+        return format_html_join(
+            ", ",
+            "{}",
+            ((format_html("<strong>{}</strong>", code) if code in required else code,) for code in missing),
+        )
 
     @admin.display(description=_("preview"))
     def preview_links(self, obj):

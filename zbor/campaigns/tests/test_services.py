@@ -127,3 +127,35 @@ def test_emergency_unpublish_takes_it_offline_and_can_purge(client):
     assert client.get("/en/campaigns/gone/").status_code == 404
     assert "gone" not in client.get("/en/campaigns/").content.decode()
     assert read_private(campaign.beneficiary, by=editor).real_name == ""
+
+
+def _complete_in(campaign, language, **fields):
+    text = {"title": "Заголовок", "summary": "Кратко", "story": "История", **fields}
+    campaign.create_translation(language, **text)
+    for need in campaign.needs.all():
+        need.create_translation(language, description="Потребность")
+
+
+def test_missing_languages_names_every_language_the_campaign_is_not_complete_in():
+    campaign = factories.campaign(status=Status.DRAFT, needs=(1000, 2000))
+    assert services.missing_languages(campaign) == ["ru", "be", "pl"]
+    _complete_in(campaign, "ru")
+    assert services.missing_languages(campaign) == ["be", "pl"]
+    # A title alone is not a translation: the needs are missing in Belarusian.
+    campaign.create_translation("be", title="Загаловак", summary="Коратка", story="Гісторыя")
+    assert services.missing_languages(campaign) == ["be", "pl"]
+
+
+def test_a_required_language_must_be_complete_before_review_with_a_clear_message():
+    editor = factories.role_user("editor")
+    campaign = factories.campaign(status=Status.DRAFT, needs=(1000,))
+    campaign.required_languages = ["ru"]
+    campaign.save()
+    with pytest.raises(CampaignNotReady) as refused:
+        services.submit_for_review(campaign, by=editor)
+    assert "must be complete in Russian before review" in str(refused.value)
+    campaign.refresh_from_db()
+    assert campaign.status == Status.DRAFT
+    _complete_in(campaign, "ru")
+    services.submit_for_review(campaign, by=editor)
+    assert campaign.status == Status.IN_REVIEW

@@ -85,3 +85,50 @@ def test_the_share_card_is_a_1200_by_630_picture_that_changes_with_the_total(cli
     record_demo_donation(Campaign.objects.get(slug=DEMO), amount=10000)
     assert client.get(f"/pl/campaigns/{DEMO}/card.png").content != first.content
     assert client.get(f"/en/campaigns/{DEMO}/card.png").content != first.content  # another language
+
+
+def _update_entries(client, language="en"):
+    feed = ElementTree.fromstring(client.get(f"/{language}/campaigns/{DEMO}/feed/").content)
+    return [(e.find(f"{ATOM}id").text, e.find(f"{ATOM}link").get("href")) for e in feed.findall(f"{ATOM}entry")]
+
+
+def test_feed_entries_have_tag_ids_that_survive_a_title_edit_and_link_to_the_update_anchor(client, demo):
+    from zbor.campaigns.models import Update
+
+    update = Update.objects.get(campaign__slug=DEMO)
+    campaign = update.campaign
+    since = campaign.created_at.date().isoformat()
+    [(entry_id, link)] = _update_entries(client)
+    assert entry_id == f"tag:testserver,{since}:campaign-{campaign.pk}:update-{update.pk}"
+    assert " " not in entry_id
+    assert link == f"http://testserver/en/campaigns/{DEMO}/#update-{update.pk}"
+    translation = update.translations.get(language_code="en")
+    translation.title = "A new title for the same update"
+    translation.save()
+    assert _update_entries(client) == [(entry_id, link)]
+    # The anchor the feed links to is on the page, in every language.
+    for language in ("en", "ru"):
+        page = client.get(f"/{language}/campaigns/{DEMO}/").content.decode()
+        assert f'id="update-{update.pk}"' in page
+    campaigns = ElementTree.fromstring(client.get("/en/campaigns/feed/").content)
+    ids = [e.find(f"{ATOM}id").text for e in campaigns.findall(f"{ATOM}entry")]
+    assert ids and all(i.startswith("tag:testserver,") and " " not in i for i in ids)
+
+
+def test_sitemap_x_default_is_the_address_the_pages_name(client, demo):
+    body = client.get("/sitemap.xml").content.decode()
+    x_defaults = re.findall(r'hreflang="x-default" href="([^"]+)"', body)
+    assert f"http://testserver/en/campaigns/{DEMO}/" in x_defaults
+    assert "http://testserver/" not in x_defaults
+    page = client.get(f"/pl/campaigns/{DEMO}/").content.decode()
+    [page_x_default] = re.findall(r'hreflang="x-default" href="([^"]+)"', page)
+    assert page_x_default in x_defaults
+    # One x-default in each <url>, and the same for all four languages of a page.
+    blocks = re.findall(r"<url>(.*?)</url>", body, re.S)
+    assert all(block.count('hreflang="x-default"') == 1 for block in blocks)
+
+
+def test_api_docs_answer_with_and_without_the_slash(client):
+    assert client.get("/api/v1/docs").status_code == 200
+    assert client.get("/api/v1/docs/", follow=True).status_code == 200
+    assert client.get("/api/v1/docs/")["Location"] == "/api/v1/docs"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import timedelta
+from unittest import mock
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -17,7 +19,7 @@ from zbor.disbursements.models import Channel, Payout
 from zbor.donations.bank_import import import_statement
 from zbor.donations.services import record_demo_donation
 from zbor.money import minor_digits
-from zbor.site import demo
+from zbor.site import demo, demo_texts
 from zbor.site.demo_covers import attach_cover
 
 
@@ -45,6 +47,16 @@ def _demo_bank_line(payout: Payout, booked_on, *, by) -> None:
     import_statement(csv.encode(), by=by)
 
 
+@contextmanager
+def _clock_at(moment):
+    """Run the real services as if it were ``moment``: the demo's gifts and payouts are booked
+    on the days the campaign pages show, so the ledger's transfers (and the transparency page's
+    months, read from them) carry the same dates as the payouts. Writing a date after the fact
+    would leave the ledger saying "today" while the page says "last month"."""
+    with mock.patch.object(timezone, "now", return_value=moment):
+        yield
+
+
 class Command(BaseCommand):
     help = "Load the demo campaigns and a demo staff login (demo settings only)."
 
@@ -67,7 +79,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             user = self._staff(demo.DEMO_STAFF_USERNAME)
             reviewer = self._staff(demo.DEMO_REVIEWER_USERNAME)
-            self._note(demo.SHIZO_NOTE)
+            self._note(demo_texts.SHIZO_NOTE)
             created = [spec["slug"] for spec in demo.CAMPAIGNS if self._campaign(spec, user, reviewer)]
         if created:
             self.stdout.write(f"Demo campaigns loaded: {', '.join(created)}")
@@ -122,23 +134,42 @@ class Command(BaseCommand):
             update = Update.objects.create(campaign=campaign, published_on=(now - timedelta(days=days_ago)).date())
             for language, (title, body) in texts.items():
                 update.create_translation(language, title=title, body=body)
-        campaign_services.bring_to_status(campaign, spec["status"], by=user, approver=reviewer)
-        for amount, need_index in spec["donations"]:
-            record_demo_donation(campaign, amount=amount, need=None if need_index is None else needs[need_index])
-        if campaign.published_at:
-            Campaign.objects.filter(pk=campaign.pk).update(published_at=now - timedelta(days=spec["days_ago"]))
-        for need_index, amount, channel, days_ago in spec.get("payouts", []):
-            payout = payout_services.request_payout(
-                needs[need_index],
-                amount=amount,
-                channel=channel,
-                recipient="Demo law office, demo account",
-                purpose="Demo payout",
-                by=user,
+        status = spec["status"]
+        # Money moves while the campaign is open, as it does for real; a funded or closed demo
+        # campaign reaches that state afterwards, so its gifts fill its needs instead of landing
+        # "beyond the goal", and its payouts are paid from those needs.
+        opened = now - timedelta(days=spec["days_ago"])
+        with _clock_at(opened):
+            campaign_services.bring_to_status(
+                campaign, status if status in ("draft", "in_review") else "published", by=user, approver=reviewer
             )
-            payout_services.approve_payout(payout, by=reviewer)
-            payout_services.mark_paid(payout, by=user, proof=_demo_receipt())
-            Payout.objects.filter(pk=payout.pk).update(paid_at=now - timedelta(days=days_ago))
+        payouts = spec.get("payouts", [])
+        # Gifts arrive spread between opening and the first payout (or today).
+        last_gift = now - timedelta(days=max([p[3] for p in payouts], default=0) + 1)
+        gifts = spec["donations"]
+        for position, (amount, need_index) in enumerate(gifts):
+            moment = opened + (last_gift - opened) * (position + 1) / (len(gifts) + 1)
+            with _clock_at(moment):
+                record_demo_donation(campaign, amount=amount, need=None if need_index is None else needs[need_index])
+        for need_index, amount, channel, days_ago in payouts:
+            with _clock_at(now - timedelta(days=days_ago)):
+                payout = payout_services.request_payout(
+                    needs[need_index],
+                    amount=amount,
+                    channel=channel,
+                    recipient="Demo law office, demo account",
+                    purpose="Demo payout",
+                    by=user,
+                )
+                payout_services.approve_payout(payout, by=reviewer)
+                payout_services.mark_paid(payout, by=user, proof=_demo_receipt())
             if channel == Channel.BANK_ABROAD:
-                _demo_bank_line(payout, (now - timedelta(days=max(days_ago - 1, 0))).date(), by=user)
+                with _clock_at(now - timedelta(days=max(days_ago - 1, 0))):
+                    _demo_bank_line(payout, timezone.localdate(), by=user)
+        campaign.refresh_from_db()
+        # Reaching the goal marks a campaign funded by itself; only what is left is done here.
+        if status == "funded" and campaign.status != "funded":
+            campaign_services.mark_funded(campaign, by=user)
+        elif status == "closed":
+            campaign_services.close_campaign(campaign, by=user)
         return True
