@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from zbor.cache import SingleFlight
 from zbor.db import select
 from zbor.ledger.chart import COLLECTED_KINDS, OWNER, need_code, payouts_code, unallocated_code
 from zbor.ledger.models import Account, TransferKind
@@ -136,10 +137,17 @@ def paid_by(provider: str, payment_reference: str) -> Donation | None:
 
 
 class SupportMessage(NamedTuple):
-    """Words of support as the public sees them: a name (or none) and the message, nothing else."""
+    """Words of support as the public sees them: a name (or none), the message and the day the
+    gift arrived, which the page shows only coarsely ("this week"), never as a date or time."""
 
     public_name: str
     message: str
+    given_on: datetime.date
+
+
+def _day(value: datetime.datetime | str) -> datetime.date:
+    """A DATETIME column's day as ``select`` returns it (PostgreSQL: a datetime; SQLite: text)."""
+    return value.date() if isinstance(value, datetime.datetime) else datetime.date.fromisoformat(str(value)[:10])
 
 
 def approved_messages(campaign_id: int, limit: int = 20) -> list[SupportMessage]:
@@ -149,8 +157,31 @@ def approved_messages(campaign_id: int, limit: int = 20) -> list[SupportMessage]
     # names it so (test_donation_indexes.py).
     rows = select(
         Donation,
-        "SELECT public_name, message FROM donations_donation WHERE campaign_id = %s AND status = 'succeeded' "
-        "AND message_status = 'approved' AND NOT (message_status = '') ORDER BY succeeded_at DESC LIMIT %s",
+        "SELECT public_name, message, succeeded_at FROM donations_donation WHERE campaign_id = %s "
+        "AND status = 'succeeded' AND message_status = 'approved' AND NOT (message_status = '') "
+        "ORDER BY succeeded_at DESC LIMIT %s",
         [campaign_id, limit],
     )
-    return [SupportMessage(*row) for row in rows]
+    return [SupportMessage(name, message, _day(at)) for name, message, at in rows]
+
+
+#: How long a campaign's donor count is kept in each process: the count moves in steps, so
+#: that it does not tell when one particular gift arrived (the total is the residual risk).
+DONOR_COUNT_SECONDS = 15 * 60
+_DONOR_COUNTS = SingleFlight(seconds=DONOR_COUNT_SECONDS, max_entries=5000)
+
+
+def donor_count(campaign_id: int) -> int:
+    """How many gifts a campaign has received (succeeded donations: there are no accounts, so
+    two gifts of one person count twice), read at most once per DONOR_COUNT_SECONDS."""
+    return _DONOR_COUNTS.get_or_make(campaign_id, lambda: _count_donors(campaign_id))
+
+
+def _count_donors(campaign_id: int) -> int:
+    # Counted in the campaign-and-status index alone (donation_campaign_status).
+    rows = select(
+        Donation,
+        "SELECT COUNT(*) FROM donations_donation WHERE campaign_id = %s AND status = 'succeeded'",
+        [campaign_id],
+    )
+    return int(rows[0][0])

@@ -15,8 +15,9 @@ from babel.dates import format_date
 from django.conf import settings
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from zbor.campaigns import markdown
 from zbor.campaigns.models import Campaign, Category, Status
@@ -31,7 +32,7 @@ from zbor.campaigns.selectors import (
 from zbor.campaigns.translation import Picked, pick_from
 from zbor.disbursements.models import Channel
 from zbor.disbursements.selectors import paid_on, paid_payouts
-from zbor.donations.selectors import approved_messages, campaign_money
+from zbor.donations.selectors import SupportMessage, approved_messages, campaign_money, donor_count
 from zbor.money import Money, format_money
 
 from .addresses import address
@@ -118,6 +119,43 @@ class NeedView:
     amount_text: str
     progress: Progress
 
+    @property
+    def is_open(self) -> bool:
+        """It still lacks money: the page offers to give to it."""
+        return self.progress.collected.amount < self.progress.goal.amount
+
+
+@dataclass(frozen=True)
+class SupportView:
+    """Words of support as a page shows them: a first name or "Anonymous", the message, and
+    when only as "this week", "this month" or "earlier" — never an amount, a date or a time."""
+
+    name: str
+    message: str
+    when: str
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A campaign's end date as the page says it."""
+
+    ends_on: datetime.date
+    ends_on_text: str
+    #: Days left until the end date (0: today is the last day); below 0 once it has passed.
+    days_left: int
+
+    @property
+    def has_ended(self) -> bool:
+        return self.days_left < 0
+
+    @property
+    def days_left_text(self) -> str:
+        if self.days_left == 0:
+            return _("Closes today")
+        return ngettext("Closes in %(days)s day", "Closes in %(days)s days", self.days_left) % {
+            "days": self.days_left
+        }
+
 
 @dataclass(frozen=True)
 class SpentView:
@@ -159,11 +197,27 @@ class CampaignPage:
     #: Given beyond the goal (minor units), and formatted ("" when nothing is).
     beyond_goal: int
     beyond_goal_text: str
-    support_messages: list
+    support_messages: list[SupportView]
     spent: list[SpentView]
     #: Per need: raised and paid out, formatted (for the spending summary).
     spent_text: str
+    #: Gifts received so far (a count that moves in steps: ``donor_count``).
+    donor_count: int = 0
+    #: The end date, when the campaign has one.
+    deadline: Deadline | None = None
     is_preview: bool = False
+
+    @property
+    def donor_count_text(self) -> str:
+        return ngettext("%(count)s donation so far", "%(count)s donations so far", self.donor_count) % {
+            "count": self.donor_count
+        }
+
+    @property
+    def accepting(self) -> bool:
+        """The page offers to give: the campaign is open or funded, and its end date not past."""
+        status = self.card.status
+        return status in (Status.PUBLISHED, Status.FUNDED) and not (self.deadline and self.deadline.has_ended)
 
 
 #: Each status's label, translated when it is shown (``status_label``).
@@ -321,6 +375,30 @@ def _spent_views(payouts: list, need_text: dict[int, tuple[str, str]], language:
     ]
 
 
+def _when(given_on: datetime.date, today: datetime.date) -> str:
+    days = (today - given_on).days
+    if days < 7:
+        return _("This week")
+    if days < 31:
+        return _("This month")
+    return _("Earlier")
+
+
+def _support_views(messages: list[SupportMessage], today: datetime.date) -> list[SupportView]:
+    """Only the first word of the name the donor typed: a full name is not shown even if typed."""
+    anonymous = _("Anonymous")
+    return [
+        SupportView(name=(m.public_name.split() or [anonymous])[0], message=m.message, when=_when(m.given_on, today))
+        for m in messages
+    ]
+
+
+def _deadline(ends_on: datetime.date | None, today: datetime.date, language: str) -> Deadline | None:
+    if ends_on is None:
+        return None
+    return Deadline(ends_on=ends_on, ends_on_text=_long_date(ends_on, language), days_left=(ends_on - today).days)
+
+
 def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -> CampaignPage:
     """Everything the campaign page shows, in ``language`` with fallback to the original."""
     original, currency = campaign.original_language, campaign.currency
@@ -340,6 +418,7 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
     render_note = _NoteRenderer.for_texts([story_text, *(p.translation.body for _u, p in updates)], language, original)
     need_views = _need_views(needs, money.raised_by_need, currency, language, original)
     payouts = paid_payouts(campaign.pk)
+    today = timezone.localdate()
     return CampaignPage(
         card=card,
         story_text=story_text,
@@ -356,10 +435,12 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
         updates=_update_views(updates, language, render_note),
         beyond_goal=money.beyond_goal,
         beyond_goal_text=_money_text(money.beyond_goal, currency, language) if money.beyond_goal > 0 else "",
-        support_messages=approved_messages(campaign.pk),
+        support_messages=_support_views(approved_messages(campaign.pk), today),
         spent=_spent_views(
             payouts, {n.pk: (v.description, v.language) for n, v in zip(needs, need_views, strict=True)}, language
         ),
         spent_text=_money_text(sum(p.amount for p in payouts), currency, language),
+        donor_count=donor_count(campaign.pk),
+        deadline=_deadline(campaign.ends_on, today, language),
         is_preview=is_preview,
     )

@@ -18,5 +18,6 @@ urlpatterns = [
     path("campaigns/<slug:slug>/card.png", share_card, name="share_card"),
     path("campaigns/<slug:slug>/donate/", donate_views.donate, name="campaign_donate"),
     path("donations/<uuid:public_id>/", donate_views.donation_status, name="donation_status"),
+    path("donations/<uuid:public_id>/again/", donate_views.donation_again, name="donation_again"),
     path("donations/test-checkout/<str:reference>/", donate_views.demo_checkout, name="demo_checkout"),
 ]

@@ -17,6 +17,7 @@ from zbor.public.selectors import ListingPaginator, campaign_listing
 from .context_processors import absolute
 from .fastpath import public_page
 from .forms import CampaignFilterForm
+from .share import share_links
 
 
 @require_safe
@@ -52,7 +53,18 @@ def campaign_list(request):
 
 def _render_campaign(request, campaign, *, is_preview: bool = False):
     page = build_page(campaign, get_language(), is_preview=is_preview)
-    response = render(request, "site/campaign_detail.html", {"page": page, "card": page.card})
+    page_url = absolute(request, page.card.url)
+    response = render(
+        request,
+        "site/campaign_detail.html",
+        {
+            "page": page,
+            "card": page.card,
+            "page_url": page_url,
+            "share_links": share_links(page_url, page.card.title),
+            "donate_url": reverse("site:campaign_donate", kwargs={"slug": page.card.slug}),
+        },
+    )
     if is_preview:
         response["X-Robots-Tag"] = "noindex, nofollow"
         response["Cache-Control"] = "no-store"

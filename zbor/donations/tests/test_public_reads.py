@@ -31,6 +31,7 @@ def test_only_approved_words_of_succeeded_donations_are_read_newest_first():
             succeeded_at=now - datetime.timedelta(minutes=minutes),
         )
     read = selectors.approved_messages(campaign.pk)
-    assert read == [("Ala", f"Words {second.pk}"), ("", f"Words {first.pk}")]
+    assert [(m.public_name, m.message) for m in read] == [("Ala", f"Words {second.pk}"), ("", f"Words {first.pk}")]
+    assert read[0].given_on == now.date()
     assert read[0].public_name == "Ala" and read[0].message == f"Words {second.pk}"
     assert selectors.approved_messages(campaign.pk, limit=1) == read[:1]
