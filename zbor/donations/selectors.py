@@ -168,13 +168,13 @@ def approved_messages(campaign_id: int, limit: int = 20) -> list[SupportMessage]
 #: How long a campaign's donor count is kept in each process: the count moves in steps, so
 #: that it does not tell when one particular gift arrived (the total is the residual risk).
 DONOR_COUNT_SECONDS = 15 * 60
-_DONOR_COUNTS = SingleFlight(seconds=DONOR_COUNT_SECONDS, max_entries=5000)
+DONOR_COUNTS = SingleFlight(seconds=DONOR_COUNT_SECONDS, max_entries=5000)
 
 
 def donor_count(campaign_id: int) -> int:
     """How many gifts a campaign has received (succeeded donations: there are no accounts, so
     two gifts of one person count twice), read at most once per DONOR_COUNT_SECONDS."""
-    return _DONOR_COUNTS.get_or_make(campaign_id, lambda: _count_donors(campaign_id))
+    return DONOR_COUNTS.get_or_make(campaign_id, lambda: _count_donors(campaign_id))
 
 
 def _count_donors(campaign_id: int) -> int:

@@ -216,7 +216,7 @@ def _challenge_check(data: dict):
     return lambda: "" if challenge.verify(data["challenge"]) else challenge.refusal()
 
 
-def _page(request, context: DonateContext, form, *, new_key: str = "", status: int = 200):
+def _page(request, context: DonateContext, form, *, new_key: str = "", status: int = 200, restore: bool = False):
     """The page with a new form (``new_key`` its idempotency key), or a sent one shown as sent."""
     task = challenge.create().as_json() if context.accepting and context.needs_challenge else ""
     return render(
@@ -232,6 +232,9 @@ def _page(request, context: DonateContext, form, *, new_key: str = "", status: i
             "challenge": task,
             "fragment_key": context.fragment_key,
             "error_summary": _error_summary(form) if form is not None and form.is_bound else [],
+            # The form after a payment that did not go through: the page's script puts back
+            # what the server forgot (zbor/site/static/zbor/donate-keep.js).
+            "restore": restore,
         },
         status=status,
     )
@@ -339,9 +342,11 @@ RETRYABLE = (DonationStatus.FAILED, DonationStatus.CANCELLED, DonationStatus.EXP
 def donation_again(request, public_id):
     """The donate form filled in as it was sent, after a payment failed or was cancelled.
 
-    Only for the browser that made the donation (its cookie): the form then shows that
-    browser's own words, name and email again, never anyone else's. A new idempotency key:
-    sending it starts a new donation."""
+    Only for the browser that made the donation (its cookie). The server fills in what it still
+    knows, none of it personal: the amount, the need and the way to pay. The name, the words and
+    the email were forgotten when the payment did not go through (``end_unpaid``): the tab that
+    sent them puts them back from its own storage (donate-keep.js; a card payment needs
+    JavaScript anyway). A new idempotency key: sending it starts a new donation."""
     donation = get_object_or_404(Donation.objects.select_related("campaign"), public_id=public_id)
     if _mark(donation) not in _mine(request) or donation.status not in RETRYABLE:
         return redirect("site:donation_status", public_id=donation.public_id)
@@ -355,16 +360,13 @@ def donation_again(request, public_id):
             "preset": donation.amount if donation.amount in fixed else None,
             "amount": None if donation.amount in fixed else donation.amount,
             "need": donation.need_id if donation.need_id in need_ids else None,
-            "public_name": donation.public_name,
-            "message": donation.message,
-            "email": donation.email,
             "method": donation.provider,
             "idempotency_key": uuid.uuid4().hex,
         },
         campaign=context.campaign,
         choices=context.choices,
     )
-    return _page(request, context, form)
+    return _page(request, context, form, restore=True)
 
 
 def _again_path(donation: Donation) -> str:
