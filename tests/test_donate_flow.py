@@ -148,7 +148,7 @@ def test_cancelling_returns_to_the_form_filled_in(client, funded_campaign):
     # What the donor typed was forgotten with the payment (end_unpaid): the tab's own script
     # puts it back (donate-keep.js), the server never shows it again.
     assert "Ola" not in html and "Hold on" not in html
-    assert 'data-restore' in html and "/static/zbor/donate-keep.js" in html
+    assert "data-restore" in html and "/static/zbor/donate-keep.js" in html
     assert re.search(r'<input type="radio" name="method" value="demo"[^>]*checked', html)
     # Sent again, it is a new donation (a new idempotency key), not the cancelled one.
     key = re.search(r'name="idempotency_key" value="([^"]+)"', html).group(1)

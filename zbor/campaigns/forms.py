@@ -31,7 +31,7 @@ WIDE = {"class": "vLargeTextField"}
 
 
 def parse_suggested_amounts(typed: str, currency: str) -> list[int]:
-    """"20, 50, 100" in major units → [2000, 5000, 10000] in minor units, sorted, without
+    """ "20, 50, 100" in major units → [2000, 5000, 10000] in minor units, sorted, without
     repeats; each above zero and at most a single donation's limit."""
     # A comma alone may be a decimal comma ("12,50"): amounts are apart by a space or a semicolon.
     parts = [part for part in re.split(r"[;\s]+", typed.replace(", ", " ")) if part.strip(",")]

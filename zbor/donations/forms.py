@@ -75,7 +75,9 @@ class DonateChoices:
     @classmethod
     def build(cls, campaign: Campaign, needs: list[Need], still_needed: dict[int, int]) -> DonateChoices:
         language = get_language() or "en"
-        descriptions = {need.pk: need.safe_translation_getter("description", any_language=True) or "" for need in needs}
+        descriptions = {
+            need.pk: need.safe_translation_getter("description", any_language=True) or "" for need in needs
+        }
         need_choices: list[tuple[int | str, str]] = [("", _("Where it is needed most"))]
         for need in needs:
             amount_text = format_money(Money(need.amount, campaign.currency), language)

@@ -152,9 +152,7 @@ class Deadline:
     def days_left_text(self) -> str:
         if self.days_left == 0:
             return _("Closes today")
-        return ngettext("Closes in %(days)s day", "Closes in %(days)s days", self.days_left) % {
-            "days": self.days_left
-        }
+        return ngettext("Closes in %(days)s day", "Closes in %(days)s days", self.days_left) % {"days": self.days_left}
 
 
 @dataclass(frozen=True)
