@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _lazy
 from parler.forms import TranslatableBaseInlineFormSet, TranslatableModelForm
 
 from zbor.forms import AmountField
-from zbor.money import InvalidAmount, Money, minor_digits, parse_amount
 from zbor.images import clean_image
+from zbor.money import InvalidAmount, Money, minor_digits, parse_amount
 
 from . import markdown
 from .floors import floor_problems

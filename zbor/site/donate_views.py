@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
-from django.forms import RadioSelect
 from django.core import signing
+from django.forms import RadioSelect
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string

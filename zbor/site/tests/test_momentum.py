@@ -9,7 +9,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from tests import factories
 from tests.helpers import CAMPAIGN, text_of
