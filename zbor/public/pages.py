@@ -376,10 +376,10 @@ def _spent_views(payouts: list, need_text: dict[int, tuple[str, str]], language:
 def _when(given_on: datetime.date, today: datetime.date) -> str:
     days = (today - given_on).days
     if days < 7:
-        return _("This week")
+        return _("this week")
     if days < 31:
-        return _("This month")
-    return _("Earlier")
+        return _("this month")
+    return _("earlier")
 
 
 def _support_views(messages: list[SupportMessage], today: datetime.date) -> list[SupportView]:
