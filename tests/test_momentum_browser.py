@@ -54,7 +54,11 @@ def test_a_cancelled_card_payment_returns_to_the_form_as_it_was_filled_in(browse
     page = browser.new_page()
     page.goto(demo_server.url + PAGE.format(lang="en"))
     page.locator(".need-give a", has_text="Warm clothes").click()  # "Give to this need"
-    assert page.locator("#id_need option:checked").inner_text().endswith("Warm clothes and shoes for autumn and winter: I left with almost nothing.")
+    assert (
+        page.locator("#id_need option:checked")
+        .inner_text()
+        .endswith("Warm clothes and shoes for autumn and winter: I left with almost nothing.")
+    )
     page.get_by_label("Amount", exact=True).fill("33")
     page.get_by_label("Name to show (optional)").fill("Ola")
     page.get_by_label("Words of support (optional)").fill("Hold on, we are with you")
@@ -64,7 +68,11 @@ def test_a_cancelled_card_payment_returns_to_the_form_as_it_was_filled_in(browse
     page.get_by_role("button", name=re.compile("Cancel")).click()
     page.wait_for_url("**/again/")
     assert page.get_by_label("Amount", exact=True).input_value() == "33.00"
-    assert page.locator("#id_need option:checked").inner_text().endswith("Warm clothes and shoes for autumn and winter: I left with almost nothing.")
+    assert (
+        page.locator("#id_need option:checked")
+        .inner_text()
+        .endswith("Warm clothes and shoes for autumn and winter: I left with almost nothing.")
+    )
     assert page.get_by_label("Name to show (optional)").input_value() == "Ola"
     assert page.get_by_label("Words of support (optional)").input_value() == "Hold on, we are with you"
     # Shown once: the tab forgets the words as soon as the form has them back.

@@ -32,7 +32,7 @@ from zbor.campaigns.selectors import (
 from zbor.campaigns.translation import Picked, pick_from
 from zbor.disbursements.models import Channel
 from zbor.disbursements.selectors import paid_on, paid_payouts
-from zbor.donations.selectors import SupportMessage, approved_messages, campaign_money, donor_count
+from zbor.donations.selectors import SupportMessage, campaign_money, support_and_donor_count
 from zbor.money import Money, format_money
 
 from .addresses import address
@@ -417,6 +417,7 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
     need_views = _need_views(needs, money.raised_by_need, currency, language, original)
     payouts = paid_payouts(campaign.pk)
     today = timezone.localdate()
+    words, donors = support_and_donor_count(campaign.pk)
     return CampaignPage(
         card=card,
         story_text=story_text,
@@ -433,12 +434,12 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
         updates=_update_views(updates, language, render_note),
         beyond_goal=money.beyond_goal,
         beyond_goal_text=_money_text(money.beyond_goal, currency, language) if money.beyond_goal > 0 else "",
-        support_messages=_support_views(approved_messages(campaign.pk), today),
+        support_messages=_support_views(words, today),
         spent=_spent_views(
             payouts, {n.pk: (v.description, v.language) for n, v in zip(needs, need_views, strict=True)}, language
         ),
         spent_text=_money_text(sum(p.amount for p in payouts), currency, language),
-        donor_count=donor_count(campaign.pk),
+        donor_count=donors,
         deadline=_deadline(campaign.ends_on, today, language),
         is_preview=is_preview,
     )
