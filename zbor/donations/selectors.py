@@ -187,7 +187,9 @@ def support_and_donor_count(campaign_id: int, limit: int = 20) -> tuple[list[Sup
             Donation,
             "SELECT c.n, m.public_name, m.message, m.succeeded_at FROM "
             "(SELECT COUNT(*) AS n FROM donations_donation WHERE campaign_id = %s AND status = 'succeeded') c "
-            f"LEFT JOIN ({_APPROVED_WORDS}) m ON 1 = 1 ORDER BY m.succeeded_at DESC",
+            "LEFT JOIN (SELECT public_name, message, succeeded_at FROM donations_donation WHERE campaign_id = %s "
+            "AND status = 'succeeded' AND message_status = 'approved' AND NOT (message_status = '') "
+            "ORDER BY succeeded_at DESC LIMIT %s) m ON 1 = 1 ORDER BY m.succeeded_at DESC",
             [campaign_id, campaign_id, limit],
         )
         read.append([SupportMessage(name, message, _day(at)) for _n, name, message, at in rows if at is not None])
