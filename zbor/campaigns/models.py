@@ -160,11 +160,10 @@ class Campaign(TranslatableModel):
         null=True,
         blank=True,
         help_text=_(
-            "Optional. The last day the campaign takes donations; the page says how many days are left. "
-            "Leave empty for a campaign that stays open until the foundation closes it."
+            "Optional. The last day the campaign takes donations; the page says how many days are left. Leave empty for a campaign that stays open until the foundation closes it."
         ),
     )
-    #: Suggested amounts in minor units, in the editors' order (empty: the currency's ladder).
+    #: Suggested amounts in minor units (empty: the currency's ladder).
     suggested_amounts = models.JSONField(_("suggested amounts"), default=list, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -231,8 +230,7 @@ class Campaign(TranslatableModel):
     def __str__(self) -> str:
         return self.safe_translation_getter("title", any_language=True) or self.slug
 
-    def has_ended(self, today: datetime.date | None = None) -> bool:
-        """Past its end date (``ends_on`` is the last day it takes donations)."""
+    def has_ended(self, today: datetime.date | None = None) -> bool:  # past ends_on, its last day
         return self.ends_on is not None and (today or timezone.localdate()) > self.ends_on
 
 

@@ -32,10 +32,11 @@ from zbor.campaigns.selectors import (
 from zbor.campaigns.translation import Picked, pick_from
 from zbor.disbursements.models import Channel
 from zbor.disbursements.selectors import paid_on, paid_payouts
-from zbor.donations.selectors import SupportMessage, campaign_money, support_and_donor_count
+from zbor.donations.selectors import campaign_money, support_and_donor_count
 from zbor.money import Money, format_money
 
 from .addresses import address
+from .momentum import Deadline, SupportView, deadline, support_views
 
 
 def language_name(code: str) -> str:
@@ -123,36 +124,6 @@ class NeedView:
     def is_open(self) -> bool:
         """It still lacks money: the page offers to give to it."""
         return self.progress.collected.amount < self.progress.goal.amount
-
-
-@dataclass(frozen=True)
-class SupportView:
-    """Words of support as a page shows them: a first name or "Anonymous", the message, and
-    when only as "this week", "this month" or "earlier" — never an amount, a date or a time."""
-
-    name: str
-    message: str
-    when: str
-
-
-@dataclass(frozen=True)
-class Deadline:
-    """A campaign's end date as the page says it."""
-
-    ends_on: datetime.date
-    ends_on_text: str
-    #: Days left until the end date (0: today is the last day); below 0 once it has passed.
-    days_left: int
-
-    @property
-    def has_ended(self) -> bool:
-        return self.days_left < 0
-
-    @property
-    def days_left_text(self) -> str:
-        if self.days_left == 0:
-            return _("Closes today")
-        return ngettext("Closes in %(days)s day", "Closes in %(days)s days", self.days_left) % {"days": self.days_left}
 
 
 @dataclass(frozen=True)
@@ -373,30 +344,6 @@ def _spent_views(payouts: list, need_text: dict[int, tuple[str, str]], language:
     ]
 
 
-def _when(given_on: datetime.date, today: datetime.date) -> str:
-    days = (today - given_on).days
-    if days < 7:
-        return _("this week")
-    if days < 31:
-        return _("this month")
-    return _("earlier")
-
-
-def _support_views(messages: list[SupportMessage], today: datetime.date) -> list[SupportView]:
-    """Only the first word of the name the donor typed: a full name is not shown even if typed."""
-    anonymous = _("Anonymous")
-    return [
-        SupportView(name=(m.public_name.split() or [anonymous])[0], message=m.message, when=_when(m.given_on, today))
-        for m in messages
-    ]
-
-
-def _deadline(ends_on: datetime.date | None, today: datetime.date, language: str) -> Deadline | None:
-    if ends_on is None:
-        return None
-    return Deadline(ends_on=ends_on, ends_on_text=_long_date(ends_on, language), days_left=(ends_on - today).days)
-
-
 def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -> CampaignPage:
     """Everything the campaign page shows, in ``language`` with fallback to the original."""
     original, currency = campaign.original_language, campaign.currency
@@ -434,12 +381,12 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
         updates=_update_views(updates, language, render_note),
         beyond_goal=money.beyond_goal,
         beyond_goal_text=_money_text(money.beyond_goal, currency, language) if money.beyond_goal > 0 else "",
-        support_messages=_support_views(words, today),
+        support_messages=support_views(words, today),
         spent=_spent_views(
             payouts, {n.pk: (v.description, v.language) for n, v in zip(needs, need_views, strict=True)}, language
         ),
         spent_text=_money_text(sum(p.amount for p in payouts), currency, language),
         donor_count=donors,
-        deadline=_deadline(campaign.ends_on, today, language),
+        deadline=deadline(campaign.ends_on, today, _long_date(campaign.ends_on, language) if campaign.ends_on else ""),
         is_preview=is_preview,
     )
