@@ -29,10 +29,12 @@ def _fresh_state():
     from django.core.cache import cache
     from django.utils import translation
 
+    from zbor.donations.selectors import DONOR_COUNTS
     from zbor.site.donate_views import CONTEXTS
 
     cache.clear()
     CONTEXTS.clear()
+    DONOR_COUNTS.clear()
     with translation.override("en"):
         yield
 

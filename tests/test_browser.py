@@ -61,7 +61,7 @@ def test_a_donor_gives_25_by_card_the_page_answers_the_bot_check_and_the_total_i
         lambda message: csp_errors.append(message.text) if "Content Security Policy" in message.text else None,
     )
     page.goto(f"{demo_server.url}/en/campaigns/from-prison-to-family/")
-    page.get_by_role("link", name="Donate").click()
+    page.get_by_role("link", name="Donate").first.click()  # the summary's; the story and needs have one too
     page.get_by_label("Amount", exact=True).fill("25")
     page.select_option("#id_need", index=2)  # the second need: warm clothes
     page.get_by_label("Test payment (demo)").check()
@@ -92,4 +92,13 @@ def test_without_javascript_a_card_payment_is_refused_with_a_way_out(browser, de
     page.get_by_label("Amount", exact=True).fill("25")
     page.get_by_label("Test payment (demo)").check()
     page.get_by_role("button", name="Donate").click()
-    assert page.get_by_text("or choose a bank transfer, which works without it").is_visible()
+    # Said at the top of the form, where the page opens, with a link to the ways to pay, and
+    # again next to them.
+    summary = page.locator(".error-summary")
+    assert summary.get_by_role(
+        "link", name=re.compile("or choose a bank transfer, which works without it")
+    ).is_visible()
+    assert summary.bounding_box()["y"] < page.viewport_size["height"]
+    assert page.locator("#method-error").get_by_text("or choose a bank transfer, which works without it").is_visible()
+    summary.get_by_role("link").click()
+    assert page.url.endswith("#id_method_0")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,6 +13,7 @@ from parler.forms import TranslatableBaseInlineFormSet, TranslatableModelForm
 
 from zbor.forms import AmountField
 from zbor.images import clean_image
+from zbor.money import InvalidAmount, Money, minor_digits, parse_amount
 
 from . import markdown
 from .floors import floor_problems
@@ -27,6 +30,39 @@ def validate_note_references(text: str) -> None:
 WIDE = {"class": "vLargeTextField"}
 
 
+def parse_suggested_amounts(typed: str, currency: str) -> list[int]:
+    """ "20, 50, 100" in major units → [2000, 5000, 10000] in minor units, sorted, without
+    repeats; each above zero and at most a single donation's limit."""
+    # A comma alone may be a decimal comma ("12,50"): amounts are apart by a space or a semicolon.
+    parts = [part for part in re.split(r"[;\s]+", typed.replace(", ", " ")) if part.strip(",")]
+    if len(parts) > MAX_SUGGESTED_AMOUNTS:
+        raise ValidationError(
+            _("At most %(count)s suggested amounts.") % {"count": MAX_SUGGESTED_AMOUNTS}, code="too_many"
+        )
+    limit = settings.ZBOR_MAX_DONATION * 10 ** minor_digits(currency)
+    amounts = set()
+    for part in parts:
+        try:
+            minor = parse_amount(part, currency)
+        except (InvalidAmount, ValueError):
+            raise ValidationError(
+                _("“%(value)s” is not an amount. Separate amounts with commas, e.g. 20, 50, 100.") % {"value": part},
+                code="amount",
+            ) from None
+        if minor <= 0 or minor > limit:
+            raise ValidationError(
+                _("Each suggested amount must be above zero and at most %(limit)s.")
+                % {"limit": Money(limit, currency).as_decimal()},
+                code="range",
+            )
+        amounts.add(minor)
+    return sorted(amounts)
+
+
+#: At most this many suggested amounts: the donate form shows them as one row of choices.
+MAX_SUGGESTED_AMOUNTS = 6
+
+
 class CampaignAdminForm(TranslatableModelForm):
     required_languages = forms.TypedMultipleChoiceField(
         label=gettext_lazy("languages required before review"),
@@ -39,6 +75,18 @@ class CampaignAdminForm(TranslatableModelForm):
         ),
     )
 
+    # Typed in major units ("20, 50, 100"), stored as minor units: turned into them in clean()
+    # once the campaign's currency is known.
+    suggested_amounts = forms.CharField(
+        label=gettext_lazy("suggested amounts"),
+        required=False,
+        max_length=200,
+        help_text=gettext_lazy(
+            "Optional. Up to six amounts in the campaign's currency, separated by commas, e.g. 20, 50, 100. "
+            "The donate form offers them, then what each open need still lacks. Leave empty for the usual amounts."
+        ),
+    )
+
     class Meta:
         model = Campaign
         fields = "__all__"
@@ -47,6 +95,24 @@ class CampaignAdminForm(TranslatableModelForm):
             "summary": forms.TextInput(attrs=WIDE),
             "story": forms.Textarea(attrs={**WIDE, "rows": 24}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        amounts = self.instance.suggested_amounts or []
+        if amounts and not self.is_bound:
+            currency = self.instance.currency
+            self.initial["suggested_amounts"] = ", ".join(str(Money(a, currency).as_decimal()) for a in amounts)
+
+    def clean(self):
+        cleaned = super().clean()
+        typed = cleaned.get("suggested_amounts") or ""
+        currency = cleaned.get("currency") or self.instance.currency
+        if isinstance(typed, str):
+            try:
+                cleaned["suggested_amounts"] = parse_suggested_amounts(typed, currency)
+            except ValidationError as exc:
+                self.add_error("suggested_amounts", exc)
+        return cleaned
 
     def clean_currency(self):
         currency = self.cleaned_data.get("currency")

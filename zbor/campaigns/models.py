@@ -6,6 +6,7 @@ donations selectors (and, from the ledger issue on, from the ledger).
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -163,6 +164,16 @@ class Campaign(TranslatableModel):
             "picture itself shows no face, place or document that identifies anyone."
         ),
     )
+    ends_on = models.DateField(
+        _("closes on"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Optional. The last day the campaign takes donations; the page says how many days are left. Leave empty for a campaign that stays open until the foundation closes it."
+        ),
+    )
+    #: Suggested amounts in minor units (empty: the currency's ladder).
+    suggested_amounts = models.JSONField(_("suggested amounts"), default=list, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     published_at = models.DateTimeField(_("published"), null=True, blank=True, editable=False)
@@ -227,6 +238,9 @@ class Campaign(TranslatableModel):
 
     def __str__(self) -> str:
         return self.safe_translation_getter("title", any_language=True) or self.slug
+
+    def has_ended(self, today: datetime.date | None = None) -> bool:  # past ends_on, its last day
+        return self.ends_on is not None and (today or timezone.localdate()) > self.ends_on
 
 
 class Need(TranslatableModel):

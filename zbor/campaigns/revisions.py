@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 #: Campaign columns a revision carries and an approval copies back (what public pages show).
-CAMPAIGN_FIELDS = ("category", "cover")
+CAMPAIGN_FIELDS = ("category", "cover", "ends_on", "suggested_amounts")
 NEED_FIELDS = ("position", "amount")
 UPDATE_FIELDS = ("published_on",)
 
@@ -132,7 +132,12 @@ def discard_revision(revision: Campaign, *, by: User) -> None:
 
 def public_text(campaign: Campaign) -> list[str]:
     """What a campaign's public pages show, one line per fact, for the reviewers' diff."""
-    lines = [f"category: {campaign.category}", f"cover: {campaign.cover.name or '-'}"]
+    lines = [
+        f"category: {campaign.category}",
+        f"cover: {campaign.cover.name or '-'}",
+        f"closes on: {campaign.ends_on.isoformat() if campaign.ends_on else '-'}",
+        f"suggested amounts: {', '.join(map(str, campaign.suggested_amounts or [])) or '-'} (minor units)",
+    ]
     names = _translated_fields(Campaign)
     for t in sorted(campaign.translations.all(), key=lambda t: t.language_code):
         for name in names:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django import forms
@@ -36,13 +36,27 @@ def plain_text(value: str) -> str:
     return HIDDEN_CHARACTERS.sub("", text).strip()
 
 
-def presets(campaign: Campaign, still_needed: dict[int, int], needs: list[Need]) -> list[int]:
-    """Suggested amounts in minor units: a ladder fit for the currency, plus what open needs lack."""
+#: At most this many open needs offer what they still lack as a suggested amount.
+MAX_NEED_SUGGESTIONS = 3
+
+
+def presets(campaign: Campaign) -> list[int]:
+    """The fixed suggested amounts in minor units: the editors' (``Campaign.suggested_amounts``),
+    else a ladder fit for the currency. They stay the same from one gift to the next."""
+    limit = max_donation(campaign.currency)
+    chosen = [value for value in campaign.suggested_amounts or [] if isinstance(value, int) and 0 < value <= limit]
+    if chosen:
+        return sorted(set(chosen))
     digits = minor_digits(campaign.currency)
     ladder = PLN_LIKE.get(campaign.currency) or LADDERS.get(digits, LADDERS[2])
-    values = {value * 10**digits for value in ladder}
-    values |= {still_needed[n.pk] for n in needs if 0 < still_needed.get(n.pk, 0) <= max_donation(campaign.currency)}
-    return sorted(values)[:8]
+    return [value * 10**digits for value in ladder]
+
+
+def need_suggestions(campaign: Campaign, still_needed: dict[int, int], needs: list[Need]) -> list[tuple[int, Need]]:
+    """(what it still lacks, the need) for the first open needs whose remainder one gift can cover."""
+    limit = max_donation(campaign.currency)
+    open_needs = [(still_needed[n.pk], n) for n in needs if 0 < still_needed.get(n.pk, 0) <= limit]
+    return open_needs[:MAX_NEED_SUGGESTIONS]
 
 
 @dataclass(frozen=True)
@@ -54,22 +68,40 @@ class DonateChoices:
     presets: list[tuple[int, str]]
     needs: list[tuple[int | str, str]]
     methods: list[tuple[str, str]]
+    #: A suggested amount that is what a need still lacks, with that need's id: chosen without
+    #: choosing a need, the gift goes to that need (its label says so).
+    preset_needs: dict[int, int] = field(default_factory=dict)
 
     @classmethod
     def build(cls, campaign: Campaign, needs: list[Need], still_needed: dict[int, int]) -> DonateChoices:
         language = get_language() or "en"
+        descriptions = {
+            need.pk: need.safe_translation_getter("description", any_language=True) or "" for need in needs
+        }
         need_choices: list[tuple[int | str, str]] = [("", _("Where it is needed most"))]
         for need in needs:
-            description = need.safe_translation_getter("description", any_language=True) or ""
-            need_choices.append(
-                (need.pk, f"{format_money(Money(need.amount, campaign.currency), language)} — {description}")
-            )
-        preset_choices = [
-            (value, format_money(Money(value, campaign.currency), language))
-            for value in presets(campaign, still_needed, needs)
-        ]
+            amount_text = format_money(Money(need.amount, campaign.currency), language)
+            need_choices.append((need.pk, f"{amount_text} — {descriptions[need.pk]}"))
+        labels = {value: format_money(Money(value, campaign.currency), language) for value in presets(campaign)}
+        preset_needs: dict[int, int] = {}
+        for value, need in need_suggestions(campaign, still_needed, needs):
+            if value in preset_needs:
+                continue  # two needs lacking the same amount: the first one is offered
+            preset_needs[value] = need.pk
+            labels[value] = _("%(amount)s — what “%(need)s” still lacks") % {
+                "amount": format_money(Money(value, campaign.currency), language),
+                "need": descriptions[need.pk],
+            }
+        fixed = [(value, labels[value]) for value in sorted(labels) if value not in preset_needs]
+        remainders = [(value, labels[value]) for value in preset_needs]
         methods = [(name, registry.label(name)) for name in registry.enabled()]
-        return cls(currency=campaign.currency, presets=preset_choices, needs=need_choices, methods=methods)
+        return cls(
+            currency=campaign.currency,
+            presets=fixed + remainders,
+            needs=need_choices,
+            methods=methods,
+            preset_needs=preset_needs,
+        )
 
 
 class DonateForm(forms.Form):
@@ -106,6 +138,7 @@ class DonateForm(forms.Form):
     def __init__(self, *args, campaign: Campaign, choices: DonateChoices, **kwargs):
         super().__init__(*args, **kwargs)
         self.campaign = campaign
+        self.preset_needs = choices.preset_needs
         amount = cast(AmountField, self.fields["amount"])
         amount.currency = choices.currency
         amount.widget.attrs.update(amount.widget_attrs(amount.widget))  # the currency's input mode
@@ -137,6 +170,9 @@ class DonateForm(forms.Form):
         if "amount" in self.errors:
             return cleaned
         amount = cleaned.get("amount") or cleaned.get("preset")
+        if not cleaned.get("amount") and cleaned.get("need") is None and cleaned.get("preset") in self.preset_needs:
+            # "€317 — what “warm clothes” still lacks", chosen without a need: for that need.
+            cleaned["need"] = self.preset_needs[cleaned["preset"]]
         if not amount:
             self.add_error("amount", _("Enter an amount."))
             return cleaned

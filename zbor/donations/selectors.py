@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from zbor.cache import SingleFlight
 from zbor.db import select
 from zbor.ledger.chart import COLLECTED_KINDS, OWNER, need_code, payouts_code, unallocated_code
 from zbor.ledger.models import Account, TransferKind
@@ -140,21 +141,63 @@ def paid_by(provider: str, payment_reference: str) -> Donation | None:
 
 
 class SupportMessage(NamedTuple):
-    """Words of support as the public sees them: a name (or none) and the message, nothing else."""
+    """Words of support as the public sees them: a name (or none), the message and the day the
+    gift arrived, which the page shows only coarsely ("this week"), never as a date or time."""
 
     public_name: str
     message: str
+    given_on: datetime.date
+
+
+def _day(value: datetime.datetime | str) -> datetime.date:
+    """A DATETIME column's day as ``select`` returns it (PostgreSQL: a datetime; SQLite: text)."""
+    return value.date() if isinstance(value, datetime.datetime) else datetime.date.fromisoformat(str(value)[:10])
+
+
+#: The words of support a read returns: SUCCEEDED and APPROVED, newest first. ``NOT
+#: (message_status = '')`` is the partial index's condition as Django wrote it: SQLite uses the
+#: index only when the query names it so (test_donation_indexes.py).
+_APPROVED_WORDS = (
+    "SELECT public_name, message, succeeded_at FROM donations_donation WHERE campaign_id = %s "
+    "AND status = 'succeeded' AND message_status = 'approved' AND NOT (message_status = '') "
+    "ORDER BY succeeded_at DESC LIMIT %s"
+)
 
 
 def approved_messages(campaign_id: int, limit: int = 20) -> list[SupportMessage]:
     """Words of support staff approved, newest first (no amounts: they are not shown with them)."""
-    # DonationStatus.SUCCEEDED and MessageStatus.APPROVED. ``NOT (message_status = '')`` is the
-    # partial index's condition as Django wrote it: SQLite uses the index only when the query
-    # names it so (test_donation_indexes.py).
-    rows = select(
-        Donation,
-        "SELECT public_name, message FROM donations_donation WHERE campaign_id = %s AND status = 'succeeded' "
-        "AND message_status = 'approved' AND NOT (message_status = '') ORDER BY succeeded_at DESC LIMIT %s",
-        [campaign_id, limit],
-    )
-    return [SupportMessage(*row) for row in rows]
+    rows = select(Donation, _APPROVED_WORDS, [campaign_id, limit])
+    return [SupportMessage(name, message, _day(at)) for name, message, at in rows]
+
+
+#: How long a campaign's donor count is kept in each process: the count moves in steps, so
+#: that it does not tell when one particular gift arrived (the total is the residual risk), and
+#: a campaign of many gifts is not counted on every render.
+DONOR_COUNT_SECONDS = 15 * 60
+DONOR_COUNTS = SingleFlight(seconds=DONOR_COUNT_SECONDS, max_entries=5000)
+
+
+def support_and_donor_count(campaign_id: int, limit: int = 20) -> tuple[list[SupportMessage], int]:
+    """The approved words of support (``approved_messages``) and how many gifts the campaign
+    has received (succeeded donations: there are no accounts, so two gifts of one person count
+    twice). The count is read at most once per DONOR_COUNT_SECONDS, in the same query as the
+    words: a page costs no more queries for it."""
+    read: list[list[SupportMessage]] = []
+
+    def count_with_words() -> int:
+        # One row per word of support (or one row of NULLs), each with the count: the count is
+        # read in the campaign-and-status index alone (donation_campaign_status).
+        rows = select(
+            Donation,
+            "SELECT c.n, m.public_name, m.message, m.succeeded_at FROM "
+            "(SELECT COUNT(*) AS n FROM donations_donation WHERE campaign_id = %s AND status = 'succeeded') c "
+            "LEFT JOIN (SELECT public_name, message, succeeded_at FROM donations_donation WHERE campaign_id = %s "
+            "AND status = 'succeeded' AND message_status = 'approved' AND NOT (message_status = '') "
+            "ORDER BY succeeded_at DESC LIMIT %s) m ON 1 = 1 ORDER BY m.succeeded_at DESC",
+            [campaign_id, campaign_id, limit],
+        )
+        read.append([SupportMessage(name, message, _day(at)) for _n, name, message, at in rows if at is not None])
+        return int(rows[0][0])
+
+    count = DONOR_COUNTS.get_or_make(campaign_id, count_with_words)
+    return (read[0] if read else approved_messages(campaign_id, limit)), count

@@ -13,10 +13,11 @@ from typing import Any
 
 from babel.dates import format_date
 from django.conf import settings
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from zbor.campaigns import markdown
 from zbor.campaigns.models import Campaign, Category, Status
@@ -31,11 +32,12 @@ from zbor.campaigns.selectors import (
 from zbor.campaigns.translation import Picked, pick_from
 from zbor.disbursements.models import Channel
 from zbor.disbursements.selectors import moved_between_campaigns, paid_on, paid_payouts
-from zbor.donations.selectors import approved_messages, campaign_money
+from zbor.donations.selectors import campaign_money, support_and_donor_count
 from zbor.money import Money, format_money
 
 from .addresses import address
 from .covers import CARD_SIZES, PAGE_SIZES, CoverPicture, cover_picture, picture_html
+from .momentum import Deadline, SupportView, deadline, support_views
 
 
 def language_name(code: str) -> str:
@@ -138,6 +140,11 @@ class NeedView:
     amount_text: str
     progress: Progress
 
+    @property
+    def is_open(self) -> bool:
+        """It still lacks money: the page offers to give to it."""
+        return self.progress.collected.amount < self.progress.goal.amount
+
 
 @dataclass(frozen=True)
 class SpentView:
@@ -186,7 +193,7 @@ class CampaignPage:
     #: Given beyond the goal (minor units), and formatted ("" when nothing is).
     beyond_goal: int
     beyond_goal_text: str
-    support_messages: list
+    support_messages: list[SupportView]
     spent: list[SpentView]
     #: Per need: raised and paid out, formatted (for the spending summary).
     spent_text: str
@@ -197,7 +204,23 @@ class CampaignPage:
     moved_in: int = 0
     moved_out_text: str = ""
     moved_in_text: str = ""
+    #: Gifts received so far (a count that moves in steps: ``donor_count``).
+    donor_count: int = 0
+    #: The end date, when the campaign has one.
+    deadline: Deadline | None = None
     is_preview: bool = False
+
+    @property
+    def donor_count_text(self) -> str:
+        return ngettext("%(count)s donation so far", "%(count)s donations so far", self.donor_count) % {
+            "count": self.donor_count
+        }
+
+    @property
+    def accepting(self) -> bool:
+        """The page offers to give: the campaign is open or funded, and its end date not past."""
+        status = self.card.status
+        return status in (Status.PUBLISHED, Status.FUNDED) and not (self.deadline and self.deadline.has_ended)
 
 
 #: Each status's label, translated when it is shown (``status_label``).
@@ -400,6 +423,8 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
     need_views = _need_views(needs, money.raised_by_need, currency, language, original)
     payouts = paid_payouts(campaign.pk)
     moved_out, moved_in = moved_between_campaigns(campaign.pk)
+    today = timezone.localdate()
+    words, donors = support_and_donor_count(campaign.pk)
     return CampaignPage(
         card=card,
         story_text=story_text,
@@ -416,7 +441,7 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
         updates=_update_views(updates, language, render_note),
         beyond_goal=money.beyond_goal,
         beyond_goal_text=_money_text(money.beyond_goal, currency, language) if money.beyond_goal > 0 else "",
-        support_messages=approved_messages(campaign.pk),
+        support_messages=support_views(words, today),
         spent=_spent_views(
             payouts, {n.pk: (v.description, v.language) for n, v in zip(needs, need_views, strict=True)}, language
         ),
@@ -425,5 +450,7 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
         moved_in=moved_in,
         moved_out_text=_money_text(moved_out, currency, language) if moved_out else "",
         moved_in_text=_money_text(moved_in, currency, language) if moved_in else "",
+        donor_count=donors,
+        deadline=deadline(campaign.ends_on, today, _long_date(campaign.ends_on, language) if campaign.ends_on else ""),
         is_preview=is_preview,
     )

@@ -14,6 +14,7 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
+from django.forms import RadioSelect
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -79,8 +80,9 @@ def donate(request, slug: str):
     proof-of-work challenge are the visitor's own. The campaign data behind it is read at most
     once a second (``_context``)."""
     if request.method != "POST":
-        # The form reads no query parameter: any is redirected away, as on public pages.
-        unread = canonical_redirect(request, frozenset())
+        # The form reads one query parameter, ``need`` ("Give to this need" links): any other
+        # is redirected away, as on public pages.
+        unread = canonical_redirect(request, frozenset({"need"}))
         if unread is not None:
             return unread
     context = _context(slug)
@@ -88,8 +90,25 @@ def donate(request, slug: str):
         raise Http404
     if request.method == "POST":
         return _post(request, context)
+    need = _need_asked(request, context)
+    if need is not None:
+        # A need chosen by the link: the form is made for this visit with it selected.
+        form = DonateForm(
+            initial={"need": need, "idempotency_key": uuid.uuid4().hex},
+            campaign=context.campaign,
+            choices=context.choices,
+        )
+        return _page(request, context, form)
     # A new form: its fields come from the context (``fields_html``), its two secrets from here.
     return _page(request, context, None, new_key=uuid.uuid4().hex)
+
+
+def _need_asked(request, context: DonateContext) -> int | None:
+    """The need ``?need=`` names, if it is one of this campaign's; anything else is ignored."""
+    value = request.GET.get("need", "")
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        return None
+    return next((n.pk for n in context.needs if n.pk == int(value)), None)
 
 
 @dataclass(frozen=True)
@@ -145,7 +164,7 @@ def _read_context(slug: str) -> DonateContext | None:
             collected=money.collected,
             goal=sum(n.amount for n in needs),
         ),
-        accepting=campaign.status in services.ACCEPTING,
+        accepting=campaign.status in services.ACCEPTING and not campaign.has_ended(),
         choices=DonateChoices.build(campaign, needs, still_needed),
         needs_challenge=any(provider.needs_challenge for provider in registry.enabled().values()),
         fragment_key=uuid.uuid4().hex,
@@ -198,7 +217,7 @@ def _challenge_check(data: dict):
     return lambda: "" if challenge.verify(data["challenge"]) else challenge.refusal()
 
 
-def _page(request, context: DonateContext, form, *, new_key: str = "", status: int = 200):
+def _page(request, context: DonateContext, form, *, new_key: str = "", status: int = 200, restore: bool = False):
     """The page with a new form (``new_key`` its idempotency key), or a sent one shown as sent."""
     task = challenge.create().as_json() if context.accepting and context.needs_challenge else ""
     return render(
@@ -213,9 +232,31 @@ def _page(request, context: DonateContext, form, *, new_key: str = "", status: i
             "accepting": context.accepting,
             "challenge": task,
             "fragment_key": context.fragment_key,
+            "error_summary": _error_summary(form) if form is not None and form.is_bound else [],
+            # The form after a payment that did not go through: the page's script puts back
+            # what the server forgot (zbor/site/static/zbor/donate-keep.js).
+            "restore": restore,
         },
         status=status,
     )
+
+
+def _error_summary(form) -> list[tuple[str, str]]:
+    """(the field's id, the message) for every error of a sent form, in the form's order, for
+    the summary at its top: without JavaScript the page opens there, and each links to its field.
+    A form-wide error, or one of a hidden field, links to nothing ("")."""
+    summary = [("", str(error)) for error in form.non_field_errors()]
+    for bound in form:
+        if not bound.errors:
+            continue
+        if bound.is_hidden:
+            anchor = ""
+        elif isinstance(bound.field.widget, RadioSelect):
+            anchor = f"{bound.auto_id}_0"  # the first choice: a group of radios has no one id
+        else:
+            anchor = bound.id_for_label
+        summary.extend((anchor, str(error)) for error in bound.errors)
+    return summary
 
 
 _ANY_ID = uuid.UUID(int=0)
@@ -292,17 +333,27 @@ def _remember(request, response, donation: Donation):
     return response
 
 
+#: A donation whose payment did not go through: the donor may try again with the same details.
+RETRYABLE = (DonationStatus.FAILED, DonationStatus.CANCELLED, DonationStatus.EXPIRED, DonationStatus.PENDING)
+
+
+def _again_path(donation: Donation) -> str:
+    return reverse("site:donation_again", kwargs={"public_id": donation.public_id})
+
+
 @never_cache
 def donation_status(request, public_id):
     """After paying: thanks, bank instructions, or what went wrong. Nothing personal is shown,
     and the campaign only to the browser that made the donation."""
     donation = get_object_or_404(Donation.objects.select_related("campaign"), public_id=public_id)
-    campaign = public_campaign(donation.campaign.slug) if _mark(donation) in _mine(request) else None
+    mine = _mark(donation) in _mine(request)
+    campaign = public_campaign(donation.campaign.slug) if mine else None
     context = {
         "donation": donation,
         "amount": format_money(Money(donation.amount, donation.currency), get_language()),
         "campaign_url": reverse("site:campaign_detail", kwargs={"slug": campaign.slug}) if campaign else "",
-        "donate_url": reverse("site:campaign_donate", kwargs={"slug": campaign.slug}) if campaign else "",
+        # "Try again" opens the form filled in as it was sent (``donation_again``).
+        "donate_url": _again_path(donation) if campaign and donation.status in RETRYABLE else "",
         "cancelled": request.GET.get("cancelled") == "1" and donation.status == DonationStatus.PENDING,
         "bank": None,
     }
@@ -344,7 +395,8 @@ def demo_checkout(request, reference: str):
         receive_event(DemoProvider.event(reference, outcome, amount=donation.amount, currency=donation.currency))
         if outcome == EventType.CANCELLED:
             messages.info(request, _("The test payment was cancelled. Nothing was charged."))
-            return redirect("site:campaign_donate", slug=donation.campaign.slug)
+            # Back to the form as it was sent (for the browser that sent it; else its status).
+            return HttpResponseRedirect(_again_path(donation))
         return redirect("site:donation_status", public_id=donation.public_id)
     return render(
         request,

@@ -17,6 +17,7 @@ from zbor.public.selectors import ListingPaginator, campaign_listing
 from .context_processors import absolute
 from .fastpath import public_page
 from .forms import CampaignFilterForm
+from .share import donate_button, share_html
 
 
 @require_safe
@@ -51,8 +52,21 @@ def campaign_list(request):
 
 
 def _render_campaign(request, campaign, *, is_preview: bool = False):
-    page = build_page(campaign, get_language(), is_preview=is_preview)
-    response = render(request, "site/campaign_detail.html", {"page": page, "card": page.card})
+    language = get_language()
+    page = build_page(campaign, language, is_preview=is_preview)
+    donate_url = reverse("site:campaign_donate", kwargs={"slug": page.card.slug}) if page.accepting else ""
+    response = render(
+        request,
+        "site/campaign_detail.html",
+        {
+            "page": page,
+            "card": page.card,
+            "share_html": share_html(absolute(request, page.card.url), page.card.title, language),
+            # Empty when the campaign takes no donations: the page then offers none.
+            "donate_url": donate_url,
+            "donate_button": donate_button(donate_url, language) if donate_url else "",
+        },
+    )
     if is_preview:
         response["X-Robots-Tag"] = "noindex, nofollow"
         response["Cache-Control"] = "no-store"

@@ -191,7 +191,7 @@ class CampaignAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
     fieldsets = [
         (None, {"fields": ["title", "summary", "slug", "beneficiary", "category", "location"]}),
         (_("Story"), {"fields": ["original_language", "story", "required_languages"]}),
-        (_("Money"), {"fields": ["currency"]}),
+        (_("Money"), {"fields": ["currency", "suggested_amounts", "ends_on"]}),
         (_("Cover image"), {"fields": ["cover", "cover_alt"], "classes": ["collapse"]}),
         (
             _("Publication"),

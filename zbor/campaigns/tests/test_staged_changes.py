@@ -237,3 +237,21 @@ def test_a_revision_for_someone_at_risk_needs_an_admin():
     with pytest.raises(FourEyesViolation):
         revisions.approve_revision(revision, by=factories.role_user("editor"), seen=seen)
     revisions.approve_revision(revision, by=factories.role_user("admin"), seen=seen)
+
+
+def test_suggested_amounts_and_the_end_date_change_only_on_approval():
+    import datetime
+
+    campaign = factories.campaign(slug="boots")
+    editor = factories.role_user("editor")
+    revision = revisions.start_revision(campaign, by=editor)
+    revision.suggested_amounts, revision.ends_on = [1500, 4000], datetime.date(2027, 1, 31)
+    revision.save()
+    services.record_editor(revision, editor)
+    diff = "\n".join(revisions.revision_diff(revision))
+    assert "+closes on: 2027-01-31" in diff and "+suggested amounts: 1500, 4000 (minor units)" in diff
+    campaign.refresh_from_db()
+    assert campaign.suggested_amounts == [] and campaign.ends_on is None
+    revisions.approve_revision(revision, by=factories.role_user("editor"), seen=revisions.revision_digest(revision))
+    campaign.refresh_from_db()
+    assert campaign.suggested_amounts == [1500, 4000] and campaign.ends_on == datetime.date(2027, 1, 31)

@@ -31,6 +31,23 @@ def test_only_approved_words_of_succeeded_donations_are_read_newest_first():
             succeeded_at=now - datetime.timedelta(minutes=minutes),
         )
     read = selectors.approved_messages(campaign.pk)
-    assert read == [("Ala", f"Words {second.pk}"), ("", f"Words {first.pk}")]
+    assert [(m.public_name, m.message) for m in read] == [("Ala", f"Words {second.pk}"), ("", f"Words {first.pk}")]
+    assert read[0].given_on == now.date()
     assert read[0].public_name == "Ala" and read[0].message == f"Words {second.pk}"
     assert selectors.approved_messages(campaign.pk, limit=1) == read[:1]
+
+
+def test_words_and_the_donor_count_are_read_together_and_the_count_kept():
+    campaign = factories.campaign(donations=(1000, 2000))
+    selectors.DONOR_COUNTS.clear()
+    assert selectors.support_and_donor_count(campaign.pk) == ([], 2)
+    first = Donation.objects.filter(campaign=campaign).order_by("pk").first()
+    Donation.objects.filter(pk=first.pk).update(message="Hold on", message_status=MessageStatus.APPROVED)
+    factories.record_demo_donation(campaign, amount=500)
+    words, count = selectors.support_and_donor_count(campaign.pk)
+    # The words at once; the count as it was read a moment ago (it moves in steps).
+    assert [(w.public_name, w.message) for w in words] == [("", "Hold on")] and count == 2
+    selectors.DONOR_COUNTS.clear()
+    words, count = selectors.support_and_donor_count(campaign.pk)
+    assert [w.message for w in words] == ["Hold on"] and count == 3
+    assert selectors.support_and_donor_count(factories.campaign().pk) == ([], 0)
