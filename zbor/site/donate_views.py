@@ -14,7 +14,6 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
-from django.forms import RadioSelect
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -46,6 +45,7 @@ from zbor.public.pages import CampaignCard, build_card
 
 from .context_processors import absolute
 from .fastpath import MINE_COOKIE, MINE_MAX_AGE, Recent, canonical_redirect, mine_signer
+from .forms import error_summary
 
 log = logging.getLogger(__name__)
 
@@ -232,31 +232,13 @@ def _page(request, context: DonateContext, form, *, new_key: str = "", status: i
             "accepting": context.accepting,
             "challenge": task,
             "fragment_key": context.fragment_key,
-            "error_summary": _error_summary(form) if form is not None and form.is_bound else [],
+            "error_summary": error_summary(form) if form is not None and form.is_bound else [],
             # The form after a payment that did not go through: the page's script puts back
             # what the server forgot (zbor/site/static/zbor/donate-keep.js).
             "restore": restore,
         },
         status=status,
     )
-
-
-def _error_summary(form) -> list[tuple[str, str]]:
-    """(the field's id, the message) for every error of a sent form, in the form's order, for
-    the summary at its top: without JavaScript the page opens there, and each links to its field.
-    A form-wide error, or one of a hidden field, links to nothing ("")."""
-    summary = [("", str(error)) for error in form.non_field_errors()]
-    for bound in form:
-        if not bound.errors:
-            continue
-        if bound.is_hidden:
-            anchor = ""
-        elif isinstance(bound.field.widget, RadioSelect):
-            anchor = f"{bound.auto_id}_0"  # the first choice: a group of radios has no one id
-        else:
-            anchor = bound.id_for_label
-        summary.extend((anchor, str(error)) for error in bound.errors)
-    return summary
 
 
 _ANY_ID = uuid.UUID(int=0)

@@ -31,3 +31,21 @@ class CampaignFilterForm(forms.Form):
     def values(self) -> dict[str, str]:
         self.is_valid()  # invalid fields are left out of cleaned_data, so they count as unset
         return {name: self.cleaned_data.get(name) or "" for name in self.fields}
+
+
+def error_summary(form) -> list[tuple[str, str]]:
+    """(the field's id, the message) for every error of a sent form, in the form's order, for
+    the summary at its top: without JavaScript the page opens there, and each links to its field.
+    A form-wide error, or one of a hidden field, links to nothing ("")."""
+    summary = [("", str(error)) for error in form.non_field_errors()]
+    for bound in form:
+        if not bound.errors:
+            continue
+        if bound.is_hidden:
+            anchor = ""
+        elif isinstance(bound.field.widget, forms.RadioSelect):
+            anchor = f"{bound.auto_id}_0"  # the first choice: a group of radios has no one id
+        else:
+            anchor = bound.id_for_label
+        summary.extend((anchor, str(error)) for error in bound.errors)
+    return summary
