@@ -19,7 +19,8 @@ from zbor.campaigns.selectors import public_campaign
 from zbor.disbursements.models import Channel
 from zbor.disbursements.selectors import paid_on, paid_payouts
 from zbor.money import Money, format_money
-from zbor.public.pages import build_cards, build_page, story_markdown
+from zbor.public.notes import story_markdown
+from zbor.public.pages import build_cards, build_page
 from zbor.public.selectors import campaign_listing, transparency_figures
 
 from .schemas import CampaignDetailOut, CampaignOut, CampaignPage, MoneyOut, NeedOut, SpentOut, TotalsOut, UpdateOut

@@ -18,37 +18,16 @@ from parler.models import TranslatableModel, TranslatedFields
 
 from zbor.money import DEFAULT_CURRENCY
 
+# Re-exported: the rest of Zbor imports them from the models module.
+from .choices import PUBLIC_STATUSES as PUBLIC_STATUSES
+from .choices import Category as Category
+from .choices import Status as Status
 from .validators import validate_currency
 
 # The largest single need, in minor units (a billion euros; ten million Kuwaiti dinars). Keeps
 # every sum far inside a 64-bit integer.
 MAX_NEED_MINOR = 100_000_000_000
 
-
-class Category(models.TextChoices):
-    POLITICAL_PRISONER = "political_prisoner", _("Political prisoner")
-    FAMILY = "family", _("Family")
-    RELOCATION = "relocation", _("Relocation")
-    MEDICAL = "medical", _("Medical")
-    LEGAL_AID = "legal_aid", _("Legal aid")
-    OTHER = "other", _("Other")
-
-
-class Status(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    IN_REVIEW = "in_review", _("In review")
-    PUBLISHED = "published", _("Published")
-    FUNDED = "funded", _("Funded")
-    CLOSED = "closed", _("Closed")
-    #: Taken offline in an emergency: answers 404 like a draft.
-    WITHDRAWN = "withdrawn", _("Withdrawn")
-    #: A staged copy of a public campaign (zbor.campaigns.revisions): never public itself; its
-    #: content replaces the live campaign's when a second person approves it.
-    REVISION = "revision", _("Revision")
-
-
-#: Campaigns whose content is on the public site: staff change them only through a revision.
-PUBLIC_STATUSES = (Status.PUBLISHED, Status.FUNDED, Status.CLOSED)
 
 NOTE_KEY_HELP = _("Lowercase letters, digits and hyphens, e.g. shizo. Used in stories as [[note:shizo]].")
 

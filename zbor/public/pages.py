@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from babel.dates import format_date
 from django.conf import settings
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
@@ -25,7 +24,6 @@ from zbor.campaigns.selectors import (
     CampaignTexts,
     PublicNeed,
     campaign_texts,
-    note_translations_by_key,
     public_needs,
     update_translations,
 )
@@ -38,51 +36,12 @@ from zbor.money import Money, format_money
 from .addresses import address
 from .covers import CARD_SIZES, PAGE_SIZES, CoverPicture, cover_picture, picture_html
 from .momentum import Deadline, SupportView, deadline, support_views
+from .notes import NoteRenderer
+from .progress import Progress
 
 
 def language_name(code: str) -> str:
     return str(dict(settings.LANGUAGES).get(code, code))
-
-
-@dataclass(frozen=True)
-class Progress:
-    collected: Money
-    goal: Money
-    language: str
-
-    # A template reads each a few times (the bar, the badge's alt text).
-    @cached_property
-    def collected_text(self) -> str:
-        return format_money(self.collected, self.language)
-
-    @cached_property
-    def goal_text(self) -> str:
-        return format_money(self.goal, self.language)
-
-    @property
-    def percent(self) -> int:
-        if self.goal.amount <= 0:
-            return 0
-        return min(100, self.collected.amount * 100 // self.goal.amount)
-
-    @property
-    def bar_max(self) -> int:
-        return max(self.goal.amount, 1)
-
-    @property
-    def bar_value(self) -> int:
-        return min(self.collected.amount, self.bar_max)
-
-    @cached_property
-    def bar_html(self) -> SafeString:
-        """The bar, written here: three numbers through the template's localisation cost more
-        than the rest of a card."""
-        return format_html(
-            '<progress max="{}" value="{}" aria-hidden="true">{}%</progress>',
-            self.bar_max,
-            self.bar_value,
-            self.percent,
-        )
 
 
 @dataclass(frozen=True)
@@ -294,56 +253,6 @@ def build_cards(campaigns, language: str) -> list[CampaignCard]:
     return [build_card(c, texts[c.pk], language, collected=c.collected_total, goal=c.goal_total) for c in campaigns]
 
 
-class _NoteRenderer:
-    """Renders the notes a page places, each with a unique id for its aria label."""
-
-    def __init__(self, notes: dict[str, list], language: str, fallback: str):
-        #: Each note's translations, by key.
-        self.notes = notes
-        self.language = language
-        self.fallback = fallback
-        self.count = 0
-        self.label = _("%(foundation)s note") % {"foundation": settings.ZBOR_FOUNDATION_NAME}
-
-    @classmethod
-    def for_texts(cls, texts: list[str], language: str, fallback: str) -> _NoteRenderer:
-        """A renderer for the notes ``texts`` place (read in one go)."""
-        keys = {key for text in texts for key in markdown.note_keys(text)}
-        return cls(note_translations_by_key(keys), language, fallback)
-
-    def __call__(self, key: str) -> SafeString:
-        picked = pick_from(self.notes.get(key, ()), self.language, self.fallback, field="text")
-        if picked is None:
-            return SafeString("")
-        self.count += 1
-        content = markdown.NoteContent(key=key, term=picked.translation.term, text=picked.translation.text)
-        return markdown.render_note(
-            content, label=self.label, element_id=f"note-{key}-{self.count}", language=picked.language
-        )
-
-
-def story_markdown(text: str, language: str, fallback: str) -> str:
-    """``text`` with each foundation note reference (``[[note:shizo]]``, internal markup) replaced
-    by the note itself as a Markdown quote, in the language the page would show it: what a
-    reader of the raw Markdown needs, as the page shows the note's box in that place."""
-    keys = markdown.note_keys(text)
-    if not keys:
-        return text
-    notes = note_translations_by_key(set(keys))
-    out: list[str] = []
-    for line in text.split("\n"):
-        found = markdown.NOTE_LINE.match(line.strip())
-        if found and found.group(1) in keys:
-            picked = pick_from(notes.get(found.group(1), ()), language, fallback, field="text")
-            if picked is None:
-                continue
-            body = f"**{picked.translation.term}**: {picked.translation.text}".strip()
-            out.extend("> " + part if part else ">" for part in body.split("\n"))
-        else:
-            out.append(line)
-    return "\n".join(out)
-
-
 @lru_cache(maxsize=1024)
 def _long_date(day: datetime.date, language: str) -> str:
     """``day`` written out per the locale (CLDR): a date and a language always read the same."""
@@ -372,7 +281,7 @@ def _need_views(
     return views
 
 
-def _update_views(updates: list[tuple[Any, Picked]], language: str, render_note: _NoteRenderer) -> list[UpdateView]:
+def _update_views(updates: list[tuple[Any, Picked]], language: str, render_note: NoteRenderer) -> list[UpdateView]:
     return [
         UpdateView(
             # A revision's preview shows copies: their anchor is the live update's.
@@ -419,7 +328,7 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
         for update, translations in update_translations(campaign.pk)
         if (picked := pick_from(translations, language, original, field="body"))
     ]
-    render_note = _NoteRenderer.for_texts([story_text, *(p.translation.body for _u, p in updates)], language, original)
+    render_note = NoteRenderer.for_texts([story_text, *(p.translation.body for _u, p in updates)], language, original)
     need_views = _need_views(needs, money.raised_by_need, currency, language, original)
     payouts = paid_payouts(campaign.pk)
     moved_out, moved_in = moved_between_campaigns(campaign.pk)
