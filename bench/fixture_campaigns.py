@@ -84,8 +84,12 @@ class Campaigns:
                 "submitted_by_id",
                 "review_round",
                 "revision_of_id",
+                "required_languages",
+                "ends_on",
+                "suggested_amounts",
             ],
-            self.rows,
+            # No language required, no end date, the usual suggested amounts: as an editor leaves them.
+            [[*row, "[]", None, "[]"] for row in self.rows],
         )
 
 

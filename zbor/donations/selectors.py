@@ -146,11 +146,14 @@ class SupportMessage(NamedTuple):
 
     public_name: str
     message: str
-    given_on: datetime.date
+    #: None for a gift marked succeeded without its time (data not written by the services).
+    given_on: datetime.date | None
 
 
-def _day(value: datetime.datetime | str) -> datetime.date:
+def _day(value: datetime.datetime | str | None) -> datetime.date | None:
     """A DATETIME column's day as ``select`` returns it (PostgreSQL: a datetime; SQLite: text)."""
+    if value is None:
+        return None
     return value.date() if isinstance(value, datetime.datetime) else datetime.date.fromisoformat(str(value)[:10])
 
 
@@ -196,7 +199,8 @@ def support_and_donor_count(campaign_id: int, limit: int = 20) -> tuple[list[Sup
             "ORDER BY succeeded_at DESC LIMIT %s) m ON 1 = 1 ORDER BY m.succeeded_at DESC",
             [campaign_id, campaign_id, limit],
         )
-        read.append([SupportMessage(name, message, _day(at)) for _n, name, message, at in rows if at is not None])
+        # The LEFT JOIN gives one row of NULLs when there are no words.
+        read.append([SupportMessage(name, message, _day(at)) for _n, name, message, at in rows if message is not None])
         return int(rows[0][0])
 
     count = DONOR_COUNTS.get_or_make(campaign_id, count_with_words)

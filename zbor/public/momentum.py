@@ -42,7 +42,9 @@ class Deadline:
         return ngettext("Closes in %(days)s day", "Closes in %(days)s days", self.days_left) % {"days": self.days_left}
 
 
-def _when(given_on: datetime.date, today: datetime.date) -> str:
+def _when(given_on: datetime.date | None, today: datetime.date) -> str:
+    if given_on is None:
+        return _("earlier")
     days = (today - given_on).days
     if days < 7:
         return _("this week")
