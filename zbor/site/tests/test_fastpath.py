@@ -246,7 +246,9 @@ def text(body: bytes) -> str:
 
 @pytest.mark.django_db
 def test_a_new_donation_shows_on_every_language_and_in_the_api_within_the_bound(demo, settings, django_app):
-    settings.ZBOR_PAGE_CACHE_SECONDS = 0.5
+    # The production bound: with half of it, a loaded machine rendering the four pages took
+    # longer than the window the stale page is asserted in.
+    settings.ZBOR_PAGE_CACHE_SECONDS = 1.0
     fast = PublicPageCache(django_app)
     pages = {lang: f"/{lang}/campaigns/{DEMO}/" for lang in ("en", "ru", "be", "pl")}
     before = {lang: call(fast, path) for lang, path in pages.items()}
