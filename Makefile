@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.dev
 
-.PHONY: run test coverage lint bench bench-cluster install compilemessages makemessages clean check
+.PHONY: run test coverage lint bench bench-cluster screenshots install compilemessages makemessages clean check
 
 $(BIN)/zbor: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Zbor needs Python 3.11 or newer (found $$($(PYTHON) --version))."; exit 1; }
@@ -62,6 +62,10 @@ bench: compilemessages
 # task worker), checked end to end in about a minute: exactly-once donations, freshness, receipts.
 bench-cluster: compilemessages
 	$(BIN)/python bench/cluster.py
+
+# The campaign page in four languages on a phone and a desktop, into docs/images/ (for people to look at).
+screenshots: compilemessages
+	$(BIN)/python bench/screenshots.py
 
 check: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/zbor check
