@@ -77,3 +77,17 @@ def test_a_cancelled_card_payment_returns_to_the_form_as_it_was_filled_in(browse
     assert page.get_by_label("Words of support (optional)").input_value() == "Hold on, we are with you"
     # Shown once: the tab forgets the words as soon as the form has them back.
     assert page.evaluate("sessionStorage.getItem('zbor-donate')") is None
+
+
+def test_a_gift_that_arrived_leaves_nothing_the_donor_typed_in_the_tab(browser, demo_server):
+    page = browser.new_page()
+    page.goto(demo_server.url + PAGE.format(lang="en") + "donate/")
+    page.get_by_label("Amount", exact=True).fill("12")
+    page.get_by_label("Words of support (optional)").fill("From Gdansk with love")
+    page.get_by_label("Test payment (demo)").check()
+    page.get_by_role("button", name="Donate").click()
+    page.wait_for_url("**/test-checkout/**")
+    assert "From Gdansk" in (page.evaluate("sessionStorage.getItem('zbor-donate')") or "")
+    page.get_by_role("button", name=re.compile("Complete")).click()
+    page.get_by_text("has arrived").wait_for()
+    assert page.evaluate("sessionStorage.getItem('zbor-donate')") is None
