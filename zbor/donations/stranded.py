@@ -24,9 +24,12 @@ booked by the run after 12:05. An event whose handling raises every time is retr
 12:05, 12:10, 12:20, 12:40 and 13:20, and needs attention from then on. A refund that
 arrives before its payment is *deferred*, not stranded: it still waits for the payment.
 
-``problems`` is reconcile's part: the events stranded longer than that, and the bank
+``problems`` is reconcile's part: the events stranded longer than that, the bank
 statement lines waiting in the unmatched queue (unmatched credits and reversals) longer than
-``ZBOR_UNMATCHED_LINE_DAYS`` since their statement was imported. Each is one line with the
+``ZBOR_UNMATCHED_LINE_DAYS`` since their statement was imported, and card refunds approved and
+sent to the provider that are still not settled: unanswered for longer than
+``ZBOR_STRANDED_EVENT_SECONDS`` (approving again asks again, for a day: services/refunds.py), or
+answered "pending" and still so after ``ZBOR_PAYOUT_LINE_DAYS`` days. Each is one line with the
 count and the oldest by its ids and dates; never a payer's text, name or account.
 """
 
@@ -43,7 +46,7 @@ from django.utils import timezone
 from zbor.payments.models import EventStatus, PaymentEventRecord
 
 from . import events
-from .models import BankStatementLine, LineStatus
+from .models import BankStatementLine, LineStatus, Refund, RefundStatus
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +141,8 @@ def _give_up(record: PaymentEventRecord) -> str:
 def problems() -> list[str]:
     """Reconcile's lines for events stranded and bank lines waiting too long (none: [])."""
     now = timezone.now()
-    return [line for line in (_stranded_events_problem(now), _waiting_lines_problem(now)) if line]
+    found = (_stranded_events_problem(now), _waiting_lines_problem(now), _waiting_refunds_problem(now))
+    return [line for line in found if line]
 
 
 def _stranded_events_problem(now: datetime) -> str:
@@ -166,6 +170,25 @@ def _waiting_lines_problem(now: datetime) -> str:
         f"{waiting.count()} bank statement line(s) waiting in the unmatched queue for over {days} days; the "
         f"oldest: line #{oldest.pk} ({oldest.status}, booked {oldest.booked_on:%Y-%m-%d}) of statement "
         f"#{oldest.statement_id}, imported {oldest.statement.uploaded_at:%Y-%m-%d}"
+    )
+
+
+def _waiting_refunds_problem(now: datetime) -> str:
+    """Card refunds SENT and not settled in time: the provider never answered (no refund id), or
+    its refund is still pending after the days a bank refund may take."""
+    waiting = Refund.objects.filter(status=RefundStatus.SENT).filter(
+        Q(provider_refund_id="", decided_at__lt=now - stranded_after())
+        | Q(decided_at__lt=now - timedelta(days=settings.ZBOR_PAYOUT_LINE_DAYS))
+    )
+    oldest = waiting.order_by("decided_at", "pk").first()
+    if oldest is None:
+        return ""
+    answer = f"pending as {oldest.provider_refund_id}" if oldest.provider_refund_id else "never answered"
+    return (
+        f"{waiting.count()} card refund(s) approved and sent to the provider but not settled (unanswered for over "
+        f"{_duration(stranded_after())}, or pending for over {settings.ZBOR_PAYOUT_LINE_DAYS} days); the oldest: "
+        f"refund #{oldest.pk} of donation #{oldest.donation_id}, approved {oldest.decided_at:%Y-%m-%d %H:%M %Z}, "
+        f"{answer}. Approve it again within a day to ask again, or look it up at the provider"
     )
 
 

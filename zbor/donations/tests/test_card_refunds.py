@@ -323,3 +323,31 @@ def test_a_dashboard_refund_is_still_booked_by_its_charge_event(client, campaign
     donation.refresh_from_db()
     assert donation.refunded == 1200
     assert PaymentEventRecord.objects.filter(type="refund_updated", status=EventStatus.IGNORED).count() == 1
+
+
+def refund_problems() -> list[str]:
+    return [p for p in reconcile().problems if "card refund(s)" in p]
+
+
+def test_reconcile_names_a_card_refund_left_unanswered_or_pending_too_long(campaign, fake, people):
+    unanswered = services.request_refund(card_gift(campaign, fake, 5000), amount=3000, reason="Part", by=people[0])
+    fake.drop_next = 3
+    with pytest.raises(DonationRefused, match="did not answer"):
+        services.approve_refund(unanswered, by=people[1])
+    assert refund_problems() == []  # just sent: its event may still come
+    Refund.objects.filter(pk=unanswered.pk).update(decided_at=timezone.now() - timedelta(minutes=6))
+    (problem,) = refund_problems()
+    assert problem.startswith("1 card refund(s) approved and sent to the provider but not settled")
+    assert f"refund #{unanswered.pk} of donation #{unanswered.donation_id}" in problem and "never answered" in problem
+
+    fake.refund_status = "pending"
+    pending = services.request_refund(card_gift(campaign, fake, 4000), amount=4000, reason="All", by=people[0])
+    services.approve_refund(pending, by=people[1])
+    pending.refresh_from_db()
+    assert pending.status == RefundStatus.SENT and pending.provider_refund_id
+    Refund.objects.filter(pk=pending.pk).update(decided_at=timezone.now() - timedelta(days=3))
+    assert len(refund_problems()) == 1  # a bank may take days: three are within the ten allowed
+    Refund.objects.filter(pk=pending.pk).update(decided_at=timezone.now() - timedelta(days=11))
+    (problem,) = refund_problems()
+    assert problem.startswith("2 card refund(s)") and f"refund #{pending.pk} " in problem
+    assert f"pending as {pending.provider_refund_id}" in problem
