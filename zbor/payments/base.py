@@ -68,6 +68,10 @@ class EventType(StrEnum):
     SUBSCRIPTION_ENDED = "subscription_ended"
 
 
+#: Events that bring a payment to book: a one-off gift's, and one month of a monthly gift's.
+PAID_TYPES = (EventType.SUCCEEDED, EventType.MONTHLY_PAID)
+
+
 class RefundState(StrEnum):
     """A refund's state at its provider (Stripe's own words)."""
 

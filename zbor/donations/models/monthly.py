@@ -38,9 +38,7 @@ class MonthlyGift(models.Model):
     amount = models.BigIntegerField(_("amount"), help_text=_("In minor units of the currency."))
     currency = models.CharField(_("currency"), max_length=3)
     provider = models.CharField(_("payment method"), max_length=16)
-    status = models.CharField(
-        _("status"), max_length=16, choices=MonthlyStatus.choices, default=MonthlyStatus.PENDING
-    )
+    status = models.CharField(_("status"), max_length=16, choices=MonthlyStatus.choices, default=MonthlyStatus.PENDING)
     #: The provider's subscription id ("sub_…"), the demo's "demo_sub_…", or the bank's permanent
     #: standing-order reference. Empty only while a card checkout is pending.
     reference = models.CharField(_("reference"), max_length=64, blank=True)
