@@ -30,8 +30,7 @@ from zbor.campaigns.selectors import (
 from zbor.campaigns.translation import Picked, pick_from
 from zbor.disbursements.models import Channel
 from zbor.disbursements.selectors import moved_between_campaigns, paid_on, paid_payouts
-from zbor.donations.selectors import campaign_money, support_and_donor_count
-from zbor.donations.services import monthly_supporters
+from zbor.donations.selectors import campaign_money, support_and_counts
 from zbor.money import Money, format_money
 
 from .addresses import address
@@ -342,7 +341,7 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
     payouts = paid_payouts(campaign.pk)
     moved_out, moved_in = moved_between_campaigns(campaign.pk)
     today = timezone.localdate()
-    words, donors = support_and_donor_count(campaign.pk)
+    words, donors, monthly = support_and_counts(campaign.pk)
     return CampaignPage(
         card=card,
         story_text=story_text,
@@ -369,7 +368,7 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
         moved_out_text=_money_text(moved_out, currency, language) if moved_out else "",
         moved_in_text=_money_text(moved_in, currency, language) if moved_in else "",
         donor_count=donors,
-        monthly_supporters=monthly_supporters(campaign),
+        monthly_supporters=monthly,
         deadline=deadline(campaign.ends_on, today, _long_date(campaign.ends_on, language) if campaign.ends_on else ""),
         is_preview=is_preview,
     )
