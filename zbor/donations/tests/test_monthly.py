@@ -16,6 +16,7 @@ from zbor.donations.demo_monthly import advance_demo_month
 from zbor.donations.events import receive_event
 from zbor.donations.exceptions import DonationRefused
 from zbor.donations.models import Donation, DonationStatus, MonthlyGift, MonthlyStatus, StopReason
+from zbor.donations.receipts import send_receipt
 from zbor.donations.selectors import campaign_money
 from zbor.payments.base import EventType, PaymentEvent
 from zbor.payments.demo import DemoProvider
@@ -239,3 +240,23 @@ def test_monthly_supporters_counts_active_gifts(campaign):
     first_month(start(campaign))
     start(campaign)  # pending: not counted
     assert services.monthly_supporters(campaign) == 1
+
+
+def test_each_month_has_a_receipt_saying_it_is_monthly(campaign, mailoutbox):
+    gift = start(campaign)
+    first_month(gift)
+    send_receipt(Donation.objects.get(monthly_gift=gift).pk)  # queued on commit in production
+    assert len(mailoutbox) == 1
+    assert "one month's payment of your monthly gift" in mailoutbox[0].body
+    assert "has closed" not in mailoutbox[0].body
+
+
+def test_a_month_sent_to_the_fund_says_so(campaign, monkeypatch, mailoutbox):
+    fund = factories.campaign()
+    gift = start(campaign)
+    first_month(gift)
+    monkeypatch.setattr(type(campaign), "monthly_target", lambda self: fund, raising=False)
+    advance_demo_month()
+    send_receipt(Donation.objects.get(checkout_reference__endswith="_2").pk)
+    assert "went to the foundation's fund named for it" in mailoutbox[-1].body
+    assert campaign.safe_translation_getter("title") not in mailoutbox[-1].body
