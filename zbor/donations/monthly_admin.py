@@ -27,8 +27,8 @@ class PaymentsInline(admin.TabularInline):
 
     model = Donation
     fk_name = "monthly_gift"
-    fields = ["short_id", "amount_column", "status", "campaign", "succeeded_at"]
-    readonly_fields = fields
+    fields = ("short_id", "amount_column", "status", "campaign", "succeeded_at")
+    readonly_fields = ("short_id", "amount_column", "status", "campaign", "succeeded_at")
     extra = 0
     can_delete = False
     show_change_link = True

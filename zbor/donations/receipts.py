@@ -210,10 +210,13 @@ def _monthly_note(donation: Donation) -> str:
         return ""
     note = _("This is one month's payment of your monthly gift.") + "\n"
     if donation.campaign_id != gift.campaign_id:
-        note += _(
-            "The campaign you chose has closed, so this month went to the foundation's fund named for it, "
-            "as the donate form said."
-        ) + "\n"
+        note += (
+            _(
+                "The campaign you chose has closed, so this month went to the foundation's fund named for it, "
+                "as the donate form said."
+            )
+            + "\n"
+        )
     return note + "\n"
 
 
