@@ -30,11 +30,13 @@ def _fresh_state():
     from django.utils import translation
 
     from zbor.donations.selectors import DONOR_COUNTS
+    from zbor.donations.services.monthly import SUPPORTER_COUNTS
     from zbor.site.donate_views import CONTEXTS
 
     cache.clear()
     CONTEXTS.clear()
     DONOR_COUNTS.clear()
+    SUPPORTER_COUNTS.clear()
     with translation.override("en"):
         yield
 

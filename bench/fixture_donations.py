@@ -52,6 +52,7 @@ DONATION_COLUMNS = [
     "created_at",
     "succeeded_at",
     "instructions_sent_at",
+    "monthly_gift_id",
 ]
 
 
@@ -201,6 +202,7 @@ class DonationStream:
                 w.dt(at(created)),
                 when,
                 None,  # instructions sent: only a pending bank pledge with an email is sent them
+                None,  # one-off gifts (the fixture writes no monthly gifts: a separate table)
             )
         )
 

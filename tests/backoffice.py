@@ -140,6 +140,7 @@ def every_kind_of_record() -> dict:
         "payment_in_review": PaymentInReview.objects.get(pk=in_review.pk),
         "refund": refund,
         "credit_note": CreditNote.objects.get(),
+        "monthly_gift": _monthly_gift(campaign),
         "statement_layout": StatementLayout.objects.create(
             name="Walk bank", date_column="Datum", amount_column="Betrag", currency="EUR", reference_columns="Text"
         ),
@@ -158,6 +159,26 @@ def every_kind_of_record() -> dict:
     for value in list(records.values()):
         records.setdefault(value._meta.label_lower, value)
     return records
+
+
+def _monthly_gift(campaign):
+    """A running demo monthly gift with its first month paid."""
+    from zbor.donations import services
+    from zbor.donations.events import receive_event
+    from zbor.payments.demo import DemoProvider
+
+    gift = services.start_monthly(
+        campaign,
+        amount=1000,
+        provider="demo",
+        email="monthly@example.org",
+        language="en",
+        idempotency_key="walk-monthly",
+    )
+    receive_event(DemoProvider.subscription_started(gift.checkout_reference))
+    receive_event(DemoProvider.monthly_paid(gift.reference, "demo_inv_walk", amount=1000, currency="EUR"))
+    gift.refresh_from_db()
+    return gift
 
 
 def url_patterns(patterns, prefix=""):

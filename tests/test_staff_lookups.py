@@ -65,6 +65,7 @@ PRIVATE_FIELDS: dict[str, list[str]] = {
         "message_status__gte",
     ],
     "donations.bankstatement": ["uploaded_by__email"],
+    "donations.monthlygift": ["email", "idempotency_key", "checkout_url", "customer_reference", "amount"],
     "donations.bankstatementline": ["text", "key", "donation__email", "amount"],
     "disbursements.payout": ["recipient_secret", "proof_name", "decision_reason", "purpose", "amount"],
     "disbursements.move": ["reason", "amount", "requested_by__email", "source_need__translations__description"],

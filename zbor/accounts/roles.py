@@ -9,7 +9,7 @@
              exports, credit notes (read, send again); decides on money whose amount differs from
              its pledge (accept as received, split, or return), resolves the unmatched queue,
              requests and approves (others') refunds, and moves of money between needs and
-             campaigns; campaigns and needs to read only, never a beneficiary's identity
+             campaigns; monthly gifts (read, stop); campaigns and needs to read only, never a beneficiary's identity
     admin    people, the audit log, approving campaigns flagged at risk, emergency unpublish;
              asks for and decides (as the second admin) changes of roles and password resets;
              banks' CSV layouts; no donor data (no donations, words of support or payment events)
@@ -52,6 +52,9 @@ ROLES: dict[str, list[str]] = {
         "donations.add_refund",
         "donations.approve_refund",
         "donations.view_paymentinreview",
+        # Monthly gifts: the list (never the email) and stopping one.
+        "donations.view_monthlygift",
+        "donations.stop_monthly",
         "payments.view_paymenteventrecord",
         *(f"payments.{a}_statementlayout" for a in CRUD),
         "ledger.view_account",

@@ -1,5 +1,5 @@
 """Finance screens: donations and words of support; bank statements (statement_admin.py),
-refunds (refund_admin.py) and credit notes (credit_note_admin.py) are registered from their own
+refunds (refund_admin.py), credit notes (credit_note_admin.py) and monthly gifts (monthly_admin.py) are registered from their own
 modules."""
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from .credit_note_admin import CreditNoteAdmin, pdf_link, resend_all
 from .exceptions import DonationError
 from .exports import EXPORTS
 from .models import CreditNote, Donation, MessageStatus, WordsOfSupport
+from .monthly_admin import MonthlyGiftAdmin
 from .refund_admin import RefundAdmin
 from .statement_admin import BankStatementAdmin, BankStatementLineAdmin
 
@@ -234,4 +235,4 @@ class ExportForm(forms.Form):
 
 
 # Registered in their own modules, imported here so that the admin finds them.
-__all__ = ["BankStatementAdmin", "BankStatementLineAdmin", "CreditNoteAdmin", "RefundAdmin"]
+__all__ = ["BankStatementAdmin", "BankStatementLineAdmin", "CreditNoteAdmin", "MonthlyGiftAdmin", "RefundAdmin"]

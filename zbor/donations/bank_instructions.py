@@ -28,7 +28,7 @@ from zbor.money import Money, format_money, minor_digits
 from zbor.payments.bank import format_reference
 from zbor.payments.epc import epc_payload
 
-from .models import Donation, DonationStatus
+from .models import Donation, DonationStatus, MonthlyGift
 
 log = logging.getLogger(__name__)
 
@@ -60,20 +60,29 @@ def plain_amount(amount: int, currency: str, language: str) -> str:
 
 
 def transfer_details(donation: Donation, language: str) -> TransferDetails:
-    reference = format_reference(donation.checkout_reference)
+    return bank_details(donation.amount, donation.currency, donation.checkout_reference, language)
+
+
+def standing_order_details(gift: MonthlyGift, language: str) -> TransferDetails:
+    """A monthly bank gift's standing order: the same details, with its permanent reference."""
+    return bank_details(gift.amount, gift.currency, gift.reference, language)
+
+
+def bank_details(amount: int, currency: str, raw_reference: str, language: str) -> TransferDetails:
+    reference = format_reference(raw_reference)
     return TransferDetails(
         name=settings.ZBOR_BANK_ACCOUNT_NAME,
         iban=group_iban(settings.ZBOR_BANK_IBAN),
         bic=settings.ZBOR_BANK_BIC,
-        amount=format_money(Money(donation.amount, donation.currency), language),
-        amount_plain=plain_amount(donation.amount, donation.currency, language),
+        amount=format_money(Money(amount, currency), language),
+        amount_plain=plain_amount(amount, currency, language),
         reference=reference,
         epc=epc_payload(
             name=settings.ZBOR_BANK_ACCOUNT_NAME,
             iban=settings.ZBOR_BANK_IBAN,
             bic=settings.ZBOR_BANK_BIC,
-            amount=donation.amount,
-            currency=donation.currency,
+            amount=amount,
+            currency=currency,
             remittance=reference,
         ),
     )

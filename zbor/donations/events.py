@@ -23,12 +23,13 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from zbor.ledger.models import TransferKind
-from zbor.payments.base import EventType, PaymentEvent, RefundResult, RefundState
+from zbor.payments.base import PAID_TYPES, EventType, PaymentEvent, RefundResult, RefundState
 from zbor.payments.models import EventStatus, PaymentEventRecord
 
 from . import services
 from .exceptions import NotPaidYet
 from .models import Donation, DonationStatus, Refund
+from .monthly_events import MONTHLY_TYPES, apply_monthly, deferred_for, monthly_paid
 from .selectors import paid_by
 
 log = logging.getLogger(__name__)
@@ -87,8 +88,14 @@ def handle_stored(record: PaymentEventRecord) -> PaymentEventRecord:
     """Handle a stored event, then the events that waited for its payment if it booked one.
     What a delivery does after storing, and what the stranded-event sweep does again."""
     record = handle(record)
-    if record.status == EventStatus.PROCESSED and record.type == EventType.SUCCEEDED:
+    if record.status == EventStatus.PROCESSED and record.type in PAID_TYPES:
         retry_deferred(record.provider, record.payment_reference)
+    if record.status == EventStatus.PROCESSED and record.type == EventType.SUBSCRIPTION_STARTED:
+        # A month paid (or changed) before its subscription's start arrived waited for it.
+        for waiting in deferred_for(record):
+            PaymentEventRecord.objects.filter(pk=waiting.pk).update(status=EventStatus.RECEIVED)
+            waiting.refresh_from_db()
+            handle_stored(waiting)
     return record
 
 
@@ -97,6 +104,8 @@ def handle(record: PaymentEventRecord) -> PaymentEventRecord:
     try:
         if record.type == EventType.SUCCEEDED:
             return _handle_payment(record)
+        if record.type == EventType.MONTHLY_PAID:
+            return _handle_monthly_payment(record)
         with transaction.atomic():
             locked = PaymentEventRecord.objects.select_for_update().get(pk=record.pk)
             if locked.status in FINAL:
@@ -156,6 +165,16 @@ def _handle_payment(record: PaymentEventRecord) -> PaymentEventRecord:
     return record
 
 
+def _handle_monthly_payment(record: PaymentEventRecord) -> PaymentEventRecord:
+    """One month of a monthly gift paid: booked like a payment (``_handle_payment``), its
+    donation made once per invoice (``monthly_events.monthly_paid``)."""
+    status = monthly_paid(record)
+    record.refresh_from_db()
+    if record.status not in FINAL:
+        _finish(record, status)
+    return record
+
+
 def _any_deferred(provider: str, payment_reference: str) -> bool:
     # Asked after every payment, almost always to learn that nothing waits: plain SQL.
     with connection.cursor() as cursor:
@@ -212,6 +231,9 @@ def apply_event(event: PaymentEvent) -> str:
 
     if event.type == EventType.REFUND_UPDATED:
         return _refund_updated(event)
+
+    if event.type in MONTHLY_TYPES:
+        return apply_monthly(event)
 
     if event.type in (EventType.REFUNDED, EventType.DISPUTED, EventType.DISPUTE_REINSTATED):
         if not event.payment_reference:

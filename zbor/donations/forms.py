@@ -36,6 +36,29 @@ def plain_text(value: str) -> str:
     return HIDDEN_CHARACTERS.sub("", text).strip()
 
 
+#: Suggested monthly amounts in major units, per currency (others: MONTHLY_LADDER).
+MONTHLY_LADDER = [5, 10, 25, 50]
+MONTHLY_LADDERS = {"PLN": [20, 50, 100, 200], "UAH": [100, 250, 500, 1000], "CZK": [100, 250, 500, 1000]}
+ONCE, MONTHLY = "once", "monthly"
+
+
+def monthly_presets(campaign: Campaign) -> list[int]:
+    """The suggested monthly amounts in minor units: smaller than one-off gifts, given every month."""
+    digits = minor_digits(campaign.currency)
+    return [value * 10**digits for value in MONTHLY_LADDERS.get(campaign.currency, MONTHLY_LADDER)]
+
+
+def monthly_note(campaign: Campaign) -> str:
+    """Where a monthly gift goes once a personal campaign closes, as the form says it."""
+    fund = getattr(campaign, "monthly_fund", None)  # set by the programme funds (branch funds)
+    if fund is not None and fund != campaign:
+        title = fund.safe_translation_getter("title", any_language=True) or ""
+        return _(
+            "When this campaign closes, your monthly gift goes on to “%(fund)s”. You can stop it at any time."
+        ) % {"fund": title}
+    return _("You can stop a monthly gift at any time.")
+
+
 #: At most this many open needs offer what they still lack as a suggested amount.
 MAX_NEED_SUGGESTIONS = 3
 
@@ -71,6 +94,10 @@ class DonateChoices:
     #: A suggested amount that is what a need still lacks, with that need's id: chosen without
     #: choosing a need, the gift goes to that need (its label says so).
     preset_needs: dict[int, int] = field(default_factory=dict)
+    monthly_presets: list[tuple[int, str]] = field(default_factory=list)
+    #: The payment methods that take monthly gifts, and what the form says about where they go.
+    monthly_methods: list[str] = field(default_factory=list)
+    monthly_note: str = ""
 
     @classmethod
     def build(cls, campaign: Campaign, needs: list[Need], still_needed: dict[int, int]) -> DonateChoices:
@@ -101,10 +128,27 @@ class DonateChoices:
             needs=need_choices,
             methods=methods,
             preset_needs=preset_needs,
+            monthly_presets=[
+                (value, format_money(Money(value, campaign.currency), language)) for value in monthly_presets(campaign)
+            ],
+            monthly_methods=[
+                name for name, provider in registry.enabled().items() if getattr(provider, "monthly", False)
+            ],
+            monthly_note=monthly_note(campaign),
         )
 
 
 class DonateForm(forms.Form):
+    frequency = forms.ChoiceField(
+        label=gettext_lazy("How often"),
+        required=False,
+        initial=ONCE,
+        choices=[(ONCE, gettext_lazy("Once")), (MONTHLY, gettext_lazy("Monthly"))],
+        widget=forms.RadioSelect,
+    )
+    monthly_preset = forms.TypedChoiceField(
+        label=gettext_lazy("Suggested monthly amounts"), required=False, coerce=int, widget=forms.RadioSelect
+    )
     preset = forms.TypedChoiceField(
         label=gettext_lazy("Suggested amounts"), required=False, coerce=int, widget=forms.RadioSelect
     )
@@ -146,6 +190,12 @@ class DonateForm(forms.Form):
             "currency": choices.currency
         }
         cast(forms.ChoiceField, self.fields["preset"]).choices = choices.presets
+        cast(forms.ChoiceField, self.fields["monthly_preset"]).choices = choices.monthly_presets
+        self.monthly_methods = choices.monthly_methods
+        self.monthly_note = choices.monthly_note
+        self.monthly_methods_text = ", ".join(
+            label for name, label in choices.methods if name in choices.monthly_methods
+        )
         cast(forms.ChoiceField, self.fields["need"]).choices = choices.needs
         method = cast(forms.ChoiceField, self.fields["method"])
         method.choices = choices.methods
@@ -169,6 +219,9 @@ class DonateForm(forms.Form):
         cleaned = self.cleaned_data
         if "amount" in self.errors:
             return cleaned
+        if cleaned.get("frequency") == MONTHLY:
+            return self._clean_monthly(cleaned)
+        cleaned["frequency"] = ONCE
         amount = cleaned.get("amount") or cleaned.get("preset")
         if not cleaned.get("amount") and cleaned.get("need") is None and cleaned.get("preset") in self.preset_needs:
             # "€317 — what “warm clothes” still lacks", chosen without a need: for that need.
@@ -184,9 +237,30 @@ class DonateForm(forms.Form):
                 % {"limit": format_money(Money(limit, self.campaign.currency), get_language() or "en")},
             )
         cleaned["total"] = amount
+        self._check_challenge(cleaned)
+        return cleaned
+
+    def _clean_monthly(self, cleaned: dict[str, Any]) -> dict[str, Any]:
+        """A monthly gift: its own suggested amounts, an email (to manage or stop it), a
+        payment method that takes monthly gifts; no need (it goes where it is needed most)."""
+        cleaned["need"] = None
+        amount = cleaned.get("amount") or cleaned.get("monthly_preset")
+        if not amount:
+            self.add_error("amount", _("Enter an amount."))
+        elif amount > max_donation(self.campaign.currency):
+            self.add_error("amount", _("A monthly gift this large cannot be given here."))
+        if not cleaned.get("email") and "email" not in self.errors:
+            self.add_error("email", _("A monthly gift needs your email: it is how you change or stop it."))
+        method = cleaned.get("method")
+        if method and method not in self.monthly_methods:
+            self.add_error("method", _("This payment method does not take monthly gifts."))
+        cleaned["total"] = amount or 0
+        self._check_challenge(cleaned)
+        return cleaned
+
+    def _check_challenge(self, cleaned: dict[str, Any]) -> None:
         provider = registry.get(cleaned.get("method") or "")
         # Without JavaScript there is no answer at all: say so here. An answer is checked when
         # the donation is made (zbor.site.donate_views), where a resent form needs none.
         if provider is not None and provider.needs_challenge and not cleaned.get("challenge"):
             self.add_error("method", challenge.refusal())
-        return cleaned

@@ -130,6 +130,7 @@ def receipt_pdf(donation: Donation) -> bytes:
                 "date": long_date(_arrived_on(donation), language),
                 "issued": long_date(issued, language),
                 "number": receipt_number(donation),
+                "monthly": donation.monthly_gift_id is not None,
             },
         )
     return HTML(string=html).write_pdf()
@@ -190,6 +191,7 @@ def _receipt_message(donation: Donation) -> EmailMessage:
             "number": receipt_number(donation),
             "foundation": foundation_details(language)["name"],
         }
+        body = _monthly_note(donation) + body
         message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [donation.email])
         try:
             message.attach(f"receipt-{receipt_number(donation)}.pdf", receipt_pdf(donation), "application/pdf")
@@ -197,6 +199,25 @@ def _receipt_message(donation: Donation) -> EmailMessage:
             # No Pango on this machine: the email still confirms the donation.
             log.warning("receipt PDF could not be made (is Pango installed?)")
     return message
+
+
+def _monthly_note(donation: Donation) -> str:
+    """A month of a monthly gift says so, and says when it went elsewhere than the campaign
+    chosen (it closed): to the fund the foundation named for it, as the form told the donor.
+    Neither is named, like in the rest of the receipt."""
+    gift = donation.monthly_gift
+    if gift is None:
+        return ""
+    note = _("This is one month's payment of your monthly gift.") + "\n"
+    if donation.campaign_id != gift.campaign_id:
+        note += (
+            _(
+                "The campaign you chose has closed, so this month went to the foundation's fund named for it, "
+                "as the donate form said."
+            )
+            + "\n"
+        )
+    return note + "\n"
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zbor.admin_base import ReadOnlyAdmin
 from zbor.money import Money, format_money
-from zbor.payments.base import EventType
+from zbor.payments.base import PAID_TYPES
 from zbor.payments.models import EventStatus
 
 from . import services
@@ -190,7 +190,7 @@ class PaymentInReviewAdmin(DecideAmountActions, ReadOnlyAdmin):
         return (
             super()
             .get_queryset(request)
-            .filter(type=EventType.SUCCEEDED, pledged__isnull=False)
+            .filter(type__in=PAID_TYPES, pledged__isnull=False)
             .annotate(
                 donation_currency=_donation_field("currency"),
                 donation_public_id=_donation_field("public_id"),

@@ -183,25 +183,36 @@ DONOR_COUNTS = SingleFlight(seconds=DONOR_COUNT_SECONDS, max_entries=5000)
 def support_and_donor_count(campaign_id: int, limit: int = 20) -> tuple[list[SupportMessage], int]:
     """The approved words of support (``approved_messages``) and how many gifts the campaign
     has received (succeeded donations: there are no accounts, so two gifts of one person count
-    twice). The count is read at most once per DONOR_COUNT_SECONDS, in the same query as the
-    words: a page costs no more queries for it."""
+    twice). See ``support_and_counts``."""
+    words, donors, _monthly = support_and_counts(campaign_id, limit)
+    return words, donors
+
+
+def support_and_counts(campaign_id: int, limit: int = 20) -> tuple[list[SupportMessage], int, int]:
+    """``support_and_donor_count``, and how many monthly gifts to the campaign are active. The
+    counts are read at most once per DONOR_COUNT_SECONDS, in the same query as the words: a
+    page costs no more queries for them."""
     read: list[list[SupportMessage]] = []
 
-    def count_with_words() -> int:
-        # One row per word of support (or one row of NULLs), each with the count: the count is
-        # read in the campaign-and-status index alone (donation_campaign_status).
+    def counts_with_words() -> tuple[int, int]:
+        # One row per word of support (or one row of NULLs), each with the counts: the gifts are
+        # counted in the campaign-and-status index alone (donation_campaign_status), the monthly
+        # gifts in theirs (monthly_campaign_status).
         rows = select(
             Donation,
-            "SELECT c.n, m.public_name, m.message, m.succeeded_at FROM "
-            "(SELECT COUNT(*) AS n FROM donations_donation WHERE campaign_id = %s AND status = 'succeeded') c "
+            "SELECT c.n, c.g, m.public_name, m.message, m.succeeded_at FROM "
+            "(SELECT COUNT(*) AS n, (SELECT COUNT(*) FROM donations_monthlygift WHERE campaign_id = %s "
+            "AND status = 'active') AS g FROM donations_donation WHERE campaign_id = %s AND status = 'succeeded') c "
             "LEFT JOIN (SELECT public_name, message, succeeded_at FROM donations_donation WHERE campaign_id = %s "
             "AND status = 'succeeded' AND message_status = 'approved' AND NOT (message_status = '') "
             "ORDER BY succeeded_at DESC LIMIT %s) m ON 1 = 1 ORDER BY m.succeeded_at DESC",
-            [campaign_id, campaign_id, limit],
+            [campaign_id, campaign_id, campaign_id, limit],
         )
         # The LEFT JOIN gives one row of NULLs when there are no words.
-        read.append([SupportMessage(name, message, _day(at)) for _n, name, message, at in rows if message is not None])
-        return int(rows[0][0])
+        read.append(
+            [SupportMessage(name, message, _day(at)) for _n, _g, name, message, at in rows if message is not None]
+        )
+        return int(rows[0][0]), int(rows[0][1])
 
-    count = DONOR_COUNTS.get_or_make(campaign_id, count_with_words)
-    return (read[0] if read else approved_messages(campaign_id, limit)), count
+    donors, monthly = DONOR_COUNTS.get_or_make(campaign_id, counts_with_words)
+    return (read[0] if read else approved_messages(campaign_id, limit)), donors, monthly

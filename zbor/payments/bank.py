@@ -15,7 +15,15 @@ import re
 
 from django.utils.crypto import get_random_string
 
-from .base import CheckoutRequest, CheckoutStart, PaymentEvent, RefundRefused, RefundRequest, RefundResult
+from .base import (
+    CheckoutRequest,
+    CheckoutStart,
+    PaymentEvent,
+    RefundRefused,
+    RefundRequest,
+    RefundResult,
+    SubscriptionRequest,
+)
 from .statements import (
     MAX_STATEMENT_BYTES,
     StatementError,
@@ -106,9 +114,29 @@ class BankProvider:
     checkout_origins: tuple[str, ...] = ()
     #: The foundation sends the money back by hand; Zbor books what staff approve.
     refunds_at_provider = False
+    #: Monthly gifts as a standing order the donor sets up at their bank, with one permanent
+    #: reference; the statement import matches each month's transfer to it.
+    monthly = True
 
     def start_checkout(self, request: CheckoutRequest) -> CheckoutStart:
         return CheckoutStart(redirect_url="", provider_reference=new_reference())
+
+    def start_subscription(self, request: SubscriptionRequest) -> CheckoutStart:
+        return CheckoutStart(redirect_url="", provider_reference=new_reference())
+
+    # The standing order lives at the donor's bank, which Zbor cannot reach: the donor changes
+    # or ends it there (the status page says so); Zbor records what they tell it.
+    def cancel_subscription(self, reference: str) -> None:
+        return None
+
+    def update_subscription(self, reference: str, amount: int, currency: str) -> None:
+        return None
+
+    def pause_subscription(self, reference: str, paused: bool) -> None:
+        return None
+
+    def delete_customer(self, customer_reference: str) -> None:
+        return None
 
     def parse_webhook(self, body: bytes, headers: dict[str, str]) -> PaymentEvent | None:
         return None

@@ -55,6 +55,21 @@ class EventType(StrEnum):
     #: One refund's state changed at the provider (created, succeeded, failed): ``amount`` is that
     #: refund's, ``extra`` carries its id, status, failure reason and Zbor's refund number.
     REFUND_UPDATED = "refund_updated"
+    # Monthly gifts (``extra`` carries "subscription", "customer", "invoice" where they apply).
+    #: The donor completed a subscription's checkout: ``checkout_reference`` is that checkout.
+    SUBSCRIPTION_STARTED = "subscription_started"
+    #: One month was paid: ``checkout_reference`` is the invoice, ``amount`` what was paid.
+    MONTHLY_PAID = "monthly_paid"
+    #: One month's payment failed.
+    MONTHLY_FAILED = "monthly_failed"
+    #: The subscription changed: ``extra`` carries "status", "amount" and "paused".
+    SUBSCRIPTION_UPDATED = "subscription_updated"
+    #: The subscription ended at the provider.
+    SUBSCRIPTION_ENDED = "subscription_ended"
+
+
+#: Events that bring a payment to book: a one-off gift's, and one month of a monthly gift's.
+PAID_TYPES = (EventType.SUCCEEDED, EventType.MONTHLY_PAID)
 
 
 class RefundState(StrEnum):
@@ -70,6 +85,20 @@ class RefundState(StrEnum):
 @dataclass(frozen=True)
 class CheckoutRequest:
     donation_reference: str
+    amount: int
+    currency: str
+    success_url: str
+    cancel_url: str
+    idempotency_key: str
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class SubscriptionRequest:
+    """Start a monthly gift. ``gift_reference`` (Zbor's public id, hex) is the only metadata
+    the provider receives: nothing about the donor or the campaign."""
+
+    gift_reference: str
     amount: int
     currency: str
     success_url: str
@@ -172,7 +201,23 @@ class Provider(Protocol):
     #: the money back by hand and Zbor only books it (bank, demo).
     refunds_at_provider: bool
 
+    #: Whether the provider offers monthly gifts (the methods below).
+    monthly: bool
+
     def start_checkout(self, request: CheckoutRequest) -> CheckoutStart: ...
+
+    def start_subscription(self, request: SubscriptionRequest) -> CheckoutStart:
+        """Start a monthly gift: where the donor goes next and the provider's reference (a
+        checkout for a card; the permanent standing-order reference for the bank)."""
+        ...
+
+    def cancel_subscription(self, reference: str) -> None: ...
+
+    def update_subscription(self, reference: str, amount: int, currency: str) -> None: ...
+
+    def pause_subscription(self, reference: str, paused: bool) -> None: ...
+
+    def delete_customer(self, customer_reference: str) -> None: ...
 
     def parse_webhook(self, body: bytes, headers: dict[str, str]) -> PaymentEvent | None:
         """Verify and read a webhook; None for an event type Zbor does not handle."""

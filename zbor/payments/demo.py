@@ -10,7 +10,16 @@ import uuid
 
 from django.urls import reverse
 
-from .base import CheckoutRequest, CheckoutStart, EventType, PaymentEvent, RefundRefused, RefundRequest, RefundResult
+from .base import (
+    CheckoutRequest,
+    CheckoutStart,
+    EventType,
+    PaymentEvent,
+    RefundRefused,
+    RefundRequest,
+    RefundResult,
+    SubscriptionRequest,
+)
 
 
 class DemoProvider:
@@ -21,11 +30,32 @@ class DemoProvider:
     checkout_origins: tuple[str, ...] = ()
     #: The foundation sends the money back by hand; Zbor books what staff approve.
     refunds_at_provider = False
+    #: Monthly gifts: the same test checkout completes the first month; ``zbor
+    #: demo_advance_month`` bills the next ones.
+    monthly = True
 
     def start_checkout(self, request: CheckoutRequest) -> CheckoutStart:
         reference = f"demo_{uuid.uuid4().hex}"
         url = reverse("site:demo_checkout", kwargs={"reference": reference})
         return CheckoutStart(redirect_url=url, provider_reference=reference)
+
+    def start_subscription(self, request: SubscriptionRequest) -> CheckoutStart:
+        reference = f"demo_sub_{uuid.uuid4().hex}"
+        url = reverse("site:demo_checkout", kwargs={"reference": reference})
+        return CheckoutStart(redirect_url=url, provider_reference=reference)
+
+    # Nothing is held anywhere but in Zbor: changing, pausing or ending a demo gift asks no one.
+    def cancel_subscription(self, reference: str) -> None:
+        return None
+
+    def update_subscription(self, reference: str, amount: int, currency: str) -> None:
+        return None
+
+    def pause_subscription(self, reference: str, paused: bool) -> None:
+        return None
+
+    def delete_customer(self, customer_reference: str) -> None:
+        return None
 
     def parse_webhook(self, body: bytes, headers: dict[str, str]) -> PaymentEvent | None:
         return None  # the demo has no webhooks: its checkout page creates events directly
@@ -43,4 +73,29 @@ class DemoProvider:
             payment_reference=checkout_reference,
             amount=amount if outcome == EventType.SUCCEEDED else 0,
             currency=currency,
+        )
+
+    @staticmethod
+    def subscription_started(checkout_reference: str) -> PaymentEvent:
+        """The demo checkout of a monthly gift completed (its reference is the subscription's too)."""
+        return PaymentEvent(
+            provider="demo",
+            event_id=f"demo_evt_{uuid.uuid4().hex}",
+            type=EventType.SUBSCRIPTION_STARTED,
+            checkout_reference=checkout_reference,
+            extra={"subscription": checkout_reference, "customer": ""},
+        )
+
+    @staticmethod
+    def monthly_paid(subscription: str, invoice: str, *, amount: int, currency: str) -> PaymentEvent:
+        """One month of a demo gift paid; ``invoice`` names the month (one booking per invoice)."""
+        return PaymentEvent(
+            provider="demo",
+            event_id=f"demo_evt_{invoice}",
+            type=EventType.MONTHLY_PAID,
+            checkout_reference=invoice,
+            payment_reference=invoice,
+            amount=amount,
+            currency=currency,
+            extra={"subscription": subscription, "invoice": invoice},
         )

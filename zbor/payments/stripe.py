@@ -32,6 +32,7 @@ from .base import (
     RefundResult,
     RefundState,
     RefundUnanswered,
+    SubscriptionRequest,
 )
 
 # Checkout's own languages; Belarusian is not among them, so Stripe picks from the browser.
@@ -77,6 +78,24 @@ class StripeProvider:
     needs_challenge = True
     checkout_origins: tuple[str, ...] = ("https://checkout.stripe.com",)
     refunds_at_provider = True
+    #: Monthly gifts by card come with Stripe's subscriptions (branch stripe-monthly); until
+    #: then the donate form does not offer a card for monthly, and these are never called.
+    monthly = False
+
+    def start_subscription(self, request: SubscriptionRequest) -> CheckoutStart:
+        raise ProviderUnavailable("monthly gifts by card are not offered yet")
+
+    def cancel_subscription(self, reference: str) -> None:
+        raise ProviderUnavailable("monthly gifts by card are not offered yet")
+
+    def update_subscription(self, reference: str, amount: int, currency: str) -> None:
+        raise ProviderUnavailable("monthly gifts by card are not offered yet")
+
+    def pause_subscription(self, reference: str, paused: bool) -> None:
+        raise ProviderUnavailable("monthly gifts by card are not offered yet")
+
+    def delete_customer(self, customer_reference: str) -> None:
+        raise ProviderUnavailable("monthly gifts by card are not offered yet")
 
     def __init__(
         self,

@@ -30,7 +30,7 @@ from zbor.campaigns.selectors import (
 from zbor.campaigns.translation import Picked, pick_from
 from zbor.disbursements.models import Channel
 from zbor.disbursements.selectors import moved_between_campaigns, paid_on, paid_payouts
-from zbor.donations.selectors import campaign_money, support_and_donor_count
+from zbor.donations.selectors import campaign_money, support_and_counts
 from zbor.money import Money, format_money
 
 from .addresses import address
@@ -165,9 +165,17 @@ class CampaignPage:
     moved_in_text: str = ""
     #: Gifts received so far (a count that moves in steps: ``donor_count``).
     donor_count: int = 0
+    #: Active monthly gifts (a count only, read at most every few minutes).
+    monthly_supporters: int = 0
     #: The end date, when the campaign has one.
     deadline: Deadline | None = None
     is_preview: bool = False
+
+    @property
+    def monthly_supporters_text(self) -> str:
+        return ngettext("%(count)s person gives monthly", "%(count)s people give monthly", self.monthly_supporters) % {
+            "count": self.monthly_supporters
+        }
 
     @property
     def donor_count_text(self) -> str:
@@ -333,7 +341,7 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
     payouts = paid_payouts(campaign.pk)
     moved_out, moved_in = moved_between_campaigns(campaign.pk)
     today = timezone.localdate()
-    words, donors = support_and_donor_count(campaign.pk)
+    words, donors, monthly = support_and_counts(campaign.pk)
     return CampaignPage(
         card=card,
         story_text=story_text,
@@ -360,6 +368,7 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
         moved_out_text=_money_text(moved_out, currency, language) if moved_out else "",
         moved_in_text=_money_text(moved_in, currency, language) if moved_in else "",
         donor_count=donors,
+        monthly_supporters=monthly,
         deadline=deadline(campaign.ends_on, today, _long_date(campaign.ends_on, language) if campaign.ends_on else ""),
         is_preview=is_preview,
     )

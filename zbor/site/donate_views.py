@@ -33,7 +33,7 @@ from zbor.donations import services
 from zbor.donations.bank_instructions import transfer_details
 from zbor.donations.events import receive_event
 from zbor.donations.exceptions import DonationError
-from zbor.donations.forms import DonateChoices, DonateForm
+from zbor.donations.forms import MONTHLY, DonateChoices, DonateForm
 from zbor.donations.models import Donation, DonationStatus
 from zbor.donations.selectors import campaign_money
 from zbor.money import Money, format_money
@@ -46,6 +46,7 @@ from zbor.public.pages import CampaignCard, build_card
 from .context_processors import absolute
 from .fastpath import MINE_COOKIE, MINE_MAX_AGE, Recent, canonical_redirect, mine_signer
 from .forms import error_summary
+from .monthly_views import demo_monthly_checkout, start_monthly_gift
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +188,8 @@ def _start(request, context: DonateContext, form: DonateForm):
     """Starts the donation a valid form asks for: the redirect to pay (or to the status page),
     the 429 page over a limit, or None with the reason added to the form."""
     data = form.cleaned_data
+    if data.get("frequency") == MONTHLY:
+        return start_monthly_gift(request, context, form, over_limit=_over_limit, challenge_check=_challenge_check)
     refused = _over_limit(request, context.campaign, context.card, data["method"])
     if refused is not None:
         return refused
@@ -365,6 +368,8 @@ def demo_checkout(request, reference: str):
         raise Http404
     if "\x00" in reference:  # PostgreSQL refuses NUL in a query: no such checkout either way
         raise Http404
+    if reference.startswith("demo_sub_"):
+        return demo_monthly_checkout(request, reference)
     donation = get_object_or_404(Donation, provider="demo", checkout_reference=reference)
     if donation.status != DonationStatus.PENDING:
         return redirect("site:donation_status", public_id=donation.public_id)

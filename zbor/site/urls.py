@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import donate_again, donate_views, views
+from . import donate_again, donate_views, monthly_views, views
 from .fastpath import public_page
 from .feeds import CampaignUpdatesFeed, NewCampaignsFeed
 from .share_card import share_card
@@ -19,5 +19,6 @@ urlpatterns = [
     path("campaigns/<slug:slug>/donate/", donate_views.donate, name="campaign_donate"),
     path("donations/<uuid:public_id>/", donate_views.donation_status, name="donation_status"),
     path("donations/<uuid:public_id>/again/", donate_again.donation_again, name="donation_again"),
+    path("monthly/<uuid:public_id>/", monthly_views.monthly_status, name="monthly_status"),
     path("donations/test-checkout/<str:reference>/", donate_views.demo_checkout, name="demo_checkout"),
 ]

@@ -7,6 +7,7 @@ the receipt is sent or the donation fails, and after ``ZBOR_EMAIL_RETENTION_DAYS
 
 from .bank import BankStatement, BankStatementLine, LineStatus, PaymentInReview, StatementFormat
 from .donations import Confirmation, Donation, DonationStatus, MessageStatus, ReceiptCounter, WordsOfSupport
+from .monthly import MonthlyGift, MonthlyStatus, StopReason
 from .refunds import CreditNote, CreditNoteCounter, Refund, RefundCover, RefundStatus
 
 __all__ = [
@@ -19,11 +20,14 @@ __all__ = [
     "DonationStatus",
     "LineStatus",
     "MessageStatus",
+    "MonthlyGift",
+    "MonthlyStatus",
     "PaymentInReview",
     "ReceiptCounter",
     "Refund",
     "RefundCover",
     "RefundStatus",
     "StatementFormat",
+    "StopReason",
     "WordsOfSupport",
 ]

@@ -75,6 +75,16 @@ class Donation(models.Model):
         _("message"), max_length=16, choices=MessageStatus.choices, default=MessageStatus.NONE, blank=True
     )
     language = models.CharField(max_length=8, default="en")
+    #: The monthly gift this is one month's payment of (None: a one-off gift).
+    monthly_gift = models.ForeignKey(
+        "donations.MonthlyGift",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name=_("monthly gift"),
+        db_index=False,  # partial index below: most donations are one-off
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     succeeded_at = models.DateTimeField(_("succeeded"), null=True, blank=True)
 
@@ -114,6 +124,9 @@ class Donation(models.Model):
                 name="donation_campaign_message",
             ),
             models.Index(fields=["need"], condition=Q(need__isnull=False), name="donation_need"),
+            models.Index(
+                fields=["monthly_gift"], condition=Q(monthly_gift__isnull=False), name="donation_monthly_gift"
+            ),
             models.Index(
                 fields=["payment_reference"], condition=~Q(payment_reference=""), name="donation_payment_reference"
             ),

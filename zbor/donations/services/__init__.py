@@ -8,7 +8,8 @@
 - ``queue``: finance's decisions on bank lines no pledge claimed (the unmatched queue);
 - ``refunds``: refunds staff give (bank and demo by hand, card through the provider), with four eyes;
 - ``resend``: a receipt or credit note sent again on staff's request;
-- ``erasure``: a donor's erasure on request; ``moderation``: words of support; ``housekeeping``: the daily clean-up; ``demo``: demo gifts.
+- ``erasure``: a donor's erasure on request; ``moderation``: words of support; ``housekeeping``: the daily clean-up; ``demo``: demo gifts;
+- ``monthly``: monthly gifts (starting, each month's payment, stop, pause, new amount).
 """
 
 from .booking import (
@@ -23,6 +24,17 @@ from .demo import record_demo_donation
 from .erasure import erase_donor
 from .housekeeping import purge_expired_emails
 from .moderation import moderate_message
+from .monthly import (
+    activate_monthly,
+    gift_by_checkout,
+    gift_by_reference,
+    monthly_destination,
+    monthly_failed,
+    monthly_supporters,
+    record_monthly_payment,
+    start_monthly,
+)
+from .monthly_changes import change_monthly_amount, pause_monthly, provider_updated, resume_monthly, stop_monthly
 from .queue import assign_line, attach_line, mark_not_a_donation, pledge_named_by, settle_reversal
 from .refunds import approve_refund, refundable, reject_refund, request_refund, settle_refund
 from .resend import resend_credit_note, resend_receipt
@@ -31,6 +43,19 @@ from .review import accept_line, accept_payment, payment_donation, return_line, 
 from .start import ACCEPTING, REFERENCE_DRAWS, check_donation, end_unpaid, max_donation, start_donation
 
 __all__ = [
+    "activate_monthly",
+    "change_monthly_amount",
+    "gift_by_checkout",
+    "gift_by_reference",
+    "monthly_destination",
+    "monthly_failed",
+    "monthly_supporters",
+    "pause_monthly",
+    "provider_updated",
+    "record_monthly_payment",
+    "resume_monthly",
+    "start_monthly",
+    "stop_monthly",
     "ACCEPTING",
     "approve_refund",
     "refundable",

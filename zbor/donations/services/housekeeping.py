@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from ..models import BankStatementLine, Donation, DonationStatus, LineStatus, MessageStatus
+from .monthly import forget_stopped_emails
 
 
 def purge_expired_emails() -> int:
@@ -24,4 +25,4 @@ def purge_expired_emails() -> int:
         .exclude(pk__in=in_review)
         .update(status=DonationStatus.EXPIRED, email="", public_name="", message="", message_status=MessageStatus.NONE)
     )
-    return old.exclude(email="").update(email="") + expired
+    return old.exclude(email="").update(email="") + expired + forget_stopped_emails(cutoff)

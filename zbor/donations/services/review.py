@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from zbor.accounts.services import audit, require
 from zbor.campaigns.models import Campaign, Need
-from zbor.payments.base import EventType, PaymentEvent
+from zbor.payments.base import PAID_TYPES, PaymentEvent
 from zbor.payments.models import EventStatus, PaymentEventRecord
 
 from ..exceptions import DonationRefused, NotInReview
@@ -176,7 +176,7 @@ def payment_donation(record: PaymentEventRecord) -> Donation | None:
 
 def _locked_payment(record: PaymentEventRecord) -> PaymentEventRecord:
     locked = PaymentEventRecord.objects.select_for_update().get(pk=record.pk)
-    if locked.status != EventStatus.REVIEW or locked.type != EventType.SUCCEEDED:
+    if locked.status != EventStatus.REVIEW or locked.type not in PAID_TYPES:
         raise _not_in_review()
     return locked
 
