@@ -45,6 +45,8 @@ class StripeProvider(StripeSubscriptions):
     needs_challenge = True
     checkout_origins: tuple[str, ...] = ("https://checkout.stripe.com",)
     refunds_at_provider = True
+    #: Monthly gifts by card: Stripe subscriptions, in ``stripe_monthly.StripeSubscriptions``.
+    monthly = True
 
     def __init__(
         self,

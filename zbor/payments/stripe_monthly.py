@@ -45,7 +45,6 @@ class StripeSubscriptions:
     client: stripe.StripeClient
     product_name: str
     descriptor_suffix: str
-    monthly = True
     _product: str = ""
 
     def monthly_product(self) -> str:

@@ -64,6 +64,7 @@ def keeps_no_donor_data(parsed: PaymentEvent) -> None:
 
 
 def test_the_checkout_is_a_monthly_price_of_the_neutral_product_naming_only_the_gift(fake, provider):
+    assert provider.monthly
     result = start(provider)
     assert result.redirect_url.startswith("https://checkout.stripe.test/pay/cs_test_")
     [request] = [r for r in fake.requests if r["path"] == "/v1/checkout/sessions"]
