@@ -1,8 +1,9 @@
 """A local stand-in for Stripe's API, spoken to by the real stripe SDK over HTTP.
 
 It answers the calls Zbor makes (create a Checkout Session, retrieve a PaymentIntent with its
-charge's balance transaction, create and retrieve a Refund) and records every request for the
-test to inspect. Refunds behave as Stripe's do: at most what the charge has not refunded yet
+charge's balance transaction, create and retrieve a Refund; subscriptions, customers and invoices
+in tests/fake_stripe_billing.py, as ``fake.billing``) and records every request for the test to
+inspect. Refunds behave as Stripe's do: at most what the charge has not refunded yet
 (else HTTP 400 ``amount_too_large``, or ``charge_already_refunded`` once nothing is left), an
 unknown PaymentIntent is ``resource_missing``, and a request sent again with the same
 ``Idempotency-Key`` gets the first answer back (with other parameters: ``idempotency_error``).
@@ -16,6 +17,8 @@ import time
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
+
+from tests.fake_stripe_billing import Billing
 
 FEE = 98
 
@@ -38,6 +41,7 @@ class FakeStripe:
         self.drop_next = 0
         #: How many of the next refunds are made but their answer lost (the connection closed).
         self.lose_answer_next = 0
+        self.billing = Billing(self)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -55,7 +59,7 @@ class FakeStripe:
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
-                form = parse_qs(self.rfile.read(length).decode())
+                form = parse_qs(self.rfile.read(length).decode(), keep_blank_values=True)
                 fake.requests.append(
                     {"method": "POST", "path": self.path, "form": form, "headers": dict(self.headers)}
                 )
@@ -101,14 +105,39 @@ class FakeStripe:
                             "currency": form["line_items[0][price_data][currency]"][0],
                             "payment_status": "unpaid",
                             "payment_intent": None,
+                            "mode": form["mode"][0],
+                            "status": "open",
+                            "subscription": None,
+                            "customer": None,
+                            "customer_details": None,
                             "_key": key,
+                            "_form": form,
+                            "_subscription_metadata": {
+                                k[len("subscription_data[metadata][") : -1]: v[0]
+                                for k, v in form.items()
+                                if k.startswith("subscription_data[metadata][")
+                            },
                         }
                         fake.sessions[session["id"]] = session
                     return self._reply(200, {k: v for k, v in session.items() if not k.startswith("_")})
+                billed = fake.billing.answer("POST", self.path, form)
+                if billed is not None:
+                    return self._reply(*billed)
                 return self._reply(404, {"error": {"type": "invalid_request_error", "message": "unknown"}})
+
+            def do_DELETE(self):
+                fake.requests.append({"method": "DELETE", "path": self.path, "headers": dict(self.headers)})
+                if fake.fail_next:
+                    fake.fail_next = False
+                    return self._reply(402, {"error": {"type": "invalid_request_error", "message": "refused"}})
+                billed = fake.billing.answer("DELETE", self.path, {})
+                return self._reply(*(billed or (404, _error("resource_missing", "unknown"))))
 
             def do_GET(self):
                 fake.requests.append({"method": "GET", "path": self.path, "headers": dict(self.headers)})
+                billed = fake.billing.answer("GET", self.path, {})
+                if billed is not None:
+                    return self._reply(*billed)
                 if self.path.startswith("/v1/refunds/"):
                     refund = fake.refunds.get(self.path.split("/")[3].split("?")[0])
                     if refund is None:

@@ -55,16 +55,16 @@ class EventType(StrEnum):
     #: One refund's state changed at the provider (created, succeeded, failed): ``amount`` is that
     #: refund's, ``extra`` carries its id, status, failure reason and Zbor's refund number.
     REFUND_UPDATED = "refund_updated"
-    # Monthly gifts (``extra`` carries "subscription", "customer", "invoice" where they apply).
-    #: The donor completed a subscription's checkout: ``checkout_reference`` is that checkout.
+    #: Monthly gifts (``extra`` carries "subscription", "customer", "invoice" where known).
+    #: The donor completed the checkout of a monthly gift: ``checkout_reference`` is its checkout.
     SUBSCRIPTION_STARTED = "subscription_started"
-    #: One month was paid: ``checkout_reference`` is the invoice, ``amount`` what was paid.
+    #: One month was paid: ``checkout_reference`` is that month's invoice, ``amount`` what it paid.
     MONTHLY_PAID = "monthly_paid"
-    #: One month's payment failed.
+    #: One month's payment failed (the provider retries on its own schedule).
     MONTHLY_FAILED = "monthly_failed"
-    #: The subscription changed: ``extra`` carries "status", "amount" and "paused".
+    #: The subscription changed at the provider: ``extra`` has its status, amount and paused.
     SUBSCRIPTION_UPDATED = "subscription_updated"
-    #: The subscription ended at the provider.
+    #: The subscription ended at the provider: nothing more will be charged.
     SUBSCRIPTION_ENDED = "subscription_ended"
 
 
@@ -95,8 +95,8 @@ class CheckoutRequest:
 
 @dataclass(frozen=True)
 class SubscriptionRequest:
-    """Start a monthly gift. ``gift_reference`` (Zbor's public id, hex) is the only metadata
-    the provider receives: nothing about the donor or the campaign."""
+    """Start a monthly gift of ``amount`` at the provider. ``gift_reference`` (Zbor's public id
+    of the gift, hex) is the only thing sent as metadata: no campaign, no donor."""
 
     gift_reference: str
     amount: int
@@ -201,23 +201,31 @@ class Provider(Protocol):
     #: the money back by hand and Zbor only books it (bank, demo).
     refunds_at_provider: bool
 
-    #: Whether the provider offers monthly gifts (the methods below).
+    #: Whether the provider offers monthly gifts (the ``*_subscription`` calls below).
     monthly: bool
 
     def start_checkout(self, request: CheckoutRequest) -> CheckoutStart: ...
 
     def start_subscription(self, request: SubscriptionRequest) -> CheckoutStart:
-        """Start a monthly gift: where the donor goes next and the provider's reference (a
-        checkout for a card; the permanent standing-order reference for the bank)."""
+        """Start the checkout of a monthly gift; ``provider_reference`` is that checkout."""
         ...
 
-    def cancel_subscription(self, reference: str) -> None: ...
+    def cancel_subscription(self, reference: str) -> None:
+        """End a subscription now: nothing more is charged. Ending one already ended is fine."""
+        ...
 
-    def update_subscription(self, reference: str, amount: int, currency: str) -> None: ...
+    def update_subscription(self, reference: str, amount: int, currency: str) -> None:
+        """Charge ``amount`` from the next month on (no proration for the current one)."""
+        ...
 
-    def pause_subscription(self, reference: str, paused: bool) -> None: ...
+    def pause_subscription(self, reference: str, paused: bool) -> None:
+        """Pause (no charges, nothing owed later) or resume a subscription."""
+        ...
 
-    def delete_customer(self, customer_reference: str) -> None: ...
+    def delete_customer(self, customer_reference: str) -> None:
+        """Delete the provider's customer record (its email, its saved card). Deleting one already
+        deleted is fine."""
+        ...
 
     def parse_webhook(self, body: bytes, headers: dict[str, str]) -> PaymentEvent | None:
         """Verify and read a webhook; None for an event type Zbor does not handle."""

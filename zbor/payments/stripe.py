@@ -2,7 +2,7 @@
 
 What Stripe learns from Zbor about a donation: an amount, a currency, a neutral product name
 and statement descriptor suffix (settings), and a random donation id. No campaign, no
-beneficiary, no donor name or email.
+beneficiary, no donor name or email. Monthly gifts (subscriptions) are in ``stripe_monthly``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -32,70 +31,22 @@ from .base import (
     RefundResult,
     RefundState,
     RefundUnanswered,
-    SubscriptionRequest,
 )
-
-# Checkout's own languages; Belarusian is not among them, so Stripe picks from the browser.
-CHECKOUT_LOCALES = {"en": "en", "ru": "ru", "pl": "pl"}
+from .stripe_fields import CHECKOUT_LOCALES, _amount, _currency, _id, _Malformed, charge_and_fee
+from .stripe_monthly import StripeSubscriptions
 
 log = logging.getLogger(__name__)
 
-#: Stripe's ids ("evt_…", "cs_…", "pi_…"): printable ASCII without spaces, as long as a column takes.
-_ID = re.compile(r"[!-~]{1,255}")
-#: More than any amount Stripe reports (its own limit is eight digits for most currencies).
-MAX_AMOUNT = 10**12
 
-
-class _Malformed(ValueError):
-    """A verified event lacks a field Zbor reads, or has it in another form."""
-
-
-def _id(value, *, optional: bool = False) -> str:
-    if optional and value in (None, ""):
-        return ""
-    if isinstance(value, str) and _ID.fullmatch(value):
-        return value
-    raise _Malformed("an id is missing or malformed")
-
-
-def _amount(value) -> int:
-    # An int of minor units, never a bool, a float or a string: money is never guessed.
-    if type(value) is int and 0 <= value <= MAX_AMOUNT:
-        return value
-    raise _Malformed("an amount is missing or malformed")
-
-
-def _currency(value) -> str:
-    if isinstance(value, str) and re.fullmatch(r"[A-Za-z]{3}", value):
-        return value.upper()
-    raise _Malformed("a currency is missing or malformed")
-
-
-class StripeProvider:
+class StripeProvider(StripeSubscriptions):
     name = "stripe"
     redirects = True
     local_checkout = False
     needs_challenge = True
     checkout_origins: tuple[str, ...] = ("https://checkout.stripe.com",)
     refunds_at_provider = True
-    #: Monthly gifts by card come with Stripe's subscriptions (branch stripe-monthly); until
-    #: then the donate form does not offer a card for monthly, and these are never called.
-    monthly = False
-
-    def start_subscription(self, request: SubscriptionRequest) -> CheckoutStart:
-        raise ProviderUnavailable("monthly gifts by card are not offered yet")
-
-    def cancel_subscription(self, reference: str) -> None:
-        raise ProviderUnavailable("monthly gifts by card are not offered yet")
-
-    def update_subscription(self, reference: str, amount: int, currency: str) -> None:
-        raise ProviderUnavailable("monthly gifts by card are not offered yet")
-
-    def pause_subscription(self, reference: str, paused: bool) -> None:
-        raise ProviderUnavailable("monthly gifts by card are not offered yet")
-
-    def delete_customer(self, customer_reference: str) -> None:
-        raise ProviderUnavailable("monthly gifts by card are not offered yet")
+    #: Monthly gifts by card: Stripe subscriptions, in ``stripe_monthly.StripeSubscriptions``.
+    monthly = True
 
     def __init__(
         self,
@@ -202,6 +153,8 @@ class StripeProvider:
     def _reduce(self, event) -> PaymentEvent | None:
         kind = event.type
         obj = event.data.object
+        if kind.startswith("checkout.session.") and getattr(obj, "mode", None) == "subscription":
+            return self._subscription_checkout(event)  # a monthly gift's checkout: stripe_monthly
         if kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
             if getattr(obj, "payment_status", None) != "paid":
                 return None  # an async method (a bank debit) still pending: its own event follows
@@ -255,7 +208,7 @@ class StripeProvider:
                 currency=_currency(obj.currency),
                 extra={"charge": _id(getattr(obj, "charge", None), optional=True), "dispute": _id(obj.id)},
             )
-        return None
+        return self._monthly_event(event)  # invoices and subscriptions (stripe_monthly), or None
 
     def _succeeded(self, event_id: str, session) -> PaymentEvent:
         payment_intent = _id(getattr(session, "payment_intent", None), optional=True)
@@ -264,20 +217,7 @@ class StripeProvider:
             _amount(session.amount_total),
             _currency(session.currency),
         )
-        fee, charge_id = 0, ""
-        if payment_intent:
-            try:
-                intent = self.client.v1.payment_intents.retrieve(
-                    payment_intent, {"expand": ["latest_charge.balance_transaction"]}
-                )
-            except stripe.StripeError as exc:
-                raise ProviderUnavailable(f"Stripe did not return the payment: {type(exc).__name__}") from exc
-            charge = getattr(intent, "latest_charge", None)
-            if charge and not isinstance(charge, str):
-                charge_id = charge.id
-                balance = getattr(charge, "balance_transaction", None)
-                if balance and not isinstance(balance, str) and getattr(balance, "currency", "").upper() == currency:
-                    fee = int(balance.fee)
+        charge_id, fee = charge_and_fee(self.client, payment_intent, currency) if payment_intent else ("", 0)
         return PaymentEvent(
             "stripe",
             event_id,
