@@ -17,6 +17,7 @@ from zbor.donations.events import receive_event
 from zbor.donations.exceptions import DonationRefused
 from zbor.donations.models import Donation, DonationStatus, MonthlyGift, MonthlyStatus, StopReason
 from zbor.donations.receipts import send_receipt
+from zbor.donations.reconcile import reconcile
 from zbor.donations.selectors import campaign_money
 from zbor.payments.base import EventType, PaymentEvent
 from zbor.payments.demo import DemoProvider
@@ -109,6 +110,7 @@ def test_demo_first_month_then_two_more_each_booked_once(campaign):
     receive_event(PaymentEvent.from_json("demo", last.event_id, last.data))
     assert Donation.objects.filter(monthly_gift=gift).count() == 3
     assert collected(campaign) == 3000
+    assert reconcile().ok
 
 
 def test_amount_that_differs_waits_for_finance(campaign):
