@@ -2,6 +2,7 @@
 ordinary donation booked exactly once through the event path, an amount that differs waiting
 for finance, and what the donor or staff change (stop, pause, resume, a new amount)."""
 
+import datetime
 import uuid
 
 import pytest
@@ -17,6 +18,7 @@ from zbor.donations.events import receive_event
 from zbor.donations.exceptions import DonationRefused
 from zbor.donations.models import Donation, DonationStatus, MonthlyGift, MonthlyStatus, StopReason
 from zbor.donations.receipts import send_receipt
+from zbor.donations.reconcile import reconcile
 from zbor.donations.selectors import campaign_money
 from zbor.payments.base import EventType, PaymentEvent
 from zbor.payments.demo import DemoProvider
@@ -109,6 +111,7 @@ def test_demo_first_month_then_two_more_each_booked_once(campaign):
     receive_event(PaymentEvent.from_json("demo", last.event_id, last.data))
     assert Donation.objects.filter(monthly_gift=gift).count() == 3
     assert collected(campaign) == 3000
+    assert reconcile().ok
 
 
 def test_amount_that_differs_waits_for_finance(campaign):
@@ -260,3 +263,19 @@ def test_a_month_sent_to_the_fund_says_so(campaign, monkeypatch, mailoutbox):
     send_receipt(Donation.objects.get(checkout_reference__endswith="_2").pk)
     assert "went to the foundation's fund named for it" in mailoutbox[-1].body
     assert campaign.safe_translation_getter("title") not in mailoutbox[-1].body
+
+
+def test_an_email_kept_for_a_receipt_goes_after_the_retention_period(campaign, settings):
+    gift = start(campaign)
+    first_month(gift)
+    services.stop_monthly(gift, reason=StopReason.DONOR)
+    assert gift.email  # the first month's receipt is still to send
+    services.purge_expired_emails()
+    gift.refresh_from_db()
+    assert gift.email  # stopped just now: within the retention period
+    MonthlyGift.objects.filter(pk=gift.pk).update(
+        stopped_at=gift.stopped_at - datetime.timedelta(days=settings.ZBOR_EMAIL_RETENTION_DAYS + 1)
+    )
+    services.purge_expired_emails()
+    gift.refresh_from_db()
+    assert gift.email == ""

@@ -40,3 +40,14 @@ def test_other_roles_do_not_see_it(client, campaign, role):
     user = factories.staff_user(superuser=False) if role == "none" else factories.role_user(role)
     client.force_login(user)
     assert client.get(LIST).status_code == 403
+
+
+def test_a_month_whose_amount_differs_is_in_finances_review_queue(client, campaign):
+    from zbor.donations.events import receive_event
+    from zbor.payments.demo import DemoProvider
+
+    gift = _monthly_gift(campaign)
+    receive_event(DemoProvider.monthly_paid(gift.reference, "demo_inv_odd", amount=1234, currency="EUR"))
+    client.force_login(factories.role_user("finance"))
+    page = client.get(reverse("admin:donations_paymentinreview_changelist")).content.decode()
+    assert "€12.34" in page

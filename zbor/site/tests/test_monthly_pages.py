@@ -100,3 +100,17 @@ def test_demo_monthly_cancelled_takes_nothing(client, campaign):
     back = client.post(response["Location"], {"outcome": "cancel"})
     assert "Payment cancelled" in text_of(client.get(back["Location"]).content.decode())
     assert MonthlyGift.objects.get().status == MonthlyStatus.PENDING and not Donation.objects.exists()
+
+
+def test_the_status_page_says_how_to_stop_and_when_stopped(client, campaign):
+    from zbor.donations import services
+    from zbor.donations.models import StopReason
+
+    response = client.post(URL, monthly(method="demo"))
+    done = client.post(response["Location"], {"outcome": "complete"})
+    page = text_of(client.get(done["Location"]).content.decode())
+    assert "every month" in page and "change or stop your monthly gift at any time" in page
+    assert "donor@example.org" not in page and campaign.slug not in page
+    services.stop_monthly(MonthlyGift.objects.get(), reason=StopReason.DONOR)
+    page = text_of(client.get(done["Location"]).content.decode())
+    assert "Your monthly gift has stopped" in page
