@@ -87,6 +87,16 @@ class CampaignAdminForm(TranslatableModelForm):
         ),
     )
 
+    yearly_target = AmountField(
+        label=gettext_lazy("yearly target"),
+        required=False,
+        max_minor=MAX_NEED_MINOR,
+        help_text=gettext_lazy(
+            "Programme funds only, optional: what the fund hopes to collect each calendar year, in the "
+            "campaign's currency, e.g. 12000. Its page shows what came in since 1 January against it."
+        ),
+    )
+
     class Meta:
         model = Campaign
         fields = "__all__"
@@ -98,6 +108,8 @@ class CampaignAdminForm(TranslatableModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "yearly_target" in self.fields:
+            self.fields["yearly_target"].currency = self.instance.currency
         amounts = self.instance.suggested_amounts or []
         if amounts and not self.is_bound:
             currency = self.instance.currency
@@ -123,6 +135,8 @@ class CampaignAdminForm(TranslatableModelForm):
                 )
                 % {"currency": self.instance.currency}
             )
+        if currency and "yearly_target" in self.fields:
+            self.fields["yearly_target"].currency = currency  # cleaned next, in this currency
         return currency
 
     def clean_story(self):

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
 from zbor.campaigns import markdown
-from zbor.campaigns.models import Campaign, Category, Status
+from zbor.campaigns.models import Campaign, Category, Kind, Status
 from zbor.campaigns.selectors import (
     CampaignTexts,
     PublicNeed,
@@ -35,6 +35,7 @@ from zbor.money import Money, format_money
 
 from .addresses import address
 from .covers import CARD_SIZES, PAGE_SIZES, CoverPicture, cover_picture, picture_html
+from .funds import card_progress, funds_this_year
 from .momentum import Deadline, SupportView, deadline, support_views
 from .notes import NoteRenderer
 from .progress import Progress
@@ -71,6 +72,12 @@ class CampaignCard:
     cover_alt: str
     published_at: datetime.datetime | None
     progress: Progress
+    kind: str = Kind.PERSONAL
+
+    @property
+    def is_fund(self) -> bool:
+        """A programme fund: open-ended, its progress counted per calendar year."""
+        return self.kind == Kind.FUND
 
     @property
     def cover(self) -> CoverPicture | None:
@@ -165,6 +172,9 @@ class CampaignPage:
     moved_in_text: str = ""
     #: Gifts received so far (a count that moves in steps: ``donor_count``).
     donor_count: int = 0
+    #: A programme fund's total since it opened, formatted ("" for a personal campaign, whose
+    #: progress shows it already).
+    collected_text: str = ""
     #: The end date, when the campaign has one.
     deadline: Deadline | None = None
     is_preview: bool = False
@@ -213,8 +223,18 @@ def _text(translations, language: str, original: str, field: str) -> tuple[str, 
     return getattr(picked.translation, field), picked.language, picked.is_fallback
 
 
-def build_card(campaign: Campaign, texts: CampaignTexts, language: str, *, collected: int, goal: int) -> CampaignCard:
-    """The card of ``campaign``, whose translations are ``texts`` (``campaign_texts``)."""
+def build_card(
+    campaign: Campaign,
+    texts: CampaignTexts,
+    language: str,
+    *,
+    collected: int,
+    goal: int,
+    this_year: int | None = None,
+) -> CampaignCard:
+    """The card of ``campaign``, whose translations are ``texts`` (``campaign_texts``). A
+    programme fund's progress is ``this_year`` (collected since 1 January) against its yearly
+    target instead of ``collected`` against ``goal``."""
     original = campaign.original_language
     title, title_language, title_fallback = _text(texts.own, language, original, "title")
     summary, summary_language, summary_fallback = _text(texts.own, language, original, "summary")
@@ -242,7 +262,8 @@ def build_card(campaign: Campaign, texts: CampaignTexts, language: str, *, colle
         cover_name=campaign.cover.name or "",
         cover_alt=cover_alt,
         published_at=campaign.published_at,
-        progress=Progress(Money(collected, campaign.currency), Money(goal, campaign.currency), language),
+        progress=card_progress(campaign, language, collected=collected, goal=goal, this_year=this_year),
+        kind=campaign.kind,
     )
 
 
@@ -250,7 +271,11 @@ def build_cards(campaigns, language: str) -> list[CampaignCard]:
     """Cards for campaigns annotated with ``goal_total`` and ``collected_total``."""
     campaigns = list(campaigns)
     texts = campaign_texts(campaigns)
-    return [build_card(c, texts[c.pk], language, collected=c.collected_total, goal=c.goal_total) for c in campaigns]
+    year = funds_this_year(campaigns)
+    return [
+        build_card(c, texts[c.pk], language, collected=c.collected_total, goal=c.goal_total, this_year=year.get(c.pk))
+        for c in campaigns
+    ]
 
 
 @lru_cache(maxsize=1024)
@@ -318,7 +343,14 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
     needs = public_needs(campaign.pk)
     money = campaign_money(campaign.pk, [n.pk for n in needs])
     texts = campaign_texts([campaign], story=True)[campaign.pk]
-    card = build_card(campaign, texts, language, collected=money.collected, goal=sum(n.amount for n in needs))
+    card = build_card(
+        campaign,
+        texts,
+        language,
+        collected=money.collected,
+        goal=sum(n.amount for n in needs),
+        this_year=funds_this_year([campaign]).get(campaign.pk),
+    )
     story = pick_from(texts.own, language, original, field="story")
     story_text = story.translation.story if story else ""
     story_language = story.language if story else language
@@ -360,6 +392,7 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
         moved_out_text=_money_text(moved_out, currency, language) if moved_out else "",
         moved_in_text=_money_text(moved_in, currency, language) if moved_in else "",
         donor_count=donors,
+        collected_text=_money_text(money.collected, currency, language) if campaign.kind == Kind.FUND else "",
         deadline=deadline(campaign.ends_on, today, _long_date(campaign.ends_on, language) if campaign.ends_on else ""),
         is_preview=is_preview,
     )
