@@ -41,7 +41,7 @@ class FundMethods:
         return fund if fund is not None and fund.accepts_donations() else None
 
     def clean(self: Campaign) -> None:  # type: ignore[misc]
-        super().clean()  # type: ignore[misc]
+        super().clean()
         problems = fund_problems(self)
         if problems:
             raise ValidationError(problems)

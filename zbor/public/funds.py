@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from zbor.campaigns.models import Campaign, Kind
 from zbor.donations.selectors import collected_since
-from zbor.money import Money
+from zbor.money import Money, format_money
 
 from .progress import Progress
 
@@ -33,3 +33,8 @@ def card_progress(campaign: Campaign, language: str, *, collected: int, goal: in
     if campaign.kind == Kind.FUND:
         return Progress(Money(this_year or 0, currency), Money(campaign.yearly_target or 0, currency), language, True)
     return Progress(Money(collected, currency), Money(goal, currency), language)
+
+
+def fund_total_text(campaign: Campaign, collected: int, language: str) -> str:
+    """A fund's total since it opened, formatted; "" for a personal campaign (its progress says it)."""
+    return format_money(Money(collected, campaign.currency), language) if campaign.kind == Kind.FUND else ""

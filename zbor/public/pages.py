@@ -35,7 +35,7 @@ from zbor.money import Money, format_money
 
 from .addresses import address
 from .covers import CARD_SIZES, PAGE_SIZES, CoverPicture, cover_picture, picture_html
-from .funds import card_progress, funds_this_year
+from .funds import card_progress, fund_total_text, funds_this_year
 from .momentum import Deadline, SupportView, deadline, support_views
 from .notes import NoteRenderer
 from .progress import Progress
@@ -392,7 +392,7 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
         moved_out_text=_money_text(moved_out, currency, language) if moved_out else "",
         moved_in_text=_money_text(moved_in, currency, language) if moved_in else "",
         donor_count=donors,
-        collected_text=_money_text(money.collected, currency, language) if campaign.kind == Kind.FUND else "",
+        collected_text=fund_total_text(campaign, money.collected, language),
         deadline=deadline(campaign.ends_on, today, _long_date(campaign.ends_on, language) if campaign.ends_on else ""),
         is_preview=is_preview,
     )
