@@ -17,7 +17,7 @@ from zbor.money import InvalidAmount, Money, minor_digits, parse_amount
 
 from . import markdown
 from .floors import floor_problems
-from .models import MAX_NEED_MINOR, Campaign, Need, Update
+from .models import MAX_NEED_MINOR, Campaign, Kind, Need, Update
 from .selectors import existing_note_keys
 
 
@@ -108,6 +108,8 @@ class CampaignAdminForm(TranslatableModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "kind" in self.fields:
+            self.fields["kind"].required = False  # clean_kind: personal unless said otherwise
         if "yearly_target" in self.fields:
             self.fields["yearly_target"].currency = self.instance.currency
         amounts = self.instance.suggested_amounts or []
@@ -138,6 +140,10 @@ class CampaignAdminForm(TranslatableModelForm):
         if currency and "yearly_target" in self.fields:
             self.fields["yearly_target"].currency = currency  # cleaned next, in this currency
         return currency
+
+    def clean_kind(self):
+        # A form that leaves the kind out keeps the campaign's (personal for a new one).
+        return self.cleaned_data.get("kind") or self.instance.kind or Kind.PERSONAL
 
     def clean_story(self):
         story = self.cleaned_data.get("story", "")
