@@ -126,3 +126,24 @@ def test_the_admin_form_refuses_a_fund_in_another_currency_and_a_personal_campai
     assert "choose a fund in the same currency" in text and "A personal campaign needs a beneficiary." in text
     assert not Campaign.objects.filter(slug="emergency").exists()
     assert Campaign.objects.get(slug="zloty-fund").status == Status.PUBLISHED
+
+
+def test_a_fund_takes_gifts_has_a_share_card_and_an_embed():
+    factories.fund(slug="families", yearly_target=100000, donations=(1000,))
+    visitor = Client()
+    donate = visitor.get("/en/campaigns/families/donate/")
+    assert donate.status_code == 200 and "This year:" in donate.content.decode()
+    card = visitor.get("/en/campaigns/families/card.png")
+    assert card.status_code == 200 and card["Content-Type"] in ("image/jpeg", "image/png")
+    widget = visitor.get("/embed/campaigns/families/?lang=en").content.decode()
+    assert "This year: €10 of €1,000" in widget
+
+
+def test_taking_a_fund_offline_with_the_purge_needs_no_beneficiary():
+    from zbor.campaigns import services
+
+    fund = factories.fund(slug="families")
+    services.emergency_unpublish(fund, by=factories.role_user("admin"), purge_private=True)
+    fund.refresh_from_db()
+    assert fund.status == Status.WITHDRAWN
+    assert Client().get("/en/campaigns/families/").status_code == 404
