@@ -53,7 +53,7 @@ class Campaigns:
 
     def write(self, load: Load) -> None:
         """The campaign rows, funded where the donations made them so (with ``campaign.funded``)."""
-        from zbor.campaigns.models import Campaign, Status
+        from zbor.campaigns.models import Campaign, Kind, Status
 
         dt = load.w.dt
         for c, row in enumerate(self.rows):
@@ -87,9 +87,13 @@ class Campaigns:
                 "required_languages",
                 "ends_on",
                 "suggested_amounts",
+                "kind",
+                "yearly_target",
+                "monthly_fund_id",
             ],
-            # No language required, no end date, the usual suggested amounts: as an editor leaves them.
-            [[*row, "[]", None, "[]"] for row in self.rows],
+            # No language required, no end date, the usual suggested amounts, a personal campaign
+            # naming no fund: as an editor leaves them.
+            [[*row, "[]", None, "[]", str(Kind.PERSONAL), None, None] for row in self.rows],
         )
 
 

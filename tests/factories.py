@@ -7,7 +7,7 @@ import itertools
 from django.contrib.auth import get_user_model
 
 from zbor.campaigns import services
-from zbor.campaigns.models import Beneficiary, Campaign, Need, Note, Status, Update
+from zbor.campaigns.models import Beneficiary, Campaign, Kind, Need, Note, Status, Update
 from zbor.donations.services import record_demo_donation
 
 _seq = itertools.count(1)
@@ -94,6 +94,35 @@ def campaign(
     services.bring_to_status(
         c, status, by=by or _user("factory-editor"), approver=approver or _user("factory-reviewer")
     )
+    c.refresh_from_db()
+    return c
+
+
+def fund(
+    *,
+    slug: str | None = None,
+    status: str = Status.PUBLISHED,
+    yearly_target: int | None = None,
+    needs: tuple[int, ...] = (),
+    currency: str = "EUR",
+    title: str = "Emergency relocation",
+    donations: tuple[int, ...] = (),
+) -> Campaign:
+    """A programme fund (no beneficiary, no end date), walked to ``status`` like a campaign."""
+    c = Campaign.objects.create(
+        slug=slug or f"fund-{next(_seq)}",
+        kind=Kind.FUND,
+        category="relocation",
+        currency=currency,
+        yearly_target=yearly_target,
+    )
+    c.create_translation("en", title=title, summary=f"Summary of {title}", story="A fund's story.")
+    for position, amount in enumerate(needs):
+        need = Need.objects.create(campaign=c, position=position, amount=amount)
+        need.create_translation("en", description=f"Need {position + 1}")
+    for amount in donations:
+        record_demo_donation(c, amount=amount)
+    services.bring_to_status(c, status, by=_user("factory-editor"), approver=_user("factory-reviewer"))
     c.refresh_from_db()
     return c
 

@@ -32,6 +32,12 @@ class CampaignOut(Schema):
     status: str
     location: str
     published_at: datetime.datetime | None
+    #: "personal" (helps one person, reaches its goal and closes) or "fund" (a programme fund:
+    #: open-ended; its ``collected`` counts since 1 January and its ``goal`` is ``yearly_target``,
+    #: zero when it has none).
+    kind: str
+    #: A programme fund's yearly target; null for a personal campaign or a fund without one.
+    yearly_target: MoneyOut | None
     goal: MoneyOut
     collected: MoneyOut
 

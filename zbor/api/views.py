@@ -61,6 +61,10 @@ def _card_out(card, language: str) -> CampaignOut:
         status=card.status,
         location=card.location,
         published_at=card.published_at,
+        kind=card.kind,
+        yearly_target=_money(progress.goal.amount, progress.goal.currency, language)
+        if card.is_fund and progress.goal.amount
+        else None,
         goal=_money(progress.goal.amount, progress.goal.currency, language),
         collected=_money(progress.collected.amount, progress.collected.currency, language),
     )

@@ -1,7 +1,14 @@
-"""A campaign's categories and statuses."""
+"""A campaign's kinds, categories and statuses."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+class Kind(models.TextChoices):
+    #: Helps one person; reaches its goal and closes.
+    PERSONAL = "personal", _("Personal campaign")
+    #: A programme fund ("Emergency relocation"): open-ended, no beneficiary, no end date.
+    FUND = "fund", _("Programme fund")
 
 
 class Category(models.TextChoices):
@@ -28,3 +35,6 @@ class Status(models.TextChoices):
 
 #: Campaigns whose content is on the public site: staff change them only through a revision.
 PUBLIC_STATUSES = (Status.PUBLISHED, Status.FUNDED, Status.CLOSED)
+
+#: Campaigns that take donations (a personal campaign also until its end date).
+ACCEPTING_STATUSES = (Status.PUBLISHED, Status.FUNDED)

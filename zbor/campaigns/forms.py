@@ -17,7 +17,7 @@ from zbor.money import InvalidAmount, Money, minor_digits, parse_amount
 
 from . import markdown
 from .floors import floor_problems
-from .models import MAX_NEED_MINOR, Campaign, Need, Update
+from .models import MAX_NEED_MINOR, Campaign, Kind, Need, Update
 from .selectors import existing_note_keys
 
 
@@ -87,6 +87,16 @@ class CampaignAdminForm(TranslatableModelForm):
         ),
     )
 
+    yearly_target = AmountField(
+        label=gettext_lazy("yearly target"),
+        required=False,
+        max_minor=MAX_NEED_MINOR,
+        help_text=gettext_lazy(
+            "Programme funds only, optional: what the fund hopes to collect each calendar year, in the "
+            "campaign's currency, e.g. 12000. Its page shows what came in since 1 January against it."
+        ),
+    )
+
     class Meta:
         model = Campaign
         fields = "__all__"
@@ -98,6 +108,10 @@ class CampaignAdminForm(TranslatableModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "kind" in self.fields:
+            self.fields["kind"].required = False  # clean_kind: personal unless said otherwise
+        if "yearly_target" in self.fields:
+            self.fields["yearly_target"].currency = self.instance.currency
         amounts = self.instance.suggested_amounts or []
         if amounts and not self.is_bound:
             currency = self.instance.currency
@@ -123,7 +137,13 @@ class CampaignAdminForm(TranslatableModelForm):
                 )
                 % {"currency": self.instance.currency}
             )
+        if currency and "yearly_target" in self.fields:
+            self.fields["yearly_target"].currency = currency  # cleaned next, in this currency
         return currency
+
+    def clean_kind(self):
+        # A form that leaves the kind out keeps the campaign's (personal for a new one).
+        return self.cleaned_data.get("kind") or self.instance.kind or Kind.PERSONAL
 
     def clean_story(self):
         story = self.cleaned_data.get("story", "")

@@ -18,10 +18,15 @@ from parler.models import TranslatableModel, TranslatedFields
 
 from zbor.money import DEFAULT_CURRENCY
 
+from .choices import ACCEPTING_STATUSES as ACCEPTING_STATUSES
+
 # Re-exported: the rest of Zbor imports them from the models module.
 from .choices import PUBLIC_STATUSES as PUBLIC_STATUSES
 from .choices import Category as Category
+from .choices import Kind as Kind
 from .choices import Status as Status
+from .funds import FundMethods
+from .staged import StagedText as StagedText
 from .validators import validate_currency
 
 # The largest single need, in minor units (a billion euros; ten million Kuwaiti dinars). Keeps
@@ -99,15 +104,32 @@ def cover_upload_to(instance: Campaign, filename: str) -> str:
     return f"covers/{uuid.uuid4().hex}.jpg"
 
 
-class Campaign(TranslatableModel):
+class Campaign(FundMethods, TranslatableModel):
     slug = models.SlugField(
         _("web address"),
         max_length=80,
         unique=True,
         help_text=_("The last part of the page address: lowercase words with hyphens. Avoid real names."),
     )
+    kind = models.CharField(
+        _("kind"),
+        max_length=16,
+        choices=Kind.choices,
+        default=Kind.PERSONAL,
+        help_text=_(
+            "A personal campaign helps one person and closes when it is done. A programme fund "
+            "(e.g. “Emergency relocation”) stays open: no beneficiary, no end date, needs optional."
+        ),
+    )
+    #: Empty for a programme fund, which helps many people.
     beneficiary = models.ForeignKey(
-        Beneficiary, on_delete=models.PROTECT, related_name="campaigns", verbose_name=_("beneficiary")
+        Beneficiary,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+        verbose_name=_("beneficiary"),
+        help_text=_("Required for a personal campaign; a programme fund has none."),
     )
     category = models.CharField(_("category"), max_length=32, choices=Category.choices)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT, editable=False)
@@ -149,6 +171,29 @@ class Campaign(TranslatableModel):
         blank=True,
         help_text=_(
             "Optional. The last day the campaign takes donations; the page says how many days are left. Leave empty for a campaign that stays open until the foundation closes it."
+        ),
+    )
+    yearly_target = models.BigIntegerField(
+        _("yearly target"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_NEED_MINOR)],
+        help_text=_(
+            "Programme funds only, optional: what the fund hopes to collect each calendar year, in "
+            "minor units (cents for EUR). Its page shows what came in since 1 January against it."
+        ),
+    )
+    monthly_fund = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to=models.Q(kind=Kind.FUND) & ~models.Q(status=Status.REVISION),
+        verbose_name=_("fund for monthly gifts after closing"),
+        help_text=_(
+            "After this campaign closes, monthly gifts go to this fund. A programme fund in the "
+            "same currency; the donor is told so on the form and in the receipt."
         ),
     )
     #: Suggested amounts in minor units (empty: the currency's ladder).
@@ -350,39 +395,3 @@ class CampaignEditor(models.Model):
 
     def __str__(self) -> str:
         return f"editor of campaign #{self.campaign_id}"
-
-
-class StagedText(models.Model):
-    """A proposed change to text shared by public pages (a beneficiary's display name, a
-    foundation note), waiting for a second person's approval. The live text stays until then.
-
-    Each edit replaces the row with a new one (a new id), so an approval given on a screen that
-    showed an older proposal matches nothing."""
-
-    class Kind(models.TextChoices):
-        DISPLAY_NAME = "display_name", _("display name")
-        NOTE = "note", _("foundation note")
-
-    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    beneficiary = models.ForeignKey(Beneficiary, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    note = models.ForeignKey(Note, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    language_code = models.CharField(_("language"), max_length=15)
-    values = models.JSONField(_("proposed text"), default=dict)
-    editors = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+", verbose_name=_("changed by"))
-    created_at = models.DateTimeField(_("proposed"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("change waiting for approval")
-        verbose_name_plural = _("changes waiting for approval")
-        ordering = ["created_at", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["beneficiary", "language_code"], name="staged_display_name_once"),
-            models.UniqueConstraint(fields=["note", "language_code"], name="staged_note_once"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} ({self.language_code})"
-
-    @property
-    def target(self):
-        return self.beneficiary if self.kind == self.Kind.DISPLAY_NAME else self.note

@@ -43,13 +43,22 @@ from .models import (
     Status,
     Update,
 )
-from .services import may_approve, publication_problems, record_editor
+from .services import is_at_risk, may_approve, publication_problems, record_editor
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 #: Campaign columns a revision carries and an approval copies back (what public pages show).
-CAMPAIGN_FIELDS = ("category", "cover", "ends_on", "suggested_amounts")
+CAMPAIGN_FIELDS = (
+    "kind",
+    "category",
+    "cover",
+    "ends_on",
+    "suggested_amounts",
+    "yearly_target",
+    "monthly_fund",
+    "required_languages",
+)
 NEED_FIELDS = ("position", "amount")
 UPDATE_FIELDS = ("published_on",)
 
@@ -137,6 +146,10 @@ def public_text(campaign: Campaign) -> list[str]:
         f"cover: {campaign.cover.name or '-'}",
         f"closes on: {campaign.ends_on.isoformat() if campaign.ends_on else '-'}",
         f"suggested amounts: {', '.join(map(str, campaign.suggested_amounts or [])) or '-'} (minor units)",
+        f"kind: {campaign.kind}",
+        f"yearly target: {campaign.yearly_target or '-'} (minor units)",
+        f"monthly gifts after closing go to: {campaign.monthly_fund.slug if campaign.monthly_fund else '-'}",
+        f"languages required before review: {', '.join(campaign.required_languages or []) or '-'}",
     ]
     names = _translated_fields(Campaign)
     for t in sorted(campaign.translations.all(), key=lambda t: t.language_code):
@@ -192,7 +205,7 @@ def approve_revision(revision: Campaign, *, by: User, seen: str) -> Campaign:
             raise FourEyesViolation(_("You changed this revision: someone who did not must approve it."))
         if seen != revision_digest(locked):
             raise FourEyesViolation(_("The revision changed after you opened it. Read the changes again."))
-        if live.beneficiary.at_risk and not by.has_perm("campaigns.approve_risky_campaign"):
+        if is_at_risk(live) and not by.has_perm("campaigns.approve_risky_campaign"):
             raise FourEyesViolation(_("The beneficiary is at risk: an admin must approve this change."))
         problems = publication_problems(locked) + _needs_below_their_floor(locked, live.currency)
         if problems:

@@ -102,15 +102,21 @@ def campaign_texts(campaigns: Sequence[Campaign], *, story: bool = False) -> dic
         ids,
     ):
         own[master_id].append(CampaignText(*values))
-    names: dict[int, tuple[bool, list[NameText]]] = {}
-    beneficiaries = list({c.beneficiary_id for c in campaigns})
-    for beneficiary_id, pseudonym, language_code, display_name in select(
-        Beneficiary,
-        "SELECT b.id, b.name_is_pseudonym, t.language_code, t.display_name FROM campaigns_beneficiary b "  # noqa: S608 (placeholders only)
-        "LEFT JOIN campaigns_beneficiary_translation t ON t.master_id = b.id "
-        f"WHERE b.id IN ({placeholders(len(beneficiaries))}) ORDER BY t.id",
-        beneficiaries,
-    ):
+    # A programme fund has no beneficiary: no name, and nothing to read when no campaign has one.
+    names: dict[int | None, tuple[bool, list[NameText]]] = {None: (False, [])}
+    beneficiaries = list({c.beneficiary_id for c in campaigns} - {None})
+    rows = (
+        select(
+            Beneficiary,
+            "SELECT b.id, b.name_is_pseudonym, t.language_code, t.display_name FROM campaigns_beneficiary b "  # noqa: S608 (placeholders only)
+            "LEFT JOIN campaigns_beneficiary_translation t ON t.master_id = b.id "
+            f"WHERE b.id IN ({placeholders(len(beneficiaries))}) ORDER BY t.id",
+            beneficiaries,
+        )
+        if beneficiaries
+        else []
+    )
+    for beneficiary_id, pseudonym, language_code, display_name in rows:
         _pseudonym, translations = names.setdefault(beneficiary_id, (bool(pseudonym), []))  # SQLite: 0 or 1
         if language_code is not None:
             translations.append(NameText(language_code, display_name))

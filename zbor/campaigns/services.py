@@ -20,6 +20,7 @@ from zbor.images import delete_cover, store_cover_variants
 
 from . import markdown
 from .exceptions import CampaignNotReady, FourEyesViolation, TransitionNotAllowed
+from .funds import fund_problems
 from .models import PUBLIC_STATUSES, Campaign, CampaignApproval, CampaignEditor, Status
 from .selectors import existing_note_keys
 
@@ -88,14 +89,9 @@ def publication_problems(campaign: Campaign) -> list[str]:
         problems.append(_("The campaign needs a title in its original language."))
     if main is None or not main.story.strip():
         problems.append(_("The campaign needs a story in its original language."))
-    needs = list(campaign.needs.all())
-    if not needs:
-        problems.append(_("The campaign needs at least one need with an amount."))
-    beneficiary = campaign.beneficiary
-    if not beneficiary.consent_recorded:
-        problems.append(_("Record the beneficiary's consent to the display name and the campaign first."))
-    if not beneficiary.safe_translation_getter("display_name", any_language=True):
-        problems.append(_("Decide the beneficiary's display name (a real name or a pseudonym) first."))
+    if not campaign.is_fund:  # a programme fund has no beneficiary, and its needs are optional
+        problems.extend(_personal_problems(campaign))
+    problems.extend(message for messages in fund_problems(campaign).values() for message in messages)
     texts = [t.story for t in translations.values()]
     for update in campaign.updates.prefetch_related("translations"):
         texts.extend(t.body for t in update.translations.all())
@@ -109,10 +105,24 @@ def publication_problems(campaign: Campaign) -> list[str]:
     return problems
 
 
+def _personal_problems(campaign: Campaign) -> list[str]:
+    problems = []
+    if not campaign.needs.exists():
+        problems.append(_("The campaign needs at least one need with an amount."))
+    beneficiary = campaign.beneficiary
+    if beneficiary is None:
+        return problems  # fund_problems says so
+    if not beneficiary.consent_recorded:
+        problems.append(_("Record the beneficiary's consent to the display name and the campaign first."))
+    if not beneficiary.safe_translation_getter("display_name", any_language=True):
+        problems.append(_("Decide the beneficiary's display name (a real name or a pseudonym) first."))
+    return problems
+
+
 def _transition(campaign: Campaign, to: str, *, by: User | None, action: str, check_ready: bool = False) -> Campaign:
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if to not in TRANSITIONS[locked.status]:
+        if to not in TRANSITIONS[locked.status] or (to == Status.FUNDED and locked.is_fund):
             raise TransitionNotAllowed(
                 _("A campaign that is “%(from)s” cannot become “%(to)s”.")
                 % {"from": Status(locked.status).label, "to": Status(to).label}
@@ -148,6 +158,11 @@ def submit_for_review(campaign: Campaign, *, by: User | None) -> Campaign:
 
 def return_to_draft(campaign: Campaign, *, by: User | None) -> Campaign:
     return _transition(campaign, Status.DRAFT, by=by, action="campaign.return_to_draft")
+
+
+def is_at_risk(campaign: Campaign) -> bool:
+    """Its beneficiary is at risk (a programme fund has none): publishing needs an admin too."""
+    return campaign.beneficiary is not None and campaign.beneficiary.at_risk
 
 
 def may_approve(user: User | AnonymousUser) -> bool:
@@ -234,7 +249,7 @@ def approve_publication(campaign: Campaign, *, by: User, no_identifying_details:
         )
         if not approvals.exists():
             return False
-        if locked.beneficiary.at_risk and (approvals.count() < 2 or not approvals.filter(as_admin=True).exists()):
+        if is_at_risk(locked) and (approvals.count() < 2 or not approvals.filter(as_admin=True).exists()):
             return False  # at risk: a second person and an admin, two different people
         locked.status = Status.PUBLISHED
         locked.published_at = locked.published_at or timezone.now()
@@ -253,6 +268,10 @@ def reopen_campaign(campaign: Campaign, *, by: User | None) -> Campaign:
 
 
 def mark_funded(campaign: Campaign, *, by: User | None) -> Campaign:
+    """Published → funded. A programme fund is never funded: the booking's automatic call
+    (``by`` None, when its needs are met) leaves it open; staff asking get TransitionNotAllowed."""
+    if campaign.is_fund and by is None:
+        return campaign
     return _transition(campaign, Status.FUNDED, by=by, action="campaign.funded")
 
 
@@ -275,7 +294,7 @@ def emergency_unpublish(campaign: Campaign, *, by: User, purge_private: bool = F
             locked.status = Status.WITHDRAWN
             locked.save(update_fields=["status", "updated_at"])
         audit(by, "campaign.emergency_unpublish", locked, fields=["status"])
-        if purge_private:
+        if purge_private and locked.beneficiary is not None:
             purge(locked.beneficiary, by=by)
     campaign.refresh_from_db()
     return campaign

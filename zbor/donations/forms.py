@@ -50,7 +50,7 @@ def monthly_presets(campaign: Campaign) -> list[int]:
 
 def monthly_note(campaign: Campaign) -> str:
     """Where a monthly gift goes once a personal campaign closes, as the form says it."""
-    fund = getattr(campaign, "monthly_fund", None)  # set by the programme funds (branch funds)
+    fund = campaign.monthly_fund
     if fund is not None and fund != campaign:
         title = fund.safe_translation_getter("title", any_language=True) or ""
         return _(

@@ -89,18 +89,37 @@ def foundation_totals() -> dict[str, Totals]:
     as the campaign pages count it: within one campaign, and for the foundation, it adds nothing."""
     totals: dict[str, Totals] = {}
     for side, month, campaign_id, kind, currency, total in owner_transfer_totals(OWNER):
-        collected = paid = 0
-        if kind == TransferKind.PAYOUT:
-            paid = total if side == "credit" else 0
-        elif kind == TransferKind.MOVE:
-            collected = total if side == "credit" else -total
-        elif COLLECTED_SIGN.get(kind) == (1 if side == "credit" else -1):
-            collected = COLLECTED_SIGN[kind] * total
+        collected, paid = _collected_and_paid(side, kind, total)
         entry = totals.setdefault(currency, Totals())
         for figures in (entry.months.setdefault(month, [0, 0]), entry.campaigns.setdefault(campaign_id, [0, 0])):
             figures[0] += collected
             figures[1] += paid
     return totals
+
+
+def _collected_and_paid(side: str, kind: str, total: int) -> tuple[int, int]:
+    """What one row of ``owner_transfer_totals`` adds to collected and to paid."""
+    if kind == TransferKind.PAYOUT:
+        return 0, total if side == "credit" else 0
+    if kind == TransferKind.MOVE:
+        return total if side == "credit" else -total, 0
+    if COLLECTED_SIGN.get(kind) == (1 if side == "credit" else -1):
+        return COLLECTED_SIGN[kind] * total, 0
+    return 0, 0
+
+
+def collected_since(campaign_ids: Iterable[int], since: datetime.datetime) -> dict[int, int]:
+    """What each campaign collected from ``since`` on (minor units of its currency), counted as
+    ``foundation_totals`` counts it; two queries for any number of campaigns. A programme
+    fund's page shows it for the calendar year."""
+    ids = list(campaign_ids)
+    collected = dict.fromkeys(ids, 0)
+    if ids:
+        for side, _month, campaign_id, kind, _currency, total in owner_transfer_totals(
+            OWNER, owner_ids=ids, since=since
+        ):
+            collected[campaign_id] += _collected_and_paid(side, kind, total)[0]
+    return collected
 
 
 def allocate(

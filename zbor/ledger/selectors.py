@@ -34,14 +34,22 @@ def owner_credit_total_subquery(owner_kind: str, kinds: Iterable[str]):
     return Coalesce(Subquery(total), 0)
 
 
-def owner_transfer_totals(owner_kind: str) -> list[tuple[str, datetime.date, int, str, str, int]]:
+def owner_transfer_totals(
+    owner_kind: str, *, owner_ids: Iterable[int] | None = None, since: datetime.datetime | None = None
+) -> list[tuple[str, datetime.date, int, str, str, int]]:
     """Transfers into and out of the accounts of ``owner_kind``'s owners, summed per month,
     owner, kind and currency: (side, first day of the month, owner id, kind, currency, total),
-    side "credit" for what came into the owner's accounts and "debit" for what left them."""
+    side "credit" for what came into the owner's accounts and "debit" for what left them.
+    Only those owners ``owner_ids`` names, and only transfers made at ``since`` or later, when given."""
     rows = []
     for side in ("credit", "debit"):
+        filters: dict = {f"{side}_account__owner_kind": owner_kind}
+        if owner_ids is not None:
+            filters[f"{side}_account__owner_id__in"] = list(owner_ids)
+        if since is not None:
+            filters["created_at__gte"] = since
         query = (
-            Transfer.objects.filter(**{f"{side}_account__owner_kind": owner_kind})
+            Transfer.objects.filter(**filters)
             # Months in the site's timezone, named explicitly: the same days the pages show
             # (``paid_on``), not UTC's, which would move a payout made on the evening of the
             # last day of a month into the next one.

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
 from zbor.campaigns import markdown
-from zbor.campaigns.models import Campaign, Category, Status
+from zbor.campaigns.models import Campaign, Category, Kind, Status
 from zbor.campaigns.selectors import (
     CampaignTexts,
     PublicNeed,
@@ -35,8 +35,10 @@ from zbor.money import Money, format_money
 
 from .addresses import address
 from .covers import CARD_SIZES, PAGE_SIZES, CoverPicture, cover_picture, picture_html
+from .funds import card_progress, fund_total_text, funds_this_year
 from .momentum import Deadline, SupportView, deadline, support_views
 from .notes import NoteRenderer
+from .parts import NeedView, SpentView, UpdateView
 from .progress import Progress
 
 
@@ -71,6 +73,12 @@ class CampaignCard:
     cover_alt: str
     published_at: datetime.datetime | None
     progress: Progress
+    kind: str = Kind.PERSONAL
+
+    @property
+    def is_fund(self) -> bool:
+        """A programme fund: open-ended, its progress counted per calendar year."""
+        return self.kind == Kind.FUND
 
     @property
     def cover(self) -> CoverPicture | None:
@@ -89,49 +97,6 @@ class CampaignCard:
     @property
     def cover_page_html(self) -> SafeString:
         return picture_html(self.cover_name, self.cover_alt, "cover", PAGE_SIZES, False)
-
-
-@dataclass(frozen=True)
-class NeedView:
-    pk: int
-    description: str
-    language: str
-    amount_text: str
-    progress: Progress
-
-    @property
-    def is_open(self) -> bool:
-        """It still lacks money: the page offers to give to it."""
-        return self.progress.collected.amount < self.progress.goal.amount
-
-
-@dataclass(frozen=True)
-class SpentView:
-    """One payment for a need, as the public sees it: no recipient, nothing about donors."""
-
-    need: str
-    need_language: str
-    amount_text: str
-    paid_on: datetime.date
-    paid_on_text: str
-    channel_label: str
-
-
-@dataclass(frozen=True)
-class UpdateView:
-    #: The live update's primary key (a revision's copy names the update it stands for): the
-    #: page's anchor ``update-<pk>`` and the feed's entry id, unchanged by edits to the text.
-    pk: int
-    published_on: datetime.date
-    #: The date written out per the page's locale (CLDR), e.g. "24 лістапада 2026 г.".
-    published_on_text: str
-    title: str
-    body_html: SafeString
-    language: str
-
-    @property
-    def anchor(self) -> str:
-        return f"update-{self.pk}"
 
 
 @dataclass(frozen=True)
@@ -167,6 +132,9 @@ class CampaignPage:
     donor_count: int = 0
     #: Active monthly gifts (a count only, read at most every few minutes).
     monthly_supporters: int = 0
+    #: A programme fund's total since it opened, formatted ("" for a personal campaign, whose
+    #: progress shows it already).
+    collected_text: str = ""
     #: The end date, when the campaign has one.
     deadline: Deadline | None = None
     is_preview: bool = False
@@ -221,8 +189,18 @@ def _text(translations, language: str, original: str, field: str) -> tuple[str, 
     return getattr(picked.translation, field), picked.language, picked.is_fallback
 
 
-def build_card(campaign: Campaign, texts: CampaignTexts, language: str, *, collected: int, goal: int) -> CampaignCard:
-    """The card of ``campaign``, whose translations are ``texts`` (``campaign_texts``)."""
+def build_card(
+    campaign: Campaign,
+    texts: CampaignTexts,
+    language: str,
+    *,
+    collected: int,
+    goal: int,
+    this_year: int | None = None,
+) -> CampaignCard:
+    """The card of ``campaign``, whose translations are ``texts`` (``campaign_texts``). A
+    programme fund's progress is ``this_year`` (collected since 1 January) against its yearly
+    target instead of ``collected`` against ``goal``."""
     original = campaign.original_language
     title, title_language, title_fallback = _text(texts.own, language, original, "title")
     summary, summary_language, summary_fallback = _text(texts.own, language, original, "summary")
@@ -250,7 +228,8 @@ def build_card(campaign: Campaign, texts: CampaignTexts, language: str, *, colle
         cover_name=campaign.cover.name or "",
         cover_alt=cover_alt,
         published_at=campaign.published_at,
-        progress=Progress(Money(collected, campaign.currency), Money(goal, campaign.currency), language),
+        progress=card_progress(campaign, language, collected=collected, goal=goal, this_year=this_year),
+        kind=campaign.kind,
     )
 
 
@@ -258,7 +237,11 @@ def build_cards(campaigns, language: str) -> list[CampaignCard]:
     """Cards for campaigns annotated with ``goal_total`` and ``collected_total``."""
     campaigns = list(campaigns)
     texts = campaign_texts(campaigns)
-    return [build_card(c, texts[c.pk], language, collected=c.collected_total, goal=c.goal_total) for c in campaigns]
+    year = funds_this_year(campaigns)
+    return [
+        build_card(c, texts[c.pk], language, collected=c.collected_total, goal=c.goal_total, this_year=year.get(c.pk))
+        for c in campaigns
+    ]
 
 
 @lru_cache(maxsize=1024)
@@ -326,7 +309,14 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
     needs = public_needs(campaign.pk)
     money = campaign_money(campaign.pk, [n.pk for n in needs])
     texts = campaign_texts([campaign], story=True)[campaign.pk]
-    card = build_card(campaign, texts, language, collected=money.collected, goal=sum(n.amount for n in needs))
+    card = build_card(
+        campaign,
+        texts,
+        language,
+        collected=money.collected,
+        goal=sum(n.amount for n in needs),
+        this_year=funds_this_year([campaign]).get(campaign.pk),
+    )
     story = pick_from(texts.own, language, original, field="story")
     story_text = story.translation.story if story else ""
     story_language = story.language if story else language
@@ -369,6 +359,7 @@ def build_page(campaign: Campaign, language: str, *, is_preview: bool = False) -
         moved_in_text=_money_text(moved_in, currency, language) if moved_in else "",
         donor_count=donors,
         monthly_supporters=monthly,
+        collected_text=fund_total_text(campaign, money.collected, language),
         deadline=deadline(campaign.ends_on, today, _long_date(campaign.ends_on, language) if campaign.ends_on else ""),
         is_preview=is_preview,
     )

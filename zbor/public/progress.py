@@ -7,6 +7,7 @@ from functools import cached_property
 
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from zbor.money import Money, format_money
 
@@ -14,8 +15,11 @@ from zbor.money import Money, format_money
 @dataclass(frozen=True)
 class Progress:
     collected: Money
+    #: Zero when there is none (a programme fund without a yearly target): no bar then.
     goal: Money
     language: str
+    #: A programme fund's: what came in since 1 January, against its yearly target.
+    this_year: bool = False
 
     # A template reads each a few times (the bar, the badge's alt text).
     @cached_property
@@ -25,6 +29,15 @@ class Progress:
     @cached_property
     def goal_text(self) -> str:
         return format_money(self.goal, self.language)
+
+    def line(self) -> str:
+        """The progress in words, in the active language (share cards, badges)."""
+        amounts = {"collected": self.collected_text, "goal": self.goal_text}
+        if not self.this_year:
+            return _("Collected: %(collected)s of %(goal)s") % amounts
+        if self.goal.amount:
+            return _("This year: %(collected)s of %(goal)s") % amounts
+        return _("This year: %(collected)s") % amounts
 
     @property
     def percent(self) -> int:

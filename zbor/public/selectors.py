@@ -7,12 +7,12 @@ from typing import Any
 
 from django.core.cache import cache as shared_cache
 from django.core.paginator import Paginator
-from django.db.models import ExpressionWrapper, F, IntegerField, QuerySet
+from django.db.models import Case, ExpressionWrapper, F, IntegerField, QuerySet, Value, When
 from django.db.models.functions import NullIf
 from django.utils.functional import cached_property
 from django.utils.http import urlencode
 
-from zbor.campaigns.models import Campaign
+from zbor.campaigns.models import Campaign, Kind
 from zbor.campaigns.selectors import public_campaigns
 from zbor.donations.selectors import collected_subquery, foundation_totals
 
@@ -20,7 +20,7 @@ ORDERINGS: dict[str, list[Any]] = {
     "newest": ["-published_at", "-pk"],
     # Share of the goal reached, highest first; finished campaigns are at 100% or past it.
     "closest": [F("reached_permyriad").desc(nulls_last=True), "-published_at", "-pk"],
-    "most_needed": ["-still_needed", "-published_at", "-pk"],
+    "most_needed": [F("still_needed").desc(nulls_last=True), "-published_at", "-pk"],
 }
 
 
@@ -28,6 +28,15 @@ ORDERINGS: dict[str, list[Any]] = {
 def _listing() -> QuerySet[Campaign]:
     # Built once (as campaigns.selectors' reads): each listing filters its own copy.
     return public_campaigns().annotate(collected_total=collected_subquery())
+
+
+def _unless_fund(expression):
+    """``expression`` for a personal campaign, NULL for a programme fund (sorted last)."""
+    return Case(
+        When(kind=Kind.FUND, then=Value(None)),
+        default=ExpressionWrapper(expression, output_field=IntegerField()),
+        output_field=IntegerField(),
+    )
 
 
 def campaign_listing(filters: dict[str, str]) -> QuerySet[Campaign]:
@@ -38,16 +47,13 @@ def campaign_listing(filters: dict[str, str]) -> QuerySet[Campaign]:
     if filters.get("status"):
         campaigns = campaigns.filter(status=filters["status"])
     sort = filters.get("sort") or "newest"
+    # A programme fund has no goal to be close to or still short of: it comes after the campaigns.
     if sort == "closest":
         campaigns = campaigns.annotate(
-            reached_permyriad=ExpressionWrapper(
-                F("collected_total") * 10000 / NullIf(F("goal_total"), 0), output_field=IntegerField()
-            )
+            reached_permyriad=_unless_fund(F("collected_total") * 10000 / NullIf(F("goal_total"), 0))
         )
     elif sort == "most_needed":
-        campaigns = campaigns.annotate(
-            still_needed=ExpressionWrapper(F("goal_total") - F("collected_total"), output_field=IntegerField())
-        )
+        campaigns = campaigns.annotate(still_needed=_unless_fund(F("goal_total") - F("collected_total")))
     return campaigns.order_by(*ORDERINGS[sort])
 
 

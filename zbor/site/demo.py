@@ -7,6 +7,7 @@ in new words under a pseudonym. Amounts are minor units.
 
 from typing import NotRequired, TypedDict
 
+from zbor.site.demo_funds import FAMILIES_FUND, FUNDS
 from zbor.site.demo_texts import STORY_BE, STORY_EN, STORY_PL, STORY_RU
 
 
@@ -18,7 +19,14 @@ class BeneficiarySpec(TypedDict):
 
 class CampaignSpec(TypedDict):
     slug: str
-    beneficiary: BeneficiarySpec
+    #: None for a programme fund.
+    beneficiary: NotRequired[BeneficiarySpec]
+    #: "personal" (the default) or "fund".
+    kind: NotRequired[str]
+    #: A fund's yearly target, minor units.
+    yearly_target: NotRequired[int]
+    #: The slug of the fund monthly gifts go to once this campaign closes (a fund listed before it).
+    monthly_fund: NotRequired[str]
     category: str
     currency: str
     original_language: str
@@ -36,9 +44,12 @@ class CampaignSpec(TypedDict):
     payouts: NotRequired[list[tuple[int, int, str, int]]]
 
 
+# The funds first: the flagship names one.
 CAMPAIGNS: list[CampaignSpec] = [
+    *FUNDS,
     {
         "slug": "from-prison-to-family",
+        "monthly_fund": FAMILIES_FUND,
         "beneficiary": {
             "reference": "B-0001",
             "pseudonym": True,

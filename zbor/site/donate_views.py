@@ -41,6 +41,7 @@ from zbor.payments import registry
 from zbor.payments.base import EventType
 from zbor.payments.demo import DemoProvider
 from zbor.payments.epc import qr_svg
+from zbor.public.funds import funds_this_year
 from zbor.public.pages import CampaignCard, build_card
 
 from .context_processors import absolute
@@ -164,6 +165,7 @@ def _read_context(slug: str) -> DonateContext | None:
             get_language(),
             collected=money.collected,
             goal=sum(n.amount for n in needs),
+            this_year=funds_this_year([campaign]).get(campaign.pk),
         ),
         accepting=campaign.status in services.ACCEPTING and not campaign.has_ended(),
         choices=DonateChoices.build(campaign, needs, still_needed),

@@ -55,7 +55,10 @@ def badge(request, slug: str):
     card, language = _card(slug, request.GET.get("lang"))
     progress = card.progress
     with translation.override(language):
-        text = _("%(collected)s of %(goal)s") % {"collected": progress.collected_text, "goal": progress.goal_text}
+        if progress.this_year:  # a programme fund's year
+            text = progress.line()
+        else:
+            text = _("%(collected)s of %(goal)s") % {"collected": progress.collected_text, "goal": progress.goal_text}
     width, bar = 320, 300
     filled = bar * min(progress.percent, 100) // 100
     svg = (

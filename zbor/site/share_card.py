@@ -14,7 +14,6 @@ from django.core.cache import cache as django_cache
 from django.core.files.storage import default_storage
 from django.http import HttpResponse
 from django.utils import translation
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
@@ -116,17 +115,14 @@ def share_card(request, slug: str):
     key = (
         "share-card:"
         + hashlib.sha256(
-            f"{slug}|{language}|{card.title}|{card.cover_name}|{progress.collected.amount}|{progress.goal.amount}".encode()
+            f"{slug}|{language}|{card.title}|{card.cover_name}|{progress.collected.amount}|{progress.goal.amount}|{progress.this_year}".encode()
         ).hexdigest()
     )
     png = django_cache.get(key)
     if png is None:
         cover = _cover_bytes(card.cover_name) if card.cover_name else None
         with translation.override(language):
-            line = _("Collected: %(collected)s of %(goal)s") % {
-                "collected": progress.collected_text,
-                "goal": progress.goal_text,
-            }
+            line = progress.line()
         png = draw_card(
             title=card.title,
             collected=progress.collected_text,

@@ -148,13 +148,14 @@ class CampaignAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
         "title_column",
         "slug",
         "display_name",
+        "kind",
         "category",
         "status",
         "goal_column",
         "missing_languages_column",
         "published_at",
     ]
-    list_filter = ["status", "category", "currency"]
+    list_filter = ["kind", "status", "category", "currency"]
     search_fields = ["slug", "translations__title"]
     actions = CAMPAIGN_ACTIONS
 
@@ -189,9 +190,9 @@ class CampaignAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
     ]
     autocomplete_fields = ["beneficiary"]
     fieldsets = [
-        (None, {"fields": ["title", "summary", "slug", "beneficiary", "category", "location"]}),
+        (None, {"fields": ["title", "summary", "slug", "kind", "beneficiary", "category", "location"]}),
         (_("Story"), {"fields": ["original_language", "story", "required_languages"]}),
-        (_("Money"), {"fields": ["currency", "suggested_amounts", "ends_on"]}),
+        (_("Money"), {"fields": ["currency", "suggested_amounts", "ends_on", "yearly_target", "monthly_fund"]}),
         (_("Cover image"), {"fields": ["cover", "cover_alt"], "classes": ["collapse"]}),
         (
             _("Publication"),
@@ -237,6 +238,8 @@ class CampaignAdmin(AuditedAdminMixin, ZborTranslatableAdmin):
 
     @admin.display(description=_("display name"))
     def display_name(self, obj):
+        if obj.beneficiary is None:
+            return "—"  # a programme fund
         return obj.beneficiary.safe_translation_getter("display_name", any_language=True)
 
     @admin.display(description=_("goal"), ordering="goal_total")

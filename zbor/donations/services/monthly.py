@@ -42,13 +42,7 @@ log = logging.getLogger(__name__)
 def monthly_destination(gift: MonthlyGift) -> Campaign | None:
     """Where this month's money goes: the campaign the donor chose while it takes donations,
     then the fund the foundation named for it; None if there is nowhere (finance decides)."""
-    campaign = gift.campaign
-    target = getattr(campaign, "monthly_target", None)
-    if target is not None:
-        return target()
-    # FALLBACK until branch `funds` is merged (it adds Campaign.monthly_target(), which knows
-    # programme funds and a personal campaign's fund): the campaign while it takes donations.
-    return campaign if campaign.status in ACCEPTING and not campaign.has_ended() else None
+    return gift.campaign.monthly_target()
 
 
 def _check(campaign: Campaign, *, amount: int, provider: Provider | None, email: str) -> Provider:

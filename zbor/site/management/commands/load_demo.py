@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from zbor.campaigns import services as campaign_services
-from zbor.campaigns.models import Beneficiary, Campaign, Need, Note, Update
+from zbor.campaigns.models import Beneficiary, Campaign, Kind, Need, Note, Update
 from zbor.disbursements import services as payout_services
 from zbor.disbursements.models import Channel, Payout
 from zbor.donations.bank_import import import_statement
@@ -102,10 +102,10 @@ class Command(BaseCommand):
             for language, (term, text) in spec["translations"].items():
                 note.create_translation(language, term=term, text=text)
 
-    def _campaign(self, spec: demo.CampaignSpec, user, reviewer) -> bool:
-        if Campaign.objects.filter(slug=spec["slug"]).exists():
-            return False
-        person = spec["beneficiary"]
+    def _beneficiary(self, spec: demo.CampaignSpec) -> Beneficiary | None:
+        person = spec.get("beneficiary")
+        if person is None:
+            return None  # a programme fund
         beneficiary, created = Beneficiary.objects.get_or_create(
             reference=person["reference"],
             defaults={"name_is_pseudonym": person["pseudonym"], "consent_recorded": True},
@@ -113,12 +113,20 @@ class Command(BaseCommand):
         if created:
             for language, name in person["names"].items():
                 beneficiary.create_translation(language, display_name=name)
+        return beneficiary
+
+    def _campaign(self, spec: demo.CampaignSpec, user, reviewer) -> bool:
+        if Campaign.objects.filter(slug=spec["slug"]).exists():
+            return False
         campaign = Campaign.objects.create(
             slug=spec["slug"],
-            beneficiary=beneficiary,
+            kind=spec.get("kind", Kind.PERSONAL),
+            beneficiary=self._beneficiary(spec),
             category=spec["category"],
             currency=spec["currency"],
             original_language=spec["original_language"],
+            yearly_target=spec.get("yearly_target"),
+            monthly_fund=Campaign.objects.get(slug=spec["monthly_fund"]) if "monthly_fund" in spec else None,
         )
         for language, fields in spec["translations"].items():
             campaign.create_translation(language, **fields)
