@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import itertools
+import uuid
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from zbor.campaigns import services
 from zbor.campaigns.models import Beneficiary, Campaign, Kind, Need, Note, Status, Update
+from zbor.donations.models import MonthlyGift, MonthlyStatus
 from zbor.donations.services import record_demo_donation
+from zbor.payments.bank import new_reference
 
 _seq = itertools.count(1)
 
@@ -159,3 +164,35 @@ def solved_challenge(task=None, **changes) -> str:
     import json
 
     return base64.b64encode(json.dumps(challenge_payload(task, **changes)).encode()).decode()
+
+
+def monthly_gift(
+    c: Campaign,
+    *,
+    email: str = "donor@example.org",
+    provider: str = "demo",
+    status: str = MonthlyStatus.ACTIVE,
+    amount: int = 1000,
+    **fields,
+) -> MonthlyGift:
+    """A monthly gift as its provider's events leave it (no payment recorded): running since a
+    few days, with the reference each provider gives (a bank's standing-order reference)."""
+    running = status != MonthlyStatus.PENDING
+    reference = {"bank": new_reference(), "stripe": f"sub_{uuid.uuid4().hex[:24]}"}.get(
+        provider, f"demo_sub_{uuid.uuid4().hex}"
+    )
+    values = {
+        "campaign": c,
+        "amount": amount,
+        "currency": c.currency,
+        "provider": provider,
+        "status": status,
+        "reference": reference,
+        "email": email,
+        "language": "en",
+        "idempotency_key": uuid.uuid4().hex,
+        "started_at": timezone.now() - timedelta(days=3) if running else None,
+        "last_paid_at": timezone.now() - timedelta(days=3) if running and provider != "bank" else None,
+        **fields,
+    }
+    return MonthlyGift.objects.create(**values)

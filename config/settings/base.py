@@ -268,6 +268,12 @@ ZBOR_DONATIONS_PER_CAMPAIGN_HOUR = int(env_str("ZBOR_DONATIONS_PER_CAMPAIGN_HOUR
 # browser may have to try (half of it on average: about a second), and how long it stays valid.
 ZBOR_CHALLENGE_MAX_NUMBER = int(env_str("ZBOR_CHALLENGE_MAX_NUMBER", "100000"))
 ZBOR_CHALLENGE_SECONDS = int(env_str("ZBOR_CHALLENGE_SECONDS", "3600"))
+# "Manage my monthly gift" (zbor/donations/monthly_links.py): seconds the emailed link works,
+# and how many links may be asked for per hour from one client and for one address (the page
+# answers the same either way; past the address's limit nothing more is sent).
+ZBOR_MONTHLY_LINK_SECONDS = int(env_str("ZBOR_MONTHLY_LINK_SECONDS", "3600"))
+ZBOR_MONTHLY_LINKS_PER_CLIENT_HOUR = int(env_str("ZBOR_MONTHLY_LINKS_PER_CLIENT_HOUR", "10"))
+ZBOR_MONTHLY_LINKS_PER_ADDRESS_HOUR = int(env_str("ZBOR_MONTHLY_LINKS_PER_ADDRESS_HOUR", "3"))
 # Days an optional receipt email is kept for a donation that never completed.
 ZBOR_EMAIL_RETENTION_DAYS = int(env_str("ZBOR_EMAIL_RETENTION_DAYS", "30"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "no-reply@localhost")

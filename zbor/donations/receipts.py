@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from zbor.money import Money, format_money
 
 from .models import BankStatementLine, Donation, DonationStatus, ReceiptCounter
+from .monthly_links import manage_note
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +193,8 @@ def _receipt_message(donation: Donation) -> EmailMessage:
             "foundation": foundation_details(language)["name"],
         }
         body = _monthly_note(donation) + body
+        if donation.monthly_gift_id:
+            body += "\n" + manage_note(language) + "\n"
         message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [donation.email])
         try:
             message.attach(f"receipt-{receipt_number(donation)}.pdf", receipt_pdf(donation), "application/pdf")

@@ -8,7 +8,7 @@ from huey.contrib.djhuey import db_periodic_task
 from zbor.db import erase_residue
 from zbor.tasks import task
 
-from . import bank_instructions, credit_notes, receipts, services, stranded
+from . import bank_instructions, credit_notes, monthly_links, receipts, services, stranded
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,13 @@ def send_credit_note(note_id: int) -> None:
 @task
 def send_bank_instructions(donation_id: int) -> None:
     bank_instructions.send_instructions(donation_id)
+
+
+@task
+def send_monthly_link(digest: str, language: str, link_template: str) -> None:
+    """The link to manage an address's monthly gifts, if it has any (zbor/donations/monthly_links.py).
+    Queued with the address's keyed hash only; nothing to sweep: a donor asks again."""
+    monthly_links.send_manage_link(digest, language, link_template)
 
 
 @db_periodic_task(crontab(minute="*/5"), name="zbor.send_unsent_receipts")

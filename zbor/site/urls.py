@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import donate_again, donate_views, monthly_views, views
+from . import donate_again, donate_views, monthly_manage, monthly_views, views
 from .fastpath import public_page
 from .feeds import CampaignUpdatesFeed, NewCampaignsFeed
 from .share_card import share_card
@@ -21,4 +21,14 @@ urlpatterns = [
     path("donations/<uuid:public_id>/again/", donate_again.donation_again, name="donation_again"),
     path("monthly/<uuid:public_id>/", monthly_views.monthly_status, name="monthly_status"),
     path("donations/test-checkout/<str:reference>/", donate_views.demo_checkout, name="demo_checkout"),
+    # Manage my monthly gift: the address in, a signed link out (monthly_manage.py).
+    path("monthly/", monthly_manage.monthly_manage, name="monthly_manage"),
+    path("monthly/manage/<str:token>/", monthly_manage.monthly_gifts, name="monthly_gifts"),
+    path("monthly/manage/<str:token>/<uuid:public_id>/amount/", monthly_manage.monthly_amount, name="monthly_amount"),
+    path("monthly/manage/<str:token>/<uuid:public_id>/pause/", monthly_manage.monthly_pause, name="monthly_pause"),
+    path("monthly/manage/<str:token>/<uuid:public_id>/resume/", monthly_manage.monthly_resume, name="monthly_resume"),
+    path("monthly/manage/<str:token>/<uuid:public_id>/stop/", monthly_manage.monthly_stop, name="monthly_stop"),
+    path(
+        "monthly/manage/<str:token>/<uuid:public_id>/stopped/", monthly_manage.monthly_stopped, name="monthly_stopped"
+    ),
 ]

@@ -21,7 +21,7 @@ from .booking import (
     confirm_payment,
 )
 from .demo import record_demo_donation
-from .erasure import erase_donor
+from .erasure import erase_donor, erase_monthly_gifts
 from .housekeeping import purge_expired_emails
 from .moderation import moderate_message
 from .monthly import (
@@ -76,6 +76,7 @@ __all__ = [
     "confirm_payment",
     "end_unpaid",
     "erase_donor",
+    "erase_monthly_gifts",
     "mark_not_a_donation",
     "max_donation",
     "moderate_message",

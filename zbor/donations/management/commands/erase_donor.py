@@ -2,7 +2,9 @@
 
 The service (``zbor.donations.services.erase_donor``) clears the email, public name and words
 of support of every donation made with that address, audited without it; amounts, the ledger
-and every total stay exactly as they were.
+and every total stay exactly as they were. Monthly gifts given with the address are stopped
+first (the payment provider stops billing and deletes its customer) and forget it too; a
+provider that cannot be reached stops the command before anything is forgotten: run it again.
 Then the old values are cleared from the database's other files too (``zbor.db.erase_residue``:
 on SQLite the WAL is checkpointed and truncated; deleted content is zeroed by secure_delete).
 Running it again for the same address is safe, and finishes a clean-up that readers held up.
@@ -11,7 +13,8 @@ Running it again for the same address is safe, and finishes a clean-up that read
 from django.core.management.base import BaseCommand, CommandError
 
 from zbor.db import erase_residue
-from zbor.donations.services import erase_donor
+from zbor.donations.services import erase_donor, erase_monthly_gifts
+from zbor.payments.base import ProviderUnavailable
 
 
 class Command(BaseCommand):
@@ -29,8 +32,18 @@ class Command(BaseCommand):
     def handle(self, *args, email: str, wait: float, **options):
         if not 0 <= wait <= 600:
             raise CommandError("--wait must be between 0 and 600 seconds.")
-        count = erase_donor(email, by=None, label="zbor erase_donor")
-        self.stdout.write(f"Erased the personal data of {count} donation(s). Amounts and the ledger are unchanged.")
+        try:
+            gifts = erase_monthly_gifts(email, by=None, label="zbor erase_donor")
+            count = erase_donor(email, by=None, label="zbor erase_donor")
+        except ProviderUnavailable:
+            raise CommandError(
+                "A payment provider could not be reached to stop a monthly gift, so nothing was erased yet "
+                "(the gifts already stopped stay stopped). Run the same command again later."
+            ) from None
+        self.stdout.write(
+            f"Erased the personal data of {count} donation(s) and {gifts} monthly gift(s), stopped. "
+            "Amounts and the ledger are unchanged."
+        )
         if not erase_residue(wait_seconds=wait):
             raise CommandError(
                 "The database's write-ahead log still holds the erased values: other connections kept "
