@@ -189,9 +189,9 @@ def _import_lines(statement: BankStatement, lines: list[StatementLine]) -> dict[
     payouts_taken: set[int] = set()  # by the batch's outgoing lines, before they are saved
     rows = [_import_line(statement, line, pending, payouts_taken) for line in lines]
     BankStatementLine.objects.bulk_create(rows)
-    matched = [row for row in rows if row.status == LineStatus.MATCHED and row.donation]
-    services.confirm_donations([(row.donation, row.amount) for row in matched])
-    for row in matched:
+    matched = [(row, row.donation) for row in rows if row.status == LineStatus.MATCHED and row.donation]
+    services.confirm_donations([(donation, row.amount) for row, donation in matched])
+    for row, _donation in matched:
         if row.monthly_gift is not None:
             services.month_paid(row.monthly_gift, paid_on=row.booked_on)
     counts: dict[str, int] = defaultdict(int)

@@ -5,15 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('donations', '0020_monthly_gifts'),
+        ("donations", "0020_monthly_gifts"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='bankstatementline',
-            name='monthly_gift',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='donations.monthlygift', verbose_name='standing order'),
+            model_name="bankstatementline",
+            name="monthly_gift",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="donations.monthlygift",
+                verbose_name="standing order",
+            ),
         ),
     ]

@@ -257,9 +257,9 @@ def month_paid(gift: MonthlyGift, *, paid_on: date | None = None) -> None:
     now = timezone.now()
     expected = _next_month(paid_on or timezone.localdate())
     MonthlyGift.objects.filter(pk=gift.pk).update(last_paid_at=now)
-    MonthlyGift.objects.filter(Q(pk=gift.pk) & (Q(next_expected_on__isnull=True) | Q(next_expected_on__lt=expected))).update(
-        next_expected_on=expected
-    )
+    MonthlyGift.objects.filter(
+        Q(pk=gift.pk) & (Q(next_expected_on__isnull=True) | Q(next_expected_on__lt=expected))
+    ).update(next_expected_on=expected)
     # The first transfer of a standing order starts it; a payment after failures mends it, and
     # a standing order that lapsed and pays again runs again.
     MonthlyGift.objects.filter(pk=gift.pk, status=MonthlyStatus.PENDING).update(

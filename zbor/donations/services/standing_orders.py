@@ -82,7 +82,7 @@ def lapse_standing_orders(today: date | None = None) -> int:
         status=MonthlyStatus.ACTIVE,
         next_expected_on__lt=today - timedelta(days=28 + LAPSE_GRACE_DAYS),
     ).values_list("pk", "next_expected_on")
-    due = [pk for pk, expected in candidates if lapses_after(expected) < today]
+    due = [pk for pk, expected in candidates if expected is not None and lapses_after(expected) < today]
     if not due:
         return 0
     return MonthlyGift.objects.filter(pk__in=due, status=MonthlyStatus.ACTIVE).update(status=MonthlyStatus.LAPSED)

@@ -103,7 +103,11 @@ def test_three_months_of_a_standing_order_are_three_donations_and_a_missed_fourt
     assert gift.status == MonthlyStatus.ACTIVE
     assert services.lapse_standing_orders(today=date(2027, 1, 14)) == 1
     gift.refresh_from_db()
-    assert (gift.status, gift.stop_reason, gift.email) == (MonthlyStatus.LAPSED, StopReason.NONE, "monthly@example.org")
+    assert (gift.status, gift.stop_reason, gift.email) == (
+        MonthlyStatus.LAPSED,
+        StopReason.NONE,
+        "monthly@example.org",
+    )
     assert services.lapsed_count() == 1
     assert services.lapse_standing_orders(today=date(2027, 1, 15)) == 0  # once is enough
     # Lapsing is no difference in the books.
@@ -264,3 +268,17 @@ def test_the_line_page_says_the_standing_order_was_stopped(campaign, client):
     page = client.get(reverse("admin:donations_bankstatementline_change", args=[line.pk]))
     for shown in (listing.content.decode(), page.content.decode()):
         assert f"Names standing order {gift}, which was stopped" in shown
+
+
+def test_finance_sees_how_many_standing_orders_lapsed_and_lists_them(campaign, client):
+    lapsed, running = standing_order(campaign), standing_order(campaign)
+    MonthlyGift.objects.filter(pk=lapsed.pk).update(status=MonthlyStatus.LAPSED)
+    client.force_login(finance())
+    listing = reverse("admin:donations_monthlygift_changelist")
+    page = client.get(listing).content.decode()
+    assert "Standing orders lapsed (two expected months without a transfer): 1" in page
+    assert 'href="?status__exact=lapsed"' in page
+    filtered = client.get(listing + "?status__exact=lapsed").content.decode()
+    assert lapsed.reference in filtered and running.reference not in filtered
+    MonthlyGift.objects.filter(pk=lapsed.pk).update(status=MonthlyStatus.ACTIVE)
+    assert "Standing orders lapsed" not in client.get(listing).content.decode()
