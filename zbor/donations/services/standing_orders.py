@@ -30,6 +30,8 @@ from datetime import date, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from zbor.payments.bank import near_references, references_in
+
 from ..models import Donation, MonthlyGift, MonthlyStatus
 from .monthly import _next_month, month_donation, monthly_destination
 
@@ -54,6 +56,17 @@ def standing_orders_named(references: list[str]) -> list[MonthlyGift]:
         .exclude(reference="")
         .select_related("campaign")
     )
+
+
+def standing_order_named_by(text: str) -> MonthlyGift | None:
+    """The one standing order that books months (``BOOKS_MONTHS``) ``text`` names (its
+    reference in any spelling, or one typing slip away from it), or None."""
+    running = MonthlyGift.objects.filter(provider=BANK, status__in=BOOKS_MONTHS).exclude(reference="")
+    for candidates in (references_in(text), near_references(text)):
+        found = list(running.filter(reference__in=candidates)[:2]) if candidates else []
+        if len(found) == 1:
+            return found[0]
+    return None
 
 
 def line_month(gift: MonthlyGift, *, line_key: str) -> tuple[Donation, bool]:

@@ -13,6 +13,7 @@ from django.urls import reverse
 from tests import factories
 from zbor.donations import services, tasks
 from zbor.donations.bank_import import import_statement
+from zbor.donations.exceptions import DonationRefused
 from zbor.donations.models import (
     BankStatementLine,
     Donation,
@@ -282,3 +283,22 @@ def test_finance_sees_how_many_standing_orders_lapsed_and_lists_them(campaign, c
     assert lapsed.reference in filtered and running.reference not in filtered
     MonthlyGift.objects.filter(pk=lapsed.pk).update(status=MonthlyStatus.ACTIVE)
     assert "Standing orders lapsed" not in client.get(listing).content.decode()
+
+
+def test_finance_attaches_a_transfer_without_its_reference_to_the_standing_order(campaign):
+    """The donor's bank dropped the reference one month: finance types it, the line becomes
+    that month. A stopped standing order cannot be attached to."""
+    gift, stopped = standing_order(campaign), standing_order(campaign)
+    services.stop_monthly(stopped, reason=StopReason.DONOR)
+    import_statement(csv_statement((MONTHS[0], "10.00", "monthly gift", "tx-1")), by=finance())
+    line = BankStatementLine.objects.get()
+    assert line.status == LineStatus.UNMATCHED
+    with pytest.raises(DonationRefused, match="No pending bank pledge or running standing order"):
+        services.attach_line(line, reference=stopped.reference, by=finance())
+    month = services.attach_line(line, reference=format_reference(gift.reference).lower(), by=finance())
+    line.refresh_from_db()
+    assert (month.monthly_gift_id, month.status, month.amount) == (gift.pk, DonationStatus.SUCCEEDED, 1000)
+    assert (line.status, line.donation_id, line.monthly_gift_id) == (LineStatus.ASSIGNED, month.pk, gift.pk)
+    gift.refresh_from_db()
+    assert (gift.status, gift.next_expected_on) == (MonthlyStatus.ACTIVE, date(2026, 10, 3))
+    assert booked_once(month) and collected(campaign) == 1000
