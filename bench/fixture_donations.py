@@ -273,6 +273,7 @@ class DonationStream:
                 None,  # payout: only a line of money out has one
                 None,  # refund: only money out that sent a bank refund back has one
                 None,  # returned line: only money out that returned a line has one
+                None,  # standing order: only a month of a bank monthly gift has one
             )
         )
         return checkout, created
@@ -300,6 +301,7 @@ class DonationStream:
                 "payout_id",
                 "refund_id",
                 "returned_line_id",
+                "monthly_gift_id",
             ],
             self.l_rows,
         )

@@ -15,7 +15,9 @@ Matching is as line by line, in the file's order: a credit books its pledge only
 one pending pledge fits its reference (exact references first, then those one typing slip
 away) and it brings exactly the pledged amount; one of another amount or currency, or above
 the per-donation maximum, waits for finance (REVIEW); a pledge taken by a line is no longer
-pending for the lines after it.
+pending for the lines after it. A line naming a bank standing order's permanent reference
+(a monthly gift) becomes a new month of it, matched or waiting for finance the same way
+(``services.standing_orders``).
 
 What a failure leaves:
 
@@ -58,7 +60,7 @@ from zbor.payments.bank import (
 
 from . import bank_out, services
 from .bank_balances import record_balances
-from .models import BankStatement, BankStatementLine, Donation, DonationStatus, LineStatus
+from .models import BankStatement, BankStatementLine, Donation, DonationStatus, LineStatus, MonthlyGift
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -187,9 +189,11 @@ def _import_lines(statement: BankStatement, lines: list[StatementLine]) -> dict[
     payouts_taken: set[int] = set()  # by the batch's outgoing lines, before they are saved
     rows = [_import_line(statement, line, pending, payouts_taken) for line in lines]
     BankStatementLine.objects.bulk_create(rows)
-    services.confirm_donations(
-        [(row.donation, row.amount) for row in rows if row.status == LineStatus.MATCHED and row.donation]
-    )
+    matched = [(row, row.donation) for row in rows if row.status == LineStatus.MATCHED and row.donation]
+    services.confirm_donations([(donation, row.amount) for row, donation in matched])
+    for row, _donation in matched:
+        if row.monthly_gift is not None:
+            services.month_paid(row.monthly_gift, paid_on=row.booked_on)
     counts: dict[str, int] = defaultdict(int)
     for row in rows:
         counts[_counted_as(row)] += 1
@@ -223,19 +227,35 @@ def _import_line(
     row = BankStatementLine(
         statement=statement, key=line.key, booked_on=line.booked_on, amount=line.amount, currency=line.currency
     )
-    donation = pending.take(line) if _matchable(line) else None
+    donation, elsewhere = _named_donation(row, line, pending) if _matchable(line) else (None, False)
     if line.reversal:
         # A returned or reversed transfer: never booked automatically.
         row.status, row.text = LineStatus.REVERSAL, line.text
     elif not line.is_credit:
         _outgoing_line(row, line, payouts_taken)
-    elif donation is not None and _differs(line, donation):
+    elif donation is not None and (elsewhere or _differs(line, donation)):
         row.status, row.donation, row.pledged, row.text = LineStatus.REVIEW, donation, donation.amount, line.text
     elif donation is not None:
         row.status, row.donation = LineStatus.MATCHED, donation
     else:
         row.status, row.text = LineStatus.UNMATCHED, line.text
     return row
+
+
+def _named_donation(
+    row: BankStatementLine, line: StatementLine, pending: _PendingPledges
+) -> tuple[Donation | None, bool]:
+    """The pending pledge the line names, or the new month of the standing order it names
+    (a stopped one's: None, the line waits for finance naming it); and True when that month
+    has nowhere to go (finance decides)."""
+    named = pending.take(line)
+    if not isinstance(named, MonthlyGift):
+        return named, False
+    row.monthly_gift = named
+    if named.status not in services.BOOKS_MONTHS:
+        return None, False
+    donation, has_destination = services.line_month(named, line_key=line.key)
+    return donation, not has_destination
 
 
 def _outgoing_line(row: BankStatementLine, line: StatementLine, payouts_taken: set[int]) -> None:
@@ -252,10 +272,11 @@ def _differs(line: StatementLine, donation: Donation) -> bool:
 
 
 class _PendingPledges:
-    """The pending bank pledges a batch's lines name, read in one query (per few hundred
-    references), then handed out line by line as ``_pending_bank_donation`` would have found
-    them in the file's order: a pledge a line took (matched, or sent to finance) is not pending
-    for the lines after it."""
+    """The pending bank pledges and the standing orders a batch's lines name, read in one query
+    each (per few hundred references), then handed out line by line as ``_pending_bank_donation``
+    would have found them in the file's order: a pledge a line took (matched, or sent to
+    finance) is not pending for the lines after it; a standing order is never taken (each of
+    its lines is a month)."""
 
     def __init__(self, lines: Iterable[StatementLine]):
         references: set[str] = set()
@@ -263,30 +284,36 @@ class _PendingPledges:
             references.update(references_in(line.text))
             references.update(near_references(line.text))
         self.by_reference: dict[str, list[Donation]] = {}
+        self.standing_orders: dict[str, MonthlyGift] = {}
         ordered = sorted(references)
         for start in range(0, len(ordered), _REFERENCES_PER_QUERY):
-            for donation in _pending_bank_pledges(ordered[start : start + _REFERENCES_PER_QUERY]):
+            chunk = ordered[start : start + _REFERENCES_PER_QUERY]
+            for donation in _pending_bank_pledges(chunk):
                 self.by_reference.setdefault(donation.checkout_reference, []).append(donation)
+            self.standing_orders.update((gift.reference, gift) for gift in services.standing_orders_named(chunk))
         self.taken: set[int] = set()
 
-    def _named(self, references: list[str]) -> dict[int, Donation]:
-        found = {}
+    def _named(self, references: list[str]) -> dict[tuple[str, int], Donation | MonthlyGift]:
+        found: dict[tuple[str, int], Donation | MonthlyGift] = {}
         for reference in references:
             for donation in self.by_reference.get(reference, ()):
                 if donation.pk not in self.taken:
-                    found[donation.pk] = donation
+                    found["pledge", donation.pk] = donation
+            if (gift := self.standing_orders.get(reference)) is not None:
+                found["monthly", gift.pk] = gift
         return found
 
-    def take(self, line: StatementLine) -> Donation | None:
-        """The one pending pledge the line's text names, in any currency, exact references
-        first: None when none or several do."""
+    def take(self, line: StatementLine) -> Donation | MonthlyGift | None:
+        """The one pending pledge or standing order the line's text names, in any currency,
+        exact references first: None when none or several do."""
         exact = self._named(references_in(line.text))
         found = exact or self._named(near_references(line.text))
         if len(found) != 1:
             return None
-        (donation,) = found.values()
-        self.taken.add(donation.pk)
-        return donation
+        (named,) = found.values()
+        if isinstance(named, Donation):
+            self.taken.add(named.pk)
+        return named
 
 
 def _pending_bank_pledges(references: list[str]) -> list[Donation]:

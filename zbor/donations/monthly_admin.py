@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.utils.html import format_html
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -83,6 +84,16 @@ class MonthlyGiftAdmin(ReadOnlyAdmin):
     @admin.display(description=_("amount"), ordering="amount")
     def amount_column(self, obj):
         return _money(obj.amount, obj.currency)
+
+    def changelist_view(self, request, extra_context=None):
+        """Above the list: how many bank standing orders lapsed (two expected months without a
+        transfer, ``services.standing_orders``), linked to them. Not a difference in the books."""
+        lapsed = services.lapsed_count()
+        if lapsed:
+            text = _("Standing orders lapsed (two expected months without a transfer): %(count)d") % {"count": lapsed}
+            link = format_html('<a href="?status__exact={}">{}</a>', MonthlyStatus.LAPSED.value, text)
+            extra_context = {**(extra_context or {}), "subtitle": link}
+        return super().changelist_view(request, extra_context)
 
     def has_stop_permission(self, request):
         return request.user.has_perm(MANAGE)

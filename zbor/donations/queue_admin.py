@@ -77,8 +77,9 @@ class ResolveLineForm(forms.ModelForm):
         required=False,
         max_length=60,
         help_text=_(
-            "The pending bank pledge this money was meant for, by its reference in any spelling "
-            "(ZB4K7Q-9MX2T, zb4k7q 9mx2t): it is booked at the amount that arrived."
+            "The pending bank pledge or standing order this money was meant for, by its reference in any "
+            "spelling (ZB4K7Q-9MX2T, zb4k7q 9mx2t): it is booked at the amount that arrived (for a standing "
+            "order, as one of its months)."
         ),
     )
     assign_to = forms.ModelChoiceField(

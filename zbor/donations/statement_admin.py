@@ -24,7 +24,7 @@ from . import bank_out, bank_returns, services
 from .bank_balances import balance_warning
 from .bank_import import import_statement
 from .exceptions import DonationError
-from .models import BankStatement, BankStatementLine, LineStatus
+from .models import BankStatement, BankStatementLine, LineStatus, MonthlyStatus
 from .queue_admin import MATCH_FIELDS, RESOLVE_FIELDS, SPLIT_FIELDS, QueueActions, ResolveLineForm, WaitingFilter
 from .review_admin import money, warning
 
@@ -184,16 +184,18 @@ class BankStatementLineAdmin(QueueActions, AuditedAdminMixin, ZborModelAdmin):
         "text",
         "status",
         "warning_column",
+        "standing_order_column",
         "donation",
         "payout",
     ]
     list_filter = [WaitingFilter, "status", "booked_on"]
-    list_select_related = ["donation", "payout"]
+    list_select_related = ["donation", "payout", "monthly_gift"]
     readonly_fields = [
         "booked_on",
         "amount_column",
         "pledged_column",
         "warning_column",
+        "standing_order_column",
         "text",
         "status",
         "reason",
@@ -219,6 +221,17 @@ class BankStatementLineAdmin(QueueActions, AuditedAdminMixin, ZborModelAdmin):
         if obj.status != LineStatus.REVIEW or obj.donation is None:
             return ""
         return warning(obj.amount, obj.currency, obj.donation.currency)
+
+    @admin.display(description=_("standing order"))
+    def standing_order_column(self, obj):
+        gift = obj.monthly_gift
+        if gift is None:
+            return ""
+        if gift.status == MonthlyStatus.STOPPED and obj.status == LineStatus.UNMATCHED:
+            return _(
+                "Names standing order %(gift)s, which was stopped: assign this money to a campaign or return it."
+            ) % {"gift": gift}
+        return _("Standing order %(gift)s (%(status)s)") % {"gift": gift, "status": gift.get_status_display()}
 
     def decision_row(self, obj) -> dict[str, str]:
         return {

@@ -69,3 +69,10 @@ def finish_stranded_events() -> None:
     was killed in between) or whose handling failed, once ZBOR_STRANDED_EVENT_SECONDS old;
     with a growing delay, then marked as needing attention. Claimed one by one: never twice."""
     stranded.finish_stranded_events()
+
+
+@db_periodic_task(crontab(hour="3", minute="29"), name="zbor.lapse_standing_orders")
+def lapse_standing_orders() -> None:
+    """Daily: list for finance as lapsed the bank standing orders whose two expected months
+    both passed without a transfer (``services.standing_orders``). Nobody is written to."""
+    services.lapse_standing_orders()

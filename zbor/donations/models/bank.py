@@ -94,6 +94,16 @@ class BankStatementLine(models.Model):
         blank=True,
         help_text=_("What the donation was pledged at when money of another amount arrived (minor units)."),
     )
+    #: The standing order (a bank monthly gift) whose reference the line carries: the month it
+    #: paid is ``donation``; a stopped one's line waits in the unmatched queue for finance.
+    monthly_gift = models.ForeignKey(
+        "donations.MonthlyGift",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("standing order"),
+    )
     #: Why finance returns the money (status TO_RETURN).
     reason = models.TextField(
         _("finance's reason"), blank=True, help_text=_("Why finance returned the money instead of booking it.")

@@ -9,7 +9,8 @@
 - ``refunds``: refunds staff give (bank and demo by hand, card through the provider), with four eyes;
 - ``resend``: a receipt or credit note sent again on staff's request;
 - ``erasure``: a donor's erasure on request; ``moderation``: words of support; ``housekeeping``: the daily clean-up; ``demo``: demo gifts;
-- ``monthly``: monthly gifts (starting, each month's payment, stop, pause, new amount).
+- ``monthly``: monthly gifts (starting, each month's payment, stop, pause, new amount);
+  ``standing_orders``: the bank's monthly gifts (a statement line's month, lapsing).
 """
 
 from .booking import (
@@ -28,6 +29,7 @@ from .monthly import (
     activate_monthly,
     gift_by_checkout,
     gift_by_reference,
+    month_paid,
     monthly_destination,
     monthly_failed,
     monthly_supporters,
@@ -40,6 +42,7 @@ from .refunds import approve_refund, refundable, reject_refund, request_refund, 
 from .resend import resend_credit_note, resend_receipt
 from .reversals import reinstate_dispute, take_back
 from .review import accept_line, accept_payment, payment_donation, return_line, return_payment, split_line
+from .standing_orders import BOOKS_MONTHS, lapse_standing_orders, lapsed_count, line_month, standing_orders_named
 from .start import ACCEPTING, REFERENCE_DRAWS, check_donation, end_unpaid, max_donation, start_donation
 
 __all__ = [
@@ -47,7 +50,13 @@ __all__ = [
     "change_monthly_amount",
     "gift_by_checkout",
     "gift_by_reference",
+    "month_paid",
     "monthly_destination",
+    "BOOKS_MONTHS",
+    "lapse_standing_orders",
+    "lapsed_count",
+    "line_month",
+    "standing_orders_named",
     "monthly_failed",
     "monthly_supporters",
     "pause_monthly",

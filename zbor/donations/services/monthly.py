@@ -176,12 +176,14 @@ def record_monthly_payment(
     payment_reference: str = "",
     charge_reference: str = "",
     event: PaymentEventRecord | None = None,
+    paid_on: date | None = None,
 ) -> Donation | None:
     """One month of a gift was paid: its donation is made once per (provider, invoice
     reference), for the gift's amount at this time, to ``monthly_destination(gift)``, then
     booked like any payment. Returns that donation; None when it waits for finance instead
     (another amount or currency, above the maximum, or nowhere to go): ``event`` is then
-    marked REVIEW with what was pledged, as for one-off gifts."""
+    marked REVIEW with what was pledged, as for one-off gifts. ``paid_on`` is the day the
+    money arrived when the provider says it (a bank line's booking day), else today."""
     if not invoice_reference:
         raise ValueError("a monthly payment needs its invoice reference")
     destination = monthly_destination(gift)
@@ -209,14 +211,15 @@ def record_monthly_payment(
         charge_reference=charge_reference,
         event=event,
     )
-    _paid(gift)
+    month_paid(gift, paid_on=paid_on)
     return donation
 
 
-def _month_donation(gift: MonthlyGift, invoice_reference: str, campaign: Campaign) -> Donation:
-    """The month's donation, made now or found (the unique provider + checkout reference)."""
+def month_donation(gift: MonthlyGift, invoice_reference: str, campaign: Campaign) -> Donation:
+    """The month's donation, not saved: its checkout reference is ``invoice_reference``,
+    unique per provider, so that a month is made once."""
     key = hashlib.sha256(f"monthly:{gift.provider}:{invoice_reference}".encode()).hexdigest()
-    donation = Donation(
+    return Donation(
         campaign=campaign,
         amount=gift.amount,
         currency=gift.currency,
@@ -228,6 +231,11 @@ def _month_donation(gift: MonthlyGift, invoice_reference: str, campaign: Campaig
         email=gift.email,
         language=gift.language,
     )
+
+
+def _month_donation(gift: MonthlyGift, invoice_reference: str, campaign: Campaign) -> Donation:
+    """The month's donation, made now or found (the unique provider + checkout reference)."""
+    donation = month_donation(gift, invoice_reference, campaign)
     try:
         with transaction.atomic():
             donation.save(force_insert=True)
@@ -236,14 +244,24 @@ def _month_donation(gift: MonthlyGift, invoice_reference: str, campaign: Campaig
     return donation
 
 
-def _paid(gift: MonthlyGift) -> None:
+def month_paid(gift: MonthlyGift, *, paid_on: date | None = None) -> None:
+    """A month of the gift was booked: the next is expected a month after ``paid_on`` (the
+    day the money arrived; today if not given), never earlier than expected before (an older
+    statement imported late does not move it back)."""
     now = timezone.now()
-    MonthlyGift.objects.filter(pk=gift.pk).update(last_paid_at=now, next_expected_on=_next_month(now.date()))
-    # The first transfer of a standing order starts it; a payment after failures mends it.
+    expected = _next_month(paid_on or timezone.localdate())
+    MonthlyGift.objects.filter(pk=gift.pk).update(last_paid_at=now)
+    MonthlyGift.objects.filter(
+        Q(pk=gift.pk) & (Q(next_expected_on__isnull=True) | Q(next_expected_on__lt=expected))
+    ).update(next_expected_on=expected)
+    # The first transfer of a standing order starts it; a payment after failures mends it, and
+    # a standing order that lapsed and pays again runs again.
     MonthlyGift.objects.filter(pk=gift.pk, status=MonthlyStatus.PENDING).update(
         status=MonthlyStatus.ACTIVE, started_at=now
     )
-    MonthlyGift.objects.filter(pk=gift.pk, status=MonthlyStatus.FAILING).update(status=MonthlyStatus.ACTIVE)
+    MonthlyGift.objects.filter(pk=gift.pk, status__in=[MonthlyStatus.FAILING, MonthlyStatus.LAPSED]).update(
+        status=MonthlyStatus.ACTIVE
+    )
     gift.refresh_from_db()
 
 

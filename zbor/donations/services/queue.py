@@ -5,7 +5,8 @@ returned or reversed transfer (``REVERSAL``). Nothing stays there without a pers
 
 - **attach** it to the pending pledge it was meant for, found by its reference in any spelling
   (``ZB4K7Q-9MX2T``, ``zb4k7q 9mx2t``, one typing slip away): the pledge is booked at the
-  amount the line brought;
+  amount the line brought; or to the standing order it was meant for: it becomes one of its
+  months, booked at that amount;
 - **assign** it to a campaign, and to one of its needs when the donor's words name one (the
   earmark is kept): it becomes a donation to it;
 - mark it **not a donation** (a membership fee, a grant): it is booked as the foundation's
@@ -36,7 +37,9 @@ from zbor.payments.bank import near_references, references_in
 from ..exceptions import DonationRefused, NotInReview
 from ..models import BankStatementLine, Donation, DonationStatus, LineStatus
 from .booking import confirm_donation
+from .monthly import month_paid
 from .review import given_reason, require_decider, same_currency
+from .standing_orders import line_month, standing_order_named_by
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -62,18 +65,26 @@ def pledge_named_by(text: str) -> Donation | None:
 
 def attach_line(line: BankStatementLine, *, reference: str, by: User) -> Donation:
     """Book the pending pledge ``reference`` names with the money of this unmatched line (at the
-    amount the line brought: a person decided)."""
+    amount the line brought: a person decided); or, if it names a standing order, make the line
+    one of its months, booked so."""
     require_decider(by)
     with transaction.atomic():
         locked = _locked(line, LineStatus.UNMATCHED)
         donation = pledge_named_by(reference)
+        gift = standing_order_named_by(reference) if donation is None else None
+        if gift is not None:
+            same_currency(locked, gift.currency)
+            donation, _somewhere = line_month(gift, line_key=locked.key)
         if donation is None:
-            raise DonationRefused(_("No pending bank pledge has this reference."))
+            raise DonationRefused(_("No pending bank pledge or running standing order has this reference."))
         same_currency(locked, donation.currency)
         if not confirm_donation(donation, amount=locked.amount):
             raise NotInReview(_("The pledge was booked meanwhile: assign or return this money instead."))
+        if gift is not None:
+            month_paid(gift, paid_on=locked.booked_on)
         locked.status, locked.donation, locked.text = LineStatus.ASSIGNED, donation, ""
-        locked.save(update_fields=["status", "donation", "text"])
+        locked.monthly_gift = gift or locked.monthly_gift
+        locked.save(update_fields=["status", "donation", "text", "monthly_gift"])
         audit(by, "bank_statement_line.attach", locked, fields=["status", "donation"])
     donation.refresh_from_db()
     return donation

@@ -13,6 +13,10 @@ maximum, is never booked by itself (``bank_import``, ``events``). A person in fi
   the event is declined (``DECLINED``) and the money is refunded in the provider's dashboard
   by hand (a refund through the provider's API is a later task).
 
+A line naming a bank standing order names the month the import made for it (a pending
+donation of the monthly gift): accepting or splitting it books that month (the gift runs, its
+next month expected a month after the line's booking day); returning it cancels that month.
+
 Each decision is one transaction: the line's or event's row is locked first, so a second
 decision waits and then finds it decided (``NotInReview``); the audit rows are written in it.
 The audit log names what changed, never amounts: the line or event keeps both figures (its own
@@ -39,6 +43,8 @@ from zbor.payments.models import EventStatus, PaymentEventRecord
 from ..exceptions import DonationRefused, NotInReview
 from ..models import BankStatementLine, Donation, DonationStatus, LineStatus
 from .booking import confirm_donation, confirm_donations
+from .monthly import month_paid
+from .start import end_unpaid
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -97,6 +103,7 @@ def accept_line(line: BankStatementLine, *, by: User) -> Donation:
         donation = _check_acceptable(locked.donation, currency=locked.currency)
         if not confirm_donation(donation, amount=locked.amount):
             raise NotInReview(_("The donation was booked meanwhile: return this money instead."))
+        _month_booked(locked, donation)
         locked.status, locked.text = LineStatus.MATCHED, ""
         locked.save(update_fields=["status", "text"])
         audit(by, "bank_statement_line.accept_amount", locked, fields=["status"])
@@ -141,6 +148,7 @@ def split_line(line: BankStatementLine, *, campaign: Campaign, need: Need | None
         booked = confirm_donations([(donation, donation.amount), (second, rest)])
         if donation.pk not in booked:
             raise NotInReview(_("The donation was booked meanwhile: return this money instead."))
+        _month_booked(locked, donation)
         locked.status, locked.text = LineStatus.MATCHED, ""
         locked.save(update_fields=["status", "text"])
         audit(by, "bank_statement_line.split", locked, fields=["status"])
@@ -152,7 +160,8 @@ def split_line(line: BankStatementLine, *, campaign: Campaign, need: Need | None
 
 def return_line(line: BankStatementLine, *, reason: str, by: User) -> BankStatementLine:
     """Book nothing: the line waits to be sent back by hand, and lets go of the pledge (which
-    stays pending: a transfer of the right amount can still match it)."""
+    stays pending: a transfer of the right amount can still match it; a standing order's month
+    made for this line is cancelled)."""
     require_decider(by)
     reason = given_reason(reason)
     with transaction.atomic():
@@ -160,11 +169,21 @@ def return_line(line: BankStatementLine, *, reason: str, by: User) -> BankStatem
         # A line of the review queue, or of the unmatched queue (money nobody pledged).
         if locked.status not in (LineStatus.REVIEW, LineStatus.UNMATCHED):
             raise _not_in_review()
+        if locked.donation is not None and locked.donation.monthly_gift_id is not None:
+            # The month the import made for this line: no other line can pay it.
+            end_unpaid(locked.donation, status=DonationStatus.CANCELLED)
         locked.status, locked.donation, locked.reason = LineStatus.TO_RETURN, None, reason
         locked.save(update_fields=["status", "donation", "reason"])
         audit(by, "bank_statement_line.return", locked, fields=["status", "reason"])
     line.refresh_from_db()
     return line
+
+
+def _month_booked(line: BankStatementLine, donation: Donation) -> None:
+    """A standing order's month was booked from this line: the gift runs, and its next month is
+    expected a month after the line's booking day."""
+    if donation.monthly_gift is not None:
+        month_paid(donation.monthly_gift, paid_on=line.booked_on)
 
 
 def payment_donation(record: PaymentEventRecord) -> Donation | None:

@@ -52,7 +52,11 @@ def test_a_statement_line_finds_its_pledge_through_the_index_of_references():
         key="1", booked_on=datetime.date(2026, 11, 29), amount=5000, currency="EUR", is_credit=True, text=text
     )
     found = plans(lambda: bank_import._PendingPledges([line]))
-    assert found and all("donation_checkout_once" in plan for plan in found)
+    pledges = [plan for plan in found if "monthlygift" not in plan]
+    standing_orders = [plan for plan in found if "monthlygift" in plan]
+    assert pledges and all("donation_checkout_once" in plan for plan in pledges)
+    # The standing orders (monthly gifts) the line names, through their index of references.
+    assert standing_orders and all("monthly_reference_once" in plan for plan in standing_orders)
 
 
 def test_a_refund_finds_its_donation_through_the_partial_index_of_payments():
