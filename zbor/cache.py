@@ -274,6 +274,10 @@ class SingleFlight:
         self.making: dict[Hashable, threading.Event] = {}
         self.lock = threading.Lock()
 
+    def clock(self) -> float:
+        """The clock freshness is measured on: monotonic seconds."""
+        return time.monotonic()
+
     def kept(self, key: Hashable) -> Any | None:
         """The value kept for ``key``, fresh or not, or None."""
         hit = self.entries.get(key)
@@ -282,7 +286,7 @@ class SingleFlight:
     def get_or_make(self, key: Hashable, make: Callable[[], Any], keep: Callable[[Any], bool] = lambda value: True):
         """The value kept for ``key`` while fresh, else ``make()``'s, kept if ``keep(value)``."""
         hit = self.entries.get(key)
-        if hit is not None and hit[0] > time.monotonic():
+        if hit is not None and hit[0] > self.clock():
             return hit[1]
         with self.lock:
             making = self.making.get(key)
@@ -308,7 +312,7 @@ class SingleFlight:
         seconds = self.seconds() if callable(self.seconds) else self.seconds
         with self.lock:
             self.entries.pop(key, None)
-            self.entries[key] = (time.monotonic() + seconds, value)
+            self.entries[key] = (self.clock() + seconds, value)
             while len(self.entries) > self.max_entries:
                 self.entries.popitem(last=False)
 
