@@ -276,6 +276,10 @@ ZBOR_MONTHLY_LINKS_PER_CLIENT_HOUR = int(env_str("ZBOR_MONTHLY_LINKS_PER_CLIENT_
 ZBOR_MONTHLY_LINKS_PER_ADDRESS_HOUR = int(env_str("ZBOR_MONTHLY_LINKS_PER_ADDRESS_HOUR", "3"))
 # Days an optional receipt email is kept for a donation that never completed.
 ZBOR_EMAIL_RETENTION_DAYS = int(env_str("ZBOR_EMAIL_RETENTION_DAYS", "30"))
+# A monthly gift whose first payment never came (a card checkout left, a standing order never set
+# up) is stopped this many days after the form, and its email forgotten: two months, so a
+# standing order set to begin next month has had its first transfer.
+ZBOR_MONTHLY_PENDING_DAYS = int(env_str("ZBOR_MONTHLY_PENDING_DAYS", "62"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "no-reply@localhost")
 # SMTP unless told otherwise; dev.py prints mail to the console (production refuses that: a
 # receipt's To: header is the donor's address, and the console is the server's log).

@@ -18,8 +18,9 @@ import hashlib
 import logging
 from collections.abc import Callable
 from contextlib import nullcontext
-from datetime import date
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -32,7 +33,7 @@ from zbor.payments.base import Provider, ProviderUnavailable, SubscriptionReques
 from zbor.payments.models import EventStatus, PaymentEventRecord
 
 from ..exceptions import DonationRefused, PaymentNotStarted
-from ..models import Donation, DonationStatus, MonthlyGift, MonthlyStatus
+from ..models import Donation, DonationStatus, MonthlyGift, MonthlyStatus, StopReason
 from .booking import confirm_donation
 from .start import ACCEPTING, REFERENCE_DRAWS, max_donation
 
@@ -291,6 +292,17 @@ def forget_stopped_emails(cutoff) -> int:
         MonthlyGift.objects.filter(status=MonthlyStatus.STOPPED, stopped_at__lt=cutoff)
         .exclude(email="")
         .update(email="")
+    )
+
+
+def expire_pending_gifts(now) -> int:
+    """Stop gifts whose first payment never came within ``ZBOR_MONTHLY_PENDING_DAYS`` of the
+    form (a card checkout abandoned, a standing order never set up), forgetting their email:
+    nothing was ever paid, so no receipt needs it. A standing order's reference that pays later
+    waits in the unmatched queue, as any stopped one's does."""
+    cutoff = now - timedelta(days=settings.ZBOR_MONTHLY_PENDING_DAYS)
+    return MonthlyGift.objects.filter(status=MonthlyStatus.PENDING, created_at__lt=cutoff).update(
+        status=MonthlyStatus.STOPPED, stop_reason=StopReason.LAPSED, stopped_at=now, email=""
     )
 
 

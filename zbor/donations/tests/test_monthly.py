@@ -8,6 +8,7 @@ import uuid
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
+from django.utils import timezone
 
 from tests import factories
 from zbor.accounts.models import AuditEvent
@@ -279,3 +280,28 @@ def test_an_email_kept_for_a_receipt_goes_after_the_retention_period(campaign, s
     services.purge_expired_emails()
     gift.refresh_from_db()
     assert gift.email == ""
+
+
+@pytest.mark.parametrize("provider", ["demo", "bank"])
+def test_a_gift_whose_first_payment_never_came_stops_and_forgets_its_email(campaign, settings, provider):
+    waiting = factories.monthly_gift(
+        campaign, email="never.paid@example.org", provider=provider, status=MonthlyStatus.PENDING
+    )
+    running = factories.monthly_gift(campaign, email="pays@example.org", provider=provider)
+    days = settings.ZBOR_MONTHLY_PENDING_DAYS
+    MonthlyGift.objects.filter(pk__in=[waiting.pk, running.pk]).update(
+        created_at=timezone.now() - datetime.timedelta(days=days - 1)
+    )
+    services.purge_expired_emails()
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.email) == (MonthlyStatus.PENDING, "never.paid@example.org")  # still in time
+
+    MonthlyGift.objects.filter(pk__in=[waiting.pk, running.pk]).update(
+        created_at=timezone.now() - datetime.timedelta(days=days + 1)
+    )
+    services.purge_expired_emails()
+    waiting.refresh_from_db()
+    running.refresh_from_db()
+    assert (waiting.status, waiting.stop_reason, waiting.email) == (MonthlyStatus.STOPPED, StopReason.LAPSED, "")
+    assert waiting.stopped_at is not None
+    assert (running.status, running.email) == (MonthlyStatus.ACTIVE, "pays@example.org")  # an active gift stays
