@@ -184,6 +184,48 @@ def axe(urls: list[str]) -> dict:
     return found
 
 
+def lighthouse_cells(where: str, result: dict, problems: list[str]) -> list[str]:
+    """One form factor's four scores for the table; what keeps them below the mark goes to
+    ``problems`` (indented: an explanation, not counted)."""
+    if result["runtimeError"]:
+        problems.append(f"{where}: {result['runtimeError']}")
+    problems.extend(f"    {where}, a run not kept: {error}" for error in result["errors"])
+    cells = []
+    for category in CATEGORIES:
+        score = result["scores"][category]
+        tries = ""
+        if category == "performance" and len(result["tries"]) > 1:
+            tries = " (runs: " + " ".join(_score(t) for t in result["tries"]) + ")"
+        cells.append(_score(score) + tries)
+        if score is None or score < TARGET:
+            problems.append(f"{where} {category}: {score}")
+    for audit in result["failing"]:
+        if audit["category"] != "performance" or result["scores"]["performance"] < TARGET:
+            problems.append(
+                f"    {where} {audit['category']}/{audit['id']} score {audit['score']:.2f} "
+                f"(weight {audit['weight']}): {audit['title']} {audit['value']}"
+            )
+    return cells
+
+
+def axe_cell(where: str, found: dict[str, list[dict]], problems: list[str]) -> str:
+    """The count of serious and critical violations over the viewports; each one, and each of
+    lesser impact (not counted), goes to ``problems``."""
+    serious = 0
+    for viewport, violations in found.items():
+        for violation in violations:
+            line = (
+                f"{where} {viewport} axe {violation['impact']} {violation['id']}: "
+                f"{violation['help']} {violation['targets']}"
+            )
+            if violation["impact"] in SERIOUS:
+                serious += 1
+                problems.append(line)
+            else:
+                problems.append("    (not counted) " + line)
+    return str(serious)
+
+
 def report(base: str, langs: list[str], forms: list[str], lh: list[dict], ax: dict) -> bool:
     by_job = {(r["url"], r["form"]): r for r in lh}
     head = ["page", "lang"]
@@ -196,38 +238,8 @@ def report(base: str, langs: list[str], forms: list[str], lh: list[dict], ax: di
             url = base + template.format(lang=lang)
             row = [name, lang]
             for form in forms:
-                result = by_job[(url, form)]
-                if result["runtimeError"]:
-                    problems.append(f"{name} {lang} {form}: {result['runtimeError']}")
-                for error in result["errors"]:
-                    problems.append(f"    {name} {lang} {form}, a run not kept: {error}")
-                for category in CATEGORIES:
-                    score = result["scores"][category]
-                    tries = ""
-                    if category == "performance" and len(result["tries"]) > 1:
-                        tries = " (runs: " + " ".join(_score(t) for t in result["tries"]) + ")"
-                    row.append(_score(score) + tries)
-                    if score is None or score < TARGET:
-                        problems.append(f"{name} {lang} {form} {category}: {score}")
-                for audit in result["failing"]:
-                    if audit["category"] != "performance" or result["scores"]["performance"] < TARGET:
-                        problems.append(
-                            f"    {name} {lang} {form} {audit['category']}/{audit['id']} "
-                            f"score {audit['score']:.2f} (weight {audit['weight']}): {audit['title']} {audit['value']}"
-                        )
-            serious = 0
-            for viewport in VIEWPORTS:
-                for violation in ax[(url, viewport)]:
-                    line = (
-                        f"{name} {lang} {viewport} axe {violation['impact']} {violation['id']}: "
-                        f"{violation['help']} {violation['targets']}"
-                    )
-                    if violation["impact"] in SERIOUS:
-                        serious += 1
-                        problems.append(line)
-                    else:
-                        problems.append("    (not counted) " + line)
-            row.append(str(serious))
+                row += lighthouse_cells(f"{name} {lang} {form}", by_job[(url, form)], problems)
+            row.append(axe_cell(f"{name} {lang}", {v: ax[(url, v)] for v in VIEWPORTS}, problems))
             rows.append(row)
     browser = re.search(r"Chrome/[0-9.]+", lh[0]["browser"])
     print(f"\nLighthouse {lh[0]['lighthouse']}, axe-core {ax['version']}, {browser.group(0) if browser else '?'}")
