@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.dev
 
-.PHONY: run test coverage lint bench bench-cluster screenshots install compilemessages makemessages clean check
+.PHONY: run test coverage lint bench bench-cluster quality screenshots install compilemessages makemessages clean check
 
 $(BIN)/zbor: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Zbor needs Python 3.11 or newer (found $$($(PYTHON) --version))."; exit 1; }
@@ -62,6 +62,12 @@ bench: compilemessages
 # task worker), checked end to end in about a minute: exactly-once donations, freshness, receipts.
 bench-cluster: compilemessages
 	$(BIN)/python bench/cluster.py
+
+# The public pages judged from outside: Lighthouse 12 (every category >= 0.95, phone and desktop) and
+# axe-core (no serious or critical violation) in Debian's Chromium, versions pinned in
+# bench/quality/package-lock.json (npm ci the first time). QUALITY_ARGS="--langs en" for a quick look.
+quality: compilemessages
+	$(BIN)/python bench/quality.py $(QUALITY_ARGS)
 
 # The campaign page in four languages on a phone and a desktop, into docs/images/ (for people to look at).
 screenshots: compilemessages

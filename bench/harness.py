@@ -117,7 +117,9 @@ class Processes:
             self.stop(process)
 
 
-def granian(procs: Processes, name: str, port: int, env: dict[str, str], workers: int = 1) -> subprocess.Popen:
+def granian(
+    procs: Processes, name: str, port: int, env: dict[str, str], workers: int = 1, extra: tuple[str, ...] = ()
+) -> subprocess.Popen:
     return procs.start(
         name,
         [
@@ -133,6 +135,7 @@ def granian(procs: Processes, name: str, port: int, env: dict[str, str], workers
             "--blocking-threads",
             "16",
             "--no-ws",
+            *extra,
             "config.wsgi:application",
         ],
         env,

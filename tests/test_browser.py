@@ -102,3 +102,16 @@ def test_without_javascript_a_card_payment_is_refused_with_a_way_out(browser, de
     assert page.locator("#method-error").get_by_text("or choose a bank transfer, which works without it").is_visible()
     summary.get_by_role("link").click()
     assert page.url.endswith("#id_method_0")
+
+
+def test_the_bot_check_is_worked_out_in_a_worker_and_its_answer_holds(browser, demo_server):
+    """Lighthouse (make quality) counted the proof of work as the donate page's blocking time
+    on a phone: it runs in a worker started from the same script, off the page's own thread."""
+    from zbor import challenge
+
+    page = browser.new_page()
+    with page.expect_worker() as started:
+        page.goto(f"{demo_server.url}/en/campaigns/from-prison-to-family/donate/")
+    assert started.value.url.endswith("/static/zbor/challenge.js")
+    page.wait_for_selector("form[data-challenge-solved]", state="attached", timeout=10000)
+    assert challenge.verify(page.input_value("#id_challenge"))

@@ -96,7 +96,7 @@ class CampaignCard:
 
     @property
     def cover_page_html(self) -> SafeString:
-        return picture_html(self.cover_name, self.cover_alt, "cover", PAGE_SIZES, False)
+        return picture_html(self.cover_name, self.cover_alt, "cover", PAGE_SIZES, False, first=True)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ def test_the_campaign_page_offers_every_size_in_three_formats_in_a_reserved_box(
     img = re.search(r"<img [^>]*>", picture).group(0)
     assert 'width="1200" height="675"' in img and 'class="cover"' in img
     assert 'loading="lazy"' not in img  # the campaign's own picture is near the top
+    assert 'fetchpriority="high"' in img  # the largest thing a phone shows first (make quality)
     assert 'alt="Railway tracks running to the horizon at dawn, beside an empty platform."' in img
     assert 'sizes="(min-width: 44rem) 42rem, calc(100vw - 2rem)"' in img
     for srcset in re.findall(r'srcset="([^"]+)"', picture):
@@ -51,6 +52,7 @@ def test_the_list_loads_the_first_row_of_covers_at_once_and_the_rest_when_scroll
     covers = re.findall(r'<img class="card-cover"[^>]*>', html)
     assert len(covers) >= 4
     assert ['loading="lazy"' in img for img in covers] == [False] * 3 + [True] * (len(covers) - 3)
+    assert not any("fetchpriority" in img for img in covers)
     assert all('width="1200" height="675"' in img and "srcset=" in img for img in covers)
 
 

@@ -132,3 +132,17 @@ def test_api_docs_answer_with_and_without_the_slash(client):
     assert client.get("/api/v1/docs").status_code == 200
     assert client.get("/api/v1/docs/", follow=True).status_code == 200
     assert client.get("/api/v1/docs/")["Location"] == "/api/v1/docs"
+
+
+def test_an_open_campaigns_donate_page_may_be_indexed_and_a_closed_ones_may_not(client, demo):
+    """Lighthouse's SEO audit (make quality) counted the donate page's noindex as a page hidden
+    from search; a search for how to give to a campaign may land on its form."""
+    html = client.get(f"/en/campaigns/{DEMO}/donate/").content.decode()
+    assert 'name="robots"' not in html
+    # Its description is the campaign's summary, as on the campaign page, not the site's line.
+    description = re.compile(r'<meta name="description" content="([^"]+)">')
+    campaign_page = client.get(f"/en/campaigns/{DEMO}/").content.decode()
+    assert description.search(html)[1] == description.search(campaign_page)[1]
+    assert description.search(html)[1] != description.search(client.get("/en/").content.decode())[1]
+    closed = client.get("/en/campaigns/dental-care-after-release/donate/").content.decode()
+    assert '<meta name="robots" content="noindex">' in closed
