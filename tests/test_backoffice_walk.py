@@ -188,6 +188,7 @@ donations_refund_history                             403/403  403/403  200/302  
 donations_refund_delete                              403/403  403/403  403/403  403/403
 donations_refund_change                              403/403  403/403  200/302  403/403
 donations/refund/<path:object_id>/                   302/302  302/302  302/302  302/302
+donations_monthlygift_annual_summary                 403/403  403/403  200/404  403/403
 donations_monthlygift_changelist                     403      403      200      403
 donations_monthlygift_add                            403      403      403      403
 donations_monthlygift_history                        403/403  403/403  200/302  403/403

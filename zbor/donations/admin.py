@@ -143,7 +143,7 @@ class DonationAdmin(ReadOnlyAdmin):
         ] + super().get_urls()
 
     def export_view(self, request):
-        """CSV for the accountant: ?kind=donations|ledger|payouts&from=YYYY-MM-DD&to=YYYY-MM-DD."""
+        """CSV for the accountant: ?kind=<a key of EXPORTS>&start=YYYY-MM-DD&end=YYYY-MM-DD."""
         if not any(request.user.has_perm(permission) for permission, _rows in EXPORTS.values()):
             raise PermissionDenied
         form = ExportForm(request.GET or None)
@@ -219,6 +219,7 @@ class ExportForm(forms.Form):
         choices=[
             ("donations", _("Donations")),
             ("credit_notes", _("Credit notes")),
+            ("monthly_gifts", _("Monthly gifts")),
             ("ledger", _("Ledger transfers")),
             ("payouts", _("Payouts")),
         ],

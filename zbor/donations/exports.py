@@ -1,4 +1,5 @@
-"""Exports for the accountant: donations, credit notes, ledger transfers and payouts as streamed CSV.
+"""Exports for the accountant: donations, credit notes, monthly gifts, ledger transfers and
+payouts as streamed CSV.
 
 Dated by when the money moved, never by when a donation was started: a donation by the day its
 money arrived (the bank statement line's booking day for a bank transfer, else the day the
@@ -8,9 +9,10 @@ the day it was booked. Date filters are inclusive days in the foundation's time 
 No donor personal data: no email, no public name, no message. What finance needs to book the
 money: amounts, fees, refunds, the bank reference and statement line that prove it arrived, the
 receipt number, need, channel and ledger account names; for payouts who requested and who
-approved them (staff usernames, never the recipient). Rows are read in chunks, so a year never
-sits in memory; the CSV writer (zbor.accounts.admin.stream_csv) keeps any text from running as
-a formula.
+approved them (staff usernames, never the recipient). A month of a monthly gift names its
+gift (``monthly_gift``: the short id the monthly gifts export, ``monthly_reports.py``, has).
+Rows are read in chunks, so a year never sits in memory; the CSV writer
+(zbor.accounts.admin.stream_csv) keeps any text from running as a formula.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ DONATION_HEADER = [
     "bank_reference",
     "statement_line",
     "payment_reference",
+    "monthly_gift",
 ]
 
 
@@ -113,6 +116,7 @@ def donation_rows(start: date | None, end: date | None):
             "checkout_reference",
             "line_key",
             "payment_reference",
+            "monthly_gift__public_id",
         )
         .iterator(chunk_size=2000)
     )
@@ -135,6 +139,7 @@ def donation_rows(start: date | None, end: date | None):
             checkout if provider == "bank" else "",
             line_key or "",
             payment_reference,
+            str(gift)[:8] if gift else "",
         ]
         for (
             pid,
@@ -154,6 +159,7 @@ def donation_rows(start: date | None, end: date | None):
             checkout,
             line_key,
             payment_reference,
+            gift,
         ) in rows
     )
 
@@ -229,6 +235,13 @@ def transfer_rows(start: date | None, end: date | None):
         [at.isoformat(), group, kind, debit, credit, cur, _major(amount, cur), names[debit], names[credit]]
         for at, group, kind, debit, credit, cur, amount in rows
     )
+
+
+def monthly_gift_rows(start: date | None, end: date | None):
+    """The monthly gifts that ran in the period (``monthly_reports.monthly_gift_rows``)."""
+    from .monthly_reports import monthly_gift_rows  # it builds on this module's reads
+
+    return monthly_gift_rows(start, end)
 
 
 PAYOUT_HEADER = [
@@ -312,4 +325,5 @@ EXPORTS = {
     "credit_notes": ("donations.export_donations", credit_note_rows),
     "ledger": ("ledger.export_ledger", transfer_rows),
     "payouts": ("disbursements.export_payouts", payout_rows),
+    "monthly_gifts": ("donations.export_donations", monthly_gift_rows),
 }

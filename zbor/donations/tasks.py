@@ -8,7 +8,7 @@ from huey.contrib.djhuey import db_periodic_task
 from zbor.db import erase_residue
 from zbor.tasks import task
 
-from . import bank_instructions, credit_notes, monthly_links, receipts, services, stranded
+from . import annual_summary, bank_instructions, credit_notes, monthly_links, receipts, services, stranded
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +21,11 @@ def send_receipt(donation_id: int) -> None:
 @task
 def send_credit_note(note_id: int) -> None:
     credit_notes.send_credit_note(note_id)
+
+
+@task
+def send_annual_summary(gift_id: int, year: int) -> None:
+    annual_summary.send_annual_summary(gift_id, year)
 
 
 @task

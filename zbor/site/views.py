@@ -99,11 +99,13 @@ def campaign_preview(request, pk: int):
 @require_safe
 @public_page
 def transparency(request):
-    """Foundation-wide: collected, paid out and held, by month and by category, from the ledger."""
+    """Foundation-wide: collected, paid out and held, by month and by category, from the ledger;
+    and the monthly gifts running now (counts and sums: ``zbor.public.monthly``)."""
     from babel.dates import format_date
 
     from zbor.campaigns.models import Category
     from zbor.money import Money, format_money
+    from zbor.public.monthly import monthly_income
     from zbor.public.selectors import transparency_figures
 
     language = get_language()
@@ -129,7 +131,7 @@ def transparency(request):
                 ],
             }
         )
-    return render(request, "site/transparency.html", {"sections": sections})
+    return render(request, "site/transparency.html", {"sections": sections, "monthly": monthly_income(language)})
 
 
 @require_safe
