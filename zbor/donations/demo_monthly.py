@@ -3,12 +3,16 @@ real provider's webhook takes (demo settings only)."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from zbor.campaigns.models import Campaign
 from zbor.payments.demo import DemoProvider
 from zbor.payments.models import EventStatus
 
+from . import services
 from .events import receive_event
 from .models import Donation, MonthlyGift, MonthlyStatus
 
@@ -28,3 +32,19 @@ def advance_demo_month() -> tuple[int, int]:
         billed += 1
         booked += record.status == EventStatus.PROCESSED
     return billed, booked
+
+
+def record_demo_monthly_gift(campaign: Campaign, *, amount: int, email: str) -> MonthlyGift:
+    """A demo supporter's monthly gift, its checkout completed and its first month paid, through
+    the events the demo checkout sends (demo settings only)."""
+    if not getattr(settings, "ZBOR_DEMO", False):
+        raise ImproperlyConfigured("Demo monthly gifts can only be recorded with demo settings.")
+    gift = services.start_monthly(
+        campaign, amount=amount, provider="demo", email=email, language="en", idempotency_key=uuid.uuid4().hex
+    )
+    receive_event(DemoProvider.subscription_started(gift.checkout_reference))
+    gift.refresh_from_db()
+    first = f"demo_inv_{gift.public_id.hex}_1"
+    receive_event(DemoProvider.monthly_paid(gift.reference, first, amount=gift.amount, currency=gift.currency))
+    gift.refresh_from_db()
+    return gift

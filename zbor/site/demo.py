@@ -38,6 +38,8 @@ class CampaignSpec(TypedDict):
     needs: list[tuple[int, dict[str, str]]]
     #: (amount, index of the earmarked need or None)
     donations: list[tuple[int, int | None]]
+    #: Monthly supporters' amounts (minor units): each gift started with its first month paid.
+    monthly: NotRequired[list[int]]
     #: (days ago, language -> (title, body))
     updates: list[tuple[int, dict[str, tuple[str, str]]]]
     #: (need index, amount, channel, days ago)

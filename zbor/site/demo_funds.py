@@ -51,6 +51,7 @@ FUNDS: list[CampaignSpec] = [
         },
         "needs": [],
         "donations": [(5000, None), (2500, None), (10000, None), (2000, None), (5000, None)],
+        "monthly": [1000, 2500, 500, 1000],
         "updates": [],
     },
     {
@@ -99,6 +100,7 @@ FUNDS: list[CampaignSpec] = [
             )
         ],
         "donations": [(15000, None), (5000, None), (20000, None)],
+        "monthly": [2000, 1000],
         "updates": [],
     },
 ]

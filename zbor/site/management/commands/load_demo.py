@@ -17,6 +17,7 @@ from zbor.campaigns.models import Beneficiary, Campaign, Kind, Need, Note, Updat
 from zbor.disbursements import services as payout_services
 from zbor.disbursements.models import Channel, Payout
 from zbor.donations.bank_import import import_statement
+from zbor.donations.demo_monthly import record_demo_monthly_gift
 from zbor.donations.services import record_demo_donation
 from zbor.money import minor_digits
 from zbor.site import demo, demo_texts
@@ -159,6 +160,12 @@ class Command(BaseCommand):
             moment = opened + (last_gift - opened) * (position + 1) / (len(gifts) + 1)
             with _clock_at(moment):
                 record_demo_donation(campaign, amount=amount, need=None if need_index is None else needs[need_index])
+        for position, amount in enumerate(spec.get("monthly", [])):
+            # Supporters who began giving monthly a month ago (zbor demo_advance_month bills them again).
+            with _clock_at(last_gift - timedelta(days=30 - position)):
+                record_demo_monthly_gift(
+                    campaign, amount=amount, email=f"demo-monthly-{spec['slug'][:12]}-{position}@example.org"
+                )
         for need_index, amount, channel, days_ago in payouts:
             with _clock_at(now - timedelta(days=days_ago)):
                 payout = payout_services.request_payout(
