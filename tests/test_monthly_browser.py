@@ -42,7 +42,7 @@ def test_a_monthly_demo_gift_from_the_form_to_the_second_month_and_its_stop(brow
     page.get_by_role("button", name=re.compile("Complete")).click()
     page.wait_for_url("**/monthly/**")
 
-    gift = MonthlyGift.objects.get()
+    gift = MonthlyGift.objects.get(email=EMAIL)
     assert (gift.status, gift.amount, gift.currency, gift.provider) == (MonthlyStatus.ACTIVE, 1000, "EUR", "demo")
     call_command("demo_advance_month", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
