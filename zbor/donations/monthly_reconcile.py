@@ -1,0 +1,225 @@
+"""`zbor reconcile --stripe-monthly`: Zbor's monthly card gifts against Stripe Billing.
+
+Stripe is read first (``zbor.payments.stripe_billing``: the subscriptions it still bills, the
+paid invoices of the last ``ZBOR_STRIPE_INVOICE_DAYS`` days), then compared with the gifts and
+donations, so that a month booked while Stripe was being read is never a false difference.
+Each line names ids, amounts and statuses only, never a donor.
+
+1. Every paid invoice of a Zbor subscription has its month's donation, succeeded, for the
+   invoice's amount. An invoice paid within ``ZBOR_STRANDED_EVENT_SECONDS`` is skipped (its
+   webhook may be on its way); one whose month waits for finance is listed by the events check.
+   With ``book_missing`` (``--book-missing-months``) a month whose webhook never arrived is
+   booked now, through the path a webhook takes (``events.receive_event``) under the event id
+   ``reconcile:<invoice>``: the month's donation is unique per invoice, so a webhook that arrives
+   later books nothing.
+2. Every running Zbor gift (active, failing, paused) has its subscription running at Stripe in
+   the same state (active, past due or unpaid, paused) and for the same amount.
+3. No subscription Stripe bills with Zbor's ``zbor_gift`` metadata is unknown to Zbor, waits
+   as pending (its checkout's completion never arrived), or belongs to a stopped gift.
+
+Example, a month whose webhook was lost:
+    DIFFERENCE: Stripe invoice in_1Q… (1000 EUR, subscription sub_1P…) was paid, Zbor has no donation for it
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from zbor.payments import registry
+from zbor.payments.base import ProviderUnavailable
+from zbor.payments.models import EventStatus, PaymentEventRecord
+from zbor.payments.stripe_billing import RUNNING, PaidInvoice, SubscriptionState
+
+from .models import Donation, DonationStatus, MonthlyGift, MonthlyStatus
+
+#: What Stripe says of a subscription whose Zbor gift is in each running status.
+EXPECTED = {
+    MonthlyStatus.ACTIVE: "active",
+    MonthlyStatus.FAILING: "past due or unpaid",
+    MonthlyStatus.PAUSED: "paused",
+}
+CHUNK = 500
+
+
+@dataclass
+class StripeBilling:
+    """What Stripe was read to hold; ``problems`` says why it could not be read, if so."""
+
+    subscriptions: list[SubscriptionState] = field(default_factory=list)
+    invoices: list[PaidInvoice] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    #: Months booked now (``book_missing``), one line each.
+    booked: list[str] = field(default_factory=list)
+
+
+def read_billing(*, book_missing: bool = False) -> StripeBilling:
+    """Read Stripe (configured: else a problem says so), and book the months whose webhook
+    never arrived when ``book_missing``."""
+    billing = StripeBilling()
+    provider = registry.get("stripe")
+    if provider is None:
+        billing.problems.append("Stripe monthly gifts: Stripe is not configured, nothing was compared")
+        return billing
+    since = timezone.now() - timedelta(days=settings.ZBOR_STRIPE_INVOICE_DAYS)
+    try:
+        billing.subscriptions = list(provider.running_subscriptions())  # type: ignore[attr-defined]
+        billing.invoices = list(provider.paid_invoices(since))  # type: ignore[attr-defined]
+    except ProviderUnavailable as exc:
+        billing.problems.append(f"Stripe monthly gifts could not be read: {exc}")
+        return billing
+    if book_missing:
+        _book_missing(billing, provider)
+    return billing
+
+
+def _settled(invoices: list[PaidInvoice]) -> list[PaidInvoice]:
+    """Invoices paid long enough ago that their webhook should have been handled."""
+    before = timezone.now() - timedelta(seconds=settings.ZBOR_STRANDED_EVENT_SECONDS)
+    return [i for i in invoices if i.paid_at is None or i.paid_at < before]
+
+
+def _donations(references: list[str]) -> dict[str, Donation]:
+    found: dict[str, Donation] = {}
+    for start in range(0, len(references), CHUNK):
+        for donation in Donation.objects.filter(
+            provider="stripe", checkout_reference__in=references[start : start + CHUNK]
+        ).only("checkout_reference", "status", "amount", "currency", "public_id"):
+            found[donation.checkout_reference] = donation
+    return found
+
+
+def _zbors(billing: StripeBilling) -> list[PaidInvoice]:
+    """The invoices of Zbor's subscriptions: by the gift in their metadata, or a known reference."""
+    known = set(
+        MonthlyGift.objects.filter(
+            provider="stripe", reference__in=[i.subscription for i in billing.invoices if not i.gift]
+        ).values_list("reference", flat=True)
+    )
+    return [i for i in _settled(billing.invoices) if i.gift or i.subscription in known]
+
+
+def _book_missing(billing: StripeBilling, provider) -> None:
+    from .events import receive_event
+
+    invoices = _zbors(billing)
+    booked = _donations([i.reference for i in invoices])
+    for invoice in invoices:
+        if invoice.reference in booked:
+            continue
+        try:
+            event = provider.invoice_paid_event(invoice.reference, f"reconcile:{invoice.reference}")
+        except ProviderUnavailable as exc:
+            billing.problems.append(f"Stripe invoice {invoice.reference} could not be read to book it: {exc}")
+            continue
+        if event is None:
+            continue
+        record = receive_event(event)
+        billing.booked.append(f"Stripe invoice {invoice.reference}: its month was missing, now {record.status}")
+
+
+def problems(billing: StripeBilling) -> list[str]:
+    """The differences between Stripe (as read) and Zbor's gifts and donations."""
+    out = list(billing.problems)
+    if billing.problems:
+        return out
+    out += _invoice_problems(_zbors(billing))
+    out += _subscription_problems(billing.subscriptions)
+    out += _gift_problems({s.reference for s in billing.subscriptions})
+    return out
+
+
+def _invoice_problems(invoices: list[PaidInvoice]) -> list[str]:
+    out = []
+    donations = _donations([i.reference for i in invoices])
+    in_review = set(
+        PaymentEventRecord.objects.filter(
+            provider="stripe", status=EventStatus.REVIEW, checkout_reference__in=list(donations)
+        ).values_list("checkout_reference", flat=True)
+    )
+    for invoice in invoices:
+        money = f"{invoice.amount} {invoice.currency}"
+        donation = donations.get(invoice.reference)
+        if donation is None:
+            out.append(
+                f"Stripe invoice {invoice.reference} ({money}, subscription {invoice.subscription}) "
+                "was paid, Zbor has no donation for it"
+            )
+        elif donation.status != DonationStatus.SUCCEEDED:
+            if invoice.reference not in in_review:  # else the events check lists it
+                out.append(f"Stripe invoice {invoice.reference} ({money}) was paid, its donation is {donation.status}")
+        elif (donation.amount, donation.currency) != (invoice.amount, invoice.currency):
+            out.append(
+                f"Stripe invoice {invoice.reference}: Stripe {money}, "
+                f"Zbor donation:{donation.public_id} {donation.amount} {donation.currency}"
+            )
+    return out
+
+
+def _stripe_state(subscription: SubscriptionState) -> str:
+    if subscription.paused:
+        return "paused"
+    if subscription.status in ("past_due", "unpaid"):
+        return "past due or unpaid"
+    return subscription.status
+
+
+def _subscription_problems(subscriptions: list[SubscriptionState]) -> list[str]:
+    ours = [s for s in subscriptions if s.gift]
+    gifts = {
+        g.public_id.hex: g
+        for g in MonthlyGift.objects.filter(public_id__in=[s.gift for s in ours]).only(
+            "public_id", "provider", "reference", "status", "amount", "currency"
+        )
+    }
+    out = []
+    for subscription in ours:
+        gift = gifts.get(subscription.gift)
+        name = f"Stripe subscription {subscription.reference} ({subscription.status})"
+        if gift is None or gift.provider != "stripe":
+            out.append(f"{name} names a monthly gift {subscription.gift} unknown to Zbor")
+        elif gift.status == MonthlyStatus.STOPPED:
+            out.append(f"{name} still bills monthly gift {gift.public_id}, stopped in Zbor: cancel it at Stripe")
+        elif gift.reference != subscription.reference:
+            known = (
+                f"knows it by {gift.reference}" if gift.reference else "has it pending (its checkout never completed)"
+            )
+            out.append(f"{name} bills monthly gift {gift.public_id}; Zbor {known}")
+        elif EXPECTED.get(gift.status) != _stripe_state(subscription):
+            out.append(
+                f"{name}: monthly gift {gift.public_id} is {gift.status} in Zbor, {_stripe_state(subscription)} at Stripe"
+            )
+        elif (subscription.amount, subscription.currency) != (gift.amount, gift.currency):
+            out.append(
+                f"{name} bills {subscription.amount} {subscription.currency} a month, "
+                f"monthly gift {gift.public_id} says {gift.amount} {gift.currency}"
+            )
+    return out
+
+
+def _gift_problems(running: set[str]) -> list[str]:
+    """Zbor's running gifts whose subscription Stripe does not bill any more (each one read)."""
+    provider = registry.get("stripe")
+    out = []
+    missing = (
+        MonthlyGift.objects.filter(provider="stripe", status__in=list(EXPECTED))
+        .exclude(reference="")
+        .exclude(reference__in=running)
+        .only("public_id", "reference", "status")
+    )
+    for gift in missing.iterator():
+        try:
+            state = provider.subscription_state(gift.reference) if provider else None  # type: ignore[attr-defined]
+        except ProviderUnavailable as exc:
+            out.append(f"monthly gift {gift.public_id}: its subscription {gift.reference} could not be read: {exc}")
+            continue
+        if state is not None and state.status in RUNNING:
+            continue  # it started running while the list was read
+        at_stripe = f"is {state.status}" if state is not None else "does not exist"
+        out.append(
+            f"monthly gift {gift.public_id} is {gift.status} in Zbor, its subscription {gift.reference} {at_stripe} at Stripe"
+        )
+    return out
