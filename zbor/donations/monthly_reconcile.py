@@ -32,12 +32,13 @@ from django.utils import timezone
 from zbor.payments import registry
 from zbor.payments.base import ProviderUnavailable
 from zbor.payments.models import EventStatus, PaymentEventRecord
+from zbor.payments.stripe import StripeProvider
 from zbor.payments.stripe_billing import RUNNING, PaidInvoice, SubscriptionState
 
 from .models import Donation, DonationStatus, MonthlyGift, MonthlyStatus
 
 #: What Stripe says of a subscription whose Zbor gift is in each running status.
-EXPECTED = {
+EXPECTED: dict[str, str] = {
     MonthlyStatus.ACTIVE: "active",
     MonthlyStatus.FAILING: "past due or unpaid",
     MonthlyStatus.PAUSED: "paused",
@@ -61,13 +62,13 @@ def read_billing(*, book_missing: bool = False) -> StripeBilling:
     never arrived when ``book_missing``."""
     billing = StripeBilling()
     provider = registry.get("stripe")
-    if provider is None:
+    if not isinstance(provider, StripeProvider):
         billing.problems.append("Stripe monthly gifts: Stripe is not configured, nothing was compared")
         return billing
     since = timezone.now() - timedelta(days=settings.ZBOR_STRIPE_INVOICE_DAYS)
     try:
-        billing.subscriptions = list(provider.running_subscriptions())  # type: ignore[attr-defined]
-        billing.invoices = list(provider.paid_invoices(since))  # type: ignore[attr-defined]
+        billing.subscriptions = list(provider.running_subscriptions())
+        billing.invoices = list(provider.paid_invoices(since))
     except ProviderUnavailable as exc:
         billing.problems.append(f"Stripe monthly gifts could not be read: {exc}")
         return billing
@@ -102,7 +103,7 @@ def _zbors(billing: StripeBilling) -> list[PaidInvoice]:
     return [i for i in _settled(billing.invoices) if i.gift or i.subscription in known]
 
 
-def _book_missing(billing: StripeBilling, provider) -> None:
+def _book_missing(billing: StripeBilling, provider: StripeProvider) -> None:
     from .events import receive_event
 
     invoices = _zbors(billing)
@@ -212,7 +213,7 @@ def _gift_problems(running: set[str]) -> list[str]:
     )
     for gift in missing.iterator():
         try:
-            state = provider.subscription_state(gift.reference) if provider else None  # type: ignore[attr-defined]
+            state = provider.subscription_state(gift.reference) if isinstance(provider, StripeProvider) else None
         except ProviderUnavailable as exc:
             out.append(f"monthly gift {gift.public_id}: its subscription {gift.reference} could not be read: {exc}")
             continue
