@@ -7,7 +7,8 @@ Each line names ids, amounts and statuses only, never a donor.
 
 1. Every paid invoice of a Zbor subscription has its month's donation, succeeded, for the
    invoice's amount. An invoice paid within ``ZBOR_STRANDED_EVENT_SECONDS`` is skipped (its
-   webhook may be on its way); one whose month waits for finance is listed by the events check.
+   webhook may be on its way); one whose month waits for finance is listed by the events check,
+   and one finance returned (declined) is settled.
    With ``book_missing`` (``--book-missing-months``) a month whose webhook never arrived is
    booked now, through the path a webhook takes (``events.receive_event``) under the event id
    ``reconcile:<invoice>``: the month's donation is unique per invoice, so a webhook that arrives
@@ -23,6 +24,7 @@ Example, a month whose webhook was lost:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -83,23 +85,29 @@ def _settled(invoices: list[PaidInvoice]) -> list[PaidInvoice]:
     return [i for i in invoices if i.paid_at is None or i.paid_at < before]
 
 
+def _chunks(values: list[str]) -> Iterator[list[str]]:
+    """``values`` in slices an SQL ``IN (…)`` takes on any database."""
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
 def _donations(references: list[str]) -> dict[str, Donation]:
     found: dict[str, Donation] = {}
-    for start in range(0, len(references), CHUNK):
-        for donation in Donation.objects.filter(
-            provider="stripe", checkout_reference__in=references[start : start + CHUNK]
-        ).only("checkout_reference", "status", "amount", "currency", "public_id"):
+    for chunk in _chunks(references):
+        for donation in Donation.objects.filter(provider="stripe", checkout_reference__in=chunk).only(
+            "checkout_reference", "status", "amount", "currency", "public_id"
+        ):
             found[donation.checkout_reference] = donation
     return found
 
 
 def _zbors(billing: StripeBilling) -> list[PaidInvoice]:
     """The invoices of Zbor's subscriptions: by the gift in their metadata, or a known reference."""
-    known = set(
-        MonthlyGift.objects.filter(
-            provider="stripe", reference__in=[i.subscription for i in billing.invoices if not i.gift]
-        ).values_list("reference", flat=True)
-    )
+    known: set[str] = set()
+    for chunk in _chunks(sorted({i.subscription for i in billing.invoices if not i.gift})):
+        known.update(
+            MonthlyGift.objects.filter(provider="stripe", reference__in=chunk).values_list("reference", flat=True)
+        )
     return [i for i in _settled(billing.invoices) if i.gift or i.subscription in known]
 
 
@@ -136,9 +144,11 @@ def problems(billing: StripeBilling) -> list[str]:
 def _invoice_problems(invoices: list[PaidInvoice]) -> list[str]:
     out = []
     donations = _donations([i.reference for i in invoices])
-    in_review = set(
+    waiting = [r for r, d in donations.items() if d.status != DonationStatus.SUCCEEDED]
+    # A month waiting for finance is the events check's line; one finance returned is settled.
+    decided = set(
         PaymentEventRecord.objects.filter(
-            provider="stripe", status=EventStatus.REVIEW, checkout_reference__in=list(donations)
+            provider="stripe", status__in=[EventStatus.REVIEW, EventStatus.DECLINED], checkout_reference__in=waiting
         ).values_list("checkout_reference", flat=True)
     )
     for invoice in invoices:
@@ -150,7 +160,7 @@ def _invoice_problems(invoices: list[PaidInvoice]) -> list[str]:
                 "was paid, Zbor has no donation for it"
             )
         elif donation.status != DonationStatus.SUCCEEDED:
-            if invoice.reference not in in_review:  # else the events check lists it
+            if invoice.reference not in decided:
                 out.append(f"Stripe invoice {invoice.reference} ({money}) was paid, its donation is {donation.status}")
         elif (donation.amount, donation.currency) != (invoice.amount, invoice.currency):
             out.append(
@@ -170,12 +180,12 @@ def _stripe_state(subscription: SubscriptionState) -> str:
 
 def _subscription_problems(subscriptions: list[SubscriptionState]) -> list[str]:
     ours = [s for s in subscriptions if s.gift]
-    gifts = {
-        g.public_id.hex: g
-        for g in MonthlyGift.objects.filter(public_id__in=[s.gift for s in ours]).only(
+    gifts: dict[str, MonthlyGift] = {}
+    for chunk in _chunks([s.gift for s in ours]):
+        for gift in MonthlyGift.objects.filter(public_id__in=chunk).only(
             "public_id", "provider", "reference", "status", "amount", "currency"
-        )
-    }
+        ):
+            gifts[gift.public_id.hex] = gift
     out = []
     for subscription in ours:
         gift = gifts.get(subscription.gift)
@@ -205,13 +215,14 @@ def _gift_problems(running: set[str]) -> list[str]:
     """Zbor's running gifts whose subscription Stripe does not bill any more (each one read)."""
     provider = registry.get("stripe")
     out = []
-    missing = (
+    gifts = (
         MonthlyGift.objects.filter(provider="stripe", status__in=list(EXPECTED))
         .exclude(reference="")
-        .exclude(reference__in=running)
         .only("public_id", "reference", "status")
     )
-    for gift in missing.iterator():
+    for gift in gifts.iterator():
+        if gift.reference in running:
+            continue  # compared by _subscription_problems
         try:
             state = provider.subscription_state(gift.reference) if isinstance(provider, StripeProvider) else None
         except ProviderUnavailable as exc:

@@ -10,6 +10,7 @@ import uuid
 import pytest
 from django.core.management import CommandError, call_command
 
+from tests import factories
 from tests.fake_stripe import stripe_enabled
 from zbor.donations import services
 from zbor.donations.models import Donation, DonationStatus, MonthlyGift, MonthlyStatus, StopReason
@@ -200,3 +201,16 @@ def test_the_command_takes_the_flags(client, campaign, fake):
     assert f"BOOKED: Stripe invoice {lost['id']}" in out.getvalue()
     with pytest.raises(CommandError, match="needs --stripe-monthly"):
         call_command("reconcile", "--book-missing-months")
+
+
+def test_a_month_waiting_for_finance_is_named_once_and_not_after_it_is_returned(client, campaign, fake):
+    gift = running_gift(client, campaign, fake)
+    odd = fake.billing.bill(gift.reference)
+    fake.billing.invoices[odd["id"]]["amount_paid"] = odd["amount_paid"] = 1700
+    assert post(client, "invoice.paid", odd) == EventStatus.REVIEW
+    record = PaymentEventRecord.objects.get(checkout_reference=odd["id"])
+    assert differences() == [
+        f"DIFFERENCE: stripe event {record.event_id}: its amount differs, waiting for finance to decide"
+    ]
+    services.return_payment(record, reason="Not what the donor pledged", by=factories.role_user("finance"))
+    assert differences() == []
