@@ -276,6 +276,15 @@ def test_staff_refund_one_month_through_stripe(client, campaign, fake):
     second.refresh_from_db()
     assert refund.status == "booked" and second.refunded == 1000
     assert collected(campaign) == 1000
+    # Stripe's own events about that refund follow: booked once, not again.
+    stripe_refund = fake.refunds[refund.provider_refund_id]
+    assert post(client, "refund.updated", stripe_refund) == EventStatus.PROCESSED
+    charge = fake.payments[second.payment_reference]
+    refunded = {"object": "charge", "refunded": True, "payment_intent": second.payment_reference, **charge}
+    post(client, "charge.refunded", refunded)
+    second.refresh_from_db()
+    assert second.refunded == 1000 and collected(campaign) == 1000
+    assert TransferGroup.objects.filter(reference=second.reference, kind="refund").count() == 1
     # The gift goes on: the refund was one month's.
     gift.refresh_from_db()
     assert gift.status == MonthlyStatus.ACTIVE
@@ -341,3 +350,35 @@ def test_a_change_delivered_before_the_start_waits_for_it(client, campaign, fake
     gift.refresh_from_db()
     assert (gift.status, gift.amount) == (MonthlyStatus.ACTIVE, 1200)
     assert not PaymentEventRecord.objects.filter(status=EventStatus.DEFERRED).exists()
+
+
+def test_a_month_deferred_while_its_start_is_being_handled_is_not_left_waiting(client, campaign, fake, monkeypatch):
+    """Two deliveries at once: ``invoice.paid`` finds no gift, and before it is marked deferred
+    the checkout's completion is handled in full, its look for waiting events included (so it
+    finds none). The month must not wait for ever: it looks again once it is marked."""
+    from zbor.donations import monthly_events
+
+    gift = start(campaign)
+    session = fake.billing.complete_checkout(gift.checkout_reference)
+    real, raced = monthly_events.gift_of, []
+
+    def racing(event):
+        if event.type == "monthly_paid" and not raced:
+            raced.append(event.event_id)
+            assert post(client, "checkout.session.completed", session) == EventStatus.PROCESSED
+            return None  # what it read before the other delivery committed
+        return real(event)
+
+    monkeypatch.setattr(monthly_events, "gift_of", racing)
+    assert post(client, "invoice.paid", first_invoice_of(fake, session)) == EventStatus.PROCESSED
+    assert raced and [m.status for m in months(gift)] == [DonationStatus.SUCCEEDED]
+    assert collected(campaign) == 1000
+
+
+def first_invoice_of(fake, session: dict) -> dict:
+    [invoice] = [
+        i
+        for i in fake.billing.invoices.values()
+        if i["parent"]["subscription_details"]["subscription"] == session["subscription"]
+    ]
+    return dict(invoice)
