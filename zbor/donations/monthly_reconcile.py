@@ -24,6 +24,7 @@ Example, a month whose webhook was lost:
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -178,14 +179,22 @@ def _stripe_state(subscription: SubscriptionState) -> str:
     return subscription.status
 
 
+def _is_public_id(value: str) -> bool:
+    """A gift id as Zbor writes it (32 hexadecimal digits): anything else names no gift."""
+    try:
+        return uuid.UUID(hex=value).hex == value
+    except ValueError:
+        return False
+
+
 def _subscription_problems(subscriptions: list[SubscriptionState]) -> list[str]:
     ours = [s for s in subscriptions if s.gift]
     gifts: dict[str, MonthlyGift] = {}
-    for chunk in _chunks([s.gift for s in ours]):
-        for gift in MonthlyGift.objects.filter(public_id__in=chunk).only(
+    for chunk in _chunks([s.gift for s in ours if _is_public_id(s.gift)]):
+        for found in MonthlyGift.objects.filter(public_id__in=chunk).only(
             "public_id", "provider", "reference", "status", "amount", "currency"
         ):
-            gifts[gift.public_id.hex] = gift
+            gifts[found.public_id.hex] = found
     out = []
     for subscription in ours:
         gift = gifts.get(subscription.gift)
