@@ -382,3 +382,26 @@ def first_invoice_of(fake, session: dict) -> dict:
         if i["parent"]["subscription_details"]["subscription"] == session["subscription"]
     ]
     return dict(invoice)
+
+
+def test_a_disputed_month_arriving_before_its_invoice_waits_then_takes_that_month_back(client, campaign, fake):
+    """A card dispute names the PaymentIntent; it may overtake the month's ``invoice.paid``."""
+    gift = start(campaign)
+    completed(client, fake, gift)
+    invoice = first_invoice(fake, gift)
+    intent = fake.billing.invoice_payments[invoice["id"]][0]["payment"]["payment_intent"]
+    dispute = {
+        "id": "dp_monthly_1",
+        "object": "dispute",
+        "amount": 1000,
+        "currency": "eur",
+        "charge": "ch_" + intent[3:],
+        "payment_intent": intent,
+        "status": "needs_response",
+    }
+    assert post(client, "charge.dispute.created", dispute) == EventStatus.DEFERRED
+    post(client, "invoice.paid", invoice)
+    [month] = months(gift)
+    assert (month.status, month.disputed) == (DonationStatus.SUCCEEDED, 1000)
+    assert collected(campaign) == 0
+    assert reconcile().ok, reconcile().lines()
