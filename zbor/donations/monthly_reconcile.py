@@ -38,6 +38,7 @@ from zbor.payments.models import EventStatus, PaymentEventRecord
 from zbor.payments.stripe import StripeProvider
 from zbor.payments.stripe_billing import RUNNING, PaidInvoice, SubscriptionState
 
+from . import events
 from .models import Donation, DonationStatus, MonthlyGift, MonthlyStatus
 
 #: What Stripe says of a subscription whose Zbor gift is in each running status.
@@ -51,8 +52,10 @@ CHUNK = 500
 
 @dataclass
 class StripeBilling:
-    """What Stripe was read to hold; ``problems`` says why it could not be read, if so."""
+    """What Stripe was read to hold. ``readable`` False: it could not be read, ``problems`` says
+    why, and nothing is compared."""
 
+    readable: bool = True
     subscriptions: list[SubscriptionState] = field(default_factory=list)
     invoices: list[PaidInvoice] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -67,6 +70,7 @@ def read_billing(*, book_missing: bool = False) -> StripeBilling:
     provider = registry.get("stripe")
     if not isinstance(provider, StripeProvider):
         billing.problems.append("Stripe monthly gifts: Stripe is not configured, nothing was compared")
+        billing.readable = False
         return billing
     since = timezone.now() - timedelta(days=settings.ZBOR_STRIPE_INVOICE_DAYS)
     try:
@@ -74,6 +78,7 @@ def read_billing(*, book_missing: bool = False) -> StripeBilling:
         billing.invoices = list(provider.paid_invoices(since))
     except ProviderUnavailable as exc:
         billing.problems.append(f"Stripe monthly gifts could not be read: {exc}")
+        billing.readable = False
         return billing
     if book_missing:
         _book_missing(billing, provider)
@@ -113,8 +118,6 @@ def _zbors(billing: StripeBilling) -> list[PaidInvoice]:
 
 
 def _book_missing(billing: StripeBilling, provider: StripeProvider) -> None:
-    from .events import receive_event
-
     invoices = _zbors(billing)
     booked = _donations([i.reference for i in invoices])
     for invoice in invoices:
@@ -127,14 +130,14 @@ def _book_missing(billing: StripeBilling, provider: StripeProvider) -> None:
             continue
         if event is None:
             continue
-        record = receive_event(event)
+        record = events.receive_event(event)
         billing.booked.append(f"Stripe invoice {invoice.reference}: its month was missing, now {record.status}")
 
 
 def problems(billing: StripeBilling) -> list[str]:
     """The differences between Stripe (as read) and Zbor's gifts and donations."""
     out = list(billing.problems)
-    if billing.problems:
+    if not billing.readable:
         return out
     out += _invoice_problems(_zbors(billing))
     out += _subscription_problems(billing.subscriptions)

@@ -213,3 +213,23 @@ def test_a_month_waiting_for_finance_is_named_once_and_not_after_it_is_returned(
     ]
     services.return_payment(record, reason="Not what the donor pledged", by=factories.role_user("finance"))
     assert differences() == []
+
+
+def test_a_month_that_cannot_be_read_to_book_it_is_named_with_the_rest(client, campaign, fake):
+    gift = running_gift(client, campaign, fake)
+    lost = fake.billing.bill(gift.reference)
+    fake.billing.subscriptions[gift.reference]["items"]["data"][0]["price"]["unit_amount"] = 2000
+    real = fake.billing.answer
+
+    def refuse_the_invoice(method, path, form):
+        if path.startswith(f"/v1/invoices/{lost['id']}"):
+            return 402, {"error": {"type": "invalid_request_error", "message": "refused"}}
+        return real(method, path, form)
+
+    fake.billing.answer = refuse_the_invoice
+    report = reconcile(stripe_monthly=True, book_missing_months=True)
+    lines = [line for line in report.lines() if line.startswith("DIFFERENCE")]
+    assert lines[0].startswith(f"DIFFERENCE: Stripe invoice {lost['id']} could not be read to book it: ")
+    assert any("was paid, Zbor has no donation for it" in line for line in lines)
+    assert any("bills 2000 EUR a month" in line for line in lines)  # the other checks ran too
+    assert report.booked == []
