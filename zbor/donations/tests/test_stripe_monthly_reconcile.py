@@ -14,7 +14,7 @@ from tests.fake_stripe import stripe_enabled
 from zbor.donations import services
 from zbor.donations.models import Donation, DonationStatus, MonthlyGift, MonthlyStatus, StopReason
 from zbor.donations.reconcile import reconcile
-from zbor.donations.tests.test_stripe_monthly_flow import SECRET, completed, first_invoice, post, start
+from zbor.donations.tests.stripe_monthly import SECRET, completed, first_invoice, post, start
 from zbor.payments import stripe_billing
 from zbor.payments.models import EventStatus, PaymentEventRecord
 
