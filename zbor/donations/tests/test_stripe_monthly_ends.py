@@ -3,6 +3,7 @@ the local fake Stripe (helpers: stripe_monthly.py), and what Stripe's payloads s
 donor (email, name, address) kept nowhere."""
 
 import json
+import logging
 
 import pytest
 from django.db.models import Q
@@ -10,6 +11,7 @@ from django.db.models import Q
 from tests import factories
 from tests.fake_stripe import stripe_enabled
 from tests.fake_stripe_billing import DONOR_EMAIL, DONOR_NAME
+from zbor.accounts.models import AuditEvent
 from zbor.donations import services
 from zbor.donations.models import Donation, DonationStatus, MonthlyGift, MonthlyStatus, StopReason
 from zbor.donations.receipts import send_unsent_receipts
@@ -119,9 +121,11 @@ def test_staff_refund_one_month_through_stripe(client, campaign, fake):
     assert reconcile().ok, reconcile().lines()
 
 
-def test_nothing_stripe_says_about_the_donor_is_kept(client, campaign, fake):
-    """Stripe's payloads carry the donor's email, name and address: no row of Zbor's keeps them.
-    The only address kept is the one the donor typed into Zbor's form, while the gift runs."""
+def test_nothing_stripe_says_about_the_donor_is_kept(client, campaign, fake, caplog):
+    """Stripe's payloads carry the donor's email, name and address: no row of Zbor's keeps them,
+    and no log line. The only address kept is the one the donor typed into Zbor's form, while
+    the gift runs (and a month's copy for its receipt); the audit log and the logs hold neither."""
+    caplog.set_level(logging.DEBUG)
     gift = start(campaign)
     completed(client, fake, gift)
     post(client, "invoice.paid", first_invoice(fake, gift))
@@ -130,22 +134,23 @@ def test_nothing_stripe_says_about_the_donor_is_kept(client, campaign, fake):
     post(client, "customer.subscription.updated", fake.billing.subscription(gift.reference))
     send_unsent_receipts()
 
-    def stored() -> str:
-        rows = [
-            *PaymentEventRecord.objects.values(),
-            *Donation.objects.values(),
-            *MonthlyGift.objects.values(),
-        ]
-        return json.dumps(rows, default=str)
-
-    text = stored()
+    rows = [
+        *PaymentEventRecord.objects.values(),
+        *Donation.objects.values(),
+        *MonthlyGift.objects.values(),
+        *AuditEvent.objects.values(),
+    ]
+    text = json.dumps(rows, default=str)
     for secret in (DONOR_EMAIL, DONOR_NAME, "Warszawa", "Prosta"):
         assert secret not in text
+        assert secret not in caplog.text
+    assert TYPED not in caplog.text
     assert TYPED in json.dumps(list(MonthlyGift.objects.values("email")))
     assert PaymentEventRecord.objects.count() == 5
 
     services.stop_monthly(gift, reason=StopReason.DONOR)
-    assert TYPED not in json.dumps(list(MonthlyGift.objects.values()), default=str)
+    assert TYPED not in json.dumps([*MonthlyGift.objects.values(), *AuditEvent.objects.values()], default=str)
+    assert TYPED not in caplog.text
     assert not MonthlyGift.objects.filter(~Q(email="")).exists()
 
 
