@@ -95,11 +95,15 @@ def test_a_paid_month_whose_webhook_never_arrived_is_named_then_booked_once(clie
     assert Donation.objects.filter(monthly_gift=gift).count() == 2
 
 
-def test_a_month_paid_moments_ago_is_not_a_difference_yet(client, campaign, fake):
+def test_only_the_recent_months_are_compared_and_not_the_last_moments(client, campaign, fake, settings):
     gift = running_gift(client, campaign, fake)
     fake.billing.now = int(time.time())
     fake.billing.bill(gift.reference)  # its webhook is on its way
+    fake.billing.now = int(time.time()) - (settings.ZBOR_STRIPE_INVOICE_DAYS + 1) * 86400
+    fake.billing.bill(gift.reference)  # long before the period reconciled: not asked for
     assert differences() == []
+    [listing] = [r["path"] for r in fake.requests if r["path"].startswith("/v1/invoices?")]
+    assert "created%5Bgte%5D=" in listing or "created[gte]=" in listing
 
 
 def test_a_month_booked_for_another_amount_is_named(client, campaign, fake):
