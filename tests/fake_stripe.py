@@ -28,6 +28,8 @@ class FakeStripe:
         self.requests: list[dict] = []
         self.sessions: dict[str, dict] = {}
         self.fail_next = False
+        #: The next GET is refused (``fail_next`` refuses the next POST or DELETE).
+        self.fail_next_read = False
         #: Added to every charge returned, e.g. the ``billing_details`` a real charge carries.
         self.charge_fields: dict = {}
         #: PaymentIntent id → its charge: {"id", "amount", "currency", "amount_refunded"}.
@@ -135,6 +137,9 @@ class FakeStripe:
 
             def do_GET(self):
                 fake.requests.append({"method": "GET", "path": self.path, "headers": dict(self.headers)})
+                if fake.fail_next_read:
+                    fake.fail_next_read = False
+                    return self._reply(402, {"error": {"type": "invalid_request_error", "message": "refused"}})
                 billed = fake.billing.answer("GET", self.path, {})
                 if billed is not None:
                     return self._reply(*billed)

@@ -6,8 +6,11 @@ subscription-mode Checkout (a customer, an active subscription and its first pai
 ``bill(subscription_id)`` is the next month (a paid invoice with a PaymentIntent, its charge and
 balance transaction, refundable like any fake payment; ``paid=False`` a failed one). The SDK then
 talks to it over HTTP: create and retrieve a product, retrieve, update (new ``price_data``, ``pause_collection``) and cancel a
-subscription, delete a customer, list an invoice's payments. ``event(...)`` and ``signed(...)``
-make the webhook a test posts.
+subscription, delete a customer, list an invoice's payments, and list subscriptions and invoices
+page by page as Stripe does (newest first, ``limit``, ``starting_after``, ``has_more``; the
+subscriptions not canceled unless ``status`` says otherwise; invoices by ``status`` and
+``created[gte]``). ``now`` (Unix seconds), when set, is the time every new object is stamped
+with. ``event(...)`` and ``signed(...)`` make the webhook a test posts.
 
 Answers follow Stripe's (API 2025-03-31 and later): an invoice names its subscription under
 ``parent.subscription_details`` with a snapshot of the subscription's metadata, and its
@@ -20,6 +23,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from urllib.parse import parse_qs
 
 import stripe
 
@@ -48,6 +52,11 @@ class Billing:
         #: Invoice id → its InvoicePayment objects.
         self.invoice_payments: dict[str, list[dict]] = {}
         self.counter = 0
+        #: The time stamped on new subscriptions and invoices; None: the clock's.
+        self.now: int | None = None
+
+    def _time(self) -> int:
+        return self.now if self.now is not None else int(time.time())
 
     def _next(self, prefix: str) -> str:
         self.counter += 1
@@ -80,6 +89,7 @@ class Billing:
                 "metadata": session["_subscription_metadata"],
                 "pause_collection": None,
                 "cancel_at_period_end": False,
+                "created": self._time(),
                 "items": {
                     "object": "list",
                     "data": [
@@ -130,7 +140,8 @@ class Billing:
                 },
             },
             "lines": {"object": "list", "data": []},
-            "created": int(time.time()),
+            "created": self._time(),
+            "status_transitions": {"finalized_at": self._time(), "paid_at": self._time() if paid else None},
         }
         self.invoices[invoice_id] = invoice
         payment: dict = {"type": "payment_intent", "payment_intent": f"pi_test_{uuid.uuid4().hex[:12]}"}
@@ -194,6 +205,11 @@ class Billing:
                 return _missing("customer", parts[2])
             customer.update(deleted=True, email=None, name=None)
             return 200, {"id": parts[2], "object": "customer", "deleted": True}
+        if method == "GET" and parts[1:] in (["subscriptions"], ["invoices"]):
+            return 200, self._list(parts[1], parse_qs(path.partition("?")[2]))
+        if method == "GET" and len(parts) == 3 and parts[1] == "invoices":
+            invoice = self.invoices.get(parts[2])
+            return (200, dict(invoice)) if invoice else _missing("invoice", parts[2])
         if parts[1:] == ["invoice_payments"] and method == "GET":
             query = dict(p.split("=", 1) for p in path.partition("?")[2].split("&") if "=" in p)
             payments = [
@@ -203,6 +219,25 @@ class Billing:
             ]
             return 200, {"object": "list", "data": payments, "has_more": False, "url": "/v1/invoice_payments"}
         return None
+
+    def _list(self, kind: str, query: dict[str, list[str]]) -> dict:
+        """One page of subscriptions or invoices, newest first, as Stripe's list endpoints answer."""
+        one = {k: v[0] for k, v in query.items()}
+        status = one.get("status", "")
+        if kind == "subscriptions":
+            rows = [self.subscription(s) for s in self.subscriptions]
+            if status != "all":
+                rows = [r for r in rows if r["status"] == status or (not status and r["status"] != "canceled")]
+        else:
+            rows = [dict(i) for i in self.invoices.values() if not status or i["status"] == status]
+            if "created[gte]" in one:
+                rows = [r for r in rows if r["created"] >= int(one["created[gte]"])]
+        rows.reverse()  # newest first: made in this order
+        if "starting_after" in one:
+            ids = [r["id"] for r in rows]
+            rows = rows[ids.index(one["starting_after"]) + 1 :]
+        limit = int(one.get("limit", 10))
+        return {"object": "list", "data": rows[:limit], "has_more": len(rows) > limit, "url": f"/v1/{kind}"}
 
     def _product(self, method: str, parts: list[str], params: dict[str, str]) -> tuple[int, dict]:
         if method == "POST" and len(parts) == 2:

@@ -335,6 +335,10 @@ ZBOR_UNMATCHED_LINE_DAYS = int(env_str("ZBOR_UNMATCHED_LINE_DAYS", "7"))
 # Days a payout paid by bank transfer may wait for its statement line before `zbor reconcile`
 # reports it (zbor/donations/bank_out.py).
 ZBOR_PAYOUT_LINE_DAYS = int(env_str("ZBOR_PAYOUT_LINE_DAYS", "10"))
+# Days of Stripe's paid invoices `zbor reconcile --stripe-monthly` compares with the monthly
+# gifts' donations (zbor/donations/monthly_reconcile.py): more than a month, so that a monthly
+# run sees every month once.
+ZBOR_STRIPE_INVOICE_DAYS = int(env_str("ZBOR_STRIPE_INVOICE_DAYS", "40"))
 # What a receipt says of the foundation (zbor/donations/receipts.py). Empty by default: a receipt
 # then leaves the line out rather than print something false. The tax statement's wording differs
 # per country, and Zbor keeps no donor's country: ZBOR_FOUNDATION_TAX_STATEMENTS maps the receipt's

@@ -29,7 +29,7 @@ from zbor.payments.models import EventStatus, PaymentEventRecord
 from . import services
 from .exceptions import NotPaidYet
 from .models import Donation, DonationStatus, Refund
-from .monthly_events import MONTHLY_TYPES, apply_monthly, deferred_for, monthly_paid
+from .monthly_events import MONTHLY_TYPES, apply_monthly, deferred_for, monthly_paid, started_meanwhile
 from .selectors import paid_by
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,12 @@ def handle_stored(record: PaymentEventRecord) -> PaymentEventRecord:
     """Handle a stored event, then the events that waited for its payment if it booked one.
     What a delivery does after storing, and what the stranded-event sweep does again."""
     record = handle(record)
+    if started_meanwhile(record):  # its gift started while it was being deferred: apply it now
+        PaymentEventRecord.objects.filter(pk=record.pk, status=EventStatus.DEFERRED).update(
+            status=EventStatus.RECEIVED
+        )
+        record.refresh_from_db()
+        record = handle(record)
     if record.status == EventStatus.PROCESSED and record.type in PAID_TYPES:
         retry_deferred(record.provider, record.payment_reference)
     if record.status == EventStatus.PROCESSED and record.type == EventType.SUBSCRIPTION_STARTED:

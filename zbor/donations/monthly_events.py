@@ -3,7 +3,8 @@ each event once and calls these; read its header).
 
 Order-tolerant: an event naming a subscription Zbor does not know yet (a card's invoice paid
 before its checkout's completion arrived) is kept *deferred*, and applied again once the
-subscription starts (``deferred_for``). A month's payment is booked once per invoice
+subscription starts (``deferred_for``; and should the start be handled at the very moment the
+event was being deferred, the event looks once more itself: ``started_meanwhile``). A month's payment is booked once per invoice
 (``services.record_monthly_payment``), however often it is delivered.
 """
 
@@ -89,6 +90,16 @@ def monthly_paid(record: PaymentEventRecord) -> str:
         event=record,
     )
     return EventStatus.PROCESSED
+
+
+def started_meanwhile(record: PaymentEventRecord) -> bool:
+    """Whether a monthly event just deferred names a gift that is known now. Two deliveries at
+    once: the subscription's start was handled, its look for waiting events (``deferred_for``)
+    included, between this event finding no gift and being marked deferred; nobody else would
+    apply it again."""
+    if record.status != EventStatus.DEFERRED or record.type not in {*MONTHLY_TYPES, EventType.MONTHLY_PAID}:
+        return False
+    return gift_of(PaymentEvent.from_json(record.provider, record.event_id, record.data)) is not None
 
 
 def deferred_for(record: PaymentEventRecord) -> list[PaymentEventRecord]:

@@ -15,7 +15,9 @@ million donations to measure it):
 4. no provider event needs attention, none is stranded (received or failed longer than
    ``ZBOR_STRANDED_EVENT_SECONDS``), and no bank statement line has waited in the unmatched
    queue longer than ``ZBOR_UNMATCHED_LINE_DAYS`` (``zbor.donations.stranded``);
-5. the last bank statement's closing balance equals the ledger's bank balance, statements
+5. with ``stripe_monthly``, Stripe's subscriptions and recent paid invoices against the monthly
+   gifts and their donations (``zbor.donations.monthly_reconcile``);
+6. the last bank statement's closing balance equals the ledger's bank balance, statements
    follow one another without a gap, and no payout paid by bank transfer, nor any bank refund,
    has waited for its statement line longer than ``ZBOR_PAYOUT_LINE_DAYS``
    (``zbor.donations.bank_balances``, ``bank_returns``).
@@ -34,7 +36,7 @@ from zbor.ledger.checks import LedgerReport, check_ledger
 from zbor.ledger.models import Transfer, TransferGroup, TransferKind
 from zbor.payments.stripe import BalanceExport, parse_balance_export
 
-from . import bank_balances, bank_returns, stranded
+from . import bank_balances, bank_returns, monthly_reconcile, stranded
 from .models import Donation, DonationStatus
 
 
@@ -43,6 +45,10 @@ class ReconcileReport:
     ledger: LedgerReport
     donations: int = 0
     stripe_rows: int = 0
+    #: Stripe subscriptions and paid invoices read (``stripe_monthly``), None when not read.
+    stripe_billing: tuple[int, int] | None = None
+    #: Months booked by this run (``book_missing_months``), one line each.
+    booked: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -56,6 +62,11 @@ class ReconcileReport:
         ]
         if self.stripe_rows:
             out.append(f"Stripe balance transactions checked: {self.stripe_rows}")
+        if self.stripe_billing is not None:
+            out.append(
+                f"Stripe subscriptions checked: {self.stripe_billing[0]}, paid invoices: {self.stripe_billing[1]}"
+            )
+        out += [f"BOOKED: {line}" for line in self.booked]
         problems = self.ledger.problems + self.problems
         out += [f"DIFFERENCE: {p}" for p in problems] or ["clean: no differences"]
         return out
@@ -309,9 +320,19 @@ def _one_snapshot() -> Iterator[None]:
         yield
 
 
-def reconcile(*, stripe_export: bytes | None = None) -> ReconcileReport:
+def reconcile(
+    *, stripe_export: bytes | None = None, stripe_monthly: bool = False, book_missing_months: bool = False
+) -> ReconcileReport:
+    """The report; ``stripe_monthly`` reads Stripe Billing too (before the database's snapshot,
+    so that nothing booked meanwhile is a false difference) and ``book_missing_months`` books the
+    paid months whose webhook never arrived, through the webhook's path, before the checks."""
+    billing = monthly_reconcile.read_billing(book_missing=book_missing_months) if stripe_monthly else None
     with _one_snapshot():
         report = ReconcileReport(ledger=check_ledger())
+        if billing is not None:
+            report.stripe_billing = (len(billing.subscriptions), len(billing.invoices))
+            report.booked = billing.booked
+            report.problems += monthly_reconcile.problems(billing)
         _check_donations(report)
         _check_events(report)
         _check_overdrawn(report)

@@ -32,13 +32,14 @@ from .base import (
     RefundState,
     RefundUnanswered,
 )
+from .stripe_billing import StripeBillingReads
 from .stripe_fields import CHECKOUT_LOCALES, _amount, _currency, _id, _Malformed, charge_and_fee
 from .stripe_monthly import StripeSubscriptions
 
 log = logging.getLogger(__name__)
 
 
-class StripeProvider(StripeSubscriptions):
+class StripeProvider(StripeSubscriptions, StripeBillingReads):
     name = "stripe"
     redirects = True
     local_checkout = False

@@ -185,27 +185,46 @@ class StripeSubscriptions:
     def _monthly_event(self, event) -> PaymentEvent | None:
         kind, obj = event.type, event.data.object
         if kind in ("invoice.paid", "invoice.payment_failed"):
-            subscription, gift = _invoice_subscription(obj)
-            if not subscription:
-                return None  # an invoice Zbor did not start (sent by hand from the Dashboard)
-            extra = {"subscription": subscription, "invoice": _id(obj.id), "gift": gift}
-            extra["customer"] = _id(getattr(obj, "customer", None), optional=True)
-            if kind == "invoice.payment_failed":
-                return PaymentEvent(
-                    "stripe",
-                    _id(event.id),
-                    EventType.MONTHLY_FAILED,
-                    checkout_reference=_id(obj.id),
-                    amount=_amount(obj.amount_due),
-                    currency=_currency(obj.currency),
-                    extra=extra,
-                )
-            if _amount(obj.amount_paid) == 0:
-                return None  # nothing was paid (a zero invoice): no month to book
-            return self._monthly_paid(_id(event.id), obj, extra)
+            return self._invoice_event(_id(event.id), kind, obj)
         if kind in ("customer.subscription.updated", "customer.subscription.deleted"):
             return _subscription_event(_id(event.id), kind, obj)
         return None
+
+    def _invoice_event(self, event_id: str, kind: str, invoice) -> PaymentEvent | None:
+        subscription, gift = _invoice_subscription(invoice)
+        if not subscription:
+            return None  # an invoice Zbor did not start (sent by hand from the Dashboard)
+        extra = {"subscription": subscription, "invoice": _id(invoice.id), "gift": gift}
+        extra["customer"] = _id(getattr(invoice, "customer", None), optional=True)
+        if kind == "invoice.payment_failed":
+            return PaymentEvent(
+                "stripe",
+                event_id,
+                EventType.MONTHLY_FAILED,
+                checkout_reference=_id(invoice.id),
+                amount=_amount(invoice.amount_due),
+                currency=_currency(invoice.currency),
+                extra=extra,
+            )
+        if _amount(invoice.amount_paid) == 0:
+            return None  # nothing was paid (a zero invoice): no month to book
+        return self._monthly_paid(event_id, invoice, extra)
+
+    def invoice_paid_event(self, invoice_reference: str, event_id: str) -> PaymentEvent | None:
+        """The ``MONTHLY_PAID`` event that ``invoice.paid`` makes of this invoice, read from
+        Stripe now and stored under ``event_id``: for a month whose webhook never arrived
+        (``zbor reconcile --book-missing-months``). None when the invoice is not a paid month of
+        a subscription."""
+        try:
+            invoice = self.client.v1.invoices.retrieve(invoice_reference)
+        except stripe.StripeError as exc:
+            raise _unavailable("read the invoice", exc) from exc
+        if getattr(invoice, "status", None) != "paid":
+            return None
+        try:
+            return self._invoice_event(event_id, "invoice.paid", invoice)
+        except (_Malformed, AttributeError, KeyError, TypeError) as exc:
+            raise ProviderUnavailable(f"Stripe answered an invoice Zbor cannot read: {exc}") from exc
 
     def _monthly_paid(self, event_id: str, invoice, extra: dict) -> PaymentEvent:
         currency = _currency(invoice.currency)

@@ -1,4 +1,5 @@
-"""`zbor reconcile [--stripe-export FILE]`: print the report; exit 1 on any difference."""
+"""`zbor reconcile [--stripe-export FILE] [--stripe-monthly [--book-missing-months]]`: print the
+report; exit 1 on any difference."""
 
 from __future__ import annotations
 
@@ -11,19 +12,40 @@ from zbor.donations.reconcile import reconcile
 
 
 class Command(BaseCommand):
-    help = "Prove the ledger consistent with itself, the donations and (optionally) a Stripe export."
+    help = "Prove the ledger consistent with itself, the donations and (optionally) Stripe's records."
 
     def add_arguments(self, parser):
         parser.add_argument("--stripe-export", type=Path, help="Stripe balance transactions export (CSV)")
+        parser.add_argument(
+            "--stripe-monthly",
+            action="store_true",
+            help="Read Stripe's subscriptions and recent paid invoices and compare them with the monthly gifts",
+        )
+        parser.add_argument(
+            "--book-missing-months",
+            action="store_true",
+            help="With --stripe-monthly: book the paid months whose webhook never arrived, as the webhook would",
+        )
 
-    def handle(self, *args, stripe_export: Path | None = None, **options):
+    def handle(
+        self,
+        *args,
+        stripe_export: Path | None = None,
+        stripe_monthly: bool = False,
+        book_missing_months: bool = False,
+        **options,
+    ):
+        if book_missing_months and not stripe_monthly:
+            raise CommandError("--book-missing-months needs --stripe-monthly")
         export = None
         if stripe_export is not None:
             try:
                 export = stripe_export.read_bytes()
             except OSError as exc:
                 raise CommandError(f"Cannot read {stripe_export}: {exc.strerror}") from None
-        report = reconcile(stripe_export=export)
+        report = reconcile(
+            stripe_export=export, stripe_monthly=stripe_monthly, book_missing_months=book_missing_months
+        )
         for line in report.lines():
             self.stdout.write(line)
         if not report.ok:
