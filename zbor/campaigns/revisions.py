@@ -43,7 +43,7 @@ from .models import (
     Status,
     Update,
 )
-from .services import is_at_risk, may_approve, publication_problems, record_editor
+from .services import is_at_risk, lock_with_beneficiary, may_approve, publication_problems, record_editor
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -199,7 +199,7 @@ def approve_revision(revision: Campaign, *, by: User, seen: str) -> Campaign:
         if live_pk is None:
             raise TransitionNotAllowed(_("This revision no longer exists or is not a revision."))
         # Always the live row first, then the revision, like start_revision: no deadlock.
-        live = Campaign.objects.select_for_update().select_related("beneficiary").get(pk=live_pk)
+        live = lock_with_beneficiary(live_pk)
         locked = Campaign.objects.select_for_update().get(pk=revision.pk, status=Status.REVISION)
         if CampaignEditor.objects.filter(campaign=locked, user_id=by.pk).exists():
             raise FourEyesViolation(_("You changed this revision: someone who did not must approve it."))

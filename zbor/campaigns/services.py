@@ -21,7 +21,7 @@ from zbor.images import delete_cover, store_cover_variants
 from . import markdown
 from .exceptions import CampaignNotReady, FourEyesViolation, TransitionNotAllowed
 from .funds import fund_problems
-from .models import PUBLIC_STATUSES, Campaign, CampaignApproval, CampaignEditor, Status
+from .models import PUBLIC_STATUSES, Beneficiary, Campaign, CampaignApproval, CampaignEditor, Status
 from .selectors import existing_note_keys
 
 if TYPE_CHECKING:
@@ -177,6 +177,16 @@ def record_editor(campaign: Campaign, user: User | None) -> None:
         CampaignEditor.objects.get_or_create(campaign=campaign, user=user)
 
 
+def lock_with_beneficiary(pk: int) -> Campaign:
+    """The campaign's row locked, then its beneficiary's (a programme fund has none), for
+    decisions that read whether the beneficiary is at risk. Two statements: PostgreSQL cannot
+    lock the nullable side of the outer join one ``select_related`` would make."""
+    campaign = Campaign.objects.select_for_update(of=("self",)).select_related("beneficiary").get(pk=pk)
+    if campaign.beneficiary_id is not None:
+        list(Beneficiary.objects.select_for_update().filter(pk=campaign.beneficiary_id).values_list("pk"))
+    return campaign
+
+
 def save_campaign(campaign: Campaign, *, by: User, edited: bool) -> None:
     """Save a draft or a revision as staff changed it (the admin's form), with the rules of an edit:
 
@@ -223,7 +233,7 @@ def approve_publication(campaign: Campaign, *, by: User, no_identifying_details:
             [_("Confirm that nothing in the campaign identifies the person: no exact address, dates or places.")]
         )
     with transaction.atomic():
-        locked = Campaign.objects.select_for_update().select_related("beneficiary").get(pk=campaign.pk)
+        locked = lock_with_beneficiary(campaign.pk)
         if locked.status != Status.IN_REVIEW:
             raise TransitionNotAllowed(_("Only a campaign in review can be approved."))
         if locked.submitted_by_id == by.pk:

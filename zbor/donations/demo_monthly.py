@@ -36,7 +36,7 @@ def advance_demo_month() -> tuple[int, int]:
 
 def record_demo_monthly_gift(campaign: Campaign, *, amount: int, email: str) -> MonthlyGift:
     """A demo supporter's monthly gift, its checkout completed and its first month paid, through
-    the events the demo checkout sends (demo settings only)."""
+    the events the demo checkout sends (demo settings only). It keeps no address."""
     if not getattr(settings, "ZBOR_DEMO", False):
         raise ImproperlyConfigured("Demo monthly gifts can only be recorded with demo settings.")
     gift = services.start_monthly(
@@ -46,5 +46,9 @@ def record_demo_monthly_gift(campaign: Campaign, *, amount: int, email: str) -> 
     gift.refresh_from_db()
     first = f"demo_inv_{gift.public_id.hex}_1"
     receive_event(DemoProvider.monthly_paid(gift.reference, first, amount=gift.amount, currency=gift.currency))
+    # The address was made up for the form: nothing is ever mailed to a demo supporter (no
+    # receipts, no link), as the demo's one-off gifts carry no address either.
+    MonthlyGift.objects.filter(pk=gift.pk).update(email="")
+    Donation.objects.filter(monthly_gift=gift).update(email="")
     gift.refresh_from_db()
     return gift
