@@ -40,7 +40,7 @@ def test_migrations_apply_and_the_demo_loads_on_postgresql():
             )
             assert result.returncode == 0, (command, result.stdout, result.stderr)
         with psycopg.connect(url) as conn:
-            assert conn.execute("select count(*) from campaigns_campaign").fetchone()[0] == 6
+            assert conn.execute("select count(*) from campaigns_campaign").fetchone()[0] == 8
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
