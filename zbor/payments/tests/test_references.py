@@ -25,7 +25,16 @@ def test_a_reference_is_the_prefix_a_random_body_and_its_check_symbol():
         body, check = reference[len(PREFIX) : -1], reference[-1]
         assert reference.startswith(PREFIX) and len(body) == BODY_LENGTH
         assert set(body) <= set(ALPHABET) and check == check_symbol(body)
-        assert references_in(f"Donation {reference[:6]}-{reference[6:]} thanks") == [reference]
+        # Followed by a mark that ends it: with a word after it, a body beginning "ZB" (1 in 1,024)
+        # left a second candidate inside, which the next letters made valid 1 time in 32.
+        assert references_in(f"Donation {reference[:6]}-{reference[6:]}! Thanks") == [reference]
+
+
+def test_a_reference_whose_body_begins_like_the_prefix_is_found_once():
+    body = "ZB742AAH"[: BODY_LENGTH - 1]
+    body = (body + "2" * BODY_LENGTH)[:BODY_LENGTH]
+    reference = PREFIX + body + check_symbol(body)
+    assert references_in(f"for {reference}, with love") == [reference]
 
 
 def test_every_symbol_of_a_body_is_equally_likely():
