@@ -18,6 +18,7 @@ from django.utils.crypto import get_random_string
 from .base import (
     CheckoutRequest,
     CheckoutStart,
+    HeldInZbor,
     PaymentEvent,
     RefundRefused,
     RefundRequest,
@@ -104,8 +105,9 @@ def near_references(text: str) -> list[str]:
     return sorted(found)
 
 
-class BankProvider:
-    """Bank transfer: the donor is shown the account and a reference; a statement confirms it."""
+class BankProvider(HeldInZbor):
+    """Bank transfer: the donor is shown the account and a reference; a statement confirms it.
+    A standing order lives at the donor's bank: the donor changes or ends it there."""
 
     name = "bank"
     redirects = False
@@ -123,20 +125,6 @@ class BankProvider:
 
     def start_subscription(self, request: SubscriptionRequest) -> CheckoutStart:
         return CheckoutStart(redirect_url="", provider_reference=new_reference())
-
-    # The standing order lives at the donor's bank, which Zbor cannot reach: the donor changes
-    # or ends it there (the status page says so); Zbor records what they tell it.
-    def cancel_subscription(self, reference: str) -> None:
-        return None
-
-    def update_subscription(self, reference: str, amount: int, currency: str) -> None:
-        return None
-
-    def pause_subscription(self, reference: str, paused: bool) -> None:
-        return None
-
-    def delete_customer(self, customer_reference: str) -> None:
-        return None
 
     def parse_webhook(self, body: bytes, headers: dict[str, str]) -> PaymentEvent | None:
         return None

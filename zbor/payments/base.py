@@ -184,6 +184,24 @@ class PaymentEvent:
         )
 
 
+class HeldInZbor:
+    """The subscription calls of a provider whose monthly gifts no one else holds (the demo; a
+    bank standing order, which lives at the donor's bank where Zbor cannot reach it): changing,
+    pausing or ending one asks no one, and Zbor records it."""
+
+    def cancel_subscription(self, reference: str) -> None:
+        return None
+
+    def update_subscription(self, reference: str, amount: int, currency: str) -> None:
+        return None
+
+    def pause_subscription(self, reference: str, paused: bool) -> None:
+        return None
+
+    def delete_customer(self, customer_reference: str) -> None:
+        return None
+
+
 class Provider(Protocol):
     name: str
     #: Whether the donor is sent to a checkout page (card) or shown instructions (bank).

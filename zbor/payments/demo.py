@@ -14,6 +14,7 @@ from .base import (
     CheckoutRequest,
     CheckoutStart,
     EventType,
+    HeldInZbor,
     PaymentEvent,
     RefundRefused,
     RefundRequest,
@@ -22,7 +23,7 @@ from .base import (
 )
 
 
-class DemoProvider:
+class DemoProvider(HeldInZbor):
     name = "demo"
     redirects = True
     local_checkout = True
@@ -43,19 +44,6 @@ class DemoProvider:
         reference = f"demo_sub_{uuid.uuid4().hex}"
         url = reverse("site:demo_checkout", kwargs={"reference": reference})
         return CheckoutStart(redirect_url=url, provider_reference=reference)
-
-    # Nothing is held anywhere but in Zbor: changing, pausing or ending a demo gift asks no one.
-    def cancel_subscription(self, reference: str) -> None:
-        return None
-
-    def update_subscription(self, reference: str, amount: int, currency: str) -> None:
-        return None
-
-    def pause_subscription(self, reference: str, paused: bool) -> None:
-        return None
-
-    def delete_customer(self, customer_reference: str) -> None:
-        return None
 
     def parse_webhook(self, body: bytes, headers: dict[str, str]) -> PaymentEvent | None:
         return None  # the demo has no webhooks: its checkout page creates events directly
