@@ -12,6 +12,9 @@ from django.core.management import call_command
 
 from tests.helpers import CAMPAIGN, DEMO
 
+# The ``btcpay`` fixture: a local fake BTCPay Server, with Zbor configured for it.
+pytest_plugins = ["tests.fake_btcpay"]
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):

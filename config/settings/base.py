@@ -244,7 +244,7 @@ ZBOR_PAGE_CACHE_SECONDS = float(env_str("ZBOR_PAGE_CACHE_SECONDS", "1"))
 ZBOR_API_MAX_AGE = int(env_str("ZBOR_API_MAX_AGE", "1"))
 # Demo data and the demo staff login: only ever true in dev and test settings.
 ZBOR_DEMO = False
-# Payments. Providers in the order the donate form offers them: demo (dev only), stripe, bank.
+# Payments. Providers in the order the donate form offers them: demo (dev only), stripe, btcpay, bank.
 ZBOR_PAYMENT_PROVIDERS = env_list("ZBOR_PAYMENT_PROVIDERS", [])
 # What a donor's card statement and the provider see: nothing naming a campaign or a person.
 ZBOR_PAYMENT_PRODUCT_NAME = env_str("ZBOR_PAYMENT_PRODUCT_NAME", "Donation")
@@ -253,6 +253,12 @@ STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
 STRIPE_STATEMENT_DESCRIPTOR_SUFFIX = env_str("STRIPE_STATEMENT_DESCRIPTOR_SUFFIX", "DONATION")
 # Only for tests and local fakes; empty means Stripe's own API.
 STRIPE_API_BASE = env_str("STRIPE_API_BASE")
+# BTCPay Server (Bitcoin): the foundation's own server, its store, an API key allowed only to
+# create and view invoices, and the secret of the store's webhook to /webhooks/btcpay/.
+BTCPAY_URL = env_str("BTCPAY_URL")
+BTCPAY_STORE_ID = env_str("BTCPAY_STORE_ID")
+BTCPAY_API_KEY = env_str("BTCPAY_API_KEY")
+BTCPAY_WEBHOOK_SECRET = env_str("BTCPAY_WEBHOOK_SECRET")
 ZBOR_BANK_IBAN = env_str("ZBOR_BANK_IBAN")
 ZBOR_BANK_BIC = env_str("ZBOR_BANK_BIC")
 ZBOR_BANK_ACCOUNT_NAME = env_str("ZBOR_BANK_ACCOUNT_NAME")

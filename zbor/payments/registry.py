@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .bank import BankProvider
 from .base import Provider
+from .btcpay import BtcpayProvider
 from .demo import DemoProvider
 from .stripe import StripeProvider
 
@@ -17,6 +18,7 @@ LABELS = {
     "demo": _("Test payment (demo)"),
     "stripe": _("Card"),
     "bank": _("Bank transfer"),
+    "btcpay": _("Bitcoin"),
 }
 
 
@@ -34,6 +36,16 @@ def _build(name: str) -> Provider:
             product_name=settings.ZBOR_PAYMENT_PRODUCT_NAME,
             descriptor_suffix=settings.STRIPE_STATEMENT_DESCRIPTOR_SUFFIX,
             api_base=settings.STRIPE_API_BASE,
+        )
+    if name == "btcpay":
+        needed = ("BTCPAY_URL", "BTCPAY_STORE_ID", "BTCPAY_API_KEY", "BTCPAY_WEBHOOK_SECRET")
+        if not all(getattr(settings, setting) for setting in needed):
+            raise ImproperlyConfigured(f"The btcpay provider needs {', '.join(needed)}.")
+        return BtcpayProvider(
+            url=settings.BTCPAY_URL,
+            store_id=settings.BTCPAY_STORE_ID,
+            api_key=settings.BTCPAY_API_KEY,
+            webhook_secret=settings.BTCPAY_WEBHOOK_SECRET,
         )
     if name == "bank":
         if not settings.ZBOR_BANK_IBAN:
