@@ -329,6 +329,8 @@ class BtcpayProvider(HeldInZbor):
             # Money arrived on an invoice that had expired: what the invoice has received in all,
             # for finance. Its id names that total, so each new payment is seen, each once.
             invoice = self.invoice(invoice_id)
+            if invoice.get("status") == "Settled":
+                return None  # a stale delivery: the invoice's settlement books what arrived
             reason = PARTIALLY_PAID if kind == "InvoiceExpired" else PAID_LATE
             event = self.paid_event(invoice, event_id="", review=reason)
             return replace(event, event_id=f"{invoice_id}:received:{event.extra['coin_amount']}")
