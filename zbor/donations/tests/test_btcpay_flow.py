@@ -281,3 +281,20 @@ def test_reconcile_says_so_when_btcpay_cannot_be_read(client, funded_campaign, b
     registry._providers.cache_clear()
     code, out = reconcile_btcpay()
     assert code == 1 and "the btcpay provider is not configured" in out
+
+
+def test_a_bitcoin_gift_is_refunded_by_hand_and_booked_at_approval(client, funded_campaign, btcpay):
+    donation = give(client)
+    btcpay.pay(donation.checkout_reference)
+    btcpay.settle(donation.checkout_reference)
+    post(client, btcpay.webhook(donation.checkout_reference, "InvoiceSettled"))
+    donation.refresh_from_db()
+    refund = services.request_refund(
+        donation, amount=1000, reason="the donor asked", by=factories.role_user("finance")
+    )
+    services.approve_refund(refund, by=factories.role_user("finance"))
+    refund.refresh_from_db()
+    assert refund.status == "booked"
+    assert Account.objects.get(code="refunds:btcpay:EUR").credit_balance == 1000
+    assert collected(client) == "€698"
+    assert reconcile().ok
