@@ -298,3 +298,17 @@ def test_a_bitcoin_gift_is_refunded_by_hand_and_booked_at_approval(client, funde
     assert Account.objects.get(code="refunds:btcpay:EUR").credit_balance == 1000
     assert collected(client) == "€698"
     assert reconcile().ok
+
+
+def test_btcpay_down_when_giving_says_so_and_the_same_form_works_later(client, funded_campaign, btcpay):
+    form = {"amount": "25", "method": "btcpay", "idempotency_key": uuid.uuid4().hex}
+    btcpay.fail_next = 1
+    response = client.post(f"/en/campaigns/{CAMPAIGN}/donate/", form)
+    assert response.status_code == 400
+    assert "The payment could not be started. Nothing was charged" in response.content.decode()
+    assert not btcpay.invoices
+    response = client.post(f"/en/campaigns/{CAMPAIGN}/donate/", form)
+    assert response.status_code == 302 and response["Location"] == f"{btcpay.url}/i/{btcpay.only_invoice()}"
+    response = client.post(f"/en/campaigns/{CAMPAIGN}/donate/", form)  # sent a third time
+    assert response.status_code == 302 and len(btcpay.invoices) == 1
+    assert Donation.objects.filter(provider="btcpay").count() == 1
