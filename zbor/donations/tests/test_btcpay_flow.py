@@ -22,11 +22,11 @@ from zbor.payments.models import EventStatus, PaymentEventRecord
 pytestmark = pytest.mark.django_db
 
 
-def give(client, amount="25"):
+def give(client, amount="25", **extra):
     """The donate form, Bitcoin chosen (no proof of work: it works without JavaScript)."""
     response = client.post(
         f"/en/campaigns/{CAMPAIGN}/donate/",
-        {"amount": amount, "method": "btcpay", "idempotency_key": uuid.uuid4().hex},
+        {"amount": amount, "method": "btcpay", "idempotency_key": uuid.uuid4().hex, **extra},
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     return Donation.objects.get(provider="btcpay", checkout_reference=response["Location"].rsplit("/", 1)[1])
@@ -58,7 +58,12 @@ def donation_groups() -> int:
 
 
 def test_the_donor_is_sent_to_the_invoice_which_names_only_the_donation(client, funded_campaign, btcpay):
-    donation = give(client)
+    personal = {"public_name": "Yarynka Quillfeather", "email": "yaryna.q@example.org", "message": "Trymajsia xq7"}
+    donation = give(client, **personal)
+    assert donation.email == personal["email"]
+    for request in btcpay.requests:
+        sent = (request["path"] + json.dumps(request["query"]) + request["body"].decode()).lower()
+        assert not any(word in sent for word in ("yarynka", "quillfeather", "yaryna", "trymajsia", CAMPAIGN.lower()))
     invoice = btcpay.invoices[btcpay.only_invoice()]
     assert donation.checkout_reference == invoice["id"]
     assert donation.checkout_url == f"{btcpay.url}/i/{invoice['id']}"
@@ -312,3 +317,9 @@ def test_btcpay_down_when_giving_says_so_and_the_same_form_works_later(client, f
     response = client.post(f"/en/campaigns/{CAMPAIGN}/donate/", form)  # sent a third time
     assert response.status_code == 302 and len(btcpay.invoices) == 1
     assert Donation.objects.filter(provider="btcpay").count() == 1
+
+
+def test_the_donate_form_may_be_sent_on_to_the_btcpay_server(client, funded_campaign, btcpay):
+    policy = client.get(f"/en/campaigns/{CAMPAIGN}/donate/")["Content-Security-Policy"]
+    [form_action] = [d for d in policy.split(";") if d.strip().startswith("form-action")]
+    assert btcpay.url in form_action.split()
