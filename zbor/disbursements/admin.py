@@ -9,9 +9,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
 
 from zbor import private_files
 from zbor.admin_base import ZborModelAdmin
@@ -165,6 +167,8 @@ class PayoutAdmin(ZborModelAdmin):
         "pay": "disbursements.change_payout",
     }
 
+    # An error report never carries a crypto payout's transaction id or address.
+    @method_decorator(sensitive_post_parameters("transaction_id", "address"))
     def act_view(self, request, pk: int, action: str):
         self.require(request, "disbursements.view_payout")
         if action not in self.ACT_PERMISSIONS:
