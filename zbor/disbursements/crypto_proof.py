@@ -60,7 +60,7 @@ RULES: dict[str, _Rules] = {
 
 #: At most this many digits before the decimal point: no real payout is a trillion coins.
 MAX_WHOLE_DIGITS = 12
-_DECIMAL = re.compile(r"\d+(\.\d+)?")
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")  # ASCII digits only: \d would take any script's digits
 
 
 def coin_of(network: str) -> str:

@@ -148,6 +148,7 @@ BAD = [
     ({"coin_amount": "-1"}, "as a number"),
     ({"coin_amount": "1e-5"}, "as a number"),
     ({"coin_amount": "1,000.5"}, "as a number"),
+    ({"coin_amount": "\u0661.5"}, "as a number"),  # an Arabic-Indic digit one: ASCII digits only
     ({"address": "not an address"}, "receiving address"),
     ({"network": "usdt_ethereum", "transaction_id": "0x" + TXID, "address": "0x1234"}, "receiving address"),
     ({"network": ""}, "This field is required"),
