@@ -161,3 +161,42 @@ def test_other_roles_cannot_run_the_conversion(client, wallet, role):
     assert response.status_code == 403
     line.refresh_from_db()
     assert line.status == LineStatus.UNMATCHED
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_conversions_racing_for_the_same_book_value_cannot_both_pass():
+    """The wallet's account row is the lock: two lines converted at once, each for the wallet's
+    whole book value, book one conversion; the other is refused, and the wallet never goes below zero."""
+    import threading
+
+    from django.db import connections
+
+    from tests.postgres import run_here_or_on_postgres
+
+    node = f"{__file__}::test_two_conversions_racing_for_the_same_book_value_cannot_both_pass"
+    if not run_here_or_on_postgres(node):
+        return
+    crypto_gift(factories.campaign(), 50000)
+    lines = [unmatched(amount="450.00"), unmatched(amount="450.00")]
+    users = [factories.role_user("finance", f"converter{i}") for i in range(2)]
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def convert(line, user):
+        try:
+            barrier.wait()
+            convert_crypto(line, book_value=50000, note="sold", by=user)
+            outcomes.append("ok")
+        except DonationRefused:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=convert, args=pair) for pair in zip(lines, users, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["ok", "refused"]
+    assert provider_holds("btcpay", "EUR") == 0
