@@ -1,5 +1,6 @@
-"""Finance screens for payouts: request, decide (a second person), cancel, mark paid with proof;
-moves of money between needs and campaigns are registered from move_admin.py."""
+"""Finance screens for payouts: request, decide (a second person), cancel, mark paid with proof
+(a receipt, or for a crypto transfer the transaction); moves of money between needs and
+campaigns are registered from move_admin.py."""
 
 from __future__ import annotations
 
@@ -8,18 +9,21 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
 
 from zbor import private_files
 from zbor.admin_base import ZborModelAdmin
 from zbor.money import Money, format_money
 
 from . import services
+from .crypto_proof import coin_of
 from .exceptions import PayoutError
-from .forms import PayoutRequestForm, ProofForm, RejectForm
-from .models import Payout, PayoutStatus
+from .forms import CryptoProofForm, PayoutRequestForm, ProofForm, RejectForm
+from .models import Channel, Payout, PayoutStatus
 from .move_admin import MoveAdmin
 
 __all__ = ["MoveAdmin", "PayoutAdmin"]
@@ -55,6 +59,7 @@ class PayoutAdmin(ZborModelAdmin):
         "paid_by",
         "paid_at",
         "proof",
+        "crypto_sent",
         "next_steps",
     )
     fields = readonly_fields
@@ -65,12 +70,22 @@ class PayoutAdmin(ZborModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         payout = self.get_object(request, object_id)
-        recipient = None
+        context: dict = {"recipient_details": None, "crypto_transaction": None, "crypto_hidden": False}
         if payout is not None and request.user.has_perm("disbursements.view_payout_recipient"):
-            recipient = services.read_recipient(payout, by=request.user)  # audited
-        return super().change_view(
-            request, object_id, form_url, {**(extra_context or {}), "recipient_details": recipient}
-        )
+            context["recipient_details"] = services.read_recipient(payout, by=request.user)  # audited
+            # Audited too, when there is a transaction to read.
+            context["crypto_transaction"] = services.read_crypto_proof(payout, by=request.user)
+        elif payout is not None:
+            context["crypto_hidden"] = bool(payout.crypto_proof_secret)
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **context})
+
+    @admin.display(description=_("sent in crypto"))
+    def crypto_sent(self, obj):
+        """The network and the amount in the coin; the transaction id is below, for finance."""
+        if not obj.crypto_network:
+            return "-"
+        amount = f"{obj.crypto_amount} {coin_of(obj.crypto_network)}" if obj.crypto_amount else _("purged")
+        return f"{amount} · {obj.get_crypto_network_display()}"
 
     @admin.display(description=_("proof"))
     def proof(self, obj):
@@ -152,13 +167,16 @@ class PayoutAdmin(ZborModelAdmin):
         "pay": "disbursements.change_payout",
     }
 
+    # An error report never carries a crypto payout's transaction id or address.
+    @method_decorator(sensitive_post_parameters("transaction_id", "address"))
     def act_view(self, request, pk: int, action: str):
         self.require(request, "disbursements.view_payout")
         if action not in self.ACT_PERMISSIONS:
             raise Http404
         self.require(request, self.ACT_PERMISSIONS[action])
         payout = get_object_or_404(Payout, pk=pk)
-        form_class = {"reject": RejectForm, "pay": ProofForm}.get(action)
+        pay_form = CryptoProofForm if payout.channel == Channel.CRYPTO else ProofForm
+        form_class = {"reject": RejectForm, "pay": pay_form}.get(action)
         form = form_class(request.POST or None, request.FILES or None) if form_class else None
         if request.method == "POST" and (form is None or form.is_valid()):
             try:
@@ -171,7 +189,8 @@ class PayoutAdmin(ZborModelAdmin):
                     services.cancel_payout(payout, by=request.user)
                 else:
                     assert form is not None
-                    services.mark_paid(payout, by=request.user, proof=form.cleaned_data["proof"])
+                    data = form.cleaned_data
+                    services.mark_paid(payout, by=request.user, proof=data.get("proof"), crypto=data.get("crypto"))
             except PermissionDenied:
                 messages.error(request, _("Your role may not do this."))
             except (PayoutError, ValidationError) as exc:

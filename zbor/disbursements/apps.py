@@ -16,7 +16,9 @@ class DisbursementsConfig(AppConfig):
         from .services import purge_payout_details
 
         # What this app encrypts, for the key rotation (zbor/accounts/keys.py).
-        register_encrypted(Payout, fields=("recipient_secret",), file_field="proof_name", not_files=("", PURGED))
+        register_encrypted(
+            Payout, fields=("recipient_secret", "crypto_proof_secret"), file_field="proof_name", not_files=("", PURGED)
+        )
         # Purging a beneficiary's private data (zbor.campaigns.private) purges their payouts' too.
         private_data_purged.connect(purge_payout_details, dispatch_uid="zbor.disbursements.purge_payout_details")
         # A need's amount may not go below what was paid out or is on its way for it.

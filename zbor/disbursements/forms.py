@@ -1,11 +1,13 @@
 from typing import Any, cast
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from zbor.campaigns.models import PUBLIC_STATUSES, Need, Status
 from zbor.forms import AmountField
 
+from .crypto_proof import CryptoProof, Network
 from .models import Channel
 
 
@@ -24,7 +26,13 @@ class PayoutRequestForm(forms.Form):
         .select_related("campaign")
         .order_by("campaign", "position"),
     )
-    amount = AmountField(label=_("Amount"), help_text=_("In the campaign's currency, e.g. 500 or 500.00."))
+    amount = AmountField(
+        label=_("Amount"),
+        help_text=_(
+            "In the campaign's currency, e.g. 500 or 500.00. For a crypto transfer: its value in this "
+            "currency on the day it is paid."
+        ),
+    )
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
     recipient = forms.CharField(
         label=_("Recipient details"),
@@ -58,3 +66,53 @@ class ProofForm(forms.Form):
         label=_("Proof of payment"),
         help_text=_("A receipt: picture or PDF. Metadata is removed; the file is encrypted."),
     )
+
+
+class CryptoProofForm(forms.Form):
+    """Marking a payout by crypto transfer paid: the transfer itself is the proof."""
+
+    network = forms.ChoiceField(label=_("Network"), choices=[("", "---------"), *Network.choices])
+    coin_amount = forms.CharField(
+        label=_("Amount in the coin"),
+        max_length=40,
+        help_text=_("What was sent, in BTC or USDT: at most 8 decimals for bitcoin, 6 for USDT."),
+    )
+    transaction_id = forms.CharField(
+        label=_("Transaction id"),
+        max_length=100,
+        help_text=_(
+            "The proof of payment. Bitcoin and Tron: 64 characters 0-9 and a-f; Lightning: the payment hash "
+            "or preimage; Ethereum: 0x and 64 characters. Encrypted; never shown publicly."
+        ),
+    )
+    address = forms.CharField(
+        label=_("Receiving address"),
+        required=False,
+        max_length=2000,
+        help_text=_(
+            "Optional. Encrypted with the transaction id; only finance can read it, and every read is recorded."
+        ),
+    )
+    proof = forms.FileField(
+        label=_("Proof of payment"),
+        required=False,
+        help_text=_("Optional for crypto: a picture or PDF. Metadata is removed; the file is encrypted."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not cleaned.get("network") or "coin_amount" not in cleaned or "transaction_id" not in cleaned:
+            return cleaned
+        typed = CryptoProof(
+            network=cleaned["network"],
+            coin_amount=cleaned["coin_amount"],
+            transaction_id=cleaned["transaction_id"],
+            address=cleaned.get("address", ""),
+        )
+        try:
+            cleaned["crypto"] = typed.cleaned()
+        except ValidationError as exc:
+            for field, errors in exc.error_dict.items():
+                for error in errors:
+                    self.add_error(field, error)
+        return cleaned

@@ -9,10 +9,14 @@ from django.utils.translation import gettext_lazy as _
 
 from zbor.campaigns.models import Campaign, Need
 
+from .crypto_proof import Network
+
 
 class Channel(models.TextChoices):
     BANK_ABROAD = "bank_abroad", _("Bank account abroad")
-    CRYPTO = "crypto", _("Crypto")
+    #: The public sees "Crypto transfer" and nothing more; the network, the amount in the coin
+    #: and the (encrypted) transaction id are finance's (``crypto_proof``).
+    CRYPTO = "crypto", _("Crypto transfer")
     IN_KIND = "in_kind", _("In-kind purchase")
     CASH = "cash", _("Cash")
 
@@ -35,7 +39,13 @@ RESERVING = (PayoutStatus.REQUESTED, PayoutStatus.APPROVED)
 class Payout(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="+", verbose_name=_("campaign"))
     need = models.ForeignKey(Need, on_delete=models.PROTECT, related_name="+", verbose_name=_("need"))
-    amount = models.BigIntegerField(_("amount"), help_text=_("In minor units of the campaign's currency."))
+    amount = models.BigIntegerField(
+        _("amount"),
+        help_text=_(
+            "In minor units of the campaign's currency. For a crypto transfer: its value in this "
+            "currency on the day it is paid."
+        ),
+    )
     currency = models.CharField(_("currency"), max_length=3)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     purpose = models.CharField(
@@ -58,6 +68,22 @@ class Payout(models.Model):
     #: The proof of payment, metadata stripped and encrypted in private storage.
     proof_name = models.CharField(max_length=64, blank=True, editable=False)
     proof_content_type = models.CharField(max_length=64, blank=True, editable=False)
+    #: A crypto payout's proof, recorded when it is marked paid (``crypto_proof``): the network,
+    #: the amount sent in the coin, and — encrypted, readable only with view_payout_recipient —
+    #: the transaction id and the receiving address. Purging the beneficiary's private data
+    #: empties the amount and the secret (with the date they would find the transaction on the
+    #: public chain); the network stays, so a paid crypto payout still shows it had its proof.
+    crypto_network = models.CharField(
+        _("crypto network"), max_length=16, choices=Network.choices, blank=True, editable=False
+    )
+    crypto_amount = models.CharField(
+        _("amount in the coin"),
+        max_length=32,
+        blank=True,
+        editable=False,
+        help_text=_("What was sent, in BTC or USDT, as a decimal number."),
+    )
+    crypto_proof_secret = models.TextField(blank=True, editable=False)
 
     class Meta:
         verbose_name = _("payout")
@@ -66,8 +92,13 @@ class Payout(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive"),
             models.CheckConstraint(
-                condition=~Q(status="paid") | (~Q(proof_name="") & Q(paid_at__isnull=False)),
+                # A file (a receipt), or for a crypto transfer its transaction (the network is
+                # set only together with the encrypted transaction id: services.mark_paid).
+                condition=~Q(status="paid") | (Q(paid_at__isnull=False) & (~Q(proof_name="") | ~Q(crypto_network=""))),
                 name="payout_paid_has_proof",
+            ),
+            models.CheckConstraint(
+                condition=Q(crypto_network="") | Q(channel="crypto"), name="payout_crypto_proof_only_for_crypto"
             ),
         ]
         permissions = [

@@ -15,6 +15,13 @@ in the same group: the transfer is sent but the bank has not shown it yet::
 When its statement line is matched (``zbor.donations.bank_out``) the money leaves the bank's
 account in the ledger: ``outgoing:bank:EUR → provider:bank:EUR``. Neither account belongs to a
 campaign, so no public figure moves (docs/ledger.md, "The bank in the books").
+
+A payout by crypto transfer (``Channel.CRYPTO``) takes its value out of the crypto wallet, in
+the same group; it is gone when the transaction is sent, so there is no second step::
+
+    disbursed:btcpay:EUR  →  provider:btcpay:EUR   500.00   (crypto_out)
+
+Its proof is the transaction (``crypto_proof``), not a file.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from zbor.ledger.selectors import credit_balances
 from zbor.ledger.services import Line, post_group
 from zbor.money import Money, format_money
 
+from .crypto_proof import CryptoProof, SentCrypto, open_secret
 from .exceptions import PayoutExceedsNeed, PayoutFourEyes, PayoutWrongState
 from .models import PURGED, RESERVING, Channel, Payout, PayoutStatus
 from .moves import requested_out
@@ -143,12 +151,32 @@ def cancel_payout(payout: Payout, *, by: User) -> Payout:
     return payout
 
 
-def mark_paid(payout: Payout, *, by: User, proof) -> Payout:
-    """Record that the approved payout was made, with its proof (a receipt image or PDF, cleaned
-    of metadata and encrypted), and post the ledger group. ValidationError for an unreadable proof."""
+def _proof_for(payout: Payout, proof, crypto: CryptoProof | None) -> CryptoProof | None:
+    """What marking ``payout`` paid needs: a file for every channel but crypto; for crypto, the
+    network, the amount in the coin and the transaction id (a file is optional there). Returns
+    the cleaned crypto proof; ValidationError for a wrong one, PayoutWrongState for a missing one."""
+    if payout.channel != Channel.CRYPTO:
+        if crypto is not None:
+            raise PayoutWrongState(_("Only a payout by crypto transfer has a transaction id."))
+        if proof is None:
+            raise PayoutWrongState(_("Attach the proof of payment."))
+        return None
+    if crypto is None:
+        raise PayoutWrongState(_("Record the network, the amount in the coin and the transaction id."))
+    return crypto.cleaned()
+
+
+def mark_paid(payout: Payout, *, by: User, proof=None, crypto: CryptoProof | None = None) -> Payout:
+    """Record that the approved payout was made, with its proof, and post the ledger group.
+
+    The proof is a receipt image or PDF (cleaned of metadata and encrypted), or for a payout
+    by crypto transfer the transfer itself (``crypto``: network, amount in the coin, the
+    transaction id and receiving address encrypted). ValidationError for an unreadable file or
+    a malformed crypto proof; nothing is written then."""
     require(by, "disbursements.change_payout")
-    clean = private_files.clean_upload(proof)
-    stored = private_files.store(clean.data)
+    crypto = _proof_for(payout, proof, crypto)
+    clean = private_files.clean_upload(proof) if proof is not None else None
+    stored = private_files.store(clean.data) if clean is not None else ""
     try:
         with transaction.atomic():
             Campaign.objects.select_for_update(no_key=True).get(pk=payout.campaign_id)
@@ -164,19 +192,38 @@ def mark_paid(payout: Payout, *, by: User, proof) -> Payout:
                 reference=locked.reference,
                 lines=_paid_lines(locked),
             )
-            locked.status, locked.paid_by, locked.paid_at = PayoutStatus.PAID, by, timezone.now()
-            locked.proof_name, locked.proof_content_type = stored, clean.content_type
-            locked.save(update_fields=["status", "paid_by", "paid_at", "proof_name", "proof_content_type"])
-            audit(by, "payout.paid", locked, fields=["status", "proof"])
+            _record_paid(locked, by=by, stored=stored, content_type=clean.content_type if clean else "", crypto=crypto)
     except Exception:
-        private_files.delete(stored)
+        if stored:
+            private_files.delete(stored)
         raise
     payout.refresh_from_db()
     return payout
 
 
+def _record_paid(locked: Payout, *, by: User, stored: str, content_type: str, crypto: CryptoProof | None) -> None:
+    locked.status, locked.paid_by, locked.paid_at = PayoutStatus.PAID, by, timezone.now()
+    fields = ["status", "paid_by", "paid_at"]
+    if stored:
+        locked.proof_name, locked.proof_content_type = stored, content_type
+        fields += ["proof_name", "proof_content_type"]
+    if crypto is not None:
+        locked.crypto_network, locked.crypto_amount = crypto.network, crypto.coin_amount
+        locked.crypto_proof_secret = crypto.secret()
+        fields += ["crypto_network", "crypto_amount", "crypto_proof_secret"]
+    locked.save(update_fields=fields)
+    # The audit names what was recorded, never the transaction id or the address.
+    audit(
+        by,
+        "payout.paid",
+        locked,
+        fields=["status", *(["proof"] if stored else []), *(["crypto_proof"] if crypto else [])],
+    )
+
+
 def _paid_lines(payout: Payout) -> list[Line]:
-    """The public side (need → payouts:need) and, paid by bank transfer, the bank side."""
+    """The public side (need → payouts:need) and, paid by bank transfer or in crypto, the side
+    of the bank or of the crypto wallet."""
     lines = [
         Line(
             chart.need_account(payout.need, payout.currency),
@@ -194,6 +241,15 @@ def _paid_lines(payout: Payout) -> list[Line]:
                 TransferKind.BANK_OUT,
             )
         )
+    elif payout.channel == Channel.CRYPTO:
+        lines.append(
+            Line(
+                chart.crypto_disbursed_account(payout.currency),
+                chart.crypto_wallet_account(payout.currency),
+                payout.amount,
+                TransferKind.CRYPTO_OUT,
+            )
+        )
     return lines
 
 
@@ -202,6 +258,18 @@ def read_recipient(payout: Payout, *, by: User) -> str:
     with transaction.atomic():
         audit(by, "payout.recipient.read", payout, fields=["recipient"])
     return decrypt_text(payout.recipient_secret)
+
+
+def read_crypto_proof(payout: Payout, *, by: User) -> SentCrypto | None:
+    """A crypto payout's transaction id and receiving address, for whoever may read recipient
+    details; every read is audited. None when there is none (not paid yet, another channel, or
+    destroyed with the beneficiary's private data)."""
+    require(by, "disbursements.view_payout_recipient")
+    if not payout.crypto_proof_secret:
+        return None
+    with transaction.atomic():
+        audit(by, "payout.crypto_proof.read", payout, fields=["crypto_proof"])
+    return open_secret(payout.crypto_proof_secret)
 
 
 def read_proof(payout: Payout, *, by: User) -> tuple[bytes, str]:
@@ -216,9 +284,11 @@ def read_proof(payout: Payout, *, by: User) -> tuple[bytes, str]:
 def purge_payout_details(sender, *, beneficiary: Beneficiary, **kwargs) -> Purged:
     """Receiver of ``zbor.campaigns.private.private_data_purged``, inside the purge's transaction:
     recipients, purposes and proofs of the payouts made for this person can name them too. The
-    amounts, dates and ledger stay; a purged proof is marked so, its file deleted after commit."""
+    amounts, dates and ledger stay; a purged proof is marked so, its file deleted after commit.
+    A crypto payout's transaction id, address and amount in the coin go too (any of them finds
+    the transfer on the public chain); its network stays, to show it had its proof."""
     payouts = Payout.objects.select_for_update().filter(campaign__beneficiary=beneficiary)
     files = list(payouts.exclude(proof_name__in=["", PURGED]).values_list("proof_name", flat=True))
-    payouts.update(recipient_secret="", purpose="", decision_reason="")
+    payouts.update(recipient_secret="", purpose="", decision_reason="", crypto_amount="", crypto_proof_secret="")
     payouts.exclude(proof_name="").update(proof_name=PURGED)
-    return Purged(fields=("payout recipients", "payout proofs"), files=tuple(files))
+    return Purged(fields=("payout recipients", "payout proofs", "payout transactions"), files=tuple(files))

@@ -8,7 +8,7 @@ yet. ``zbor reconcile`` keeps naming the gap until the missing statement closes 
 
 The ledger's bank balance in a currency is the opening balance of the first statement with
 balances, plus what the ledger booked through the bank: ``provider:bank:<CUR>`` debits minus
-credits (donations and other income in, matched payouts, other expenses and fees out), minus
+credits (donations, other income and crypto sold in, matched payouts, other expenses and fees out), minus
 the balances of its contra accounts ``refunds:bank:<CUR>`` and ``disputes:bank:<CUR>``.
 """
 

@@ -3,18 +3,20 @@
 On a line's page finance attaches it to the pending pledge it was meant for (by its reference
 in any spelling) or assigns it to a campaign and one of its needs; on the list, two actions
 with a reason: "Not a donation…" (booked as other income) and "Reversal handled…". "Return to
-sender…" (review_admin.py) takes unmatched lines too.
+sender…" (review_admin.py) takes unmatched lines too. "Conversion of crypto…" takes one
+unmatched line at a time, with the book value of the crypto sold (conversions.py).
 """
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from zbor.campaigns.models import PUBLIC_STATUSES, Campaign, Need
+from zbor.forms import AmountField
 
-from . import bank_out, bank_returns, services
+from . import bank_out, bank_returns, conversions, services
 from .models import BankStatementLine, LineStatus, Refund
 from .review_admin import DecideAmountActions, money
 
@@ -29,6 +31,28 @@ def _reason_form(label):
 NotDonationForm = _reason_form(_("What is this money? (a membership fee, a grant, interest…)"))
 ReversalForm = _reason_form(_("What did it reverse, and what was done?"))
 ExpenseForm = _reason_form(_("What did this money pay? (the bank's charges, rent…)"))
+
+
+class ConversionForm(forms.Form):
+    book_value = AmountField(
+        label=_("Book value of the crypto sold"),
+        help_text=_(
+            "What the crypto sold is worth in the books (what it was booked at when it arrived), in the "
+            "line's currency: at least what arrived. The difference is booked as the cost of converting."
+        ),
+    )
+    reason = forms.CharField(
+        label=_("What was sold, and where?"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=500,
+        help_text=_("For example: 0.0123 BTC sold on an exchange. Seen only by finance."),
+    )
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["book_value"]
+        assert isinstance(field, AmountField)
+        field.currency = currency
 
 
 #: The lines waiting for a person in finance: the unmatched queue (credits no pledge claimed,
@@ -169,7 +193,13 @@ class ResolveLineForm(forms.ModelForm):
 class QueueActions(DecideAmountActions):
     """The review queue's two decisions, and the unmatched queue's two with a reason."""
 
-    actions = [*DecideAmountActions.actions, "not_a_donation", "reversal_handled", "other_expense"]
+    actions = [
+        *DecideAmountActions.actions,
+        "not_a_donation",
+        "reversal_handled",
+        "other_expense",
+        "crypto_conversion",
+    ]
 
     @admin.action(description=_("Not a donation…"), permissions=["decide"])
     def not_a_donation(self, request, queryset):
@@ -206,6 +236,34 @@ class QueueActions(DecideAmountActions):
             note=_("The money out paid no payout: it is booked as the foundation's other expense."),
             decide=bank_out.mark_other_expense,
         )
+
+    @admin.action(description=_("Conversion of crypto…"), permissions=["decide"])
+    def crypto_conversion(self, request, queryset):
+        lines = list(queryset[:2])
+        if len(lines) != 1:
+            messages.error(request, _("Select one line: each conversion has its own book value."))
+            return None
+        line = lines[0]
+        form = ConversionForm(request.POST if request.POST.get("post") == "yes" else None, currency=line.currency)
+        if not form.is_valid():
+            return self._confirm(
+                request,
+                queryset,
+                "crypto_conversion",
+                title=_("Conversion of crypto"),
+                note=_(
+                    "The money came from selling the foundation's crypto: it moves from the crypto wallet to the "
+                    "bank in the books, and no campaign's figures change."
+                ),
+                form=form,
+            )
+        data = form.cleaned_data
+
+        def convert(obj) -> None:
+            conversions.convert_crypto(obj, book_value=data["book_value"], note=data["reason"], by=request.user)
+
+        self._decide(request, queryset, convert)
+        return None
 
     def _with_reason(self, request, queryset, action, form_class, *, title, note, decide):
         form = form_class(request.POST if request.POST.get("post") == "yes" else None)

@@ -16,6 +16,9 @@ income:<CUR>                    money in that is no donation (finance marked its
 disbursed:bank:<CUR>            paid out of the bank for payouts (the bank side of a payout)
 outgoing:bank:<CUR>             bank transfers sent, waiting for their statement line
 expenses:<CUR>                  money out that is no payout (finance marked its statement line)
+provider:btcpay:<CUR>           the crypto wallet: the book value of the crypto the foundation holds
+disbursed:btcpay:<CUR>          paid out of the crypto wallet for payouts (the crypto side of a payout)
+fees:btcpay:<CUR>               what converting crypto to money cost (book value − what arrived)
 """
 
 from __future__ import annotations
@@ -111,9 +114,10 @@ def income_account(currency: str) -> Account:
     return get_account(f"income:{currency}", kind=AccountKind.INCOME, currency=currency)
 
 
-def disbursed_account(currency: str) -> Account:
-    """What payouts took out of the bank: debited when a payout paid by bank transfer is marked paid."""
-    return get_account(f"disbursed:bank:{currency}", kind=AccountKind.DISBURSED, currency=currency)
+def disbursed_account(currency: str, provider: str = "bank") -> Account:
+    """What payouts took out of the bank (or of the crypto wallet: ``crypto_disbursed_account``):
+    debited when a payout paid by bank transfer (or in crypto) is marked paid."""
+    return get_account(f"disbursed:{provider}:{currency}", kind=AccountKind.DISBURSED, currency=currency)
 
 
 def bank_outgoing_account(currency: str) -> Account:
@@ -124,3 +128,25 @@ def bank_outgoing_account(currency: str) -> Account:
 def expenses_account(currency: str) -> Account:
     """Money out of the bank that is no payout: a bank's charges, the foundation's own costs."""
     return get_account(f"expenses:{currency}", kind=AccountKind.EXPENSES, currency=currency)
+
+
+#: The payment provider whose clearing account is the foundation's crypto wallet: crypto given
+#: through the foundation's BTCPay Server is booked there at its value when it settled.
+CRYPTO_WALLET = "btcpay"
+
+
+def crypto_wallet_account(currency: str) -> Account:
+    """The crypto wallet's book value in ``currency`` (``provider:btcpay:<CUR>``): what the crypto
+    was worth when it arrived, less what payouts and conversions took out at their values."""
+    return provider_account(CRYPTO_WALLET, currency)
+
+
+def crypto_disbursed_account(currency: str) -> Account:
+    """What payouts by crypto transfer took out of the wallet (``disbursed:btcpay:<CUR>``)."""
+    return disbursed_account(currency, CRYPTO_WALLET)
+
+
+def crypto_fees_account(currency: str) -> Account:
+    """What converting crypto to money cost: the exchange's fee and spread, and any fall of the
+    coin's price since the crypto was booked (``fees:btcpay:<CUR>``)."""
+    return fees_account(CRYPTO_WALLET, currency)

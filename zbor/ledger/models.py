@@ -41,9 +41,10 @@ class AccountKind(models.TextChoices):
     #: Money that came in but is no donation (a membership fee, a grant, a bank's interest),
     #: as finance marked a statement line. Credit-normal.
     INCOME = "income", _("Other income")
-    #: Paid out of the bank for payouts (``disbursed:bank:<CUR>``). Debit-normal: with
-    #: ``BANK_OUT`` it is the bank side of a payout, whose public side is need → payouts:need.
-    DISBURSED = "disbursed", _("Paid out through the bank")
+    #: Paid out of the bank for payouts (``disbursed:bank:<CUR>``), or of the crypto wallet
+    #: (``disbursed:btcpay:<CUR>``). Debit-normal: with ``BANK_OUT`` (``CRYPTO_OUT``) it is the
+    #: bank (wallet) side of a payout, whose public side is need → payouts:need.
+    DISBURSED = "disbursed", _("Paid out through the bank or the crypto wallet")
     #: Bank transfers the foundation made that wait for their statement line
     #: (``outgoing:bank:<CUR>``). Credit-normal: what the bank still owes to take out.
     BANK_OUT = "bank_out", _("Sent, waiting for the statement")
@@ -69,6 +70,14 @@ class TransferKind(models.TextChoices):
     #: Money finance moved from one need or campaign's money beyond its goal to another, with
     #: four eyes (zbor.disbursements ``Move``): debits the source, credits the target.
     MOVE = "move", _("Moved between needs or campaigns")
+    #: The crypto side of a payout by crypto transfer: its value leaves the crypto wallet
+    #: (``disbursed:btcpay → provider:btcpay``), in the payout's group.
+    CRYPTO_OUT = "crypto_out", _("Money out of the crypto wallet")
+    #: Crypto sold for money that arrived in the bank: what arrived moves from the crypto
+    #: wallet to the bank (``provider:bank → provider:btcpay``); the rest of the crypto's book
+    #: value, what selling cost, goes to ``fees:btcpay → provider:btcpay``, in the same group
+    #: and of this kind too (a ``FEE`` transfer is a donation's, and reconcile checks it so).
+    CONVERSION = "conversion", _("Conversion of crypto to money")
 
 
 class Account(models.Model):

@@ -15,6 +15,8 @@ from typing import Protocol
 
 from django.utils.translation import gettext as _
 
+from .chart import CRYPTO_WALLET
+
 
 class Namer(Protocol):
     def needs(self, ids: set[int]) -> dict[int, str]:
@@ -57,6 +59,15 @@ _PROVIDER_LABELS = {
 }
 
 
+#: The crypto wallet's accounts say what they are rather than which provider: the wallet holds
+#: crypto from any network, and its fees are the cost of selling it, not a provider's charge.
+_WALLET_LABELS = {
+    "provider": lambda: _("Crypto wallet, at book value (%(currency)s)"),
+    "disbursed": lambda: _("Paid out of the crypto wallet (%(currency)s)"),
+    "fees": lambda: _("Cost of converting crypto (%(currency)s)"),
+}
+
+
 def account_names(codes: Iterable[str]) -> dict[str, str]:
     """Each code's readable name, reading the names of its needs and campaigns once."""
     parsed = {code: _parse(code) for code in codes}
@@ -74,6 +85,8 @@ def _name(code: str, what: str, ref: str, currency: str, needs: dict, campaigns:
     if what == "unallocated":
         campaign = campaigns.get(int(ref), f"#{ref}") if ref.isdigit() else ref
         return _("Beyond the goal: %(campaign)s") % {"campaign": campaign}
+    if ref == CRYPTO_WALLET and what in _WALLET_LABELS:
+        return _WALLET_LABELS[what]() % {"currency": currency}
     if what in _PROVIDER_LABELS:
         provider = _namer.provider(ref) if _namer else ref
         return _PROVIDER_LABELS[what]() % {"provider": provider, "currency": currency}

@@ -65,3 +65,14 @@ def owner_transfer_totals(
             # PostgreSQL sums integers as numeric (Decimal): back to int minor units.
             rows.append((side, first_day, owner_id, kind, currency, int(total)))
     return rows
+
+
+def provider_holds(provider: str, currency: str) -> int:
+    """What ``provider`` holds for the foundation in ``currency``, at book value: its clearing
+    account's debit balance (money in, less fees and what was taken out) less the balances of
+    its contra accounts, money given back to donors (``refunds``) or taken back (``disputes``).
+    For the crypto wallet (``chart.CRYPTO_WALLET``) it is the book value of the crypto held."""
+    codes = [f"provider:{provider}:{currency}", f"refunds:{provider}:{currency}", f"disputes:{provider}:{currency}"]
+    balances = credit_balances(codes)
+    clearing, refunds, disputes = (balances.get(code, 0) for code in codes)
+    return -clearing - refunds - disputes

@@ -62,6 +62,9 @@ class LineStatus(models.TextChoices):
     SENT_BACK = "sent_back", _("Money out: sent back to a donor")
     #: A line finance returned (TO_RETURN) whose money out is on a statement now.
     RETURNED = "returned", _("Returned to the sender")
+    #: Money in from selling the foundation's crypto (``zbor.donations.conversions``): booked
+    #: from the crypto wallet to the bank, the rest of the crypto's book value as a fee.
+    CONVERSION = "conversion", _("Conversion of crypto")
 
 
 class BankStatementLine(models.Model):
@@ -104,7 +107,8 @@ class BankStatementLine(models.Model):
         related_name="+",
         verbose_name=_("standing order"),
     )
-    #: Why finance returns the money (status TO_RETURN).
+    #: Why finance returns the money (status TO_RETURN); what the money is (NOT_DONATION,
+    #: OTHER_EXPENSE, CONVERSION); how a reversal was settled.
     reason = models.TextField(
         _("finance's reason"), blank=True, help_text=_("Why finance returned the money instead of booking it.")
     )
