@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from zbor.admin_base import ReadOnlyAdmin
 from zbor.money import Money, format_money
 from zbor.payments.base import PAID_TYPES
+from zbor.payments.btcpay import MANUALLY_MARKED, PAID_LATE, PARTIALLY_PAID
 from zbor.payments.models import EventStatus
 
 from . import services
@@ -36,6 +37,14 @@ if TYPE_CHECKING:
     _AdminBase = ModelAdmin[Any]
 else:
     _AdminBase = object
+
+
+#: Why a provider sent a payment to review whatever its amount (``PaymentEvent.extra["review"]``).
+REVIEW_REASONS = {
+    PAID_LATE: _("paid after the invoice expired, at a rate that no longer held"),
+    PARTIALLY_PAID: _("part of the amount, on an invoice that expired"),
+    MANUALLY_MARKED: _("marked settled by hand in BTCPay"),
+}
 
 
 def money(amount: int | None, currency: str) -> str:
@@ -170,6 +179,7 @@ class PaymentInReviewAdmin(DecideAmountActions, ReadOnlyAdmin):
         "pledged_column",
         "status",
         "warning_column",
+        "coin_column",
         "donation_column",
     ]
     list_filter = ["status", "provider"]
@@ -180,6 +190,7 @@ class PaymentInReviewAdmin(DecideAmountActions, ReadOnlyAdmin):
         "received_column",
         "pledged_column",
         "warning_column",
+        "coin_column",
         "donation_column",
         "status",
         "reason",
@@ -213,6 +224,21 @@ class PaymentInReviewAdmin(DecideAmountActions, ReadOnlyAdmin):
         received = obj.data.get("currency") or obj.donation_currency
         return warning(obj.data.get("amount", 0), received, obj.donation_currency)
 
+    @admin.display(description=_("in the coin"))
+    def coin_column(self, obj):
+        """A Bitcoin payment: what arrived in the coin, at which rate, and why it waits even at the
+        pledged amount (paid after the invoice expired, marked settled by hand at BTCPay)."""
+        extra = obj.data.get("extra") or {}
+        if not extra.get("coin"):
+            return ""
+        text = _("%(amount)s %(coin)s at %(rate)s") % {
+            "amount": extra.get("coin_amount", "?"),
+            "coin": extra["coin"],
+            "rate": extra.get("rate", "?"),
+        }
+        why = REVIEW_REASONS.get(extra.get("review", ""))
+        return f"{text}: {why}" if why else text
+
     @admin.display(description=_("donation"))
     def donation_column(self, obj):
         return str(obj.donation_public_id)[:8] if obj.donation_public_id else "-"
@@ -222,7 +248,7 @@ class PaymentInReviewAdmin(DecideAmountActions, ReadOnlyAdmin):
             "name": str(obj),
             "received": self.received_column(obj),
             "pledged": self.pledged_column(obj),
-            "warning": self.warning_column(obj),
+            "warning": " ".join(filter(None, [self.warning_column(obj), self.coin_column(obj)])),
         }
 
     def accept(self, obj, *, by) -> None:

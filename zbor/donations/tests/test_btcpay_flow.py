@@ -213,8 +213,14 @@ def test_money_after_expiry_waits_for_finance_even_when_it_is_the_pledge(client,
     assert PaymentEventRecord.objects.count() == 2
     assert Donation.objects.get(pk=donation.pk).status == DonationStatus.EXPIRED
     assert collected(client) == "€683"
-    services.accept_payment(record, by=factories.role_user("finance"))
+    finance = factories.role_user("finance")
+    client.force_login(finance)  # the queue says what arrived in the coin, and why it waits
+    queue = client.get("/backoffice/donations/paymentinreview/?status__exact=review").content.decode()
+    assert f"{record.data['extra']['coin_amount']} BTC at" in queue
+    assert "paid after the invoice expired" in queue
+    services.accept_payment(record, by=finance)
     assert Donation.objects.get(pk=donation.pk).status == DonationStatus.SUCCEEDED
+    client.logout()
     assert collected(client) == "€708"
     code, out = reconcile_btcpay()
     assert code == 0, out  # accepted from an expired invoice BTCPay marks PaidLate
