@@ -297,6 +297,9 @@ def _spent_views(payouts: list, need_text: dict[int, tuple[str, str]], language:
             paid_on=paid_on(payout),
             paid_on_text=_long_date(paid_on(payout), language),
             channel_label=str(Channel(payout.channel).label),
+            checked_label=_("Transaction checked by the foundation")
+            if payout.channel == Channel.CRYPTO
+            else _("Receipt checked by the foundation"),
         )
         for payout in payouts
         if payout.need_id in need_text

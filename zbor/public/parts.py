@@ -35,6 +35,8 @@ class SpentView:
     paid_on: datetime.date
     paid_on_text: str
     channel_label: str
+    #: What the foundation checked: a receipt, or for a crypto transfer its transaction.
+    checked_label: str
 
 
 @dataclass(frozen=True)

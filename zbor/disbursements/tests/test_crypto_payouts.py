@@ -116,7 +116,7 @@ def test_a_crypto_payout_passes_four_eyes_and_the_page_shows_a_crypto_transfer(c
 
     page = client.get(f"/en/campaigns/{DEMO}/").content.decode()
     spent = text_of(page).split("How the money was spent")[1].split("Updates")[0]
-    assert "€300" in spent and "Crypto transfer" in spent
+    assert "€300" in spent and "Crypto transfer" in spent and "Transaction checked by the foundation" in spent
     api = client.get(f"/api/v1/campaigns/{DEMO}?lang=en").content.decode()
     assert "Crypto transfer" in api
     export = client.get("/backoffice/donations/donation/export/", {"kind": "payouts"})
