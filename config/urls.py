@@ -20,6 +20,7 @@ urlpatterns = [
     path(settings.ZBOR_ADMIN_PATH, admin.site.urls),
     path("robots.txt", site_views.robots_txt, name="robots"),
     path("webhooks/stripe/", donation_views.stripe_webhook, name="stripe_webhook"),
+    path("webhooks/btcpay/", donation_views.btcpay_webhook, name="btcpay_webhook"),
     # The API's documentation answers at /api/v1/docs; with the slash it redirects there.
     path("api/v1/docs/", RedirectView.as_view(url="/api/v1/docs", permanent=True, query_string=True)),
     path("api/v1/", api.urls),

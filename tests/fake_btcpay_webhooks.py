@@ -9,6 +9,7 @@ import hmac
 import json
 import secrets
 import time
+from decimal import Decimal
 
 WEBHOOK_ID = "Rq3Jm7dE9Tn2Yw5Ks8Pv1A"
 _ID_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -67,7 +68,8 @@ class Webhooks:
         if event_type == "InvoiceInvalid":
             return {"manuallyMarked": False}
         if event_type == "InvoiceExpired":
-            return {"partiallyPaid": bool(invoice["payments"])}
+            paid = sum((Decimal(p["value"]) for p in invoice["payments"]), Decimal(0))
+            return {"partiallyPaid": Decimal(0) < paid < invoice["coin_amount"]}
         if event_type in ("InvoiceReceivedPayment", "InvoicePaymentSettled"):
             last = invoice["payments"][-1] if invoice["payments"] else {}
             return {

@@ -53,6 +53,20 @@ def test_production_settings_start_with_a_real_secret_key():
     assert result.stdout.split() == ["False", "True", "False"]
 
 
+@pytest.mark.parametrize(("url", "starts"), [("http://btcpay.example", False), ("https://btcpay.example", True)])
+def test_production_settings_talk_to_btcpay_over_https_only(url, starts):
+    result = _run_python(
+        "import django; django.setup()",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY="k" * 20 + "9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1",
+        ZBOR_ENCRYPTION_KEYS=KEY,
+        ZBOR_PAYMENT_PROVIDERS="btcpay,bank",
+        BTCPAY_URL=url,
+    )
+    assert (result.returncode == 0) is starts, result.stderr
+    assert ("BTCPAY_URL must be an https:// address" in result.stderr) is not starts
+
+
 def test_demo_data_cannot_be_loaded_with_production_settings(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "zbor", "load_demo"],

@@ -31,6 +31,9 @@ STORAGES = {
 ZBOR_DEMO = False
 if "demo" in ZBOR_PAYMENT_PROVIDERS:  # noqa: F405
     raise ImproperlyConfigured("The demo payment provider cannot be enabled with production settings.")
+# The Greenfield API key and the invoices travel to BTCPay Server: never in clear text.
+if "btcpay" in ZBOR_PAYMENT_PROVIDERS and not BTCPAY_URL.startswith("https://"):  # noqa: F405
+    raise ImproperlyConfigured("BTCPAY_URL must be an https:// address: the API key is sent with every request.")
 if not ZBOR_ENCRYPTION_KEYS:  # noqa: F405
     raise ImproperlyConfigured(
         "ZBOR_ENCRYPTION_KEYS is required: beneficiaries' and recipients' private data is encrypted with it."

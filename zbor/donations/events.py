@@ -147,7 +147,11 @@ def _handle_payment(record: PaymentEventRecord) -> PaymentEventRecord:
         "charge_reference": event.extra.get("charge", ""),
         "event": record,
     }
-    if services.confirm_payment(event.provider, event.checkout_reference, currency=event.currency, **paid):
+    # The provider's reason for a person to look whatever the amount (BTCPay: paid after expiry).
+    flagged = bool(event.extra.get("review"))
+    if not flagged and services.confirm_payment(
+        event.provider, event.checkout_reference, currency=event.currency, **paid
+    ):
         record.status = EventStatus.PROCESSED  # written with the booking
         return record
     # Not booked by the usual path: find out why.
@@ -159,7 +163,7 @@ def _handle_payment(record: PaymentEventRecord) -> PaymentEventRecord:
         # No amount, or a second payment unlike the one booked: finance looks (zbor reconcile).
         _log_unbookable(event, donation)
         _finish(record, EventStatus.ATTENTION)
-    elif differs(event, donation):
+    elif differs(event, donation) or (flagged and donation.status != DonationStatus.SUCCEEDED):
         # Money that differs from the pledge never books itself: finance accepts or returns it.
         _log_unbookable(event, donation)
         record.pledged = donation.amount

@@ -17,7 +17,9 @@ million donations to measure it):
    queue longer than ``ZBOR_UNMATCHED_LINE_DAYS`` (``zbor.donations.stranded``);
 5. with ``stripe_monthly``, Stripe's subscriptions and recent paid invoices against the monthly
    gifts and their donations (``zbor.donations.monthly_reconcile``);
-6. the last bank statement's closing balance equals the ledger's bank balance, statements
+6. with ``btcpay``, the BTCPay Server store's settled invoices against the Bitcoin donations,
+   booking a settled invoice whose webhook never arrived (``zbor.donations.btcpay_reconcile``);
+7. the last bank statement's closing balance equals the ledger's bank balance, statements
    follow one another without a gap, and no payout paid by bank transfer, nor any bank refund,
    has waited for its statement line longer than ``ZBOR_PAYOUT_LINE_DAYS``
    (``zbor.donations.bank_balances``, ``bank_returns``).
@@ -36,7 +38,7 @@ from zbor.ledger.checks import LedgerReport, check_ledger
 from zbor.ledger.models import Transfer, TransferGroup, TransferKind
 from zbor.payments.stripe import BalanceExport, parse_balance_export
 
-from . import bank_balances, bank_returns, monthly_reconcile, stranded
+from . import bank_balances, bank_returns, btcpay_reconcile, monthly_reconcile, stranded
 from .models import Donation, DonationStatus
 
 
@@ -47,6 +49,8 @@ class ReconcileReport:
     stripe_rows: int = 0
     #: Stripe subscriptions and paid invoices read (``stripe_monthly``), None when not read.
     stripe_billing: tuple[int, int] | None = None
+    #: BTCPay's settled invoices read (``btcpay``), None when not read.
+    btcpay_settled: int | None = None
     #: Months booked by this run (``book_missing_months``), one line each.
     booked: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -66,6 +70,8 @@ class ReconcileReport:
             out.append(
                 f"Stripe subscriptions checked: {self.stripe_billing[0]}, paid invoices: {self.stripe_billing[1]}"
             )
+        if self.btcpay_settled is not None:
+            out.append(f"BTCPay settled invoices checked: {self.btcpay_settled}")
         out += [f"BOOKED: {line}" for line in self.booked]
         problems = self.ledger.problems + self.problems
         out += [f"DIFFERENCE: {p}" for p in problems] or ["clean: no differences"]
@@ -321,14 +327,25 @@ def _one_snapshot() -> Iterator[None]:
 
 
 def reconcile(
-    *, stripe_export: bytes | None = None, stripe_monthly: bool = False, book_missing_months: bool = False
+    *,
+    stripe_export: bytes | None = None,
+    stripe_monthly: bool = False,
+    book_missing_months: bool = False,
+    btcpay: bool = False,
 ) -> ReconcileReport:
     """The report; ``stripe_monthly`` reads Stripe Billing too (before the database's snapshot,
     so that nothing booked meanwhile is a false difference) and ``book_missing_months`` books the
-    paid months whose webhook never arrived, through the webhook's path, before the checks."""
+    paid months whose webhook never arrived, through the webhook's path, before the checks.
+    ``btcpay`` reads the BTCPay store, and books its settled invoices whose webhook never
+    arrived, before the checks too."""
     billing = monthly_reconcile.read_billing(book_missing=book_missing_months) if stripe_monthly else None
+    store = btcpay_reconcile.reconcile_store() if btcpay else None
     with _one_snapshot():
         report = ReconcileReport(ledger=check_ledger())
+        if store is not None:
+            report.btcpay_settled = store.settled
+            report.booked += store.booked
+            report.problems += store.problems
         if billing is not None:
             report.stripe_billing = (len(billing.subscriptions), len(billing.invoices))
             report.booked = billing.booked

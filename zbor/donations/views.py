@@ -12,15 +12,13 @@ from zbor.payments.base import InvalidWebhook, ProviderUnavailable
 from .events import receive_event
 
 
-@csrf_exempt
-@require_POST
-def stripe_webhook(request):
-    """Verify, store once, handle. Bad signature or stale timestamp: 400 and nothing stored.
-
-    An event type Zbor does not use is answered 200 and not stored. A handling error answers
-    500, so Stripe delivers the event again; the stored copy is then handled again.
-    """
-    provider = registry.get("stripe")
+def _receive(request, name: str) -> HttpResponse:
+    """Verify, store once, handle: every provider's webhook. Bad signature or malformed event:
+    400 and nothing stored. An event type Zbor does not use is answered 200 and not stored. The
+    provider not answering while the event is read (BTCPay's invoice): 503, delivered again. A
+    handling error answers 500, so the provider delivers the event again; the stored copy is
+    then handled again."""
+    provider = registry.get(name)
     if provider is None:
         raise Http404
     try:
@@ -33,3 +31,17 @@ def stripe_webhook(request):
         return HttpResponse("ignored", content_type="text/plain")
     record = receive_event(event)
     return HttpResponse(record.status, content_type="text/plain")
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request):
+    """Stripe's events (signature with a timestamp: a stale one is refused too)."""
+    return _receive(request, "stripe")
+
+
+@csrf_exempt
+@require_POST
+def btcpay_webhook(request):
+    """BTCPay Server's invoice events (``BTCPay-Sig``): ``zbor.payments.btcpay``."""
+    return _receive(request, "btcpay")

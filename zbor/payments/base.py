@@ -156,6 +156,8 @@ class PaymentEvent:
     amount: int = 0
     currency: str = ""
     fee: int = 0
+    #: What else Zbor keeps of it. A payment's ``"review"`` (a reason) sends it to finance's
+    #: review whatever its amount (BTCPay: money that arrived after the invoice expired).
     extra: dict = field(default_factory=dict)
 
     def as_json(self) -> dict:

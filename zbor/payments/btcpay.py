@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from zbor.money import minor_digits
+from zbor.money import is_currency, minor_digits
 
 from .base import (
     CheckoutRequest,
@@ -254,10 +254,9 @@ class BtcpayProvider(HeldInZbor):
         rated = [m for m in methods if _kind(str(m.get("paymentMethodId", ""))) == "onchain"] or methods
         if not rated:
             raise ProviderUnavailable(f"BTCPay's invoice {invoice_id} has no payment method")
-        try:
-            digits = minor_digits(currency)
-        except Exception:
-            raise ProviderUnavailable(f"BTCPay's invoice is in an unknown currency {currency!r}") from None
+        if not is_currency(currency):
+            raise ProviderUnavailable(f"BTCPay's invoice {invoice_id} is in an unknown currency {currency!r}")
+        digits = minor_digits(currency)
         total = _decimal(invoice.get("amount"), "amount")
         due, rate = _decimal(rated[0].get("due"), "due"), _decimal(rated[0].get("rate"), "rate")
         coin_paid = sum((_decimal(m.get("paymentMethodPaid", "0"), "paid") for m in methods), Decimal(0))
@@ -329,6 +328,8 @@ class BtcpayProvider(HeldInZbor):
             # Money arrived on an invoice that had expired: what the invoice has received in all,
             # for finance. Its id names that total, so each new payment is seen, each once.
             invoice = self.invoice(invoice_id)
+            if invoice.get("status") == "Settled":
+                return None  # a stale delivery: the invoice's settlement books what arrived
             reason = PARTIALLY_PAID if kind == "InvoiceExpired" else PAID_LATE
             event = self.paid_event(invoice, event_id="", review=reason)
             return replace(event, event_id=f"{invoice_id}:received:{event.extra['coin_amount']}")

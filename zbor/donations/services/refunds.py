@@ -52,8 +52,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REQUEST, APPROVE = "donations.add_refund", "donations.approve_refund"
-#: Providers whose gifts staff refund by hand and book here.
-BOOKED_HERE = ("bank", "demo")
+#: Providers whose gifts staff refund by hand and book here (Bitcoin: from the wallet).
+BOOKED_HERE = ("bank", "btcpay", "demo")
 #: Providers whose gifts are refunded through the provider's API.
 AT_PROVIDER = ("stripe",)
 #: How long after the first approval a refund the provider did not answer may be asked again:

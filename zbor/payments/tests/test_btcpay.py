@@ -250,3 +250,13 @@ def test_the_fake_checkout_page_links_back(btcpay):
     page = requests.get(start.redirect_url, timeout=5)
     assert page.status_code == 200
     assert 'href="https://zbor.example/en/donations/abc/"' in page.text
+
+
+def test_an_invoice_marked_settled_by_hand_is_for_review(btcpay):
+    invoice_id = checkout(amount=2500).provider_reference
+    btcpay.pay(invoice_id, "0.0003")  # €18
+    btcpay.mark_settled(invoice_id)
+    body, headers = btcpay.webhook(invoice_id, "InvoiceSettled")
+    assert json.loads(body)["manuallyMarked"] is True
+    event = provider().parse_webhook(body, headers_of(headers))
+    assert event is not None and (event.amount, event.extra["review"]) == (1800, "manually_marked")

@@ -1,5 +1,5 @@
-"""`zbor reconcile [--stripe-export FILE] [--stripe-monthly [--book-missing-months]]`: print the
-report; exit 1 on any difference."""
+"""`zbor reconcile [--stripe-export FILE] [--stripe-monthly [--book-missing-months]] [--btcpay]`:
+print the report; exit 1 on any difference."""
 
 from __future__ import annotations
 
@@ -26,6 +26,12 @@ class Command(BaseCommand):
             action="store_true",
             help="With --stripe-monthly: book the paid months whose webhook never arrived, as the webhook would",
         )
+        parser.add_argument(
+            "--btcpay",
+            action="store_true",
+            help="Read the BTCPay Server store's settled invoices, book those whose webhook never arrived, "
+            "and compare them with the Bitcoin donations",
+        )
 
     def handle(
         self,
@@ -33,6 +39,7 @@ class Command(BaseCommand):
         stripe_export: Path | None = None,
         stripe_monthly: bool = False,
         book_missing_months: bool = False,
+        btcpay: bool = False,
         **options,
     ):
         if book_missing_months and not stripe_monthly:
@@ -44,7 +51,10 @@ class Command(BaseCommand):
             except OSError as exc:
                 raise CommandError(f"Cannot read {stripe_export}: {exc.strerror}") from None
         report = reconcile(
-            stripe_export=export, stripe_monthly=stripe_monthly, book_missing_months=book_missing_months
+            stripe_export=export,
+            stripe_monthly=stripe_monthly,
+            book_missing_months=book_missing_months,
+            btcpay=btcpay,
         )
         for line in report.lines():
             self.stdout.write(line)
