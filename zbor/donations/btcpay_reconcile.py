@@ -10,7 +10,10 @@ amounts and statuses only, never a donor.
    the webhook arriving later finds that event and books nothing. A settlement whose amount
    differs waits in finance's review queue (listed by the events check); one finance returned
    is settled.
-2. Every succeeded Bitcoin donation has its invoice settled at BTCPay for the donation's amount
+2. A pending donation whose invoice expired or turned invalid at BTCPay, its webhook lost, ends
+   now as that webhook would have ended it (same event id); money on an expired invoice goes to
+   finance's review queue.
+3. Every succeeded Bitcoin donation has its invoice settled at BTCPay for the donation's amount
    (what arrived, at BTCPay's rate), or was accepted by finance from money that arrived on an
    expired invoice (BTCPay: Expired, PaidLate or PaidPartial) for what arrived.
 
@@ -27,7 +30,7 @@ from decimal import Decimal, InvalidOperation
 
 from zbor.money import minor_digits
 from zbor.payments import registry
-from zbor.payments.base import ProviderUnavailable
+from zbor.payments.base import EventType, ProviderUnavailable
 from zbor.payments.btcpay import BtcpayProvider, settled_event_id
 from zbor.payments.models import EventStatus, PaymentEventRecord
 
@@ -88,6 +91,7 @@ def reconcile_store() -> BtcpayStore:
         settled = {str(i["id"]): i for i in provider.invoices(status=("Settled",)) if i.get("id")}
         store.settled = len(settled)
         _book_settled(store, provider, settled)
+        _end_pending(store, provider, settled)
         _check_succeeded(store, provider, settled)
     except ProviderUnavailable as exc:
         store.problems.append(f"BTCPay could not be read: {exc}")
@@ -114,6 +118,28 @@ def _book_settled(store: BtcpayStore, provider: BtcpayProvider, settled: dict[st
                 f"BTCPay invoice {invoice_id}: {invoice.get('amount')} {invoice.get('currency')} settled, booked now"
             )
         # Otherwise it waits for finance (REVIEW) or needs a look (ATTENTION): the events check lists it.
+
+
+def _end_pending(store: BtcpayStore, provider: BtcpayProvider, settled: dict[str, dict]) -> None:
+    """A pending donation whose invoice expired or turned invalid at BTCPay without its webhook
+    arriving ends now, as the webhook would have ended it (the same event id); money on an
+    expired invoice goes to the review queue."""
+    pending = (
+        Donation.objects.filter(provider="btcpay", status=DonationStatus.PENDING)
+        .exclude(checkout_reference="")
+        .values_list("checkout_reference", flat=True)
+    )
+    for invoice_id in [i for i in pending.iterator(chunk_size=CHUNK) if i not in settled]:
+        invoice = provider.invoice(invoice_id)
+        event = provider.state_event(invoice)
+        if event is None:
+            continue  # still open at BTCPay
+        record = events.receive_event(event)
+        if record.status == EventStatus.PROCESSED and event.type in (EventType.EXPIRED, EventType.FAILED):
+            store.booked.append(
+                f"BTCPay invoice {invoice_id} is {invoice.get('status')}: its pending donation ended now"
+            )
+        # Money on an expired invoice waits for finance (REVIEW): the events check lists it.
 
 
 def _check_succeeded(store: BtcpayStore, provider: BtcpayProvider, settled: dict[str, dict]) -> None:

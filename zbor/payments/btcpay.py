@@ -330,7 +330,30 @@ class BtcpayProvider(HeldInZbor):
             invoice = self.invoice(invoice_id)
             if invoice.get("status") == "Settled":
                 return None  # a stale delivery: the invoice's settlement books what arrived
-            reason = PARTIALLY_PAID if kind == "InvoiceExpired" else PAID_LATE
-            event = self.paid_event(invoice, event_id="", review=reason)
-            return replace(event, event_id=f"{invoice_id}:received:{event.extra['coin_amount']}")
+            return self._late_money(invoice, PARTIALLY_PAID if kind == "InvoiceExpired" else PAID_LATE)
         return None  # created, processing, a payment still within the invoice's time: nothing to do
+
+    def _late_money(self, invoice: dict, reason: str) -> PaymentEvent:
+        """What an expired invoice has received in all, for finance. The event's id names that
+        total, so each new payment is seen, and each once."""
+        event = self.paid_event(invoice, event_id="", review=reason)
+        return replace(event, event_id=f"{invoice['id']}:received:{event.extra['coin_amount']}")
+
+    def state_event(self, invoice: dict) -> PaymentEvent | None:
+        """The event an invoice's present state brings, with the id its webhook's would have: how
+        ``zbor reconcile --btcpay`` applies what a lost webhook would have said. None while the
+        invoice is open (new, or paid and waiting for confirmations)."""
+        invoice_id, status, additional = str(invoice["id"]), invoice.get("status"), invoice.get("additionalStatus")
+        if status == "Settled":
+            return self.paid_event(invoice, event_id=settled_event_id(invoice_id))
+        if status == "Invalid":
+            return PaymentEvent(
+                "btcpay", f"{invoice_id}:InvoiceInvalid", EventType.FAILED, checkout_reference=invoice_id
+            )
+        if status == "Expired" and additional in ("PaidPartial", "PaidLate"):
+            return self._late_money(invoice, PARTIALLY_PAID if additional == "PaidPartial" else PAID_LATE)
+        if status == "Expired":
+            return PaymentEvent(
+                "btcpay", f"{invoice_id}:InvoiceExpired", EventType.EXPIRED, checkout_reference=invoice_id
+            )
+        return None

@@ -323,3 +323,30 @@ def test_the_donate_form_may_be_sent_on_to_the_btcpay_server(client, funded_camp
     policy = client.get(f"/en/campaigns/{CAMPAIGN}/donate/")["Content-Security-Policy"]
     [form_action] = [d for d in policy.split(";") if d.strip().startswith("form-action")]
     assert btcpay.url in form_action.split()
+
+
+def test_reconcile_ends_what_btcpay_ended_without_a_webhook(client, funded_campaign, btcpay):
+    expired, invalid, underpaid, open_ = give(client), give(client), give(client), give(client)
+    btcpay.expire(expired.checkout_reference)
+    btcpay.pay(invalid.checkout_reference)
+    btcpay.invalidate(invalid.checkout_reference)
+    btcpay.pay(underpaid.checkout_reference, "0.0001")
+    btcpay.expire(underpaid.checkout_reference)
+    code, out = reconcile_btcpay()
+    assert code == 1  # the underpaid one waits for finance
+    assert f"BOOKED: BTCPay invoice {expired.checkout_reference} is Expired: its pending donation ended now" in out
+    assert f"BOOKED: BTCPay invoice {invalid.checkout_reference} is Invalid: its pending donation ended now" in out
+    assert "waiting for finance" in out
+    statuses = dict(Donation.objects.filter(provider="btcpay").values_list("pk", "status"))
+    assert statuses == {
+        expired.pk: DonationStatus.EXPIRED,
+        invalid.pk: DonationStatus.FAILED,
+        underpaid.pk: DonationStatus.PENDING,
+        open_.pk: DonationStatus.PENDING,
+    }
+    # The webhooks arriving after all find the same events.
+    post(client, btcpay.webhook(expired.checkout_reference, "InvoiceExpired"))
+    post(client, btcpay.webhook(underpaid.checkout_reference, "InvoiceExpired"))
+    assert PaymentEventRecord.objects.count() == 3
+    assert PaymentEventRecord.objects.get(checkout_reference=underpaid.checkout_reference).status == EventStatus.REVIEW
+    assert collected(client) == "€683"
