@@ -33,8 +33,11 @@ SHOTS = Path(os.environ.get("ZBOR_SCREENSHOTS", "/tmp/zbor-btcpay-shots"))
 
 
 def _shoot(page, name: str) -> None:
-    """The page at a phone's width and a laptop's, whole; nothing wider than the screen."""
+    """The page at a phone's width and a laptop's, whole; nothing wider than the screen, even
+    the smallest phone's."""
     SHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 320, "height": 900})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320, (name, 320)
     for width in (390, 1280):
         page.set_viewport_size({"width": width, "height": 900})
         assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, width)
@@ -107,6 +110,10 @@ def test_25_euro_by_bitcoin_with_javascript_through_btcpays_checkout(browser, li
     _shoot(page, "donate-form-monthly")
     page.get_by_label("Once", exact=True).check()
     assert not page.get_by_text("Bitcoin takes one-off gifts only").is_visible()
+    # The Bitcoin help is for Bitcoin: another way to pay chosen, it steps aside.
+    page.get_by_label("Bank transfer").check()
+    assert not page.get_by_text("What a Bitcoin payment reveals").is_visible()
+    page.get_by_label("Bitcoin").check()
 
     page.get_by_role("button", name="Donate").click()
     page.wait_for_url(f"{btcpay.url}/i/**")
