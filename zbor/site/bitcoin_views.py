@@ -55,6 +55,8 @@ class Method:
     """One way to pay the invoice, as the page shows it."""
 
     method: CryptoPaymentMethod
+    #: What a wallet opens: BTCPay's ``bitcoin:``/``lightning:`` link, else the destination.
+    link: str
     qr: SafeString
 
     @property
@@ -126,7 +128,8 @@ def bitcoin_payment(donation: Donation) -> BitcoinPayment | None:
 def _method(method: CryptoPaymentMethod | None, label: str, *, upper: bool) -> Method | None:
     if method is None or not method.destination:
         return None
-    link = method.payment_link or method.destination
+    scheme = "lightning:" if upper else "bitcoin:"
+    link = method.payment_link or scheme + method.destination
     # A Lightning invoice (bech32) reads the same in capitals, which a QR code holds in its
     # smaller alphanumeric mode: wallets expect it so (BOLT 11). A bitcoin: URI keeps its case.
-    return Method(method=method, qr=qr_svg(link.upper() if upper else link, label=label))
+    return Method(method=method, link=link, qr=qr_svg(link.upper() if upper else link, label=label))

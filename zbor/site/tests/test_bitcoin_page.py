@@ -71,6 +71,7 @@ def test_without_javascript_zbors_page_shows_the_address_the_amount_and_the_qr_c
     assert f'<code id="coin-lightning">{invoice["bolt11"]}</code>' in html
     assert html.count("<svg ") == 2 and 'aria-label="QR code for your Bitcoin wallet"' in html
     assert f'href="bitcoin:{invoice["address"]}?amount=0.00041667"' in html
+    assert f'href="lightning:{invoice["bolt11"]}"' in html
     assert f'href="{btcpay.url}/i/{donation.checkout_reference}"' in html
     assert "1 BTC = €60,000" in html
     assert "Reload this page to see whether your payment arrived." in html
