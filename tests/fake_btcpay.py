@@ -61,6 +61,9 @@ class FakeBtcpay(Webhooks):
         self.lightning = True
         #: BTCPay 1.x payment method ids ("BTC", "BTC-LightningNetwork") instead of 2.x's.
         self.legacy_ids = False
+        #: The store's "lazy payment methods": an invoice that does not say otherwise makes its
+        #: address and Lightning invoice only when the donor picks one on BTCPay's page.
+        self.lazy_by_default = False
         #: The next N requests are answered HTTP 503 (BTCPay or its proxy failing).
         self.fail_next = 0
         self.deliveries: list[dict] = []
@@ -166,6 +169,7 @@ class FakeBtcpay(Webhooks):
             "bolt11": "lnbcrt" + secrets.token_hex(60) if self.lightning else "",
             "payments": [],
             "created_seq": len(self.invoices),
+            "lazy": bool((request.get("checkout") or {}).get("lazyPaymentMethods", self.lazy_by_default)),
         }
         return 200, self.invoice_data(self.invoices[invoice_id])
 
@@ -210,7 +214,7 @@ class FakeBtcpay(Webhooks):
                 "speedPolicy": "MediumSpeed",
                 "paymentMethods": list(self._method_ids()),
                 "defaultPaymentMethod": None,
-                "lazyPaymentMethods": False,
+                "lazyPaymentMethods": invoice["lazy"],
                 "expirationMinutes": 15,
                 "monitoringMinutes": 1440,
                 "paymentTolerance": 0.0,
@@ -232,8 +236,8 @@ class FakeBtcpay(Webhooks):
             {
                 "paymentMethodId": method_id,
                 "currency": "BTC",
-                "destination": destination,
-                "paymentLink": link,
+                "destination": "" if invoice["lazy"] else destination,
+                "paymentLink": None if invoice["lazy"] else link,
                 "rate": f"{invoice['rate']:f}",
                 "paymentMethodPaid": _coin(self.paid(invoice, method_id)),
                 "totalPaid": _coin(self.paid(invoice)),
@@ -245,7 +249,7 @@ class FakeBtcpay(Webhooks):
                     for p in invoice["payments"]
                     if p["_method"] == method_id
                 ],
-                "activated": True,
+                "activated": not invoice["lazy"],
                 "additionalData": {"keyPath": "0/7", "payjoinEnabled": False} if method_id == chain else {},
             }
             for method_id, destination, link in methods

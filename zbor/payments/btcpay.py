@@ -230,6 +230,9 @@ class BtcpayProvider(HeldInZbor):
                     "redirectURL": request.success_url,
                     "redirectAutomatically": True,
                     "defaultLanguage": CHECKOUT_LANGUAGES.get(request.language, "en"),
+                    # Every address and Lightning invoice made now, whatever the store's default:
+                    # Zbor's own page (no JavaScript) shows them without BTCPay's page.
+                    "lazyPaymentMethods": False,
                 },
             },
         )

@@ -51,6 +51,7 @@ def test_an_invoice_carries_only_the_amount_currency_and_donation_reference(btcp
             "redirectURL": "https://zbor.example/en/donations/abc/",
             "redirectAutomatically": True,
             "defaultLanguage": "ru-RU",
+            "lazyPaymentMethods": False,
         },
     }
     assert create["headers"]["Authorization"] == f"token {btcpay.api_key}"
@@ -260,3 +261,11 @@ def test_an_invoice_marked_settled_by_hand_is_for_review(btcpay):
     assert json.loads(body)["manuallyMarked"] is True
     event = provider().parse_webhook(body, headers_of(headers))
     assert event is not None and (event.amount, event.extra["review"]) == (1800, "manually_marked")
+
+
+def test_zbor_s_invoices_have_their_address_even_in_a_lazy_store(btcpay):
+    btcpay.lazy_by_default = True
+    invoice_id = checkout().provider_reference
+    assert [m.kind for m in provider().payment_methods(invoice_id)] == ["onchain", "lightning"]
+    lazy = btcpay.create(json.dumps({"amount": "5", "currency": "EUR"}).encode())[1]["id"]  # made elsewhere
+    assert provider().payment_methods(lazy) == []
