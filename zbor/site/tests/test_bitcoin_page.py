@@ -146,3 +146,22 @@ def test_expired_the_page_says_it_did_not_go_through(campaign, btcpay):
     assert donation.status == DonationStatus.EXPIRED
     html = _status(client, donation)
     assert "The payment did not go through" in html and "Try again" in html
+
+
+def test_a_store_without_lightning_shows_the_address_alone(campaign, btcpay):
+    btcpay.lightning = False
+    client = Client()
+    _give(client, nojs=True)
+    html = _status(client, Donation.objects.get())
+    assert html.count("<svg ") == 1 and 'id="coin-address"' in html
+    assert "Or pay with Lightning" not in html
+
+
+def test_an_invoice_with_nothing_to_pay_yet_asks_the_donor_to_come_back(campaign, btcpay):
+    client = Client()
+    _give(client, nojs=True)
+    # An invoice whose address BTCPay has not made yet (lazy payment methods, made before Zbor
+    # asked for them at once): nothing to show but a way back.
+    btcpay.invoices[btcpay.only_invoice()]["lazy"] = True
+    html = _status(client, Donation.objects.get())
+    assert "offers no way to pay this donation just now" in html and "<svg " not in html
