@@ -192,6 +192,8 @@ class DonateForm(forms.Form):
         cast(forms.ChoiceField, self.fields["preset"]).choices = choices.presets
         cast(forms.ChoiceField, self.fields["monthly_preset"]).choices = choices.monthly_presets
         self.monthly_methods = choices.monthly_methods
+        #: The ways to pay offered, by name: the form says more about some (Bitcoin).
+        self.method_names = [name for name, _label in choices.methods]
         self.monthly_note = choices.monthly_note
         self.monthly_methods_text = ", ".join(
             label for name, label in choices.methods if name in choices.monthly_methods

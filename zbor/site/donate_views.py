@@ -44,6 +44,7 @@ from zbor.payments.epc import qr_svg
 from zbor.public.funds import funds_this_year
 from zbor.public.pages import CampaignCard, build_card
 
+from .bitcoin_views import bitcoin_payment, pays_on_zbor
 from .context_processors import absolute
 from .fastpath import MINE_COOKIE, MINE_MAX_AGE, Recent, canonical_redirect, mine_signer
 from .forms import error_summary
@@ -215,6 +216,7 @@ def _start(request, context: DonateContext, form: DonateForm):
         form.add_error(None, str(exc))
         return None
     pay_at = donation.checkout_url if donation.status == DonationStatus.PENDING else ""
+    pay_at = "" if pays_on_zbor(request, donation) else pay_at  # Bitcoin without JavaScript
     return _remember(request, HttpResponseRedirect(pay_at or _status_path(donation)), donation)
 
 
@@ -351,6 +353,7 @@ def donation_status(request, public_id):
         context["epc_svg"] = qr_svg(bank.epc, label=_("QR code for your banking app")) if bank.epc else ""
         if request.GET.get("download") == "1":
             return _details_download(bank)
+    context["bitcoin"] = bitcoin_payment(donation)  # a pending Bitcoin donation's, else None
     return render(request, "site/donation_status.html", context)
 
 
