@@ -2,8 +2,9 @@
 
 BTCPay Server's checkout page needs JavaScript. A donor without it (the donate form's
 ``<noscript>`` field ``nojs=1`` says so) is sent to the donation's status page instead, which
-shows what BTCPay's invoice asks for, read from its Greenfield API on each visit
-(``BtcpayProvider.payment_methods``): the amount in BTC, the address, a ``bitcoin:`` QR code and,
+shows what BTCPay's invoice asks for, read from its Greenfield API at most once every
+``METHODS_SECONDS`` per invoice and process (``BtcpayProvider.payment_methods``; a donor's
+reloads, or someone holding the page's address, cannot make Zbor call BTCPay more often): the amount in BTC, the address, a ``bitcoin:`` QR code and,
 where the store offers Lightning, the Lightning invoice and its QR code. Reloading the page shows
 whether the payment arrived. If BTCPay does not answer, the page says so calmly (no error page).
 
@@ -21,6 +22,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from zbor.cache import SingleFlight
 from zbor.donations.models import Donation, DonationStatus
 from zbor.money import Money, format_money, minor_digits
 from zbor.payments import registry
@@ -31,6 +33,9 @@ from zbor.payments.epc import qr_svg
 log = logging.getLogger(__name__)
 
 PROVIDER = "btcpay"
+#: How long an invoice's payment methods are kept before BTCPay is asked again.
+METHODS_SECONDS = 10
+METHODS = SingleFlight(seconds=METHODS_SECONDS, max_entries=2000)
 
 
 def pays_on_zbor(request, donation: Donation) -> bool:
@@ -102,7 +107,8 @@ def bitcoin_payment(donation: Donation) -> BitcoinPayment | None:
     if not isinstance(provider, BtcpayProvider) or not donation.checkout_reference:
         return BitcoinPayment(unavailable=True)
     try:
-        methods = provider.payment_methods(donation.checkout_reference)
+        invoice = donation.checkout_reference
+        methods = METHODS.get_or_make(invoice, lambda: provider.payment_methods(invoice))
     except ProviderUnavailable:
         # Calm for the donor; the operator sees the warning (no invoice id: it names a gift).
         log.warning("BTCPay did not answer for a donation's payment methods")

@@ -10,6 +10,7 @@ from django.test import Client
 
 from tests import factories
 from zbor.donations.models import Donation, DonationStatus
+from zbor.site import bitcoin_views
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,20 @@ FORM = "/en/campaigns/bitcoin-page/donate/"
 
 @pytest.fixture
 def campaign(btcpay):
+    bitcoin_views.METHODS.clear()
     return factories.campaign(slug="bitcoin-page")
+
+
+@pytest.fixture
+def later(monkeypatch):
+    """Moves the clock the page's kept payment methods are measured on (``METHODS``)."""
+    now = [bitcoin_views.METHODS.clock()]
+    monkeypatch.setattr(bitcoin_views.METHODS, "clock", lambda: now[0])
+
+    def move(seconds: float) -> None:
+        now[0] += seconds
+
+    return move
 
 
 def _give(client: Client, *, nojs: bool, frequency: str = "once", **fields):
@@ -79,7 +93,7 @@ def test_without_javascript_zbors_page_shows_the_address_the_amount_and_the_qr_c
     assert "zbor/copy.js" in html
 
 
-def test_a_part_paid_invoice_asks_for_the_rest_and_a_paid_one_for_patience(campaign, btcpay):
+def test_a_part_paid_invoice_asks_for_the_rest_and_a_paid_one_for_patience(campaign, btcpay, later):
     client = Client()
     _give(client, nojs=True)
     donation, invoice = Donation.objects.get(), btcpay.only_invoice()
@@ -88,6 +102,7 @@ def test_a_part_paid_invoice_asks_for_the_rest_and_a_paid_one_for_patience(campa
     assert "0.00020000 BTC has arrived so far" in html
     assert "send exactly <strong>0.00021667 BTC</strong>" in html
     btcpay.pay(invoice)
+    later(bitcoin_views.METHODS_SECONDS + 1)
     html = _status(client, donation)
     assert "Your Bitcoin has arrived" in html and "<svg " not in html and 'id="coin-address"' not in html
 
@@ -165,3 +180,20 @@ def test_an_invoice_with_nothing_to_pay_yet_asks_the_donor_to_come_back(campaign
     btcpay.invoices[btcpay.only_invoice()]["lazy"] = True
     html = _status(client, Donation.objects.get())
     assert "offers no way to pay this donation just now" in html and "<svg " not in html
+
+
+def test_reloads_ask_btcpay_at_most_once_in_ten_seconds(campaign, btcpay, later):
+    """Whoever holds the page's address (or reloads it fast) cannot make Zbor hammer BTCPay."""
+    client = Client()
+    _give(client, nojs=True)
+    donation = Donation.objects.get()
+
+    def asked() -> int:
+        return sum(1 for r in btcpay.requests if r["path"].endswith("/payment-methods"))
+
+    for _ in range(5):
+        assert "send exactly" in _status(client, donation)
+    assert asked() == 1
+    later(bitcoin_views.METHODS_SECONDS + 1)
+    _status(client, donation)
+    assert asked() == 2
