@@ -44,7 +44,8 @@ def test_on_a_desktop_there_is_no_sticky_bar_and_copy_link_works_with_javascript
     page.goto(demo_server.url + PAGE.format(lang="en"))
     assert not page.locator(".sticky-donate").is_visible()
     page.get_by_role("button", name="Copy link").click()
-    assert page.get_by_text("Link copied.").is_visible()
+    # The clipboard answers asynchronously: wait for the message (a loaded machine is slow).
+    page.get_by_text("Link copied.").wait_for(state="visible", timeout=10000)
     assert page.evaluate("navigator.clipboard.readText()") == demo_server.url + PAGE.format(lang="en")
     _shot(page, "campaign-en-1280.png")
     context.close()
