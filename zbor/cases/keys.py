@@ -301,7 +301,7 @@ def lock(request, response=None) -> None:
 
 
 def forget_expired_unlocks() -> int:
-    """Delete every expired unlock (the periodic task zbor.cases.tasks)."""
+    """Delete every expired unlock (the periodic task in zbor.cases.unlock_tasks)."""
     deleted, _detail = CaseSession.objects.filter(expires_at__lte=timezone.now()).delete()
     return deleted
 

@@ -183,7 +183,7 @@ def test_unlock_follows_only_back_office_paths(client):
 
 
 def test_expired_unlocks_are_forgotten_by_the_periodic_task(client):
-    from zbor.cases.tasks import forget_expired_unlocks
+    from zbor.cases.unlock_tasks import forget_expired_unlocks
 
     foundation_keys()
     unlock(client, caseworker("anna"))

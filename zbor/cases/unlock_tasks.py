@@ -1,4 +1,5 @@
-"""Periodic house-keeping of casework unlocks."""
+"""Periodic house-keeping of casework unlocks (imported by CasesConfig.ready: huey finds
+only modules named tasks on its own)."""
 
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
