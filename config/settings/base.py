@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "zbor.payments",
     "zbor.donations",
     "zbor.disbursements",
+    "zbor.cases",
     "zbor.api",
     # Serves the API docs page's own Swagger files: nothing from a CDN.
     "ninja",
@@ -280,6 +281,14 @@ ZBOR_CHALLENGE_SECONDS = int(env_str("ZBOR_CHALLENGE_SECONDS", "3600"))
 ZBOR_MONTHLY_LINK_SECONDS = int(env_str("ZBOR_MONTHLY_LINK_SECONDS", "3600"))
 ZBOR_MONTHLY_LINKS_PER_CLIENT_HOUR = int(env_str("ZBOR_MONTHLY_LINKS_PER_CLIENT_HOUR", "10"))
 ZBOR_MONTHLY_LINKS_PER_ADDRESS_HOUR = int(env_str("ZBOR_MONTHLY_LINKS_PER_ADDRESS_HOUR", "3"))
+# Casework (zbor/cases, docs/decisions/0016-sealed-applications.md). Seconds an unlock of the
+# foundation key lasts at most (it also ends with the staff session, on sign-out and with the
+# lock button); Argon2id limits (min | interactive | moderate | sensitive) for the caseworkers'
+# passphrases that wrap the key (new copies; existing copies keep theirs) and for the applicants'
+# secret phrases, checked on every visit of the status page.
+ZBOR_CASE_UNLOCK_SECONDS = int(env_str("ZBOR_CASE_UNLOCK_SECONDS", str(8 * 60 * 60)))
+ZBOR_CASEWORKER_KDF = env_str("ZBOR_CASEWORKER_KDF", "moderate")
+ZBOR_CASE_PHRASE_KDF = env_str("ZBOR_CASE_PHRASE_KDF", "interactive")
 # Days an optional receipt email is kept for a donation that never completed.
 ZBOR_EMAIL_RETENTION_DAYS = int(env_str("ZBOR_EMAIL_RETENTION_DAYS", "30"))
 # A monthly gift whose first payment never came (a card checkout left, a standing order never set

@@ -52,3 +52,6 @@ if os.environ.get("STRIPE_LOG"):
     raise ImproperlyConfigured(
         "STRIPE_LOG must not be set in production: the Stripe SDK would print cardholders' details to stderr."
     )
+# Casework passphrases and applicants' phrases: the test-only "min" Argon2id limits are refused.
+if "min" in (ZBOR_CASEWORKER_KDF, ZBOR_CASE_PHRASE_KDF):  # noqa: F405
+    raise ImproperlyConfigured("ZBOR_CASEWORKER_KDF and ZBOR_CASE_PHRASE_KDF may not be 'min' in production.")

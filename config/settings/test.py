@@ -36,3 +36,6 @@ ZBOR_CHALLENGE_MAX_NUMBER = 2000
 # Tests give many times from one address; tests/test_abuse.py sets the real limits.
 ZBOR_CARD_STARTS_PER_CLIENT_HOUR = 1000
 ZBOR_PLEDGES_PER_CLIENT_HOUR = 1000
+# Argon2id at its minimum: a real unlock costs a fraction of a second and 256 MB per test.
+ZBOR_CASEWORKER_KDF = "min"
+ZBOR_CASE_PHRASE_KDF = "min"

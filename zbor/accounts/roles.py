@@ -12,7 +12,12 @@
              campaigns; monthly gifts (read, stop); campaigns and needs to read only, never a beneficiary's identity
     admin    people, the audit log, approving campaigns flagged at risk, emergency unpublish;
              asks for and decides (as the second admin) changes of roles and password resets;
-             banks' CSV layouts; no donor data (no donations, words of support or payment events)
+             banks' CSV layouts; no donor data (no donations, words of support or payment events);
+             the casework programmes and their questions (plain text), never a case
+    caseworker applications for help (zbor.cases): unlocks the foundation key with their own
+             passphrase, reads cases, notes, checks them, proposes and confirms (others')
+             decisions, asks applicants questions, purges; adds and removes caseworkers.
+             Admins and editors read no case unless they hold this role too.
 
 A person may hold several roles. Superusers bypass all of this: they are break-glass accounts,
 kept sealed and used only when no two admins can act (docs/back-office.md), so production staff
@@ -87,6 +92,25 @@ ROLES: dict[str, list[str]] = {
         "campaigns.emergency_unpublish",
         # A bank's CSV layout holds no donor data: admins may set one up for finance.
         *(f"payments.{a}_statementlayout" for a in CRUD),
+        # Casework programmes and their questions are plain text; admins set them up.
+        *(f"cases.{a}_{m}" for m in ("programme", "question") for a in CRUD),
+    ],
+    "caseworker": [
+        "cases.unlock_casework",
+        "cases.manage_caseworkers",
+        "cases.view_caseworkerkey",
+        "cases.view_programme",
+        "cases.view_question",
+        "cases.view_case",
+        "cases.change_case",
+        "cases.read_case",
+        "cases.decide_case",
+        "cases.purge_case",
+        *(
+            f"cases.{a}_{m}"
+            for m in ("casenote", "casemessage", "casecheck", "casedecision", "casedocument")
+            for a in CRUD
+        ),
     ],
 }
 
