@@ -29,7 +29,7 @@ run: compilemessages
 	$(BIN)/zbor load_demo
 	@echo ""
 	@echo "  Zbor is running at http://127.0.0.1:$(PORT)/"
-	@echo "  Staff sign-in (demo only): http://127.0.0.1:$(PORT)/$$($(BIN)/python -c 'import os;print(os.environ.get("ZBOR_ADMIN_PATH","backoffice").strip("/"))')/  users: demo, demo-reviewer  password: zbor-demo-only"
+	@echo "  Staff sign-in (demo only): http://127.0.0.1:$(PORT)/$$($(BIN)/python -c 'import os;print(os.environ.get("ZBOR_ADMIN_PATH","backoffice").strip("/"))')/  users: demo, demo-reviewer  password: zbor-demo-only  casework passphrase: demo casework passphrase only"
 	@echo ""
 	@# The task worker (receipts, daily clean-ups) runs beside the server and stops with it. The
 	@# server is granian, as in production (Django's runserver would be a hundred times slower).

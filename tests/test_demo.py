@@ -171,3 +171,22 @@ def test_demo_has_two_programme_funds_and_the_flagship_names_one(client):
         and "Closes today" not in page
         and "goal" not in page.lower()
     )
+
+
+def test_the_demo_takes_applications_that_both_demo_logins_can_unlock():
+    from django.contrib.auth import get_user_model
+
+    from zbor.cases import keys
+    from zbor.cases.models import FoundationKey, Programme
+    from zbor.cases.sealing import unb64
+    from zbor.site.demo_cases import DEMO_CASEWORK_PASSPHRASE
+
+    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo", stdout=io.StringIO())  # twice: still one key, three programmes
+    assert sorted(Programme.objects.values_list("slug", flat=True)) == ["families", "health", "relocation"]
+    for programme in Programme.objects.all():
+        assert set(programme.translations.values_list("language_code", flat=True)) == {"en", "ru", "be", "pl"}
+    (key,) = FoundationKey.objects.all()
+    for username in ("demo", "demo-reviewer"):
+        active, private = keys.open_copy(get_user_model().objects.get(username=username), DEMO_CASEWORK_PASSPHRASE)
+        assert active == key and bytes(private.public_key) == unb64(key.public_key)

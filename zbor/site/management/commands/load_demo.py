@@ -20,7 +20,7 @@ from zbor.donations.bank_import import import_statement
 from zbor.donations.demo_monthly import record_demo_monthly_gift
 from zbor.donations.services import record_demo_donation
 from zbor.money import minor_digits
-from zbor.site import demo, demo_texts
+from zbor.site import demo, demo_cases, demo_texts
 from zbor.site.demo_covers import attach_cover
 
 
@@ -82,6 +82,13 @@ class Command(BaseCommand):
             reviewer = self._staff(demo.DEMO_REVIEWER_USERNAME)
             self._note(demo_texts.SHIZO_NOTE)
             created = [spec["slug"] for spec in demo.CAMPAIGNS if self._campaign(spec, user, reviewer)]
+            programmes = demo_cases.load_programmes()
+            if demo_cases.load_key(user, reviewer):
+                self.stdout.write(
+                    f"Demo casework key: unlock with the passphrase {demo_cases.DEMO_CASEWORK_PASSPHRASE!r}"
+                )
+        if programmes:
+            self.stdout.write(f"Demo programmes for applications: {', '.join(programmes)}")
         if created:
             self.stdout.write(f"Demo campaigns loaded: {', '.join(created)}")
         else:
