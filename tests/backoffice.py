@@ -158,10 +158,21 @@ def every_kind_of_record() -> dict:
         "staff_member": editor,
         "group": Group.objects.get(name="editor"),
         "caseworker_key": caseworker().caseworker_keys.get(),
+        "programme": _programme(),
     }
     for value in list(records.values()):
         records.setdefault(value._meta.label_lower, value)
     return records
+
+
+def _programme():
+    """A programme people apply to, with one question of its own."""
+    from zbor.cases.models import Programme, Question
+
+    programme = Programme.objects.create(slug="walk-programme")
+    programme.create_translation("en", name="Walk programme")
+    Question.objects.create(programme=programme, kind="text").create_translation("en", label="Walk question")
+    return programme
 
 
 def _monthly_gift(campaign):

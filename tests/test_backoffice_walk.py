@@ -240,7 +240,17 @@ app_list:otp_static                                  404      404      404      
 app_list:donations                                   404      200      200      404
 app_list:disbursements                               404      404      200      404
 app_list:api                                         404      404      404      200
-app_list:cases                                       404      404      404      404
+app_list:cases                                       404      404      404      200
+
+# programmes people apply to (zbor/cases/programme_admin.py): admins set them up, and close
+# one rather than delete it (its applications keep naming it)
+cases_programme_delete_translation                   403/403  403/403  403/403  403/403
+cases_programme_changelist                           403      403      403      200
+cases_programme_add                                  403      403      403      200
+cases_programme_history                              403/403  403/403  403/403  200/302
+cases_programme_delete                               403/403  403/403  403/403  403/403
+cases_programme_change                               403/403  403/403  403/403  200/302
+cases/programme/<path:object_id>/                    302/302  302/302  302/302  302/302
 
 # casework keys (zbor/cases/keys_admin.py): caseworkers only
 cases_unlock                                         403      403      403      403
