@@ -84,6 +84,7 @@ PRIVATE_FIELDS: dict[str, list[str]] = {
     "accounts.staffchangerequest": ["reason", "target__email", "requested_by__email", "target__password"],
     "accounts.auditevent": ["fields", "actor__email"],
     "cases.caseworkerkey": ["wrapped", "salt", "user__email", "foundation_key__public_key"],
+    "cases.programme": ["cases__answers", "cases__phrase_hash", "cases__notes__body"],
 }
 
 LOOKUPS = ["{}__startswith=v", "{}__gte=m", "{}__regex=(", "{}=x"]
