@@ -11,7 +11,7 @@ class CasesConfig(AppConfig):
 
         from zbor.crypto import register_encrypted
 
-        from . import keys
+        from . import keys, keys_admin  # noqa: F401  (keys_admin registers the key screens)
         from .models import Case, CaseCheck, CaseDecision, CaseDocument, CaseMessage, CaseNote
         from .sealing import register_sealed
 
