@@ -12,6 +12,7 @@ case with a message. Errors are messages, never a 500.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from django.contrib import messages
@@ -37,6 +38,34 @@ def money(amount: int | None, currency: str) -> str:
 
 def _case_url(case: Case) -> str:
     return reverse("admin:cases_case_change", args=[case.pk])
+
+
+def answer_rows(answers: dict[str, Any]) -> list[tuple[str, str]]:
+    """(question, answer) to show, in order: the common core under the labels the applicant read
+    (zbor/cases/core.py, the applicant side), then the programme's questions as they were asked.
+    A shape it does not know is shown key by key rather than hidden."""
+    core = answers.get("core") if isinstance(answers.get("core"), dict) else {}
+    labels = _core_labels()
+    rows: list[tuple[str, str]] = []
+    for key, value in core.items():
+        if key == "currency" or value in ("", None):
+            continue
+        if key == "amount" and isinstance(value, int):
+            value = money(value, str(core.get("currency") or "EUR"))
+        rows.append((str(labels.get(key, key)), str(value)))
+    for question in answers.get("questions") or []:
+        if isinstance(question, dict):
+            rows.append((str(question.get("label", "")), str(question.get("answer", ""))))
+    rows += [(str(k), str(v)) for k, v in answers.items() if k not in ("core", "questions")]
+    return rows
+
+
+def _core_labels() -> dict[str, str]:
+    try:  # the applicant's side (H5) defines the core questions; without it, keys are shown
+        core = importlib.import_module("zbor.cases.core")
+    except ImportError:
+        return {}
+    return {question.key: question.label for question in getattr(core, "CORE", ())}
 
 
 def _unlock_url(case: Case) -> str:
@@ -69,6 +98,7 @@ def case_page(model_admin, request, object_id) -> TemplateResponse:
         "case": case,
         "original": case,
         "content": content,
+        "answers": answer_rows(content.answers) if content else [],
         "locked": key is None,
         "unlock_url": _unlock_url(case),
         "checklist": [

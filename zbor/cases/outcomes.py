@@ -44,13 +44,14 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
     from nacl.public import PrivateKey
 
-#: Keys of the common core answers (zbor/cases/core.py) this module carries over; a key may be
-#: missing (an optional question) and then its part stays empty.
-NAME_KEYS = ("name", "address_as", "how_to_address")
-CONTACT_KEYS = ("contact", "contacts", "reach", "safe_contact")
-STORY_KEYS = ("what_happened", "story")
-NEED_KEYS = ("what_you_need", "needs", "need")
-PLACE_KEYS = ("where_now", "where", "location")
+#: Keys of the common core answers (zbor/cases/core.py: ``answers["core"]``) this module
+#: carries over; an optional one may be missing, and its part stays empty.
+NAME_KEYS = ("name",)
+CONTACT_KEYS = ("contact",)
+CHANNEL_KEYS = ("contact_channel",)
+STORY_KEYS = ("story",)
+NEED_KEYS = ("needs",)
+PLACE_KEYS = ("location",)
 
 
 @dataclass(frozen=True)
@@ -65,15 +66,11 @@ class CampaignDraft:
 
 
 def _first(answers: dict[str, Any], keys: tuple[str, ...]) -> str:
-    flat = dict(answers)
-    for section in ("core", "programme"):
-        if isinstance(answers.get(section), dict):
-            flat = {**answers[section], **flat}
+    core = answers.get("core")
+    flat = {**answers, **core} if isinstance(core, dict) else answers
     for key in keys:
         value = flat.get(key)
-        if isinstance(value, dict):
-            value = " ".join(str(v) for v in value.values() if v)
-        if value:
+        if value and not isinstance(value, (dict, list)):
             return str(value).strip()
     return ""
 
@@ -100,7 +97,14 @@ def campaign_draft(case: Case, *, by: User, key: PrivateKey | None) -> CampaignD
     story = "\n\n".join(part for part in (_first(answers, STORY_KEYS), _first(answers, NEED_KEYS)) if part)
     return CampaignDraft(
         real_name=_first(answers, NAME_KEYS),
-        contacts="\n".join(p for p in (_first(answers, CONTACT_KEYS), _first(answers, PLACE_KEYS)) if p),
+        contacts="\n".join(
+            p
+            for p in (
+                " ".join(filter(None, (_first(answers, CHANNEL_KEYS), _first(answers, CONTACT_KEYS)))),
+                _first(answers, PLACE_KEYS),
+            )
+            if p
+        ),
         verification_notes=_("Verified in case %(code)s.") % {"code": case.code} + ("\n" + checks if checks else ""),
         need=need[:500],
         story=story,

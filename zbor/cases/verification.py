@@ -22,9 +22,11 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from zbor.accounts.services import audit, require
+from zbor.money import Money, format_money
 
 from .models import Case, CaseCheck, CaseDecision, CaseStatus, CheckItem, DecisionStatus, Outcome
 from .sealing import seal_text
@@ -98,7 +100,8 @@ def propose_decision(
                 )
             largest = locked.programme.max_amount
             if largest is not None and amount is not None and amount > largest:
-                raise CaseworkError(_("The programme gives at most %(amount)s.") % {"amount": largest})
+                limit = format_money(Money(largest, locked.programme.currency), get_language() or "en")
+                raise CaseworkError(_("The programme gives at most %(amount)s.") % {"amount": limit})
         if locked.decisions.filter(status=DecisionStatus.PROPOSED).exists():
             raise CaseworkError(_("A decision is already proposed: confirm or withdraw it first."))
         decision = CaseDecision.objects.create(

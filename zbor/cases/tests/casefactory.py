@@ -10,13 +10,19 @@ from zbor import private_files
 from zbor.cases.models import Case, CaseDocument, CaseMessage, Direction, Programme
 from zbor.cases.sealing import seal_file, seal_json, seal_text
 
+#: As an application leaves them (zbor/cases/core.py): the common core, then a programme's questions.
 ANSWERS = {
-    "name": "Aliaksandra Kavaleva",
-    "where_now": "Vilnius, Lithuania",
-    "what_happened": "Released in May after two years in Gomel colony; searched again in June.",
-    "what_you_need": "Rent and a lawyer for the first months",
-    "amount": {"amount": 120000, "currency": "EUR"},
-    "contact": "signal: @sasha_k",
+    "core": {
+        "name": "Aliaksandra Kavaleva",
+        "location": "Vilnius, Lithuania",
+        "story": "Released in May after two years in Gomel colony; searched again in June.",
+        "needs": "Rent and a lawyer for the first months",
+        "amount": 120000,
+        "currency": "EUR",
+        "contact_channel": "signal",
+        "contact": "@sasha_k",
+    },
+    "questions": [{"id": 1, "kind": "date", "label": "When were you released?", "answer": "2026-05-14"}],
 }
 DOCUMENT = b"%PDF-1.4 release certificate of Kavaleva"
 MESSAGE = "I can send the court decision next week."

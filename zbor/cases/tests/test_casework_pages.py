@@ -50,7 +50,7 @@ def test_two_caseworkers_take_a_case_from_the_queue_to_a_campaign_and_a_grant():
 
     # Reading, unlocked: the answers, the message, the document (a download), all audited.
     body = a.get(page(case)).content.decode()
-    assert ANSWERS["name"] in body and MESSAGE in body and "release.pdf" in body
+    assert ANSWERS["core"]["name"] in body and MESSAGE in body and "release.pdf" in body
     document = case.documents.get()
     download = a.get(reverse("admin:cases_case_document", args=[case.pk, document.pk]))
     assert download.content == DOCUMENT and download["Content-Disposition"].startswith("attachment")
@@ -82,7 +82,7 @@ def test_two_caseworkers_take_a_case_from_the_queue_to_a_campaign_and_a_grant():
 
     # What it becomes: a draft campaign and a grant, linked from the case.
     preview = a.get(act(case, "campaign")).content.decode()
-    assert ANSWERS["name"] in preview and "Gomel" in preview
+    assert ANSWERS["core"]["name"] in preview and "Gomel" in preview
     a.post(act(case, "campaign"), {"at_risk": "on", "confirm": "on"})
     a.post(act(case, "grant"), {"need": fund.needs.get().pk, "amount": "1200", "channel": "cash", "recipient": "A.K."})
     case.refresh_from_db()
