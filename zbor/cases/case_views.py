@@ -44,7 +44,8 @@ def answer_rows(answers: dict[str, Any]) -> list[tuple[str, str]]:
     """(question, answer) to show, in order: the common core under the labels the applicant read
     (zbor/cases/core.py, the applicant side), then the programme's questions as they were asked.
     A shape it does not know is shown key by key rather than hidden."""
-    core = answers.get("core") if isinstance(answers.get("core"), dict) else {}
+    found = answers.get("core")
+    core: dict[str, Any] = found if isinstance(found, dict) else {}
     labels = _core_labels()
     rows: list[tuple[str, str]] = []
     for key, value in core.items():
