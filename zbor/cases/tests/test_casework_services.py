@@ -90,6 +90,7 @@ def test_notes_and_questions_are_sealed_and_a_question_waits_for_the_applicant()
     assert content.notes[0].text == "Called her lawyer: confirms"
     # The question as the applicant reads it: in their language (ru), with the added text.
     assert "The June summons too, please." in content.messages[-1].text
+    assert "добавьте любой документ" in content.messages[-1].text
     with pytest.raises(work.CaseworkError):
         work.ask_applicant(case, template="no-such-template", by=anna)
 
