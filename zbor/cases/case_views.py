@@ -24,6 +24,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from zbor.db import erase_residue
 from zbor.money import Money, format_money
 
 from . import case_forms as f
@@ -292,4 +293,6 @@ def _run(request, case: Case, action: str, data: dict) -> str:
         outcomes.close_case(case, by=user)
         return _("The case is closed.")
     retention.purge_case(case, by=user)
+    if not erase_residue(wait_seconds=2):
+        return _("The case's content is destroyed. The database's log of old pages is cleared tonight.")
     return _("The case's content is destroyed.")

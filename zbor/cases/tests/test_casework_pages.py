@@ -148,3 +148,22 @@ def test_the_monthly_figures_name_nobody():
     body = client.get(reverse("admin:cases_case_report")).content.decode()
     assert "Relocation" in body and "Kavaleva" not in body and declined.code not in body
     assert Case.objects.count() == 2
+
+
+def test_purging_from_the_page_needs_the_code_typed_and_leaves_no_content(django_capture_on_commit_callbacks):
+    anna = caseworker("anna")
+    case = sealed_case()
+    client = Client()
+    unlock(client, anna)
+    wrong = client.post(act(case, "purge"), {"code": "ZC-AAAA-AAAA"})
+    assert wrong.status_code == 200 and "not this case" in wrong.content.decode()
+    case.refresh_from_db()
+    assert case.purged_at is None
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(act(case, "purge"), {"code": case.code.lower()})
+    case.refresh_from_db()
+    assert case.purged_at and case.answers == "" and not case.documents.exists() and not case.messages.exists()
+    body = client.get(page(case)).content.decode()
+    assert "was purged" in body
+    for secret in SECRETS:
+        assert secret not in body
