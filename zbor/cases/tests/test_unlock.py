@@ -180,3 +180,22 @@ def test_unlock_follows_only_back_office_paths(client):
     assert response["Location"] == url
     response = client.post(f"{url}?next=/backoffice/cases/caseworkerkey/", {"passphrase": PASSPHRASE})
     assert response["Location"] == "/backoffice/cases/caseworkerkey/"
+
+
+def test_expired_unlocks_are_forgotten_by_the_periodic_task(client):
+    from zbor.cases.unlock_tasks import forget_expired_unlocks
+
+    foundation_keys()
+    unlock(client, caseworker("anna"))
+    forget_expired_unlocks.call_local()
+    assert CaseSession.objects.count() == 1
+    CaseSession.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    forget_expired_unlocks.call_local()
+    assert not CaseSession.objects.exists()
+
+
+def test_the_cookie_is_secure_when_sessions_are(client, settings):
+    settings.SESSION_COOKIE_SECURE = True
+    foundation_keys()
+    unlock(client, caseworker("anna"))
+    assert client.cookies[keys.COOKIE]["secure"]
