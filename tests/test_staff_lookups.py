@@ -84,6 +84,7 @@ PRIVATE_FIELDS: dict[str, list[str]] = {
     "accounts.staffchangerequest": ["reason", "target__email", "requested_by__email", "target__password"],
     "accounts.auditevent": ["fields", "actor__email"],
     "cases.caseworkerkey": ["wrapped", "salt", "user__email", "foundation_key__public_key"],
+    "cases.case": ["answers", "phrase_hash", "messages__body", "notes__body", "documents__meta", "assignee__email"],
 }
 
 LOOKUPS = ["{}__startswith=v", "{}__gte=m", "{}__regex=(", "{}=x"]

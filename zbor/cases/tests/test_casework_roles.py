@@ -83,3 +83,16 @@ def test_other_roles_cannot_post_a_step(role):
     client.force_login(_user(role))
     assert client.post(reverse("admin:cases_case_act", args=[case.pk, "note"]), {"text": "x"}).status_code == 403
     assert not case.notes.exists()
+
+
+def test_a_caseworker_cannot_probe_sealed_columns_through_the_list():
+    """Even the role that sees the list gets 400 for a lookup it does not offer (a count of rows
+    would otherwise tell ciphertext or the phrase's hash apart, a character at a time)."""
+    sealed_case()
+    client = Client()
+    client.force_login(caseworker())
+    url = reverse("admin:cases_case_changelist")
+    for lookup in ("answers__startswith=1", "phrase_hash__gte=a", "messages__body__regex=(", "assignee__email=x"):
+        assert client.get(f"{url}?{lookup}").status_code == 400
+    for declared in ("open=yes", "assigned=me", "status__exact=new", "q=ZC", "o=2"):
+        assert client.get(f"{url}?{declared}").status_code == 200
