@@ -117,10 +117,6 @@ class CaseAdmin(ZborModelAdmin):
         self.require(request, work.VIEW)
         return case_views.report(self, request)
 
-    def changelist_view(self, request, extra_context=None):
-        extra = {"report_url": "report/", **(extra_context or {})}
-        return super().changelist_view(request, extra)
-
     # -- assignment -----------------------------------------------------------------------------
 
     @admin.action(description=_("Assign to me"), permissions=["assign"])

@@ -167,3 +167,19 @@ def test_purging_from_the_page_needs_the_code_typed_and_leaves_no_content(django
     assert "was purged" in body
     for secret in SECRETS:
         assert secret not in body
+
+
+def test_the_unlock_link_brings_the_caseworker_back_to_the_case():
+    from tests.casework import PASSPHRASE
+
+    anna = caseworker("anna")
+    case = sealed_case()
+    client = Client()
+    client.force_login(anna)
+    queue = client.get(reverse("admin:cases_case_changelist")).content.decode()
+    assert reverse("admin:cases_case_report") in queue and reverse("admin:cases_unlock") in queue
+    link = reverse("admin:cases_unlock") + "?next=" + page(case)
+    assert link in client.get(page(case)).content.decode()
+    response = client.post(link, {"passphrase": PASSPHRASE})
+    assert response.status_code == 302 and response["Location"] == page(case)
+    assert "Kavaleva" in client.get(page(case)).content.decode()
