@@ -122,6 +122,7 @@ def create_campaign(case: Case, *, by: User, key: PrivateKey | None, at_risk: bo
             raise CaseworkError(_("A campaign was already made from this case."))
         language = locked.language if locked.language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         beneficiary = Beneficiary.objects.create(reference=locked.code, at_risk=at_risk)
+        audit(by, "beneficiary.add", beneficiary, fields=["reference", "at_risk"])
         private.write_private(
             beneficiary,
             by=by,

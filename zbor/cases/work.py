@@ -176,8 +176,8 @@ def read_document(document: CaseDocument, *, by: User, key: PrivateKey | None) -
     key = _needs_key(key)
     if not document.stored_name:
         raise CaseworkError(_("This document was purged."))
-    opened = _document(document, key)
     try:
+        opened = _document(document, key)
         data = unseal_file(private_files.load(document.stored_name), key)
     except Unreadable:
         raise CaseworkError(_("Your copy of the key does not open this document.")) from None

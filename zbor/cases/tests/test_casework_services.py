@@ -248,3 +248,15 @@ def test_old_finished_cases_are_purged_by_the_daily_task_and_the_command(setting
     approved.refresh_from_db()
     assert approved.purged_at is None and approved.answers
     assert AuditEvent.objects.filter(action="case.purge", actor__isnull=True).count() == 2
+
+
+def test_a_key_that_is_not_the_foundation_key_opens_nothing():
+    from nacl.public import PrivateKey
+
+    foundation_keys()
+    case = sealed_case()
+    with pytest.raises(work.CaseworkError, match="does not open"):
+        work.read_case(case, by=caseworker("anna"), key=PrivateKey.generate())
+    with pytest.raises(work.CaseworkError, match="does not open"):
+        work.read_document(case.documents.get(), by=caseworker("boris"), key=PrivateKey.generate())
+    assert not AuditEvent.objects.filter(action__in=["case.read", "case.document.read"]).exists()
