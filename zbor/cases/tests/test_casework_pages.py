@@ -183,3 +183,21 @@ def test_the_unlock_link_brings_the_caseworker_back_to_the_case():
     response = client.post(link, {"passphrase": PASSPHRASE})
     assert response.status_code == 302 and response["Location"] == page(case)
     assert "Kavaleva" in client.get(page(case)).content.decode()
+
+
+def test_cases_are_assigned_to_a_colleague_after_a_confirmation_page():
+    anna, boris = caseworker("anna"), caseworker("boris")
+    editor = factories.role_user("editor")
+    first, second = sealed_case(), sealed_case()
+    client = Client()
+    client.force_login(anna)
+    url = reverse("admin:cases_case_changelist")
+    selected = {"action": "assign_to", "_selected_action": [first.pk, second.pk]}
+    confirm = client.post(url, selected).content.decode()
+    assert first.code in confirm and "boris" in confirm and editor.username not in confirm
+    client.post(url, {**selected, "post": "yes", "assignee": boris.pk})
+    assert set(Case.objects.values_list("assignee", flat=True)) == {boris.pk}
+    refused = client.post(url, {**selected, "post": "yes", "assignee": editor.pk})
+    assert refused.status_code == 200  # not offered: the form says so, nothing changes
+    assert set(Case.objects.values_list("assignee", flat=True)) == {boris.pk}
+    assert AuditEvent.objects.filter(action="case.assign", actor=anna).count() == 2
