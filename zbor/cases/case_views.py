@@ -48,8 +48,10 @@ def answer_rows(answers: dict[str, Any]) -> list[tuple[str, str]]:
     found = answers.get("core")
     core: dict[str, Any] = found if isinstance(found, dict) else {}
     labels = _core_labels()
+    # The sealed JSON keeps its keys sorted: show them in the order the form asked them.
+    order = {key: n for n, key in enumerate(labels)}
     rows: list[tuple[str, str]] = []
-    for key, value in core.items():
+    for key, value in sorted(core.items(), key=lambda item: (order.get(item[0], len(order)), item[0])):
         if key == "currency" or value in ("", None):
             continue
         if key == "amount" and isinstance(value, int):

@@ -61,3 +61,13 @@ def test_the_answers_are_shown_under_their_questions():
     assert "Aliaksandra Kavaleva" in rows.values() and "currency" not in rows
     assert any("1,200" in value for value in rows.values())
     assert answer_rows({"odd": "shape"}) == [("odd", "shape")]
+
+
+def test_the_core_answers_come_in_the_order_and_words_of_the_form(monkeypatch):
+    from zbor.cases import case_views
+
+    labels = {"name": "How should we address you?", "location": "Where are you now?", "story": "What happened?"}
+    monkeypatch.setattr(case_views, "_core_labels", lambda: labels)
+    rows = answer_rows(ANSWERS)
+    assert [question for question, _answer in rows[:3]] == list(labels.values())
+    assert rows[-1] == ("When were you released?", "2026-05-14")
