@@ -177,3 +177,20 @@ def test_rotation_refuses_a_wrong_passphrase_and_changes_nothing(monkeypatch):
         call_command("casework_keys", "rotate", "--by", "anna")
     case.refresh_from_db()
     assert case.answers == before and FoundationKey.objects.count() == 1
+
+
+def test_a_rotation_of_the_fernet_keys_rotates_sealed_documents_too(settings):
+    """Sealed files are stored with zbor.private_files, which encrypts them once more with
+    ZBOR_ENCRYPTION_KEYS: removing an old Fernet key after `zbor rotate_encryption_keys` must
+    leave them readable."""
+    from cryptography.fernet import Fernet
+
+    from zbor.accounts.keys import rotate_encryption_keys
+
+    _case, _note, doc = _sealed_world()
+    _key, private = foundation_keys()
+    new_key = Fernet.generate_key().decode()
+    settings.ZBOR_ENCRYPTION_KEYS = [new_key, *settings.ZBOR_ENCRYPTION_KEYS]
+    rotate_encryption_keys(label="test")
+    settings.ZBOR_ENCRYPTION_KEYS = [new_key]
+    assert sealing.unseal_file(private_files.load(doc.stored_name), private) == b"scan"
