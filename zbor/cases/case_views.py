@@ -161,6 +161,7 @@ def report(model_admin, request) -> TemplateResponse:
         "report": figures,
         "statuses": Case._meta.get_field("status").choices,
         "granted": [money(amount, currency) for currency, amount in figures.granted.items()],
+        "paid": [money(amount, currency) for currency, amount in figures.paid.items()],
     }
     return TemplateResponse(request, "admin/cases/case/report.html", context)
 

@@ -5,6 +5,7 @@
     decided     applications decided in the month (approved or declined), and the median of
                 the days from their arrival to the decision
     granted     what was approved in the month, per currency
+    paid        grants from programme funds for cases paid in the month, per currency
 
 Plain columns only (``Case``'s programme, status, dates and amount): it needs no key, and a
 purged case still counts.
@@ -18,6 +19,8 @@ from datetime import date, datetime, time
 
 from django.db.models import Count, Sum
 from django.utils import timezone
+
+from zbor.disbursements.models import PayoutStatus
 
 from .models import Case, CaseStatus, Programme
 
@@ -37,6 +40,8 @@ class CaseworkReport:
     rows: list[ProgrammeRow] = field(default_factory=list)
     #: currency → minor units approved in the month.
     granted: dict[str, int] = field(default_factory=dict)
+    #: currency → minor units of cases' grants (payouts from funds) paid in the month.
+    paid: dict[str, int] = field(default_factory=dict)
     median_days: float | None = None
 
 
@@ -88,4 +93,11 @@ def casework_report(*, today: date | None = None) -> CaseworkReport:
         .order_by()
     )
     report.granted = {row["currency"]: int(row["total"]) for row in granted}
+    paid = (
+        Case.objects.filter(payout__status=PayoutStatus.PAID, payout__paid_at__gte=start, payout__paid_at__lt=end)
+        .values("payout__currency")
+        .annotate(total=Sum("payout__amount"))
+        .order_by()
+    )
+    report.paid = {row["payout__currency"]: int(row["total"]) for row in paid}
     return report

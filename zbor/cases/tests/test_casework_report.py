@@ -71,3 +71,28 @@ def test_the_core_answers_come_in_the_order_and_words_of_the_form(monkeypatch):
     rows = answer_rows(ANSWERS)
     assert [question for question, _answer in rows[:3]] == list(labels.values())
     assert rows[-1] == ("When were you released?", "2026-05-14")
+
+
+def test_grants_paid_this_month_are_counted():
+    from tests import factories
+    from tests.backoffice import _pdf
+    from zbor.cases import outcomes
+    from zbor.cases.tests.casefactory import add_roles
+    from zbor.disbursements import services as payouts
+    from zbor.donations.services import record_demo_donation
+
+    anna, boris = add_roles(caseworker("anna"), "finance"), caseworker("boris")
+    case = sealed_case()
+    Case.objects.filter(pk=case.pk).update(
+        status=CaseStatus.APPROVED, approved_amount=30000, decided_at=case.received_at
+    )
+    fund = factories.fund(needs=(100000,))
+    record_demo_donation(fund, amount=100000, need=fund.needs.get())
+    payout = outcomes.grant_from_fund(
+        case, need=fund.needs.get(), amount=25000, channel="cash", recipient="A.", by=anna
+    )
+    assert casework_report().paid == {}
+    payouts.approve_payout(payout, by=factories.role_user("finance"))
+    payouts.mark_paid(payout, by=anna, proof=_pdf())
+    report = casework_report()
+    assert report.paid == {"EUR": 25000} and report.granted == {"EUR": 30000}
