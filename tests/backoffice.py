@@ -15,6 +15,9 @@ from zbor.admin_base import registered_admins
 
 MISSING = 987654
 
+#: The steps on a case page (zbor/cases/case_views.py), each an address of its own.
+CASE_STEPS = ("note", "ask", "check", "propose", "confirm", "withdraw", "campaign", "grant", "close", "purge")
+
 
 def _pdf(author: str = "Ivan Petrov") -> SimpleUploadedFile:
     from pypdf import PdfWriter
@@ -124,6 +127,7 @@ def every_kind_of_record() -> dict:
     revisions.stage_text(note, "en", {"term": "Note", "text": "A new text"}, by=editor)
     staff_changes.request_password_reset(editor, by=superuser, reason="lost phone")
     from tests.casework import caseworker
+    from zbor.cases.tests.casefactory import sealed_case
 
     records = {
         "campaign": campaign,
@@ -159,6 +163,7 @@ def every_kind_of_record() -> dict:
         "group": Group.objects.get(name="editor"),
         "caseworker_key": caseworker().caseworker_keys.get(),
         "programme": _programme(),
+        "case": sealed_case(),
     }
     for value in list(records.values()):
         records.setdefault(value._meta.label_lower, value)
@@ -270,6 +275,15 @@ def admin_requests(records) -> list[tuple[str, list[str]]]:
                     ],
                 )
             )
+        elif pattern.name == "cases_case_act":
+            for action in (*CASE_STEPS, "nonsense"):
+                out.append(
+                    (f"{key}:{action}", [reverse(f"admin:{key}", args=[pk, action]) for pk in (record.pk, MISSING)])
+                )
+        elif pattern.name == "cases_case_document":
+            document = records["case"].documents.get()
+            urls = [reverse(f"admin:{key}", args=[document.case_id, document.pk])]
+            out.append((key, [*urls, reverse(f"admin:{key}", args=[MISSING, MISSING])]))
         elif pattern.name == "enrol_start":
             # Opened signed out by the person enrolling; a link that is not (or no longer) valid is gone.
             out.append((key, [reverse(f"admin:{key}", args=["no-such-link"])]))

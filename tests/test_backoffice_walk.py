@@ -252,6 +252,28 @@ cases_programme_delete                               403/403  403/403  403/403  
 cases_programme_change                               403/403  403/403  403/403  200/302
 cases/programme/<path:object_id>/                    302/302  302/302  302/302  302/302
 
+# casework (zbor/cases/case_admin.py): caseworkers only; their answers are in
+# zbor/cases/tests/test_casework_roles.py, which walks the caseworker role too
+cases_case_report                                    403      403      403      403
+cases_case_act:note                                  403/403  403/403  403/403  403/403
+cases_case_act:ask                                   403/403  403/403  403/403  403/403
+cases_case_act:check                                 403/403  403/403  403/403  403/403
+cases_case_act:propose                               403/403  403/403  403/403  403/403
+cases_case_act:confirm                               403/403  403/403  403/403  403/403
+cases_case_act:withdraw                              403/403  403/403  403/403  403/403
+cases_case_act:campaign                              403/403  403/403  403/403  403/403
+cases_case_act:grant                                 403/403  403/403  403/403  403/403
+cases_case_act:close                                 403/403  403/403  403/403  403/403
+cases_case_act:purge                                 403/403  403/403  403/403  403/403
+cases_case_act:nonsense                              403/403  403/403  403/403  403/403
+cases_case_document                                  403/403  403/403  403/403  403/403
+cases_case_changelist                                403      403      403      403
+cases_case_add                                       403      403      403      403
+cases_case_history                                   403/403  403/403  403/403  403/403
+cases_case_delete                                    403/403  403/403  403/403  403/403
+cases_case_change                                    403/403  403/403  403/403  403/403
+cases/case/<path:object_id>/                         302/302  302/302  302/302  302/302
+
 # casework keys (zbor/cases/keys_admin.py): caseworkers only
 cases_unlock                                         403      403      403      403
 cases_lock                                           403      403      403      403

@@ -85,6 +85,7 @@ PRIVATE_FIELDS: dict[str, list[str]] = {
     "accounts.auditevent": ["fields", "actor__email"],
     "cases.caseworkerkey": ["wrapped", "salt", "user__email", "foundation_key__public_key"],
     "cases.programme": ["cases__answers", "cases__phrase_hash", "cases__notes__body"],
+    "cases.case": ["answers", "phrase_hash", "messages__body", "notes__body", "documents__meta", "assignee__email"],
 }
 
 LOOKUPS = ["{}__startswith=v", "{}__gte=m", "{}__regex=(", "{}=x"]

@@ -289,6 +289,9 @@ ZBOR_MONTHLY_LINKS_PER_ADDRESS_HOUR = int(env_str("ZBOR_MONTHLY_LINKS_PER_ADDRES
 ZBOR_CASE_UNLOCK_SECONDS = int(env_str("ZBOR_CASE_UNLOCK_SECONDS", str(8 * 60 * 60)))
 ZBOR_CASEWORKER_KDF = env_str("ZBOR_CASEWORKER_KDF", "moderate")
 ZBOR_CASE_PHRASE_KDF = env_str("ZBOR_CASE_PHRASE_KDF", "interactive")
+# Days a declined, withdrawn or closed case keeps its content (answers, messages, notes,
+# documents) after its last change; the daily task zbor.purge_old_cases then purges it.
+ZBOR_CASE_RETENTION_DAYS = int(env_str("ZBOR_CASE_RETENTION_DAYS", "90"))
 # Days an optional receipt email is kept for a donation that never completed.
 ZBOR_EMAIL_RETENTION_DAYS = int(env_str("ZBOR_EMAIL_RETENTION_DAYS", "30"))
 # A monthly gift whose first payment never came (a card checkout left, a standing order never set
