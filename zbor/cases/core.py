@@ -91,7 +91,7 @@ CORE: tuple[CoreQuestion, ...] = (
         _("A rough figure is fine. Leave it empty if you do not know."),
         required=False,
     ),
-    CoreQuestion("currency", CURRENCY, _("Currency"), "", required=False),
+    CoreQuestion("currency", CURRENCY, _("Currency"), "", required=True),
     CoreQuestion(
         "contact_channel",
         CHANNEL,

@@ -215,7 +215,7 @@ class StatusSignInForm(forms.Form):
     phrase = forms.CharField(
         label=gettext_lazy("Secret phrase"),
         max_length=200,
-        help_text=gettext_lazy("The five words, in any case, separated by spaces."),
+        help_text=gettext_lazy("The five words, separated by spaces. Capital letters do not matter."),
         widget=forms.PasswordInput(attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}),
     )
 

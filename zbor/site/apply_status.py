@@ -2,12 +2,15 @@
 the foundation's questions, a form to answer them and add documents, and a way to withdraw.
 
 Signing in checks the phrase against its Argon2id hash; a wrong code and a wrong phrase get the
-same answer, and the failures of one client are limited (``ZBOR_CASE_STATUS_FAILURES_PER_CLIENT_HOUR``).
-After that the browser holds a signed cookie with the case's id only, never the phrase, valid for
-``ZBOR_CASE_STATUS_SECONDS`` after the last page (HttpOnly, SameSite=Strict, gone when the browser
-closes); "Leave" deletes it at once. The page can show the foundation's questions (translated
-templates, zbor.cases.templates) and the dates of the applicant's own answers, never their
-text: that is sealed, and the web server cannot read it back.
+same answer, and the failures of one client are limited
+(``ZBOR_CASE_STATUS_FAILURES_PER_CLIENT_HOUR``). After that the browser holds a signed cookie
+with the case's id only, never the phrase, valid for ``ZBOR_CASE_STATUS_SECONDS`` after the last
+page (HttpOnly, SameSite=Strict, gone when the browser closes); "Leave" deletes it at once.
+
+The page shows the foundation's questions (translated templates, zbor.cases.templates, in the
+language the page is read in) and the dates of the applicant's own answers, never their text:
+that is sealed, and the web server cannot read it back. A caseworker's free text added to a
+question is sealed too, so it cannot be shown here either: only the template's text is.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -158,7 +161,7 @@ def _sign_in_page(request, form: StatusSignInForm, *, failed: bool = False, wait
 def _status_page(request, case: Case, form: AnswerForm, *, status: int = 200):
     title, meaning = STATUS_TEXTS.get(case.status) or (case.get_status_display(), "")
     questions = [
-        {"at": m.at, "text": question_templates.render(m.template, case.language)}
+        {"at": m.at, "text": question_templates.render(m.template, get_language())}
         for m in applying.questions_for(case)
         if m.template
     ]

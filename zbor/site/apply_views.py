@@ -7,7 +7,7 @@ level). What the applicant writes is sealed to the foundation's key before anyth
 phrase is shown once, in the answer to the form itself (``Cache-Control: no-store``): it is
 never stored, not even for a redirect.
 
-Abuse controls (docs/casework.md, "Abuse controls"):
+Abuse controls (docs/applying.md, "Abuse controls"):
 
 - With JavaScript the form carries the donate form's proof of work (zbor/challenge.py, the same
   worker script); a solved challenge is accepted once. Such applications are limited per client
