@@ -271,7 +271,7 @@ ZBOR_MAX_DONATION = int(env_str("ZBOR_MAX_DONATION", "10000"))
 ZBOR_CARD_STARTS_PER_CLIENT_HOUR = int(env_str("ZBOR_CARD_STARTS_PER_CLIENT_HOUR", "10"))
 ZBOR_PLEDGES_PER_CLIENT_HOUR = int(env_str("ZBOR_PLEDGES_PER_CLIENT_HOUR", "20"))
 ZBOR_DONATIONS_PER_CAMPAIGN_HOUR = int(env_str("ZBOR_DONATIONS_PER_CAMPAIGN_HOUR", "5000"))
-# Asking for help (/apply/, zbor/site/apply_views.py; docs/casework.md, "Abuse controls"). Per
+# Asking for help (/apply/, zbor/site/apply_views.py; docs/applying.md, "Abuse controls"). Per
 # hour: applications from one client with the proof of work (JavaScript on); without it (Tor
 # Browser at "safest"), a stricter limit per client and one for everyone together; wrong case
 # code or phrase on the status page per client; answers sent from the status page per client.
