@@ -159,6 +159,16 @@ class Shots:
             page.screenshot(path=f"{self.directory}/{name}-{width}.png", full_page=True)
             context.close()
 
+    def page(self, page, name: str):
+        """The page as it is now (a form's answer cannot be loaded again), at both widths."""
+        if not self.directory:
+            return
+        size = page.viewport_size
+        for width in (390, 1280):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.screenshot(path=f"{self.directory}/{name}-{width}.png", full_page=True)
+        page.set_viewport_size(size)
+
 
 def test_an_application_without_javascript_leaves_no_readable_byte_and_its_status_page_works(
     browser, live_server, caplog, capfd, tmp_path
@@ -179,6 +189,10 @@ def test_an_application_without_javascript_leaves_no_readable_byte_and_its_statu
     page.get_by_role("link", name="Relocation").click()
     shots.take(page.url, "apply-form")
     shots.take(page.url.replace("/en/", "/ru/"), "apply-form-ru")
+    # Sent empty: the page comes back with what to fix, without JavaScript.
+    page.get_by_role("button", name="Send my application").click()
+    assert page.get_by_role("heading", name="Please check the form").is_visible()
+    shots.page(page, "apply-form-errors")
     page.get_by_label("How should we address you?").fill(MARKERS["name"])
     page.get_by_label("Where are you now?").fill(MARKERS["location"])
     page.get_by_label("What happened?").fill(MARKERS["story"])
@@ -196,11 +210,7 @@ def test_an_application_without_javascript_leaves_no_readable_byte_and_its_statu
     code = page.locator("code.case-code").inner_text().strip()
     phrase = " ".join(page.locator("ol.phrase li").all_inner_texts())
     assert re.fullmatch(r"ZC-[2-9A-Z]{4}-[2-9A-Z]{4}", code) and len(phrase.split()) == 5
-    if shots.directory:
-        page.screenshot(path=f"{shots.directory}/apply-sent-{page.viewport_size['width']}.png", full_page=True)
-        for width in (390, 1280):
-            page.set_viewport_size({"width": width, "height": 900})
-            page.screenshot(path=f"{shots.directory}/apply-sent-{width}.png", full_page=True)
+    shots.page(page, "apply-sent")
 
     # The case exists, sealed: the markers are in it for the key holder (so a plain copy of any
     # of them would be found below) …
@@ -250,3 +260,35 @@ def _assert_nothing_readable(original_file: bytes, case: Case) -> None:
     stores |= {f"redis {n}": value for n, value in enumerate(redis_bytes())}
     assert any(name.startswith(str(settings.ZBOR_PRIVATE_ROOT)) for name in stores)  # the sealed file is read
     assert found_in(stores, needles(original_file)) == []
+
+
+def test_with_javascript_the_form_solves_the_proof_of_work_and_loads_nothing_from_elsewhere(browser, live_server):
+    """The same worker script as the donate form: the application arrives with a valid proof, so
+    it counts against the per-client limit for proven applications, not the stricter ones; no CSP
+    violation, no script error, no request to another server."""
+    from django.test import RequestFactory, override_settings
+
+    from tests.test_browser_privacy import Watch, loads_from_elsewhere
+    from zbor import ratelimit
+
+    foundation_keys()
+    relocation = applicants.programme(questions=False)
+    context = browser.new_context(java_script_enabled=True)
+    watch = Watch(context, live_server.url)
+    page = watch.new_page()
+    page.goto(f"{live_server.url}/en/apply/{relocation.slug}/")
+    page.wait_for_selector("form[data-challenge-solved]", state="attached", timeout=5000)
+    page.get_by_label("How should we address you?").fill("Ira")
+    page.get_by_label("Where are you now?").fill("Warsaw")
+    page.get_by_label("What happened?").fill("A search at home.")
+    page.get_by_label("What do you need?").fill("A lawyer.")
+    # This client's allowance without a proof is used up: only a proven application gets in.
+    with override_settings(ZBOR_APPLICATIONS_WITHOUT_PROOF_PER_CLIENT_HOUR=1):
+        rule = ratelimit.Rule("applications-no-proof", 1, 3600)
+        ratelimit.hit(rule, ratelimit.client_hash(RequestFactory().get("/", REMOTE_ADDR="127.0.0.1")))
+        page.get_by_role("button", name="Send my application").click()
+        assert page.get_by_role("heading", level=1).inner_text() == "Your application was sent"
+    assert loads_from_elsewhere(page) == []
+    context.close()
+    assert watch.elsewhere() == [] and watch.csp_violations() == [] and watch.errors == []
+    assert any(u.endswith("/challenge.js") for u in watch.requests)

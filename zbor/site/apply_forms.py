@@ -42,6 +42,23 @@ def clean_file(upload, *, question: int | None = None) -> Upload:
     return Upload(data=clean.data, content_type=clean.content_type, name=str(upload.name or ""), question=question)
 
 
+def error_list(form: forms.Form) -> list[tuple[str, str, str]]:
+    """(the field's id, its label, the message) for each error of a sent form, in the form's
+    order, for the summary at its top (site/_apply_errors.html): "This field is required" five
+    times says nothing, so each names its question. Form-wide errors have no id and no label."""
+    summary = [("", "", str(error)) for error in form.non_field_errors()]
+    for bound in form:
+        if not bound.errors:
+            continue
+        if bound.is_hidden:
+            summary.extend(("", "", str(error)) for error in bound.errors)
+            continue
+        radios = isinstance(bound.field.widget, forms.RadioSelect)
+        anchor = f"{bound.auto_id}_0" if radios else bound.id_for_label
+        summary.extend((anchor, str(bound.label), str(error)) for error in bound.errors)
+    return summary
+
+
 class _FileInput(forms.FileInput):
     allow_multiple_selected = True
 

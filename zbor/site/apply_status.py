@@ -35,9 +35,8 @@ from zbor.cases import applying, sealing
 from zbor.cases import templates as question_templates
 from zbor.cases.models import Case, CaseStatus
 
-from .apply_forms import AnswerForm, StatusSignInForm
+from .apply_forms import AnswerForm, StatusSignInForm, error_list
 from .apply_views import retention_days
-from .forms import error_summary
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +145,7 @@ def _sign_in(request):
 
 
 def _sign_in_page(request, form: StatusSignInForm, *, failed: bool = False, wait_minutes: int = 0, status: int = 200):
-    summary = [("", _("The case code or the phrase is not right. Check both and try again."))] if failed else []
+    summary = [("", "", _("The case code or the phrase is not right. Check both and try again."))] if failed else []
     context = {
         "form": form,
         "wait_minutes": wait_minutes,
@@ -176,7 +175,7 @@ def _status_page(request, case: Case, form: AnswerForm, *, status: int = 200):
         "documents": case.documents.filter(from_applicant=True).count(),
         "open": case.status in applying.OPEN,
         "form": form,
-        "error_summary": error_summary(form) if form.is_bound else [],
+        "error_summary": error_list(form) if form.is_bound else [],
         "retention_days": retention_days(),
         "minutes": settings.ZBOR_CASE_STATUS_SECONDS // 60,
     }

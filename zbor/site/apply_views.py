@@ -41,8 +41,7 @@ from zbor import challenge, ratelimit
 from zbor.cases import applying, sealing
 from zbor.cases.models import Programme, QuestionKind
 
-from .apply_forms import ApplicationForm
-from .forms import error_summary
+from .apply_forms import ApplicationForm, error_list
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +144,7 @@ def _page(
         form.data = cast(QueryDict, form.data).copy()
         form.data["idempotency_key"] = uuid.uuid4().hex
         form.data["challenge"] = ""
-    summary = error_summary(form) if form is not None and form.is_bound and not wait else []
+    summary = error_list(form) if form is not None and form.is_bound and not wait else []
     context = {
         "programme": programme,
         "form": form,
