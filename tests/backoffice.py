@@ -123,6 +123,8 @@ def every_kind_of_record() -> dict:
     take_back(receipted, kind="refund", key="walk-refund", amount=500)
     revisions.stage_text(note, "en", {"term": "Note", "text": "A new text"}, by=editor)
     staff_changes.request_password_reset(editor, by=superuser, reason="lost phone")
+    from tests.casework import caseworker
+
     records = {
         "campaign": campaign,
         "beneficiary": beneficiary,
@@ -155,6 +157,7 @@ def every_kind_of_record() -> dict:
         "user": superuser,
         "staff_member": editor,
         "group": Group.objects.get(name="editor"),
+        "caseworker_key": caseworker().caseworker_keys.get(),
     }
     for value in list(records.values()):
         records.setdefault(value._meta.label_lower, value)
@@ -219,6 +222,7 @@ def admin_requests(records) -> list[tuple[str, list[str]]]:
                 "donations",
                 "disbursements",
                 "api",
+                "cases",
             ):
                 out.append((f"app_list:{app}", [reverse("admin:app_list", args=[app])]))
         elif pattern.name == "autocomplete":

@@ -240,6 +240,18 @@ app_list:otp_static                                  404      404      404      
 app_list:donations                                   404      200      200      404
 app_list:disbursements                               404      404      200      404
 app_list:api                                         404      404      404      200
+app_list:cases                                       404      404      404      404
+
+# casework keys (zbor/cases/keys_admin.py): caseworkers only
+cases_unlock                                         403      403      403      403
+cases_lock                                           403      403      403      403
+cases_add_caseworker                                 403      403      403      403
+cases_caseworkerkey_changelist                       403      403      403      403
+cases_caseworkerkey_add                              403      403      403      403
+cases_caseworkerkey_history                          403/403  403/403  403/403  403/403
+cases_caseworkerkey_delete                           403/403  403/403  403/403  403/403
+cases_caseworkerkey_change                           403/403  403/403  403/403  403/403
+cases/caseworkerkey/<path:object_id>/                302/302  302/302  302/302  302/302
 
 (?P<url>.*)$                                         404      404      404      404
 """

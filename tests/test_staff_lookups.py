@@ -83,6 +83,7 @@ PRIVATE_FIELDS: dict[str, list[str]] = {
     "campaigns.stagedtext": ["values", "beneficiary__real_name_secret", "editors__email"],
     "accounts.staffchangerequest": ["reason", "target__email", "requested_by__email", "target__password"],
     "accounts.auditevent": ["fields", "actor__email"],
+    "cases.caseworkerkey": ["wrapped", "salt", "user__email", "foundation_key__public_key"],
 }
 
 LOOKUPS = ["{}__startswith=v", "{}__gte=m", "{}__regex=(", "{}=x"]

@@ -11,7 +11,7 @@ class CasesConfig(AppConfig):
 
         from zbor.crypto import register_encrypted
 
-        from . import keys
+        from . import keys, keys_admin  # noqa: F401  (keys_admin registers the key screens)
         from .models import Case, CaseCheck, CaseDecision, CaseDocument, CaseMessage, CaseNote
         from .sealing import register_sealed
 
@@ -26,5 +26,9 @@ class CasesConfig(AppConfig):
         # A document's sealed bytes are stored with zbor.private_files, which encrypts them once
         # more with ZBOR_ENCRYPTION_KEYS: the rotation of those keys must rotate them too.
         register_encrypted(CaseDocument, file_field="stored_name")
+        # The periodic clean-up of expired unlocks (huey registers it on import; zbor/cases/tasks.py
+        # is the casework screens' own).
+        from . import unlock_tasks  # noqa: F401
+
         # Signing out locks casework (the unlocked key's server half is deleted).
         user_logged_out.connect(keys.lock_on_logout, dispatch_uid="zbor.cases.lock_on_logout")

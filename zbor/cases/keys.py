@@ -300,6 +300,12 @@ def lock(request, response=None) -> None:
         response.delete_cookie(COOKIE, path=cookie_path(), samesite="Strict")
 
 
+def forget_expired_unlocks() -> int:
+    """Delete every expired unlock (the periodic task in zbor.cases.unlock_tasks)."""
+    deleted, _detail = CaseSession.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted
+
+
 def lock_on_logout(sender, request, user, **kwargs) -> None:
     """Receiver of ``user_logged_out``."""
     if user is not None:
