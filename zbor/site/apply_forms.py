@@ -245,7 +245,7 @@ class AnswerForm(TotalSizeMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 6, "maxlength": str(core.LONG_MAX)}),
     )
     documents = DocumentsField(
-        label=gettext_lazy("Documents"),
+        label=gettext_lazy("Add documents"),
         required=False,
         help_text=gettext_lazy("PDF or pictures, up to 5 at once."),
     )
