@@ -271,6 +271,22 @@ ZBOR_MAX_DONATION = int(env_str("ZBOR_MAX_DONATION", "10000"))
 ZBOR_CARD_STARTS_PER_CLIENT_HOUR = int(env_str("ZBOR_CARD_STARTS_PER_CLIENT_HOUR", "10"))
 ZBOR_PLEDGES_PER_CLIENT_HOUR = int(env_str("ZBOR_PLEDGES_PER_CLIENT_HOUR", "20"))
 ZBOR_DONATIONS_PER_CAMPAIGN_HOUR = int(env_str("ZBOR_DONATIONS_PER_CAMPAIGN_HOUR", "5000"))
+# Asking for help (/apply/, zbor/site/apply_views.py; docs/applying.md, "Abuse controls"). Per
+# hour: applications from one client with the proof of work (JavaScript on); without it (Tor
+# Browser at "safest"), a stricter limit per client and one for everyone together; wrong case
+# code or phrase on the status page per client; answers sent from the status page per client.
+ZBOR_APPLICATIONS_PER_CLIENT_HOUR = int(env_str("ZBOR_APPLICATIONS_PER_CLIENT_HOUR", "5"))
+ZBOR_APPLICATIONS_WITHOUT_PROOF_PER_CLIENT_HOUR = int(env_str("ZBOR_APPLICATIONS_WITHOUT_PROOF_PER_CLIENT_HOUR", "3"))
+ZBOR_APPLICATIONS_WITHOUT_PROOF_PER_HOUR = int(env_str("ZBOR_APPLICATIONS_WITHOUT_PROOF_PER_HOUR", "60"))
+ZBOR_CASE_STATUS_FAILURES_PER_CLIENT_HOUR = int(env_str("ZBOR_CASE_STATUS_FAILURES_PER_CLIENT_HOUR", "10"))
+ZBOR_CASE_ANSWERS_PER_CLIENT_HOUR = int(env_str("ZBOR_CASE_ANSWERS_PER_CLIENT_HOUR", "20"))
+# Seconds the status page stays signed in after the applicant's last page there.
+ZBOR_CASE_STATUS_SECONDS = int(env_str("ZBOR_CASE_STATUS_SECONDS", "1800"))
+# Sizes: one file (bytes), all documents of one case (bytes), documents and answers per case.
+ZBOR_CASE_FILE_MAX_BYTES = int(env_str("ZBOR_CASE_FILE_MAX_BYTES", str(10 * 1024 * 1024)))
+ZBOR_CASE_MAX_BYTES = int(env_str("ZBOR_CASE_MAX_BYTES", str(40 * 1024 * 1024)))
+ZBOR_CASE_MAX_DOCUMENTS = int(env_str("ZBOR_CASE_MAX_DOCUMENTS", "20"))
+ZBOR_CASE_MAX_MESSAGES = int(env_str("ZBOR_CASE_MAX_MESSAGES", "50"))
 # The proof-of-work challenge before a card payment (zbor/challenge.py): the largest number a
 # browser may have to try (half of it on average: about a second), and how long it stays valid.
 ZBOR_CHALLENGE_MAX_NUMBER = int(env_str("ZBOR_CHALLENGE_MAX_NUMBER", "100000"))

@@ -27,6 +27,10 @@ ZBOR_BANK_ACCOUNT_NAME = "Zbor Foundation"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ZBOR_ENCRYPTION_KEYS = ["ZmFrZS10ZXN0LWtleS0wMDAwMDAwMDAwMDAwMDAwMDA="]
 ZBOR_PRIVATE_ROOT = Path(tempfile.mkdtemp(prefix="zbor-test-private-"))
+# Tests apply many times from one address; zbor/site/tests/test_apply_limits.py sets real limits.
+ZBOR_APPLICATIONS_PER_CLIENT_HOUR = 1000
+ZBOR_APPLICATIONS_WITHOUT_PROOF_PER_CLIENT_HOUR = 1000
+ZBOR_APPLICATIONS_WITHOUT_PROOF_PER_HOUR = 1000
 ZBOR_REQUIRE_2FA = False
 # Tasks run at once, in the test's process, with their retries.
 HUEY = {**HUEY, "immediate": True}  # noqa: F405

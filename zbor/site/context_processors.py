@@ -9,7 +9,7 @@ from django.utils.translation import get_language, get_language_info, override
 from zbor.public.addresses import addresses
 
 #: The pages every public page links to (base.html: ``site_urls.<name>``).
-NAVIGATION = ("home", "campaign_list", "transparency", "campaigns_feed", "monthly_manage")
+NAVIGATION = ("home", "campaign_list", "transparency", "campaigns_feed", "monthly_manage", "apply")
 
 
 def public_base_url(request) -> str:

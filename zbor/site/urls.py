@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import donate_again, donate_views, monthly_manage, monthly_views, views
+from . import apply_status, apply_views, donate_again, donate_views, monthly_manage, monthly_views, views
 from .fastpath import public_page
 from .feeds import CampaignUpdatesFeed, NewCampaignsFeed
 from .share_card import share_card
@@ -31,4 +31,12 @@ urlpatterns = [
     path(
         "monthly/manage/<str:token>/<uuid:public_id>/stopped/", monthly_manage.monthly_stopped, name="monthly_stopped"
     ),
+    # Asking for help (issue 20): apply_views.py, apply_status.py. The status page's addresses
+    # come before the programme's, so no programme can be called "status".
+    path("apply/", apply_views.apply_start, name="apply"),
+    path("apply/status/", apply_status.apply_status, name="apply_status"),
+    path("apply/status/answer/", apply_status.apply_answer, name="apply_answer"),
+    path("apply/status/withdraw/", apply_status.apply_withdraw, name="apply_withdraw"),
+    path("apply/status/leave/", apply_status.apply_leave, name="apply_leave"),
+    path("apply/<slug:slug>/", apply_views.apply_form, name="apply_form"),
 ]
