@@ -177,8 +177,8 @@ def test_the_demo_takes_applications_that_both_demo_logins_can_unlock():
     from django.contrib.auth import get_user_model
 
     from zbor.cases import keys
-    from zbor.cases.models import FoundationKey, Programme
-    from zbor.cases.sealing import unb64
+    from zbor.cases.models import Case, FoundationKey, Programme
+    from zbor.cases.sealing import unb64, unseal_json
     from zbor.site.demo_cases import DEMO_CASEWORK_PASSPHRASE
 
     call_command("load_demo", stdout=io.StringIO())
@@ -190,3 +190,8 @@ def test_the_demo_takes_applications_that_both_demo_logins_can_unlock():
     for username in ("demo", "demo-reviewer"):
         active, private = keys.open_copy(get_user_model().objects.get(username=username), DEMO_CASEWORK_PASSPHRASE)
         assert active == key and bytes(private.public_key) == unb64(key.public_key)
+    # Two made-up applications wait in the queue, sealed: readable only with the key.
+    cases = list(Case.objects.order_by("received_at"))
+    assert [c.status for c in cases] == ["new", "new"]
+    assert "Гродно" not in cases[0].answers
+    assert unseal_json(cases[0].answers, private)["core"]["location"] == "Гродно"

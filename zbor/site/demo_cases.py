@@ -1,5 +1,6 @@
-"""The demo's casework: three programmes people can apply to, in four languages, and a
-foundation key both demo logins can unlock with the demo passphrase (demo settings only).
+"""The demo's casework: three programmes people can apply to, in four languages, a foundation
+key both demo logins can unlock with the demo passphrase, and two made-up applications sealed to
+it, so that the caseworkers' queue is not empty (demo settings only).
 
 The passphrase is published in the README like the demo password: the demo key protects
 nothing real. A production foundation makes its first key with ``zbor casework_keys init``.
@@ -8,7 +9,8 @@ nothing real. A production foundation makes its first key with ``zbor casework_k
 from __future__ import annotations
 
 from zbor.cases import keys
-from zbor.cases.models import FoundationKey, Programme, Question, QuestionKind
+from zbor.cases.applying import submit_application
+from zbor.cases.models import Case, FoundationKey, Programme, Question, QuestionKind
 
 DEMO_CASEWORK_PASSPHRASE = "demo casework passphrase only"  # noqa: S105 - the demo's, refused nowhere real
 
@@ -109,3 +111,47 @@ def load_key(user, reviewer) -> bool:
     private = keys.unwrap(user.caseworker_keys.get(foundation_key=foundation_key), DEMO_CASEWORK_PASSPHRASE)
     keys.give_copy(reviewer, private, foundation_key, DEMO_CASEWORK_PASSPHRASE, by=user)
     return True
+
+
+#: Made-up applications (programme slug, language, the core answers): no real person's story.
+APPLICATIONS: list[tuple[str, str, dict]] = [
+    (
+        "relocation",
+        "ru",
+        {
+            "name": "Марина",
+            "location": "Гродно",
+            "story": "Демонстрационная заявка. После обыска у соседей мне сказали, что я следующая в списке.",
+            "needs": "Билет на автобус до Вильнюса и аренда на первый месяц.",
+            "amount": 90000,
+            "currency": "EUR",
+            "contact_channel": "",
+            "contact": "",
+        },
+    ),
+    (
+        "health",
+        "en",
+        {
+            "name": "Tomas",
+            "location": "Warsaw",
+            "story": "A demo application. I was released in the spring after two years; my back was hurt in the cell.",
+            "needs": "Physiotherapy for three months and an MRI scan.",
+            "amount": 120000,
+            "currency": "EUR",
+            "contact_channel": "signal",
+            "contact": "demo.tomas.01",
+        },
+    ),
+]
+
+
+def load_applications() -> int:
+    """The demo applications, sealed to the demo key like any other, unless some exist."""
+    if Case.objects.exists() or not FoundationKey.objects.filter(active=True).exists():
+        return 0
+    for slug, language, core in APPLICATIONS:
+        submit_application(
+            Programme.objects.get(slug=slug), answers={"core": core, "questions": []}, uploads=[], language=language
+        )
+    return len(APPLICATIONS)

@@ -87,6 +87,7 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"Demo casework key: unlock with the passphrase {demo_cases.DEMO_CASEWORK_PASSPHRASE!r}"
                 )
+            demo_cases.load_applications()
         if programmes:
             self.stdout.write(f"Demo programmes for applications: {', '.join(programmes)}")
         if created:
