@@ -67,7 +67,9 @@ def marked_pdf() -> bytes:
 def needles(original_file: bytes) -> list[bytes]:
     """What must not be found anywhere: each answer (UTF-8 and UTF-16, as SQLite may store text),
     the answer sent later, the file's markers and 48-byte slices of the whole original file."""
-    texts = [*MARKERS.values(), ANSWER_MARKER, "Q7XW"]
+    # Every marker is long: the stored files are base64 text (Fernet), in which any short string
+    # of its alphabet turns up by chance (a 4-letter one about once in twelve 1 MB files).
+    texts = [*MARKERS.values(), ANSWER_MARKER]
     found = [t.encode() for t in texts] + [t.encode("utf-16-le") for t in texts]
     found += [FILE_MARKER, AUTHOR_MARKER, FILE_MARKER.hex().encode(), FILE_MARKER.hex().upper().encode()]
     found += [original_file[i : i + 48] for i in range(0, len(original_file) - 48, 48)]
