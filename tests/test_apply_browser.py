@@ -3,8 +3,9 @@ its safest level), a person applies with a file; then every place the server kee
 — the database (SQLite's file, -wal and -shm when the test database is a file, and always a dump
 of every row; PostgreSQL's tables through the connection), the media and private directories,
 the log records and the console, and Redis when it is configured (every key's value) — and no
-byte of any answer or of the file is found. Then the status page, opened with the case code and
-phrase, shows the foundation's question and takes an answer, sealed too.
+byte of any answer or of the file is found. Then a caseworker asks a question with a text of their
+own, and the status page, opened with the case code and phrase, shows the question and that text
+(nowhere stored readable) and takes an answer, sealed too.
 
 With ZBOR_SCREENSHOTS=<dir> the walk also saves the pages at 390 and 1280 pixels wide.
 """
@@ -19,10 +20,10 @@ from django.db import connection
 
 from tests import applicants
 from tests.browser import needs_chromium
-from tests.casework import foundation_keys
+from tests.casework import caseworker, foundation_keys
 from zbor import private_files
-from zbor.cases import sealing
-from zbor.cases.models import Case, CaseDocument, CaseMessage, CaseStatus, Direction
+from zbor.cases import sealing, work
+from zbor.cases.models import Case, CaseDocument, CaseMessage, Direction
 
 pytestmark = needs_chromium
 
@@ -38,6 +39,8 @@ MARKERS = {
 FILE_MARKER = b"Q7XW-PASSPORT-NUMBER-MP1234567"
 AUTHOR_MARKER = b"Q7XW-Scanner-Owner"
 ANSWER_MARKER = "Q7XW-answer: the passport photo is attached"
+#: A caseworker's free text to the applicant: sealed to the foundation and to the applicant.
+QUESTION_MARKER = "Q7XW-question: which border crossing did you use?"
 
 
 def marked_pdf() -> bytes:
@@ -66,10 +69,10 @@ def marked_pdf() -> bytes:
 
 def needles(original_file: bytes) -> list[bytes]:
     """What must not be found anywhere: each answer (UTF-8 and UTF-16, as SQLite may store text),
-    the answer sent later, the file's markers and 48-byte slices of the whole original file."""
+    the answer sent later, the caseworker's question, the file's markers and 48-byte slices of the whole original file."""
     # Every marker is long: the stored files are base64 text (Fernet), in which any short string
     # of its alphabet turns up by chance (a 4-letter one about once in twelve 1 MB files).
-    texts = [*MARKERS.values(), ANSWER_MARKER]
+    texts = [*MARKERS.values(), ANSWER_MARKER, QUESTION_MARKER]
     found = [t.encode() for t in texts] + [t.encode("utf-16-le") for t in texts]
     found += [FILE_MARKER, AUTHOR_MARKER, FILE_MARKER.hex().encode(), FILE_MARKER.hex().upper().encode()]
     found += [original_file[i : i + 48] for i in range(0, len(original_file) - 48, 48)]
@@ -226,9 +229,11 @@ def test_an_application_without_javascript_leaves_no_readable_byte_and_its_statu
     # … and nowhere else in the clear.
     _assert_nothing_readable(pdf, case)
 
-    # The foundation asks a question, as the caseworkers' screen does.
-    CaseMessage.objects.create(case=case, direction=Direction.TO_APPLICANT, template="identity_document")
-    Case.objects.filter(pk=case.pk).update(status=CaseStatus.NEEDS_INFORMATION)
+    # A caseworker asks a question with a text of their own (sealed to the foundation and to
+    # the applicant's own key).
+    work.ask_applicant(case, template="identity_document", text=QUESTION_MARKER, by=caseworker("anna"))
+    assert CaseMessage.objects.get(case=case).body_for_applicant
+    _assert_nothing_readable(pdf, case)
 
     page.goto(f"{live_server.url}/en/apply/")
     page.get_by_role("link", name="See your application with its case code and secret phrase").click()
@@ -238,6 +243,7 @@ def test_an_application_without_javascript_leaves_no_readable_byte_and_its_statu
     page.get_by_role("button", name="Show my application").click()
     assert page.get_by_text("We need more information").is_visible()
     assert page.get_by_text("Please add a photo or scan of a document that shows who you are").is_visible()
+    assert page.get_by_text(QUESTION_MARKER).is_visible()  # opened with the key the phrase unwrapped
     shots.take(page.url, "apply-status", cookies=context.cookies())
     page.get_by_label("Your answer").fill(ANSWER_MARKER)
     page.get_by_role("button", name="Send", exact=True).click()

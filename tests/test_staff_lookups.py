@@ -84,8 +84,19 @@ PRIVATE_FIELDS: dict[str, list[str]] = {
     "accounts.staffchangerequest": ["reason", "target__email", "requested_by__email", "target__password"],
     "accounts.auditevent": ["fields", "actor__email"],
     "cases.caseworkerkey": ["wrapped", "salt", "user__email", "foundation_key__public_key"],
-    "cases.programme": ["cases__answers", "cases__phrase_hash", "cases__notes__body"],
-    "cases.case": ["answers", "phrase_hash", "messages__body", "notes__body", "documents__meta", "assignee__email"],
+    "cases.programme": ["cases__answers", "cases__phrase_hash", "cases__notes__body", "cases__applicant_key_wrapped"],
+    "cases.case": [
+        "answers",
+        "phrase_hash",
+        "messages__body",
+        "messages__body_for_applicant",
+        "notes__body",
+        "documents__meta",
+        "assignee__email",
+        "applicant_key_wrapped",
+        "applicant_key_salt",
+        "applicant_public_key",
+    ],
 }
 
 LOOKUPS = ["{}__startswith=v", "{}__gte=m", "{}__regex=(", "{}=x"]

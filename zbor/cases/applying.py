@@ -10,6 +10,10 @@ metadata), are sealed to the foundation key, and are then stored by ``private_fi
 (which encrypts them once more with the server's key): the web process can write them and never
 read them again.
 
+Each case also gets a key pair of its own (zbor.cases.applicant_key), its private half wrapped
+under the phrase: ``sign_in`` unwraps it for the status page, which opens with it what a
+caseworker wrote to the applicant (``text_for_applicant``).
+
 Exceptions a person sees (their message is shown):
 
     ApplicationRefused        the case cannot take this (closed, too many files, too much data)
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -31,9 +35,12 @@ from django.utils.translation import gettext as _
 from zbor import private_files
 from zbor.accounts.services import audit
 
-from . import sealing
+from . import applicant_key, sealing
 from .models import Case, CaseDocument, CaseMessage, CaseStatus, Direction, Programme
 from .phrases import new_phrase, tidy_phrase
+
+if TYPE_CHECKING:
+    from nacl.public import PrivateKey
 
 #: Who the audit log names for what an applicant does.
 APPLICANT = "applicant"
@@ -73,6 +80,7 @@ def submit_application(
         key_id=sealing.sealed_key_id(sealed_answers),
     )
     case.set_phrase(phrase)
+    applicant_key.give_key(case, phrase)
     with _stored(uploads) as stored:
         with transaction.atomic():
             case.save()
@@ -92,6 +100,15 @@ def find_case(code: str, phrase: str) -> Case | None:
         sealing.check_phrase(_decoy_hash(), tidy_phrase(phrase))
         return None
     return case if case.check_phrase(tidy_phrase(phrase)) else None
+
+
+def sign_in(code: str, phrase: str) -> tuple[Case, PrivateKey | None] | None:
+    """``find_case``, and the applicant's own key unwrapped with the phrase (None for a case
+    received before applicants had one). The key goes to the applicant's browser only."""
+    case = find_case(code, phrase)
+    if case is None:
+        return None
+    return case, applicant_key.open_key(case, phrase)
 
 
 def tidy_code(typed: str) -> str:
@@ -148,6 +165,19 @@ def withdraw(case: Case) -> bool:
 def questions_for(case: Case) -> list[CaseMessage]:
     """The foundation's questions to the applicant, oldest first."""
     return list(case.messages.filter(direction=Direction.TO_APPLICANT).order_by("at", "pk"))
+
+
+def text_for_applicant(message: CaseMessage, key: PrivateKey | None) -> str | None:
+    """A question's free text, opened with the applicant's own key: "" when there is none, None
+    when there is one that this key (or no key) cannot open. Only in memory, for one page."""
+    if not message.body_for_applicant:
+        return ""
+    if key is None:
+        return None
+    try:
+        return applicant_key.open_for(message.body_for_applicant, key)
+    except sealing.Unreadable:
+        return None
 
 
 def answers_sent(case: Case) -> list[CaseMessage]:

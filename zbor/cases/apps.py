@@ -19,7 +19,10 @@ class CasesConfig(AppConfig):
         # that key (zbor.cases.keys.rotate).
         register_sealed(Case, fields=("answers",))
         register_sealed(CaseDocument, fields=("meta",), file_field="stored_name")
-        register_sealed(CaseMessage, fields=("body",))
+        # A caseworker's free text to the applicant is sealed twice: to the foundation key
+        # (``body``) and to the applicant's own key (``body_for_applicant``), which a rotation of
+        # the foundation key cannot open and must not touch.
+        register_sealed(CaseMessage, fields=("body",), applicant_fields=("body_for_applicant",))
         register_sealed(CaseNote, fields=("body",))
         register_sealed(CaseCheck, fields=("note",))
         register_sealed(CaseDecision, fields=("reason",))

@@ -53,7 +53,10 @@ class AskForm(forms.Form):
         required=False,
         max_length=TEXT_LIMIT,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("Shown under the question as you write it, not translated. Sealed."),
+        help_text=_(
+            "Shown to the applicant under the question as you write it, not translated. Sealed to the "
+            "foundation's key and to the applicant's own."
+        ),
     )
 
     def __init__(self, *args, **kwargs):

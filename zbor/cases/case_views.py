@@ -27,8 +27,8 @@ from django.utils.translation import gettext as _
 from zbor.db import erase_residue
 from zbor.money import Money, format_money
 
+from . import applicant_key, keys, outcomes, retention, verification, work
 from . import case_forms as f
-from . import keys, outcomes, retention, verification, work
 from . import report as reports
 from .models import Case, CaseDecision, CaseDocument, CheckItem, DecisionStatus, Outcome
 
@@ -215,6 +215,7 @@ def act(model_admin, request, pk: int, action: str):
         "approved_amount": money(case.approved_amount, case.currency),
         "case_url": _case_url(case),
         "draft": _draft(request, case) if action == "campaign" and request.method == "GET" else None,
+        "has_applicant_key": applicant_key.has_key(case),
     }
     return TemplateResponse(request, "admin/cases/case/act.html", context)
 

@@ -212,6 +212,15 @@ class Case(models.Model):
     answers = models.TextField(blank=True, default="", editable=False)
     #: The foundation key ``answers`` is sealed to (a rotation moves it).
     key = models.ForeignKey(FoundationKey, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    #: The applicant's own X25519 key pair (zbor.cases.applicant_key), made at submission so that a
+    #: caseworker's free text can be sealed to the applicant: the public half (base64), and the
+    #: private half wrapped with SecretBox under Argon2id of the secret phrase (its own salt and
+    #: limits). Blank for cases received before it existed: they cannot carry a free text.
+    applicant_public_key = models.CharField(max_length=64, blank=True, default="", editable=False)
+    applicant_key_wrapped = models.CharField(max_length=128, blank=True, default="", editable=False)
+    applicant_key_salt = models.CharField(max_length=64, blank=True, default="", editable=False)
+    applicant_key_opslimit = models.PositiveIntegerField(default=0, editable=False)
+    applicant_key_memlimit = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("case")
@@ -273,6 +282,10 @@ class CaseMessage(models.Model):
     template = models.CharField(_("template"), max_length=64, blank=True, default="")
     #: Sealed text: the applicant's answer, or a caseworker's free addition to a template.
     body = models.TextField(blank=True, default="", editable=False)
+    #: The caseworker's free addition again, sealed to the APPLICANT's public key
+    #: (``Case.applicant_public_key``) so that their status page can show it; never to the
+    #: foundation key, so a rotation of that key leaves it alone.
+    body_for_applicant = models.TextField(blank=True, default="", editable=False)
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

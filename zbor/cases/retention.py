@@ -6,8 +6,9 @@ case was approved and became a campaign or a grant, which keep their own copies 
 beneficiary's encrypted private data, the payout's recipient): the case keeps only its plain
 figures. ``zbor purge_case CODE`` purges one at once.
 
-Purging deletes the answers, every message, note and document (the files too, overwritten,
-after the commit), the notes of the checks and the reasons of the decisions; it keeps the
+Purging deletes the answers, every message (with the free texts sealed to the applicant), note
+and document (the files too, overwritten, after the commit), the notes of the checks, the reasons
+of the decisions and the applicant's own key (zbor.cases.applicant_key); it keeps the
 plain columns the monthly report counts (programme, status, dates, approved amount) and the
 links to the campaign or grant. Audited (``case.purge``) with the names of what was destroyed,
 never a value.
@@ -25,6 +26,7 @@ from django.utils import timezone
 from zbor import private_files
 from zbor.accounts.services import audit
 
+from . import applicant_key
 from .models import Case, CaseStatus
 
 if TYPE_CHECKING:
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
 #: Finished cases the daily purge takes once they are old enough.
 PURGED_WHEN = (CaseStatus.DECLINED, CaseStatus.WITHDRAWN, CaseStatus.CLOSED)
 
-DESTROYED = ["answers", "messages", "notes", "documents", "check notes", "decision reasons"]
+DESTROYED = ["answers", "messages", "notes", "documents", "check notes", "decision reasons", "applicant key"]
 
 
 def purge_case(case: Case, *, by: User | None = None, label: str = "") -> Case:
@@ -47,8 +49,9 @@ def purge_case(case: Case, *, by: User | None = None, label: str = "") -> Case:
         locked.checks.update(note="")
         locked.decisions.update(reason="")
         locked.answers = ""
+        applicant_key.forget_key(locked)
         locked.purged_at = locked.purged_at or timezone.now()
-        locked.save(update_fields=["answers", "purged_at", "updated_at"])
+        locked.save(update_fields=["answers", *applicant_key.FIELDS, "purged_at", "updated_at"])
         audit(by, "case.purge", locked, fields=DESTROYED, label=label)
         transaction.on_commit(lambda: _delete_files(names))
     case.refresh_from_db()

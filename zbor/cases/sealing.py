@@ -7,7 +7,8 @@ unlocked caseworker's request rebuilds (zbor.cases.keys.private_key). A sealed f
 in bytes: ``b"<id>:" + sealed box``.
 
 Each model says which of its columns are sealed (``register_sealed`` in the AppConfig), so that a
-rotation of the foundation key (zbor.cases.keys.rotate) re-seals all of them.
+rotation of the foundation key (zbor.cases.keys.rotate) re-seals all of them; the columns sealed to
+an applicant's own key (zbor.cases.applicant_key) are declared apart and never re-sealed.
 
 The applicant's secret phrase is not sealed but hashed (``hash_phrase``): checking it needs no key.
 """
@@ -166,19 +167,28 @@ def normalise_phrase(phrase: str) -> str:
 
 @dataclass(frozen=True)
 class Sealed:
-    """A model's sealed text columns and, optionally, a column naming a sealed private file."""
+    """A model's sealed text columns and, optionally, a column naming a sealed private file.
+
+    ``fields`` and ``file_field`` are sealed to the foundation key: a rotation re-seals them.
+    ``applicant_fields`` are sealed to the applicant's own key (zbor.cases.applicant_key): the
+    foundation's private key cannot open them, so a rotation must leave them alone; they are
+    listed so that what holds a person's words is declared in one place (the purge and its tests
+    go by it)."""
 
     model: Any
     fields: tuple[str, ...] = ()
     file_field: str = ""
+    applicant_fields: tuple[str, ...] = ()
 
 
 _SEALED: dict[str, Sealed] = {}
 
 
-def register_sealed(model, *, fields: tuple[str, ...] = (), file_field: str = "") -> None:
+def register_sealed(
+    model, *, fields: tuple[str, ...] = (), file_field: str = "", applicant_fields: tuple[str, ...] = ()
+) -> None:
     """Declare what ``model`` seals (from an AppConfig.ready; twice is harmless)."""
-    _SEALED[model._meta.label_lower] = Sealed(model, tuple(fields), file_field)
+    _SEALED[model._meta.label_lower] = Sealed(model, tuple(fields), file_field, tuple(applicant_fields))
 
 
 def registered_sealed() -> list[Sealed]:

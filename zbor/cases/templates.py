@@ -1,7 +1,9 @@
 """The questions a caseworker sends to an applicant, as translated templates.
 
 A message to the applicant stores only the template's key (plain: it says nothing about the
-person) and, if the caseworker adds one, a sealed free text. The applicant's status page shows
+person) and, if the caseworker adds one, a free text sealed twice: to the foundation key and to
+the applicant's own key (zbor.cases.applicant_key), so that their status page shows it under the
+question. The applicant's status page shows
 the template in the applicant's language (``Case.language``), so a caseworker reading Russian
 can ask a Belarusian applicant in Belarusian.
 """
@@ -33,6 +35,10 @@ TEMPLATES = {
     "safe_contact": _("How can we reach you safely? You may give an email, a Signal or a Telegram name."),
     "other": _("We have a question about your application: please read the message below."),
 }
+
+
+#: The question that says "read the message below": it needs the caseworker's text.
+NEEDS_TEXT = "other"
 
 
 def choices() -> list[tuple[str, str]]:

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from zbor import private_files
 from zbor.accounts.services import audit, require
 
-from . import templates
+from . import applicant_key, templates
 from .models import Case, CaseDocument, CaseMessage, CaseNote, CaseStatus, Direction
 from .sealing import Unreadable, seal_text, unseal_file, unseal_json, unseal_text
 
@@ -225,18 +225,32 @@ def add_note(case: Case, *, text: str, by: User) -> CaseNote:
 
 
 def ask_applicant(case: Case, *, template: str, text: str = "", by: User) -> CaseMessage:
-    """A question from a translated template (and an optional free text, sealed) for the
-    applicant's status page; the case then waits for them (needs information). Audited."""
+    """A question from a translated template for the applicant's status page, with an optional
+    free text sealed twice: to the foundation key (``body``, for caseworkers) and to the
+    applicant's own key (``body_for_applicant``, for their status page). A case received before
+    applicants had a key refuses a free text. The case then waits for the applicant (needs
+    information). Audited."""
     require(by, CHANGE, NOT_YOURS)
+    text = text.strip()
     if template not in templates.TEMPLATES:
         raise CaseworkError(_("Choose one of the questions offered."))
+    if template == templates.NEEDS_TEXT and not text:
+        raise CaseworkError(_("This question asks the applicant to read your message: write it below the question."))
     with transaction.atomic():
         locked = _locked_open_case(case)
+        if text and not applicant_key.has_key(locked):
+            raise CaseworkError(
+                _(
+                    "This application came before applicants had a key of their own, so they could not "
+                    "read an added text: send a question without one."
+                )
+            )
         message = CaseMessage.objects.create(
             case=locked,
             direction=Direction.TO_APPLICANT,
             template=template,
-            body=seal_text(text.strip()) if text.strip() else "",
+            body=seal_text(text),
+            body_for_applicant=applicant_key.seal_for(locked, text),
             sent_by=by,
         )
         locked.status = CaseStatus.NEEDS_INFORMATION

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 
 from tests.casework import foundation_keys
 from zbor import private_files
+from zbor.cases.applicant_key import give_key
 from zbor.cases.models import Case, CaseDocument, CaseMessage, Direction, Programme
 from zbor.cases.sealing import seal_file, seal_json, seal_text
 
@@ -35,15 +36,28 @@ def programme(slug: str = "relocation", name: str = "Relocation", **kwargs) -> P
     return p
 
 
+#: The secret phrase of every ``sealed_case``.
+PHRASE = "amber river seven owls"
+
+
 def sealed_case(
-    *, answers: dict | None = None, document: bytes | None = DOCUMENT, message: str = MESSAGE, **kwargs
+    *,
+    answers: dict | None = None,
+    document: bytes | None = DOCUMENT,
+    message: str = MESSAGE,
+    applicant_key: bool = True,
+    **kwargs,
 ) -> Case:
-    """A case with sealed answers, one sealed document and one sealed message from the applicant."""
+    """A case with sealed answers, one sealed document and one sealed message from the applicant;
+    with the applicant's own key wrapped under ``PHRASE`` unless ``applicant_key`` is False (a
+    case received before applicants had one)."""
     key, _private = foundation_keys()
     kwargs.setdefault("programme", programme())
     kwargs.setdefault("language", "ru")
     case = Case(answers=seal_json(answers or ANSWERS), key=key, currency="EUR", **kwargs)
-    case.set_phrase("amber river seven owls")
+    case.set_phrase(PHRASE)
+    if applicant_key:
+        give_key(case, PHRASE)
     case.save()
     if document is not None:
         CaseDocument.objects.create(
