@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz, answered before anything checks the Host, redirects or sets a cookie.
+    "zbor.health.HealthCheckMiddleware",
     # First, so that every response carries the framing rules: redirects and refusals made by
     # the middleware below (HTTPS, host, trailing slash, language), static files and errors.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -130,6 +132,8 @@ DATABASES = {"default": _database(env_str("DATABASE_URL"))}
 if env_str("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = {**_database(env_str("DATABASE_REPLICA_URL")), "TEST": {"MIRROR": "default"}}
 DATABASE_ROUTERS = ["zbor.db.ReplicaRouter"]
+# /readyz fails ("replica") when the replica is further behind than this (zbor/health.py).
+ZBOR_READY_MAX_REPLICA_LAG_SECONDS = float(env_str("ZBOR_READY_MAX_REPLICA_LAG_SECONDS", "30"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")

@@ -23,6 +23,8 @@ def logging_config(level: str) -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+        # /healthz and /readyz never reach a request log, not even a 503 (zbor/health.py).
+        "filters": {"no_health_checks": {"()": "zbor.health.DropHealthChecks"}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
         "root": {"handlers": ["console"], "level": "WARNING"},
         "loggers": {
@@ -33,7 +35,7 @@ def logging_config(level: str) -> dict:
             # console handler of its own in DEBUG: records reach the root's once).
             "django": {"handlers": [], "level": "WARNING"},
             # The request logger prints paths and client details; keep it to errors.
-            "django.server": {"level": "WARNING"},
-            "django.request": {"level": "ERROR"},
+            "django.server": {"level": "WARNING", "filters": ["no_health_checks"]},
+            "django.request": {"level": "ERROR", "filters": ["no_health_checks"]},
         },
     }

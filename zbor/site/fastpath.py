@@ -9,7 +9,8 @@ in every process and on every machine, with nothing to purge.
 
 What is never kept: anything not marked public (the donate form, the status page, the staff
 screens, the API's staff part all say ``private``/``no-store``), a response that sets a cookie
-or varies on anything but the encoding, and any status but 200. A request with a pending flash
+or varies on anything but the encoding, and any status but 200. The health checks
+(``/healthz``, ``/readyz``) pass straight through, so that a probe always sees this process now. A request with a pending flash
 message (``messages`` cookie) or from a browser that just gave (``zbor_donations``) is rendered
 for it, but only when the cookie's signature holds and only a few times a minute per cookie
 (``PersonalRenders``): past that, or forged, it gets the shared page like everyone else, so a
@@ -38,6 +39,7 @@ from django.utils.encoding import escape_uri_path
 
 from zbor.cache import SingleFlight
 from zbor.db import public_reads
+from zbor.health import HEALTH_PATHS
 
 CACHEABLE_VARY = {"", "accept-encoding"}
 #: The cookie of a browser that gave in the last hour (zbor.site.donate_views): its pages are
@@ -160,7 +162,12 @@ class PublicPageCache:
     def __call__(self, environ, start_response):
         method = environ.get("REQUEST_METHOD")
         cookies = environ.get("HTTP_COOKIE", "")
-        if method not in ("GET", "HEAD") or self.seconds <= 0 or self._rendered_for_it(cookies):
+        if (
+            method not in ("GET", "HEAD")
+            or environ.get("PATH_INFO") in HEALTH_PATHS  # a probe sees this process, now
+            or self.seconds <= 0
+            or self._rendered_for_it(cookies)
+        ):
             return self.app(environ, start_response)
         key = (
             environ.get("wsgi.url_scheme", "http"),
