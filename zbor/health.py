@@ -27,7 +27,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -203,10 +203,16 @@ class _Failures:
 _failures = _Failures()
 
 
-def readiness() -> list[str]:
-    """The names of the parts that are not ready, in a fixed order; empty when all are."""
+PARTS = ("database", "replica", "redis", "tasks")
+
+
+def readiness(parts: Collection[str] = PARTS) -> list[str]:
+    """The names of the parts that are not ready (of ``parts``, those configured), in a fixed
+    order; empty when all are."""
     failing = []
     for name, check in _checks():
+        if name not in parts:
+            continue
         try:
             check()
         except Exception as error:  # whatever a driver raises: the part is not ready

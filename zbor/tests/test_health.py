@@ -2,6 +2,7 @@
 for liveness, naming only the failing part for readiness, never cached, limited, logged or
 given a cookie."""
 
+import io
 import logging
 import socket
 import sqlite3
@@ -9,6 +10,8 @@ from unittest import mock
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import OperationalError, connection, connections
 from django.test import Client, override_settings
 
@@ -224,3 +227,17 @@ def test_the_public_page_cache_passes_health_checks_through():
     for path in ("/healthz", "/readyz", "/healthz", "/readyz", "/en/", "/en/"):
         assert b"".join(fast({**env, "PATH_INFO": path}, lambda *args: None)) == b"ok\n"
     assert calls == ["/healthz", "/readyz", "/healthz", "/readyz", "/en/"]  # the page is kept
+
+
+@pytest.mark.django_db
+def test_the_ready_command_says_what_readyz_says(tmp_path):
+    out = io.StringIO()
+    call_command("ready", stdout=out)
+    assert out.getvalue() == "ready\n"
+    with override_settings(REDIS_URL=closed_port_url(), HUEY=sqlite_broker(tmp_path / "gone" / "q.sqlite3")):
+        with pytest.raises(CommandError, match=r"^not ready: redis tasks$") as failed:
+            call_command("ready")
+        assert failed.value.returncode == 1
+        with pytest.raises(CommandError, match=r"^not ready: tasks$"):
+            call_command("ready", "--part", "database", "--part", "tasks")
+        call_command("ready", "--part", "database", stdout=io.StringIO())
