@@ -18,7 +18,7 @@ Nothing here loads a model: ``/readyz`` runs one trivial query per database, a P
 and opens the SQLite queue file, each bounded by ``CHECK_TIMEOUT``. The answer names the
 failing parts only (``database``, ``replica``, ``redis``, ``tasks``): no exception text, no host
 names. An operator finds the cause in the log: one warning when a part starts failing (its name
-and the exception's class), one line when it works again — never a line per probe.
+and the exception's class), one line when it works again — never a line per probe. ``zbor ready`` runs the same checks from a shell (the worker's unit).
 """
 
 from __future__ import annotations
@@ -139,6 +139,8 @@ def _ping_redis(url: str | None = None, **connection) -> None:
 
 
 def check_redis() -> None:
+    # Not through Django's cache: zbor.cache.ResilientRedisCache answers from memory while Redis
+    # is down (by design), and its timeouts are the cache's, not a probe's.
     _ping_redis(settings.REDIS_URL)
 
 

@@ -4,8 +4,10 @@ given a cookie."""
 
 import io
 import logging
+import os
 import socket
 import sqlite3
+import time
 from unittest import mock
 
 import pytest
@@ -20,6 +22,7 @@ from zbor import health
 from zbor.site.fastpath import PublicPageCache
 
 SECRET_HOST = "db.internal.example"
+REDIS_TEST_URL = os.environ.get("ZBOR_TEST_REDIS_URL")
 
 
 @pytest.fixture(autouse=True)
@@ -241,3 +244,25 @@ def test_the_ready_command_says_what_readyz_says(tmp_path):
         with pytest.raises(CommandError, match=r"^not ready: tasks$"):
             call_command("ready", "--part", "database", "--part", "tasks")
         call_command("ready", "--part", "database", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_a_redis_that_never_answers_fails_within_the_check_timeout():
+    with socket.socket() as silent:  # accepts connections (the backlog) and never replies
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        started = time.monotonic()
+        with mock.patch.object(health, "CHECK_TIMEOUT", 0.2), override_settings(REDIS_URL=url):
+            response = Client().get("/readyz")
+        assert time.monotonic() - started < 2
+    assert_plain(response, 503, "not ready: redis")
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+@pytest.mark.skipif(not REDIS_TEST_URL, reason="set ZBOR_TEST_REDIS_URL to a Redis server to run this test")
+def test_readyz_on_a_real_redis_cache_and_broker():
+    broker = {"immediate": False, "huey_class": "huey.RedisHuey", "connection": {"url": REDIS_TEST_URL}}
+    with override_settings(REDIS_URL=REDIS_TEST_URL, HUEY={**settings.HUEY, **broker}):
+        assert_plain(Client().get("/readyz"), 200, "ready")
