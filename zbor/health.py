@@ -60,6 +60,9 @@ def _text(body: str, status: int = 200) -> HttpResponse:
     response = HttpResponse(body + "\n", status=status, content_type="text/plain; charset=utf-8")
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
+    # What every other answer carries, though these come before the middleware that adds it.
+    response["X-Frame-Options"] = "DENY"
+    response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
     return response
 
 

@@ -50,6 +50,7 @@ def assert_plain(response, status: int, body: str) -> None:
     assert response.content == (body + "\n").encode()
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert response["Cache-Control"] == "no-store"
+    assert response["X-Frame-Options"] == "DENY" and "frame-ancestors 'none'" in response["Content-Security-Policy"]
     assert not response.cookies
 
 
