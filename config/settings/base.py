@@ -57,6 +57,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz and /readyz, answered before anything checks the Host, redirects or sets a cookie.
     "zbor.health.HealthCheckMiddleware",
+    # Next: the request's id for every line logged below, and its one line (zbor/logs.py).
+    "zbor.logs.RequestLogMiddleware",
     # First, so that every response carries the framing rules: redirects and refusals made by
     # the middleware below (HTTPS, host, trailing slash, language), static files and errors.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -232,7 +234,12 @@ CSRF_COOKIE_AGE = None
 CSRF_FAILURE_VIEW = "zbor.site.errors.csrf_failure"
 
 # LOG_LEVEL is for Zbor's own loggers; every library's stays at WARNING (config/settings/logs.py).
-LOGGING = logging_config(env_str("LOG_LEVEL", "INFO"))
+# LOG_FORMAT: text (plain lines, as always) or json (one object per line, a line per request).
+LOG_FORMAT = env_str("LOG_FORMAT", "text").lower()
+LOGGING = logging_config(env_str("LOG_LEVEL", "INFO"), LOG_FORMAT)
+# Keep a proxy's X-Request-ID (16 to 32 lowercase hex digits, as nginx's $request_id) instead of
+# drawing one: only when the proxy sets it on every request (zbor/logs.py).
+ZBOR_TRUST_REQUEST_ID = env_bool("ZBOR_TRUST_REQUEST_ID", False)
 
 # The foundation running this instance: shown in notes ("<name> note"), titles and feeds.
 ZBOR_FOUNDATION_NAME = env_str("ZBOR_FOUNDATION_NAME", "Zbor Foundation")

@@ -6,6 +6,7 @@ at once cannot both move it.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from zbor.accounts.services import audit
 from zbor.images import delete_cover, store_cover_variants
+from zbor.logs import event
 
 from . import markdown
 from .exceptions import CampaignNotReady, FourEyesViolation, TransitionNotAllowed
@@ -266,6 +268,7 @@ def approve_publication(campaign: Campaign, *, by: User, no_identifying_details:
         locked.save(update_fields=["status", "published_at", "updated_at"])
         CampaignEditor.objects.filter(campaign=locked).delete()  # approved: a new round starts
         audit(by, "campaign.publish", locked, fields=["status"])
+        transaction.on_commit(partial(event, "campaign.published", campaign_id=locked.pk))
     campaign.refresh_from_db()
     return True
 

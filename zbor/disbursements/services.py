@@ -26,6 +26,7 @@ Its proof is the transaction (``crypto_proof``), not a file.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
@@ -44,6 +45,7 @@ from zbor.ledger import chart
 from zbor.ledger.models import TransferKind
 from zbor.ledger.selectors import credit_balances
 from zbor.ledger.services import Line, post_group
+from zbor.logs import event
 from zbor.money import Money, format_money
 
 from .crypto_proof import CryptoProof, SentCrypto, open_secret
@@ -121,6 +123,8 @@ def _decide(payout: Payout, *, by: User, to: str, reason: str = "") -> Payout:
         locked.status, locked.decided_by, locked.decided_at, locked.decision_reason = to, by, timezone.now(), reason
         locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
         audit(by, f"payout.{to}", locked, fields=["status"])
+        if to == PayoutStatus.APPROVED:
+            transaction.on_commit(partial(event, "payout.approved", payout_id=locked.pk))
     payout.refresh_from_db()
     return payout
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import partial
 from typing import IO, TYPE_CHECKING
 
 from django.conf import settings
@@ -48,6 +49,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from zbor.accounts.services import audit
+from zbor.logs import event
 from zbor.payments.balances import read_balances
 from zbor.payments.bank import (
     MAX_STATEMENT_BYTES,
@@ -133,7 +135,7 @@ def import_statement(upload: bytes | IO[bytes], *, by: User, layout: StatementLa
         for status, count in batch_counts.items():
             counts[status] += count
         _let_other_writers_in()
-    return ImportReport(
+    report = ImportReport(
         statement,
         len(lines),
         len(new),
@@ -141,6 +143,21 @@ def import_statement(upload: bytes | IO[bytes], *, by: User, layout: StatementLa
         counts[LineStatus.UNMATCHED],
         counts[LineStatus.OUTGOING],
         counts[LineStatus.REVIEW],
+    )
+    transaction.on_commit(partial(_log_import, report))
+    return report
+
+
+def _log_import(report: ImportReport) -> None:
+    """The import as a line of the log: counts only (a line names its payer)."""
+    event(
+        "bank_statement.imported",
+        lines=report.total,
+        new=report.new,
+        matched=report.matched,
+        unmatched=report.unmatched,
+        outgoing=report.outgoing,
+        review=report.review,
     )
 
 

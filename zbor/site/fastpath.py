@@ -37,6 +37,7 @@ from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.http.cookie import parse_cookie
 from django.utils.encoding import escape_uri_path
 
+from zbor import logs
 from zbor.cache import SingleFlight
 from zbor.db import public_reads
 from zbor.health import HEALTH_PATHS
@@ -116,6 +117,8 @@ class Entry:
     headers: list[tuple[str, str]]
     body: bytes
     etag: str
+    #: The page's route name, for the log line of each copy served (zbor/logs.py).
+    route: str | None = None
 
 
 def _is_entry(made) -> bool:
@@ -179,8 +182,13 @@ class PublicPageCache:
             return self.app(environ, start_response)
         # While one request renders a page again, the others get the copy of a second ago (or,
         # on the page's first visit, wait for that one render).
+        started = time.perf_counter()
         made = self.pages.get_or_make(key, functools.partial(self._render, environ, start_response), keep=_is_entry)
-        return self._serve(made, environ, start_response) if isinstance(made, Entry) else made
+        if not isinstance(made, Entry):
+            return made
+        if environ.get(logs.ROUTE_KEY, False) is not False:
+            return self._serve(made, environ, start_response)  # this request rendered it: logged
+        return self._serve_copy(made, environ, start_response, started)
 
     def _rendered_for_it(self, cookies: str) -> bool:
         """Whether this request carries a genuine personal cookie with renders left."""
@@ -215,7 +223,25 @@ class PublicPageCache:
                 result.close()
         headers = captured["headers"]
         etag = next((v for n, v in headers if n.lower() == "etag"), "")
-        return Entry(captured["status"], headers, body, etag)
+        return Entry(captured["status"], headers, body, etag, environ.get(logs.ROUTE_KEY))
+
+    def _serve_copy(self, entry: Entry, environ, start_response, started: float):
+        """A kept page for another request: its own id in X-Request-ID, and its own log line."""
+        rid = logs.new_request_id()
+        headers = [(n, v) for n, v in entry.headers if n.lower() != "x-request-id"] + [("X-Request-ID", rid)]
+        served: list[str] = []
+
+        def respond(status, headers, exc_info=None):
+            served.append(status)
+            return start_response(status, headers, exc_info)
+
+        answer = self._serve(Entry(entry.status, headers, entry.body, entry.etag, entry.route), environ, respond)
+        token = logs.request_id.set(rid)
+        try:
+            logs.log_request(environ.get("REQUEST_METHOD", ""), entry.route, int(served[0][:3]), started)
+        finally:
+            logs.request_id.reset(token)
+        return answer
 
     @staticmethod
     def _serve(entry: Entry, environ, start_response):

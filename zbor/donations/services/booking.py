@@ -51,12 +51,14 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from zbor.campaigns.models import Campaign
+from zbor.logs import event
 from zbor.payments.models import EventStatus, PaymentEventRecord
 
 from ..models import Confirmation, Donation, DonationStatus
@@ -315,6 +317,12 @@ def book_stranded_confirmations(older_than: timedelta = timedelta(minutes=1)) ->
     return booked
 
 
+def _log_succeeded(donations: list[tuple[str, str]]) -> None:
+    """One line per donation booked: its public id's first 8 digits and its provider."""
+    for public_id, provider in donations:
+        event("donation.succeeded", public_id=public_id, provider=provider)
+
+
 def _book_waiting(campaign_id: int, *, only: int | None = None) -> set[int]:
     """``book_confirmations`` in the caller's transaction, which holds the campaign's lock."""
     waiting_qs = Confirmation.objects.select_for_update(no_key=True, of=("self", "donation")).select_related(
@@ -330,6 +338,8 @@ def _book_waiting(campaign_id: int, *, only: int | None = None) -> set[int]:
     fresh = [c for c in waiting if c.donation.status != DonationStatus.SUCCEEDED]
     if fresh:
         posting.book(Campaign.objects.get(pk=campaign_id), fresh)
+        succeeded = [(str(c.donation.public_id)[:8], c.donation.provider) for c in fresh]
+        transaction.on_commit(partial(_log_succeeded, succeeded))
     events = [c.event_id for c in waiting if c.event_id]
     if events:
         PaymentEventRecord.objects.filter(pk__in=events).update(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import nullcontext
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -14,6 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from zbor.campaigns.models import Campaign, Need, Status
+from zbor.logs import event
 from zbor.money import Money, format_money, minor_digits
 from zbor.payments import registry
 from zbor.payments.base import CheckoutRequest, ProviderUnavailable
@@ -116,6 +118,9 @@ def start_donation(
             donation = existing
         else:
             _send_bank_instructions(donation)
+            transaction.on_commit(
+                partial(event, "donation.started", public_id=str(donation.public_id)[:8], provider=provider)
+            )
         if donation.checkout_reference:
             return donation
         return _start_checkout(donation, return_url_for(donation))
