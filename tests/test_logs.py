@@ -26,6 +26,7 @@ from zbor.campaigns.models import Need
 from zbor.disbursements import services as payouts
 from zbor.donations.models import DonationStatus
 from zbor.donations.services import record_demo_donation
+from zbor.site.tests.test_fastpath import django_app  # noqa: F401 - the fixture: Django behind the page cache
 
 pytestmark = pytest.mark.django_db
 
@@ -101,15 +102,13 @@ def test_each_request_has_its_own_id_and_a_forged_one_is_not_kept(demo, json_log
     )
 
 
-def test_a_page_the_public_cache_serves_has_its_own_id_and_line(demo, json_logs):
+def test_a_page_the_public_cache_serves_has_its_own_id_and_line(demo, json_logs, django_app):  # noqa: F811
     """A copy served by the page cache in front of Django (zbor/site/fastpath.py) never enters
     the middleware: the cache gives it an id and a line of its own, with the page's route."""
-    from django.core.handlers.wsgi import WSGIHandler
-
     from zbor.site.fastpath import PublicPageCache
     from zbor.site.tests.test_fastpath import call
 
-    app = PublicPageCache(WSGIHandler(), seconds=60)
+    app = PublicPageCache(django_app, seconds=60)
     ids = [call(app, f"/en/campaigns/{DEMO}/")[1]["X-Request-ID"] for _ in range(3)]
     etag = call(app, f"/en/campaigns/{DEMO}/")[1]["ETag"]
     not_modified = call(app, f"/en/campaigns/{DEMO}/", HTTP_IF_NONE_MATCH=etag)
