@@ -24,7 +24,6 @@ Example, a webhook that was lost, then a donation BTCPay does not know as settle
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -36,6 +35,7 @@ from zbor.payments.models import EventStatus, PaymentEventRecord
 
 from . import events
 from .models import Donation, DonationStatus
+from .selectors import by_checkout, in_chunks
 
 CHUNK = 500
 #: BTCPay's additional statuses of an expired invoice that money reached (finance decides).
@@ -51,25 +51,10 @@ class BtcpayStore:
     problems: list[str] = field(default_factory=list)
 
 
-def _chunks(values: list[str]) -> Iterator[list[str]]:
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]
-
-
-def _donations(references: list[str]) -> dict[str, Donation]:
-    found: dict[str, Donation] = {}
-    for chunk in _chunks(references):
-        for donation in Donation.objects.filter(provider="btcpay", checkout_reference__in=chunk).only(
-            "checkout_reference", "status", "amount", "currency", "public_id"
-        ):
-            found[donation.checkout_reference] = donation
-    return found
-
-
 def _decided(references: list[str]) -> set[str]:
     """Invoices whose payment waits for finance or was returned by finance: not booked here."""
     decided: set[str] = set()
-    for chunk in _chunks(references):
+    for chunk in in_chunks(references):
         decided.update(
             PaymentEventRecord.objects.filter(
                 provider="btcpay",
@@ -100,7 +85,7 @@ def reconcile_store() -> BtcpayStore:
 
 def _book_settled(store: BtcpayStore, provider: BtcpayProvider, settled: dict[str, dict]) -> None:
     references = sorted(settled)
-    donations = _donations(references)
+    donations = by_checkout("btcpay", references)
     decided = _decided(references)
     for invoice_id, invoice in settled.items():
         donation = donations.get(invoice_id)

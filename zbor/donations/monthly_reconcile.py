@@ -25,7 +25,6 @@ Example, a month whose webhook was lost:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -39,7 +38,8 @@ from zbor.payments.stripe import StripeProvider
 from zbor.payments.stripe_billing import RUNNING, PaidInvoice, SubscriptionState
 
 from . import events
-from .models import Donation, DonationStatus, MonthlyGift, MonthlyStatus
+from .models import DonationStatus, MonthlyGift, MonthlyStatus
+from .selectors import by_checkout, in_chunks
 
 #: What Stripe says of a subscription whose Zbor gift is in each running status.
 EXPECTED: dict[str, str] = {
@@ -47,7 +47,6 @@ EXPECTED: dict[str, str] = {
     MonthlyStatus.FAILING: "past due or unpaid",
     MonthlyStatus.PAUSED: "paused",
 }
-CHUNK = 500
 
 
 @dataclass
@@ -91,26 +90,10 @@ def _settled(invoices: list[PaidInvoice]) -> list[PaidInvoice]:
     return [i for i in invoices if i.paid_at is None or i.paid_at < before]
 
 
-def _chunks(values: list[str]) -> Iterator[list[str]]:
-    """``values`` in slices an SQL ``IN (…)`` takes on any database."""
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]
-
-
-def _donations(references: list[str]) -> dict[str, Donation]:
-    found: dict[str, Donation] = {}
-    for chunk in _chunks(references):
-        for donation in Donation.objects.filter(provider="stripe", checkout_reference__in=chunk).only(
-            "checkout_reference", "status", "amount", "currency", "public_id"
-        ):
-            found[donation.checkout_reference] = donation
-    return found
-
-
 def _zbors(billing: StripeBilling) -> list[PaidInvoice]:
     """The invoices of Zbor's subscriptions: by the gift in their metadata, or a known reference."""
     known: set[str] = set()
-    for chunk in _chunks(sorted({i.subscription for i in billing.invoices if not i.gift})):
+    for chunk in in_chunks(sorted({i.subscription for i in billing.invoices if not i.gift})):
         known.update(
             MonthlyGift.objects.filter(provider="stripe", reference__in=chunk).values_list("reference", flat=True)
         )
@@ -119,7 +102,7 @@ def _zbors(billing: StripeBilling) -> list[PaidInvoice]:
 
 def _book_missing(billing: StripeBilling, provider: StripeProvider) -> None:
     invoices = _zbors(billing)
-    booked = _donations([i.reference for i in invoices])
+    booked = by_checkout("stripe", [i.reference for i in invoices])
     for invoice in invoices:
         if invoice.reference in booked:
             continue
@@ -147,7 +130,7 @@ def problems(billing: StripeBilling) -> list[str]:
 
 def _invoice_problems(invoices: list[PaidInvoice]) -> list[str]:
     out = []
-    donations = _donations([i.reference for i in invoices])
+    donations = by_checkout("stripe", [i.reference for i in invoices])
     waiting = [r for r, d in donations.items() if d.status != DonationStatus.SUCCEEDED]
     # A month waiting for finance is the events check's line; one finance returned is settled.
     decided = set(
@@ -193,7 +176,7 @@ def _is_public_id(value: str) -> bool:
 def _subscription_problems(subscriptions: list[SubscriptionState]) -> list[str]:
     ours = [s for s in subscriptions if s.gift]
     gifts: dict[str, MonthlyGift] = {}
-    for chunk in _chunks([s.gift for s in ours if _is_public_id(s.gift)]):
+    for chunk in in_chunks([s.gift for s in ours if _is_public_id(s.gift)]):
         for found in MonthlyGift.objects.filter(public_id__in=chunk).only(
             "public_id", "provider", "reference", "status", "amount", "currency"
         ):

@@ -7,7 +7,7 @@ donations, so it costs the same with ten donations or ten million.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -169,6 +169,28 @@ class SupportMessage(NamedTuple):
     message: str
     #: None for a gift marked succeeded without its time (data not written by the services).
     given_on: datetime.date | None
+
+
+#: Values one SQL ``IN (…)`` takes on any database.
+IN_CHUNK = 500
+
+
+def in_chunks(values: list[str]) -> Iterator[list[str]]:
+    """``values`` in slices an SQL ``IN (…)`` takes on any database."""
+    for start in range(0, len(values), IN_CHUNK):
+        yield values[start : start + IN_CHUNK]
+
+
+def by_checkout(provider: str, references: list[str]) -> dict[str, Donation]:
+    """The provider's donations with these checkout references (reconciliation reads the
+    provider's invoices back), by reference."""
+    found: dict[str, Donation] = {}
+    for chunk in in_chunks(references):
+        for donation in Donation.objects.filter(provider=provider, checkout_reference__in=chunk).only(
+            "checkout_reference", "status", "amount", "currency", "public_id"
+        ):
+            found[donation.checkout_reference] = donation
+    return found
 
 
 def _day(value: datetime.datetime | str | None) -> datetime.date | None:
