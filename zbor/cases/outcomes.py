@@ -44,15 +44,6 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
     from nacl.public import PrivateKey
 
-#: Keys of the common core answers (zbor/cases/core.py: ``answers["core"]``) this module
-#: carries over; an optional one may be missing, and its part stays empty.
-NAME_KEYS = ("name",)
-CONTACT_KEYS = ("contact",)
-CHANNEL_KEYS = ("contact_channel",)
-STORY_KEYS = ("story",)
-NEED_KEYS = ("needs",)
-PLACE_KEYS = ("location",)
-
 
 @dataclass(frozen=True)
 class CampaignDraft:
@@ -65,14 +56,12 @@ class CampaignDraft:
     story: str
 
 
-def _first(answers: dict[str, Any], keys: tuple[str, ...]) -> str:
+def _core(answers: dict[str, Any], key: str) -> str:
+    """One answer of the common core (zbor/cases/core.py: ``answers["core"]``), or "" when the
+    applicant left an optional one out."""
     core = answers.get("core")
-    flat = {**answers, **core} if isinstance(core, dict) else answers
-    for key in keys:
-        value = flat.get(key)
-        if value and not isinstance(value, (dict, list)):
-            return str(value).strip()
-    return ""
+    value = (core if isinstance(core, dict) else answers).get(key)
+    return str(value).strip() if value and not isinstance(value, (dict, list)) else ""
 
 
 def _approved(case: Case) -> Case:
@@ -93,15 +82,15 @@ def campaign_draft(case: Case, *, by: User, key: PrivateKey | None) -> CampaignD
         for item, entries in content.checks.items()
         for entry in entries
     )
-    need = _first(answers, NEED_KEYS) or str(case.programme)
-    story = "\n\n".join(part for part in (_first(answers, STORY_KEYS), _first(answers, NEED_KEYS)) if part)
+    need = _core(answers, "needs") or str(case.programme)
+    story = "\n\n".join(part for part in (_core(answers, "story"), _core(answers, "needs")) if part)
     return CampaignDraft(
-        real_name=_first(answers, NAME_KEYS),
+        real_name=_core(answers, "name"),
         contacts="\n".join(
             p
             for p in (
-                " ".join(filter(None, (_first(answers, CHANNEL_KEYS), _first(answers, CONTACT_KEYS)))),
-                _first(answers, PLACE_KEYS),
+                " ".join(filter(None, (_core(answers, "contact_channel"), _core(answers, "contact")))),
+                _core(answers, "location"),
             )
             if p
         ),
