@@ -54,7 +54,11 @@ ROUTE_KEY = "zbor.route"
 
 
 def log_request(method: str, route: str | None, status: int, started: float) -> None:
-    """The request's line: ``started`` is its ``time.perf_counter()`` when it came in."""
+    """The request's line: ``started`` is its ``time.perf_counter()`` when it came in. Nothing
+    is made when the line is not written (text logs: ``zbor.requests`` at WARNING), since every
+    copy the page cache serves passes here."""
+    if not requests_log.isEnabledFor(logging.INFO):
+        return
     fields = {
         "method": method,
         "route": route,
