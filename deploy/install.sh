@@ -52,8 +52,8 @@ if [ "$settings" = config.settings.production ]; then
     todo=$(awk '
         /^[ \t]*#/ || !/=/ { next }
         { key = $0; sub(/=.*/, "", key); value = $0; sub(/^[^=]*=/, "", value); gsub(/"/, "", value) }
-        tolower(value) ~ /change-me/ { print "  line " NR ": " key " (replace CHANGE-ME)"; next }
         key == "SECRET_KEY" && length(value) < 50 { print "  line " NR ": SECRET_KEY (at least 50 random characters)"; next }
+        tolower(value) ~ /change-me/ { print "  line " NR ": " key " (replace CHANGE-ME)"; next }
         key == "ZBOR_ENCRYPTION_KEYS" && value == "" { print "  line " NR ": ZBOR_ENCRYPTION_KEYS (a Fernet key)" }
     ' "$ZBOR_ENV_FILE")
     if [ -n "$todo" ]; then

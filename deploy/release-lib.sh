@@ -72,22 +72,25 @@ build_release() {
     commit=$(git -C "$source" rev-parse "$version^{commit}")
     if [ -f "$dir/.complete" ]; then
         say "release $name ($commit) is already built in $dir" >&2
-        printf '%s\n' "$dir"
-        return
+    else
+        say "building release $name ($commit) in $dir" >&2
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        git -C "$source" archive --format=tar "$commit" | tar -x -C "$dir"
+        "$ZBOR_PYTHON" -m venv "$dir/.venv"
+        # Editable (-e): the settings find locale/ and the rest of the release through the source
+        # tree, which stays where it is, read-only, for as long as the release is kept.
+        # shellcheck disable=SC2086 # ZBOR_PIP_ARGS is a list of arguments
+        "$dir/.venv/bin/pip" install --quiet --disable-pip-version-check $ZBOR_PIP_ARGS \
+            -c "$dir/constraints.txt" -e "$dir" >&2
+        zbor_root_in "$dir" compiletranslations >&2
+        printf '%s\n' "$commit" >"$dir/.complete"
     fi
-    say "building release $name ($commit) in $dir" >&2
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    git -C "$source" archive --format=tar "$commit" | tar -x -C "$dir"
-    "$ZBOR_PYTHON" -m venv "$dir/.venv"
-    # shellcheck disable=SC2086 # ZBOR_PIP_ARGS is a list of arguments
-    "$dir/.venv/bin/pip" install --quiet --disable-pip-version-check $ZBOR_PIP_ARGS \
-        -c "$dir/constraints.txt" -e "$dir" >&2
-    zbor_root_in "$dir" compiletranslations >&2
     # Static files go to ZBOR_STATIC_ROOT, shared by every release: never --clear, the pages of
-    # the release still running refer to the old hashed names.
+    # the release still running refer to the old hashed names. Run each time (it copies only
+    # what is missing): the static folder is this machine's, the release may have been built
+    # for another environment file.
     zbor_root_in "$dir" collectstatic --no-input --verbosity 0 >&2
-    printf '%s\n' "$commit" >"$dir/.complete"
     printf '%s\n' "$dir"
 }
 
