@@ -169,6 +169,8 @@ http {{
     location / {{
       proxy_pass http://app;
       proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $http_host;
+      # As deploy/nginx.conf: a refused connection (an app server restarting) goes to the other.
+      proxy_next_upstream error timeout; proxy_next_upstream_tries 2; proxy_connect_timeout 2s;
       proxy_cache pages; proxy_cache_key $scheme$host$request_uri;
       proxy_cache_valid 200 1s; proxy_cache_lock on; proxy_cache_background_update off;
       proxy_cache_use_stale updating error timeout http_500 http_502 http_503;
