@@ -192,7 +192,8 @@ def nginx(
         (directory / sub).mkdir(exist_ok=True)
         (directory / sub).chmod(0o777)
     conf = directory / "nginx.conf"
-    upstreams = " ".join(f"server 127.0.0.1:{p};" for p in upstream_ports)
+    # As deploy/nginx.conf: three failures take a server out for ten seconds.
+    upstreams = " ".join(f"server 127.0.0.1:{p} max_fails=3 fail_timeout=10s;" for p in upstream_ports)
     conf.write_text(NGINX.format(workers=workers, dir=directory, port=port, upstreams=upstreams))
     return procs.start(
         "nginx", ["nginx", "-c", str(conf), "-p", str(directory), "-g", "daemon off;"], dict(os.environ)

@@ -87,10 +87,16 @@ build_release() {
         printf '%s\n' "$commit" >"$dir/.complete"
     fi
     # Static files go to ZBOR_STATIC_ROOT, shared by every release: never --clear, the pages of
-    # the release still running refer to the old hashed names. Run each time (it copies only
-    # what is missing): the static folder is this machine's, the release may have been built
-    # for another environment file.
-    zbor_root_in "$dir" collectstatic --no-input --verbosity 0 >&2
+    # the release still running refer to the old hashed names. Once per release and static
+    # folder (.collected lists the folders done; post-processing every file takes a while).
+    local static
+    static=$(env_value ZBOR_STATIC_ROOT)
+    static=${static:-$dir/staticfiles}
+    if ! grep -qxF "$static" "$dir/.collected" 2>/dev/null; then
+        say "collecting static files into $static" >&2
+        zbor_root_in "$dir" collectstatic --no-input --verbosity 0 >&2
+        printf '%s\n' "$static" >>"$dir/.collected"
+    fi
     printf '%s\n' "$dir"
 }
 

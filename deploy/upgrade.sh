@@ -19,6 +19,10 @@
 #   ZBOR_READY_URLS     each one's /readyz, in the same order (default: http://127.0.0.1:8000/readyz)
 #   ZBOR_WORKER_UNITS   task worker units (default: zbor-worker; "" for none on this machine)
 #   ZBOR_READY_SECONDS  how long an app server may take to become ready (default: 60)
+#   ZBOR_RESTART_PAUSE  seconds between one app server being ready and restarting the next
+#                       (default: 15). nginx takes a server it could not reach out for its
+#                       fail_timeout (10 s in deploy/nginx.conf) even once it is back: restarting
+#                       the next one sooner would leave nginx with no server to send requests to.
 # Units are restarted with `systemctl restart UNIT` (the units' ExecStartPost waits for readiness
 # too). On a machine with several app servers, name them all here: each machine's own units,
 # or run the script once per machine with the first one doing the migration.
@@ -37,6 +41,7 @@ read -r -a web_units <<<"${ZBOR_WEB_UNITS-zbor-web}"
 read -r -a ready_urls <<<"${ZBOR_READY_URLS-http://127.0.0.1:8000/readyz}"
 read -r -a worker_units <<<"${ZBOR_WORKER_UNITS-zbor-worker}"
 : "${ZBOR_READY_SECONDS:=60}"
+: "${ZBOR_RESTART_PAUSE:=15}"
 [ ${#web_units[@]} = ${#ready_urls[@]} ] ||
     die "ZBOR_WEB_UNITS names ${#web_units[@]} units but ZBOR_READY_URLS ${#ready_urls[@]} addresses"
 command -v curl >/dev/null || die "curl is missing (apt-get install curl)"
@@ -102,6 +107,10 @@ release runs on it); nothing was migrated backwards"
 }
 for i in "${!web_units[@]}"; do
     unit=${web_units[$i]} url=${ready_urls[$i]}
+    if [ "$i" -gt 0 ]; then
+        say "waiting $ZBOR_RESTART_PAUSE s for the proxy to take ${web_units[$((i - 1))]} back"
+        sleep "$ZBOR_RESTART_PAUSE"
+    fi
     step=$SECONDS
     say "restarting $unit"
     systemctl restart "$unit" || roll_back "$i" "systemctl restart $unit failed"
