@@ -7,6 +7,17 @@ Settings: config.settings.dev with DEBUG=false, so that the demo payment provide
 production refuses) completes card payments over HTTP; the abuse limits are off (one client
 makes every donation) and the proof of work is small (solved here in Python, as a browser would).
 
+0. Installed as an operator would (bench/cluster_install.py): deploy/nginx.conf passes
+   `nginx -t`; deploy/install.sh twice into a temporary prefix with SQLite and production
+   settings (the second run changes nothing, the environment file is untouched), then granian
+   answers /readyz; the cluster itself installed with install.sh on v0.5.0 (OLD_RELEASE), its
+   PostgreSQL role and database made by install.sh, its processes run by a stand-in for
+   systemctl (what deploy/upgrade.sh restarts).
+4. (run first, right after the set-up) The rolling upgrade (bench/cluster_upgrade.py):
+   deploy/upgrade.sh from v0.5.0 to this checkout's commit (committed: uncommitted changes are
+   not in it) while visitors and donors go through nginx; no failed request, every donation
+   made meanwhile landed once, both app servers and the worker run the new release. Checks
+   1 to 3 then run on the upgraded cluster.
 1. Donations through both app servers at once land exactly once: 8 threads make 200 donations
    on one campaign, alternating between the app servers directly (not through nginx, so both are
    surely used): half demo card payments (form, proof of work, test checkout completed on the
@@ -24,7 +35,7 @@ makes every donation) and the proof of work is small (solved here in Python, as 
     make bench-cluster
     .venv/bin/python bench/cluster.py --donations 400 --threads 16
 
-This module sets the cluster up and runs the checks in order: the donor over HTTP and check 1's
+This module sets the cluster up and runs the checks in order (0, 4, 1, 2, 3): the donor over HTTP and check 1's
 load are in bench/cluster_donor.py, what the site and the database say in bench/cluster_read.py,
 the checks in bench/cluster_checks.py.
 """

@@ -354,11 +354,8 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 ZBOR_CLIENT_IP_HEADER = env_str("ZBOR_CLIENT_IP_HEADER")
 ZBOR_TRUSTED_PROXIES = env_list("ZBOR_TRUSTED_PROXIES", ["127.0.0.0/8", "::1/128"])
 
-# Background tasks: huey (zbor/tasks.py). Embedded: a SQLite queue next to the database; with
-# REDIS_URL: Redis. The worker is `zbor run_huey` (make run starts it).
-# The queue's name keys its Redis entries: sites sharing one Redis (the same database) need
-# their own, or one site's worker would run the other's tasks against its own database. It
-# follows ZBOR_CACHE_PREFIX unless ZBOR_TASK_QUEUE says otherwise.
+# Background tasks: huey (zbor/tasks.py), the worker `zbor run_huey`. Embedded: a SQLite queue next to the
+# database; with REDIS_URL: Redis, one queue name per site sharing it (else workers swap sites' tasks).
 HUEY = {
     "name": env_str("ZBOR_TASK_QUEUE", env_str("ZBOR_CACHE_PREFIX", "zbor")),
     # No result store: a failed task's error (which may name an email address) is not kept.
