@@ -10,6 +10,8 @@
 : "${ZBOR_BACKUP_DIR:=/var/backups/zbor}"
 : "${ZBOR_PYTHON:=python3}"                 # makes each release's .venv
 : "${ZBOR_PIP_ARGS:=}"                      # extra pip arguments (a local wheel directory, a proxy)
+# A failing step inside $(...) (building a release) must stop the script too.
+shopt -s inherit_errexit
 ZBOR_RELEASES=$ZBOR_HOME/releases
 ZBOR_CURRENT=$ZBOR_HOME/current
 
@@ -92,7 +94,9 @@ build_release() {
     local static
     static=$(env_value ZBOR_STATIC_ROOT)
     static=${static:-$dir/staticfiles}
-    if ! grep -qxF "$static" "$dir/.collected" 2>/dev/null; then
+    if [ "$(env_value DJANGO_SETTINGS_MODULE)" = config.settings.dev ]; then
+        say "development settings serve static files from the release itself: nothing to collect" >&2
+    elif ! grep -qxF "$static" "$dir/.collected" 2>/dev/null; then
         say "collecting static files into $static" >&2
         zbor_root_in "$dir" collectstatic --no-input --verbosity 0 >&2
         printf '%s\n' "$static" >>"$dir/.collected"
