@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -207,6 +208,8 @@ def main() -> None:
         if site is not None:
             site.stop_all()
     failed = [name for name, _m, ok in results.rows if not ok]
+    if not failed:  # the logs stay; the two releases' virtualenvs (about 1 GB) go
+        shutil.rmtree(releases, ignore_errors=True)
     print(
         f"\n{'PASS' if not failed else 'FAIL'}: {len(results.rows) - len(failed)} of {len(results.rows)} checks met "
         f"in {time.monotonic() - started:.0f} s." + (f" FAILED: {'; '.join(failed)}. Logs in {work}" if failed else "")
