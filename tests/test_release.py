@@ -19,7 +19,7 @@ REDIS_URL = os.environ.get("ZBOR_TEST_REDIS_URL")
 pytestmark = pytest.mark.skipif(not shutil.which("git"), reason="install.sh builds releases from git")
 
 
-def install(tmp_path: Path, env_file: Path) -> subprocess.CompletedProcess:
+def install(tmp_path: Path, env_file: Path, *args: str, **extra: str) -> subprocess.CompletedProcess:
     """install.sh into ``tmp_path`` as the current user, with no systemd units."""
     user = subprocess.run(["id", "-un"], capture_output=True, text=True, check=True).stdout.strip()
     group = subprocess.run(["id", "-gn"], capture_output=True, text=True, check=True).stdout.strip()
@@ -32,8 +32,9 @@ def install(tmp_path: Path, env_file: Path) -> subprocess.CompletedProcess:
         "ZBOR_ENV_FILE": str(env_file),
         "ZBOR_BACKUP_DIR": str(tmp_path / "backups"),
         "ZBOR_INSTALL_UNITS": "no",
+        **extra,
     }
-    return subprocess.run(["bash", str(INSTALL)], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(["bash", str(INSTALL), *args], env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_a_missing_env_file_is_written_from_the_example_and_its_placeholders_refused(tmp_path):
@@ -105,3 +106,45 @@ def test_two_sites_sharing_a_redis_database_have_their_own_task_queues():
         assert site("site-b", "count", ZBOR_TASK_QUEUE="site-a") == "site-a 1"
     finally:
         redis.Redis.from_url(url).flushdb()
+
+
+PG_URL = os.environ.get("ZBOR_TEST_DATABASE_URL")
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="set ZBOR_TEST_DATABASE_URL to a PostgreSQL server to run this test")
+@pytest.mark.skipif(not shutil.which("psql"), reason="install.sh creates the role and database with psql")
+def test_the_role_and_database_are_made_once_from_database_url(tmp_path):
+    """With ZBOR_PG_ADMIN_URL, install.sh makes DATABASE_URL's role (its password, not a
+    superuser) and database (owned by it), and leaves both alone the second time. (A version
+    that does not exist stops the run right after, before anything is built.)"""
+    import psycopg
+
+    server = PG_URL.rsplit("/", 1)[0]
+    host = server.split("@", 1)[-1]
+    name = f"zbor_release_{os.getpid()}"
+    env_file = tmp_path / "zbor.env"
+    env_file.write_text(
+        f"DATABASE_URL=postgres://{name}:p%40ss%27word@{host}/{name}\nZBOR_DATA_DIR={tmp_path / 'srv'}\n"
+    )
+    admin = psycopg.connect(PG_URL, autocommit=True)
+    try:
+        for _ in range(2):
+            result = install(tmp_path, env_file, "no-such-version", ZBOR_PG_ADMIN_URL=PG_URL)
+            assert "no-such-version is neither a tag nor a commit" in result.stderr
+            assert f"role {name} and database {name}" in result.stdout
+        role = admin.execute(
+            "SELECT rolsuper, rolcanlogin, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = %s", [name]
+        ).fetchall()
+        assert role == [(False, True, False, False)]
+        # The URL's password (percent-decoded, quotes and all) is the role's: PostgreSQL keeps its hash.
+        password = admin.execute("SELECT rolpassword FROM pg_authid WHERE rolname = %s", [name]).fetchone()
+        assert password is not None and password[0].startswith(("SCRAM-SHA-256$", "md5"))
+        owner = admin.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", [name]).fetchall()
+        assert owner == [(name,)]
+        with psycopg.connect(f"postgres://{name}:p%40ss%27word@{host}/{name}") as conn:
+            assert conn.execute("SELECT current_user").fetchone() == (name,)
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'DROP ROLE IF EXISTS "{name}"')
+        admin.close()
