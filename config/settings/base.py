@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     # Serves the API docs page's own Swagger files: nothing from a CDN.
     "ninja",
     "zbor.site",
+    "zbor.ops",
     "huey.contrib.djhuey",
     "csp",
     "django_otp",
@@ -342,6 +343,12 @@ EMAIL_TIMEOUT = 20
 ZBOR_ENCRYPTION_KEYS = env_list("ZBOR_ENCRYPTION_KEYS", [])
 # Where encrypted private files live: never under MEDIA_ROOT, never served by the web server.
 ZBOR_PRIVATE_ROOT = Path(env_str("ZBOR_PRIVATE_ROOT", str(DATA_DIR / "private")))
+# `zbor backup` (zbor/ops): where archives go, and the file with the age public keys (age1...,
+# one a line) they are encrypted to. The server can write backups, never read them.
+ZBOR_BACKUP_DIR = Path(env_str("ZBOR_BACKUP_DIR", "/var/backups/zbor"))
+ZBOR_BACKUP_RECIPIENTS = Path(env_str("ZBOR_BACKUP_RECIPIENTS", "/etc/zbor/backup-recipients.txt"))
+# Who `zbor failure_mail UNIT` writes to when a systemd unit fails (comma-separated addresses).
+ZBOR_ALERT_EMAILS = env_list("ZBOR_ALERT_EMAILS", [])
 # Staff sign-in: two-factor (TOTP) required, and failed attempts allowed per 15 minutes.
 ZBOR_REQUIRE_2FA = env_bool("ZBOR_REQUIRE_2FA", True)
 ZBOR_LOGIN_FAILURES_ALLOWED = int(env_str("ZBOR_LOGIN_FAILURES_ALLOWED", "5"))
