@@ -16,7 +16,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.migrations.recorder import MigrationRecorder
 
 from . import databases
@@ -80,11 +80,15 @@ def make_backup(*, target: Path, recipients_file: Path, now: datetime | None = N
     final = target / f"zbor-{(now or datetime.now(UTC)).strftime(STAMP)}.tar.age"
     if final.exists():
         raise BackupError(f"{final} already exists")
+    try:
+        migrations = last_migrations()
+    except DatabaseError as exc:
+        raise BackupError(f"cannot read the database: {str(exc).strip().splitlines()[0]}") from None
     manifest = Manifest(
         zbor_version=version("zbor"),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         vendor=databases.vendor(),
-        migrations=last_migrations(),
+        migrations=migrations,
     )
     lock = _lock(target)
     partial = target / f"{PARTIAL_PREFIX}{final.name}"

@@ -16,7 +16,6 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from django.conf import settings
 from django.db import connections
 
 from .archive import PART_BYTES, BackupError
@@ -30,7 +29,7 @@ def vendor() -> str:
 
 
 def _pg_env() -> dict[str, str]:
-    db = settings.DATABASES["default"]
+    db = connections["default"].settings_dict
     env = {**os.environ, "PGDATABASE": db["NAME"], "PGAPPNAME": "zbor-backup"}
     for key, var in (("HOST", "PGHOST"), ("PORT", "PGPORT"), ("USER", "PGUSER"), ("PASSWORD", "PGPASSWORD")):
         if db.get(key):
@@ -51,14 +50,14 @@ def _stderr_line(handle) -> str:
 def dump(add_part: Callable[[bytes], None]) -> None:
     """The database, handed to ``add_part`` in parts of at most PART_BYTES."""
     if vendor() == "postgresql":
-        _pg_dump(add_part)
+        dump_postgresql(add_part)
     elif vendor() == "sqlite":
         _sqlite_dump(add_part)
     else:
         raise BackupError(f"cannot back up a {vendor()} database")
 
 
-def _pg_dump(add_part: Callable[[bytes], None]) -> None:
+def dump_postgresql(add_part: Callable[[bytes], None]) -> None:
     command = ["pg_dump", "--format=custom", "--no-password"]
     command += [f"--exclude-table-data={table}" for table in SKIPPED_TABLES]
     with tempfile.TemporaryFile() as errors:
@@ -78,10 +77,12 @@ def _pg_dump(add_part: Callable[[bytes], None]) -> None:
 
 
 def _sqlite_dump(add_part: Callable[[bytes], None]) -> None:
-    source = sqlite3.connect(settings.DATABASES["default"]["NAME"])
+    connection = connections["default"]
+    connection.ensure_connection()
     copy = sqlite3.connect(":memory:")
     try:
-        source.backup(copy)
+        # Through Django's own connection: the same database whatever its name (a test's is in memory).
+        connection.connection.backup(copy)
         for table in SKIPPED_TABLES:
             copy.execute(f'DELETE FROM "{table}"')  # nosec B608 - fixed table names
         copy.commit()
@@ -91,7 +92,6 @@ def _sqlite_dump(add_part: Callable[[bytes], None]) -> None:
         raise BackupError(f"the SQLite backup failed: {exc}") from None
     finally:
         copy.close()
-        source.close()
     for start in range(0, len(data), PART_BYTES):
         add_part(data[start : start + PART_BYTES])
 
@@ -115,7 +115,7 @@ def restore(parts: Iterable[bytes], archive_vendor: str) -> None:
 
 def _pg_restore(parts: Iterable[bytes]) -> None:
     command = ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"]
-    command += ["--no-password", f"--dbname={settings.DATABASES['default']['NAME']}"]
+    command += ["--no-password", f"--dbname={connections['default'].settings_dict['NAME']}"]
     with tempfile.TemporaryFile() as errors:
         try:
             process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=errors, env=_pg_env())  # nosec B603
@@ -139,7 +139,9 @@ def _pg_restore(parts: Iterable[bytes]) -> None:
 
 def _sqlite_restore(parts: Iterable[bytes]) -> None:
     data = b"".join(parts)
-    target_path = Path(settings.DATABASES["default"]["NAME"])
+    if connections["default"].is_in_memory_db():
+        raise BackupError("cannot restore into an in-memory SQLite database")
+    target_path = Path(connections["default"].settings_dict["NAME"])
     connections.close_all()
     copy = sqlite3.connect(":memory:")
     target = sqlite3.connect(target_path)
