@@ -233,6 +233,9 @@ def _raise_decrypt(errors: list[BaseException]) -> None:
         return
     if isinstance(errors[0], pyrage.DecryptError):
         raise BackupError("cannot decrypt the archive: wrong identity, or the file is damaged") from None
+    if isinstance(errors[0], OSError) and errors[0].errno is None:
+        # age checks every 64 KiB chunk: a changed or cut byte fails where it is read.
+        raise BackupError(f"the archive is damaged: {errors[0]}") from None
     if isinstance(errors[0], OSError):
         raise BackupError(f"cannot read the archive: {errors[0].strerror or errors[0]}") from None
     raise errors[0]
