@@ -97,14 +97,16 @@ def _env(data_dir: Path, keys: str, database_url: str = "") -> dict[str, str]:
     return env
 
 
-def _run(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+def _run(env: dict, *args: str, stdin: Path | None = None) -> subprocess.CompletedProcess:
+    with open(stdin or os.devnull, "rb") as given:
+        return subprocess.run(
+            [sys.executable, *args], cwd=ROOT, env=env, stdin=given, capture_output=True, timeout=300, check=False
+        )
 
 
-def _zbor(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return _run(env, "-m", "zbor", *args)
+def _zbor(env: dict, *args: str, stdin: Path | None = None) -> subprocess.CompletedProcess:
+    result = _run(env, "-m", "zbor", *args, stdin=stdin)
+    return subprocess.CompletedProcess(result.args, result.returncode, result.stdout.decode(), result.stderr.decode())
 
 
 def _keys(tmp_path: Path) -> tuple[Path, Path]:
@@ -123,7 +125,7 @@ def drill(tmp_path: Path, source_url: str = "", restore_url: str = "") -> None:
     identity, recipients = _keys(tmp_path)
     source = _env(tmp_path / "production", keys, source_url)
     seeded = _run(source, "-c", SEED)
-    assert seeded.returncode == 0 and "seeded" in seeded.stdout, seeded.stderr[-3000:]
+    assert seeded.returncode == 0 and b"seeded" in seeded.stdout, seeded.stderr[-3000:]
     before = _run(source, "-c", STATE)
     assert before.returncode == 0, before.stderr[-3000:]
 
@@ -140,21 +142,39 @@ def drill(tmp_path: Path, source_url: str = "", restore_url: str = "") -> None:
     # On the scratch server: an empty database, empty folders, production's keys, a new SECRET_KEY.
     scratch = _env(tmp_path / "scratch", keys, restore_url)
     scratch["SECRET_KEY"] = "another-" + SECRET_KEY
-    restored = _zbor(scratch, "restore", str(archive), "--identity", str(identity))
+    # The keeper's identity comes from their stick on stdin, never copied onto the server.
+    restored = _zbor(scratch, "restore", str(archive), "--identity", "/dev/stdin", stdin=identity)
     assert restored.returncode == 0, restored.stdout + restored.stderr
     assert "reconcile: clean: no differences" in restored.stdout
     assert "private data: campaigns.beneficiary.real_name_secret of one record opens" in restored.stdout
     assert "restore complete: all checks passed" in restored.stdout
     reconciled = _zbor(scratch, "reconcile")
     assert reconciled.returncode == 0 and "clean: no differences" in reconciled.stdout, reconciled.stdout
+    if restore_url:
+        _assert_append_only_triggers(restore_url)
     after = _run(scratch, "-c", STATE)
     assert after.returncode == 0, after.stderr[-3000:]
     assert json.loads(after.stdout) == json.loads(before.stdout)
     assert json.loads(after.stdout)["real_name"] == NAME
 
     # A second restore into the now restored copy is refused, and changes nothing.
-    again = _zbor(scratch, "restore", str(archive), "--identity", str(identity))
+    again = _zbor(scratch, "restore", str(archive), "--identity", "/dev/stdin", stdin=identity)
     assert again.returncode == 1 and "the database is not empty" in again.stderr
+
+
+def _assert_append_only_triggers(url: str) -> None:
+    """The ledger's and audit log's guards came back with the dump: one pair per append-only table."""
+    import psycopg
+
+    with psycopg.connect(url) as db:
+        names = [
+            row[0]
+            for row in db.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgname LIKE '%append_only' OR tgname LIKE '%no_truncate'"
+            )
+        ]
+    guarded = {n.rsplit("_append_only", 1)[0] for n in names if n.endswith("_append_only")}
+    assert guarded and guarded == {n.rsplit("_no_truncate", 1)[0] for n in names if n.endswith("_no_truncate")}
 
 
 def test_restore_drill_on_sqlite(tmp_path):

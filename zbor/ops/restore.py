@@ -126,7 +126,9 @@ def check_schema(manifest: Manifest) -> str:
     executor = MigrationExecutor(connection)
     unknown = set(executor.recorder.applied_migrations()) - set(executor.loader.graph.nodes)
     if unknown:
-        raise BackupError(f"the backup has {len(unknown)} migration(s) this release does not know: use a newer release")
+        raise BackupError(
+            f"the backup has {len(unknown)} migration(s) this release does not know: use a newer release"
+        )
     plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
     if plan:
         raise BackupError(f"the restored schema lacks {len(plan)} migration(s) of this release: run zbor migrate")
@@ -170,7 +172,9 @@ def _open(read: Callable[[], object], what: str) -> None:
     try:
         read()
     except UnreadableSecret:
-        raise BackupError(f"ZBOR_ENCRYPTION_KEYS do not open {what}: bring the keys this backup was made with") from None
+        raise BackupError(
+            f"ZBOR_ENCRYPTION_KEYS do not open {what}: bring the keys this backup was made with"
+        ) from None
     except OSError as exc:
         raise BackupError(f"cannot read {what}: {exc.strerror}") from None
 
@@ -180,8 +184,10 @@ def restore_archive(archive: Path, *, identity_file: Path, say: Say) -> None:
     identities = read_identities(identity_file)
     check_empty()
     manifest = verify(archive, identities)
-    say(f"checked: {len(manifest.members)} members match the manifest (Zbor {manifest.zbor_version}, "
-        f"{manifest.vendor}, made {manifest.created_at})")
+    say(
+        f"checked: {len(manifest.members)} members match the manifest (Zbor {manifest.zbor_version}, "
+        f"{manifest.vendor}, made {manifest.created_at})"
+    )
     state: list[str] = []
     try:
         load(archive, identities, manifest, state)

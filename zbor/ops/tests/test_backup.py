@@ -129,7 +129,9 @@ def test_a_pg_dump_that_fails_midway_fails_the_dump(tmp_path, monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_pg_dump_that_fails_midway_makes_the_backup_fail_and_leaves_no_archive(folders, keeper, tmp_path, monkeypatch):
+def test_a_pg_dump_that_fails_midway_makes_the_backup_fail_and_leaves_no_archive(
+    folders, keeper, tmp_path, monkeypatch
+):
     if not run_here_or_on_postgres(f"{__file__}::{sys._getframe().f_code.co_name}"):
         return
     _, recipients, _ = keeper
