@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zbor.sqlite_writers import WriterConnection
 
+from .backups import ZBOR_ALERT_EMAILS, ZBOR_BACKUP_DIR, ZBOR_BACKUP_RECIPIENTS  # noqa: F401 (zbor/ops)
 from .env import env_bool, env_list, env_str
 from .logs import logging_config
 
@@ -105,8 +106,7 @@ def _database(url: str) -> dj_database_url.DBConfig:
         url = f"sqlite:///{DATA_DIR / 'zbor.sqlite3'}"
     config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     if config["ENGINE"] == "django.db.backends.sqlite3":
-        # Each server thread keeps its connection: opening one (and its PRAGMAs) costs more
-        # than most pages.
+        # Each server thread keeps its connection: opening one (and its PRAGMAs) costs more than most pages.
         config["CONN_MAX_AGE"] = 600
         config["OPTIONS"] = {
             # Writers take the lock when the transaction starts, so two writers queue
@@ -343,12 +343,6 @@ EMAIL_TIMEOUT = 20
 ZBOR_ENCRYPTION_KEYS = env_list("ZBOR_ENCRYPTION_KEYS", [])
 # Where encrypted private files live: never under MEDIA_ROOT, never served by the web server.
 ZBOR_PRIVATE_ROOT = Path(env_str("ZBOR_PRIVATE_ROOT", str(DATA_DIR / "private")))
-# `zbor backup` (zbor/ops): where archives go, and the file with the age public keys (age1...,
-# one a line) they are encrypted to. The server can write backups, never read them.
-ZBOR_BACKUP_DIR = Path(env_str("ZBOR_BACKUP_DIR", "/var/backups/zbor"))
-ZBOR_BACKUP_RECIPIENTS = Path(env_str("ZBOR_BACKUP_RECIPIENTS", "/etc/zbor/backup-recipients.txt"))
-# Who `zbor failure_mail UNIT` writes to when a systemd unit fails (comma-separated addresses).
-ZBOR_ALERT_EMAILS = env_list("ZBOR_ALERT_EMAILS", [])
 # Staff sign-in: two-factor (TOTP) required, and failed attempts allowed per 15 minutes.
 ZBOR_REQUIRE_2FA = env_bool("ZBOR_REQUIRE_2FA", True)
 ZBOR_LOGIN_FAILURES_ALLOWED = int(env_str("ZBOR_LOGIN_FAILURES_ALLOWED", "5"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess  # nosec B404 - pg_dump and pg_restore, with fixed arguments
+import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -62,7 +62,7 @@ def dump_postgresql(add_part: Callable[[bytes], None]) -> None:
     command += [f"--exclude-table-data={table}" for table in SKIPPED_TABLES]
     with tempfile.TemporaryFile() as errors:
         try:
-            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, env=_pg_env())  # nosec B603
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, env=_pg_env())  # noqa: S603
         except OSError as exc:
             raise BackupError(f"cannot run pg_dump: {exc.strerror}") from None
         assert process.stdout is not None  # noqa: S101 - stdout=PIPE
@@ -84,7 +84,7 @@ def _sqlite_dump(add_part: Callable[[bytes], None]) -> None:
         # Through Django's own connection: the same database whatever its name (a test's is in memory).
         connection.connection.backup(copy)
         for table in SKIPPED_TABLES:
-            copy.execute(f'DELETE FROM "{table}"')  # nosec B608 - fixed table names
+            copy.execute(f'DELETE FROM "{table}"')  # noqa: S608 - fixed table names
         copy.commit()
         copy.execute("VACUUM")
         data = copy.serialize()
@@ -118,7 +118,7 @@ def _pg_restore(parts: Iterable[bytes]) -> None:
     command += ["--no-password", f"--dbname={connections['default'].settings_dict['NAME']}"]
     with tempfile.TemporaryFile() as errors:
         try:
-            process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=errors, env=_pg_env())  # nosec B603
+            process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=errors, env=_pg_env())  # noqa: S603
         except OSError as exc:
             raise BackupError(f"cannot run pg_restore: {exc.strerror}") from None
         assert process.stdin is not None  # noqa: S101 - stdin=PIPE
@@ -139,9 +139,9 @@ def _pg_restore(parts: Iterable[bytes]) -> None:
 
 def _sqlite_restore(parts: Iterable[bytes]) -> None:
     data = b"".join(parts)
-    if connections["default"].is_in_memory_db():
-        raise BackupError("cannot restore into an in-memory SQLite database")
     target_path = Path(connections["default"].settings_dict["NAME"])
+    if str(target_path) == ":memory:" or "mode=memory" in str(target_path):
+        raise BackupError("cannot restore into an in-memory SQLite database")
     connections.close_all()
     copy = sqlite3.connect(":memory:")
     target = sqlite3.connect(target_path)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -153,14 +154,14 @@ def check_private_read() -> list[str]:
         for name in entry.fields if not field_done else ():
             token = entry.model.objects.exclude(**{name: ""}).values_list(name, flat=True).first()
             if token:
-                _open(lambda: decrypt_text(token), f"{label}.{name}")
+                _open(partial(decrypt_text, token), f"{label}.{name}")
                 field_done = f"private data: {label}.{name} of one record opens with ZBOR_ENCRYPTION_KEYS"
                 break
         if entry.file_field and not file_done:
             rows = entry.model.objects.exclude(**{f"{entry.file_field}__in": entry.not_files})
             stored = rows.values_list(entry.file_field, flat=True).first()
             if stored:
-                _open(lambda: private_files.load(stored), f"a private file of {label}")
+                _open(partial(private_files.load, stored), f"a private file of {label}")
                 file_done = f"private files: one of {label} opens with ZBOR_ENCRYPTION_KEYS"
     return [
         field_done or "private data: the backup holds no encrypted record to read",
@@ -204,7 +205,9 @@ def restore_archive(archive: Path, *, identity_file: Path, say: Say) -> None:
 
 
 def _message(exc: Exception) -> str:
-    return str(exc) if isinstance(exc, BackupError) else f"cannot write a file: {exc.strerror or exc}"
+    return (
+        str(exc) if isinstance(exc, BackupError) else f"cannot write a file: {getattr(exc, 'strerror', None) or exc}"
+    )
 
 
 def _left(state: list[str]) -> str:

@@ -13,7 +13,6 @@ import pytest
 from pyrage import x25519
 
 from tests.postgres import run_here_or_on_postgres
-
 from zbor import private_files
 from zbor.ops import databases
 from zbor.ops.archive import ArchiveWriter, BackupError
