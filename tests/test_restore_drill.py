@@ -147,6 +147,8 @@ def drill(tmp_path: Path, source_url: str = "", restore_url: str = "") -> None:
     assert restored.returncode == 0, restored.stdout + restored.stderr
     assert "reconcile: clean: no differences" in restored.stdout
     assert "private data: campaigns.beneficiary.real_name_secret of one record opens" in restored.stdout
+    assert "private files: one of campaigns.beneficiarydocument opens" in restored.stdout
+    assert "WARNING" not in restored.stdout
     assert "restore complete: all checks passed" in restored.stdout
     reconciled = _zbor(scratch, "reconcile")
     assert reconciled.returncode == 0 and "clean: no differences" in reconciled.stdout, reconciled.stdout

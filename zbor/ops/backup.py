@@ -73,6 +73,9 @@ def make_backup(*, target: Path, recipients_file: Path, now: datetime | None = N
     """Write ``target/zbor-<UTC time>.tar.age``; returns its path. Raises BackupError, leaving
     no file behind, on any failure."""
     recipients = read_recipients(recipients_file)
+    private, media = Path(settings.ZBOR_PRIVATE_ROOT).resolve(), Path(settings.MEDIA_ROOT).resolve()
+    if private.is_relative_to(media) or media.is_relative_to(private):
+        raise BackupError("ZBOR_PRIVATE_ROOT and ZBOR_MEDIA_ROOT must not lie one inside the other")
     try:
         target.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:

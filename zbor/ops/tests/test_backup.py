@@ -175,3 +175,12 @@ def test_prune_deletes_only_old_backups(tmp_path):
     removed = prune(tmp_path, days=30, now=datetime(2026, 3, 10, tzinfo=UTC))
     assert [p.name for p in removed] == [names[0]]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[1:])
+
+
+def test_private_files_inside_the_public_media_are_refused(settings, keeper, tmp_path):
+    _, recipients, _ = keeper
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.ZBOR_PRIVATE_ROOT = tmp_path / "media" / "private"
+    with pytest.raises(BackupError, match="must not lie one inside the other"):
+        make_backup(target=tmp_path / "backups", recipients_file=recipients)
+    assert not (tmp_path / "backups").exists()
