@@ -33,6 +33,8 @@ class Command(BaseCommand):
             path = make_backup(target=target, recipients_file=recipients or Path(settings.ZBOR_BACKUP_RECIPIENTS))
         except BackupError as exc:
             raise CommandError(f"backup failed, nothing written: {exc}") from None
+        except OSError as exc:
+            raise CommandError(f"backup failed, nothing written: {exc.filename}: {exc.strerror}") from None
         self.stdout.write(f"backup written: {path} ({path.stat().st_size} bytes)")
         if prune_days is not None:
             for old in prune(target, days=prune_days):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from zbor.ops.archive import BackupError
 from zbor.ops.restore import restore_archive
@@ -25,4 +26,7 @@ class Command(BaseCommand):
             restore_archive(archive, identity_file=identity, say=self.stdout.write)
         except BackupError as exc:
             raise CommandError(f"restore failed: {exc}") from None
+        except DatabaseError as exc:
+            first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+            raise CommandError(f"restore failed: the database: {first}") from None
         self.stdout.write("restore complete: all checks passed")
