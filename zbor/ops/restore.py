@@ -229,7 +229,10 @@ def _left(state: list[str]) -> str:
     if not state:
         return "Nothing was written."
     if state[-1:] == ["database"]:
-        return "The database restore did not complete: check it is still empty before trying again."
+        return (
+            "The database restore stopped; PostgreSQL's single transaction was rolled back unless the "
+            "error came after it: check the database is empty (or drop and create it) before trying again."
+        )
     return (
         "The database is restored but the files are only partly written: drop the database and empty "
         f"{settings.ZBOR_PRIVATE_ROOT} and {settings.MEDIA_ROOT} before trying again."
