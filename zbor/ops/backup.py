@@ -99,10 +99,13 @@ def make_backup(*, target: Path, recipients_file: Path, now: datetime | None = N
         with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
 
             def produce(pipe) -> None:
-                with tarfile.open(fileobj=pipe, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-                    writer = ArchiveWriter(tar)
-                    _contents(writer, manifest)
-                    writer.add_bytes(MANIFEST, manifest.to_bytes())
+                try:
+                    with tarfile.open(fileobj=pipe, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+                        writer = ArchiveWriter(tar)
+                        _contents(writer, manifest)
+                        writer.add_bytes(MANIFEST, manifest.to_bytes())
+                finally:
+                    connections.close_all()  # this thread's own (SQLite's online backup)
 
             encrypt_stream(out, recipients, produce)
             out.flush()
