@@ -35,7 +35,7 @@ def every_kind_of_record() -> dict:
     model's ``_meta.label_lower`` is a key too (for walking every registered admin)."""
     from django.contrib.auth.models import Group
     from django_otp.plugins.otp_static.models import StaticDevice
-    
+
     from zbor.accounts import staff_changes
     from zbor.accounts.models import AuditEvent, AuthenticatorDevice, StaffChangeRequest
     from zbor.api.models import ApiToken

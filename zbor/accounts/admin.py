@@ -257,7 +257,7 @@ class AuthenticatorDeviceAdmin(SuperuserOnlyAdmin, AuditedAdminMixin, ZborModelA
     raw_id_fields = ["user"]
     fieldsets = [
         (None, {"fields": ["user", "name", "confirmed", "created_at", "last_used_at"]}),
-        (_("Codes"), {"fields": ["step", "t0", "digits", "tolerance", "drift"]}),
+        (_("Code settings"), {"fields": ["step", "t0", "digits", "tolerance", "drift"]}),
         (_("Back-off after wrong codes"), {"fields": ["throttling_failure_timestamp", "throttling_failure_count"]}),
     ]
     readonly_fields = ["user", "created_at", "last_used_at", "step", "t0", "digits", "tolerance", "drift"]

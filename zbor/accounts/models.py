@@ -3,6 +3,7 @@ staff change requests, two-factor enrolment and the authenticator-app device."""
 
 from __future__ import annotations
 
+import logging
 import time
 from base64 import b32encode
 from binascii import Error as BadHex
@@ -16,7 +17,9 @@ from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import TOTP
 from django_otp.util import random_hex
 
-from zbor.crypto import decrypt_text, encrypt_text
+from zbor.crypto import UnreadableSecret, decrypt_text, encrypt_text
+
+logger = logging.getLogger("zbor.security")
 
 
 class AuditEvent(models.Model):
@@ -190,18 +193,15 @@ class AuthenticatorDevice(TimestampMixin, ThrottlingMixin, Device):
     """
 
     key_secret = models.TextField(editable=False, default=new_key_secret)
-    step = models.PositiveSmallIntegerField(default=30, help_text="The time step in seconds.")
-    t0 = models.BigIntegerField(default=0, help_text="The Unix time at which to begin counting steps.")
+    #: As django-otp's TOTPDevice: the step in seconds, the Unix time steps count from, the code's
+    #: length, the steps of clock skew allowed either side, the steps the phone is known to be
+    #: off, and the step of the last code accepted (the next must be later).
+    step = models.PositiveSmallIntegerField(default=30)
+    t0 = models.BigIntegerField(default=0)
     digits = models.PositiveSmallIntegerField(choices=[(6, 6), (8, 8)], default=6)
-    tolerance = models.PositiveSmallIntegerField(
-        default=1, help_text="The number of time steps in the past or future to allow."
-    )
-    drift = models.SmallIntegerField(
-        default=0, help_text="The number of time steps the phone is known to deviate from our clock."
-    )
-    last_t = models.BigIntegerField(
-        default=-1, help_text="The time step of the last code accepted; the next must be later."
-    )
+    tolerance = models.PositiveSmallIntegerField(default=1)
+    drift = models.SmallIntegerField(default=0)
+    last_t = models.BigIntegerField(default=-1)
 
     class Meta(Device.Meta):
         verbose_name = _("authenticator app")
@@ -235,7 +235,14 @@ class AuthenticatorDevice(TimestampMixin, ThrottlingMixin, Device):
             value = int(token)
         except (TypeError, ValueError):
             return False
-        totp = TOTP(self.bin_key, self.step, self.t0, self.digits, self.drift)
+        try:
+            key = self.bin_key
+        except UnreadableSecret:
+            # A key removed from ZBOR_ENCRYPTION_KEYS too early: this device cannot sign anyone in
+            # (recovery codes still can), and the operator must hear of it; never a 500.
+            logger.error("authenticator device %s: none of ZBOR_ENCRYPTION_KEYS opens its key", self.pk)
+            return False
+        totp = TOTP(key, self.step, self.t0, self.digits, self.drift)
         totp.time = time.time()
         if not totp.verify(value, self.tolerance, self.last_t + 1):
             return False

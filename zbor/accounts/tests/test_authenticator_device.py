@@ -131,7 +131,9 @@ def test_eight_digit_devices_and_the_otpauth_address_match_django_otp(staff, set
     ours = AuthenticatorDevice(user=user, key=KEY, digits=8)
     theirs = TOTPDevice(user=user, key=KEY, digits=8)
     assert ours.config_url == theirs.config_url
-    assert ours.config_url.startswith("otpauth://totp/Zbor%20Foundation%3Aphoneuser?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")
+    assert ours.config_url.startswith(
+        "otpauth://totp/Zbor%20Foundation%3Aphoneuser?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+    )
 
 
 def test_a_key_that_is_not_hex_is_refused_without_repeating_it():
@@ -176,3 +178,18 @@ def test_the_command_names_both_columns_in_the_audit_row(staff):
     fields = AuditEvent.objects.get(action="crypto.keys.rotate").fields
     assert "accounts.authenticatordevice.key_secret" in fields
     assert "accounts.enrolmentlink.pending_key_secret" in fields
+
+
+def test_a_key_no_configured_encryption_key_opens_refuses_codes_and_says_so(client, staff, clock, settings, caplog):
+    """An encryption key removed before rotation: the app's codes are refused (logged, no 500)
+    and the recovery codes still sign in."""
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    settings.OTP_STATIC_THROTTLE_FACTOR = 0  # the refused code counted against every device; no wait here
+    user, _device = staff
+    recovery = StaticDevice.objects.create(user=user, name="recovery codes", confirmed=True)
+    StaticToken.objects.create(device=recovery, token="recover123")
+    settings.ZBOR_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    assert sign_in(client, user.username, code_at(KEY, NOW)).status_code == 200
+    assert "none of ZBOR_ENCRYPTION_KEYS opens its key" in caplog.text
+    assert sign_in(client, user.username, "recover123").status_code == 302

@@ -50,7 +50,10 @@ def test_a_lost_phone_is_reset_by_two_different_admins(client):
         enrolment.request_reset(b, user)  # one open request at a time
     assert AuthenticatorDevice.objects.filter(user=user).exists()
     token = enrolment.approve_reset(b, reset.pk)
-    assert not AuthenticatorDevice.objects.filter(user=user).exists() and not StaticDevice.objects.filter(user=user).exists()
+    assert (
+        not AuthenticatorDevice.objects.filter(user=user).exists()
+        and not StaticDevice.objects.filter(user=user).exists()
+    )
     with pytest.raises(enrolment.EnrolmentError):
         enrolment.approve_reset(b, reset.pk)  # approved once
     reset.refresh_from_db()

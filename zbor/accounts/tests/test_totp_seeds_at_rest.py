@@ -198,7 +198,9 @@ def _upgrade_and_check() -> None:
     link = EnrolmentLink.objects.get()
     assert link.pending_key == "" and link.pending_key_secret
     rows = _every_row()
-    assert [form for secret in (key, pending) for form in (secret.encode(), secret.upper().encode()) if form in rows] == []
+    assert [
+        form for secret in (key, pending) for form in (secret.encode(), secret.upper().encode()) if form in rows
+    ] == []
     assert [row for row in rows.split(b"\n") if base64.b32encode(bytes.fromhex(key)) in row] == []
     # The moved device signs in with the phone's code (its drift kept), and not twice.
     phone = TOTP(bytes.fromhex(key), drift=1)

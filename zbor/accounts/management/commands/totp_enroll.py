@@ -13,6 +13,7 @@ import qrcode
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+
 from zbor.accounts.models import AuthenticatorDevice
 from zbor.accounts.services import audit
 
