@@ -193,3 +193,24 @@ def test_a_key_no_configured_encryption_key_opens_refuses_codes_and_says_so(clie
     assert sign_in(client, user.username, code_at(KEY, NOW)).status_code == 200
     assert "none of ZBOR_ENCRYPTION_KEYS opens its key" in caplog.text
     assert sign_in(client, user.username, "recover123").status_code == 302
+
+
+def test_a_superuser_lifts_a_back_off_in_the_admin_and_never_sees_the_key(client, staff, settings):
+    settings.ZBOR_REQUIRE_2FA = False  # force_login: no code typed
+    _user, device = staff
+    AuthenticatorDevice.objects.filter(pk=device.pk).update(throttling_failure_count=9)
+    client.force_login(factories.staff_user("root"))
+    base = "/backoffice/accounts/authenticatordevice/"
+    assert client.get(base).status_code == 200
+    page = client.get(f"{base}{device.pk}/change/")
+    html = page.content.decode()
+    assert page.status_code == 200 and KEY not in html and device.key_secret not in html
+    assert 'name="key' not in html
+    assert client.get(f"{base}add/").status_code == 403  # devices come from enrolment only
+    response = client.post(
+        f"{base}{device.pk}/change/",
+        {"name": "phone", "confirmed": "on", "throttling_failure_count": "0", "throttling_failure_timestamp_0": ""},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 0 and device.key == KEY
