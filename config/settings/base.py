@@ -345,10 +345,8 @@ ZBOR_PRIVATE_ROOT = Path(env_str("ZBOR_PRIVATE_ROOT", str(DATA_DIR / "private"))
 # Staff sign-in: two-factor (TOTP) required, and failed attempts allowed per 15 minutes.
 ZBOR_REQUIRE_2FA = env_bool("ZBOR_REQUIRE_2FA", True)
 ZBOR_LOGIN_FAILURES_ALLOWED = int(env_str("ZBOR_LOGIN_FAILURES_ALLOWED", "5"))
-# django-otp's admin never shows an authenticator's secret or QR code (its config/ and qrcode/
-# pages answer 403 to everyone): a stolen superuser session must not clone someone's phone.
-# Zbor's own AuthenticatorDevice admin shows no key at all, and django-otp's TOTP admin is off the
-# site (zbor/accounts/admin.py); this stays on in case a django-otp device admin comes back.
+# A django-otp device admin never shows a secret or QR code (none is on the site: zbor/accounts/
+# admin.py): a stolen superuser session must not clone someone's phone.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Behind a reverse proxy: the request header with the client's address, e.g. HTTP_X_FORWARDED_FOR,
 # read only on connections from ZBOR_TRUSTED_PROXIES (addresses or CIDR blocks), right to left,
