@@ -8,6 +8,11 @@ reads only django-otp's table): staff sign in through the new release, or with a
 Sessions verified with an old device must sign in again. Reversible, for a rollback: migrating
 back to 0007 (with this release's code) puts the keys back in plain hex.
 
+django_otp.plugins.otp_totp stays installed, its table empty: this migration (and its reverse)
+needs its models and migrations, and an app removed from INSTALLED_APPS would leave its table,
+with any rows an upgrade had not moved, behind without anything to clear it. Its admin is taken
+off the site (zbor/accounts/admin.py), so nothing in Zbor creates a plaintext device again.
+
 Not atomic as a whole: the move is one transaction, then on SQLite the write-ahead log is
 truncated so that no copy of a plaintext key stays in the database's files
 (zbor.db.erase_residue). On PostgreSQL the deleted row versions stay in the table's files until
