@@ -207,3 +207,19 @@ def _upgrade_and_check() -> None:
     code = phone.token()
     assert moved.verify_token(code)
     assert not moved.verify_token(code)
+    # A rollback to the release before (migrating back with this release's code) puts the keys
+    # back where that release reads them, with the state the new release left.
+    moved.refresh_from_db()
+    _migrate(BEFORE)
+    try:
+        back = old.get_model("otp_totp", "TOTPDevice").objects.get()
+        assert (back.key, back.user_id, back.last_t, back.throttling_failure_count) == (
+            key,
+            user.pk,
+            moved.last_t,
+            moved.throttling_failure_count,
+        )
+        assert old.get_model("accounts", "EnrolmentLink").objects.get().pending_key == pending
+    finally:
+        _migrate(latest)
+    assert AuthenticatorDevice.objects.get().key == key
