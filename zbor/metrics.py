@@ -1,7 +1,7 @@
 """Prometheus metrics, off unless ``ZBOR_METRICS_TOKEN`` is set (docs/deploy.md, "Metrics").
 
-- **The endpoint.** ``MetricsMiddleware``, right after the health checks in ``MIDDLEWARE``,
-  answers ``GET /metrics`` carrying ``Authorization: Bearer <ZBOR_METRICS_TOKEN>`` (compared in
+- **The endpoint.** ``HealthCheckMiddleware`` (zbor/health.py), first in ``MIDDLEWARE``, hands
+  over ``GET /metrics`` carrying ``Authorization: Bearer <ZBOR_METRICS_TOKEN>`` (compared in
   constant time) on any host name and over plain HTTP, like ``/readyz``: a scraper reaches the
   app servers by address on the private network. Anything else on that path (metrics off, no
   token, a wrong one) goes on into Django and gets its ordinary 404, so a visitor cannot tell
@@ -232,23 +232,16 @@ def authorized(request: HttpRequest) -> bool:
     return hmac.compare_digest(sent.encode("utf-8", "surrogateescape"), expected)
 
 
-class MetricsMiddleware:
-    """Answers the scraper before any other middleware but the health checks (see the module)."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path_info != PATH or not authorized(request):
-            return self.get_response(request)
-        if request.method not in ("GET", "HEAD"):
-            response = HttpResponse("method not allowed\n", status=405, content_type="text/plain; charset=utf-8")
-            response["Allow"] = "GET, HEAD"
-        else:
-            started = time.perf_counter()
-            body, content_type = render()
-            response = HttpResponse(b"" if request.method == "HEAD" else body, content_type=content_type)
-            response["X-Scrape-Duration-Ms"] = f"{(time.perf_counter() - started) * 1000:.1f}"
-        response["Cache-Control"] = "no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+def answer(request: HttpRequest) -> HttpResponse:
+    """The scrape, for a request ``authorized`` has let through (``HealthCheckMiddleware``)."""
+    if request.method not in ("GET", "HEAD"):
+        response = HttpResponse("method not allowed\n", status=405, content_type="text/plain; charset=utf-8")
+        response["Allow"] = "GET, HEAD"
+    else:
+        started = time.perf_counter()
+        body, content_type = render()
+        response = HttpResponse(b"" if request.method == "HEAD" else body, content_type=content_type)
+        response["X-Scrape-Duration-Ms"] = f"{(time.perf_counter() - started) * 1000:.1f}"
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

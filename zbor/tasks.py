@@ -147,7 +147,10 @@ def queue_metrics(now: float | None = None) -> Iterator[metrics.Gauge]:
     if settings.HUEY.get("immediate"):
         return
     now = time.time() if now is None else now
-    counts = {("queued",): float(HUEY.pending_count()), ("scheduled",): float(HUEY.scheduled_count())}
+    counts: dict[tuple[str, ...], float] = {
+        ("queued",): float(HUEY.pending_count()),
+        ("scheduled",): float(HUEY.scheduled_count()),
+    }
     yield metrics.Gauge("zbor_task_queue_tasks", "Tasks in the queue, by state.", counts, ("state",))
     ages = [since for task in HUEY.pending(limit=OLDEST_SCAN) if (since := _waiting_since(task)) is not None]
     yield metrics.Gauge(

@@ -397,14 +397,4 @@ ZBOR_FOUNDATION_TAX_STATEMENTS: dict[str, str] = {"default": env_str("ZBOR_FOUND
 # Cover images: larger uploads are refused, larger pictures are scaled down on upload.
 ZBOR_MAX_IMAGE_BYTES = 8 * 1024 * 1024
 ZBOR_MAX_IMAGE_SIDE = 2400
-
-# Metrics: a Prometheus endpoint (zbor/metrics.py; docs/deploy.md, "Metrics"). Off unless a token
-# is set: the scraper sends it as "Authorization: Bearer <token>" to /metrics. With
-# several server processes (granian --workers), ZBOR_METRICS_DIR is a folder they share, emptied
-# at every start (systemd's RuntimeDirectory), where each process keeps its counts for the scrape
-# to add up (prometheus_client's multiprocess mode).
-ZBOR_METRICS_TOKEN = env_str("ZBOR_METRICS_TOKEN")
-ZBOR_METRICS_DIR = env_str("ZBOR_METRICS_DIR")
-# Right after the health checks: an authorized scrape is answered before anything logs, counts,
-# checks the Host or redirects it (zbor/metrics.py); anything else on /metrics goes on to a 404.
-MIDDLEWARE.insert(MIDDLEWARE.index("zbor.health.HealthCheckMiddleware") + 1, "zbor.metrics.MetricsMiddleware")
+from .metrics import ZBOR_METRICS_DIR, ZBOR_METRICS_TOKEN  # noqa: E402,F401 - Metrics: config/settings/metrics.py

@@ -20,7 +20,3 @@ class ReconcileRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.finished_at:%Y-%m-%d %H:%M} {self.differences}"
-
-    @property
-    def clean(self) -> bool:
-        return self.differences == 0
