@@ -73,10 +73,8 @@ class _Instruments:
         shared = directory()
         if shared:
             os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", shared)
-        from prometheus_client import CollectorRegistry, Counter, Histogram, values
+        from prometheus_client import CollectorRegistry, Counter, Histogram
 
-        if shared and not getattr(values.ValueClass, "_multiprocess", False):
-            log.error("prometheus_client was imported before ZBOR_METRICS_DIR was read: counts stay in this process")
         # Not prometheus_client's global registry: nothing else is exported by accident.
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
