@@ -55,7 +55,7 @@ def test_donations_are_counted_by_provider_and_status_and_an_unknown_provider_is
     pledge(campaign, provider="bank")
     pledge(campaign, status=DonationStatus.FAILED)
     # A provider no registry names (a row written by hand): never a label of its own.
-    pledge(campaign, provider="bank", provider_typo="campaign-slug-leak")
+    pledge(campaign, provider="bank", provider_typo="from-prison-x")
     assert gauges()["zbor_donations"] == {
         ("demo", "pending"): 2,
         ("bank", "pending"): 1,
