@@ -114,7 +114,7 @@ def _instruments() -> _Instruments:
 
 def observe_request(method: str, route: str | None, status: int, seconds: float, *, cached: bool = False) -> None:
     """Count one answered request (nothing when metrics are off)."""
-    if not settings.ZBOR_METRICS_TOKEN:
+    if not enabled():
         return
     instruments = _instruments()
     label = route or NO_ROUTE
@@ -126,7 +126,7 @@ def observe_request(method: str, route: str | None, status: int, seconds: float,
 
 def count_webhook_failure(provider: str, reason: str) -> None:
     """Count a webhook not taken; ``provider`` is a configured provider's name."""
-    if not settings.ZBOR_METRICS_TOKEN:
+    if not enabled():
         return
     assert reason in WEBHOOK_FAILURES, reason
     _instruments().webhook_failures.labels(provider, reason).inc()
@@ -223,9 +223,9 @@ def render() -> tuple[bytes, str]:
 def authorized(request: HttpRequest) -> bool:
     """Whether the request carries the token, compared in constant time."""
     token = settings.ZBOR_METRICS_TOKEN
-    sent = request.META.get("HTTP_AUTHORIZATION", "")
     if not token:
         return False
+    sent = request.META.get("HTTP_AUTHORIZATION", "")
     expected = f"Bearer {token}".encode()
     return hmac.compare_digest(sent.encode("utf-8", "surrogateescape"), expected)
 
