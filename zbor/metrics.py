@@ -168,6 +168,30 @@ def register(name: str, source: Source) -> None:
     _sources[name] = source
 
 
+class _Failing:
+    """The sources failing now: one warning when one starts failing (its name and the error's
+    class, never its text), one line when it is read again; not a line per scrape."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.names: set[str] = set()
+
+    def record(self, name: str, error: Exception | None) -> None:
+        with self.lock:
+            was = name in self.names
+            if error is None:
+                self.names.discard(name)
+            else:
+                self.names.add(name)
+        if error is not None and not was:
+            log.warning("Metrics source %s could not be read (%s)", name, type(error).__name__)
+        elif error is None and was:
+            log.info("Metrics source %s is read again", name)
+
+
+_failing = _Failing()
+
+
 class _ScrapeTime:
     """A prometheus_client collector for the registered sources, each read on its own."""
 
@@ -184,9 +208,10 @@ class _ScrapeTime:
             try:
                 gauges = list(source())
             except Exception as error:  # a database or broker that is down: the others still answer
-                log.warning("Metrics source %s could not be read (%s)", name, type(error).__name__)
+                _failing.record(name, error)
                 up.add_metric([name], 0)
                 continue
+            _failing.record(name, None)
             up.add_metric([name], 1)
             for gauge in gauges:
                 family = GaugeMetricFamily(gauge.name, gauge.help, labels=list(gauge.labels))

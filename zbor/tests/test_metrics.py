@@ -200,11 +200,18 @@ def test_a_source_that_fails_is_left_out_and_said_to_be_down(settings, caplog):
     metrics.register("broken-for-test", broken)
     try:
         text = metrics.render()[0].decode()
+        metrics.render()  # still failing: not logged again
+        metrics.register("broken-for-test", lambda: [])
+        again = metrics.render()[0].decode()
     finally:
         metrics._sources.pop("broken-for-test")
     assert 'zbor_metrics_source_up{source="broken-for-test"} 0.0' in text
+    assert 'zbor_metrics_source_up{source="broken-for-test"} 1.0' in again
     assert "secret-host" not in text and "secret-host" not in caplog.text
-    assert "Metrics source broken-for-test could not be read (ConnectionError)" in caplog.text
+    assert [r.getMessage() for r in caplog.records if "broken-for-test" in r.getMessage()] == [
+        "Metrics source broken-for-test could not be read (ConnectionError)",
+        "Metrics source broken-for-test is read again",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
