@@ -397,3 +397,4 @@ ZBOR_FOUNDATION_TAX_STATEMENTS: dict[str, str] = {"default": env_str("ZBOR_FOUND
 # Cover images: larger uploads are refused, larger pictures are scaled down on upload.
 ZBOR_MAX_IMAGE_BYTES = 8 * 1024 * 1024
 ZBOR_MAX_IMAGE_SIDE = 2400
+from .metrics import ZBOR_METRICS_DIR, ZBOR_METRICS_TOKEN  # noqa: E402,F401 - Metrics: config/settings/metrics.py
