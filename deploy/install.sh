@@ -73,7 +73,8 @@ static=$(env_value ZBOR_STATIC_ROOT)
 static=${static:-$data/public/static}
 private=$(env_value ZBOR_PRIVATE_ROOT)
 private=${private:-$data/private}
-say "folders: $data, $ZBOR_HOME, $ZBOR_BACKUP_DIR"
+backups=$(env_value ZBOR_BACKUP_DIR)   # zbor backup's folder; the file's value, else this script's
+say "folders: $data, $ZBOR_HOME, $backups"
 # The data folder holds the SQLite database (if any); nginx only passes through it.
 install -d -o "$ZBOR_USER" -g "$ZBOR_GROUP" -m 0711 "$data"
 # Cover images: written by the site, read by nginx's group.
@@ -81,7 +82,7 @@ install -d -o "$ZBOR_USER" -g "$ZBOR_WEB_GROUP" -m 2750 "$(dirname "$media")" "$
 # Static files: written at install and upgrade (by this script), read by everyone.
 install -d -m 0755 "$static"
 # Encrypted documents: the site's user only, never nginx.
-install -d -o "$ZBOR_USER" -g "$ZBOR_GROUP" -m 0700 "$private" "$ZBOR_BACKUP_DIR"
+install -d -o "$ZBOR_USER" -g "$ZBOR_GROUP" -m 0700 "$private" "$backups"
 install -d -m 0755 "$ZBOR_HOME" "$ZBOR_RELEASES"
 
 # --- The database -------------------------------------------------------------------------------

@@ -35,10 +35,9 @@ def every_kind_of_record() -> dict:
     model's ``_meta.label_lower`` is a key too (for walking every registered admin)."""
     from django.contrib.auth.models import Group
     from django_otp.plugins.otp_static.models import StaticDevice
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from zbor.accounts import staff_changes
-    from zbor.accounts.models import AuditEvent, StaffChangeRequest
+    from zbor.accounts.models import AuditEvent, AuthenticatorDevice, StaffChangeRequest
     from zbor.api.models import ApiToken
     from zbor.campaigns import private, revisions
     from zbor.campaigns.models import Need, StagedText
@@ -90,7 +89,7 @@ def every_kind_of_record() -> dict:
     statement_csv = b"date,amount,currency,reference,transaction_id\n2026-01-05,12.00,EUR,NO-SUCH-REF,tx-1\n"
     import_statement(statement_csv, by=finance)
     ApiToken.objects.create(user=superuser, name="walk", prefix="zbor_walk", token_hash="0" * 64, scopes=[])
-    TOTPDevice.objects.create(user=superuser, name="phone", confirmed=True)
+    AuthenticatorDevice.objects.create(user=superuser, name="phone", confirmed=True)
     words = Donation.objects.create(
         campaign=campaign,
         amount=2500,
@@ -153,7 +152,7 @@ def every_kind_of_record() -> dict:
         "account": Account.objects.first(),
         "transfer_group": TransferGroup.objects.first(),
         "api_token": ApiToken.objects.first(),
-        "totp_device": TOTPDevice.objects.first(),
+        "authenticator_device": AuthenticatorDevice.objects.first(),
         "static_device": StaticDevice.objects.first(),
         "staged_text": StagedText.objects.first(),
         "staff_change_request": StaffChangeRequest.objects.first(),
@@ -233,7 +232,6 @@ def admin_requests(records) -> list[tuple[str, list[str]]]:
                 "payments",
                 "accounts",
                 "auth",
-                "otp_totp",
                 "otp_static",
                 "donations",
                 "disbursements",

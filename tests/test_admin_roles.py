@@ -93,7 +93,7 @@ def test_editors_cannot_untick_at_risk_nor_admins_edit_roles_or_devices(client):
         client.post(f"/backoffice/auth/group/{group.pk}/change/", {"name": "admin", "permissions": []}).status_code
         == 403
     )
-    assert client.get("/backoffice/otp_totp/totpdevice/").status_code == 403
+    assert client.get("/backoffice/accounts/authenticatordevice/").status_code == 403
     superuser = factories.staff_user("root")
     assert (
         client.post(

@@ -135,14 +135,12 @@ auth_group_delete                                    403/403  403/403  403/403  
 auth_group_change                                    403/403  403/403  403/403  200/302
 auth/group/<path:object_id>/                         302/302  302/302  302/302  302/302
 
-otp_totp_totpdevice_config                           403/403  403/403  403/403  403/403
-otp_totp_totpdevice_qrcode                           403/403  403/403  403/403  403/403
-otp_totp_totpdevice_changelist                       403      403      403      403
-otp_totp_totpdevice_add                              403      403      403      403
-otp_totp_totpdevice_history                          403/403  403/403  403/403  403/403
-otp_totp_totpdevice_delete                           403/403  403/403  403/403  403/403
-otp_totp_totpdevice_change                           403/403  403/403  403/403  403/403
-otp_totp/totpdevice/<path:object_id>/                302/302  302/302  302/302  302/302
+accounts_authenticatordevice_changelist              403      403      403      403
+accounts_authenticatordevice_add                     403      403      403      403
+accounts_authenticatordevice_history                 403/403  403/403  403/403  403/403
+accounts_authenticatordevice_delete                  403/403  403/403  403/403  403/403
+accounts_authenticatordevice_change                  403/403  403/403  403/403  403/403
+accounts/authenticatordevice/<path:object_id>/       302/302  302/302  302/302  302/302
 otp_static_staticdevice_changelist                   403      403      403      403
 otp_static_staticdevice_add                          403      403      403      403
 otp_static_staticdevice_history                      403/403  403/403  403/403  403/403
@@ -235,7 +233,6 @@ app_list:ledger                                      404      404      200      
 app_list:payments                                    404      404      200      200
 app_list:accounts                                    404      404      404      200
 app_list:auth                                        404      404      404      200
-app_list:otp_totp                                    404      404      404      404
 app_list:otp_static                                  404      404      404      404
 app_list:donations                                   404      200      200      404
 app_list:disbursements                               404      404      200      404

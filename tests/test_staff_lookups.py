@@ -78,7 +78,7 @@ PRIVATE_FIELDS: dict[str, list[str]] = {
     ],
     "disbursements.move": ["reason", "amount", "requested_by__email", "source_need__translations__description"],
     "api.apitoken": ["token_hash", "prefix", "user__email"],
-    "otp_totp.totpdevice": ["key", "user__email"],
+    "accounts.authenticatordevice": ["key_secret", "user__email", "last_t", "user__password"],
     "otp_static.staticdevice": ["token_set__token", "user__email"],
     "campaigns.stagedtext": ["values", "beneficiary__real_name_secret", "editors__email"],
     "accounts.staffchangerequest": ["reason", "target__email", "requested_by__email", "target__password"],

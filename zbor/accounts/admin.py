@@ -18,13 +18,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_totp import admin as otp_totp_admin
 
 from zbor.admin_base import ReadOnlyAdmin, SuperuserOnlyAdmin, ZborModelAdmin
 
 from . import enrolment, staff_admin  # noqa: F401  (staff_admin registers the staff change requests' screens)
-from .models import AuditEvent, DeviceReset, EnrolmentLink
+from .models import AuditEvent, AuthenticatorDevice, DeviceReset, EnrolmentLink
 from .services import AuditedAdminMixin
 
 
@@ -245,18 +244,40 @@ class AuditedGroupAdmin(AuditedAdminMixin, GroupAdmin, ZborModelAdmin):
         return request.user.is_superuser
 
 
-class SuperuserOnlyTOTPAdmin(SuperuserOnlyAdmin, AuditedAdminMixin, TOTPDeviceAdmin, ZborModelAdmin):
-    """Authenticator devices: only a superuser (or `zbor totp_enroll` on the server) manages them,
-    so nobody can attach their own phone to someone else's account. Admins use the user's
-    "two-factor" page (enrolment links, resets approved by a second admin) instead."""
+@admin.register(AuthenticatorDevice)
+class AuthenticatorDeviceAdmin(SuperuserOnlyAdmin, AuditedAdminMixin, ZborModelAdmin):
+    """Authenticator devices: only a superuser sees them here, to rename, confirm, lift a back-off
+    or delete one, so nobody can attach their own phone to someone else's account. Nobody sees a
+    key or adds a device here: devices come from enrolment (whose QR code the person scans) or
+    `zbor totp_enroll` on the server. Admins use the user's "two-factor" page instead."""
+
+    list_display = ["user", "name", "created_at", "last_used_at", "confirmed"]
+    list_filter = ["created_at", "last_used_at", "confirmed"]
+    search_fields = ["user__username"]
+    raw_id_fields = ["user"]
+    fieldsets = [
+        (None, {"fields": ["user", "name", "confirmed", "created_at", "last_used_at"]}),
+        (_("Code settings"), {"fields": ["step", "t0", "digits", "tolerance", "drift"]}),
+        (_("Back-off after wrong codes"), {"fields": ["throttling_failure_timestamp", "throttling_failure_count"]}),
+    ]
+    readonly_fields = ["user", "created_at", "last_used_at", "step", "t0", "digits", "tolerance", "drift"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+    def has_add_permission(self, request):
+        return False
 
 
 class SuperuserOnlyStaticAdmin(SuperuserOnlyAdmin, AuditedAdminMixin, StaticDeviceAdmin, ZborModelAdmin):
     """Recovery codes: only a superuser sees them here; staff get theirs once, at enrolment."""
 
 
-admin.site.unregister(TOTPDevice)
-admin.site.register(TOTPDevice, SuperuserOnlyTOTPAdmin)
+# django-otp's TOTP devices kept their keys in plain hex; migration 0008 moved them into
+# AuthenticatorDevice, and no screen may create one again. Its admin module registers the model
+# when imported (here, or by the admin's autodiscovery, whichever comes first): imported above,
+# so the registration exists to be taken away.
+admin.site.unregister(otp_totp_admin.TOTPDevice)
 if admin.site.is_registered(StaticDevice):
     admin.site.unregister(StaticDevice)
 admin.site.register(StaticDevice, SuperuserOnlyStaticAdmin)

@@ -9,7 +9,9 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from zbor.admin_base import lookup_refused
+        from zbor.crypto import register_encrypted
 
+        from .models import AuthenticatorDevice, EnrolmentLink
         from .roles import sync_roles_after_migrate
         from .services import audit_refused_lookup
 
@@ -17,3 +19,6 @@ class AccountsConfig(AppConfig):
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="zbor.accounts.sync_roles")
         # The admin base (a root helper) reports refused list lookups; the audit log is here.
         lookup_refused.connect(audit_refused_lookup, dispatch_uid="zbor.accounts.audit_refused_lookup")
+        # Authenticator keys, of devices and of links being set up: re-encrypted by key rotation.
+        register_encrypted(AuthenticatorDevice, fields=("key_secret",))
+        register_encrypted(EnrolmentLink, fields=("pending_key_secret",))

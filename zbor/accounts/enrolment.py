@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from datetime import timedelta
 
 from django.db import transaction
@@ -21,12 +20,11 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
-from django_otp.util import random_hex
 
-from .models import DeviceReset, EnrolmentLink
+from zbor.crypto import decrypt_text
+
+from .models import AuthenticatorDevice, DeviceReset, EnrolmentLink, new_key_secret
 from .services import audit
 
 LINK_LIFETIME = timedelta(hours=24)
@@ -61,7 +59,7 @@ def check_target(actor, user) -> None:
 
 def has_device(user) -> bool:
     return (
-        TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists()
         or StaticDevice.objects.filter(user=user, confirmed=True).exists()
     )
 
@@ -69,7 +67,7 @@ def has_device(user) -> bool:
 def _issue_link(actor, user) -> str:
     now = timezone.now()
     # A new link replaces any earlier one still open.
-    EnrolmentLink.objects.filter(user=user, used_at__isnull=True).update(used_at=now, pending_key="")
+    EnrolmentLink.objects.filter(user=user, used_at__isnull=True).update(used_at=now, pending_key_secret="")
     token = secrets.token_urlsafe(32)
     link = EnrolmentLink.objects.create(
         user=user, token_hash=token_hash(token), created_by=actor, expires_at=now + LINK_LIFETIME
@@ -117,7 +115,7 @@ def approve_reset(actor, reset_id: int) -> str:
             raise EnrolmentError(_("A different admin must approve the reset you requested."))
         reset.approved_by, reset.approved_at = actor, timezone.now()
         reset.save(update_fields=["approved_by", "approved_at"])
-        TOTPDevice.objects.filter(user=reset.user).delete()
+        AuthenticatorDevice.objects.filter(user=reset.user).delete()
         StaticDevice.objects.filter(user=reset.user).delete()
         audit(actor, "account.device_reset_approve", reset, fields=["otp_device", "recovery_codes"])
         return _issue_link(actor, reset.user)
@@ -142,51 +140,45 @@ def usable(link: EnrolmentLink) -> bool:
 def record_failure(link: EnrolmentLink) -> None:
     EnrolmentLink.objects.filter(pk=link.pk).update(failures=F("failures") + 1)
     # A spent link keeps no authenticator secret.
-    EnrolmentLink.objects.filter(pk=link.pk, failures__gte=LINK_FAILURES_ALLOWED).update(pending_key="")
+    EnrolmentLink.objects.filter(pk=link.pk, failures__gte=LINK_FAILURES_ALLOWED).update(pending_key_secret="")
     link.refresh_from_db(fields=["failures"])
     audit(None, "account.enrolment_failed", link, fields=["otp_token"], label="enrolment link")
 
 
-def pending_device(link: EnrolmentLink) -> TOTPDevice:
+def pending_device(link: EnrolmentLink) -> AuthenticatorDevice:
     """The authenticator being set up with this link, *unsaved*: it is written (confirmed) only
-    by ``complete``. Its key is drawn on the first view and kept on the link."""
-    if not link.pending_key:
-        EnrolmentLink.objects.filter(pk=link.pk, pending_key="").update(pending_key=random_hex(20))
-        link.refresh_from_db(fields=["pending_key"])
-    return TOTPDevice(user=link.user, name="authenticator app", key=link.pending_key, confirmed=False)
+    by ``complete``. Its key is drawn on the first view and kept on the link, encrypted."""
+    if not link.pending_key_secret:
+        EnrolmentLink.objects.filter(pk=link.pk, pending_key_secret="").update(pending_key_secret=new_key_secret())
+        link.refresh_from_db(fields=["pending_key_secret"])
+    return AuthenticatorDevice(
+        user=link.user, name="authenticator app", key_secret=link.pending_key_secret, confirmed=False
+    )
 
 
-def check_code(device: TOTPDevice, token: str) -> bool:
+def check_code(device: AuthenticatorDevice, token: str) -> bool:
     """Whether ``token`` is the current code of the unsaved ``device`` (one step of clock skew
     allowed); on success the device remembers the step, so the code cannot be used again."""
-    try:
-        value = int(token)
-    except ValueError:
-        return False
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    totp.time = time.time()
-    if not totp.verify(value, device.tolerance, device.last_t + 1):
-        return False
-    device.last_t, device.drift = totp.t(), totp.drift
-    return True
+    return device.accept_code(token)
 
 
-def complete(link: EnrolmentLink, device: TOTPDevice, new_password: str | None) -> list[str] | None:
+def complete(link: EnrolmentLink, device: AuthenticatorDevice, new_password: str | None) -> list[str] | None:
     """Save the confirmed device, spend the link, make recovery codes. None if the link was used
     or changed meanwhile."""
     user = link.user
     with transaction.atomic():
         locked = EnrolmentLink.objects.select_for_update().filter(pk=link.pk).select_related("user").first()
-        if locked is None or not usable(locked) or locked.pending_key != device.key:
+        # Compared as keys, not ciphertexts: a key rotation meanwhile re-encrypted the link's.
+        if locked is None or not usable(locked) or decrypt_text(locked.pending_key_secret) != device.key:
             return None
-        locked.used_at, locked.pending_key = timezone.now(), ""
-        locked.save(update_fields=["used_at", "pending_key"])
+        locked.used_at, locked.pending_key_secret = timezone.now(), ""
+        locked.save(update_fields=["used_at", "pending_key_secret"])
         fields = ["otp_device", "recovery_codes"]
         if new_password is not None:
             user.set_password(new_password)
             user.save(update_fields=["password"])
             fields.append("password")
-        TOTPDevice.objects.filter(user=user).delete()
+        AuthenticatorDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
         device.confirmed = True
         device.save()

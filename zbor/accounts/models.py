@@ -1,10 +1,25 @@
-"""The audit log: one append-only row per staff action. The database refuses UPDATE and DELETE."""
+"""The audit log (one append-only row per staff action; the database refuses UPDATE and DELETE),
+staff change requests, two-factor enrolment and the authenticator-app device."""
 
 from __future__ import annotations
+
+import logging
+import time
+from base64 import b32encode
+from binascii import Error as BadHex
+from binascii import unhexlify
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.oath import TOTP
+from django_otp.util import random_hex
+
+from zbor.crypto import UnreadableSecret, decrypt_text, encrypt_text
+
+logger = logging.getLogger("zbor.security")
 
 
 class AuditEvent(models.Model):
@@ -124,10 +139,13 @@ class EnrolmentLink(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     failures = models.PositiveSmallIntegerField(default=0)
-    #: The authenticator key being set up (hex), shown on the page until confirmed. It becomes a
-    #: device only once a code from it is confirmed: an abandoned or expired link leaves nothing
-    #: that could be used to sign in.
-    pending_key = models.CharField(max_length=80, blank=True)
+    #: The authenticator key being set up (hex, encrypted with ``zbor.crypto``), shown on the
+    #: page until confirmed. It becomes a device only once a code from it is confirmed: an
+    #: abandoned or expired link leaves nothing that could be used to sign in.
+    pending_key_secret = models.TextField(blank=True, editable=False, db_default="")
+    #: The plaintext column of earlier releases, always empty now (migration 0008 moved what it
+    #: held into ``pending_key_secret``); dropped in a later release (expand, then contract).
+    pending_key = models.CharField(max_length=80, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("enrolment link")
@@ -155,3 +173,112 @@ class DeviceReset(models.Model):
 
     def __str__(self) -> str:
         return f"two-factor reset {self.pk}"
+
+
+def new_key_secret() -> str:
+    """A new authenticator key (20 random bytes, as django-otp's TOTPDevice makes them), encrypted."""
+    return encrypt_text(random_hex(20))
+
+
+class AuthenticatorDevice(TimestampMixin, ThrottlingMixin, Device):
+    """An authenticator app (TOTP, RFC 6238) whose key is stored encrypted (``zbor.crypto``).
+
+    It verifies exactly as django-otp's ``TOTPDevice``, which stored the key as plain hex in every
+    dump: 30-second steps, six digits, ``tolerance`` steps either side, the phone's ``drift``
+    learnt from each code (``OTP_TOTP_SYNC``), a code accepted only at a step later than the last
+    one (``last_t``: no replay), and an exponential back-off after wrong codes
+    (``OTP_TOTP_THROTTLE_FACTOR``). It is a django-otp ``Device`` in an installed app, so
+    ``devices_for_user`` and ``match_token`` find it. A seized database shows Fernet ciphertext
+    only; ``zbor rotate_encryption_keys`` re-encrypts ``key_secret`` (zbor/accounts/apps.py).
+    """
+
+    key_secret = models.TextField(editable=False, default=new_key_secret)
+    #: As django-otp's TOTPDevice: the step in seconds, the Unix time steps count from, the code's
+    #: length, the steps of clock skew allowed either side, the steps the phone is known to be
+    #: off, and the step of the last code accepted (the next must be later).
+    step = models.PositiveSmallIntegerField(default=30)
+    t0 = models.BigIntegerField(default=0)
+    digits = models.PositiveSmallIntegerField(choices=[(6, 6), (8, 8)], default=6)
+    tolerance = models.PositiveSmallIntegerField(default=1)
+    drift = models.SmallIntegerField(default=0)
+    last_t = models.BigIntegerField(default=-1)
+
+    class Meta(Device.Meta):
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")
+
+    @property
+    def key(self) -> str:
+        """The key as hex, decrypted (never stored so)."""
+        return decrypt_text(self.key_secret)
+
+    @key.setter
+    def key(self, value: str) -> None:
+        # Checked here, not with a validator: its message would quote the key.
+        try:
+            size = len(unhexlify(value.encode()))
+        except (BadHex, ValueError):
+            raise ValueError("an authenticator key is hex-encoded") from None
+        if not 0 < size <= 40:
+            raise ValueError("an authenticator key has 1 to 40 bytes")
+        self.key_secret = encrypt_text(value)
+
+    @property
+    def bin_key(self) -> bytes:
+        return unhexlify(self.key.encode())
+
+    def accept_code(self, token) -> bool:
+        """Whether ``token`` is a code of this key within the tolerance, at a step later than the
+        last one accepted; if so the device remembers that step (and the drift) *without saving*.
+        Enrolment checks its unsaved device with this; sign-in goes through ``verify_token``."""
+        try:
+            value = int(token)
+        except (TypeError, ValueError):
+            return False
+        try:
+            key = self.bin_key
+        except UnreadableSecret:
+            # A key removed from ZBOR_ENCRYPTION_KEYS too early: this device cannot sign anyone in
+            # (recovery codes still can), and the operator must hear of it; never a 500.
+            logger.error("authenticator device %s: none of ZBOR_ENCRYPTION_KEYS opens its key", self.pk)
+            return False
+        totp = TOTP(key, self.step, self.t0, self.digits, self.drift)
+        totp.time = time.time()
+        if not totp.verify(value, self.tolerance, self.last_t + 1):
+            return False
+        self.last_t = totp.t()
+        if getattr(settings, "OTP_TOTP_SYNC", True):
+            self.drift = totp.drift
+        return True
+
+    def verify_token(self, token) -> bool:
+        allowed, _details = self.verify_is_allowed()
+        if not allowed:
+            return False
+        if not self.accept_code(token):
+            self.throttle_increment(commit=True)
+            return False
+        self.throttle_reset(commit=False)
+        self.set_last_used_timestamp(commit=False)
+        self.save()
+        return True
+
+    def get_throttle_factor(self) -> int:
+        return getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)
+
+    @property
+    def config_url(self) -> str:
+        """The ``otpauth://`` address an authenticator app scans (Key Uri Format), as django-otp's
+        TOTPDevice writes it; the issuer is ``OTP_TOTP_ISSUER`` if set."""
+        label = str(self.user.get_username())
+        params = urlencode(
+            {"secret": b32encode(self.bin_key), "algorithm": "SHA1", "digits": self.digits, "period": self.step}
+        )
+        issuer = getattr(settings, "OTP_TOTP_ISSUER", None)
+        if callable(issuer):
+            issuer = issuer(self)
+        if isinstance(issuer, str) and issuer:
+            issuer = issuer.replace(":", "")
+            label = f"{issuer}:{label}"
+            params += f"&issuer={quote(issuer)}"
+        return f"otpauth://totp/{quote(label)}?{params}"

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests import factories
 from zbor.accounts import enrolment
-from zbor.accounts.models import EnrolmentLink
+from zbor.accounts.models import AuthenticatorDevice, EnrolmentLink
 
 PASSWORD = "correct horse battery"
 
@@ -38,7 +37,7 @@ def open_link(client, token):
     page = client.get("/backoffice/enrol/")
     assert page.status_code == 200
     link = EnrolmentLink.objects.get(pk=client.session["zbor_enrol_link"])
-    assert link.pending_key
+    assert link.pending_key_secret
     return page, enrolment.pending_device(link)  # unsaved: nothing exists to sign in with yet
 
 
@@ -53,7 +52,7 @@ def _enrolled(client):
         client, device, new_password1="a long new passphrase 7", new_password2="a long new passphrase 7"
     ).context["codes"]
     client.logout()
-    return user, TOTPDevice.objects.get(user=user), codes
+    return user, AuthenticatorDevice.objects.get(user=user), codes
 
 
 def _sign_in(client, user, token, device=None):

@@ -8,11 +8,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests import factories
+from zbor import crypto
 from zbor.accounts import enrolment
-from zbor.accounts.models import AuditEvent, DeviceReset, EnrolmentLink
+from zbor.accounts.models import AuditEvent, AuthenticatorDevice, DeviceReset, EnrolmentLink
 from zbor.accounts.tests.enrolment_steps import (
     PASSWORD,
     _enrolled,
@@ -48,9 +48,12 @@ def test_a_lost_phone_is_reset_by_two_different_admins(client):
         enrolment.approve_reset(a, reset.pk)  # the requester cannot approve
     with pytest.raises(enrolment.EnrolmentError):
         enrolment.request_reset(b, user)  # one open request at a time
-    assert TOTPDevice.objects.filter(user=user).exists()
+    assert AuthenticatorDevice.objects.filter(user=user).exists()
     token = enrolment.approve_reset(b, reset.pk)
-    assert not TOTPDevice.objects.filter(user=user).exists() and not StaticDevice.objects.filter(user=user).exists()
+    assert (
+        not AuthenticatorDevice.objects.filter(user=user).exists()
+        and not StaticDevice.objects.filter(user=user).exists()
+    )
     with pytest.raises(enrolment.EnrolmentError):
         enrolment.approve_reset(b, reset.pk)  # approved once
     reset.refresh_from_db()
@@ -128,7 +131,7 @@ def test_the_admin_page_creates_a_link_and_runs_a_reset(client):
     assert client.post(_two_factor_url(target), {"action": "approve_reset", "reset": "x"}).status_code == 400
     response = client.post(_two_factor_url(target), {"action": "approve_reset", "reset": reset.pk})
     assert response.status_code == 200 and response.context["link_url"]
-    assert not TOTPDevice.objects.filter(user=target).exists()
+    assert not AuthenticatorDevice.objects.filter(user=target).exists()
 
 
 def test_an_admin_cannot_act_on_their_own_page(client):
@@ -142,7 +145,7 @@ def test_an_admin_cannot_act_on_their_own_page(client):
 def test_device_admins_build_on_the_zbor_base():
     from django.contrib import admin as django_admin
 
-    for model in (TOTPDevice, StaticDevice):
+    for model in (AuthenticatorDevice, StaticDevice):
         assert isinstance(django_admin.site._registry[model], ZborModelAdmin)
 
 
@@ -173,17 +176,17 @@ def test_after_a_password_reset_by_two_admins_the_person_enrols_again(client):
     finish(client, device, new_password1="another long phrase 8", new_password2="another long phrase 8")
     user = get_user_model().objects.get(pk=user.pk)
     assert user.check_password("another long phrase 8")
-    assert list(TOTPDevice.objects.filter(user=user).values_list("key", flat=True)) == [device.key] != [old_device.key]
+    assert [d.key for d in AuthenticatorDevice.objects.filter(user=user)] == [device.key] != [old_device.key]
 
 
 def test_a_replaced_or_spent_link_keeps_no_authenticator_secret(client):
     user = new_staff()
     open_link(client, enrolment.create_link(admin(), user))
     enrolment.create_link(admin(), user)  # replaces the first, which had a key on the page
-    assert EnrolmentLink.objects.filter(user=user, used_at__isnull=False).get().pending_key == ""
+    assert EnrolmentLink.objects.filter(user=user, used_at__isnull=False).get().pending_key_secret == ""
     link = EnrolmentLink.objects.get(user=user, used_at__isnull=True)
-    link.pending_key = "ab" * 20
+    link.pending_key_secret = crypto.encrypt_text("ab" * 20)
     link.save()
     for _ in range(enrolment.LINK_FAILURES_ALLOWED):
         enrolment.record_failure(link)
-    assert EnrolmentLink.objects.get(pk=link.pk).pending_key == ""
+    assert EnrolmentLink.objects.get(pk=link.pk).pending_key_secret == ""

@@ -10,11 +10,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests import factories
 from zbor.accounts import enrolment
-from zbor.accounts.models import AuditEvent, EnrolmentLink
+from zbor.accounts.models import AuditEvent, AuthenticatorDevice, EnrolmentLink
 from zbor.accounts.tests.enrolment_steps import (
     PASSWORD,
     _enrolled,
@@ -36,17 +35,17 @@ def test_a_new_staff_member_sets_a_password_and_device_and_gets_recovery_codes(c
     assert not EnrolmentLink.objects.filter(token_hash=token).exists()  # only a hash is stored
     assert EnrolmentLink.objects.get(token_hash=enrolment.token_hash(token)).user == user
     page, device = open_link(client, token)
-    assert not device.confirmed and not TOTPDevice.objects.filter(user=user).exists()
+    assert not device.confirmed and not AuthenticatorDevice.objects.filter(user=user).exists()
     assert "new_password1" in page.content.decode() and 'name="password"' not in page.content.decode()
     response = finish(client, device, new_password1="a long new passphrase 7", new_password2="a long new passphrase 7")
     assert response.status_code == 200
     codes = response.context["codes"]
     assert len(codes) == enrolment.RECOVERY_CODES and all(code in response.content.decode() for code in codes)
     assert response["Cache-Control"].startswith("max-age=0") or "no-store" in response["Cache-Control"]
-    device = TOTPDevice.objects.get(user=user)
+    device = AuthenticatorDevice.objects.get(user=user)
     user.refresh_from_db()
     assert device.confirmed and user.check_password("a long new passphrase 7")
-    assert EnrolmentLink.objects.get().pending_key == ""
+    assert EnrolmentLink.objects.get().pending_key_secret == ""
     # Signed in and verified: the back office opens even with two-factor required.
     assert client.get("/backoffice/").status_code == 200
     actions = set(AuditEvent.objects.values_list("action", flat=True))
@@ -60,9 +59,9 @@ def test_a_person_with_a_password_must_confirm_it(client):
     _page, device = open_link(client, enrolment.create_link(admin(), user))
     response = finish(client, device, password="not my password")
     assert response.status_code == 200 and "This is not your password" in response.content.decode()
-    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert not AuthenticatorDevice.objects.filter(user=user).exists()
     assert finish(client, device, password=PASSWORD).status_code == 200
-    assert TOTPDevice.objects.get(user=user).confirmed
+    assert AuthenticatorDevice.objects.get(user=user).confirmed
 
 
 def test_the_link_works_once(client):
@@ -88,7 +87,7 @@ def test_a_link_that_expires_while_open_is_refused(client):
     EnrolmentLink.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     response = finish(client, device, new_password1="a long new passphrase 7", new_password2="a long new passphrase 7")
     assert response.status_code == 410
-    assert not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    assert not AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists()
 
 
 def test_an_abandoned_link_leaves_no_device_to_sign_in_with(client, settings):
@@ -98,13 +97,13 @@ def test_an_abandoned_link_leaves_no_device_to_sign_in_with(client, settings):
     settings.ZBOR_REQUIRE_2FA = True
     user = factories.staff_user("abandon", superuser=False)
     _page, device = open_link(client, enrolment.create_link(admin(), user))
-    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert not AuthenticatorDevice.objects.filter(user=user).exists()
     client.get("/backoffice/logout/")
     data = {
         "username": "abandon",
         "password": PASSWORD,
         "otp_token": code_for(device),
-        "otp_device": "otp_totp.totpdevice/1",
+        "otp_device": "accounts.authenticatordevice/1",
     }
     assert client.post("/backoffice/login/", data).status_code == 200
     assert client.get("/backoffice/").status_code == 302
@@ -130,7 +129,7 @@ def test_wrong_codes_are_refused_counted_and_spend_the_link(client):
     )  # not a code: not counted
     assert client.post("/backoffice/enrol/", {"otp_token": wrong, **data}).status_code == 410
     assert finish(client, device, **data).status_code == 410  # spent, even with the right code
-    assert not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    assert not AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists()
     assert AuditEvent.objects.filter(action="account.enrolment_failed").count() == enrolment.LINK_FAILURES_ALLOWED
 
 
@@ -188,7 +187,7 @@ def test_after_enrolment_the_app_and_the_recovery_codes_sign_in_with_the_device_
     assert client.get("/backoffice/").status_code == 200
     client.logout()
     assert _sign_in(client, user, codes[0], recovery).status_code == 200  # the same code again: refused
-    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)
+    AuthenticatorDevice.objects.filter(pk=device.pk).update(last_t=-1)
     assert _sign_in(client, user, code_for(device), device).status_code == 302
 
 
@@ -199,7 +198,7 @@ def test_recovery_codes_open_the_sign_in_without_choosing_a_device(client, setti
     user, device, codes = _enrolled(client)
     assert _sign_in(client, user, codes[0]).status_code == 302
     client.logout()
-    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)
+    AuthenticatorDevice.objects.filter(pk=device.pk).update(last_t=-1)
     assert _sign_in(client, user, code_for(device)).status_code == 302
 
 

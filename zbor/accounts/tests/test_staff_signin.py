@@ -5,10 +5,9 @@ import io
 import pytest
 from django.core.management import call_command
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests import factories
-from zbor.accounts.models import AuditEvent, RateCounter
+from zbor.accounts.models import AuditEvent, AuthenticatorDevice, RateCounter
 
 pytestmark = pytest.mark.django_db
 LOGIN = "/backoffice/login/"
@@ -29,7 +28,7 @@ def test_with_two_factor_a_password_alone_does_not_open_the_back_office(client, 
     assert response.status_code == 200  # the form again, asking for the code
     assert client.get("/backoffice/").status_code == 302
     call_command("totp_enroll", "ed2fa", stdout=io.StringIO())
-    device = TOTPDevice.objects.get(user=user)
+    device = AuthenticatorDevice.objects.get(user=user)
     assert sign_in(client, "ed2fa", token="000000").status_code == 200
     assert sign_in(client, "ed2fa", token=f"{totp(device.bin_key):06d}").status_code == 302
     assert client.get("/backoffice/").status_code == 200
@@ -148,7 +147,7 @@ def test_a_wrong_password_and_a_wrong_code_get_the_same_answer(client, settings)
     settings.OTP_TOTP_THROTTLE_FACTOR = 0
     settings.REDIS_URL = ""  # the database's counters, read below (with Redis they are in the cache)
     user = factories.role_user("finance", "fin2fa")
-    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    device = AuthenticatorDevice.objects.create(user=user, name="phone", confirmed=True)
     right = f"{totp(device.bin_key):06d}"
     wrong = "000000" if right != "000000" else "111111"
     answers = {
@@ -177,9 +176,9 @@ def test_the_code_of_any_confirmed_device_signs_in_and_leaves_the_others_usable(
     settings.ZBOR_REQUIRE_2FA = True
     settings.OTP_TOTP_THROTTLE_FACTOR = 0  # failures are still counted, only not waited for
     user = factories.role_user("editor", "twophones")
-    old = TOTPDevice.objects.create(user=user, name="old phone", confirmed=True)
-    new = TOTPDevice.objects.create(user=user, name="new phone", confirmed=True, key="31" * 20)
-    pending = TOTPDevice.objects.create(user=user, name="not confirmed", confirmed=False, key="42" * 20)
+    old = AuthenticatorDevice.objects.create(user=user, name="old phone", confirmed=True)
+    new = AuthenticatorDevice.objects.create(user=user, name="new phone", confirmed=True, key="31" * 20)
+    pending = AuthenticatorDevice.objects.create(user=user, name="not confirmed", confirmed=False, key="42" * 20)
     assert sign_in(client, "twophones", token=f"{totp(pending.bin_key):06d}").status_code == 200
     old.refresh_from_db()
     assert old.throttling_failure_count == 1
@@ -194,7 +193,7 @@ def test_the_sign_in_throttle_counts_wrong_codes_too(client, settings):
     settings.OTP_TOTP_THROTTLE_FACTOR = 0
     settings.ZBOR_LOGIN_FAILURES_ALLOWED = 3
     user = factories.role_user("editor", "coded")
-    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    device = AuthenticatorDevice.objects.create(user=user, name="phone", confirmed=True)
     for _ in range(3):
         sign_in(client, "coded", token="not-a-code")
     response = sign_in(client, "coded", token=f"{totp(device.bin_key):06d}")
