@@ -129,7 +129,7 @@ say "$ZBOR_CURRENT -> $(readlink "$ZBOR_CURRENT")"
 if [ "$ZBOR_INSTALL_UNITS" = no ] || { [ "$ZBOR_INSTALL_UNITS" = auto ] && [ ! -d /run/systemd/system ]; }; then
     say "systemd units: not installed (ZBOR_INSTALL_UNITS=$ZBOR_INSTALL_UNITS; no running systemd)"
 else
-    for unit in zbor-web.service zbor-worker.service; do
+    for unit in zbor-web.service zbor-worker.service zbor-backup.service zbor-backup.timer zbor-failure-mail@.service; do
         if [ -e "$ZBOR_SYSTEMD_DIR/$unit" ]; then
             say "$ZBOR_SYSTEMD_DIR/$unit exists: left as it is"
             continue
@@ -142,4 +142,4 @@ else
     systemctl daemon-reload
 fi
 
-say "installed $(basename "$release"). Next: zbor check --deploy, then systemctl enable --now zbor-web zbor-worker (docs/deploy.md)"
+say "installed $(basename "$release"). Next: zbor check --deploy, then systemctl enable --now zbor-web zbor-worker, and once $(dirname "$ZBOR_ENV_FILE")/backup-recipients.txt holds the keepers' keys, zbor-backup.timer (docs/deploy.md)"
