@@ -306,6 +306,13 @@ def new_recovery_code() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
+def looks_like_recovery_code(code: str) -> bool:
+    """Whether ``code`` could be a recovery code at all (8 or 16 base32 characters, normalised):
+    anything else, such as a six-digit authenticator code, is refused without hashing."""
+    value = normalise_recovery_code(code)
+    return len(value) in (8, 16) and set(value) <= _BASE32
+
+
 def hash_recovery_code(code: str, salt: str, work: int) -> str:
     """The stored form of ``code`` (normalised first): scrypt, the device's salt (hex) and cost."""
     value = normalise_recovery_code(code).encode()
@@ -360,10 +367,9 @@ class RecoveryCodeDevice(TimestampMixin, ThrottlingMixin, Device):
         allowed, _details = self.verify_is_allowed()
         if not allowed:
             return False
-        value = normalise_recovery_code(token or "")
         matched = None
-        if len(value) in (8, 16) and set(value) <= _BASE32:
-            typed = self.digest(value)
+        if looks_like_recovery_code(token or ""):
+            typed = self.digest(token)
             # Every stored digest compared, without stopping at a match.
             for pk, digest in self.codes.values_list("pk", "digest"):
                 if hmac.compare_digest(typed, digest):

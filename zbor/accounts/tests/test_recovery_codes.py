@@ -4,6 +4,7 @@ only a superuser sees — how many are left, never a code — in the admin."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 from datetime import timedelta
@@ -189,3 +190,28 @@ def test_the_two_factor_page_counts_the_codes_left(client, staff, settings):
     page = client.get(f"/backoffice/auth/user/{user.pk}/two-factor/")
     assert page.status_code == 200 and page.context["recovery_left"] == 1
     assert codes[1] not in page.content.decode()
+
+
+def test_a_code_typed_costs_one_hash_whether_or_not_the_password_was_right(client, staff, settings):
+    """The time a sign-in takes must not tell a right password: a token shaped like a recovery
+    code is hashed once for a wrong password, a person without codes, or codes backed off."""
+    settings.OTP_STATIC_THROTTLE_FACTOR = 10
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    user, _device, _codes = staff
+    nobody = factories.role_user("editor", "nocodes")
+    hashed = mock.patch.object(hashlib, "scrypt", wraps=hashlib.scrypt)
+    attempts = [
+        (user.username, "wrong password"),  # wrong password
+        (user.username, PASSWORD),  # right password, wrong code: the device hashes it
+        (user.username, PASSWORD),  # right password, codes backed off now: not checked
+        (nobody.username, PASSWORD),  # right password, no recovery codes
+        ("nosuchperson", PASSWORD),  # no such account
+    ]
+    for username, password in attempts:
+        with hashed as calls:
+            data = {"username": username, "password": password, "otp_token": "abcd-efgh-ijkl-mnop"}
+            assert client.post(LOGIN, data).status_code == 200
+        assert calls.call_count == 1, (username, password)
+    with hashed as calls:
+        client.post(LOGIN, {"username": user.username, "password": PASSWORD, "otp_token": "123456"})
+    assert calls.call_count == 0  # an authenticator code is never hashed
