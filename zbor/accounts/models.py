@@ -290,7 +290,7 @@ class AuthenticatorDevice(TimestampMixin, ThrottlingMixin, Device):
 #: Recovery codes are 10 random bytes: 16 base32 characters (80 bits), shown in groups of four.
 RECOVERY_CODE_BYTES = 10
 #: The scrypt cost of new devices (N; r=8, p=1 as Django's scrypt hasher): one hash per code
-#: typed, about 50 ms and 16 MiB. Each device keeps its own, so raising it later breaks nothing.
+#: typed, about 40 ms and 16 MiB. Each device keeps its own, so raising it later breaks nothing.
 RECOVERY_CODE_WORK = 2**14
 _BASE32 = frozenset("abcdefghijklmnopqrstuvwxyz234567")
 
@@ -337,7 +337,8 @@ class RecoveryCodeDevice(TimestampMixin, ThrottlingMixin, Device):
     New codes have 80 bits (16 base32 characters); the 8-character codes django-otp made (40 bits)
     moved here hashed the same way by migration 0010 and keep working, but against a dump they
     cost only 2^40 scrypt hashes to search: re-enrol whoever still has them. The salt is per
-    device, not per code, so a sign-in costs one hash, not ten.
+    device, not per code, so a sign-in costs one hash, not ten. No key: SECRET_KEY and
+    ZBOR_ENCRYPTION_KEYS rotate, and hashes made with a key would all stop matching.
 
     Wrong codes back off exponentially (``OTP_STATIC_THROTTLE_FACTOR``, django-otp's setting for
     its static codes). A code that cannot be one (a six-digit authenticator code) is refused
@@ -359,9 +360,6 @@ class RecoveryCodeDevice(TimestampMixin, ThrottlingMixin, Device):
     def add_codes(self, codes) -> None:
         """Store the hashes of ``codes`` (the device is saved)."""
         RecoveryCode.objects.bulk_create([RecoveryCode(device=self, digest=self.digest(code)) for code in codes])
-
-    def codes_left(self) -> int:
-        return self.codes.count()
 
     def verify_token(self, token) -> bool:
         allowed, _details = self.verify_is_allowed()
