@@ -6,8 +6,9 @@ plaintext rows are deleted.
 Upgrade note: from this migration on, the previous release finds no recovery code (it reads
 only django-otp's table): during a rolling upgrade staff sign in with recovery codes only
 through the new release. Codes an old server hands out at an enrolment after this migration
-ran land in django-otp's table, in plain text, where the new release does not read them:
-finish the upgrade before enrolling anyone (or reset and re-enrol whoever enrolled meanwhile).
+ran land in django-otp's table, in plain text, where the new release does not read them: they
+are hashed (and then work) at the next `zbor migrate` (zbor.accounts.legacy_codes), which the
+upgrade should run once the last old server has stopped.
 
 Not reversible in any useful way: a hash does not give the code back. Migrating back leaves
 the hashed rows where they are (reversing 0009 then drops them): after a rollback to the
@@ -22,45 +23,20 @@ truncated so that no copy of a plaintext code stays in the database's files
 their space is reused (docs/deploy.md, "Erasure and what remains").
 """
 
-import secrets
-
-from django.db import migrations, transaction
-
-OLD_DEVICE_FIELDS = (
-    "user_id",
-    "name",
-    "confirmed",
-    "throttling_failure_timestamp",
-    "throttling_failure_count",
-    "last_used_at",
-)
+from django.db import migrations
 
 
 def hash_codes(apps, schema_editor):
-    from zbor.accounts.models import RECOVERY_CODE_WORK, hash_recovery_code
+    from zbor.accounts.legacy_codes import hash_plaintext_codes
     from zbor.db import erase_residue
 
-    db = schema_editor.connection.alias
-    old_device = apps.get_model("otp_static", "StaticDevice")
-    old_token = apps.get_model("otp_static", "StaticToken")
-    new_device = apps.get_model("accounts", "RecoveryCodeDevice")
-    new_code = apps.get_model("accounts", "RecoveryCode")
-    with transaction.atomic(using=db):
-        for old in old_device.objects.using(db).order_by("pk"):
-            fields = {name: getattr(old, name) for name in OLD_DEVICE_FIELDS}
-            salt = secrets.token_hex(16)
-            new = new_device.objects.using(db).create(**fields, salt=salt, work=RECOVERY_CODE_WORK)
-            # created_at is auto_now_add: set it again to when the device was really made.
-            new_device.objects.using(db).filter(pk=new.pk).update(created_at=old.created_at)
-            tokens = old_token.objects.using(db).filter(device_id=old.pk).values_list("token", flat=True)
-            new_code.objects.using(db).bulk_create(
-                [
-                    new_code(device_id=new.pk, digest=hash_recovery_code(token, salt, RECOVERY_CODE_WORK))
-                    for token in tokens
-                ]
-            )
-        old_token.objects.using(db).all().delete()
-        old_device.objects.using(db).all().delete()
+    hash_plaintext_codes(
+        apps.get_model("otp_static", "StaticDevice"),
+        apps.get_model("otp_static", "StaticToken"),
+        apps.get_model("accounts", "RecoveryCodeDevice"),
+        apps.get_model("accounts", "RecoveryCode"),
+        schema_editor.connection.alias,
+    )
     erase_residue()
 
 

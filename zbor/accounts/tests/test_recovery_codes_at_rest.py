@@ -11,10 +11,12 @@ import textwrap
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
 from tests.postgres import run_here_or_on_postgres
@@ -23,9 +25,11 @@ from zbor.accounts.models import RecoveryCode, RecoveryCodeDevice
 ROOT = Path(__file__).resolve().parents[3]
 BEFORE = [("accounts", "0009_recovery_code_device")]
 OLD_CODES = ["ab2cd3ef", "gh4ij5kl", "mn6op7qr"]
+WINDOW_CODE = "st2uv3wx"  # made by an old server during the rolling upgrade
 
 # Runs in a fresh database: the release before (django-otp's plaintext codes), the upgrade, then
-# a new enrolment. Prints the codes enrolment showed, and whether an old code still signs in.
+# a new enrolment, and one by an old server during the upgrade window, hashed by the next
+# migrate. Prints the codes enrolment showed, and whether the older codes still sign in.
 SCRIPT = textwrap.dedent(
     """
     import sys
@@ -42,7 +46,7 @@ SCRIPT = textwrap.dedent(
     User = get_user_model()
     before = User.objects.create_user("before", is_staff=True)
     old = StaticDevice.objects.create(user=before, name="recovery codes", confirmed=True)
-    for code in sys.argv[1:]:
+    for code in sys.argv[1:-1]:
         StaticToken.objects.create(device=old, token=code)
     call_command("migrate", verbosity=0)
     from zbor.accounts import enrolment
@@ -53,6 +57,12 @@ SCRIPT = textwrap.dedent(
         expires_at=timezone.now() + timedelta(days=1),
     )
     print("enrolled codes:", " ".join(enrolment.complete(link, enrolment.pending_device(link), None)))
+    # An old server, still running, enrols someone after the upgrade: plain text again, until
+    # the next migrate.
+    window = User.objects.create_user("window", is_staff=True)
+    StaticToken.objects.create(device=StaticDevice.objects.create(user=window, name="rc"), token=sys.argv[-1])
+    call_command("migrate", verbosity=0)
+    print("window code signs in:", RecoveryCodeDevice.objects.get(user=window).verify_token(sys.argv[-1]))
     """
 )
 
@@ -66,14 +76,20 @@ def _forms(code: str) -> list[bytes]:
 def _seize(env: dict) -> list[bytes]:
     """Run SCRIPT; the forms of every code it made (before and after the upgrade)."""
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, *OLD_CODES], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", SCRIPT, *OLD_CODES, WINDOW_CODE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     lines = dict(line.split(": ", 1) for line in result.stdout.splitlines() if ": " in line)
     assert lines["old code signs in"] == "True", result.stdout
+    assert lines["window code signs in"] == "True", result.stdout
     codes = lines["enrolled codes"].split()
     assert len(codes) == 10
-    return [form for code in [*OLD_CODES, *codes] for form in _forms(code)]
+    return [form for code in [*OLD_CODES, WINDOW_CODE, *codes] for form in _forms(code)]
 
 
 def test_no_recovery_code_in_the_sqlite_files_after_upgrade_and_enrolment(tmp_path):
@@ -198,3 +214,24 @@ def _upgrade_and_check() -> None:
     finally:
         _migrate(latest)
     assert RecoveryCodeDevice.objects.get().verify_token(OLD_CODES[2])
+
+
+@pytest.mark.django_db
+def test_codes_an_old_server_wrote_after_the_upgrade_are_hashed_by_the_next_migrate():
+    from django.apps import apps
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    from tests import factories
+    from zbor.accounts import legacy_codes
+
+    user = factories.role_user("editor", "windowuser")
+    StaticToken.objects.create(device=StaticDevice.objects.create(user=user, name="rc"), token=WINDOW_CODE)
+    legacy_codes.hash_leftovers_after_migrate(sender=apps.get_app_config("auth"))  # not accounts: nothing
+    with mock.patch.object(MigrationRecorder, "applied_migrations", return_value={}):
+        legacy_codes.hash_leftovers_after_migrate(sender=apps.get_app_config("accounts"))  # 0010 not run yet
+    assert StaticToken.objects.exists() and not RecoveryCodeDevice.objects.exists()
+    legacy_codes.hash_leftovers_after_migrate(sender=apps.get_app_config("accounts"))
+    assert not StaticDevice.objects.exists() and not StaticToken.objects.exists()
+    device = RecoveryCodeDevice.objects.get(user=user)
+    assert WINDOW_CODE not in repr(list(RecoveryCode.objects.values()))
+    assert device.verify_token(WINDOW_CODE) and not device.verify_token(WINDOW_CODE)
