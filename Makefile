@@ -59,7 +59,9 @@ bench: compilemessages
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # The recommended production shape on this machine (PostgreSQL, Redis, nginx, two app servers, a
-# task worker), checked end to end in about a minute: exactly-once donations, freshness, receipts.
+# task worker), installed with deploy/install.sh and upgraded under load with deploy/upgrade.sh,
+# then checked end to end, in about four minutes: no failed request during the upgrade,
+# exactly-once donations, freshness, receipts.
 bench-cluster: compilemessages
 	$(BIN)/python bench/cluster.py
 

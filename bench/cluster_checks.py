@@ -65,7 +65,7 @@ def _sent_twice(outcomes: list[Outcome]) -> str:
 def _check_keys(results: Results, run: Run, keys: list[str], after: dict[str, Any]) -> None:
     """Each idempotency key made one donation, with what was sent, and nothing else was made."""
     rows: dict[str, list] = after["donations"]
-    wrong = _wrong_rows(run.outcomes, rows)
+    wrong = wrong_rows(run.outcomes, rows)
     new = after["campaign_donations"] - run.database_before["campaign_donations"]
     distinct = len(set(keys))
     cards = run.cards
@@ -85,7 +85,7 @@ def _check_keys(results: Results, run: Run, keys: list[str], after: dict[str, An
     )
 
 
-def _wrong_rows(outcomes: list[Outcome], rows: dict[str, list]) -> list[str]:
+def wrong_rows(outcomes: list[Outcome], rows: dict[str, list]) -> list[str]:
     """The donations in the database that are not what their form sent."""
     wrong = []
     for o in outcomes:

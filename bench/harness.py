@@ -169,6 +169,8 @@ http {{
     location / {{
       proxy_pass http://app;
       proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $http_host;
+      # As deploy/nginx.conf: a refused connection (an app server restarting) goes to the other.
+      proxy_next_upstream error timeout; proxy_next_upstream_tries 2; proxy_connect_timeout 2s;
       proxy_cache pages; proxy_cache_key $scheme$host$request_uri;
       proxy_cache_valid 200 1s; proxy_cache_lock on; proxy_cache_background_update off;
       proxy_cache_use_stale updating error timeout http_500 http_502 http_503;
@@ -190,7 +192,8 @@ def nginx(
         (directory / sub).mkdir(exist_ok=True)
         (directory / sub).chmod(0o777)
     conf = directory / "nginx.conf"
-    upstreams = " ".join(f"server 127.0.0.1:{p};" for p in upstream_ports)
+    # As deploy/nginx.conf: three failures take a server out for ten seconds.
+    upstreams = " ".join(f"server 127.0.0.1:{p} max_fails=3 fail_timeout=10s;" for p in upstream_ports)
     conf.write_text(NGINX.format(workers=workers, dir=directory, port=port, upstreams=upstreams))
     return procs.start(
         "nginx", ["nginx", "-c", str(conf), "-p", str(directory), "-g", "daemon off;"], dict(os.environ)

@@ -1,7 +1,8 @@
 """Health checks for load balancers and systemd: ``/healthz`` (the process is alive) and
 ``/readyz`` (it can serve: database, replica lag, Redis, the task broker).
 
-Both are answered by ``HealthCheckMiddleware``, the first entry of ``MIDDLEWARE``. Why a
+Both are answered by ``HealthCheckMiddleware``, the first entry of ``MIDDLEWARE``, which also
+answers an authorized metrics scrape (``/metrics``, zbor/metrics.py) first. Why a
 middleware and not a view or a WSGI wrapper:
 
 - A view runs after the other middleware: SecurityMiddleware would redirect a plain-HTTP probe
@@ -34,6 +35,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connections
 from django.http import HttpRequest, HttpResponse
+
+from zbor import metrics
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,8 @@ class HealthCheckMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         path = request.path_info
         if path not in HEALTH_PATHS:
+            if path == metrics.PATH and metrics.authorized(request):
+                return metrics.answer(request)  # the scraper's, for the same reasons (zbor/metrics.py)
             return self.get_response(request)
         if request.method not in ("GET", "HEAD"):
             response = _text("method not allowed", status=405)

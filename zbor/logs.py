@@ -27,6 +27,8 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from zbor import metrics
+
 requests_log = logging.getLogger("zbor.requests")
 events_log = logging.getLogger("zbor.events")
 
@@ -53,17 +55,20 @@ def event(name: str, **fields: str | int) -> None:
 ROUTE_KEY = "zbor.route"
 
 
-def log_request(method: str, route: str | None, status: int, started: float) -> None:
-    """The request's line: ``started`` is its ``time.perf_counter()`` when it came in. Nothing
-    is made when the line is not written (text logs: ``zbor.requests`` at WARNING), since every
-    copy the page cache serves passes here."""
+def log_request(method: str, route: str | None, status: int, started: float, *, cached: bool = False) -> None:
+    """The request's line, and its count in the metrics (zbor/metrics.py): ``started`` is its
+    ``time.perf_counter()`` when it came in, ``cached`` says the page cache served a copy.
+    Nothing is made when the line is not written (text logs: ``zbor.requests`` at WARNING) and
+    metrics are off, since every copy the page cache serves passes here."""
+    seconds = time.perf_counter() - started
+    metrics.observe_request(method, route, status, seconds, cached=cached)
     if not requests_log.isEnabledFor(logging.INFO):
         return
     fields = {
         "method": method,
         "route": route,
         "status": status,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        "duration_ms": round(seconds * 1000, 1),
     }
     requests_log.info("request %s %s %s %sms", *fields.values(), extra={"event": "request", "fields": fields})
 

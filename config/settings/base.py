@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zbor.sqlite_writers import WriterConnection
 
+from .backups import ZBOR_ALERT_EMAILS, ZBOR_BACKUP_DIR, ZBOR_BACKUP_RECIPIENTS  # noqa: F401 (zbor/ops)
 from .env import env_bool, env_list, env_str
 from .logs import logging_config
 
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     # Serves the API docs page's own Swagger files: nothing from a CDN.
     "ninja",
     "zbor.site",
+    "zbor.ops",
     "huey.contrib.djhuey",
     "csp",
     "django_otp",
@@ -104,8 +106,7 @@ def _database(url: str) -> dj_database_url.DBConfig:
         url = f"sqlite:///{DATA_DIR / 'zbor.sqlite3'}"
     config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     if config["ENGINE"] == "django.db.backends.sqlite3":
-        # Each server thread keeps its connection: opening one (and its PRAGMAs) costs more
-        # than most pages.
+        # Each server thread keeps its connection: opening one (and its PRAGMAs) costs more than most pages.
         config["CONN_MAX_AGE"] = 600
         config["OPTIONS"] = {
             # Writers take the lock when the transaction starts, so two writers queue
@@ -229,8 +230,7 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # The CSRF cookie lasts as long as the browser session, not a year: a seized phone's cookie jar
 # should not show that the donate form was opened weeks ago.
 CSRF_COOKIE_AGE = None
-# A refused form (an old page, cookies blocked) gets a translated page saying what to do, not
-# Django's bare English 403.
+# A refused form (an old page, cookies blocked) gets a translated page saying what to do, not Django's bare 403.
 CSRF_FAILURE_VIEW = "zbor.site.errors.csrf_failure"
 
 # LOG_LEVEL is for Zbor's own loggers; every library's stays at WARNING (config/settings/logs.py).
@@ -354,10 +354,10 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 ZBOR_CLIENT_IP_HEADER = env_str("ZBOR_CLIENT_IP_HEADER")
 ZBOR_TRUSTED_PROXIES = env_list("ZBOR_TRUSTED_PROXIES", ["127.0.0.0/8", "::1/128"])
 
-# Background tasks: huey (zbor/tasks.py). Embedded: a SQLite queue next to the database; with
-# REDIS_URL: Redis. The worker is `zbor run_huey` (make run starts it).
+# Background tasks: huey (zbor/tasks.py), the worker `zbor run_huey`. Embedded: a SQLite queue next to the
+# database; with REDIS_URL: Redis, one queue name per site sharing it (else workers swap sites' tasks).
 HUEY = {
-    "name": "zbor",
+    "name": env_str("ZBOR_TASK_QUEUE", env_str("ZBOR_CACHE_PREFIX", "zbor")),
     # No result store: a failed task's error (which may name an email address) is not kept.
     "results": False,
     "immediate": env_bool("ZBOR_TASKS_IMMEDIATE", False),
@@ -397,3 +397,4 @@ ZBOR_FOUNDATION_TAX_STATEMENTS: dict[str, str] = {"default": env_str("ZBOR_FOUND
 # Cover images: larger uploads are refused, larger pictures are scaled down on upload.
 ZBOR_MAX_IMAGE_BYTES = 8 * 1024 * 1024
 ZBOR_MAX_IMAGE_SIDE = 2400
+from .metrics import ZBOR_METRICS_DIR, ZBOR_METRICS_TOKEN  # noqa: E402,F401 - Metrics: config/settings/metrics.py

@@ -14,3 +14,12 @@ class DonationsConfig(AppConfig):
         # The ledger names its accounts by need, campaign and provider through this app, which
         # knows all three (the ledger imports no other app: .importlinter).
         register_namer(AccountNamer())
+
+        # What the metrics read at each scrape (zbor/metrics.py): this app holds the queue's
+        # work and the donations' state.
+        from zbor import metrics, tasks
+
+        from .metrics import database_metrics
+
+        metrics.register("database", database_metrics)
+        metrics.register("tasks", tasks.queue_metrics)

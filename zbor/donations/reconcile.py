@@ -39,7 +39,7 @@ from zbor.ledger.models import Transfer, TransferGroup, TransferKind
 from zbor.payments.stripe import BalanceExport, parse_balance_export
 
 from . import bank_balances, bank_returns, btcpay_reconcile, monthly_reconcile, stranded
-from .models import Donation, DonationStatus
+from .models import Donation, DonationStatus, ReconcileRun
 
 
 @dataclass
@@ -358,3 +358,11 @@ def reconcile(
         if stripe_export is not None:
             _check_stripe(report, stripe_export)
     return report
+
+
+def record_run(report: ReconcileReport, *, checked: list[str]) -> ReconcileRun:
+    """Keep when this run finished and how many differences it found (the metrics' reconcile
+    age and result; ``checked`` names the providers' records it read too)."""
+    return ReconcileRun.objects.create(
+        differences=len(report.ledger.problems) + len(report.problems), checked=" ".join(checked)
+    )

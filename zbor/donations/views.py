@@ -6,6 +6,7 @@ from django.http import Http404, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from zbor import metrics
 from zbor.payments import registry
 from zbor.payments.base import InvalidWebhook, ProviderUnavailable
 
@@ -24,12 +25,18 @@ def _receive(request, name: str) -> HttpResponse:
     try:
         event = provider.parse_webhook(request.body, {k.lower(): v for k, v in request.headers.items()})
     except InvalidWebhook:
+        metrics.count_webhook_failure(name, "refused")
         return HttpResponse("invalid webhook: bad signature or malformed event", status=400, content_type="text/plain")
     except ProviderUnavailable:
+        metrics.count_webhook_failure(name, "unavailable")
         return HttpResponse("try again later", status=503, content_type="text/plain")
     if event is None:
         return HttpResponse("ignored", content_type="text/plain")
-    record = receive_event(event)
+    try:
+        record = receive_event(event)
+    except Exception:
+        metrics.count_webhook_failure(name, "failed")
+        raise  # a 500: the provider delivers it again
     return HttpResponse(record.status, content_type="text/plain")
 
 

@@ -10,7 +10,7 @@ in every process and on every machine, with nothing to purge.
 What is never kept: anything not marked public (the donate form, the status page, the staff
 screens, the API's staff part all say ``private``/``no-store``), a response that sets a cookie
 or varies on anything but the encoding, and any status but 200. The health checks
-(``/healthz``, ``/readyz``) pass straight through, so that a probe always sees this process now. A request with a pending flash
+(``/healthz``, ``/readyz``) and the metrics scrape pass straight through, so that a probe always sees this process now. A request with a pending flash
 message (``messages`` cookie) or from a browser that just gave (``zbor_donations``) is rendered
 for it, but only when the cookie's signature holds and only a few times a minute per cookie
 (``PersonalRenders``): past that, or forged, it gets the shared page like everyone else, so a
@@ -37,7 +37,7 @@ from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.http.cookie import parse_cookie
 from django.utils.encoding import escape_uri_path
 
-from zbor import logs
+from zbor import logs, metrics
 from zbor.cache import SingleFlight
 from zbor.db import public_reads
 from zbor.health import HEALTH_PATHS
@@ -168,6 +168,7 @@ class PublicPageCache:
         if (
             method not in ("GET", "HEAD")
             or environ.get("PATH_INFO") in HEALTH_PATHS  # a probe sees this process, now
+            or environ.get("PATH_INFO") == metrics.PATH  # a scrape too (zbor/metrics.py)
             or self.seconds <= 0
             or self._rendered_for_it(cookies)
         ):
@@ -238,7 +239,7 @@ class PublicPageCache:
         answer = self._serve(Entry(entry.status, headers, entry.body, entry.etag, entry.route), environ, respond)
         token = logs.request_id.set(rid)
         try:
-            logs.log_request(environ.get("REQUEST_METHOD", ""), entry.route, int(served[0][:3]), started)
+            logs.log_request(environ.get("REQUEST_METHOD", ""), entry.route, int(served[0][:3]), started, cached=True)
         finally:
             logs.request_id.reset(token)
         return answer

@@ -8,6 +8,7 @@ the receipt is sent or the donation fails, and after ``ZBOR_EMAIL_RETENTION_DAYS
 from .bank import BankStatement, BankStatementLine, LineStatus, PaymentInReview, StatementFormat
 from .donations import Confirmation, Donation, DonationStatus, MessageStatus, ReceiptCounter, WordsOfSupport
 from .monthly import MonthlyGift, MonthlyStatus, StopReason
+from .reconcile_runs import ReconcileRun
 from .refunds import CreditNote, CreditNoteCounter, Refund, RefundCover, RefundStatus
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "MonthlyStatus",
     "PaymentInReview",
     "ReceiptCounter",
+    "ReconcileRun",
     "Refund",
     "RefundCover",
     "RefundStatus",

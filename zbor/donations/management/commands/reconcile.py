@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from zbor.donations.reconcile import reconcile
+from zbor.donations.reconcile import reconcile, record_run
 
 
 class Command(BaseCommand):
@@ -58,5 +58,7 @@ class Command(BaseCommand):
         )
         for line in report.lines():
             self.stdout.write(line)
+        checked = [("stripe-export", export is not None), ("stripe-monthly", stripe_monthly), ("btcpay", btcpay)]
+        record_run(report, checked=[name for name, read in checked if read])
         if not report.ok:
             sys.exit(1)

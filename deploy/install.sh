@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Installs Zbor on this machine: the system user, its folders, the PostgreSQL role and database,
+# one release (its own virtualenv, translations, static files), the first migration, the
+# /opt/zbor/current link, the environment file (only if there is none) and the systemd units.
+#
+#   deploy/install.sh [VERSION]     # as root; VERSION: a tag (v0.6.0) or commit, default HEAD
+#
+# Idempotent: run it again and it changes nothing (an existing environment file is never
+# touched). To move an installed site to another release use deploy/upgrade.sh. The source is a
+# git checkout: the one this script is in, or ZBOR_SOURCE. docs/deploy.md, "Install", explains
+# each step; every path and name below can be changed through the environment (a test installs
+# into a temporary folder as an ordinary user):
+#
+#   ZBOR_USER, ZBOR_GROUP (zbor)        ZBOR_HOME (/opt/zbor)       ZBOR_ENV_FILE (/etc/zbor/zbor.env)
+#   ZBOR_BACKUP_DIR (/var/backups/zbor) ZBOR_WEB_GROUP (www-data)   ZBOR_PYTHON (python3)
+#   ZBOR_SOURCE (this checkout)         ZBOR_PIP_ARGS ("")          ZBOR_SYSTEMD_DIR (/etc/systemd/system)
+#   ZBOR_INSTALL_UNITS (auto: when systemd runs; yes; no)
+#   ZBOR_PG_ADMIN_URL: a PostgreSQL connection allowed to create roles and databases (for example
+#     postgres://postgres@db-primary.internal/postgres, or "postgres:///postgres" run as the
+#     postgres user); without it the role and database in DATABASE_URL must already exist.
+set -euo pipefail
+# shellcheck source=deploy/release-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/release-lib.sh"
+
+: "${ZBOR_SYSTEMD_DIR:=/etc/systemd/system}"
+: "${ZBOR_INSTALL_UNITS:=auto}"
+VERSION=${1:-${ZBOR_VERSION:-HEAD}}
+SOURCE=$(zbor_source)
+EXAMPLE=$SOURCE/deploy/zbor.env.example
+
+for tool in git tar "$ZBOR_PYTHON"; do
+    command -v "$tool" >/dev/null || die "$tool is missing (apt-get install git python3-venv)"
+done
+
+# --- The user ---------------------------------------------------------------------------------
+if ! id -u "$ZBOR_USER" >/dev/null 2>&1; then
+    [ "$(id -u)" = 0 ] || die "user $ZBOR_USER does not exist and only root can create it"
+    say "creating the system user $ZBOR_USER"
+    useradd --system --user-group --home-dir /srv/zbor --no-create-home --shell /usr/sbin/nologin "$ZBOR_USER"
+fi
+getent group "$ZBOR_WEB_GROUP" >/dev/null || ZBOR_WEB_GROUP=$ZBOR_GROUP
+
+# --- The environment file: installed from the example only if there is none --------------------
+if [ ! -e "$ZBOR_ENV_FILE" ]; then
+    say "writing $ZBOR_ENV_FILE from deploy/zbor.env.example"
+    install -d -m 0750 -g "$ZBOR_GROUP" "$(dirname "$ZBOR_ENV_FILE")"
+    install -m 0640 -g "$ZBOR_GROUP" "$EXAMPLE" "$ZBOR_ENV_FILE"
+fi
+# Refuse to go on while it still holds the example's placeholders (production settings only).
+settings=$(env_value DJANGO_SETTINGS_MODULE)
+if [ "$settings" = config.settings.production ]; then
+    todo=$(awk '
+        /^[ \t]*#/ || !/=/ { next }
+        { key = $0; sub(/=.*/, "", key); value = $0; sub(/^[^=]*=/, "", value); gsub(/"/, "", value) }
+        key == "SECRET_KEY" && length(value) < 50 { print "  line " NR ": SECRET_KEY (at least 50 random characters)"; next }
+        tolower(value) ~ /change-me/ { print "  line " NR ": " key " (replace CHANGE-ME)"; next }
+        key == "ZBOR_ENCRYPTION_KEYS" && value == "" { print "  line " NR ": ZBOR_ENCRYPTION_KEYS (a Fernet key)" }
+    ' "$ZBOR_ENV_FILE")
+    if [ -n "$todo" ]; then
+        printf 'Fill in %s before installing (then run this again):\n%s\n' "$ZBOR_ENV_FILE" "$todo" >&2
+        printf 'SECRET_KEY:           %s\n' "python3 -c 'import secrets; print(secrets.token_urlsafe(64))'" >&2
+        printf 'ZBOR_ENCRYPTION_KEYS: %s\n' "python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'" >&2
+        exit 2
+    fi
+fi
+
+# --- Folders -------------------------------------------------------------------------------------
+data=$(env_value ZBOR_DATA_DIR)
+data=${data:-/srv/zbor}
+media=$(env_value ZBOR_MEDIA_ROOT)
+media=${media:-$data/public/media}
+static=$(env_value ZBOR_STATIC_ROOT)
+static=${static:-$data/public/static}
+private=$(env_value ZBOR_PRIVATE_ROOT)
+private=${private:-$data/private}
+backups=$(env_value ZBOR_BACKUP_DIR)   # zbor backup's folder; the file's value, else this script's
+say "folders: $data, $ZBOR_HOME, $backups"
+# The data folder holds the SQLite database (if any); nginx only passes through it.
+install -d -o "$ZBOR_USER" -g "$ZBOR_GROUP" -m 0711 "$data"
+# Cover images: written by the site, read by nginx's group.
+install -d -o "$ZBOR_USER" -g "$ZBOR_WEB_GROUP" -m 2750 "$(dirname "$media")" "$media"
+# Static files: written at install and upgrade (by this script), read by everyone.
+install -d -m 0755 "$static"
+# Encrypted documents: the site's user only, never nginx.
+install -d -o "$ZBOR_USER" -g "$ZBOR_GROUP" -m 0700 "$private" "$backups"
+install -d -m 0755 "$ZBOR_HOME" "$ZBOR_RELEASES"
+
+# --- The database -------------------------------------------------------------------------------
+database_url=$(env_value DATABASE_URL)
+if [ -z "$database_url" ]; then
+    say "database: SQLite in $data (DATABASE_URL is empty)"
+elif [ -z "${ZBOR_PG_ADMIN_URL:-}" ]; then
+    say "database: ZBOR_PG_ADMIN_URL is not set, so the role and database of DATABASE_URL must exist already"
+else
+    command -v psql >/dev/null || die "psql is missing (apt-get install postgresql-client)"
+    # The role, its password and the database, from DATABASE_URL (percent-decoded).
+    mapfile -t parts < <("$ZBOR_PYTHON" -c '
+import sys, urllib.parse as u
+url = u.urlsplit(sys.argv[1])
+print(u.unquote(url.username or "")); print(u.unquote(url.password or "")); print(u.unquote(url.path.lstrip("/")))
+' "$database_url")
+    role=${parts[0]} password=${parts[1]} name=${parts[2]}
+    [ -n "$role" ] && [ -n "$name" ] || die "DATABASE_URL names no user or no database"
+    say "database: role $role and database $name (created if missing)"
+    # Through psql variables: the names and the password are quoted by format(%I, %L).
+    psql "$ZBOR_PG_ADMIN_URL" --quiet --no-psqlrc -v ON_ERROR_STOP=1 \
+        -v role="$role" -v password="$password" -v name="$name" >/dev/null <<'SQL'
+SELECT format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %L', :'role', NULLIF(:'password', ''))
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
+SELECT format('CREATE DATABASE %I OWNER %I', :'name', :'role')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'name') \gexec
+SQL
+fi
+
+# --- The release ---------------------------------------------------------------------------------
+name=$(release_name "$SOURCE" "$VERSION")
+if [ -L "$ZBOR_CURRENT" ] && [ "$(basename "$(readlink "$ZBOR_CURRENT")")" != "$name" ]; then
+    die "Zbor is installed already ($ZBOR_CURRENT -> $(readlink "$ZBOR_CURRENT")); to move to $VERSION run: deploy/upgrade.sh $VERSION"
+fi
+release=$(build_release "$SOURCE" "$VERSION" | tail -n 1)
+say "migrating the database"
+zbor_in "$release" migrate --no-input
+if [ ! -L "$ZBOR_CURRENT" ]; then
+    ln -sfn "$release" "$ZBOR_CURRENT"
+fi
+say "$ZBOR_CURRENT -> $(readlink "$ZBOR_CURRENT")"
+
+# --- systemd units (copied only if missing: yours may carry this machine's address) ------------
+if [ "$ZBOR_INSTALL_UNITS" = no ] || { [ "$ZBOR_INSTALL_UNITS" = auto ] && [ ! -d /run/systemd/system ]; }; then
+    say "systemd units: not installed (ZBOR_INSTALL_UNITS=$ZBOR_INSTALL_UNITS; no running systemd)"
+else
+    for unit in zbor-web.service zbor-worker.service; do
+        if [ -e "$ZBOR_SYSTEMD_DIR/$unit" ]; then
+            say "$ZBOR_SYSTEMD_DIR/$unit exists: left as it is"
+            continue
+        fi
+        sed -e "s#/opt/zbor/current#$ZBOR_CURRENT#g" -e "s#/etc/zbor/zbor.env#$ZBOR_ENV_FILE#g" \
+            -e "s#^User=zbor\$#User=$ZBOR_USER#" -e "s#^Group=zbor\$#Group=$ZBOR_GROUP#" \
+            "$release/deploy/systemd/$unit" >"$ZBOR_SYSTEMD_DIR/$unit"
+        say "wrote $ZBOR_SYSTEMD_DIR/$unit: set --host, --workers and the /readyz address in it"
+    done
+    systemctl daemon-reload
+fi
+
+say "installed $(basename "$release"). Next: zbor check --deploy, then systemctl enable --now zbor-web zbor-worker (docs/deploy.md)"

@@ -1,0 +1,32 @@
+"""`zbor restore ARCHIVE --identity FILE`: into an empty database and empty folders, then prove it
+(schema, reconcile, a decrypting read); exit 1 on any failure, saying what state things are in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
+
+from zbor.ops.archive import BackupError
+from zbor.ops.restore import restore_archive
+
+
+class Command(BaseCommand):
+    help = "Restore a `zbor backup` archive into an empty database and empty folders, then check it."
+
+    def add_arguments(self, parser):
+        parser.add_argument("archive", type=Path, help="the zbor-….tar.age file")
+        parser.add_argument("--identity", type=Path, required=True, help="an age identity file (age-keygen)")
+
+    def handle(self, *args, archive: Path, identity: Path, **options):
+        if not archive.is_file():
+            raise CommandError(f"restore failed: {archive} is not a file")
+        try:
+            restore_archive(archive, identity_file=identity, say=self.stdout.write)
+        except BackupError as exc:
+            raise CommandError(f"restore failed: {exc}") from None
+        except DatabaseError as exc:
+            first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+            raise CommandError(f"restore failed: the database: {first}") from None
+        self.stdout.write("restore complete: all checks passed")
