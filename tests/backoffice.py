@@ -34,10 +34,9 @@ def every_kind_of_record() -> dict:
     """One object of each kind of record the back office shows, keyed by a short name; the
     model's ``_meta.label_lower`` is a key too (for walking every registered admin)."""
     from django.contrib.auth.models import Group
-    from django_otp.plugins.otp_static.models import StaticDevice
 
     from zbor.accounts import staff_changes
-    from zbor.accounts.models import AuditEvent, AuthenticatorDevice, StaffChangeRequest
+    from zbor.accounts.models import AuditEvent, AuthenticatorDevice, RecoveryCodeDevice, StaffChangeRequest
     from zbor.api.models import ApiToken
     from zbor.campaigns import private, revisions
     from zbor.campaigns.models import Need, StagedText
@@ -114,7 +113,7 @@ def every_kind_of_record() -> dict:
         pledged=2500,
         data={"type": "succeeded", "amount": 250000, "currency": "EUR"},
     )
-    StaticDevice.objects.create(user=superuser, name="recovery codes", confirmed=True)
+    RecoveryCodeDevice.objects.create(user=superuser, name="recovery codes", confirmed=True).add_codes(["walk-code"])
     refund = request_refund(
         Donation.objects.filter(campaign=campaign, provider="demo").first(), amount=100, reason="walk", by=finance
     )
@@ -153,7 +152,7 @@ def every_kind_of_record() -> dict:
         "transfer_group": TransferGroup.objects.first(),
         "api_token": ApiToken.objects.first(),
         "authenticator_device": AuthenticatorDevice.objects.first(),
-        "static_device": StaticDevice.objects.first(),
+        "recovery_code_device": RecoveryCodeDevice.objects.first(),
         "staged_text": StagedText.objects.first(),
         "staff_change_request": StaffChangeRequest.objects.first(),
         "audit_event": AuditEvent.objects.first(),
@@ -232,7 +231,6 @@ def admin_requests(records) -> list[tuple[str, list[str]]]:
                 "payments",
                 "accounts",
                 "auth",
-                "otp_static",
                 "donations",
                 "disbursements",
                 "api",

@@ -141,12 +141,12 @@ accounts_authenticatordevice_history                 403/403  403/403  403/403  
 accounts_authenticatordevice_delete                  403/403  403/403  403/403  403/403
 accounts_authenticatordevice_change                  403/403  403/403  403/403  403/403
 accounts/authenticatordevice/<path:object_id>/       302/302  302/302  302/302  302/302
-otp_static_staticdevice_changelist                   403      403      403      403
-otp_static_staticdevice_add                          403      403      403      403
-otp_static_staticdevice_history                      403/403  403/403  403/403  403/403
-otp_static_staticdevice_delete                       403/403  403/403  403/403  403/403
-otp_static_staticdevice_change                       403/403  403/403  403/403  403/403
-otp_static/staticdevice/<path:object_id>/            302/302  302/302  302/302  302/302
+accounts_recoverycodedevice_changelist               403      403      403      403
+accounts_recoverycodedevice_add                      403      403      403      403
+accounts_recoverycodedevice_history                  403/403  403/403  403/403  403/403
+accounts_recoverycodedevice_delete                   403/403  403/403  403/403  403/403
+accounts_recoverycodedevice_change                   403/403  403/403  403/403  403/403
+accounts/recoverycodedevice/<path:object_id>/        302/302  302/302  302/302  302/302
 
 donations_export                                     403      403      200      403
 donations_donation_changelist                        403      403      200      403
@@ -233,7 +233,6 @@ app_list:ledger                                      404      404      200      
 app_list:payments                                    404      404      200      200
 app_list:accounts                                    404      404      404      200
 app_list:auth                                        404      404      404      200
-app_list:otp_static                                  404      404      404      404
 app_list:donations                                   404      200      200      404
 app_list:disbursements                               404      404      200      404
 app_list:api                                         404      404      404      200

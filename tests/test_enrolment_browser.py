@@ -40,4 +40,7 @@ def test_the_enrolment_page_in_a_real_browser_fits_320_px_and_loads_nothing_from
     page.click("input[type=submit]")
     assert page.locator(".zbor-enrol-codes li").count() == enrolment.RECOVERY_CODES
     page.screenshot(path=str(shots / "enrol-done-1280.png"), full_page=True)
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320  # codes of 19 characters fit
+    page.screenshot(path=str(shots / "enrol-done-320.png"), full_page=True)
     assert hosts == {urlsplit(live_server.url).hostname}, hosts

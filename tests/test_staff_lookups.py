@@ -79,7 +79,7 @@ PRIVATE_FIELDS: dict[str, list[str]] = {
     "disbursements.move": ["reason", "amount", "requested_by__email", "source_need__translations__description"],
     "api.apitoken": ["token_hash", "prefix", "user__email"],
     "accounts.authenticatordevice": ["key_secret", "user__email", "last_t", "user__password"],
-    "otp_static.staticdevice": ["token_set__token", "user__email"],
+    "accounts.recoverycodedevice": ["codes__digest", "salt", "user__email", "user__password"],
     "campaigns.stagedtext": ["values", "beneficiary__real_name_secret", "editors__email"],
     "accounts.staffchangerequest": ["reason", "target__email", "requested_by__email", "target__password"],
     "accounts.auditevent": ["fields", "actor__email"],

@@ -10,20 +10,20 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import Http404, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_static import admin as otp_static_admin
 from django_otp.plugins.otp_totp import admin as otp_totp_admin
 
 from zbor.admin_base import ReadOnlyAdmin, SuperuserOnlyAdmin, ZborModelAdmin
 
 from . import enrolment, staff_admin  # noqa: F401  (staff_admin registers the staff change requests' screens)
-from .models import AuditEvent, AuthenticatorDevice, DeviceReset, EnrolmentLink
+from .models import AuditEvent, AuthenticatorDevice, DeviceReset, EnrolmentLink, RecoveryCode, RecoveryCodeDevice
 from .services import AuditedAdminMixin
 
 
@@ -157,7 +157,7 @@ class AuditedUserAdmin(AuditedAdminMixin, UserAdmin, ZborModelAdmin):
             "subject": user,
             "opts": self.opts,
             "has_device": enrolment.has_device(user),
-            "recovery_left": StaticToken.objects.filter(device__user=user, device__confirmed=True).count(),
+            "recovery_left": RecoveryCode.objects.filter(device__user=user, device__confirmed=True).count(),
             "open_links": EnrolmentLink.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).order_by(
                 "-created_at"
             ),
@@ -269,15 +269,37 @@ class AuthenticatorDeviceAdmin(SuperuserOnlyAdmin, AuditedAdminMixin, ZborModelA
         return False
 
 
-class SuperuserOnlyStaticAdmin(SuperuserOnlyAdmin, AuditedAdminMixin, StaticDeviceAdmin, ZborModelAdmin):
-    """Recovery codes: only a superuser sees them here; staff get theirs once, at enrolment."""
+@admin.register(RecoveryCodeDevice)
+class RecoveryCodeDeviceAdmin(SuperuserOnlyAdmin, AuditedAdminMixin, ZborModelAdmin):
+    """Recovery codes: only a superuser sees them here, as how many are left (the codes are not
+    stored, only their hashes), to rename, confirm, lift a back-off or delete a set. Nobody adds
+    codes here: staff get theirs once, at enrolment."""
+
+    list_display = ["user", "name", "codes_left", "created_at", "last_used_at", "confirmed"]
+    list_filter = ["created_at", "last_used_at", "confirmed"]
+    search_fields = ["user__username"]
+    raw_id_fields = ["user"]
+    fieldsets = [
+        (None, {"fields": ["user", "name", "confirmed", "codes_left", "created_at", "last_used_at"]}),
+        (_("Back-off after wrong codes"), {"fields": ["throttling_failure_timestamp", "throttling_failure_count"]}),
+    ]
+    readonly_fields = ["user", "codes_left", "created_at", "last_used_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user").annotate(unused=Count("codes"))
+
+    @admin.display(description=_("codes left"), ordering="unused")
+    def codes_left(self, obj):
+        return obj.unused
+
+    def has_add_permission(self, request):
+        return False
 
 
-# django-otp's TOTP devices kept their keys in plain hex; migration 0008 moved them into
-# AuthenticatorDevice, and no screen may create one again. Its admin module registers the model
-# when imported (here, or by the admin's autodiscovery, whichever comes first): imported above,
-# so the registration exists to be taken away.
+# django-otp's TOTP devices kept their keys in plain hex, its static devices their recovery codes
+# in plain text; migrations 0008 and 0010 moved them into AuthenticatorDevice and
+# RecoveryCodeDevice, and no screen may create one again. Their admin modules register the
+# models when imported (here, or by the admin's autodiscovery, whichever comes first): imported
+# above, so the registrations exist to be taken away.
 admin.site.unregister(otp_totp_admin.TOTPDevice)
-if admin.site.is_registered(StaticDevice):
-    admin.site.unregister(StaticDevice)
-admin.site.register(StaticDevice, SuperuserOnlyStaticAdmin)
+admin.site.unregister(otp_static_admin.StaticDevice)

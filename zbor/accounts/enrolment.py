@@ -20,11 +20,17 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from zbor.crypto import decrypt_text
 
-from .models import AuthenticatorDevice, DeviceReset, EnrolmentLink, new_key_secret
+from .models import (
+    AuthenticatorDevice,
+    DeviceReset,
+    EnrolmentLink,
+    RecoveryCodeDevice,
+    new_key_secret,
+    new_recovery_code,
+)
 from .services import audit
 
 LINK_LIFETIME = timedelta(hours=24)
@@ -60,7 +66,7 @@ def check_target(actor, user) -> None:
 def has_device(user) -> bool:
     return (
         AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists()
-        or StaticDevice.objects.filter(user=user, confirmed=True).exists()
+        or RecoveryCodeDevice.objects.filter(user=user, confirmed=True).exists()
     )
 
 
@@ -116,7 +122,7 @@ def approve_reset(actor, reset_id: int) -> str:
         reset.approved_by, reset.approved_at = actor, timezone.now()
         reset.save(update_fields=["approved_by", "approved_at"])
         AuthenticatorDevice.objects.filter(user=reset.user).delete()
-        StaticDevice.objects.filter(user=reset.user).delete()
+        RecoveryCodeDevice.objects.filter(user=reset.user).delete()
         audit(actor, "account.device_reset_approve", reset, fields=["otp_device", "recovery_codes"])
         return _issue_link(actor, reset.user)
 
@@ -179,12 +185,13 @@ def complete(link: EnrolmentLink, device: AuthenticatorDevice, new_password: str
             user.save(update_fields=["password"])
             fields.append("password")
         AuthenticatorDevice.objects.filter(user=user).delete()
-        StaticDevice.objects.filter(user=user).delete()
+        RecoveryCodeDevice.objects.filter(user=user).delete()
         device.confirmed = True
         device.save()
-        recovery = StaticDevice.objects.create(user=user, name="recovery codes", confirmed=True)
-        codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
-        StaticToken.objects.bulk_create([StaticToken(device=recovery, token=code) for code in codes])
+        # Shown once, on the page that follows; only their hashes are stored.
+        recovery = RecoveryCodeDevice.objects.create(user=user, name="recovery codes", confirmed=True)
+        codes = [new_recovery_code() for _ in range(RECOVERY_CODES)]
+        recovery.add_codes(codes)
         audit(user, "account.enrolment_complete", link, fields=fields)
     return codes
 

@@ -24,6 +24,8 @@ from django_otp.models import ThrottlingMixin
 
 from zbor import ratelimit
 
+from .models import RECOVERY_CODE_WORK, RecoveryCodeDevice, hash_recovery_code, looks_like_recovery_code
+
 WINDOW_SECONDS = 15 * 60
 
 if TYPE_CHECKING:
@@ -84,7 +86,9 @@ class TwoFactorLoginForm(AdminAuthenticationForm):
     succeeded, so recovery codes stay usable.
 
     Timing: the cost of a failed attempt is the password hash, which runs for every attempt
-    (Django hashes even for unknown usernames); the code check adds a few queries at most.
+    (Django hashes even for unknown usernames), and for anything shaped like a recovery code one
+    scrypt hash, which runs whether or not the password was right (``_recovery_hashes_ahead``);
+    the code check adds a few queries at most.
     """
 
     otp_token = forms.CharField(
@@ -114,7 +118,12 @@ class TwoFactorLoginForm(AdminAuthenticationForm):
         user = self.user_cache if password_ok else None
         self.user_cache = None  # nothing on the page may tell a right password from a wrong one
         token = self.cleaned_data.get("otp_token") or ""
+        hashes = _recovery_hashes_ahead(user, token)
         device = match_token(user, token) if user is not None and token else None
+        if hashes == 0 and looks_like_recovery_code(token):
+            # The hash a recovery code's check costs, spent when none was computed (a wrong
+            # password, no codes, a back-off): the time taken never tells a right password.
+            hash_recovery_code(token, _TIMING_SALT, RECOVERY_CODE_WORK)
         if user is None or device is None:
             raise ValidationError(self.error_messages["invalid_login"], code="invalid_login")
         for other in devices_for_user(user):
@@ -124,6 +133,18 @@ class TwoFactorLoginForm(AdminAuthenticationForm):
         user.otp_device = device  # type: ignore[attr-defined]
         self.user_cache = user
         return self.cleaned_data
+
+
+_TIMING_SALT = "00" * 16
+
+
+def _recovery_hashes_ahead(user, token: str) -> int:
+    """How many recovery-code hashes checking ``token`` for ``user`` will compute (one per set of
+    codes not backed off), counted before the check changes any back-off."""
+    if user is None or not token or not looks_like_recovery_code(token):
+        return 0
+    devices = RecoveryCodeDevice.objects.filter(user=user, confirmed=True)
+    return sum(1 for device in devices if device.verify_is_allowed()[0])
 
 
 class LimitedOTPLoginForm(_Limited, TwoFactorLoginForm):

@@ -1,9 +1,12 @@
 """The audit log (one append-only row per staff action; the database refuses UPDATE and DELETE),
-staff change requests, two-factor enrolment and the authenticator-app device."""
+staff change requests, two-factor enrolment, the authenticator-app device and recovery codes."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import secrets
 import time
 from base64 import b32encode
 from binascii import Error as BadHex
@@ -282,3 +285,115 @@ class AuthenticatorDevice(TimestampMixin, ThrottlingMixin, Device):
             label = f"{issuer}:{label}"
             params += f"&issuer={quote(issuer)}"
         return f"otpauth://totp/{quote(label)}?{params}"
+
+
+#: Recovery codes are 10 random bytes: 16 base32 characters (80 bits), shown in groups of four.
+RECOVERY_CODE_BYTES = 10
+#: The scrypt cost of new devices (N; r=8, p=1 as Django's scrypt hasher): one hash per code
+#: typed, about 40 ms and 16 MiB. Each device keeps its own, so raising it later breaks nothing.
+RECOVERY_CODE_WORK = 2**14
+_BASE32 = frozenset("abcdefghijklmnopqrstuvwxyz234567")
+
+
+def normalise_recovery_code(code: str) -> str:
+    """A code as typed (any case, spaces, dashes) in the one form that is hashed."""
+    return "".join(ch for ch in str(code).lower() if ch not in " -\t\r\n")
+
+
+def new_recovery_code() -> str:
+    """A new recovery code as shown: ``xxxx-xxxx-xxxx-xxxx``, base32 (a-z, 2-7), 80 bits."""
+    raw = b32encode(secrets.token_bytes(RECOVERY_CODE_BYTES)).decode().lower()
+    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+def looks_like_recovery_code(code: str) -> bool:
+    """Whether ``code`` could be a recovery code at all (8 or 16 base32 characters, normalised):
+    anything else, such as a six-digit authenticator code, is refused without hashing."""
+    value = normalise_recovery_code(code)
+    return len(value) in (8, 16) and set(value) <= _BASE32
+
+
+def hash_recovery_code(code: str, salt: str, work: int) -> str:
+    """The stored form of ``code`` (normalised first): scrypt, the device's salt (hex) and cost."""
+    value = normalise_recovery_code(code).encode()
+    # scrypt needs 128 * r * N bytes; hashlib refuses above maxmem (32 MiB unless told).
+    return hashlib.scrypt(
+        value, salt=bytes.fromhex(salt), n=work, r=8, p=1, dklen=32, maxmem=1024 * work + 2**20
+    ).hex()
+
+
+def _new_salt() -> str:
+    return secrets.token_hex(16)
+
+
+class RecoveryCodeDevice(TimestampMixin, ThrottlingMixin, Device):
+    """A staff member's recovery codes, stored only as hashes: each code signs in once, instead of
+    an authenticator code.
+
+    django-otp's ``StaticDevice`` kept them in plain text, so a seized database plus a cracked
+    password was a sign-in. Here a code is hashed with scrypt (``hashlib``), salted per device,
+    cost ``work`` (N; r=8, p=1), and a code typed is hashed once and compared with each stored
+    digest in constant time; the one matched is deleted (a concurrent second use finds it gone).
+    New codes have 80 bits (16 base32 characters); the 8-character codes django-otp made (40 bits)
+    moved here hashed the same way by migration 0010 and keep working, but against a dump they
+    cost only 2^40 scrypt hashes to search: re-enrol whoever still has them. The salt is per
+    device, not per code, so a sign-in costs one hash, not ten. No key: SECRET_KEY and
+    ZBOR_ENCRYPTION_KEYS rotate, and hashes made with a key would all stop matching.
+
+    Wrong codes back off exponentially (``OTP_STATIC_THROTTLE_FACTOR``, django-otp's setting for
+    its static codes). A code that cannot be one (a six-digit authenticator code) is refused
+    without hashing. ``devices_for_user`` and ``match_token`` find this device; the model comes
+    after ``AuthenticatorDevice`` so an authenticator code is tried there first.
+    """
+
+    salt = models.CharField(max_length=32, default=_new_salt, editable=False)
+    work = models.PositiveIntegerField(default=RECOVERY_CODE_WORK, editable=False)
+
+    class Meta(Device.Meta):
+        verbose_name = _("recovery codes")
+        verbose_name_plural = _("recovery codes")
+
+    def digest(self, code: str) -> str:
+        """The stored form of ``code`` for this device."""
+        return hash_recovery_code(code, self.salt, self.work)
+
+    def add_codes(self, codes) -> None:
+        """Store the hashes of ``codes`` (the device is saved)."""
+        RecoveryCode.objects.bulk_create([RecoveryCode(device=self, digest=self.digest(code)) for code in codes])
+
+    def verify_token(self, token) -> bool:
+        allowed, _details = self.verify_is_allowed()
+        if not allowed:
+            return False
+        matched = None
+        if looks_like_recovery_code(token or ""):
+            typed = self.digest(token)
+            # Every stored digest compared, without stopping at a match.
+            for pk, digest in self.codes.values_list("pk", "digest"):
+                if hmac.compare_digest(typed, digest):
+                    matched = pk
+        # Deleted, not marked: the code is gone. Two sign-ins racing with it: one deletes it.
+        if matched is None or RecoveryCode.objects.filter(pk=matched).delete()[0] == 0:
+            self.throttle_increment(commit=True)
+            return False
+        self.throttle_reset(commit=False)
+        self.set_last_used_timestamp(commit=False)
+        self.save()
+        return True
+
+    def get_throttle_factor(self) -> int:
+        return getattr(settings, "OTP_STATIC_THROTTLE_FACTOR", 1)
+
+
+class RecoveryCode(models.Model):
+    """One unused recovery code of a ``RecoveryCodeDevice``: its scrypt hash, never the code."""
+
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+
+    def __str__(self) -> str:
+        return f"recovery code {self.pk}"

@@ -22,7 +22,7 @@ from zbor import crypto
 from zbor.accounts import enrolment
 from zbor.accounts import models as accounts_models
 from zbor.accounts.keys import rotate_encryption_keys
-from zbor.accounts.models import AuthenticatorDevice, EnrolmentLink
+from zbor.accounts.models import AuthenticatorDevice, EnrolmentLink, RecoveryCodeDevice
 from zbor.accounts.tests.enrolment_steps import admin, new_staff
 
 pytestmark = pytest.mark.django_db
@@ -183,16 +183,14 @@ def test_the_command_names_both_columns_in_the_audit_row(staff):
 def test_a_key_no_configured_encryption_key_opens_refuses_codes_and_says_so(client, staff, clock, settings, caplog):
     """An encryption key removed before rotation: the app's codes are refused (logged, no 500)
     and the recovery codes still sign in."""
-    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-
     settings.OTP_STATIC_THROTTLE_FACTOR = 0  # the refused code counted against every device; no wait here
     user, _device = staff
-    recovery = StaticDevice.objects.create(user=user, name="recovery codes", confirmed=True)
-    StaticToken.objects.create(device=recovery, token="recover123")
+    recovery = RecoveryCodeDevice.objects.create(user=user, name="recovery codes", confirmed=True)
+    recovery.add_codes(["abcd-efgh-ijkl-mnop"])
     settings.ZBOR_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
     assert sign_in(client, user.username, code_at(KEY, NOW)).status_code == 200
     assert "none of ZBOR_ENCRYPTION_KEYS opens its key" in caplog.text
-    assert sign_in(client, user.username, "recover123").status_code == 302
+    assert sign_in(client, user.username, "abcd-efgh-ijkl-mnop").status_code == 302
 
 
 def test_a_superuser_lifts_a_back_off_in_the_admin_and_never_sees_the_key(client, staff, settings):

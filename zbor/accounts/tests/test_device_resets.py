@@ -7,12 +7,11 @@ import io
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django_otp.plugins.otp_static.models import StaticDevice
 
 from tests import factories
 from zbor import crypto
 from zbor.accounts import enrolment
-from zbor.accounts.models import AuditEvent, AuthenticatorDevice, DeviceReset, EnrolmentLink
+from zbor.accounts.models import AuditEvent, AuthenticatorDevice, DeviceReset, EnrolmentLink, RecoveryCodeDevice
 from zbor.accounts.tests.enrolment_steps import (
     PASSWORD,
     _enrolled,
@@ -41,7 +40,7 @@ def test_nobody_makes_links_or_resets_for_themselves():
 def test_a_lost_phone_is_reset_by_two_different_admins(client):
     user = factories.staff_user("lostphone", superuser=False)
     call_command("totp_enroll", "lostphone", stdout=io.StringIO())
-    StaticDevice.objects.create(user=user, name="recovery codes")
+    RecoveryCodeDevice.objects.create(user=user, name="recovery codes")
     a, b = admin("admin_a"), admin("admin_b")
     reset = enrolment.request_reset(a, user)
     with pytest.raises(enrolment.EnrolmentError):
@@ -52,7 +51,7 @@ def test_a_lost_phone_is_reset_by_two_different_admins(client):
     token = enrolment.approve_reset(b, reset.pk)
     assert (
         not AuthenticatorDevice.objects.filter(user=user).exists()
-        and not StaticDevice.objects.filter(user=user).exists()
+        and not RecoveryCodeDevice.objects.filter(user=user).exists()
     )
     with pytest.raises(enrolment.EnrolmentError):
         enrolment.approve_reset(b, reset.pk)  # approved once
@@ -145,7 +144,7 @@ def test_an_admin_cannot_act_on_their_own_page(client):
 def test_device_admins_build_on_the_zbor_base():
     from django.contrib import admin as django_admin
 
-    for model in (AuthenticatorDevice, StaticDevice):
+    for model in (AuthenticatorDevice, RecoveryCodeDevice):
         assert isinstance(django_admin.site._registry[model], ZborModelAdmin)
 
 

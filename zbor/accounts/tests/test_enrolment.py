@@ -9,11 +9,10 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from tests import factories
 from zbor.accounts import enrolment
-from zbor.accounts.models import AuditEvent, AuthenticatorDevice, EnrolmentLink
+from zbor.accounts.models import AuditEvent, AuthenticatorDevice, EnrolmentLink, RecoveryCode, RecoveryCodeDevice
 from zbor.accounts.tests.enrolment_steps import (
     PASSWORD,
     _enrolled,
@@ -142,7 +141,7 @@ def test_mismatched_or_weak_new_passwords_write_nothing(client):
     )
     assert finish(client, device, new_password1="123", new_password2="123").status_code == 200
     user.refresh_from_db()
-    assert not user.has_usable_password() and not StaticDevice.objects.filter(user=user).exists()
+    assert not user.has_usable_password() and not RecoveryCodeDevice.objects.filter(user=user).exists()
 
 
 def test_the_qr_code_is_inline_svg_with_no_external_address(client):
@@ -171,10 +170,10 @@ def test_recovery_codes_work_once(client):
     codes = finish(
         client, device, new_password1="a long new passphrase 7", new_password2="a long new passphrase 7"
     ).context["codes"]
-    recovery = StaticDevice.objects.get(user=user)
-    assert StaticToken.objects.filter(device=recovery).count() == len(codes)
+    recovery = RecoveryCodeDevice.objects.get(user=user)
+    assert RecoveryCode.objects.filter(device=recovery).count() == len(codes) == 10
     assert recovery.verify_token(codes[0])
-    recovery = StaticDevice.objects.get(pk=recovery.pk)
+    recovery = RecoveryCodeDevice.objects.get(pk=recovery.pk)
     assert not recovery.verify_token(codes[0])
     assert recovery.verify_token(codes[1])
 
@@ -182,7 +181,7 @@ def test_recovery_codes_work_once(client):
 def test_after_enrolment_the_app_and_the_recovery_codes_sign_in_with_the_device_chosen(client, settings):
     settings.ZBOR_REQUIRE_2FA = True
     user, device, codes = _enrolled(client)
-    recovery = StaticDevice.objects.get(user=user)
+    recovery = RecoveryCodeDevice.objects.get(user=user)
     assert _sign_in(client, user, codes[0], recovery).status_code == 302
     assert client.get("/backoffice/").status_code == 200
     client.logout()
