@@ -108,6 +108,7 @@ def test_an_upgrade_migrates_switches_then_restarts_one_at_a_time(site):
         f"{new}: systemctl restart web1",
         f"{new}: systemctl restart web2",
         f"{new}: systemctl restart worker",
+        f"{new}: zbor migrate --no-input",
         f"{new}: zbor migrate --check",
     ]
     assert running(site) == new
