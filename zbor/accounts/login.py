@@ -93,12 +93,12 @@ class TwoFactorLoginForm(AdminAuthenticationForm):
 
     otp_token = forms.CharField(
         label=_lazy("Authenticator code"),
+        help_text=_lazy("The six digits your authenticator app shows, or one of your recovery codes."),
         required=False,
         max_length=64,
         strip=True,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "none"}
-        ),
+        # No inputmode="numeric": a phone's digits-only keypad cannot type a recovery code.
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "none"}),
     )
 
     error_messages = {

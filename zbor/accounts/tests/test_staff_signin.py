@@ -35,6 +35,17 @@ def test_with_two_factor_a_password_alone_does_not_open_the_back_office(client, 
     assert AuditEvent.objects.filter(action="account.totp_enroll").exists()
 
 
+def test_the_code_field_takes_a_recovery_code_typed_on_a_phone(client, settings):
+    settings.ZBOR_REQUIRE_2FA = True
+    # A digits-only keypad (inputmode="numeric") could not type a recovery code's letters: the
+    # one way in for someone whose phone was taken.
+    page = client.get(LOGIN).content.decode()
+    field = page[page.index('name="otp_token"') - 200 : page.index('name="otp_token"') + 200]
+    assert "inputmode" not in field
+    assert 'aria-describedby="id_otp_token_helptext"' in field
+    assert "or one of your recovery codes" in page
+
+
 def test_production_settings_require_two_factor():
     import subprocess
     import sys
