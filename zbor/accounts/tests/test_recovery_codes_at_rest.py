@@ -226,11 +226,11 @@ def test_codes_an_old_server_wrote_after_the_upgrade_are_hashed_by_the_next_migr
 
     user = factories.role_user("editor", "windowuser")
     StaticToken.objects.create(device=StaticDevice.objects.create(user=user, name="rc"), token=WINDOW_CODE)
-    legacy_codes.hash_leftovers_after_migrate(sender=apps.get_app_config("auth"))  # not accounts: nothing
+    legacy_codes.move_leftovers_after_migrate(sender=apps.get_app_config("auth"))  # not accounts: nothing
     with mock.patch.object(MigrationRecorder, "applied_migrations", return_value={}):
-        legacy_codes.hash_leftovers_after_migrate(sender=apps.get_app_config("accounts"))  # 0010 not run yet
+        legacy_codes.move_leftovers_after_migrate(sender=apps.get_app_config("accounts"))  # 0010 not run yet
     assert StaticToken.objects.exists() and not RecoveryCodeDevice.objects.exists()
-    legacy_codes.hash_leftovers_after_migrate(sender=apps.get_app_config("accounts"))
+    legacy_codes.move_leftovers_after_migrate(sender=apps.get_app_config("accounts"))
     assert not StaticDevice.objects.exists() and not StaticToken.objects.exists()
     device = RecoveryCodeDevice.objects.get(user=user)
     assert WINDOW_CODE not in repr(list(RecoveryCode.objects.values()))
