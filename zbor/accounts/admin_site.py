@@ -1,5 +1,7 @@
 """The staff admin site: rate-limited sign-in, and two-factor when ZBOR_REQUIRE_2FA is on
-(always in production). Staff without a verified device are treated as not signed in."""
+(always in production). Staff without a session verified by one of Zbor's own devices are
+treated as not signed in (a session a previous release verified with a plaintext django-otp
+device included)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,12 @@ class ZborAdminSite(admin.AdminSite):
     def has_permission(self, request):
         if not super().has_permission(request):
             return False
-        return not settings.ZBOR_REQUIRE_2FA or request.user.is_verified()
+        if not settings.ZBOR_REQUIRE_2FA:
+            return True
+        from .models import SIGN_IN_DEVICES
+
+        # OTPMiddleware's documented request.user.otp_device: the device the session was verified with.
+        return request.user.is_verified() and isinstance(request.user.otp_device, SIGN_IN_DEVICES)
 
     def get_urls(self):
         from django.urls import path

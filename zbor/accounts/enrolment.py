@@ -30,6 +30,7 @@ from .models import (
     RecoveryCodeDevice,
     new_key_secret,
     new_recovery_code,
+    remove_every_device,
 )
 from .services import audit
 
@@ -121,8 +122,7 @@ def approve_reset(actor, reset_id: int) -> str:
             raise EnrolmentError(_("A different admin must approve the reset you requested."))
         reset.approved_by, reset.approved_at = actor, timezone.now()
         reset.save(update_fields=["approved_by", "approved_at"])
-        AuthenticatorDevice.objects.filter(user=reset.user).delete()
-        RecoveryCodeDevice.objects.filter(user=reset.user).delete()
+        remove_every_device(reset.user)
         audit(actor, "account.device_reset_approve", reset, fields=["otp_device", "recovery_codes"])
         return _issue_link(actor, reset.user)
 
@@ -184,8 +184,7 @@ def complete(link: EnrolmentLink, device: AuthenticatorDevice, new_password: str
             user.set_password(new_password)
             user.save(update_fields=["password"])
             fields.append("password")
-        AuthenticatorDevice.objects.filter(user=user).delete()
-        RecoveryCodeDevice.objects.filter(user=user).delete()
+        remove_every_device(user)
         device.confirmed = True
         device.save()
         # Shown once, on the page that follows; only their hashes are stored.

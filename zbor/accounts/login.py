@@ -17,14 +17,20 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django_otp import devices_for_user, match_token
 from django_otp.models import ThrottlingMixin
 
 from zbor import ratelimit
 
-from .models import RECOVERY_CODE_WORK, RecoveryCodeDevice, hash_recovery_code, looks_like_recovery_code
+from .models import (
+    RECOVERY_CODE_WORK,
+    SIGN_IN_DEVICES,
+    RecoveryCodeDevice,
+    hash_recovery_code,
+    looks_like_recovery_code,
+)
 
 WINDOW_SECONDS = 15 * 60
 
@@ -81,14 +87,20 @@ class TwoFactorLoginForm(AdminAuthenticationForm):
     (or missing, or throttled) code, an unknown or inactive account and a non-staff account all
     give the same message, with the same status, and the form never shows that the password was
     right (no device list, no password kept in the field). The code is tried against each of the
-    user's confirmed devices — an authenticator app, recovery codes — through django-otp's
-    public ``match_token``; devices that did not match are not left throttled by a sign-in that
-    succeeded, so recovery codes stay usable.
+    user's confirmed devices of Zbor's own two classes — an authenticator app, recovery codes
+    (``SIGN_IN_DEVICES``; never a plaintext django-otp device a previous release wrote) — as
+    django-otp's ``match_token`` does, through each model's public ``devices_for_user``; devices
+    that did not match are not left throttled by a sign-in that succeeded, so recovery codes stay
+    usable.
 
     Timing: the cost of a failed attempt is the password hash, which runs for every attempt
     (Django hashes even for unknown usernames), and for anything shaped like a recovery code one
-    scrypt hash, which runs whether or not the password was right (``_recovery_hashes_ahead``);
-    the code check adds a few queries at most.
+    scrypt hash, which runs whether or not the password was right (``_recovery_hashes_ahead``).
+    Not equal: with the right password a wrong code also costs the devices' back-off, a locked
+    read and one row written per device not already backed off, in one transaction (a few
+    milliseconds against a password hash of a few hundred). Spending the same writes on a wrong
+    password would let anyone who knows a username back off that person's authenticator, so
+    they are not; the sign-in throttle (``_Limited``) bounds how many answers can be timed.
     """
 
     otp_token = forms.CharField(
@@ -119,16 +131,17 @@ class TwoFactorLoginForm(AdminAuthenticationForm):
         self.user_cache = None  # nothing on the page may tell a right password from a wrong one
         token = self.cleaned_data.get("otp_token") or ""
         hashes = _recovery_hashes_ahead(user, token)
-        device = match_token(user, token) if user is not None and token else None
+        device = match_code(user, token) if user is not None and token else None
         if hashes == 0 and looks_like_recovery_code(token):
             # The hash a recovery code's check costs, spent when none was computed (a wrong
             # password, no codes, a back-off): the time taken never tells a right password.
             hash_recovery_code(token, _TIMING_SALT, RECOVERY_CODE_WORK)
         if user is None or device is None:
             raise ValidationError(self.error_messages["invalid_login"], code="invalid_login")
-        for other in devices_for_user(user):
-            if other != device and isinstance(other, ThrottlingMixin):
-                other.throttle_reset()
+        for model in SIGN_IN_DEVICES:
+            for other in model.objects.devices_for_user(user, confirmed=True):
+                if other != device and isinstance(other, ThrottlingMixin):
+                    other.throttle_reset()
         # django-otp's documented hand-over: login() marks the session verified with this device.
         user.otp_device = device  # type: ignore[attr-defined]
         self.user_cache = user
@@ -136,6 +149,18 @@ class TwoFactorLoginForm(AdminAuthenticationForm):
 
 
 _TIMING_SALT = "00" * 16
+
+
+def match_code(user, token: str):
+    """The confirmed device of ``user``, of Zbor's own classes only, that accepts ``token`` (and
+    records its use), or None. As django-otp's ``match_token``: one transaction, each device read
+    locked (two sign-ins racing with one code: one wins), tried in ``SIGN_IN_DEVICES`` order."""
+    with transaction.atomic():
+        for model in SIGN_IN_DEVICES:
+            for device in model.objects.devices_for_user(user, confirmed=True).select_for_update():
+                if device.verify_token(token):
+                    return device
+    return None
 
 
 def _recovery_hashes_ahead(user, token: str) -> int:

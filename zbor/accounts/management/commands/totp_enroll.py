@@ -1,7 +1,8 @@
 """`zbor totp_enroll USERNAME`: give a staff member an authenticator app (TOTP) device.
 
 Prints the otpauth address and a QR code to scan in the terminal. The person signs in with the
-six-digit code from then on. Run again to replace a lost phone (the old device is removed).
+six-digit code from then on. Run again to replace a lost phone (the old device is removed, and any plaintext one a previous
+release left; recovery codes stay).
 The key is stored encrypted (zbor.accounts.models.AuthenticatorDevice); it is printed here once.
 This is for the first admin, on the server; everyone else sets up their own device with an
 enrolment link from an admin (the user's "two-factor" page in the back office).
@@ -13,6 +14,7 @@ import qrcode
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from zbor.accounts.models import AuthenticatorDevice
 from zbor.accounts.services import audit
@@ -29,7 +31,9 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No active staff member is called {username!r}.")
         with transaction.atomic():
+            # Every authenticator: Zbor's, and a plaintext one of django-otp's an old server made.
             AuthenticatorDevice.objects.filter(user=user).delete()
+            TOTPDevice.objects.filter(user=user).delete()
             device = AuthenticatorDevice.objects.create(user=user, name="authenticator app", confirmed=True)
             audit(None, "account.totp_enroll", user, fields=["otp_device"], label="zbor totp_enroll")
         qr = qrcode.QRCode(border=2)
