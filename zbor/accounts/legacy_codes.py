@@ -5,6 +5,10 @@ django-otp's table), so that no plaintext code stays behind once the upgrade is 
 same post-migrate step moves authenticator devices and enrolment links' keys that release wrote
 in plain hex (zbor.accounts.legacy_keys, as migration 0008 did).
 
+A two-factor reset an old server approved in that window deleted only django-otp's devices: the
+same step deletes the person's devices of Zbor's own made before that approval (the lost phone's),
+as a reset here does (``finish_resets_of_old_servers``).
+
 Only the rows copied are deleted: a device an old server writes while a move runs stays in
 django-otp's table for the next ``zbor migrate``, never lost. Until then it signs nobody in
 (sign-in accepts only Zbor's own devices: zbor/accounts/login.py).
@@ -80,7 +84,37 @@ def move_leftovers_after_migrate(sender, using="default", **kwargs) -> None:
     changed = 0
     if ENCRYPTED in applied:
         changed += encrypt_plaintext_keys(TOTPDevice, AuthenticatorDevice, EnrolmentLink, using)
+        finish_resets_of_old_servers(applied[ENCRYPTED].applied, using)
     if HASHED in applied and StaticDevice.objects.using(using).exists():
         changed += hash_plaintext_codes(StaticDevice, StaticToken, RecoveryCodeDevice, RecoveryCode, using)
     if changed:
         erase_residue()
+
+
+def finish_resets_of_old_servers(since, db: str) -> int:
+    """Resets approved since ``since`` (when migration 0008 ran): delete the person's devices of
+    Zbor's own made before the approval. A reset approved here already did, so this only changes
+    anything after one an old server approved (it deleted django-otp's devices alone). Devices
+    moved from django-otp's tables keep the time they were made; those made before django-otp
+    recorded it (no time) are older than any such reset. Returns the rows deleted (codes included)."""
+    from django.db.models import Q
+
+    from .models import SIGN_IN_DEVICES, DeviceReset
+    from .services import audit
+
+    deleted = 0
+    for reset in DeviceReset.objects.using(db).filter(approved_at__gte=since).order_by("pk"):
+        before = Q(created_at__lt=reset.approved_at) | Q(created_at__isnull=True)
+        count = sum(
+            model.objects.using(db).filter(before, user_id=reset.user_id).delete()[0] for model in SIGN_IN_DEVICES
+        )
+        if count:
+            audit(
+                None,
+                "account.device_reset_finish",
+                reset,
+                fields=["otp_device", "recovery_codes"],
+                label="zbor migrate",
+            )
+        deleted += count
+    return deleted

@@ -168,3 +168,32 @@ def test_codes_written_while_codes_are_hashed_are_not_lost():
     assert not StaticToken.objects.exists()
     for code in ("aaaa2222", "bbbb3333", OLD_CODE):
         assert any(device.verify_token(code) for device in RecoveryCodeDevice.objects.filter(user=user)), code
+
+
+def test_a_reset_an_old_server_approved_removes_the_lost_phone_at_the_next_migrate():
+    from zbor.accounts.models import AuditEvent, DeviceReset
+
+    lost, kept = factories.staff_user("lostinwindow", superuser=False), factories.staff_user("untouched")
+    for user in (lost, kept):
+        AuthenticatorDevice.objects.create(user=user, name="authenticator app", confirmed=True)
+        RecoveryCodeDevice.objects.create(user=user, name="recovery codes").add_codes(["aaaa2222"])
+    # Approved by an old server: it deleted only django-otp's devices.
+    a, b = admin("admin_a"), admin("admin_b")
+    now = timezone.now()
+    DeviceReset.objects.create(user=lost, requested_by=a, approved_by=b, approved_at=now)
+    # Enrolled again afterwards on an old server: the new phone stays.
+    new_key = secrets.token_hex(20)
+    TOTPDevice.objects.create(user=lost, name="new phone", key=new_key)
+    TOTPDevice.objects.filter(name="new phone").update(created_at=now + timedelta(minutes=5))
+    _move_leftovers()
+    assert list(AuthenticatorDevice.objects.filter(user=lost).values_list("name", flat=True)) == ["new phone"]
+    assert AuthenticatorDevice.objects.get(user=lost).key == new_key
+    assert not RecoveryCodeDevice.objects.filter(user=lost).exists()
+    assert (
+        AuthenticatorDevice.objects.filter(user=kept).exists()
+        and RecoveryCodeDevice.objects.filter(user=kept).exists()
+    )
+    assert AuditEvent.objects.filter(action="account.device_reset_finish").count() == 1
+    _move_leftovers()  # the next migrate: nothing more
+    assert AuthenticatorDevice.objects.filter(user=lost).count() == 1
+    assert AuditEvent.objects.filter(action="account.device_reset_finish").count() == 1
