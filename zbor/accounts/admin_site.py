@@ -17,7 +17,7 @@ class ZborAdminSite(admin.AdminSite):
             return False
         if not settings.ZBOR_REQUIRE_2FA:
             return True
-        from .models import SIGN_IN_DEVICES
+        from .devices import SIGN_IN_DEVICES
 
         # OTPMiddleware's documented request.user.otp_device: the device the session was verified with.
         return request.user.is_verified() and isinstance(request.user.otp_device, SIGN_IN_DEVICES)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from zbor.crypto import decrypt_text
 
+from .devices import remove_every_device
 from .models import (
     AuthenticatorDevice,
     DeviceReset,
@@ -30,7 +31,6 @@ from .models import (
     RecoveryCodeDevice,
     new_key_secret,
     new_recovery_code,
-    remove_every_device,
 )
 from .services import audit
 

@@ -99,7 +99,8 @@ def finish_resets_of_old_servers(since, db: str) -> int:
     recorded it (no time) are older than any such reset. Returns the rows deleted (codes included)."""
     from django.db.models import Q
 
-    from .models import SIGN_IN_DEVICES, DeviceReset
+    from .devices import SIGN_IN_DEVICES
+    from .models import DeviceReset
     from .services import audit
 
     deleted = 0
