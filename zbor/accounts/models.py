@@ -190,8 +190,8 @@ class AuthenticatorDevice(TimestampMixin, ThrottlingMixin, Device):
     dump: 30-second steps, six digits, ``tolerance`` steps either side, the phone's ``drift``
     learnt from each code (``OTP_TOTP_SYNC``), a code accepted only at a step later than the last
     one (``last_t``: no replay), and an exponential back-off after wrong codes
-    (``OTP_TOTP_THROTTLE_FACTOR``). It is a django-otp ``Device`` in an installed app, so
-    ``devices_for_user`` and ``match_token`` find it. A seized database shows Fernet ciphertext
+    (``OTP_TOTP_THROTTLE_FACTOR``). It is a django-otp ``Device``, one of the two that sign in
+    (zbor.accounts.devices.SIGN_IN_DEVICES). A seized database shows Fernet ciphertext
     only; ``zbor rotate_encryption_keys`` re-encrypts ``key_secret`` (zbor/accounts/apps.py).
     """
 
@@ -342,8 +342,8 @@ class RecoveryCodeDevice(TimestampMixin, ThrottlingMixin, Device):
 
     Wrong codes back off exponentially (``OTP_STATIC_THROTTLE_FACTOR``, django-otp's setting for
     its static codes). A code that cannot be one (a six-digit authenticator code) is refused
-    without hashing. ``devices_for_user`` and ``match_token`` find this device; the model comes
-    after ``AuthenticatorDevice`` so an authenticator code is tried there first.
+    without hashing. Sign-in tries it after ``AuthenticatorDevice`` (zbor.accounts.devices), so an
+    authenticator code is checked there first.
     """
 
     salt = models.CharField(max_length=32, default=_new_salt, editable=False)

@@ -191,8 +191,8 @@ def test_after_enrolment_the_app_and_the_recovery_codes_sign_in_with_the_device_
 
 
 def test_recovery_codes_open_the_sign_in_without_choosing_a_device(client, settings):
-    # Sign-in trying every confirmed device (django_otp.devices_for_user) is the accounts
-    # helper's change to zbor/accounts/login.py; with an app and recovery codes there are two.
+    # Sign-in tries every confirmed device of Zbor's own (zbor.accounts.devices.SIGN_IN_DEVICES);
+    # with an app and recovery codes there are two.
     settings.ZBOR_REQUIRE_2FA = True
     user, device, codes = _enrolled(client)
     assert _sign_in(client, user, codes[0]).status_code == 302
