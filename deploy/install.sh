@@ -120,6 +120,12 @@ fi
 release=$(build_release "$SOURCE" "$VERSION" | tail -n 1)
 say "migrating the database"
 zbor_in "$release" migrate --no-input
+if [ -z "$database_url" ]; then
+    # SQLite: the database only $ZBOR_USER reads (umask 077 made it so; an older one may be 0644).
+    for file in "$data"/zbor.sqlite3 "$data"/zbor.sqlite3-wal "$data"/zbor.sqlite3-shm; do
+        if [ -f "$file" ] && [ ! -L "$file" ]; then as_zbor chmod 600 "$file"; fi
+    done
+fi
 if [ ! -L "$ZBOR_CURRENT" ]; then
     ln -sfn "$release" "$ZBOR_CURRENT"
 fi

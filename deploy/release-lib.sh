@@ -27,18 +27,28 @@ as_zbor() {
     fi
 }
 
-# zbor_in RELEASE_DIR ARGS...: `zbor ARGS` in that release, with the environment file, as $ZBOR_USER;
-# zbor_root_in the same as this script's user (collectstatic writes into root's static folder).
-ZBOR_RUN='set -a; . "$0"; set +a; exec .venv/bin/zbor "$@"'
+# zbor_in RELEASE_DIR ARGS...: `zbor ARGS` in that release, with the environment file, as $ZBOR_USER,
+# umask 077: what it creates (the SQLite database, its -wal and -shm) only that user reads.
+# zbor_static_in: the same with umask 022, for collectstatic (nginx reads the static files).
+# zbor_root_in: as this script's user, for what writes into the release itself (root's): with
+# ZBOR_TASKS_IMMEDIATE=1, so that starting Django never creates the SQLite task queue
+# ($ZBOR_DATA_DIR/tasks.sqlite3) owned by root, which $ZBOR_USER could then not write.
+ZBOR_RUN='umask "$1"; shift; set -a; . "$0"; set +a; exec .venv/bin/zbor "$@"'
+ZBOR_ROOT_RUN='umask 022; set -a; . "$0"; set +a; export ZBOR_TASKS_IMMEDIATE=1; exec .venv/bin/zbor "$@"'
 zbor_in() {
     local dir=$1
     shift
-    as_zbor env -C "$dir" sh -c "$ZBOR_RUN" "$ZBOR_ENV_FILE" "$@"
+    as_zbor env -C "$dir" sh -c "$ZBOR_RUN" "$ZBOR_ENV_FILE" 077 "$@"
+}
+zbor_static_in() {
+    local dir=$1
+    shift
+    as_zbor env -C "$dir" sh -c "$ZBOR_RUN" "$ZBOR_ENV_FILE" 022 "$@"
 }
 zbor_root_in() {
     local dir=$1
     shift
-    env -C "$dir" sh -c "$ZBOR_RUN" "$ZBOR_ENV_FILE" "$@"
+    env -C "$dir" sh -c "$ZBOR_ROOT_RUN" "$ZBOR_ENV_FILE" "$@"
 }
 
 # The source: a git checkout (ZBOR_SOURCE, else the one this script lives in).
@@ -64,7 +74,7 @@ release_name() {
 }
 
 # build_release SOURCE VERSION: /opt/zbor/releases/<name> with its own .venv, translations and
-# static files, owned by root (the code is read-only to the site). Done once: a release with
+# static files (collected into ZBOR_STATIC_ROOT), owned by root (the code is read-only to the site). Done once: a release with
 # its .complete marker is left as it is; a half-built one (an interrupted run) is built again.
 # Prints the release directory on the last line.
 build_release() {
@@ -98,7 +108,12 @@ build_release() {
         say "development settings serve static files from the release itself: nothing to collect" >&2
     elif ! grep -qxF "$static" "$dir/.collected" 2>/dev/null; then
         say "collecting static files into $static" >&2
-        zbor_root_in "$dir" collectstatic --no-input --verbosity 0 >&2
+        # Into the release (no ZBOR_STATIC_ROOT): as root, who owns it; anywhere else as
+        # $ZBOR_USER, who owns that folder (root never writes inside the site user's folders).
+        case $static in
+            "$dir"/*) zbor_root_in "$dir" collectstatic --no-input --verbosity 0 >&2 ;;
+            *) zbor_static_in "$dir" collectstatic --no-input --verbosity 0 >&2 ;;
+        esac
         printf '%s\n' "$static" >>"$dir/.collected"
     fi
     printf '%s\n' "$dir"
