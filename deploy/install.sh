@@ -75,14 +75,57 @@ private=$(env_value ZBOR_PRIVATE_ROOT)
 private=${private:-$data/private}
 backups=$(env_value ZBOR_BACKUP_DIR)   # zbor backup's folder; the file's value, else this script's
 say "folders: $data, $ZBOR_HOME, $backups"
+# $ZBOR_USER owns its folders, so it could swap one (or a folder between it and the data folder)
+# for a link to /etc: refuse links there, and never write, chown or chmod as root inside a
+# folder $ZBOR_USER owns. Such folders are made and set by $ZBOR_USER itself.
+no_links() {   # no_links PATH: PATH and each folder from the data folder down to it are no links
+    local path=$1
+    while :; do
+        [ ! -L "$path" ] || die "$path is a symbolic link: make it a folder (or point the environment file at the real one)"
+        case $path in "$data"/*) path=$(dirname "$path") ;; *) return 0 ;; esac
+    done
+}
+make_dir() {   # make_dir MODE PATH: a folder of $ZBOR_USER's
+    local mode=$1 path=$2 up
+    no_links "$path"
+    up=$(dirname "$path")
+    until [ -e "$up" ]; do up=$(dirname "$up"); done
+    if [ "$(stat -c %U "$up")" = "$ZBOR_USER" ]; then
+        as_zbor install -d -m "$mode" "$path"   # inside the site user's own folder
+    else
+        install -d -o "$ZBOR_USER" -g "$ZBOR_GROUP" -m "$mode" "$path"
+    fi
+}
+web_group() {   # web_group PATH...: group $ZBOR_WEB_GROUP, mode 2750, on folders $ZBOR_USER owns
+    # As root, on the folder itself (opened without following a link) and only if it is
+    # $ZBOR_USER's: a folder swapped meanwhile cannot redirect the change to someone else's.
+    "$ZBOR_PYTHON" - "$ZBOR_USER" "$ZBOR_WEB_GROUP" "$@" <<'PY'
+import grp, os, pwd, stat, sys
+user, group, *paths = sys.argv[1:]
+uid, gid = pwd.getpwnam(user).pw_uid, grp.getgrnam(group).gr_gid
+for path in paths:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    info = os.fstat(fd)
+    if info.st_uid != uid or not stat.S_ISDIR(info.st_mode):
+        sys.exit(f"error: {path} is not a folder of {user}'s")
+    os.fchown(fd, -1, gid)
+    os.fchmod(fd, 0o2750)
+    os.close(fd)
+PY
+}
+for folder in "$data" "$media" "$static" "$private" "$backups"; do no_links "$folder"; done
 # The data folder holds the SQLite database (if any); nginx only passes through it.
-install -d -o "$ZBOR_USER" -g "$ZBOR_GROUP" -m 0711 "$data"
+make_dir 0711 "$data"
 # Cover images: written by the site, read by nginx's group.
-install -d -o "$ZBOR_USER" -g "$ZBOR_WEB_GROUP" -m 2750 "$(dirname "$media")" "$media"
-# Static files: written at install and upgrade (by this script), read by everyone.
-install -d -m 0755 "$static"
-# Encrypted documents: the site's user only, never nginx.
-install -d -o "$ZBOR_USER" -g "$ZBOR_GROUP" -m 0700 "$private" "$backups"
+make_dir 0750 "$(dirname "$media")"
+make_dir 0750 "$media"
+web_group "$(dirname "$media")" "$media"
+# Static files: written at install and upgrade by collectstatic (as $ZBOR_USER), read by everyone.
+make_dir 0755 "$static"
+# Encrypted documents and backups: the site's user only, never nginx.
+make_dir 0700 "$private"
+make_dir 0700 "$backups"
+# The releases: root's (the code is read-only to the site).
 install -d -m 0755 "$ZBOR_HOME" "$ZBOR_RELEASES"
 
 # --- The database -------------------------------------------------------------------------------
