@@ -51,7 +51,7 @@ settings=$(env_value DJANGO_SETTINGS_MODULE)
 if [ "$settings" = config.settings.production ]; then
     todo=$(awk '
         /^[ \t]*#/ || !/=/ { next }
-        { key = $0; sub(/=.*/, "", key); value = $0; sub(/^[^=]*=/, "", value); gsub(/"/, "", value) }
+        { key = $0; sub(/=.*/, "", key); value = $0; sub(/^[^=]*=/, "", value); gsub(/["\047]/, "", value) }
         key == "SECRET_KEY" && length(value) < 50 { print "  line " NR ": SECRET_KEY (at least 50 random characters)"; next }
         tolower(value) ~ /change-me/ { print "  line " NR ": " key " (replace CHANGE-ME)"; next }
         key == "ZBOR_ENCRYPTION_KEYS" && value == "" { print "  line " NR ": ZBOR_ENCRYPTION_KEYS (a Fernet key)" }
@@ -136,23 +136,53 @@ elif [ -z "${ZBOR_PG_ADMIN_URL:-}" ]; then
     say "database: ZBOR_PG_ADMIN_URL is not set, so the role and database of DATABASE_URL must exist already"
 else
     command -v psql >/dev/null || die "psql is missing (apt-get install postgresql-client)"
-    # The role, its password and the database, from DATABASE_URL (percent-decoded).
-    mapfile -t parts < <("$ZBOR_PYTHON" -c '
-import sys, urllib.parse as u
-url = u.urlsplit(sys.argv[1])
-print(u.unquote(url.username or "")); print(u.unquote(url.password or "")); print(u.unquote(url.path.lstrip("/")))
-' "$database_url")
-    role=${parts[0]} password=${parts[1]} name=${parts[2]}
+    # No secret on a command line (ps shows it), nor in plaintext to the server (its log may
+    # record CREATE ROLE): Python reads both URLs from the environment and prints the admin URL
+    # without its password, that password (for PGPASSWORD), the role, the database and the
+    # role's password as a SCRAM-SHA-256 verifier, which reaches psql on its standard input.
+    mapfile -t parts < <(ZBOR_URL=$database_url ZBOR_ADMIN_URL=$ZBOR_PG_ADMIN_URL "$ZBOR_PYTHON" - <<'PY'
+import base64, hashlib, hmac, os, secrets, urllib.parse as u
+
+url = u.urlsplit(os.environ["ZBOR_URL"])
+password = u.unquote(url.password or "")
+verifier = ""
+if password.isascii() and password:  # PostgreSQL's format (RFC 5802; libpq's PQencryptPasswordConn)
+    salt, iterations = secrets.token_bytes(16), 4096
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    stored = hashlib.sha256(hmac.digest(salted, b"Client Key", "sha256")).digest()
+    server = hmac.digest(salted, b"Server Key", "sha256")
+    b64 = [base64.b64encode(raw).decode() for raw in (salt, stored, server)]
+    verifier = f"SCRAM-SHA-256${iterations}:{b64[0]}${b64[1]}:{b64[2]}"
+elif password:
+    verifier = "non-ascii"
+admin = u.urlsplit(os.environ["ZBOR_ADMIN_URL"])
+host = admin.netloc.rpartition("@")[2]
+netloc = host if admin.username is None else f"{admin.username}@{host}"
+print(admin._replace(netloc=netloc).geturl() if admin.password is not None else admin.geturl())
+print(u.unquote(admin.password or ""))
+print(u.unquote(url.username or ""))
+print(u.unquote(url.path.lstrip("/")))
+print(verifier)
+PY
+    )
+    admin_url=${parts[0]} admin_password=${parts[1]} role=${parts[2]} name=${parts[3]} verifier=${parts[4]}
+    unset parts
     [ -n "$role" ] && [ -n "$name" ] || die "DATABASE_URL names no user or no database"
+    [ "$verifier" != non-ascii ] || die "DATABASE_URL's password must be ASCII (percent-encoded in the URL)"
     say "database: role $role and database $name (created if missing)"
-    # Through psql variables: the names and the password are quoted by format(%I, %L).
-    psql "$ZBOR_PG_ADMIN_URL" --quiet --no-psqlrc -v ON_ERROR_STOP=1 \
-        -v role="$role" -v password="$password" -v name="$name" >/dev/null <<'SQL'
+    # Through psql variables: the names and the verifier are quoted by format(%I, %L).
+    (
+        [ -z "$admin_password" ] || export PGPASSWORD=$admin_password
+        psql "$admin_url" --quiet --no-psqlrc -v ON_ERROR_STOP=1 -v role="$role" -v name="$name" >/dev/null <<SQL
+\set password '$verifier'
 SELECT format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %L', :'role', NULLIF(:'password', ''))
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
 SELECT format('CREATE DATABASE %I OWNER %I', :'name', :'role')
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'name') \gexec
 SQL
+    )
+    # Neither the admin's password nor PGPASSWORD reaches the commands run as $ZBOR_USER.
+    unset admin_password verifier PGPASSWORD
 fi
 
 # --- The release ---------------------------------------------------------------------------------
