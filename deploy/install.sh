@@ -194,8 +194,9 @@ release=$(build_release "$SOURCE" "$VERSION" | tail -n 1)
 say "migrating the database"
 zbor_in "$release" migrate --no-input
 if [ -z "$database_url" ]; then
-    # SQLite: the database only $ZBOR_USER reads (umask 077 made it so; an older one may be 0644).
-    for file in "$data"/zbor.sqlite3 "$data"/zbor.sqlite3-wal "$data"/zbor.sqlite3-shm; do
+    # SQLite: the database and task queue only $ZBOR_USER reads (umask 077 made them so; older
+    # ones may be 0644). As $ZBOR_USER: the data folder is that user's.
+    for file in "$data"/{zbor,tasks}.sqlite3{,-wal,-shm}; do
         if [ -f "$file" ] && [ ! -L "$file" ]; then as_zbor chmod 600 "$file"; fi
     done
 fi

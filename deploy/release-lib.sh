@@ -28,27 +28,28 @@ as_zbor() {
 }
 
 # zbor_in RELEASE_DIR ARGS...: `zbor ARGS` in that release, with the environment file, as $ZBOR_USER,
-# umask 077: what it creates (the SQLite database, its -wal and -shm) only that user reads.
-# zbor_static_in: the same with umask 022, for collectstatic (nginx reads the static files).
-# zbor_root_in: as this script's user, for what writes into the release itself (root's): with
-# ZBOR_TASKS_IMMEDIATE=1, so that starting Django never creates the SQLite task queue
-# ($ZBOR_DATA_DIR/tasks.sqlite3) owned by root, which $ZBOR_USER could then not write.
-ZBOR_RUN='umask "$1"; shift; set -a; . "$0"; set +a; exec .venv/bin/zbor "$@"'
-ZBOR_ROOT_RUN='umask 022; set -a; . "$0"; set +a; export ZBOR_TASKS_IMMEDIATE=1; exec .venv/bin/zbor "$@"'
+# umask 077: what it creates (the SQLite database and task queue, their -wal and -shm) only
+# that user reads. zbor_static_in: as $ZBOR_USER with umask 022, for collectstatic (nginx reads
+# the static files); zbor_root_in: the same as this script's user, for what writes into the
+# release itself (root's). Both with ZBOR_TASKS_IMMEDIATE=1: starting Django then never creates
+# the SQLite task queue ($ZBOR_DATA_DIR/tasks.sqlite3) readable by all, or owned by root (which
+# $ZBOR_USER could then not write: "readonly database").
+ZBOR_RUN='umask 077; set -a; . "$0"; set +a; exec .venv/bin/zbor "$@"'
+ZBOR_BUILD_RUN='umask 022; set -a; . "$0"; set +a; export ZBOR_TASKS_IMMEDIATE=1; exec .venv/bin/zbor "$@"'
 zbor_in() {
     local dir=$1
     shift
-    as_zbor env -C "$dir" sh -c "$ZBOR_RUN" "$ZBOR_ENV_FILE" 077 "$@"
+    as_zbor env -C "$dir" sh -c "$ZBOR_RUN" "$ZBOR_ENV_FILE" "$@"
 }
 zbor_static_in() {
     local dir=$1
     shift
-    as_zbor env -C "$dir" sh -c "$ZBOR_RUN" "$ZBOR_ENV_FILE" 022 "$@"
+    as_zbor env -C "$dir" sh -c "$ZBOR_BUILD_RUN" "$ZBOR_ENV_FILE" "$@"
 }
 zbor_root_in() {
     local dir=$1
     shift
-    env -C "$dir" sh -c "$ZBOR_ROOT_RUN" "$ZBOR_ENV_FILE" "$@"
+    env -C "$dir" sh -c "$ZBOR_BUILD_RUN" "$ZBOR_ENV_FILE" "$@"
 }
 
 # The source: a git checkout (ZBOR_SOURCE, else the one this script lives in).
