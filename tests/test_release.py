@@ -174,7 +174,9 @@ def test_no_password_reaches_a_command_line_or_the_server_in_plaintext(tmp_path)
         (bin_dir / name).chmod(0o755)
     argv, stdin = tmp_path / "argv", tmp_path / "stdin"
     env_file = tmp_path / "zbor.env"
-    env_file.write_text(f"DATABASE_URL=postgres://site:s3cr%24t%20pw@db.internal/zbor\nZBOR_DATA_DIR={tmp_path / 'srv'}\n")
+    env_file.write_text(
+        f"DATABASE_URL=postgres://site:s3cr%24t%20pw@db.internal/zbor\nZBOR_DATA_DIR={tmp_path / 'srv'}\n"
+    )
     result = install(
         tmp_path,
         env_file,
