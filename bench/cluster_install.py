@@ -3,7 +3,8 @@ deploy/install.sh into a temporary prefix, run by a stand-in for systemctl.
 
 - ``check_install``: install.sh twice with SQLite and production settings (the second run
   changes nothing, the environment file is never touched), then the release answers /readyz
-  through granian.
+  through granian. Run as root (CI), the site's user is an unprivileged account (``nobody``),
+  as in production: every file in the data folder is that user's and the databases are 0600.
 - ``install_cluster``: install.sh of an older release (PostgreSQL: the role and database made
   by install.sh through ZBOR_PG_ADMIN_URL), whose app servers and worker are then started and
   restarted by FAKE_SYSTEMCTL, as deploy/upgrade.sh restarts them.
@@ -17,9 +18,12 @@ collectstatic for their own site.
 from __future__ import annotations
 
 import base64
+import grp
 import hashlib
 import os
+import pwd
 import secrets
+import shutil
 import signal
 import subprocess
 import time
@@ -203,6 +207,41 @@ def head_version() -> tuple[str, str]:
     return commit.stdout.strip(), commit.stdout.strip()[:12]
 
 
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def unprivileged_user() -> dict[str, str]:
+    """As root: install.sh's settings for the site user ``nobody``, with the system's Python
+    (a Python under /root, pyenv's, is out of that user's reach). Else none: this user it is."""
+    if os.geteuid() != 0 or not shutil.which("runuser") or not os.access(SYSTEM_PYTHON, os.X_OK):
+        return {}
+    try:
+        pwd.getpwnam("nobody")
+        grp.getgrnam("nogroup")
+    except KeyError:
+        return {}
+    usable = subprocess.run(
+        [SYSTEM_PYTHON, "-c", "import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))"],
+        capture_output=True,
+    )
+    if usable.returncode != 0:
+        return {}
+    return {"ZBOR_USER": "nobody", "ZBOR_GROUP": "nogroup", "ZBOR_PYTHON": SYSTEM_PYTHON}
+
+
+def data_folder_faults(data: Path, user: str) -> list[str]:
+    """What in the data folder is not the site user's, and which SQLite file others may read."""
+    faults = [
+        f"{path.relative_to(data.parent)} is {path.owner()}'s"
+        for path in [data, *data.rglob("*")]
+        if path.owner() != user
+    ]
+    for path in data.glob("*.sqlite3*"):
+        if path.stat().st_mode & 0o077:
+            faults.append(f"{path.name} is {path.stat().st_mode & 0o777:o}")
+    return faults
+
+
 def check_install(results: Results, work: Path, releases: Path) -> None:
     """install.sh twice into a prefix with SQLite and production settings, then /readyz."""
     data = work / "sqlite" / "srv"
@@ -218,12 +257,16 @@ def check_install(results: Results, work: Path, releases: Path) -> None:
         "ZBOR_PRIVATE_ROOT": str(data / "private"),
     }
     site = new_site(work, "sqlite", values, releases)
+    as_user = unprivileged_user()
+    user = as_user.get("ZBOR_USER", pwd.getpwuid(os.geteuid()).pw_name)
+    if as_user:
+        shutil.chown(site.env_file, group=as_user["ZBOR_GROUP"])  # root:zbor 0640, as in production
     before = site.env_file.read_bytes(), site.env_file.stat().st_mtime_ns
     log = work / "install-sqlite.log"
     timings = []
     for _ in range(2):
         started = time.monotonic()
-        done = site.run("install.sh", log=log)
+        done = site.run("install.sh", log=log, **as_user)
         timings.append(time.monotonic() - started)
         if done.returncode != 0:
             results.check("deploy/install.sh (SQLite)", f"exit {done.returncode}; see {log}", False)
@@ -231,6 +274,7 @@ def check_install(results: Results, work: Path, releases: Path) -> None:
     second = log.read_text().split("==> folders:")[-1]
     unchanged = "is already built" in second and "No migrations to apply." in second
     kept = (site.env_file.read_bytes(), site.env_file.stat().st_mtime_ns) == before
+    faults = data_folder_faults(data, user)
     port = harness.free_port()
     site.add_unit("zbor-sqlite", granian_command(port), ready_probe(port))
     started = time.monotonic()
@@ -241,8 +285,11 @@ def check_install(results: Results, work: Path, releases: Path) -> None:
     results.check(
         "deploy/install.sh twice into a prefix (SQLite, production settings), then granian answers /readyz",
         f"{timings[0]:.0f} s, then {timings[1]:.1f} s changing nothing (release already built, no migration, "
-        f"environment file {'untouched' if kept else 'CHANGED'}); /readyz {body!r} {serving:.1f} s after the start",
-        unchanged and kept and body == "ready",
+        f"environment file {'untouched' if kept else 'CHANGED'}); run by {pwd.getpwuid(os.geteuid()).pw_name} "
+        f"for the site user {user}: "
+        + ("; ".join(faults[:5]) if faults else "the data folder all its, databases 0600")
+        + f"; /readyz {body!r} {serving:.1f} s after the start",
+        unchanged and kept and not faults and body == "ready",
     )
 
 

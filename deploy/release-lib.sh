@@ -27,18 +27,29 @@ as_zbor() {
     fi
 }
 
-# zbor_in RELEASE_DIR ARGS...: `zbor ARGS` in that release, with the environment file, as $ZBOR_USER;
-# zbor_root_in the same as this script's user (collectstatic writes into root's static folder).
-ZBOR_RUN='set -a; . "$0"; set +a; exec .venv/bin/zbor "$@"'
+# zbor_in RELEASE_DIR ARGS...: `zbor ARGS` in that release, with the environment file, as $ZBOR_USER,
+# umask 077: what it creates (the SQLite database and task queue, their -wal and -shm) only
+# that user reads. zbor_static_in: as $ZBOR_USER with umask 022, for collectstatic (nginx reads
+# the static files); zbor_root_in: the same as this script's user, for what writes into the
+# release itself (root's). Both with ZBOR_TASKS_IMMEDIATE=1: starting Django then never creates
+# the SQLite task queue ($ZBOR_DATA_DIR/tasks.sqlite3) readable by all, or owned by root (which
+# $ZBOR_USER could then not write: "readonly database").
+ZBOR_RUN='umask 077; set -a; . "$0"; set +a; exec .venv/bin/zbor "$@"'
+ZBOR_BUILD_RUN='umask 022; set -a; . "$0"; set +a; export ZBOR_TASKS_IMMEDIATE=1; exec .venv/bin/zbor "$@"'
 zbor_in() {
     local dir=$1
     shift
     as_zbor env -C "$dir" sh -c "$ZBOR_RUN" "$ZBOR_ENV_FILE" "$@"
 }
+zbor_static_in() {
+    local dir=$1
+    shift
+    as_zbor env -C "$dir" sh -c "$ZBOR_BUILD_RUN" "$ZBOR_ENV_FILE" "$@"
+}
 zbor_root_in() {
     local dir=$1
     shift
-    env -C "$dir" sh -c "$ZBOR_RUN" "$ZBOR_ENV_FILE" "$@"
+    env -C "$dir" sh -c "$ZBOR_BUILD_RUN" "$ZBOR_ENV_FILE" "$@"
 }
 
 # The source: a git checkout (ZBOR_SOURCE, else the one this script lives in).
@@ -64,7 +75,7 @@ release_name() {
 }
 
 # build_release SOURCE VERSION: /opt/zbor/releases/<name> with its own .venv, translations and
-# static files, owned by root (the code is read-only to the site). Done once: a release with
+# static files (collected into ZBOR_STATIC_ROOT), owned by root (the code is read-only to the site). Done once: a release with
 # its .complete marker is left as it is; a half-built one (an interrupted run) is built again.
 # Prints the release directory on the last line.
 build_release() {
@@ -98,7 +109,12 @@ build_release() {
         say "development settings serve static files from the release itself: nothing to collect" >&2
     elif ! grep -qxF "$static" "$dir/.collected" 2>/dev/null; then
         say "collecting static files into $static" >&2
-        zbor_root_in "$dir" collectstatic --no-input --verbosity 0 >&2
+        # Into the release (no ZBOR_STATIC_ROOT): as root, who owns it; anywhere else as
+        # $ZBOR_USER, who owns that folder (root never writes inside the site user's folders).
+        case $static in
+            "$dir"/*) zbor_root_in "$dir" collectstatic --no-input --verbosity 0 >&2 ;;
+            *) zbor_static_in "$dir" collectstatic --no-input --verbosity 0 >&2 ;;
+        esac
         printf '%s\n' "$static" >>"$dir/.collected"
     fi
     printf '%s\n' "$dir"

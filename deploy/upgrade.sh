@@ -13,11 +13,16 @@
 #    wrote meanwhile). If an app server does not become ready, the link goes back to the
 #    previous release, every app server already moved is restarted on it, and the script exits
 #    non-zero. The database is never migrated backwards: the previous release runs on the new
-#    schema (which only added to it).
+#    schema (which only added to it). After --allow-contract it cannot: then nothing is rolled
+#    back, the script says so and exits non-zero.
+# From step 3 on, $ZBOR_HOME/upgrading names both releases until the upgrade is done or rolled
+# back: run again after an interruption (a dropped SSH session), the same command finishes it
+# (restarts every unit, migrates once more) instead of finding the new release current already.
 #
 # The same settings as install.sh (ZBOR_HOME, ZBOR_ENV_FILE, ZBOR_USER, ZBOR_SOURCE, ...), and:
 #   ZBOR_WEB_UNITS      app server units, restarted in this order (default: zbor-web)
-#   ZBOR_READY_URLS     each one's /readyz, in the same order (default: http://127.0.0.1:8000/readyz)
+#   ZBOR_READY_URLS     each one's /readyz, in the same order: the --host and --port of its unit
+#                       (http://10.0.0.11:8000/readyz); required when ZBOR_WEB_UNITS names any
 #   ZBOR_WORKER_UNITS   task worker units (default: zbor-worker; "" for none on this machine)
 #   ZBOR_READY_SECONDS  how long an app server may take to become ready (default: 60)
 #   ZBOR_RESTART_PAUSE  seconds between one app server being ready and restarting the next
@@ -39,22 +44,38 @@ fi
 [ $# = 1 ] || die "usage: deploy/upgrade.sh [--allow-contract] VERSION"
 VERSION=$1
 read -r -a web_units <<<"${ZBOR_WEB_UNITS-zbor-web}"
-read -r -a ready_urls <<<"${ZBOR_READY_URLS-http://127.0.0.1:8000/readyz}"
+read -r -a ready_urls <<<"${ZBOR_READY_URLS-}"
 read -r -a worker_units <<<"${ZBOR_WORKER_UNITS-zbor-worker}"
 : "${ZBOR_READY_SECONDS:=60}"
 : "${ZBOR_RESTART_PAUSE:=15}"
+[ ${#web_units[@]} = 0 ] || [ ${#ready_urls[@]} != 0 ] ||
+    die "set ZBOR_READY_URLS to the /readyz address of each unit in ZBOR_WEB_UNITS (${web_units[*]}), \
+the --host and --port in its unit file: ZBOR_READY_URLS=http://10.0.0.11:8000/readyz deploy/upgrade.sh $VERSION"
 [ ${#web_units[@]} = ${#ready_urls[@]} ] ||
     die "ZBOR_WEB_UNITS names ${#web_units[@]} units but ZBOR_READY_URLS ${#ready_urls[@]} addresses"
 command -v curl >/dev/null || die "curl is missing (apt-get install curl)"
 [ -L "$ZBOR_CURRENT" ] || die "$ZBOR_CURRENT is not a link to a release: install first (deploy/install.sh)"
 SOURCE=$(zbor_source)
 old=$(readlink -f "$ZBOR_CURRENT")
+# An upgrade that did not finish: its previous release, its new one, whether it contracted.
+state=$ZBOR_HOME/upgrading
+resume=no contracted=no
+if [ -f "$state" ]; then
+    read -r was_old was_new contracted <"$state"
+    target=$(release_name "$SOURCE" "$VERSION")
+    [ "$(basename "$was_new")" = "$target" ] ||
+        die "the upgrade from $(basename "$was_old") to $(basename "$was_new") did not finish: run \
+deploy/upgrade.sh $(basename "$was_new") first (or roll back by hand, docs/deploy.md, then remove $state)"
+    old=$was_old resume=yes
+fi
 
 # --- 1. build ----------------------------------------------------------------------------------
 started=$SECONDS
 new=$(build_release "$SOURCE" "$VERSION" | tail -n 1)
 new=$(readlink -f "$new")
-if [ "$new" = "$old" ]; then
+if [ $resume = yes ]; then
+    say "finishing the upgrade from $(basename "$old") to $(basename "$new") ($state)"
+elif [ "$new" = "$old" ]; then
     say "$(basename "$new") is running already: nothing to do"
     exit 0
 fi
@@ -64,6 +85,7 @@ say "built in $((SECONDS - started)) s"
 plan=$(zbor_in "$new" migrate --plan)
 printf '%s\n' "$plan"
 contracting=$(printf '%s\n' "$plan" | grep -E '^ +(Remove field|Delete model|Rename field|Rename model) ' || true)
+[ -z "$contracting" ] || contracted=yes
 if [ -n "$contracting" ] && [ $allow_contract = no ]; then
     printf '%s\n' "$contracting" >&2
     die "the plan removes or renames what $(basename "$old") may still use (above). Upgrade to the release \
@@ -72,6 +94,7 @@ $(basename "$new") is built, the database and $ZBOR_CURRENT are as they were."
 fi
 
 # --- 3. migrate and switch ---------------------------------------------------------------------
+printf '%s %s %s\n' "$old" "$new" "$contracted" >"$state"
 say "migrating the database (the running release keeps working on the new schema)"
 zbor_in "$new" migrate --no-input
 switch_to() {
@@ -92,6 +115,11 @@ ready() {   # ready URL: answers 200 within ZBOR_READY_SECONDS
 roll_back() {   # roll_back INDEX WHY: back to the old release for units 0..INDEX, then exit 1
     local last=$1 why=$2 i
     printf 'error: %s\n' "$why" >&2
+    if [ "$contracted" = yes ]; then
+        die "not rolling back: with --allow-contract the database no longer has what $(basename "$old") \
+uses. $ZBOR_CURRENT stays at $(basename "$new"); make ${web_units[$last]} start (journalctl -u \
+${web_units[$last]}), then run deploy/upgrade.sh --allow-contract $VERSION again to finish"
+    fi
     switch_to "$old"
     printf 'error: %s points back at %s; restarting the app servers already moved, one at a time\n' \
         "$ZBOR_CURRENT" "$old" >&2
@@ -103,6 +131,7 @@ roll_back() {   # roll_back INDEX WHY: back to the old release for units 0..INDE
                 "${web_units[$i]}" "${ready_urls[$i]}" "$(basename "$old")" "${web_units[$i]}" >&2
         fi
     done
+    rm -f "$state"
     die "upgrade to $(basename "$new") stopped and rolled back; the database stays migrated (the previous \
 release runs on it); nothing was migrated backwards"
 }
@@ -128,4 +157,5 @@ done
 # plaintext are hashed: CHANGELOG 0.6.0).
 zbor_in "$new" migrate --no-input >/dev/null
 zbor_in "$new" migrate --check >/dev/null || die "migrate --check: the database does not match $(basename "$new")"
+rm -f "$state"
 say "upgraded from $(basename "$old") to $(basename "$new") in $((SECONDS - started)) s"

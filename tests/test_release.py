@@ -148,3 +148,113 @@ def test_the_role_and_database_are_made_once_from_database_url(tmp_path):
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'DROP ROLE IF EXISTS "{name}"')
         admin.close()
+
+
+RECORDER = """#!/bin/sh
+# Records its command line (and, for psql, its standard input and PGPASSWORD), then runs the real one.
+{ printf '%s\\n' "$0 $*"; } >>"$ZBOR_TEST_ARGV"
+case $0 in
+    */psql) { cat; printf 'PGPASSWORD=%s\\n' "${PGPASSWORD:-}"; } >>"$ZBOR_TEST_STDIN"; exit 0 ;;
+    *) exec "$REAL_PYTHON" "$@" ;;
+esac
+"""
+
+
+def test_no_password_reaches_a_command_line_or_the_server_in_plaintext(tmp_path):
+    """psql and Python recorded: the role's password, percent-decoded, is sent only as a
+    SCRAM-SHA-256 verifier on psql's standard input; the admin's password only as PGPASSWORD."""
+    import base64
+    import hashlib
+    import hmac
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("psql", "python-recorded"):
+        (bin_dir / name).write_text(RECORDER)
+        (bin_dir / name).chmod(0o755)
+    argv, stdin = tmp_path / "argv", tmp_path / "stdin"
+    env_file = tmp_path / "zbor.env"
+    env_file.write_text(
+        f"DATABASE_URL=postgres://site:s3cr%24t%20pw@db.internal/zbor\nZBOR_DATA_DIR={tmp_path / 'srv'}\n"
+    )
+    result = install(
+        tmp_path,
+        env_file,
+        "no-such-version",
+        PATH=f"{bin_dir}:{os.environ['PATH']}",
+        ZBOR_PYTHON=str(bin_dir / "python-recorded"),
+        REAL_PYTHON=shutil.which("python3") or sys.executable,
+        ZBOR_PG_ADMIN_URL="postgres://postgres:adm%21n@db.internal:5432/postgres?sslmode=require",
+        ZBOR_TEST_ARGV=str(argv),
+        ZBOR_TEST_STDIN=str(stdin),
+    )
+    assert "no-such-version is neither a tag nor a commit" in result.stderr
+    commands = argv.read_text()
+    assert "psql postgres://postgres@db.internal:5432/postgres?sslmode=require" in commands
+    for secret in ("s3cr", "adm"):
+        assert secret not in commands
+    sent = stdin.read_text()
+    assert "s3cr" not in sent
+    assert "PGPASSWORD=adm!n" in sent
+    verifier = sent.split("\\set password '", 1)[1].split("'", 1)[0]
+    method, rest = verifier.split("$", 1)
+    iterations_salt, keys = rest.split("$")
+    iterations, salt = iterations_salt.split(":")
+    stored_key, server_key = keys.split(":")
+    assert method == "SCRAM-SHA-256"
+    salted = hashlib.pbkdf2_hmac("sha256", b"s3cr$t pw", base64.b64decode(salt), int(iterations))
+    client_key = hmac.digest(salted, b"Client Key", "sha256")
+    assert base64.b64decode(stored_key) == hashlib.sha256(client_key).digest()
+    assert base64.b64decode(server_key) == hmac.digest(salted, b"Server Key", "sha256")
+
+
+def test_a_symbolic_link_among_the_site_users_folders_is_refused(tmp_path):
+    """The site's user could swap a folder of its own for a link to /etc: install.sh stops
+    rather than set modes through it."""
+    data, elsewhere = tmp_path / "srv", tmp_path / "etc"
+    (data / "public").mkdir(parents=True)
+    elsewhere.mkdir()
+    elsewhere.chmod(0o755)
+    (data / "private").symlink_to(elsewhere)
+    env_file = tmp_path / "zbor.env"
+    env_file.write_text(f"ZBOR_DATA_DIR={data}\n")
+    result = install(tmp_path, env_file)
+    assert result.returncode == 1
+    assert f"{data / 'private'} is a symbolic link" in result.stderr
+    assert elsewhere.stat().st_mode & 0o777 == 0o755
+    (data / "private").unlink()
+    (data / "private").mkdir()
+    (data / "public" / "media").symlink_to(elsewhere)
+    result = install(tmp_path, env_file)
+    assert f"{data / 'public' / 'media'} is a symbolic link" in result.stderr
+    assert elsewhere.stat().st_mode & 0o777 == 0o755
+
+
+def test_zbor_commands_create_files_only_their_user_reads(tmp_path):
+    """`zbor migrate` creates the SQLite database with umask 077; collectstatic and what runs as
+    root (into the release) never start huey's SQLite queue, even if the environment file says
+    otherwise."""
+    release = tmp_path / "release"
+    (release / ".venv" / "bin").mkdir(parents=True)
+    fake = release / ".venv" / "bin" / "zbor"
+    fake.write_text('#!/bin/sh\ntouch "$ZBOR_DATA_DIR/$1"\necho "immediate=${ZBOR_TASKS_IMMEDIATE:-}"\n')
+    fake.chmod(0o755)
+    env_file = tmp_path / "zbor.env"
+    env_file.write_text(f"ZBOR_DATA_DIR={tmp_path}\nZBOR_TASKS_IMMEDIATE=false\n")
+    user = subprocess.run(["id", "-un"], capture_output=True, text=True, check=True).stdout.strip()
+    script = (
+        f'. "{ROOT / "deploy" / "release-lib.sh"}"; umask 022; '
+        f'zbor_in "{release}" migrate; zbor_static_in "{release}" static; zbor_root_in "{release}" root'
+    )
+    result = subprocess.run(
+        ["bash", "-c", script],
+        env={"PATH": os.environ["PATH"], "ZBOR_USER": user, "ZBOR_ENV_FILE": str(env_file)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["immediate=false", "immediate=1", "immediate=1"]
+    assert (tmp_path / "migrate").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "static").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "root").stat().st_mode & 0o777 == 0o644

@@ -159,3 +159,77 @@ def test_the_running_release_is_left_alone(site):
     assert result.returncode == 0
     assert "is running already: nothing to do" in result.stdout
     assert calls(site) == []
+
+
+def test_without_ready_urls_for_its_app_servers_nothing_is_changed(site):
+    del site["env"]["ZBOR_READY_URLS"]
+    result = upgrade(site)
+    assert result.returncode == 1
+    assert "set ZBOR_READY_URLS to the /readyz address of each unit in ZBOR_WEB_UNITS (web1 web2)" in result.stderr
+    assert calls(site) == []
+    assert running(site) == site["old"]
+    # A machine with task workers only needs none.
+    site["env"]["ZBOR_WEB_UNITS"] = ""
+    assert upgrade(site).returncode == 0
+    assert f"{site['new']}: systemctl restart worker" in calls(site)
+
+
+def test_an_interrupted_upgrade_run_again_finishes_its_restarts(site):
+    """Cut off after the switch (say, SSH dropped): `current` names the new release, no server
+    was restarted. The same command again restarts them all and migrates once more."""
+    (site["home"] / "releases" / site["new"] / "broken-web1").touch()
+    (site["home"] / "releases" / site["new"] / "plan.txt").write_text(
+        "Planned operations:\naccounts.0007_x\n    Remove field secret from user\n"
+    )
+    # The first run stops where a dropped session would: after the switch, before any restart
+    # finishes (the first restart fails and a contracting upgrade is never rolled back).
+    first = upgrade(site, "--allow-contract")
+    assert first.returncode == 1
+    assert running(site) == site["new"]
+    (site["home"] / "releases" / site["new"] / "broken-web1").unlink()
+    plan = "Planned operations:\n  No planned migration operations.\n"
+    (site["home"] / "releases" / site["new"] / "plan.txt").write_text(plan)
+    site["log"].unlink()
+
+    again = upgrade(site)
+    assert again.returncode == 0, again.stderr
+    new = site["new"]
+    assert f"finishing the upgrade from {site['old']} to {new}" in again.stdout
+    assert calls(site) == [
+        f"{new}: zbor migrate --plan",
+        f"{new}: zbor migrate --no-input",
+        f"{new}: systemctl restart web1",
+        f"{new}: systemctl restart web2",
+        f"{new}: systemctl restart worker",
+        f"{new}: zbor migrate --no-input",
+        f"{new}: zbor migrate --check",
+    ]
+    assert not (site["home"] / "upgrading").exists()
+    # Done: a third run has nothing to do.
+    assert "is running already: nothing to do" in upgrade(site).stdout
+
+
+def test_after_a_contracting_migration_a_failed_restart_is_not_rolled_back(site):
+    (site["home"] / "releases" / site["new"] / "plan.txt").write_text(
+        "Planned operations:\naccounts.0007_x\n    Remove field secret from user\n"
+    )
+    (site["home"] / "releases" / site["new"] / "broken-web2").touch()
+    result = upgrade(site, "--allow-contract")
+    assert result.returncode == 1
+    new = site["new"]
+    assert calls(site) == [
+        f"{new}: zbor migrate --plan",
+        f"{new}: zbor migrate --no-input",
+        f"{new}: systemctl restart web1",
+        f"{new}: systemctl restart web2",
+    ]
+    assert running(site) == new
+    assert "not rolling back: with --allow-contract the database no longer has what" in result.stderr
+    # Until it is finished, no other upgrade starts (nor one back to the old release).
+    assert (site["home"] / "upgrading").read_text().split()[2] == "yes"
+    back = subprocess.run(
+        ["bash", str(UPGRADE), site["old"]], env=site["env"], capture_output=True, text=True, timeout=60
+    )
+    assert back.returncode == 1
+    assert f"the upgrade from {site['old']} to {new} did not finish: run deploy/upgrade.sh {new} first" in back.stderr
+    assert running(site) == new
