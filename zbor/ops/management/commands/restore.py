@@ -1,8 +1,11 @@
 """`zbor restore ARCHIVE --identity FILE`: into an empty database and empty folders, then prove it
-(schema, reconcile, a decrypting read); exit 1 on any failure, saying what state things are in."""
+(schema, reconcile, a decrypting read); exit 1 on any failure, saying what state things are in.
+`--identity -` reads the identity from standard input (root pipes the keeper's file in)."""
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -17,13 +20,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("archive", type=Path, help="the zbor-….tar.age file")
-        parser.add_argument("--identity", type=Path, required=True, help="an age identity file (age-keygen)")
+        parser.add_argument(
+            "--identity", type=Path, required=True, help="an age identity file (age-keygen), or - for standard input"
+        )
 
     def handle(self, *args, archive: Path, identity: Path, **options):
         if not archive.is_file():
             raise CommandError(f"restore failed: {archive} is not a file")
+        # Whatever this process creates besides the files it sets modes for (the SQLite database
+        # and its -wal/-shm, the task queue's file) is the zbor user's alone.
+        os.umask(0o077)
         try:
-            restore_archive(archive, identity_file=identity, say=self.stdout.write)
+            restore_archive(archive, identity_file=identity, say=self.stdout.write, stdin=sys.stdin.buffer)
         except BackupError as exc:
             raise CommandError(f"restore failed: {exc}") from None
         except DatabaseError as exc:
