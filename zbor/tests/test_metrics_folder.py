@@ -12,16 +12,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "metrics-folder-token-0123456789abcdef"
 
-REQUESTS = """
+REQUESTS = f"""
 import django, json
 django.setup()
 from django.test import Client
 client = Client()
-print(json.dumps({
-    "page": client.get("/no-such-page/").status_code,
-    "scrape": client.get("/metrics", headers={"authorization": "Bearer %s"}).status_code,
-}))
-""" % TOKEN
+scrape = client.get("/metrics", headers={{"authorization": "Bearer {TOKEN}"}})
+print(json.dumps({{"page": client.get("/no-such-page/").status_code, "scrape": scrape.status_code}}))
+"""
 
 
 def _run(folder: Path) -> subprocess.CompletedProcess:
