@@ -11,11 +11,13 @@ import sqlite3
 import subprocess
 import sys
 import tarfile
+import uuid
 from pathlib import Path
 
 import pytest
 from pyrage import x25519
 
+from tests.postgres import run_here_or_on_postgres
 from zbor.ops import databases
 from zbor.ops.archive import MANIFEST, BackupError, Manifest, encrypt_stream, safe_name
 
@@ -145,3 +147,42 @@ def test_a_pg_restore_whose_input_ends_cleanly_commits(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
     databases._pg_restore(iter([b"x" * 100000, b"y"]))
     assert committed.read_text() == "yes\n"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_last_part_that_fails_leaves_the_database_empty(monkeypatch):
+    """The review's case: every part of a real dump is written, then the last one fails its
+    checksum. Without the kill, pg_restore would see a clean end and commit it all."""
+    if not run_here_or_on_postgres(f"{__file__}::{sys._getframe().f_code.co_name}"):
+        return
+    from django.db import connections
+
+    parts: list[bytes] = []
+    databases.dump_postgresql(parts.append)
+    name = f"zbor_backup_kill_{uuid.uuid4().hex[:8]}"
+    admin = connections["default"]
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    try:
+        monkeypatch.setitem(admin.settings_dict, "NAME", name)
+
+        def failing_at_the_end():
+            yield from parts
+            raise BackupError("database/postgresql.000 changed since it was checked")
+
+        with pytest.raises(BackupError, match="changed since it was checked"):
+            databases._pg_restore(failing_at_the_end())
+        env = databases._pg_env()
+        tables = subprocess.run(
+            ["psql", "--no-password", "-Atc", "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert tables.stdout.strip() == "0"
+    finally:
+        monkeypatch.undo()
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
