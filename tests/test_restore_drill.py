@@ -281,6 +281,7 @@ def drill(tmp_path: Path, source_url: str = "", admin_url: str = "") -> None:
         if not admin_url:
             modes = {p.name: p.stat().st_mode & 0o777 for p in database.sqlite_files if p.exists()}
             assert modes.get("zbor.sqlite3") == 0o600 and set(modes.values()) == {0o600}, modes
+        assert (scratch_dir / "tasks.sqlite3").stat().st_mode & 0o777 == 0o600  # the queue, without Redis
         reconciled = _helper(scratch, "reconcile")  # step 3
         assert reconciled.returncode == 0 and "clean: no differences" in reconciled.stdout, reconciled.stdout
         if admin_url:

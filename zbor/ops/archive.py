@@ -97,6 +97,7 @@ def read_identities(path: Path, *, stdin: IO[bytes] | None = None) -> list[x2551
     except OSError as exc:
         raise BackupError(f"cannot read the identity file {path}: {exc.strerror}") from None
     identities = []
+    path = Path("standard input") if str(path) == "-" else path  # for the messages below
     for line in lines:
         line = line.strip()
         if line and not line.startswith("#"):

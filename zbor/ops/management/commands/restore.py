@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
@@ -30,6 +31,7 @@ class Command(BaseCommand):
         # Whatever this process creates besides the files it sets modes for (the SQLite database
         # and its -wal/-shm, the task queue's file) is the zbor user's alone.
         os.umask(0o077)
+        _private_task_queue()
         try:
             restore_archive(archive, identity_file=identity, say=self.stdout.write, stdin=sys.stdin.buffer)
         except BackupError as exc:
@@ -38,3 +40,15 @@ class Command(BaseCommand):
             first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
             raise CommandError(f"restore failed: the database: {first}") from None
         self.stdout.write("restore complete: all checks passed")
+
+
+def _private_task_queue() -> None:
+    """Without Redis, Django's start made the task queue's SQLite file before this command ran
+    (with the caller's umask): the restored copy's tasks are the zbor user's alone too."""
+    filename = settings.HUEY.get("filename")
+    if not filename:
+        return
+    for end in ("", "-wal", "-shm"):
+        path = Path(f"{filename}{end}")
+        if path.is_file() and path.stat().st_uid == os.geteuid():
+            path.chmod(0o600)
