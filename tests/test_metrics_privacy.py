@@ -29,7 +29,7 @@ ALLOWED = {
     "reason": set(metrics.WEBHOOK_FAILURES),
     "status": {f"{n}xx" for n in range(1, 6)} | set(DonationStatus.values) | {"other"},
     "kind": {"receipt", "credit_note"},
-    "source": {"database", "tasks"},
+    "source": {"database", "tasks", "backups"},
     "state": {"queued", "scheduled"},
     "le": {str(b) for b in metrics.BUCKETS} | {"+Inf"},
 }

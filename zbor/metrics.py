@@ -72,7 +72,10 @@ class _Instruments:
 
     def __init__(self) -> None:
         shared = directory()
-        if shared:
+        #: False when ZBOR_METRICS_DIR can be neither found nor made: nothing is counted, and a
+        #: scrape gets a 503 saying why, rather than every request a 500.
+        self.usable = not shared or _usable_folder(shared)
+        if shared and self.usable:
             os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", shared)
         from prometheus_client import CollectorRegistry, Counter, Histogram
 
@@ -110,6 +113,20 @@ class _Instruments:
         children[1].observe(seconds)
 
 
+def _usable_folder(shared: str) -> bool:
+    """ZBOR_METRICS_DIR exists (made 0700 if missing: systemd's RuntimeDirectory normally makes
+    it) and this process may write there; otherwise one error line, once per process."""
+    try:
+        os.makedirs(shared, mode=0o700, exist_ok=True)
+    except OSError as exc:
+        log.error("ZBOR_METRICS_DIR %s cannot be created (%s): metrics are not counted", shared, exc.strerror)
+        return False
+    if not os.access(shared, os.W_OK | os.X_OK):
+        log.error("ZBOR_METRICS_DIR %s is not writable by this process: metrics are not counted", shared)
+        return False
+    return True
+
+
 _made: _Instruments | None = None
 _making = threading.Lock()
 
@@ -125,7 +142,7 @@ def _instruments() -> _Instruments:
 
 def observe_request(method: str, route: str | None, status: int, seconds: float, *, cached: bool = False) -> None:
     """Count one answered request (nothing when metrics are off)."""
-    if not enabled():
+    if not enabled() or not _instruments().usable:
         return
     labels = (
         route or NO_ROUTE,
@@ -138,7 +155,7 @@ def observe_request(method: str, route: str | None, status: int, seconds: float,
 
 def count_webhook_failure(provider: str, reason: str) -> None:
     """Count a webhook not taken; ``provider`` is a configured provider's name."""
-    if not enabled():
+    if not enabled() or not _instruments().usable:
         return
     assert reason in WEBHOOK_FAILURES, reason
     _instruments().webhook_failures.labels(provider, reason).inc()
@@ -272,6 +289,12 @@ def answer(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         response = HttpResponse("method not allowed\n", status=405, content_type="text/plain; charset=utf-8")
         response["Allow"] = "GET, HEAD"
+    elif not _instruments().usable:
+        response = HttpResponse(
+            "ZBOR_METRICS_DIR cannot be created or written: nothing is counted (see the server's log)\n",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
     else:
         started = time.perf_counter()
         body, content_type = render()

@@ -83,13 +83,21 @@ def read_recipients(path: Path) -> list[x25519.Recipient]:
     return recipients
 
 
-def read_identities(path: Path) -> list[x25519.Identity]:
-    """The age identities (``AGE-SECRET-KEY-1…``) in an identity file made by age-keygen."""
+def read_identities(path: Path, *, stdin: IO[bytes] | None = None) -> list[x25519.Identity]:
+    """The age identities (``AGE-SECRET-KEY-1…``) in an identity file made by age-keygen; with
+    ``path`` ``-``, read from ``stdin`` (the keeper's file piped in by root, which the ``zbor``
+    user could not open itself)."""
     try:
-        lines = path.read_text().splitlines()
+        if str(path) == "-":
+            if stdin is None:
+                raise BackupError("--identity -: no standard input to read the identity from")
+            lines = stdin.read().decode("utf-8", "replace").splitlines()
+        else:
+            lines = path.read_text().splitlines()
     except OSError as exc:
         raise BackupError(f"cannot read the identity file {path}: {exc.strerror}") from None
     identities = []
+    path = Path("standard input") if str(path) == "-" else path  # for the messages below
     for line in lines:
         line = line.strip()
         if line and not line.startswith("#"):
@@ -103,13 +111,31 @@ def read_identities(path: Path) -> list[x25519.Identity]:
 
 
 def safe_name(name: str) -> str:
-    """``name`` if it is a relative path inside one of the known sections; refuses anything else."""
+    """``name`` if it is a relative path inside one of the known sections, written the one way
+    PurePosixPath writes it (no empty part, no ``.``, no trailing ``/``); refuses anything else.
+    ``private//etc/x`` would otherwise become ``/etc/x`` once joined to a folder."""
     path = PurePosixPath(name)
     if name == MANIFEST:
         return name
-    if path.is_absolute() or ".." in path.parts or len(path.parts) < 2 or path.parts[0] not in SECTIONS:
+    if (
+        str(path) != name
+        or path.is_absolute()
+        or any(part in ("", ".", "..") for part in path.parts)
+        or len(path.parts) < 2
+        or path.parts[0] not in SECTIONS
+    ):
         raise BackupError(f"the archive holds an unexpected member {name!r}")
     return name
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a whole archive file, as `sha256sum` prints it: `zbor backup` prints it
+    (the journal keeps it) and `zbor restore` prints it again, to compare out of band."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 class _Hashing:

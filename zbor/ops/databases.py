@@ -127,6 +127,12 @@ def _pg_restore(parts: Iterable[bytes]) -> None:
                 process.stdin.write(part)
         except BrokenPipeError:
             pass  # pg_restore stopped: its exit code and message say why
+        except BaseException:
+            # A part failed its checksum, or the archive could not be read: pg_restore must not
+            # see a clean end of its input and commit what it got so far.
+            process.kill()
+            process.wait()
+            raise
         finally:
             try:
                 process.stdin.close()
@@ -143,6 +149,7 @@ def _sqlite_restore(parts: Iterable[bytes]) -> None:
     if str(target_path) == ":memory:" or "mode=memory" in str(target_path):
         raise BackupError("cannot restore into an in-memory SQLite database")
     connections.close_all()
+    _private_file(target_path)
     copy = sqlite3.connect(":memory:")
     target = sqlite3.connect(target_path)
     try:
@@ -153,3 +160,16 @@ def _sqlite_restore(parts: Iterable[bytes]) -> None:
     finally:
         target.close()
         copy.close()
+    for path in (target_path, *(target_path.with_name(target_path.name + end) for end in ("-wal", "-shm"))):
+        if path.exists():
+            os.chmod(path, 0o600)
+
+
+def _private_file(path: Path) -> None:
+    """The database file, made 0600 before anything is written in it: SQLite gives its -wal and
+    -shm the database's mode, so none of them is ever readable by another local account."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise BackupError(f"cannot create {path}: {exc.strerror}") from None

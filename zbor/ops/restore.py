@@ -18,6 +18,7 @@ import os
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
+from typing import IO
 
 from django.conf import settings
 from django.db import connections
@@ -28,7 +29,16 @@ from zbor.crypto import UnreadableSecret, decrypt_text, registered_encrypted
 from zbor.donations.reconcile import reconcile
 
 from . import databases
-from .archive import MANIFEST, BackupError, Manifest, decrypted_tar, member_chunks, read_identities, safe_name
+from .archive import (
+    MANIFEST,
+    BackupError,
+    Manifest,
+    decrypted_tar,
+    file_sha256,
+    member_chunks,
+    read_identities,
+    safe_name,
+)
 from .backup import last_migrations
 
 Say = Callable[[str], None]
@@ -86,10 +96,15 @@ def _checked(member, expected: dict, chunks: Iterator[bytes]) -> Iterator[bytes]
 
 
 def _write_file(root: Path, relative: str, chunks: Iterator[bytes], modes: tuple[int, int]) -> None:
+    """Folders and the file with ``modes`` exactly, whatever the umask (``zbor restore`` runs
+    with 077, which would leave the public media unreadable by nginx)."""
     path = root / relative
     for parent in reversed(path.relative_to(root).parents):
-        (root / parent).mkdir(mode=modes[0], exist_ok=True)
+        if str(parent) != "." and not (root / parent).is_dir():
+            (root / parent).mkdir(mode=modes[0])
+            os.chmod(root / parent, modes[0])
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, modes[1])
+    os.fchmod(fd, modes[1])
     with open(fd, "wb") as out:
         for chunk in chunks:
             out.write(chunk)
@@ -106,16 +121,22 @@ def load(archive: Path, identities: list, manifest: Manifest, state: list[str]) 
         def database_parts() -> Iterator[bytes]:
             nonlocal member
             while member is not None and member.name.startswith("database/"):
+                if member.name not in expected:
+                    raise BackupError(f"the archive holds {member.name!r}, which its manifest does not list")
                 yield from _checked(member, expected[member.name], member_chunks(tar, member))
                 member = next(members, None)
 
         state.append("database")
         databases.restore(database_parts(), manifest.vendor)
         state.append("files")
-        for root in roots.values():
-            root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for section, root in roots.items():
+            if not root.is_dir():
+                root.mkdir(parents=True, mode=ROOTS[section][0])
+                os.chmod(root, ROOTS[section][0])
         while member is not None and member.name != MANIFEST:
-            section, relative = member.name.split("/", 1)
+            section, relative = safe_name(member.name).split("/", 1)
+            if member.name not in expected:  # the file changed since verify() read it
+                raise BackupError(f"the archive holds {member.name!r}, which its manifest does not list")
             chunks = _checked(member, expected[member.name], member_chunks(tar, member))
             _write_file(roots[section], relative, chunks, ROOTS[section])
             member = next(members, None)
@@ -193,10 +214,14 @@ def _open(read: Callable[[], object], what: str) -> None:
         raise BackupError(f"cannot read {what}: {exc.strerror}") from None
 
 
-def restore_archive(archive: Path, *, identity_file: Path, say: Say) -> None:
-    """Restore ``archive`` and prove it; raises BackupError naming what is left where."""
-    identities = read_identities(identity_file)
+def restore_archive(archive: Path, *, identity_file: Path, say: Say, stdin: IO[bytes] | None = None) -> None:
+    """Restore ``archive`` and prove it; raises BackupError naming what is left where.
+    ``identity_file`` ``-`` reads the identity from ``stdin``."""
+    identities = read_identities(identity_file, stdin=stdin)
     check_empty()
+    # The age of the archive says who could read it, not who wrote it: anyone holding a
+    # recipient's public key can make one. Compare this with the one `zbor backup` printed.
+    say(f"sha256: {file_sha256(archive)}  {archive.name} (compare with the backup's, out of band)")
     manifest = verify(archive, identities)
     if manifest.vendor != databases.vendor():
         raise BackupError(f"the archive holds a {manifest.vendor} database; this server uses {databases.vendor()}")

@@ -9,7 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from zbor.ops.archive import BackupError
+from zbor.ops.archive import BackupError, file_sha256
 from zbor.ops.backup import make_backup, prune
 
 
@@ -36,6 +36,8 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"backup failed, nothing written: {exc.filename}: {exc.strerror}") from None
         self.stdout.write(f"backup written: {path} ({path.stat().st_size} bytes)")
+        # To stdout, so the journal keeps it: `zbor restore` prints it again, to compare out of band.
+        self.stdout.write(f"sha256: {file_sha256(path)}  {path.name}")
         if prune_days is not None:
             for old in prune(target, days=prune_days):
                 self.stdout.write(f"pruned: {old}")
