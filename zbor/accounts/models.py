@@ -178,6 +178,18 @@ class DeviceReset(models.Model):
         return f"two-factor reset {self.pk}"
 
 
+def _settle(device, accepted: bool) -> bool:
+    """A verified code's bookkeeping, the same for both devices: a wrong one backs off, a right
+    one lifts the back-off and marks the device used."""
+    if not accepted:
+        device.throttle_increment(commit=True)
+        return False
+    device.throttle_reset(commit=False)
+    device.set_last_used_timestamp(commit=False)
+    device.save()
+    return True
+
+
 def new_key_secret() -> str:
     """A new authenticator key (20 random bytes, as django-otp's TOTPDevice makes them), encrypted."""
     return encrypt_text(random_hex(20))
@@ -258,13 +270,7 @@ class AuthenticatorDevice(TimestampMixin, ThrottlingMixin, Device):
         allowed, _details = self.verify_is_allowed()
         if not allowed:
             return False
-        if not self.accept_code(token):
-            self.throttle_increment(commit=True)
-            return False
-        self.throttle_reset(commit=False)
-        self.set_last_used_timestamp(commit=False)
-        self.save()
-        return True
+        return _settle(self, self.accept_code(token))
 
     def get_throttle_factor(self) -> int:
         return getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)
@@ -373,13 +379,7 @@ class RecoveryCodeDevice(TimestampMixin, ThrottlingMixin, Device):
                 if hmac.compare_digest(typed, digest):
                     matched = pk
         # Deleted, not marked: the code is gone. Two sign-ins racing with it: one deletes it.
-        if matched is None or RecoveryCode.objects.filter(pk=matched).delete()[0] == 0:
-            self.throttle_increment(commit=True)
-            return False
-        self.throttle_reset(commit=False)
-        self.set_last_used_timestamp(commit=False)
-        self.save()
-        return True
+        return _settle(self, matched is not None and RecoveryCode.objects.filter(pk=matched).delete()[0] > 0)
 
     def get_throttle_factor(self) -> int:
         return getattr(settings, "OTP_STATIC_THROTTLE_FACTOR", 1)
